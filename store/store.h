@@ -1,0 +1,78 @@
+/* The results database (SQLite, WAL mode). Only the coordinator (MPI rank 0) ever opens it for writing.
+ *
+ * Schema (PRAGMA user_version = STORE_SCHEMA_VERSION; older files are migrated on open):
+ *   sweeps(id, name, spec_hash, spec_json, source_path, created_at)
+ *   runs(id, sweep_id, trial_key, trial_index, config_json, model, dataset, seed, param_count, status,
+ *        rank, host, started_at, finished_at, error)            -- UNIQUE(sweep_id, trial_key)
+ *   epochs(run_id, epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, test_top5,
+ *          lr, wall_seconds, images_per_sec)                      -- PRIMARY KEY(run_id, epoch)
+ * Times are ISO-8601 UTC text. NaN metrics are stored as NULL. Accuracies are percentages. */
+#ifndef COHORT_STORE_H
+#define COHORT_STORE_H
+
+#include <stdint.h>
+
+#include "errors.h"
+#include "metrics.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct Store Store;
+
+/* Run status values as stored in runs.status. */
+#define RUN_PENDING "pending"
+#define RUN_RUNNING "running"
+#define RUN_FINISHED "finished"
+#define RUN_FAILED "failed"
+
+/* Opens (creating and migrating if needed) a database for writing, or an existing one read-only. */
+int store_open(Store **out, const char *path, char err[ERR_LEN]);
+int store_open_readonly(Store **out, const char *path, char err[ERR_LEN]);
+void store_close(Store *store);
+
+/* Explicit transactions, so the coordinator can batch several writes into one commit. */
+int store_begin(Store *store, char err[ERR_LEN]);
+int store_commit(Store *store, char err[ERR_LEN]);
+int store_rollback(Store *store);
+
+/* Finds the sweep with this name, or inserts it. *sweep_id receives its id. */
+int store_upsert_sweep(Store *store, const char *name, const char *spec_hash, const char *spec_json,
+                       const char *source_path, int64_t *sweep_id, char err[ERR_LEN]);
+/* Finds the run (sweep_id, trial_key) or inserts it as pending. *run_id receives its id and status_out
+ * (at least 16 bytes, may be NULL) its current status. */
+int store_upsert_run(Store *store, int64_t sweep_id, const char *trial_key, int trial_index, const char *config_json,
+                     const char *model, const char *dataset, uint64_t seed, int64_t *run_id, char *status_out,
+                     char err[ERR_LEN]);
+/* Marks a run running on (rank, host) with its parameter count; clears earlier epochs of the run
+ * (a restarted run starts over). */
+int store_run_started(Store *store, int64_t run_id, int rank, const char *host, int64_t param_count,
+                      char err[ERR_LEN]);
+int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);
+/* status: RUN_FINISHED or RUN_FAILED; error may be NULL. */
+int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]);
+
+/* ---- reading, for reports ---- */
+typedef struct {
+    int64_t id, sweep_id;
+    char sweep_name[128];
+    char trial_key[64];
+    int trial_index;
+    char *config_json;   /* owned */
+    char model[64], dataset[64];
+    uint64_t seed;
+    int64_t param_count;
+    char status[16];
+    int rank;
+    char host[128];
+    char started_at[32], finished_at[32];
+    char *error;         /* owned, may be NULL */
+    int epoch_count;
+    EpochMetrics *epochs; /* owned, [epoch_count] in epoch order */
+} RunRecord;
+
+/* All runs (optionally only those of sweep `sweep_name`, NULL = all) with their epochs, ordered by
+ * sweep id then trial index. */
+int store_load_runs(Store *store, const char *sweep_name, RunRecord **runs, int *count, char err[ERR_LEN]);
+void store_free_runs(RunRecord *runs, int count);
+
+#endif

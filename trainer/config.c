@@ -1,0 +1,176 @@
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One row per key: its name, type, where it lives in TrainConfig, and a line of help. */
+typedef struct {
+    const char *name;
+    char type;       /* 'i' int, 'u' uint64 seed, 'f' double, 'b' bool (int), 's' string, 'a' auto-bool (int, -1) */
+    size_t offset;
+    size_t size;     /* for strings: buffer size */
+    double min, max; /* numeric range, inclusive */
+    const char *help;
+} KeySpec;
+
+#define FIELD(f) offsetof(TrainConfig, f), sizeof(((TrainConfig *)0)->f)
+
+static const KeySpec KEYS[] = {
+    {"model", 's', FIELD(model), 0, 0, "architecture (see `cohort models`)"},
+    {"hidden", 's', FIELD(hidden), 0, 0, "mlp hidden widths, comma separated"},
+    {"dataset", 's', FIELD(dataset), 0, 0, "fashion-mnist | mnist | synthetic | cifar10 | cifar100"},
+    {"data_dir", 's', FIELD(data_dir), 0, 0, "directory of the dataset files (default: the dataset's own)"},
+    {"pad", 'b', FIELD(pad), 0, 1, "zero-pad 28x28 IDX images to 32x32"},
+    {"augment", 'a', FIELD(augment), 0, 1, "random crop (4 px) + horizontal flip; default on for CIFAR only"},
+    {"val_split", 'f', FIELD(val_split), 0, 0.9, "fraction of the training set held out for validation"},
+    {"train_limit", 'i', FIELD(train_limit), 0, 1e9, "use only the first N training images (0 = all)"},
+    {"test_limit", 'i', FIELD(test_limit), 0, 1e9, "use only the first N test images (0 = all)"},
+    {"input_shape", 's', FIELD(input_shape), 0, 0, "synthetic images' shape CxHxW"},
+    {"classes", 'i', FIELD(classes), 2, 100000, "synthetic class count"},
+    {"synthetic_train", 'i', FIELD(synthetic_train), 1, 1e8, "synthetic training images"},
+    {"synthetic_test", 'i', FIELD(synthetic_test), 1, 1e8, "synthetic test images"},
+    {"epochs", 'i', FIELD(epochs), 1, 1e6, "training epochs"},
+    {"batch_size", 'i', FIELD(batch_size), 1, 65536, "mini-batch size"},
+    {"lr", 'f', FIELD(lr), 0, 1e6, "peak learning rate"},
+    {"momentum", 'f', FIELD(momentum), 0, 0.999999, "SGD momentum"},
+    {"nesterov", 'b', FIELD(nesterov), 0, 1, "Nesterov momentum"},
+    {"weight_decay", 'f', FIELD(weight_decay), 0, 1, "L2 weight decay"},
+    {"label_smoothing", 'f', FIELD(label_smoothing), 0, 0.999, "label smoothing of the cross-entropy target"},
+    {"schedule", 's', FIELD(schedule), 0, 0, "learning-rate schedule: constant | step | cosine"},
+    {"step_size", 'i', FIELD(step_size), 1, 1e6, "step schedule: epochs between decays"},
+    {"gamma", 'f', FIELD(gamma), 0, 1, "step schedule: decay factor"},
+    {"warmup_epochs", 'f', FIELD(warmup_epochs), 0, 1e6, "linear warmup length in epochs"},
+    {"seed", 'u', FIELD(seed), 0, 0, "random seed (initialisation, shuffling, augmentation)"},
+    {"threads", 'i', FIELD(threads), 0, 1024, "OpenBLAS threads; 0 = cores / ranks on the node"},
+};
+#define KEY_COUNT ((int)(sizeof KEYS / sizeof KEYS[0]))
+
+void train_config_defaults(TrainConfig *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->model, "lenet");
+    strcpy(cfg->hidden, "256,128");
+    strcpy(cfg->dataset, "fashion-mnist");
+    cfg->pad = 1;
+    cfg->augment = -1;
+    strcpy(cfg->input_shape, "1x32x32");
+    cfg->classes = 10;
+    cfg->synthetic_train = 2048;
+    cfg->synthetic_test = 512;
+    cfg->epochs = 10;
+    cfg->batch_size = 128;
+    cfg->lr = 0.05;
+    cfg->momentum = 0.9;
+    cfg->weight_decay = 5e-4;
+    strcpy(cfg->schedule, "cosine");
+    cfg->step_size = 30;
+    cfg->gamma = 0.1;
+    cfg->seed = 0;
+}
+
+static const KeySpec *find_key(const char *name) {
+    for (int i = 0; i < KEY_COUNT; i++)
+        if (strcmp(KEYS[i].name, name) == 0) return &KEYS[i];
+    return NULL;
+}
+
+static int parse_bool(const char *v, int *out) {
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on")) *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off")) *out = 0;
+    else return -1;
+    return 0;
+}
+
+int train_config_set(TrainConfig *cfg, const char *key, const char *value, char err[ERR_LEN]) {
+    const KeySpec *k = find_key(key);
+    if (!k) return err_set(err, "%s: unknown setting (see `cohort train --help` for the list)", key);
+    char *field = (char *)cfg + k->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (k->type) {
+    case 's':
+        if (strlen(value) >= k->size) return err_set(err, "%s: value longer than %zu characters", key, k->size - 1);
+        if (value[0] == '\0' && strcmp(key, "data_dir") != 0) return err_set(err, "%s: expected a non-empty string", key);
+        strcpy(field, value);
+        return 0;
+    case 'b':
+    case 'a': {
+        int b;
+        if (k->type == 'a' && !strcmp(value, "auto")) b = -1;
+        else if (parse_bool(value, &b)) return err_set(err, "%s: expected true or false, got '%s'", key, value);
+        *(int *)field = b;
+        return 0;
+    }
+    case 'i': {
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end) return err_set(err, "%s: expected an integer, got '%s'", key, value);
+        if (v < k->min || v > k->max)
+            return err_set(err, "%s: %ld is out of range [%g, %g]", key, v, k->min, k->max);
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case 'u': {
+        if (value[0] == '-') return err_set(err, "%s: expected a non-negative integer, got '%s'", key, value);
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end) return err_set(err, "%s: expected a non-negative integer, got '%s'", key, value);
+        *(uint64_t *)field = (uint64_t)v;
+        return 0;
+    }
+    case 'f': {
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v))
+            return err_set(err, "%s: expected a number, got '%s'", key, value);
+        if (v < k->min || v > k->max) return err_set(err, "%s: %g is out of range [%g, %g]", key, v, k->min, k->max);
+        *(double *)field = v;
+        return 0;
+    }
+    }
+    return err_set(err, "%s: internal error: unknown key type", key);
+}
+
+static int one_of(const char *v, const char *const *allowed) {
+    for (; *allowed; allowed++)
+        if (!strcmp(v, *allowed)) return 1;
+    return 0;
+}
+
+int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
+    static const char *const datasets[] = {"fashion-mnist", "mnist", "synthetic", "cifar10", "cifar100", NULL};
+    static const char *const schedules[] = {"constant", "step", "cosine", NULL};
+    if (!one_of(cfg->dataset, datasets))
+        return err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
+                       cfg->dataset);
+    if (!one_of(cfg->schedule, schedules))
+        return err_set(err, "schedule: unknown schedule '%s' (constant, step, cosine)", cfg->schedule);
+    int c, h, w;
+    char tail;
+    if (sscanf(cfg->input_shape, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || c > 3 || h < 1 || w < 1)
+        return err_set(err, "input_shape: expected CxHxW with 1..3 channels, got '%s'", cfg->input_shape);
+    /* hidden: comma-separated positive integers */
+    const char *p = cfg->hidden;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 1 << 20 || (*end && *end != ','))
+            return err_set(err, "hidden: expected comma-separated positive widths, got '%s'", cfg->hidden);
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int train_config_key_count(void) { return KEY_COUNT; }
+const char *train_config_key_name(int index) { return KEYS[index].name; }
+const char *train_config_key_help(int index) { return KEYS[index].help; }
+
+char train_config_key_type(const char *key) {
+    const KeySpec *k = find_key(key);
+    if (!k) return 0;
+    switch (k->type) {
+    case 'u': return 'i';
+    case 'a': return 'b';
+    default: return k->type;
+    }
+}

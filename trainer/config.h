@@ -1,0 +1,56 @@
+/* A run's settings. One key table serves `cohort train --key value`, the JSON trial configs that
+ * sweeps produce, and the database: train_config_set() is the only way a key gets a value, so a key
+ * means the same thing everywhere and unknown keys or malformed values are caught in one place. */
+#ifndef COHORT_CONFIG_H
+#define COHORT_CONFIG_H
+
+#include <stdint.h>
+
+#include "errors.h"
+
+typedef struct {
+    /* what to train */
+    char model[32];         /* mlp | lenet | ... (see `cohort models`) */
+    char hidden[64];        /* mlp hidden widths, comma separated, e.g. "256,128" */
+    char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 */
+    char data_dir[512];     /* "" = the dataset's default directory */
+    int pad;                /* 28x28 IDX images zero-padded to 32x32 (1) or kept (0) */
+    int augment;            /* -1 = the dataset's default (on for CIFAR), 0 off, 1 crop+flip */
+    double val_split;       /* fraction of the training set held out for validation (0 = none) */
+    int train_limit;        /* use only the first N training images (0 = all); for quick runs */
+    int test_limit;         /* use only the first N test images (0 = all) */
+    /* the synthetic dataset */
+    char input_shape[32];   /* "CxHxW", e.g. "1x32x32" */
+    int classes;            /* synthetic class count */
+    int synthetic_train;    /* images */
+    int synthetic_test;
+    /* recipe */
+    int epochs;
+    int batch_size;
+    double lr;
+    double momentum;
+    int nesterov;
+    double weight_decay;
+    double label_smoothing;
+    char schedule[16];      /* constant | step | cosine */
+    int step_size;          /* step schedule: epochs between decays */
+    double gamma;           /* step schedule: decay factor */
+    double warmup_epochs;   /* linear warmup from 0 (fractional epochs allowed) */
+    uint64_t seed;
+    int threads;            /* OpenBLAS threads for this run; 0 = cores / ranks on the node */
+} TrainConfig;
+
+void train_config_defaults(TrainConfig *cfg);
+/* Sets `key` from its text form ("0.1", "true", "lenet"). Non-zero with err "key: expected ..." on an
+ * unknown key or a value of the wrong type or range. */
+int train_config_set(TrainConfig *cfg, const char *key, const char *value, char err[ERR_LEN]);
+/* Checks the combination (e.g. a known model and dataset, batch_size > 0). */
+int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]);
+/* Number of known keys and their names, for --help and for sweeps' validation. */
+int train_config_key_count(void);
+const char *train_config_key_name(int index);
+const char *train_config_key_help(int index);
+/* The kind of value a key takes: 'i' integer, 'f' number, 'b' boolean, 's' string. */
+char train_config_key_type(const char *key);
+
+#endif

@@ -1,0 +1,60 @@
+/* Datasets: images kept as bytes, normalised into the model's input layout one mini-batch at a time.
+ *
+ * Loaders: IDX (MNIST, Fashion-MNIST; gzipped or plain), CIFAR-10 and CIFAR-100 binary, and a seeded
+ * synthetic set. Every failure (missing, truncated or inconsistent file) names the file and what is
+ * wrong. */
+#ifndef COHORT_DATA_H
+#define COHORT_DATA_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "errors.h"
+#include "real.h"
+#include "rng.h"
+
+#define DATA_MAX_CHANNELS 3
+
+typedef struct {
+    char name[32];
+    int count, channels, height, width, classes;
+    uint8_t *pixels;   /* [count][channels][height][width], raw 0..255 */
+    int32_t *labels;   /* [count], each in [0, classes) */
+    /* per-channel normalisation: x = (pixel / 255 - mean[c]) / std[c] */
+    float mean[DATA_MAX_CHANNELS], std[DATA_MAX_CHANNELS];
+    char (*label_names)[64]; /* [classes] or NULL when the dataset has no label-name file */
+} Dataset;
+
+typedef struct {
+    Dataset train, val, test;  /* val.count == 0 when there is no validation split */
+} DataSplits;
+
+/* Loads what cfg names (dataset, data_dir, pad, val_split, limits, synthetic shape). */
+int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]);
+void data_free(DataSplits *splits);
+void dataset_free(Dataset *d);
+
+/* Default directory for a dataset name ("" when it has none). */
+const char *data_default_dir(const char *dataset);
+
+/* Individual loaders. pad_to > height zero-pads each image centred to pad_to x pad_to (28 -> 32 adds 2 on
+ * each side). */
+int idx_load(Dataset *out, const char *images_path, const char *labels_path, int pad_to, char err[ERR_LEN]);
+/* files: NULL-terminated list of CIFAR-10 batch files, concatenated in order. */
+int cifar10_load(Dataset *out, const char *const *files, char err[ERR_LEN]);
+int cifar100_load(Dataset *out, const char *file, int coarse_labels, char err[ERR_LEN]);
+/* Learnable synthetic classes: each class a smooth random prototype; images are prototype + noise. */
+void synthetic_make(Dataset *train, Dataset *test, int channels, int height, int width, int classes, int n_train,
+                    int n_test, uint64_t seed);
+
+typedef struct {
+    int crop_pad;   /* random crop after zero-padding this many pixels on each side (0 = none) */
+    int hflip;      /* random horizontal flip with probability 1/2 */
+} Augment;
+
+/* Gathers images indices[0..B) into x, layout [C][B][H][W] (the engine's spatial layout), normalised;
+ * labels[b] = label of indices[b]. aug may be NULL (no augmentation); rng is used only by augmentation. */
+void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
+                     Rng *rng);
+
+#endif
