@@ -60,11 +60,11 @@ typedef struct {
     char *config_json;   /* owned */
     char model[64], dataset[64];
     uint64_t seed;
-    int64_t param_count;
+    int64_t param_count; /* 0 until the run has started */
     char status[16];
-    int rank;
+    int rank;            /* -1 until the run has started */
     char host[128];
-    char started_at[32], finished_at[32];
+    char started_at[32], finished_at[32]; /* "" when not yet */
     char *error;         /* owned, may be NULL */
     int epoch_count;
     EpochMetrics *epochs; /* owned, [epoch_count] in epoch order */

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "model.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -25,6 +27,7 @@ static const KeySpec KEYS[] = {
     {"dataset", 's', FIELD(dataset), 0, 0, "fashion-mnist | mnist | synthetic | cifar10 | cifar100"},
     {"data_dir", 's', FIELD(data_dir), 0, 0, "directory of the dataset files (default: the dataset's own)"},
     {"pad", 'b', FIELD(pad), 0, 1, "zero-pad 28x28 IDX images to 32x32"},
+    {"coarse_labels", 'b', FIELD(coarse_labels), 0, 1, "cifar100: 20 coarse labels instead of 100 fine ones"},
     {"augment", 'a', FIELD(augment), 0, 1, "random crop (4 px) + horizontal flip; default on for CIFAR only"},
     {"val_split", 'f', FIELD(val_split), 0, 0.9, "fraction of the training set held out for validation"},
     {"train_limit", 'i', FIELD(train_limit), 0, 1e9, "use only the first N training images (0 = all)"},
@@ -143,6 +146,7 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     if (!one_of(cfg->dataset, datasets))
         return err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
                        cfg->dataset);
+    if (!model_is_known(cfg->model)) return err_set(err, "model: unknown model '%s' (see `cohort models`)", cfg->model);
     if (!one_of(cfg->schedule, schedules))
         return err_set(err, "schedule: unknown schedule '%s' (constant, step, cosine)", cfg->schedule);
     int c, h, w;

@@ -15,6 +15,7 @@ typedef struct {
     char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 */
     char data_dir[512];     /* "" = the dataset's default directory */
     int pad;                /* 28x28 IDX images zero-padded to 32x32 (1) or kept (0) */
+    int coarse_labels;      /* cifar100: the 20 coarse labels instead of the 100 fine ones */
     int augment;            /* -1 = the dataset's default (on for CIFAR), 0 off, 1 crop+flip */
     double val_split;       /* fraction of the training set held out for validation (0 = none) */
     int train_limit;        /* use only the first N training images (0 = all); for quick runs */

@@ -29,21 +29,31 @@ typedef struct {
     Dataset train, val, test;  /* val.count == 0 when there is no validation split */
 } DataSplits;
 
-/* Loads what cfg names (dataset, data_dir, pad, val_split, limits, synthetic shape). */
+/* Loads what cfg names (dataset, data_dir, pad, val_split, limits, synthetic shape). train_limit and
+ * test_limit keep the first N images of the files; the validation set is then the LAST
+ * round(val_split * N) training images, in file order. The synthetic set is generated from a fixed data
+ * seed, not cfg->seed, so runs that differ in seed see the same images. On failure *out is left empty. */
 int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]);
 void data_free(DataSplits *splits);
 void dataset_free(Dataset *d);
+/* Allocates a zero-filled dataset of this shape: pixels and labels zeroed, mean 0 and std 1 for every
+ * channel, label_names NULL, name "". Free with dataset_free. */
+int dataset_alloc(Dataset *d, int count, int channels, int height, int width, int classes, char err[ERR_LEN]);
 
 /* Default directory for a dataset name ("" when it has none). */
 const char *data_default_dir(const char *dataset);
 
 /* Individual loaders. pad_to > height zero-pads each image centred to pad_to x pad_to (28 -> 32 adds 2 on
- * each side). */
+ * each side). Labels must be 0..9 (classes = 10). mean/std are the file's own pixel statistics (unpadded);
+ * label_names NULL (data_load sets the dataset's constants and names). */
 int idx_load(Dataset *out, const char *images_path, const char *labels_path, int pad_to, char err[ERR_LEN]);
-/* files: NULL-terminated list of CIFAR-10 batch files, concatenated in order. */
+/* files: NULL-terminated list of CIFAR-10 batch files, concatenated in order. Label names are read from
+ * batches.meta.txt in the directory of files[0] when it exists. mean/std: the standard CIFAR-10 constants. */
 int cifar10_load(Dataset *out, const char *const *files, char err[ERR_LEN]);
+/* Label names from fine_label_names.txt or coarse_label_names.txt next to `file`, when present. */
 int cifar100_load(Dataset *out, const char *file, int coarse_labels, char err[ERR_LEN]);
-/* Learnable synthetic classes: each class a smooth random prototype; images are prototype + noise. */
+/* Learnable synthetic classes: each class a smooth random prototype; images are prototype + noise.
+ * Depends on seed only; mean/std are the training set's statistics; label names "class0", "class1", ... */
 void synthetic_make(Dataset *train, Dataset *test, int channels, int height, int width, int classes, int n_train,
                     int n_test, uint64_t seed);
 
@@ -53,7 +63,10 @@ typedef struct {
 } Augment;
 
 /* Gathers images indices[0..B) into x, layout [C][B][H][W] (the engine's spatial layout), normalised;
- * labels[b] = label of indices[b]. aug may be NULL (no augmentation); rng is used only by augmentation. */
+ * labels[b] = label of indices[b]. aug may be NULL (no augmentation); rng is used only by augmentation.
+ * Per image, in order: crop offsets top then left, each rng_below(rng, 2*crop_pad+1) into the zero-padded
+ * image (when crop_pad > 0; padding pixels are raw 0 before normalisation), then flip if
+ * rng_uniform(rng) < 0.5 (when hflip). */
 void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
                      Rng *rng);
 

@@ -36,6 +36,9 @@ typedef struct {
 void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
 /* reals of scratch that conv2d_forward/backward need for a shape (im2col of a chunk of the batch). */
 size_t conv2d_workspace_size(const ConvShape *s);
+/* Images per im2col chunk of the batch (the whole batch on the 1x1, stride 1, pad 0 path, which needs no
+ * workspace at all). Exposed so that tests can make sure a shape really spans several chunks. */
+int conv2d_chunk_images(const ConvShape *s);
 void conv2d_forward(real *out, const real *in, const real *weight, const real *bias, const ConvShape *s,
                     real *workspace);
 void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,

@@ -1,0 +1,70 @@
+/* cohort models: every model with its parameter count for an input shape and class count. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model.h"
+
+static const char HELP[] =
+    "usage: cohort models [--input CxHxW] [--classes N] [--KEY VALUE ...]\n"
+    "\n"
+    "Lists every model with its trainable parameter count for the given input shape (default 1x32x32)\n"
+    "and class count (default 10). Model options (e.g. --hidden 512,256) are trainer settings.\n";
+
+/* 61706 -> "61,706" */
+static const char *thousands(size_t n, char out[32]) {
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int cli_models(int argc, char **argv) {
+    int C = 1, H = 32, W = 32, classes = 10;
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(HELP, stdout);
+            return EXIT_OK;
+        }
+        if (i + 1 >= argc || strncmp(argv[i], "--", 2) != 0) {
+            fprintf(stderr, "cohort models: expected --KEY VALUE, got '%s'\n\n%s", argv[i], HELP);
+            return EXIT_BAD_INPUT;
+        }
+        const char *key = argv[i] + 2, *value = argv[++i];
+        char tail;
+        if (!strcmp(key, "input")) {
+            if (sscanf(value, "%dx%dx%d%c", &C, &H, &W, &tail) != 3 || C < 1 || H < 1 || W < 1) {
+                fprintf(stderr, "cohort models: --input: expected CxHxW, got '%s'\n", value);
+                return EXIT_BAD_INPUT;
+            }
+        } else if (!strcmp(key, "classes")) {
+            if (sscanf(value, "%d%c", &classes, &tail) != 1 || classes < 1) {
+                fprintf(stderr, "cohort models: --classes: expected a positive integer, got '%s'\n", value);
+                return EXIT_BAD_INPUT;
+            }
+        } else if (train_config_set(&cfg, key, value, err)) {
+            fprintf(stderr, "cohort models: --%s\n", err);
+            return EXIT_BAD_INPUT;
+        }
+    }
+    printf("%-12s %14s  %s\n", "model", "parameters", "description");
+    for (int i = 0; i < model_registry_count(); i++) {
+        Model *m = NULL;
+        if (model_create(&m, model_registry_name(i), &cfg, C, H, W, classes, 1, 0, err)) {
+            printf("%-12s %14s  %s (%s)\n", model_registry_name(i), "-", model_registry_help(i), err);
+            continue;
+        }
+        char count[32];
+        printf("%-12s %14s  %s\n", model_registry_name(i), thousands(model_parameter_count(m), count),
+               model_registry_help(i));
+        model_free(m);
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,43 @@
+/* cohort: the command line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "openblas_env.h"
+
+static const char USAGE[] =
+    "usage: cohort COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  train    train one run from flags (cohort train --model lenet --epochs 2 ...)\n"
+    "  sweep    run a sweep file under mpirun, results into an SQLite database\n"
+    "  report   render a database as an HTML or Markdown report\n"
+    "  models   list the models and their parameter counts\n"
+    "\n"
+    "`cohort COMMAND --help` describes each command. Exit codes: 0 success, 1 runtime failure,\n"
+    "2 bad usage or bad input.\n";
+
+int is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
+
+int main(int argc, char **argv) {
+    openblas_select_core(argv);
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *command = argv[1];
+    if (is_help(command) || !strcmp(command, "help")) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(command, "--version")) {
+        puts("cohort " COHORT_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(command, "train")) return cli_train(argc - 1, argv + 1);
+    if (!strcmp(command, "sweep")) return cli_sweep(argc - 1, argv + 1);
+    if (!strcmp(command, "report")) return cli_report(argc - 1, argv + 1);
+    if (!strcmp(command, "models")) return cli_models(argc - 1, argv + 1);
+    fprintf(stderr, "cohort: unknown command '%s'\n\n%s", command, USAGE);
+    return EXIT_BAD_INPUT;
+}

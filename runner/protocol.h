@@ -1,0 +1,46 @@
+/* The coordinator/worker protocol over MPI (rank 0 coordinates; ranks 1..P-1 train).
+ *
+ *   worker -> coordinator   TAG_READY     (no payload)          idle, send me a trial
+ *   coordinator -> worker   TAG_TRIAL     run_id + config JSON   train this
+ *   coordinator -> worker   TAG_SHUTDOWN  (no payload)          no more work: exit
+ *   worker -> coordinator   TAG_STARTED   run_id, param_count, host
+ *   worker -> coordinator   TAG_EPOCH     run_id + EpochMetrics  a finished epoch; the worker waits for
+ *   coordinator -> worker   TAG_EPOCH_ACK verdict (0 go on, 1 stop) sent only after the epoch is committed
+ *   worker -> coordinator   TAG_ENDED     run_id, status, error text; also means "ready for the next trial"
+ *
+ * Every message is one MPI_BYTE buffer: a fixed Message header followed by an optional NUL-terminated
+ * text (config JSON, host name or error message). */
+#ifndef COHORT_PROTOCOL_H
+#define COHORT_PROTOCOL_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+enum {
+    TAG_READY = 1,
+    TAG_TRIAL,
+    TAG_SHUTDOWN,
+    TAG_STARTED,
+    TAG_EPOCH,
+    TAG_EPOCH_ACK,
+    TAG_ENDED,
+};
+
+/* Run endings carried by TAG_ENDED. */
+enum { ENDED_FINISHED = 0, ENDED_STOPPED = 1, ENDED_DIVERGED = 2, ENDED_FAILED = 3 };
+
+typedef struct {
+    int64_t run_id;
+    int64_t value;        /* TAG_STARTED: parameter count; TAG_ENDED: ending; TAG_EPOCH_ACK: verdict */
+    EpochMetrics metrics; /* TAG_EPOCH only */
+} Message;
+
+/* Sends header + text (text may be NULL). */
+void message_send(int dest, int tag, const Message *header, const char *text);
+/* Receives the message that MPI_Probe/Iprobe reported in `status`. *text (malloc'd, may be NULL) receives
+ * the text part; the caller frees it. */
+void message_receive(const MPI_Status *status, Message *header, char **text);
+
+#endif

@@ -1,0 +1,29 @@
+/* Running one trial from its JSON config: the part shared by a worker rank and a single-rank sweep. */
+#ifndef COHORT_TRIAL_H
+#define COHORT_TRIAL_H
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "data.h"
+#include "errors.h"
+#include "train.h"
+
+/* Applies every key of a trial's JSON object onto cfg (which holds the defaults). */
+int trial_config_from_json(const cJSON *config, TrainConfig *cfg, char err[ERR_LEN]);
+int trial_config_from_text(const char *json_text, TrainConfig *cfg, char err[ERR_LEN]);
+
+/* Loaded datasets are kept between trials that read the same data (same dataset, directory and options). */
+typedef struct {
+    char key[1024];
+    DataSplits splits;
+    int loaded;
+} DataCache;
+
+int data_cache_get(DataCache *cache, const TrainConfig *cfg, const DataSplits **splits, char err[ERR_LEN]);
+void data_cache_free(DataCache *cache);
+
+/* OpenBLAS threads for a trial: the config's `threads`, or cores / (training ranks on this node). */
+int trial_threads(const TrainConfig *cfg, int training_ranks_on_node);
+
+#endif

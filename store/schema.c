@@ -1,0 +1,185 @@
+/* The results database schema and its migrations.
+ *
+ * PRAGMA user_version is the schema version and PRAGMA application_id marks the file as Cohort's.
+ * MIGRATIONS[v] takes a database from version v to v + 1; opening for writing applies every step
+ * from the file's version up to STORE_SCHEMA_VERSION in one transaction, so a file is always at some
+ * whole version. To change the schema: append a step (never edit a released one) and bump
+ * STORE_SCHEMA_VERSION in store.h.
+ *
+ * Version 1:
+ *   sweeps  one row per sweep name (spec_hash/spec_json: the normalised sweep file).
+ *   runs    one row per trial of a sweep, UNIQUE(sweep_id, trial_key). seed holds the uint64 seed's bits
+ *           as a signed 64-bit integer (seeds >= 2^63 read back negative in sqlite3, exact through the
+ *           API). param_count, rank, host, started_at are NULL until the run starts; finished_at and
+ *           error until it ends.
+ *   epochs  one row per finished epoch, PRIMARY KEY(run_id, epoch) in a WITHOUT ROWID table, so the
+ *           primary key is the clustered "epochs by run" index. NULL = metric absent (NaN in C).
+ *   Index runs_by_sweep(sweep_id, trial_index) serves "the runs of a sweep, in grid order".
+ *
+ *   View run_summary, for ad-hoc queries with the sqlite3 shell, one row per run in sweep/grid order:
+ *     sweep               sweep name
+ *     run_id, trial_key, model, dataset, seed, param_count, status   as in runs
+ *     epochs_done         number of recorded epochs (0 before the first)
+ *     best_test_top1      highest test top-1 % over the epochs (NULL if none measured)
+ *     final_test_top1     test top-1 % of the last recorded epoch
+ *     final_test_top5     test top-5 % of the last recorded epoch
+ *     final_train_loss    train loss of the last recorded epoch
+ *     total_wall_seconds  sum of the epochs' wall times (training + evaluation; 0 with no epochs)
+ *   e.g.  sqlite3 results.db "SELECT run_id, model, best_test_top1 FROM run_summary
+ *                              WHERE sweep = 'lenet-lr' ORDER BY best_test_top1 DESC LIMIT 5"
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static const char SCHEMA_V1[] =
+    "PRAGMA application_id = 1128813140;\n" /* STORE_APPLICATION_ID, 0x43485254 "CHRT" */
+    "CREATE TABLE sweeps (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    name        TEXT    NOT NULL UNIQUE,\n"
+    "    spec_hash   TEXT,\n"
+    "    spec_json   TEXT,\n"
+    "    source_path TEXT,\n"
+    "    created_at  TEXT    NOT NULL\n"
+    ");\n"
+    "CREATE TABLE runs (\n"
+    "    id          INTEGER PRIMARY KEY,\n"
+    "    sweep_id    INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,\n"
+    "    trial_key   TEXT    NOT NULL,\n"
+    "    trial_index INTEGER NOT NULL CHECK (trial_index >= 0),\n"
+    "    config_json TEXT    NOT NULL,\n"
+    "    model       TEXT    NOT NULL,\n"
+    "    dataset     TEXT    NOT NULL,\n"
+    "    seed        INTEGER NOT NULL,\n"
+    "    param_count INTEGER CHECK (param_count >= 0),\n"
+    "    status      TEXT    NOT NULL DEFAULT 'pending'\n"
+    "                CHECK (status IN ('pending', 'running', 'finished', 'failed')),\n"
+    "    rank        INTEGER CHECK (rank >= 0),\n"
+    "    host        TEXT,\n"
+    "    started_at  TEXT,\n"
+    "    finished_at TEXT,\n"
+    "    error       TEXT,\n"
+    "    UNIQUE (sweep_id, trial_key)\n"
+    ");\n"
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id, trial_index);\n"
+    "CREATE TABLE epochs (\n"
+    "    run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "    epoch          INTEGER NOT NULL CHECK (epoch >= 1),\n"
+    "    train_loss     REAL,\n"
+    "    train_top1     REAL,\n"
+    "    val_loss       REAL,\n"
+    "    val_top1       REAL,\n"
+    "    test_loss      REAL,\n"
+    "    test_top1      REAL,\n"
+    "    test_top5      REAL,\n"
+    "    lr             REAL,\n"
+    "    wall_seconds   REAL,\n"
+    "    images_per_sec REAL,\n"
+    "    PRIMARY KEY (run_id, epoch)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE VIEW run_summary AS\n"
+    "SELECT s.name       AS sweep,\n"
+    "       r.id         AS run_id,\n"
+    "       r.trial_key, r.model, r.dataset, r.seed, r.param_count, r.status,\n"
+    "       (SELECT count(*) FROM epochs e WHERE e.run_id = r.id)              AS epochs_done,\n"
+    "       (SELECT max(e.test_top1) FROM epochs e WHERE e.run_id = r.id)      AS best_test_top1,\n"
+    "       last.test_top1  AS final_test_top1,\n"
+    "       last.test_top5  AS final_test_top5,\n"
+    "       last.train_loss AS final_train_loss,\n"
+    "       (SELECT total(e.wall_seconds) FROM epochs e WHERE e.run_id = r.id) AS total_wall_seconds\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "LEFT JOIN epochs last ON last.run_id = r.id\n"
+    "     AND last.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id)\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n";
+
+/* MIGRATIONS[v]: version v -> v + 1. */
+static const char *const MIGRATIONS[] = {
+    SCHEMA_V1,
+};
+_Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+typedef struct {
+    int64_t application_id, user_version, objects;
+} FileIdentity;
+
+static int read_identity(Store *store, FileIdentity *id, char *err) {
+    if (store_query_int(store, "PRAGMA application_id", &id->application_id, err) ||
+        store_query_int(store, "PRAGMA user_version", &id->user_version, err) ||
+        store_query_int(store, "SELECT count(*) FROM sqlite_master", &id->objects, err)) {
+        int code = sqlite3_extended_errcode(store->db);
+        if ((code & 0xff) == SQLITE_NOTADB)
+            return err_set(err, "%s: not a Cohort results database (not an SQLite file)", store->path);
+        return -1;
+    }
+    return 0;
+}
+
+int schema_check_identity(Store *store, char *err) {
+    FileIdentity id;
+    if (read_identity(store, &id, err)) return -1;
+    if (id.application_id == 0 && id.user_version == 0 && id.objects == 0) return 0; /* empty: to create */
+    if (id.application_id != STORE_APPLICATION_ID)
+        return err_set(err,
+                       "%s: not a Cohort results database (an SQLite file with application_id %lld, "
+                       "user_version %lld and %lld schema objects)",
+                       store->path, (long long)id.application_id, (long long)id.user_version,
+                       (long long)id.objects);
+    if (id.user_version < 1)
+        return err_set(err, "%s: damaged Cohort results database (no schema version)", store->path);
+    if (id.user_version > STORE_SCHEMA_VERSION)
+        return err_set(err,
+                       "%s: results database has schema version %lld, newer than this build of Cohort "
+                       "understands (%d); use a newer cohort",
+                       store->path, (long long)id.user_version, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+int schema_migrate(Store *store, char *err) {
+    int64_t version;
+    if (store_query_int(store, "PRAGMA user_version", &version, err)) return -1;
+    if (version == STORE_SCHEMA_VERSION) return 0;
+    if (store_exec(store, "BEGIN IMMEDIATE", "beginning the schema migration", err)) return -1;
+    /* Read again under the write lock: another writer may have migrated meanwhile. */
+    if (store_query_int(store, "PRAGMA user_version", &version, err)) goto fail;
+    for (; version < STORE_SCHEMA_VERSION; version++) {
+        char what[64];
+        snprintf(what, sizeof what, "migrating the schema from version %lld to %lld", (long long)version,
+                 (long long)version + 1);
+        if (store_exec(store, MIGRATIONS[version], what, err)) goto fail;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    if (store_exec(store, sql, "setting the schema version", err) ||
+        store_exec(store, "COMMIT", "committing the schema migration", err))
+        goto fail;
+    return 0;
+fail:
+    store_rollback(store);
+    return -1;
+}
+
+int schema_check_readonly(Store *store, char *err) {
+    int64_t version;
+    if (store_query_int(store, "PRAGMA user_version", &version, err)) return -1;
+    if (version == 0)
+        return err_set(err, "%s: not a Cohort results database (an empty database)", store->path);
+    if (version < STORE_SCHEMA_VERSION)
+        return err_set(err,
+                       "%s: results database has schema version %lld, older than this build's %d; open it "
+                       "once for writing (any cohort run) to migrate it",
+                       store->path, (long long)version, STORE_SCHEMA_VERSION);
+    static const char *const required[] = {"sweeps", "runs", "epochs", "run_summary"};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        char sql[128];
+        int64_t n;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'", required[i]);
+        if (store_query_int(store, sql, &n, err)) return -1;
+        if (n != 1)
+            return err_set(err, "%s: damaged Cohort results database (no '%s' table or view)", store->path,
+                           required[i]);
+    }
+    return 0;
+}

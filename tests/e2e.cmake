@@ -1,0 +1,4 @@
+# End-to-end tests: the real `cohort` binary under mpirun, checked through sqlite3.
+add_test(NAME e2e_sweep_mpi COMMAND bash ${COHORT_TEST_DIR}/e2e/sweep_mpi.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_bad_input COMMAND bash ${COHORT_TEST_DIR}/e2e/bad_input.sh $<TARGET_FILE:cohort>)
+set_tests_properties(e2e_sweep_mpi e2e_bad_input PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)

@@ -1,0 +1,110 @@
+/* Forward (and backward) values of the float engine (cohort_trainer) against direct double-precision
+ * references written out loop by loop: conv2d against a naive convolution, linear against a naive matrix
+ * product, over the same shapes as the gradient checks plus a realistic ResNet-sized layer. Agreement within
+ * 1e-4 (relative, floored at 1) shows the float build computes the same function as the double one that the
+ * gradient checks validated. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "gradcheck.h"
+#include "naive_ops.h"
+#include "ops.h"
+
+_Static_assert(sizeof(real) == sizeof(float), "test_ops_reference must link the float engine");
+
+#define FLOAT_TOL 1e-4
+
+static Rng rng;
+
+/* Random values in float for the engine and the same values in double for the reference. */
+static real *random_pair(double **as_double, size_t n, double scale) {
+    real *x = test_alloc(n, sizeof(real));
+    fill_normal(x, n, scale, &rng);
+    *as_double = test_alloc(n, sizeof(double));
+    for (size_t i = 0; i < n; i++) (*as_double)[i] = x[i];
+    return x;
+}
+
+/* max |a - b| / max(1, |b|) */
+static double max_error(const real *a, const double *b, size_t n) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - b[i]) / fmax(1.0, fabs(b[i])));
+    return worst;
+}
+
+static void test_conv(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad,
+                      bool with_bias) {
+    ConvShape s;
+    conv_shape_init(&s, B, C, H, W, OC, KH, KW, stride, pad);
+    const NaiveConv n = naive_conv(B, C, H, W, OC, KH, KW, stride, pad);
+    const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)OC * C * KH * KW, out_n = (size_t)OC * B * n.OH * n.OW;
+    double *in_d, *w_d, *b_d = NULL, *dout_d;
+    /* weights scaled as He initialisation would, so outputs are O(1) whatever the fan-in */
+    real *in = random_pair(&in_d, in_n, 1.0), *w = random_pair(&w_d, w_n, sqrt(2.0 / (C * KH * KW)));
+    real *bias = with_bias ? random_pair(&b_d, (size_t)OC, 0.5) : NULL;
+    real *dout = random_pair(&dout_d, out_n, 1.0);
+    real *out = test_alloc(out_n, sizeof(real));
+    real *workspace = test_alloc(conv2d_workspace_size(&s) + 1, sizeof(real));
+    double *expected = test_alloc(out_n, sizeof(double));
+
+    conv2d_forward(out, in, w, bias, &s, workspace);
+    naive_conv2d_forward(expected, in_d, w_d, b_d, &n);
+    const double forward_error = max_error(out, expected, out_n);
+    CHECK_MSG(forward_error <= FLOAT_TOL, "%s forward error %.3e", label, forward_error);
+
+    real *din = test_alloc(in_n, sizeof(real)), *dw = test_alloc(w_n, sizeof(real));
+    real *db = test_alloc((size_t)OC, sizeof(real));
+    double *ref_din = test_alloc(in_n, sizeof(double)), *ref_dw = test_alloc(w_n, sizeof(double));
+    double *ref_db = test_alloc((size_t)OC, sizeof(double));
+    conv2d_backward(din, dw, db, dout, in, w, &s, workspace);
+    naive_conv2d_backward(ref_din, ref_dw, ref_db, dout_d, in_d, w_d, &n);
+    /* dweight and dbias sum over the whole batch, so compare them relative to their own magnitude */
+    double dw_scale = 1, db_scale = 1;
+    for (size_t i = 0; i < w_n; i++) dw_scale = fmax(dw_scale, fabs(ref_dw[i]));
+    for (int i = 0; i < OC; i++) db_scale = fmax(db_scale, fabs(ref_db[i]));
+    double din_error = max_error(din, ref_din, in_n), dw_error = 0, db_error = 0;
+    for (size_t i = 0; i < w_n; i++) dw_error = fmax(dw_error, fabs(dw[i] - ref_dw[i]) / dw_scale);
+    for (int i = 0; i < OC; i++) db_error = fmax(db_error, fabs(db[i] - ref_db[i]) / db_scale);
+    CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
+    CHECK_MSG(dw_error <= FLOAT_TOL, "%s dweight error %.3e", label, dw_error);
+    CHECK_MSG(db_error <= FLOAT_TOL, "%s dbias error %.3e", label, db_error);
+    printf("  %-32s forward %.1e  din %.1e  dweight %.1e  dbias %.1e  (%d images per chunk)\n", label, forward_error,
+           din_error, dw_error, db_error, conv2d_chunk_images(&s));
+
+    free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(dout), free(dout_d), free(out);
+    free(workspace), free(expected), free(din), free(dw), free(db), free(ref_din), free(ref_dw), free(ref_db);
+}
+
+static void test_linear(const char *label, int B, int IN, int OUT, bool with_bias) {
+    double *in_d, *w_d, *b_d = NULL;
+    real *in = random_pair(&in_d, (size_t)B * IN, 1.0), *w = random_pair(&w_d, (size_t)OUT * IN, sqrt(1.0 / IN));
+    real *bias = with_bias ? random_pair(&b_d, (size_t)OUT, 0.5) : NULL;
+    real *out = test_alloc((size_t)B * OUT, sizeof(real));
+    double *expected = test_alloc((size_t)B * OUT, sizeof(double));
+    linear_forward(out, in, w, bias, B, IN, OUT);
+    naive_linear_forward(expected, in_d, w_d, b_d, B, IN, OUT);
+    const double error = max_error(out, expected, (size_t)B * OUT);
+    CHECK_MSG(error <= FLOAT_TOL, "%s forward error %.3e", label, error);
+    for (int i = 0; i < B * OUT; i++) CHECK_CLOSE(out[i], expected[i], FLOAT_TOL);
+    printf("  %-32s forward %.1e\n", label, error);
+    free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(out), free(expected);
+}
+
+int main(void) {
+    rng_seed(&rng, 7);
+    printf("float engine vs double references (tolerance %.0e)\n", FLOAT_TOL);
+    test_conv("conv2d 3x3 s1 p1", 3, 3, 6, 6, 4, 3, 3, 1, 1, true);
+    test_conv("conv2d 3x3 s2 p1", 3, 2, 7, 7, 3, 3, 3, 2, 1, true);
+    test_conv("conv2d 5x5 s1 p0", 2, 2, 8, 8, 3, 5, 5, 1, 0, true);
+    test_conv("conv2d 1x1 s1 (fast path)", 3, 4, 5, 5, 6, 1, 1, 1, 0, true);
+    test_conv("conv2d 1x1 s2", 3, 4, 6, 6, 5, 1, 1, 2, 0, true);
+    test_conv("conv2d 3x3 s1 p1 H!=W", 3, 2, 5, 8, 3, 3, 3, 1, 1, false);
+    test_conv("conv2d 3x3 s1 p1 chunked", 8, 64, 32, 32, 2, 3, 3, 1, 1, true);
+    test_conv("conv2d ResNet 16->32 3x3 s2", 16, 16, 32, 32, 32, 3, 3, 2, 1, false);
+    test_linear("linear", 4, 7, 5, true);
+    test_linear("linear no-bias", 3, 6, 4, false);
+    test_linear("linear 64->10", 128, 64, 10, true);
+    return check_report("test_ops_reference");
+}

@@ -1,0 +1,280 @@
+/* Dataset selection (data_load), the train / validation / test split, and mini-batch assembly. The file
+ * formats live in data_idx.c, data_cifar.c and data_synthetic.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data.h"
+
+#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist" /* Debian package dataset-fashion-mnist */
+#define IDX_PAD_TO 32                                         /* 28x28 -> 32x32 when cfg->pad */
+/* The synthetic set's seed is fixed, not the run's seed: runs that differ only in `seed` (initialisation,
+ * shuffling, augmentation) then train and test on the same images and stay comparable. */
+#define SYNTHETIC_DATA_SEED 12345u
+
+/* Normalisation constants: mean and standard deviation of pixel/255 over the 60000 unpadded 28x28 training
+ * images (the values in common use; zero padding to 32x32 keeps them so that padding stays "background"). */
+#define FASHION_MNIST_MEAN 0.2860f
+#define FASHION_MNIST_STD 0.3530f
+#define MNIST_MEAN 0.1307f
+#define MNIST_STD 0.3081f
+
+static const char *const FASHION_MNIST_NAMES[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+int dataset_alloc(Dataset *d, int count, int channels, int height, int width, int classes, char err[ERR_LEN]) {
+    memset(d, 0, sizeof *d);
+    if (count < 0 || channels < 1 || channels > DATA_MAX_CHANNELS || height < 1 || width < 1 || classes < 1)
+        return err_set(err, "dataset: invalid shape: %d images of %dx%dx%d, %d classes", count, channels, height,
+                       width, classes);
+    size_t image = (size_t)channels * height * width;
+    d->pixels = calloc(count ? (size_t)count * image : 1, 1);
+    d->labels = calloc(count ? (size_t)count : 1, sizeof *d->labels);
+    if (!d->pixels || !d->labels) {
+        dataset_free(d);
+        return err_set(err, "dataset: out of memory for %d images of %dx%dx%d", count, channels, height, width);
+    }
+    d->count = count;
+    d->channels = channels;
+    d->height = height;
+    d->width = width;
+    d->classes = classes;
+    for (int c = 0; c < DATA_MAX_CHANNELS; c++) {
+        d->mean[c] = 0.0f;
+        d->std[c] = 1.0f;
+    }
+    return 0;
+}
+
+void dataset_free(Dataset *d) {
+    if (!d) return;
+    free(d->pixels);
+    free(d->labels);
+    free(d->label_names);
+    memset(d, 0, sizeof *d);
+}
+
+void data_free(DataSplits *splits) {
+    if (!splits) return;
+    dataset_free(&splits->train);
+    dataset_free(&splits->val);
+    dataset_free(&splits->test);
+}
+
+const char *data_default_dir(const char *dataset) {
+    if (dataset && !strcmp(dataset, "fashion-mnist")) return FASHION_MNIST_DIR;
+    return ""; /* mnist (no Debian package), cifar10, cifar100: data_dir must be set; synthetic: no files */
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* dir/name.gz if it exists, else dir/name (which idx_load reports as missing if it is not there either). */
+static void idx_path(char *out, size_t size, const char *dir, const char *name) {
+    snprintf(out, size, "%s/%s.gz", dir, name);
+    if (file_exists(out)) return;
+    snprintf(out, size, "%s/%s", dir, name);
+}
+
+static int set_label_names(Dataset *d, const char *const *names, char *err) {
+    d->label_names = calloc((size_t)d->classes, sizeof *d->label_names);
+    if (!d->label_names) return err_set(err, "%s: out of memory", d->name);
+    for (int k = 0; k < d->classes; k++) snprintf(d->label_names[k], sizeof d->label_names[k], "%s", names[k]);
+    return 0;
+}
+
+static int load_idx_set(DataSplits *out, const TrainConfig *cfg, const char *dir, char *err) {
+    const int fashion = !strcmp(cfg->dataset, "fashion-mnist");
+    if (!dir[0])
+        return err_set(err,
+                       "%s: data_dir is not set and there is no default directory; set data_dir to the directory "
+                       "holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+                       "t10k-labels-idx1-ubyte (each optionally .gz)",
+                       cfg->dataset);
+    char images[1024], labels[1024];
+    int pad_to = cfg->pad ? IDX_PAD_TO : 0;
+    idx_path(images, sizeof images, dir, "train-images-idx3-ubyte");
+    idx_path(labels, sizeof labels, dir, "train-labels-idx1-ubyte");
+    if (idx_load(&out->train, images, labels, pad_to, err)) return -1;
+    idx_path(images, sizeof images, dir, "t10k-images-idx3-ubyte");
+    idx_path(labels, sizeof labels, dir, "t10k-labels-idx1-ubyte");
+    if (idx_load(&out->test, images, labels, pad_to, err)) return -1;
+    if (out->train.height != out->test.height || out->train.width != out->test.width)
+        return err_set(err, "%s: test images are %dx%d but training images %dx%d", images, out->test.height,
+                       out->test.width, out->train.height, out->train.width);
+
+    static const char *const digits[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+    Dataset *sets[2] = {&out->train, &out->test};
+    for (int s = 0; s < 2; s++) {
+        Dataset *d = sets[s];
+        snprintf(d->name, sizeof d->name, "%s", cfg->dataset);
+        d->mean[0] = fashion ? FASHION_MNIST_MEAN : MNIST_MEAN;
+        d->std[0] = fashion ? FASHION_MNIST_STD : MNIST_STD;
+        if (set_label_names(d, fashion ? FASHION_MNIST_NAMES : digits, err)) return -1;
+    }
+    return 0;
+}
+
+static int load_cifar10(DataSplits *out, const char *dir, char *err) {
+    char paths[6][1024];
+    const char *train_files[6];
+    for (int k = 0; k < 5; k++) {
+        snprintf(paths[k], sizeof paths[k], "%s/data_batch_%d.bin", dir, k + 1);
+        train_files[k] = paths[k];
+    }
+    train_files[5] = NULL;
+    snprintf(paths[5], sizeof paths[5], "%s/test_batch.bin", dir);
+    const char *test_files[2] = {paths[5], NULL};
+    if (cifar10_load(&out->train, train_files, err)) return -1;
+    return cifar10_load(&out->test, test_files, err);
+}
+
+static int load_cifar100(DataSplits *out, const char *dir, int coarse, char *err) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/train.bin", dir);
+    if (cifar100_load(&out->train, path, coarse, err)) return -1;
+    snprintf(path, sizeof path, "%s/test.bin", dir);
+    return cifar100_load(&out->test, path, coarse, err);
+}
+
+static int load_synthetic(DataSplits *out, const TrainConfig *cfg, char *err) {
+    int c, h, w;
+    char tail;
+    if (sscanf(cfg->input_shape, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || c > DATA_MAX_CHANNELS || h < 1 ||
+        w < 1)
+        return err_set(err, "input_shape: expected CxHxW with 1..%d channels, got '%s'", DATA_MAX_CHANNELS,
+                       cfg->input_shape);
+    if (cfg->classes < 2) return err_set(err, "classes: the synthetic set needs at least 2, got %d", cfg->classes);
+    if (cfg->synthetic_train < 1 || cfg->synthetic_test < 1)
+        return err_set(err, "synthetic_train/synthetic_test: need at least 1 image each, got %d and %d",
+                       cfg->synthetic_train, cfg->synthetic_test);
+    synthetic_make(&out->train, &out->test, c, h, w, cfg->classes, cfg->synthetic_train, cfg->synthetic_test,
+                   SYNTHETIC_DATA_SEED);
+    return 0;
+}
+
+/* Keeps the first n images of d (n < d->count), giving back the memory of the rest. */
+static void dataset_truncate(Dataset *d, int n) {
+    size_t image = (size_t)d->channels * d->height * d->width;
+    d->count = n;
+    uint8_t *p = realloc(d->pixels, n ? (size_t)n * image : 1);
+    if (p) d->pixels = p; /* a failed shrink keeps the larger block, which is still valid */
+    int32_t *l = realloc(d->labels, n ? (size_t)n * sizeof *l : 1);
+    if (l) d->labels = l;
+}
+
+/* Moves the last n_val images of train into val (same shape, classes, normalisation and label names). */
+static int split_validation(Dataset *train, Dataset *val, int n_val, char *err) {
+    if (dataset_alloc(val, n_val, train->channels, train->height, train->width, train->classes, err)) return -1;
+    memcpy(val->name, train->name, sizeof val->name);
+    memcpy(val->mean, train->mean, sizeof val->mean);
+    memcpy(val->std, train->std, sizeof val->std);
+    if (train->label_names) {
+        val->label_names = malloc((size_t)train->classes * sizeof *val->label_names);
+        if (!val->label_names) return err_set(err, "%s: out of memory", train->name);
+        memcpy(val->label_names, train->label_names, (size_t)train->classes * sizeof *val->label_names);
+    }
+    int first = train->count - n_val;
+    size_t image = (size_t)train->channels * train->height * train->width;
+    memcpy(val->pixels, train->pixels + (size_t)first * image, (size_t)n_val * image);
+    memcpy(val->labels, train->labels + first, (size_t)n_val * sizeof *val->labels);
+    dataset_truncate(train, first);
+    return 0;
+}
+
+int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    const char *dir = cfg->data_dir[0] ? cfg->data_dir : data_default_dir(cfg->dataset);
+    int rc;
+    if (!strcmp(cfg->dataset, "fashion-mnist") || !strcmp(cfg->dataset, "mnist")) {
+        rc = load_idx_set(out, cfg, dir, err);
+    } else if (!strcmp(cfg->dataset, "cifar10") || !strcmp(cfg->dataset, "cifar100")) {
+        const int c10 = !strcmp(cfg->dataset, "cifar10");
+        if (!dir[0])
+            rc = err_set(err,
+                         c10 ? "cifar10: set data_dir to the directory of the CIFAR-10 binary version: "
+                               "data_batch_1.bin .. data_batch_5.bin, test_batch.bin (batches.meta.txt optional)"
+                             : "cifar100: set data_dir to the directory of the CIFAR-100 binary version: "
+                               "train.bin, test.bin (fine_label_names.txt, coarse_label_names.txt optional)");
+        else rc = c10 ? load_cifar10(out, dir, err) : load_cifar100(out, dir, cfg->coarse_labels, err);
+    } else if (!strcmp(cfg->dataset, "synthetic")) {
+        rc = load_synthetic(out, cfg, err);
+    } else {
+        rc = err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
+                     cfg->dataset);
+    }
+    if (rc) goto fail;
+
+    /* train_limit applies to the training files first; the validation images are then the LAST
+     * round(val_split * n) of those n. No shuffle is needed: the CIFAR batches and the (Fashion-)MNIST
+     * training files are already in random class order, and the synthetic labels are drawn at random, so the
+     * tail is a fair sample; taking it in file order keeps the split identical on every run and rank. */
+    if (cfg->train_limit > 0 && cfg->train_limit < out->train.count) dataset_truncate(&out->train, cfg->train_limit);
+    if (cfg->test_limit > 0 && cfg->test_limit < out->test.count) dataset_truncate(&out->test, cfg->test_limit);
+    if (cfg->val_split > 0) {
+        int n_val = (int)lround(cfg->val_split * out->train.count);
+        if (n_val >= out->train.count) {
+            err_set(err, "val_split: %g of %d training images leaves none for training", cfg->val_split,
+                    out->train.count);
+            goto fail;
+        }
+        if (n_val > 0 && split_validation(&out->train, &out->val, n_val, err)) goto fail;
+    }
+    return 0;
+
+fail:
+    data_free(out);
+    return -1;
+}
+
+void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
+                     Rng *rng) {
+    const int C = d->channels, H = d->height, W = d->width;
+    const size_t plane = (size_t)H * W, image = (size_t)C * plane;
+    /* x = (pixel / 255 - mean) / std = pixel * scale + shift, per channel */
+    real scale[DATA_MAX_CHANNELS], shift[DATA_MAX_CHANNELS];
+    for (int c = 0; c < C; c++) {
+        scale[c] = (real)(1.0 / (255.0 * d->std[c]));
+        shift[c] = (real)(-(double)d->mean[c] / d->std[c]);
+    }
+    const int pad = aug ? aug->crop_pad : 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t *src = d->pixels + (size_t)indices[b] * image;
+        labels[b] = d->labels[indices[b]];
+        /* Augmentation draws per image, in this order: crop top, crop left (each rng_below(2*pad+1) offsets
+         * into the zero-padded image, pad = no shift), then the flip (rng_uniform < 0.5). */
+        int dy = 0, dx = 0, flip = 0;
+        if (pad > 0) {
+            dy = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+            dx = (int)rng_below(rng, (uint32_t)(2 * pad + 1)) - pad;
+        }
+        if (aug && aug->hflip) flip = rng_uniform(rng) < 0.5;
+        for (int c = 0; c < C; c++) {
+            const uint8_t *s = src + (size_t)c * plane;
+            real *dst = x + ((size_t)c * B + b) * plane;
+            const real zero = shift[c]; /* a padding pixel: raw 0, normalised */
+            if (!dy && !dx && !flip) {
+                for (size_t j = 0; j < plane; j++) dst[j] = (real)s[j] * scale[c] + shift[c];
+                continue;
+            }
+            for (int y = 0; y < H; y++) {
+                int sy = y + dy;
+                real *row = dst + (size_t)y * W;
+                if (sy < 0 || sy >= H) {
+                    for (int xx = 0; xx < W; xx++) row[xx] = zero;
+                    continue;
+                }
+                const uint8_t *srow = s + (size_t)sy * W;
+                for (int xx = 0; xx < W; xx++) {
+                    int cx = flip ? W - 1 - xx : xx; /* column of the cropped image this output shows */
+                    int sx = cx + dx;
+                    row[xx] = (sx < 0 || sx >= W) ? zero : (real)srow[sx] * scale[c] + shift[c];
+                }
+            }
+        }
+    }
+}

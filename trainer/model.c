@@ -1,0 +1,168 @@
+/* Running a built model: forward and backward over its layer list. */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void model_free(Model *model) {
+    if (!model) return;
+    free(model->params); /* the one arena */
+    free(model->layers);
+    free(model->slots);
+    free(model->tensors);
+    free(model);
+}
+
+size_t model_parameter_count(const Model *model) { return model->param_count; }
+
+static real *values(Model *m, int slot) { return m->acts + m->slots[slot].offset; }
+static real *grads_of(Model *m, int slot) {
+    /* The input image needs no gradient. */
+    return slot == m->input_slot ? NULL : m->act_grads + m->slots[slot].offset;
+}
+static size_t elements(const Model *m, int slot, int B) {
+    const TensorSlot *s = &m->slots[slot];
+    return (size_t)s->C * s->H * s->W * B;
+}
+static real *param(Model *m, size_t offset) { return offset == SIZE_MAX ? NULL : m->params + offset; }
+static real *param_grad(Model *m, size_t offset) { return offset == SIZE_MAX ? NULL : m->grads + offset; }
+
+static ConvShape conv_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
+    ConvShape s;
+    conv_shape_init(&s, B, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+    return s;
+}
+
+static PoolShape pool_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = &m->slots[l->in];
+    PoolShape s;
+    pool_shape_init(&s, in->C * B, in->H, in->W, l->kernel, l->stride, l->pad);
+    return s;
+}
+
+/* PyTorch's BatchNorm2d defaults. */
+#define BN_MOMENTUM ((real)0.1)
+#define BN_EPS ((real)1e-5)
+
+const real *model_forward(Model *m, const real *x, int B, bool training) {
+    memcpy(values(m, m->input_slot), x, elements(m, m->input_slot, B) * sizeof(real));
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        const TensorSlot *in = &m->slots[l->in];
+        real *out = values(m, l->out);
+        const real *inp = values(m, l->in);
+        switch (l->kind) {
+        case LAYER_CONV: {
+            ConvShape s = conv_shape(m, l, B);
+            conv2d_forward(out, inp, param(m, l->weight), param(m, l->bias), &s, m->workspace);
+            break;
+        }
+        case LAYER_BATCHNORM: {
+            int C = in->C, N = in->H * in->W * B;
+            real *running_mean = m->buffers + l->buffer, *running_var = running_mean + C;
+            if (training)
+                batchnorm_forward_train(out, m->saved + l->saved, m->saved + l->saved + C, running_mean, running_var,
+                                        inp, param(m, l->weight), param(m, l->bias), C, N, BN_MOMENTUM, BN_EPS);
+            else
+                batchnorm_forward_eval(out, inp, param(m, l->weight), param(m, l->bias), running_mean, running_var, C,
+                                       N, BN_EPS);
+            break;
+        }
+        case LAYER_RELU: relu_forward(out, inp, elements(m, l->in, B)); break;
+        case LAYER_MAXPOOL: {
+            PoolShape s = pool_shape(m, l, B);
+            maxpool_forward(out, (int32_t *)(m->saved + l->saved), inp, &s);
+            break;
+        }
+        case LAYER_AVGPOOL: {
+            PoolShape s = pool_shape(m, l, B);
+            avgpool_forward(out, inp, &s);
+            break;
+        }
+        case LAYER_GLOBAL_AVGPOOL: global_avgpool_forward(out, inp, in->C, B, in->H * in->W); break;
+        case LAYER_FLATTEN: flatten_forward(out, inp, in->C, B, in->H * in->W); break;
+        case LAYER_LINEAR:
+            linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B, in->C, m->slots[l->out].C);
+            break;
+        case LAYER_ADD: add_forward(out, inp, values(m, l->in2), elements(m, l->out, B)); break;
+        case LAYER_DROPOUT:
+            if (training && l->dropout_p > 0)
+                dropout_forward(out, m->saved + l->saved, inp, elements(m, l->in, B), l->dropout_p, &m->dropout_rng);
+            else
+                memcpy(out, inp, elements(m, l->in, B) * sizeof(real));
+            break;
+        case LAYER_SHORTCUT_PAD:
+            shortcut_pad_forward(out, inp, B, in->C, in->H, in->W, m->slots[l->out].C, l->stride);
+            break;
+        }
+    }
+    return values(m, m->output_slot);
+}
+
+void model_zero_grads(Model *m) {
+    memset(m->grads, 0, m->param_count * sizeof(real));
+    memset(m->act_grads, 0, m->act_count * sizeof(real));
+}
+
+real *model_logits_grad(Model *m) { return m->act_grads + m->slots[m->output_slot].offset; }
+
+void model_backward(Model *m, int B) {
+    for (int i = m->layer_count - 1; i >= 0; i--) {
+        const Layer *l = &m->layers[i];
+        const TensorSlot *in = &m->slots[l->in];
+        const real *dout = m->act_grads + m->slots[l->out].offset;
+        real *din = grads_of(m, l->in);
+        const real *inp = values(m, l->in);
+        switch (l->kind) {
+        case LAYER_CONV: {
+            ConvShape s = conv_shape(m, l, B);
+            conv2d_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight), &s,
+                            m->workspace);
+            break;
+        }
+        case LAYER_BATCHNORM: {
+            int C = in->C, N = in->H * in->W * B;
+            batchnorm_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
+                               m->saved + l->saved, m->saved + l->saved + C, C, N);
+            break;
+        }
+        case LAYER_RELU:
+            if (din) relu_backward(din, dout, values(m, l->out), elements(m, l->in, B));
+            break;
+        case LAYER_MAXPOOL: {
+            PoolShape s = pool_shape(m, l, B);
+            if (din) maxpool_backward(din, dout, (const int32_t *)(m->saved + l->saved), &s);
+            break;
+        }
+        case LAYER_AVGPOOL: {
+            PoolShape s = pool_shape(m, l, B);
+            if (din) avgpool_backward(din, dout, &s);
+            break;
+        }
+        case LAYER_GLOBAL_AVGPOOL:
+            if (din) global_avgpool_backward(din, dout, in->C, B, in->H * in->W);
+            break;
+        case LAYER_FLATTEN:
+            if (din) flatten_backward(din, dout, in->C, B, in->H * in->W);
+            break;
+        case LAYER_LINEAR:
+            linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight), B,
+                            in->C, m->slots[l->out].C);
+            break;
+        case LAYER_ADD: add_backward(din, grads_of(m, l->in2), dout, elements(m, l->out, B)); break;
+        case LAYER_DROPOUT:
+            if (!din) break;
+            if (l->dropout_p > 0) {
+                dropout_backward(din, dout, m->saved + l->saved, elements(m, l->in, B));
+            } else {
+                size_t n = elements(m, l->in, B);
+                for (size_t k = 0; k < n; k++) din[k] += dout[k];
+            }
+            break;
+        case LAYER_SHORTCUT_PAD:
+            if (din) shortcut_pad_backward(din, dout, B, in->C, in->H, in->W, m->slots[l->out].C, l->stride);
+            break;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/* Models: a list of layers over tensor slots, with every parameter, gradient, activation and scratch
+ * buffer living in arenas allocated once when the model is built for a maximum batch size.
+ *
+ *   params  [P]  all weights and biases, flat, in layer order (conv/linear weight then bias; BN gamma then beta)
+ *   grads   [P]  lines up with params element for element
+ *   buffers [Q]  non-trained state (BN running mean and variance), saved in checkpoints
+ *   acts         every tensor slot's values for max_batch images, kept from forward for backward
+ *   act_grads    same layout as acts
+ *   saved        per-layer state for backward (BN batch mean / inverse std, dropout masks, pool argmax)
+ *   workspace    shared scratch (im2col), sized for the largest layer
+ * A training step therefore allocates nothing. */
+#ifndef COHORT_MODEL_H
+#define COHORT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "errors.h"
+#include "ops.h"
+#include "real.h"
+#include "rng.h"
+
+typedef enum {
+    LAYER_CONV,
+    LAYER_BATCHNORM,
+    LAYER_RELU,
+    LAYER_MAXPOOL,
+    LAYER_AVGPOOL,
+    LAYER_GLOBAL_AVGPOOL,
+    LAYER_FLATTEN,
+    LAYER_LINEAR,
+    LAYER_ADD,
+    LAYER_DROPOUT,
+    LAYER_SHORTCUT_PAD,
+} LayerKind;
+
+/* A tensor slot: per-image shape and where its values and gradients live. Spatial slots are stored
+ * [C][B][H][W]; flat slots [B][C] (H = W = 1). */
+typedef struct {
+    int C, H, W;
+    bool flat;
+    size_t offset;       /* into acts and act_grads */
+} TensorSlot;
+
+typedef struct {
+    LayerKind kind;
+    int in, in2, out;    /* slot indices; in2 only for LAYER_ADD */
+    size_t weight, bias; /* offsets into params/grads, SIZE_MAX when absent */
+    size_t weight_count, bias_count;
+    size_t buffer;       /* offset into buffers (BN running mean, then running var) */
+    size_t saved;        /* offset into saved (reals; pool argmax stored as int32 in the same space) */
+    int kernel, stride, pad;
+    real dropout_p;
+} Layer;
+
+/* One trainable tensor, for the optimiser: weight decay applies to `decay` tensors. */
+typedef struct {
+    size_t offset, count;
+    bool decay;          /* false for biases and normalisation parameters */
+} ParamTensor;
+
+typedef struct Model {
+    char name[32];
+    int max_batch;
+    int input_slot, output_slot;
+    int layer_count, slot_count, tensor_count;
+    Layer *layers;
+    TensorSlot *slots;
+    ParamTensor *tensors;
+    size_t param_count, buffer_count, act_count, saved_count, workspace_count;
+    real *params, *grads, *buffers, *acts, *act_grads, *saved, *workspace;
+    Rng dropout_rng;     /* seeded with the run, advanced by training-mode dropout */
+} Model;
+
+/* Builds `name` for input CxHxW and `classes` outputs, with its options taken from cfg (hidden widths, ...).
+ * Arenas are sized for max_batch images. Parameters are initialised from seed. */
+int model_create(Model **out, const char *name, const TrainConfig *cfg, int C, int H, int W, int classes,
+                 int max_batch, uint64_t seed, char err[ERR_LEN]);
+void model_free(Model *model);
+/* Trainable parameter count (as PyTorch's sum of numel over parameters()). */
+size_t model_parameter_count(const Model *model);
+
+/* x: [C][B][H][W] input for B <= max_batch images. Returns the logits [B][classes] (inside acts). */
+const real *model_forward(Model *model, const real *x, int B, bool training);
+/* Zeroes the parameter and activation gradients. */
+void model_zero_grads(Model *model);
+/* The gradient of the logits ([B][classes], to be filled by the loss), then model_backward. */
+real *model_logits_grad(Model *model);
+void model_backward(Model *model, int B);
+
+/* The registry, for `cohort models` and validation. */
+int model_registry_count(void);
+const char *model_registry_name(int index);
+const char *model_registry_help(int index);
+bool model_is_known(const char *name);
+
+#endif

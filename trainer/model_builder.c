@@ -1,0 +1,289 @@
+#include "model_builder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *grow(void *array, int *capacity, int needed, size_t item) {
+    if (needed <= *capacity) return array;
+    int cap = *capacity ? *capacity * 2 : 16;
+    while (cap < needed) cap *= 2;
+    void *p = realloc(array, (size_t)cap * item);
+    if (!p) abort(); /* building happens once, before training; out of memory here is fatal */
+    *capacity = cap;
+    return p;
+}
+
+static int new_slot(ModelBuilder *mb, int C, int H, int W, bool flat) {
+    Model *m = mb->model;
+    m->slots = grow(m->slots, &mb->slot_capacity, m->slot_count + 1, sizeof(TensorSlot));
+    TensorSlot *s = &m->slots[m->slot_count];
+    s->C = C;
+    s->H = H;
+    s->W = W;
+    s->flat = flat;
+    s->offset = 0; /* assigned in builder_finish, once max_batch is known */
+    return m->slot_count++;
+}
+
+static Layer *new_layer(ModelBuilder *mb, LayerKind kind, int in) {
+    Model *m = mb->model;
+    m->layers = grow(m->layers, &mb->layer_capacity, m->layer_count + 1, sizeof(Layer));
+    Layer *l = &m->layers[m->layer_count++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->in = in;
+    l->in2 = -1;
+    l->weight = l->bias = SIZE_MAX;
+    return l;
+}
+
+static size_t new_params(ModelBuilder *mb, size_t count, bool decay) {
+    Model *m = mb->model;
+    m->tensors = grow(m->tensors, &mb->tensor_capacity, m->tensor_count + 1, sizeof(ParamTensor));
+    m->tensors[m->tensor_count++] = (ParamTensor){.offset = m->param_count, .count = count, .decay = decay};
+    size_t offset = m->param_count;
+    m->param_count += count;
+    return offset;
+}
+
+static int fail(ModelBuilder *mb, const char *what) {
+    if (!mb->failed) err_set(mb->err, "model %s: %s", mb->model->name, what);
+    mb->failed = true;
+    return 0;
+}
+
+void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W) {
+    memset(mb, 0, sizeof *mb);
+    mb->model = model;
+    model->input_slot = new_slot(mb, C, H, W, false);
+}
+
+int builder_input(const ModelBuilder *mb) { return mb->model->input_slot; }
+
+static const TensorSlot *slot(ModelBuilder *mb, int x) { return &mb->model->slots[x]; }
+
+int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat) return fail(mb, "convolution over a flat tensor");
+    int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
+    if (OH < 1 || OW < 1) return fail(mb, "input too small for a convolution");
+    int out = new_slot(mb, out_channels, OH, OW, false);
+    Layer *l = new_layer(mb, LAYER_CONV, x);
+    l->out = out;
+    l->kernel = kernel;
+    l->stride = stride;
+    l->pad = pad;
+    l->weight_count = (size_t)out_channels * in.C * kernel * kernel;
+    l->weight = new_params(mb, l->weight_count, true);
+    if (bias) {
+        l->bias_count = (size_t)out_channels;
+        l->bias = new_params(mb, l->bias_count, false);
+    }
+    return out;
+}
+
+int builder_batchnorm(ModelBuilder *mb, int x) {
+    TensorSlot in = *slot(mb, x);
+    int out = new_slot(mb, in.C, in.H, in.W, in.flat);
+    Layer *l = new_layer(mb, LAYER_BATCHNORM, x);
+    l->out = out;
+    l->weight_count = l->bias_count = (size_t)in.C;
+    l->weight = new_params(mb, (size_t)in.C, false);
+    l->bias = new_params(mb, (size_t)in.C, false);
+    l->buffer = mb->model->buffer_count;
+    mb->model->buffer_count += 2 * (size_t)in.C; /* running mean, running var */
+    if (in.flat) return fail(mb, "batch norm over a flat tensor is not supported");
+    return out;
+}
+
+static int same_shape_layer(ModelBuilder *mb, LayerKind kind, int x) {
+    TensorSlot in = *slot(mb, x);
+    int out = new_slot(mb, in.C, in.H, in.W, in.flat);
+    Layer *l = new_layer(mb, kind, x);
+    l->out = out;
+    return out;
+}
+
+int builder_relu(ModelBuilder *mb, int x) { return same_shape_layer(mb, LAYER_RELU, x); }
+
+int builder_dropout(ModelBuilder *mb, int x, double p) {
+    int out = same_shape_layer(mb, LAYER_DROPOUT, x);
+    mb->model->layers[mb->model->layer_count - 1].dropout_p = (real)p;
+    return out;
+}
+
+static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int stride, int pad) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat) return fail(mb, "pooling over a flat tensor");
+    int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
+    if (OH < 1 || OW < 1) return fail(mb, "input too small for pooling");
+    int out = new_slot(mb, in.C, OH, OW, false);
+    Layer *l = new_layer(mb, kind, x);
+    l->out = out;
+    l->kernel = kernel;
+    l->stride = stride;
+    l->pad = pad;
+    return out;
+}
+
+int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad);
+}
+
+int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    return pool_layer(mb, LAYER_AVGPOOL, x, kernel, stride, pad);
+}
+
+int builder_global_avgpool(ModelBuilder *mb, int x) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat) return fail(mb, "global average pool over a flat tensor");
+    int out = new_slot(mb, in.C, 1, 1, true);
+    new_layer(mb, LAYER_GLOBAL_AVGPOOL, x)->out = out;
+    return out;
+}
+
+int builder_flatten(ModelBuilder *mb, int x) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat) return x;
+    int out = new_slot(mb, in.C * in.H * in.W, 1, 1, true);
+    new_layer(mb, LAYER_FLATTEN, x)->out = out;
+    return out;
+}
+
+int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias) {
+    TensorSlot in = *slot(mb, x);
+    if (!in.flat) return fail(mb, "linear layer over a spatial tensor (flatten first)");
+    int out = new_slot(mb, out_features, 1, 1, true);
+    Layer *l = new_layer(mb, LAYER_LINEAR, x);
+    l->out = out;
+    l->weight_count = (size_t)out_features * in.C;
+    l->weight = new_params(mb, l->weight_count, true);
+    if (bias) {
+        l->bias_count = (size_t)out_features;
+        l->bias = new_params(mb, l->bias_count, false);
+    }
+    return out;
+}
+
+int builder_add(ModelBuilder *mb, int a, int b) {
+    TensorSlot sa = *slot(mb, a), sb = *slot(mb, b);
+    if (sa.C != sb.C || sa.H != sb.H || sa.W != sb.W || sa.flat != sb.flat)
+        return fail(mb, "residual add of tensors with different shapes");
+    int out = new_slot(mb, sa.C, sa.H, sa.W, sa.flat);
+    Layer *l = new_layer(mb, LAYER_ADD, a);
+    l->in2 = b;
+    l->out = out;
+    return out;
+}
+
+int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat || out_channels < in.C) return fail(mb, "bad option-A shortcut");
+    int out = new_slot(mb, out_channels, (in.H + stride - 1) / stride, (in.W + stride - 1) / stride, false);
+    Layer *l = new_layer(mb, LAYER_SHORTCUT_PAD, x);
+    l->out = out;
+    l->stride = stride;
+    return out;
+}
+
+int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad) {
+    return builder_relu(mb, builder_batchnorm(mb, builder_conv(mb, x, out_channels, kernel, stride, pad, false)));
+}
+
+static size_t slot_elements(const TensorSlot *s, int batch) { return (size_t)s->C * s->H * s->W * batch; }
+
+/* Bytes of per-layer saved state for backward, in reals. */
+static size_t saved_size(const Model *m, const Layer *l, int batch) {
+    const TensorSlot *out = &m->slots[l->out];
+    switch (l->kind) {
+    case LAYER_BATCHNORM: return 2 * (size_t)out->C;
+    case LAYER_MAXPOOL:
+    case LAYER_DROPOUT: return slot_elements(out, batch);
+    default: return 0;
+    }
+}
+
+static void init_uniform(real *p, size_t n, double bound, Rng *rng) {
+    for (size_t i = 0; i < n; i++) p[i] = (real)((2.0 * rng_uniform(rng) - 1.0) * bound);
+}
+
+static void init_parameters(Model *m, uint64_t seed) {
+    Rng rng;
+    rng_seed_stream(&rng, seed, 1);
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        const TensorSlot *in = &m->slots[l->in];
+        switch (l->kind) {
+        case LAYER_CONV: {
+            /* He et al. 2015, fan_out mode (as torchvision's ResNets): std = sqrt(2 / (OC * K * K)) */
+            const TensorSlot *out = &m->slots[l->out];
+            double std = sqrt(2.0 / ((double)out->C * l->kernel * l->kernel));
+            for (size_t k = 0; k < l->weight_count; k++) m->params[l->weight + k] = (real)(std * rng_normal(&rng));
+            if (l->bias != SIZE_MAX)
+                init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), &rng);
+            break;
+        }
+        case LAYER_LINEAR: {
+            double bound = 1.0 / sqrt((double)in->C);
+            init_uniform(m->params + l->weight, l->weight_count, bound, &rng);
+            if (l->bias != SIZE_MAX) init_uniform(m->params + l->bias, l->bias_count, bound, &rng);
+            break;
+        }
+        case LAYER_BATCHNORM:
+            for (size_t c = 0; c < l->weight_count; c++) {
+                m->params[l->weight + c] = 1;
+                m->params[l->bias + c] = 0;
+                m->buffers[l->buffer + c] = 0;                    /* running mean */
+                m->buffers[l->buffer + l->weight_count + c] = 1;  /* running var */
+            }
+            break;
+        default: break;
+        }
+    }
+    rng_seed_stream(&m->dropout_rng, seed, 4);
+}
+
+int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]) {
+    Model *m = mb->model;
+    if (mb->failed) {
+        strcpy(err, mb->err);
+        return -1;
+    }
+    m->output_slot = output;
+    m->max_batch = max_batch;
+    if (!m->slots[output].flat) return err_set(err, "model %s: output is not a flat [B][classes] tensor", m->name);
+    /* Slot offsets: each slot its own region for max_batch images (kept for backward). */
+    m->act_count = 0;
+    for (int s = 0; s < m->slot_count; s++) {
+        m->slots[s].offset = m->act_count;
+        m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
+    }
+    m->saved_count = 0;
+    m->workspace_count = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        Layer *l = &m->layers[i];
+        l->saved = m->saved_count;
+        m->saved_count += saved_size(m, l, max_batch);
+        if (l->kind == LAYER_CONV) {
+            const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
+            ConvShape s;
+            conv_shape_init(&s, max_batch, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+            size_t ws = conv2d_workspace_size(&s);
+            if (ws > m->workspace_count) m->workspace_count = ws;
+        }
+    }
+    size_t total = 2 * m->param_count + m->buffer_count + 2 * m->act_count + m->saved_count + m->workspace_count;
+    real *arena = aligned_alloc(64, ((total * sizeof(real)) + 63) & ~(size_t)63);
+    if (!arena) return err_set(err, "model %s: out of memory for %zu MB of arenas", m->name, total * sizeof(real) >> 20);
+    memset(arena, 0, total * sizeof(real));
+    m->params = arena;
+    m->grads = m->params + m->param_count;
+    m->buffers = m->grads + m->param_count;
+    m->acts = m->buffers + m->buffer_count;
+    m->act_grads = m->acts + m->act_count;
+    m->saved = m->act_grads + m->act_count;
+    m->workspace = m->saved + m->saved_count;
+    init_parameters(m, seed);
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* Flatten from the spatial layout [C][B][HW] to the flat one [B][C*HW]: a per-sample transpose of
+ * contiguous runs of HW values, so that sample b's features come out in PyTorch's (c, h, w) order and a
+ * following linear layer's weights line up with PyTorch's. */
+#include <string.h>
+
+#include "ops.h"
+
+/* in [C][B][HW] -> out [B][C*HW] */
+void flatten_forward(real *out, const real *in, int C, int B, int HW) {
+    if (HW <= 0) return;
+    const size_t features = (size_t)C * HW;
+    for (int c = 0; c < C; c++)
+        for (int b = 0; b < B; b++)
+            memcpy(out + (size_t)b * features + (size_t)c * HW, in + ((size_t)c * B + b) * HW,
+                   (size_t)HW * sizeof(real));
+}
+
+/* dout [B][C*HW]; adds into din [C][B][HW] */
+void flatten_backward(real *din, const real *dout, int C, int B, int HW) {
+    if (!din || HW <= 0) return;
+    const size_t features = (size_t)C * HW;
+    for (int c = 0; c < C; c++) {
+        for (int b = 0; b < B; b++) {
+            real *dst = din + ((size_t)c * B + b) * HW;
+            const real *src = dout + (size_t)b * features + (size_t)c * HW;
+            for (int i = 0; i < HW; i++) dst[i] += src[i];
+        }
+    }
+}

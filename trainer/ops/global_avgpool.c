@@ -1,0 +1,27 @@
+/* Global average pooling: the mean of each (channel, sample) plane, producing flat features [B][C]. */
+#include "ops.h"
+
+/* in [C][B][HW] -> out [B][C] */
+void global_avgpool_forward(real *out, const real *in, int C, int B, int HW) {
+    if (HW <= 0) return;
+    for (int c = 0; c < C; c++) {
+        for (int b = 0; b < B; b++) {
+            const real *plane = in + ((size_t)c * B + b) * HW;
+            double sum = 0;
+            for (int i = 0; i < HW; i++) sum += plane[i];
+            out[(size_t)b * C + c] = (real)(sum / HW);
+        }
+    }
+}
+
+/* dout [B][C]; adds dout / HW into every element of the matching plane of din [C][B][HW] */
+void global_avgpool_backward(real *din, const real *dout, int C, int B, int HW) {
+    if (!din || HW <= 0) return;
+    for (int c = 0; c < C; c++) {
+        for (int b = 0; b < B; b++) {
+            real *plane = din + ((size_t)c * B + b) * HW;
+            const real g = (real)((double)dout[(size_t)b * C + c] / HW);
+            for (int i = 0; i < HW; i++) plane[i] += g;
+        }
+    }
+}

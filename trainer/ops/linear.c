@@ -1,0 +1,55 @@
+/* Fully connected layer: out = in x W^T + b, over the whole mini-batch in one GEMM. */
+#include "ops.h"
+
+/* Column sums of dout are taken this many columns at a time, so that the double accumulators stay in
+ * registers / L1 while the rows of dout are read in memory order. */
+#define BIAS_COLUMN_BLOCK 64
+
+/* in [B][IN], weight [OUT][IN], bias [OUT] or NULL -> out [B][OUT] */
+void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
+                    int out_features) {
+    if (B <= 0 || out_features <= 0) return;
+    real beta = 0;
+    if (bias) {
+        /* Start every row from the bias and let the GEMM accumulate on top (beta = 1): one pass over out. */
+        for (int b = 0; b < B; b++) {
+            real *out_row = out + (size_t)b * out_features;
+            for (int o = 0; o < out_features; o++) out_row[o] = bias[o];
+        }
+        beta = 1;
+    }
+    if (in_features <= 0) {
+        if (!bias)
+            for (size_t i = 0; i < (size_t)B * out_features; i++) out[i] = 0;
+        return;
+    }
+    /* out[B][OUT] = in[B][IN] x weight[OUT][IN]^T */
+    gemm(false, true, B, out_features, in_features, 1, in, in_features, weight, in_features, beta, out,
+         out_features);
+}
+
+/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
+void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
+                     int B, int in_features, int out_features) {
+    if (B <= 0 || out_features <= 0) return;
+    if (dbias) {
+        for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
+            int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
+            double sums[BIAS_COLUMN_BLOCK] = {0};
+            for (int b = 0; b < B; b++) {
+                const real *dout_row = dout + (size_t)b * out_features + o0;
+                for (int j = 0; j < width; j++) sums[j] += dout_row[j];
+            }
+            for (int j = 0; j < width; j++) dbias[o0 + j] += (real)sums[j];
+        }
+    }
+    if (in_features <= 0) return;
+    /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN] */
+    if (dweight)
+        gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
+             in_features);
+    /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
+    if (din)
+        gemm(false, false, B, in_features, out_features, 1, dout, out_features, weight, in_features, 1, din,
+             in_features);
+}

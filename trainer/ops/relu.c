@@ -1,0 +1,14 @@
+/* Rectified linear unit, elementwise. */
+#include "ops.h"
+
+/* in [n] -> out [n]; out may alias in (in-place relu) */
+void relu_forward(real *out, const real *in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
+}
+
+/* dout, out [n]; adds into din [n]. The forward output is positive exactly where the input was, so the
+ * backward needs only the output, and the input buffer can be reused after the forward. */
+void relu_backward(real *din, const real *dout, const real *out, size_t n) {
+    if (!din) return;
+    for (size_t i = 0; i < n; i++) din[i] += out[i] > 0 ? dout[i] : 0;
+}
