@@ -72,33 +72,39 @@ static double nice_step(double range, int target) {
 }
 
 typedef struct {
-    double lo, hi, step;
-    int ticks;    /* number of tick marks (lo, lo + step, ..., hi) */
-    int decimals; /* for the labels */
+    double lo, hi, step; /* range shown and tick spacing */
+    double tick[16];
+    int ticks;
+    int decimals;        /* for the labels */
 } Axis;
 
+/* Values: a range widened to whole ticks. Integer axes (epochs) span the data exactly, with a tick at
+ * its start (epoch 1) and then at the multiples of the step. */
 static Axis make_axis(double min, double max, int integer) {
     Axis a;
-    if (!(min <= max)) min = 0.0, max = 1.0; /* no data */
+    if (!(min <= max)) min = integer ? 1.0 : 0.0, max = min + 1.0; /* no data */
     if (max - min < 1e-12 * fmax(1.0, fabs(max))) {
-        double pad = fabs(min) > 0 ? fabs(min) * 0.05 : 1.0;
-        if (integer) pad = 1.0;
-        min -= integer ? 0.0 : pad;
+        double pad = integer ? 1.0 : fabs(min) > 0 ? fabs(min) * 0.05 : 1.0;
+        if (!integer) min -= pad;
         max += pad;
     }
     a.step = nice_step(max - min, 5);
     if (integer && a.step < 1.0) a.step = 1.0;
-    a.lo = floor(min / a.step + 1e-9) * a.step;
-    a.hi = ceil(max / a.step - 1e-9) * a.step;
-    a.ticks = (int)lround((a.hi - a.lo) / a.step) + 1;
+    a.lo = integer ? min : floor(min / a.step + 1e-9) * a.step;
+    a.hi = integer ? max : ceil(max / a.step - 1e-9) * a.step;
     a.decimals = a.step >= 1.0 ? 0 : (int)ceil(-log10(a.step) - 1e-9);
+    a.ticks = 0;
+    double v = ceil(a.lo / a.step - 1e-9) * a.step;
+    if (integer && v - a.lo > 1e-9) {
+        a.tick[a.ticks++] = a.lo;
+        if (v - a.lo < 0.4 * a.step) v += a.step; /* keep labels apart */
+    }
+    for (; v <= a.hi + a.step * 1e-9 && a.ticks < 16; v += a.step)
+        a.tick[a.ticks++] = fabs(v) < a.step * 1e-9 ? 0.0 : v; /* no "-0" labels */
     return a;
 }
 
-static double tick_value(const Axis *a, int i) {
-    double v = a->lo + i * a->step;
-    return fabs(v) < a->step * 1e-9 ? 0.0 : v; /* no "-0" labels */
-}
+static double tick_value(const Axis *a, int i) { return a->tick[i]; }
 
 void svg_line_chart(FILE *out, const SvgChart *chart, const SvgSeries *series, int count) {
     int width = chart->width > 0 ? chart->width : 820;

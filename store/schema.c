@@ -145,7 +145,7 @@ int schema_migrate(Store *store, char *err) {
     /* Read again under the write lock: another writer may have migrated meanwhile. */
     if (store_query_int(store, "PRAGMA user_version", &version, err)) goto fail;
     for (; version < STORE_SCHEMA_VERSION; version++) {
-        char what[64];
+        char what[96];
         snprintf(what, sizeof what, "migrating the schema from version %lld to %lld", (long long)version,
                  (long long)version + 1);
         if (store_exec(store, MIGRATIONS[version], what, err)) goto fail;

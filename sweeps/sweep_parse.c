@@ -15,7 +15,8 @@ int sweep_error(char err[ERR_LEN], const char *file, int line, int column, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return err_set(err, "%s:%d:%d: %s: %s", file, line, column, key, msg);
+    /* an empty key (`"": x` in the file) would leave the KEY slot blank; name the document instead */
+    return err_set(err, "%s:%d:%d: %s: %s", file, line, column, *key ? key : "yaml", msg);
 }
 
 void sweep_spec_free(SweepSpec *spec) {
@@ -95,7 +96,8 @@ static int read_description(const SweepSpec *spec, const YNode *node, Sweep *out
                            ytree_kind_name(node));
     if (ytree_is_null(node)) return 0; /* `description:` left empty */
     out->description = strdup(node->text);
-    if (!out->description) return sweep_error(err, spec->file, node->line, node->column, "description", "out of memory");
+    if (!out->description)
+        return sweep_error(err, spec->file, node->line, node->column, "description", "out of memory");
     return 0;
 }
 
@@ -108,9 +110,10 @@ static const char *const FUTURE_PARAM_KEYS[] = {"distribution", "min", "max", "m
 static int read_values(const SweepSpec *spec, const char *path, const char *key, const YNode *list, SweepParam *p,
                        char err[ERR_LEN]) {
     if (list->kind != YNODE_SEQUENCE || list->count == 0) {
-        const char *got = list->kind == YNODE_SEQUENCE ? "" : ytree_is_null(list) ? ", got null"
-                                                           : list->kind == YNODE_SCALAR ? ", got a scalar"
-                                                                                        : ", got a mapping";
+        const char *got = ""; /* an empty list needs no "got" */
+        if (ytree_is_null(list)) got = ", got null";
+        else if (list->kind == YNODE_SCALAR) got = ", got a scalar";
+        else if (list->kind == YNODE_MAPPING) got = ", got a mapping";
         return sweep_error(err, spec->file, list->line, list->column, path, "expected a non-empty list%s", got);
     }
     p->values = calloc((size_t)list->count, sizeof *p->values);
@@ -150,7 +153,8 @@ static int read_param(const SweepSpec *spec, const YNode *key_node, const YNode 
     if (!train_config_key_type(key))
         return sweep_error(err, spec->file, key_node->line, key_node->column, path,
                            "unknown parameter '%s' (not a trainer setting)", key);
-    if (!(p->key = strdup(key))) return sweep_error(err, spec->file, key_node->line, key_node->column, path, "out of memory");
+    if (!(p->key = strdup(key)))
+        return sweep_error(err, spec->file, key_node->line, key_node->column, path, "out of memory");
     p->type = train_config_key_type(key);
     p->line = key_node->line;
     p->column = key_node->column;

@@ -27,7 +27,8 @@ void sweep_value_clear(SweepValue *value) {
 /* The trainer prefixes its messages with "key: "; the sweep error already names the key's full path. */
 static void strip_key_prefix(char msg[ERR_LEN], const char *key) {
     size_t n = strlen(key);
-    if (strncmp(msg, key, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') memmove(msg, msg + n + 2, strlen(msg + n + 2) + 1);
+    if (strncmp(msg, key, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        memmove(msg, msg + n + 2, strlen(msg + n + 2) + 1);
 }
 
 /* YAML 1.1 and 1.2 spellings of booleans, plus the 1/0 that train_config_set also takes. */

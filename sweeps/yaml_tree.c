@@ -273,7 +273,8 @@ int ytree_load_buffer(const char *name, const char *data, size_t len, YNode **ro
             break;
         case YAML_DOCUMENT_START_EVENT:
             /* A second document would be silently ignored by a reader that takes the first; refuse it. */
-            if (++b.documents > 1) rc = tree_error(&b, line, column, "yaml", "expected one YAML document, found a second");
+            if (++b.documents > 1)
+                rc = tree_error(&b, line, column, "yaml", "expected one YAML document, found a second");
             break;
         case YAML_SCALAR_EVENT:
         case YAML_SEQUENCE_START_EVENT:

@@ -47,10 +47,20 @@ void fill_uniform(real *x, size_t n, double lo, double hi, Rng *rng) {
     for (size_t i = 0; i < n; i++) x[i] = (real)(lo + (hi - lo) * rng_uniform(rng));
 }
 
+/* Neumaier-compensated: the loss of a gradient check is a sum of many terms of which a perturbation changes
+ * only a few, and plain summation's rounding would otherwise be most of the finite-difference noise. */
 double dot_product(const real *a, const real *b, size_t n) {
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) sum += (double)a[i] * (double)b[i];
-    return sum;
+    double sum = 0, compensation = 0;
+    for (size_t i = 0; i < n; i++) {
+        double term = (double)a[i] * (double)b[i];
+        double t = sum + term;
+        if (fabs(sum) >= fabs(term))
+            compensation += (sum - t) + term;
+        else
+            compensation += (term - t) + sum;
+        sum = t;
+    }
+    return sum + compensation;
 }
 
 void *test_alloc(size_t count, size_t size) {

@@ -349,7 +349,10 @@ static void test_relu(void) {
     const size_t n = 97;
     UnaryCtx c = {test_alloc(n, sizeof(real)), test_alloc(n, sizeof(real)), random_tensor(n, 1.0), n};
     /* keep every input at least 0.05 away from the kink, so finite differences never straddle it */
-    for (size_t i = 0; i < n; i++) c.in[i] = (real)((rng_uniform(&rng) < 0.5 ? -1 : 1) * (0.05 + 2 * rng_uniform(&rng)));
+    for (size_t i = 0; i < n; i++) {
+        double sign = rng_uniform(&rng) < 0.5 ? -1 : 1;
+        c.in[i] = (real)(sign * (0.05 + 2 * rng_uniform(&rng)));
+    }
     relu_loss(&c);
     for (size_t i = 0; i < n; i++) CHECK(c.out[i] == (c.in[i] > 0 ? c.in[i] : 0));
     Grad din = grad_new(n);

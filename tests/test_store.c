@@ -164,12 +164,21 @@ static void test_writes(const char *db_path, int64_t *run_a_out, int64_t *run_b_
     CHECK(run_a2 == run_a);
     CHECK_MSG(strcmp(status, RUN_RUNNING) == 0, "status %s", status);
 
-    /* Epochs: first attempt writes 2 epochs, restart clears them, second attempt writes 3. */
-    for (int e = 1; e <= 2; e++) {
+    /* Epochs: a first attempt writes 4 epochs; the restart clears them; the second attempt writes 3. */
+    for (int e = 1; e <= 4; e++) {
         EpochMetrics m = epoch_values(e, 100.0);
         CHECK_MSG(store_record_epoch(s, run_a, &m, err) == 0, "%s", err);
     }
+    RunRecord *runs = NULL;
+    int count = 0;
+    CHECK_MSG(store_load_runs(s, "lr-sweep", &runs, &count, err) == 0, "%s", err);
+    CHECK(count == 2 && runs[0].id == run_a && runs[0].epoch_count == 4);
+    store_free_runs(runs, count);
     CHECK_MSG(store_run_started(s, run_a, 1, "node-2", 101770, err) == 0, "%s", err);
+    CHECK_MSG(store_load_runs(s, "lr-sweep", &runs, &count, err) == 0, "%s", err);
+    CHECK(count == 2 && runs[0].id == run_a && runs[0].epoch_count == 0);
+    CHECK(count == 2 && strcmp(runs[0].status, RUN_RUNNING) == 0 && runs[0].rank == 1);
+    store_free_runs(runs, count);
 
     /* Batched in one explicit transaction, as the coordinator does. */
     CHECK_MSG(store_begin(s, err) == 0, "%s", err);

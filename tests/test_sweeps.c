@@ -148,8 +148,8 @@ static void test_grid_2x2(void) {
         /* lr now has three values: (lenet, 0.2) is the third trial */
         char buf[1024];
         if (grown.trial_count == 6)
-            CHECK(!strcmp(config_text(&grown.trials[2], buf),
-                          "{\"dataset\":\"fashion-mnist\",\"epochs\":2,\"lr\":0.2,\"model\":\"lenet\",\"nesterov\":true}"));
+            CHECK(!strcmp(config_text(&grown.trials[2], buf), "{\"dataset\":\"fashion-mnist\",\"epochs\":2,\"lr\":0.2,"
+                                                              "\"model\":\"lenet\",\"nesterov\":true}"));
         sweep_free(&grown);
     }
     sweep_free(&s);
@@ -247,7 +247,9 @@ static void check_error(const char *name, const char *expected_suffix, int exact
     int rc = sweep_load(&s, path, err);
     CHECK_MSG(rc != 0, "%s loaded", name);
     if (exact) CHECK_MSG(!strcmp(err, expected), "%s:\n  got      %s\n  expected %s", name, err, expected);
-    else CHECK_MSG(!strncmp(err, expected, strlen(expected)), "%s:\n  got      %s\n  expected %s...", name, err, expected);
+    else
+        CHECK_MSG(!strncmp(err, expected, strlen(expected)), "%s:\n  got      %s\n  expected %s...", name, err,
+                  expected);
     CHECK(s.trial_count == 0 && s.trials == NULL && s.spec_json == NULL && s.description == NULL);
     sweep_free(&s);
 }

@@ -89,6 +89,20 @@ static int idx_expect_end(IdxFile *f, uint64_t expected, char *err) {
     return 0;
 }
 
+/* Reads a header of `size` bytes into h, checking the magic number as soon as its 4 bytes are in: a wrong
+ * file (say, a labels file given as images) is reported as such even when it is shorter than the header. */
+static int idx_header(IdxFile *f, uint8_t *h, int size, uint32_t magic, const char *what, char *err) {
+    int r = idx_read(f, h, 4, err);
+    if (r == 0 && be32(h) != magic)
+        return err_set(err, "%s: bad magic 0x%08" PRIx32 " (expected 0x%08" PRIx32 ", IDX unsigned-byte %s)", f->path,
+                       be32(h), magic, what);
+    if (r == 0) r = idx_read(f, h + 4, (size_t)size - 4, err);
+    if (r > 0)
+        return err_set(err, "%s: truncated: expected at least %d bytes (the IDX header), got %" PRIu64, f->path, size,
+                       f->pos);
+    return r;
+}
+
 static int truncated(const IdxFile *f, uint64_t expected, char *err) {
     return err_set(err, "%s: truncated: expected %" PRIu64 " bytes, got %" PRIu64, f->path, expected, f->pos);
 }
@@ -105,18 +119,7 @@ int idx_load(Dataset *out, const char *images_path, const char *labels_path, int
 
     /* Both headers first: a count mismatch is reported before decompressing tens of megabytes. */
     if (idx_open(&im, images_path, err)) goto done;
-    if ((r = idx_read(&im, header, IDX_IMAGES_HEADER, err)) != 0) {
-        if (r > 0)
-            err_set(err, "%s: truncated: expected at least %d bytes (the IDX header), got %" PRIu64, images_path,
-                    IDX_IMAGES_HEADER, im.pos);
-        goto done;
-    }
-    uint32_t magic = be32(header);
-    if (magic != IDX_IMAGES_MAGIC) {
-        err_set(err, "%s: bad magic 0x%08" PRIx32 " (expected 0x%08x, IDX unsigned-byte images)", images_path, magic,
-                IDX_IMAGES_MAGIC);
-        goto done;
-    }
+    if (idx_header(&im, header, IDX_IMAGES_HEADER, IDX_IMAGES_MAGIC, "images", err)) goto done;
     uint32_t n_images = be32(header + 4), rows = be32(header + 8), cols = be32(header + 12);
     if (n_images > INT_MAX || rows < 1 || cols < 1 || rows > IDX_MAX_SIDE || cols > IDX_MAX_SIDE) {
         err_set(err, "%s: implausible header: %" PRIu32 " images of %" PRIu32 "x%" PRIu32, images_path, n_images,
@@ -135,18 +138,7 @@ int idx_load(Dataset *out, const char *images_path, const char *labels_path, int
     }
 
     if (idx_open(&lb, labels_path, err)) goto done;
-    if ((r = idx_read(&lb, header, IDX_LABELS_HEADER, err)) != 0) {
-        if (r > 0)
-            err_set(err, "%s: truncated: expected at least %d bytes (the IDX header), got %" PRIu64, labels_path,
-                    IDX_LABELS_HEADER, lb.pos);
-        goto done;
-    }
-    magic = be32(header);
-    if (magic != IDX_LABELS_MAGIC) {
-        err_set(err, "%s: bad magic 0x%08" PRIx32 " (expected 0x%08x, IDX unsigned-byte labels)", labels_path, magic,
-                IDX_LABELS_MAGIC);
-        goto done;
-    }
+    if (idx_header(&lb, header, IDX_LABELS_HEADER, IDX_LABELS_MAGIC, "labels", err)) goto done;
     uint32_t n_labels = be32(header + 4);
     if (n_labels != n_images) {
         err_set(err, "%s: %" PRIu32 " images but %" PRIu32 " labels in %s", images_path, n_images, n_labels,

@@ -96,7 +96,8 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0;
                         if (stride == 1) {
                             if (hi > lo)
-                                memcpy(dst + lo, src_row + (lo + input_column_offset), (size_t)(hi - lo) * sizeof(real));
+                                memcpy(dst + lo, src_row + (lo + input_column_offset),
+                                       (size_t)(hi - lo) * sizeof(real));
                         } else {
                             for (int ow = lo; ow < hi; ow++) dst[ow] = src_row[ow * stride + input_column_offset];
                         }
