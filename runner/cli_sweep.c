@@ -60,7 +60,7 @@ static int check_data(const Sweep *sweep, char err[ERR_LEN]) {
         const DataSplits *splits;
         char why[ERR_LEN];
         if (trial_config_from_json(sweep->trials[i].config, &cfg, why) || data_cache_get(&cache, &cfg, &splits, why)) {
-            snprintf(err, ERR_LEN, "%s: trial %d: %s", sweep->name, sweep->trials[i].index, why);
+            err_set(err, "%s: trial %d: %s", sweep->name, sweep->trials[i].index, why);
             rc = -1;
         }
     }
