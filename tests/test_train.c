@@ -89,13 +89,13 @@ static void check_sgd_and_schedules(void) {
     m->params[0] = 1;
     real *velocity = calloc(m->param_count, sizeof(real));
     m->grads[0] = 0.5;
-    sgd_step(m, velocity, 0.1, 0.9, 0.1, false); /* g = 0.6, v = 0.6, w = 0.94 */
+    sgd_update(m->params, m->grads, velocity, 1, 0.1, 0.9, 0.1, false); /* g = 0.6, v = 0.6, w = 0.94 */
     CHECK_CLOSE(m->params[0], 0.94, 1e-6);
-    sgd_step(m, velocity, 0.1, 0.9, 0.1, false); /* g = 0.594, v = 1.134, w = 0.8266 */
+    sgd_update(m->params, m->grads, velocity, 1, 0.1, 0.9, 0.1, false); /* g = 0.594, v = 1.134, w = 0.8266 */
     CHECK_CLOSE(m->params[0], 0.8266, 1e-6);
     m->params[0] = 1;
     memset(velocity, 0, m->param_count * sizeof(real));
-    sgd_step(m, velocity, 0.1, 0.9, 0.1, true); /* nesterov: v = 0.6, step g + 0.9 v = 1.14 */
+    sgd_update(m->params, m->grads, velocity, 1, 0.1, 0.9, 0.1, true); /* nesterov: v = 0.6, step g + 0.9 v = 1.14 */
     CHECK_CLOSE(m->params[0], 1 - 0.114, 1e-6);
     free(velocity);
     model_free(m);

@@ -36,6 +36,25 @@ static const KeySpec KEYS[] = {
     {"classes", 'i', FIELD(classes), 2, 100000, "synthetic class count"},
     {"synthetic_train", 'i', FIELD(synthetic_train), 1, 1e8, "synthetic training images"},
     {"synthetic_test", 'i', FIELD(synthetic_test), 1, 1e8, "synthetic test images"},
+    {"shortcut", 's', FIELD(shortcut), 0, 0, "CIFAR ResNet shortcut: B (1x1 conv + BN) or A (zero-padded identity)"},
+    {"dropout", 'f', FIELD(dropout), 0, 0.99, "dropout probability (VGG classifier, ViT)"},
+    {"dim", 'i', FIELD(dim), 1, 65536, "ViT/Mixer embedding width"},
+    {"depth", 'i', FIELD(depth), 1, 1000, "ViT/Mixer blocks"},
+    {"heads", 'i', FIELD(heads), 1, 1024, "ViT attention heads"},
+    {"mlp_dim", 'i', FIELD(mlp_dim), 1, 1 << 20, "ViT MLP hidden width"},
+    {"patch", 'i', FIELD(patch), 1, 1024, "ViT/Mixer patch size (pixels)"},
+    {"pool", 's', FIELD(pool), 0, 0, "ViT pooling: cls | mean"},
+    {"attn_dropout", 'f', FIELD(attn_dropout), 0, 0.99, "ViT attention dropout"},
+    {"gelu", 's', FIELD(gelu), 0, 0, "GELU form: erf (exact) | tanh"},
+    {"token_mlp_dim", 'i', FIELD(token_mlp_dim), 1, 1 << 20, "Mixer token-mixing MLP width"},
+    {"channel_mlp_dim", 'i', FIELD(channel_mlp_dim), 1, 1 << 20, "Mixer channel-mixing MLP width"},
+    {"optimizer", 's', FIELD(optimizer), 0, 0, "sgd | adamw"},
+    {"beta1", 'f', FIELD(beta1), 0, 0.999999, "AdamW beta1"},
+    {"beta2", 'f', FIELD(beta2), 0, 0.999999999, "AdamW beta2"},
+    {"adam_eps", 'f', FIELD(adam_eps), 1e-12, 1, "AdamW epsilon"},
+    {"grad_clip", 'f', FIELD(grad_clip), 0, 1e9, "clip gradients to this global L2 norm (0 = off)"},
+    {"wd_norm_bias", 'b', FIELD(wd_norm_bias), 0, 1, "weight decay also on norm parameters and biases"},
+    {"milestones", 's', FIELD(milestones), 0, 0, "multistep schedule: epochs where lr *= gamma, e.g. 100,150"},
     {"epochs", 'i', FIELD(epochs), 1, 1e6, "training epochs"},
     {"batch_size", 'i', FIELD(batch_size), 1, 65536, "mini-batch size"},
     {"lr", 'f', FIELD(lr), 0, 1e6, "peak learning rate"},
@@ -43,12 +62,13 @@ static const KeySpec KEYS[] = {
     {"nesterov", 'b', FIELD(nesterov), 0, 1, "Nesterov momentum"},
     {"weight_decay", 'f', FIELD(weight_decay), 0, 1, "L2 weight decay"},
     {"label_smoothing", 'f', FIELD(label_smoothing), 0, 0.999, "label smoothing of the cross-entropy target"},
-    {"schedule", 's', FIELD(schedule), 0, 0, "learning-rate schedule: constant | step | cosine"},
+    {"schedule", 's', FIELD(schedule), 0, 0, "learning-rate schedule: constant | step | multistep | cosine | onecycle"},
     {"step_size", 'i', FIELD(step_size), 1, 1e6, "step schedule: epochs between decays"},
     {"gamma", 'f', FIELD(gamma), 0, 1, "step schedule: decay factor"},
     {"warmup_epochs", 'f', FIELD(warmup_epochs), 0, 1e6, "linear warmup length in epochs"},
     {"seed", 'u', FIELD(seed), 0, 0, "random seed (initialisation, shuffling, augmentation)"},
     {"threads", 'i', FIELD(threads), 0, 1024, "OpenBLAS threads; 0 = cores / ranks on the node"},
+    {"checkpoint_dir", 's', FIELD(checkpoint_dir), 0, 0, "directory for per-epoch checkpoints (empty = none)"},
 };
 #define KEY_COUNT ((int)(sizeof KEYS / sizeof KEYS[0]))
 
@@ -69,6 +89,21 @@ void train_config_defaults(TrainConfig *cfg) {
     cfg->momentum = 0.9;
     cfg->weight_decay = 5e-4;
     strcpy(cfg->schedule, "cosine");
+    strcpy(cfg->shortcut, "B");
+    cfg->dim = 192;
+    cfg->depth = 6;
+    cfg->heads = 3;
+    cfg->mlp_dim = 384;
+    cfg->patch = 4;
+    strcpy(cfg->pool, "cls");
+    strcpy(cfg->gelu, "erf");
+    cfg->token_mlp_dim = 256;
+    cfg->channel_mlp_dim = 512;
+    strcpy(cfg->optimizer, "sgd");
+    cfg->beta1 = 0.9;
+    cfg->beta2 = 0.999;
+    cfg->adam_eps = 1e-8;
+    cfg->wd_norm_bias = 1;
     cfg->step_size = 30;
     cfg->gamma = 0.1;
     cfg->seed = 0;
@@ -96,7 +131,8 @@ int train_config_set(TrainConfig *cfg, const char *key, const char *value, char 
     switch (k->type) {
     case 's':
         if (strlen(value) >= k->size) return err_set(err, "%s: value longer than %zu characters", key, k->size - 1);
-        if (value[0] == '\0' && strcmp(key, "data_dir") != 0) return err_set(err, "%s: expected a non-empty string", key);
+        if (value[0] == '\0' && strcmp(key, "data_dir") != 0 && strcmp(key, "checkpoint_dir") != 0 &&
+            strcmp(key, "milestones") != 0) return err_set(err, "%s: expected a non-empty string", key);
         strcpy(field, value);
         return 0;
     case 'b':
@@ -142,13 +178,21 @@ static int one_of(const char *v, const char *const *allowed) {
 
 int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     static const char *const datasets[] = {"fashion-mnist", "mnist", "synthetic", "cifar10", "cifar100", NULL};
-    static const char *const schedules[] = {"constant", "step", "cosine", NULL};
+    static const char *const schedules[] = {"constant", "step", "multistep", "cosine", "onecycle", NULL};
+    static const char *const optimizers[] = {"sgd", "adamw", NULL};
+    static const char *const shortcuts[] = {"A", "B", NULL};
+    static const char *const pools[] = {"cls", "mean", NULL};
+    static const char *const gelus[] = {"erf", "tanh", NULL};
+    if (!one_of(cfg->optimizer, optimizers)) return err_set(err, "optimizer: unknown optimizer '%s' (sgd, adamw)", cfg->optimizer);
+    if (!one_of(cfg->shortcut, shortcuts)) return err_set(err, "shortcut: expected A or B, got '%s'", cfg->shortcut);
+    if (!one_of(cfg->pool, pools)) return err_set(err, "pool: expected cls or mean, got '%s'", cfg->pool);
+    if (!one_of(cfg->gelu, gelus)) return err_set(err, "gelu: expected erf or tanh, got '%s'", cfg->gelu);
     if (!one_of(cfg->dataset, datasets))
         return err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
                        cfg->dataset);
     if (!model_is_known(cfg->model)) return err_set(err, "model: unknown model '%s' (see `cohort models`)", cfg->model);
     if (!one_of(cfg->schedule, schedules))
-        return err_set(err, "schedule: unknown schedule '%s' (constant, step, cosine)", cfg->schedule);
+        return err_set(err, "schedule: unknown schedule '%s' (constant, step, multistep, cosine, onecycle)", cfg->schedule);
     int c, h, w;
     char tail;
     if (sscanf(cfg->input_shape, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || c > 3 || h < 1 || w < 1)

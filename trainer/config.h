@@ -25,7 +25,20 @@ typedef struct {
     int classes;            /* synthetic class count */
     int synthetic_train;    /* images */
     int synthetic_test;
+    /* architecture options (model-specific; ignored by models that do not use them) */
+    char shortcut[4];       /* CIFAR ResNets: "B" 1x1 conv + BN projection (default) | "A" zero-padded identity */
+    double dropout;         /* VGG classifier / ViT dropout probability */
+    int dim, depth, heads, mlp_dim, patch; /* ViT and Mixer shape */
+    char pool[8];           /* ViT: "cls" | "mean" */
+    double attn_dropout;    /* ViT attention dropout */
+    char gelu[8];           /* "erf" (exact) | "tanh" */
+    int token_mlp_dim, channel_mlp_dim;    /* Mixer */
     /* recipe */
+    char optimizer[8];      /* sgd | adamw */
+    double beta1, beta2, adam_eps;         /* AdamW */
+    double grad_clip;       /* clip gradients to this global L2 norm (0 = off) */
+    int wd_norm_bias;       /* weight decay also on normalisation parameters and biases (PyTorch's default) */
+    char milestones[64];    /* multistep schedule: epochs at which lr *= gamma, e.g. "100,150" */
     int epochs;
     int batch_size;
     double lr;
@@ -33,12 +46,13 @@ typedef struct {
     int nesterov;
     double weight_decay;
     double label_smoothing;
-    char schedule[16];      /* constant | step | cosine */
+    char schedule[16];      /* constant | step | multistep | cosine | onecycle */
     int step_size;          /* step schedule: epochs between decays */
     double gamma;           /* step schedule: decay factor */
     double warmup_epochs;   /* linear warmup from 0 (fractional epochs allowed) */
     uint64_t seed;
     int threads;            /* OpenBLAS threads for this run; 0 = cores / ranks on the node */
+    char checkpoint_dir[512]; /* where epoch checkpoints go ("" = none) */
 } TrainConfig;
 
 void train_config_defaults(TrainConfig *cfg);

@@ -3,16 +3,37 @@
 #define COHORT_OPTIM_H
 
 #include "config.h"
+#include "errors.h"
 #include "model.h"
 
-/* SGD with momentum, as torch.optim.SGD (dampening 0):
- *   g = grad + weight_decay * w;  v = momentum * v + g;  w -= lr * (nesterov ? g + momentum * v : v)
- * velocity: [param_count], zero before the first step. */
-void sgd_step(Model *model, real *velocity, double lr, double momentum, double weight_decay, bool nesterov);
+/* An optimiser's settings and state. state is one flat array that lines up with the parameters
+ * (SGD: velocity [P]; AdamW: first moments [P] then second moments [P]); it and `step` are what a
+ * checkpoint must save. */
+typedef struct {
+    char kind[8];            /* "sgd" | "adamw" */
+    double momentum, weight_decay;
+    bool nesterov;
+    bool decay_norm_bias;    /* weight decay also on tensors marked !decay (biases, norm parameters) */
+    double beta1, beta2, eps;
+    double grad_clip;        /* global L2 norm to clip to; 0 = off */
+    real *state;
+    size_t state_count;
+    long step;               /* updates done so far */
+} Optimizer;
+
+int optimizer_init(Optimizer *opt, const TrainConfig *cfg, const Model *model, char err[ERR_LEN]);
+void optimizer_free(Optimizer *opt);
+/* One update of every parameter from model->grads with learning rate lr (gradient clipping first). */
+void optimizer_step(Optimizer *opt, Model *model, double lr);
+
+/* SGD with momentum on one tensor, as torch.optim.SGD (dampening 0):
+ *   g = grad + weight_decay * w;  v = momentum * v + g;  w -= lr * (nesterov ? g + momentum * v : v) */
+void sgd_update(real *w, const real *grad, real *velocity, size_t n, double lr, double momentum,
+                double weight_decay, bool nesterov);
 
 /* Learning rate for global step `step` (0-based) of a run with steps_per_epoch steps per epoch:
- * linear warmup over warmup_epochs, then constant | step (x gamma every step_size epochs) | cosine
- * (annealed per step from lr to 0 over the epochs after warmup). */
+ * linear warmup over warmup_epochs, then constant | step (x gamma every step_size epochs) |
+ * multistep (x gamma at each of `milestones`) | cosine (annealed per step to 0) | onecycle. */
 double schedule_lr(const TrainConfig *cfg, long step, long steps_per_epoch);
 
 #endif

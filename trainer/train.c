@@ -90,8 +90,9 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         .probs = malloc(sizeof(real) * (size_t)batch * classes),
         .order = malloc(sizeof(int32_t) * (size_t)most),
     };
-    real *velocity = calloc(model->param_count, sizeof(real));
-    if (!buf.x || !buf.labels || !buf.probs || !buf.order || !velocity) {
+    Optimizer opt = {0};
+    if (optimizer_init(&opt, cfg, model, err)) goto done;
+    if (!buf.x || !buf.labels || !buf.probs || !buf.order) {
         err_set(err, "out of memory for the training buffers");
         goto done;
     }
@@ -128,7 +129,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
             softmax_xent_backward(model_logits_grad(model), buf.probs, buf.labels, B, classes, smoothing);
             model_backward(model, B);
             lr = schedule_lr(cfg, step, steps_per_epoch);
-            sgd_step(model, velocity, lr, cfg->momentum, cfg->weight_decay, cfg->nesterov);
+            optimizer_step(&opt, model, lr);
         }
         double train_seconds = now_seconds() - t0;
         EpochMetrics m = {.epoch = epoch,
@@ -156,7 +157,7 @@ done:
     free(buf.labels);
     free(buf.probs);
     free(buf.order);
-    free(velocity);
+    optimizer_free(&opt);
     model_free(model);
     return result->outcome == TRAIN_FINISHED || result->outcome == TRAIN_STOPPED ? 0 : -1;
 }
