@@ -31,6 +31,11 @@ int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad);
 
+/* Architectures (models_*.c), registered in model_registry.c. Each returns the output slot ([B][classes]);
+ * `name` is the requested model name (families like resnetN read their depth from it). */
+int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+
 /* Allocates the arenas for max_batch and initialises parameters from seed. Non-zero on failure. */
 int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]);
 

@@ -1,0 +1,54 @@
+/* The model registry: every architecture `cohort models` lists and a run can name. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_builder.h"
+
+typedef int (*BuildFn)(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+
+typedef struct {
+    const char *name;   /* listed name; families also accept other members (see `accepts`) */
+    BuildFn build;
+    const char *help;
+    bool (*accepts)(const char *name); /* NULL: the exact name only */
+} ModelEntry;
+
+static const ModelEntry MODELS[] = {
+    {"mlp", build_mlp, "multi-layer perceptron, ReLU; widths from `hidden`", NULL},
+    {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84", NULL},
+};
+#define MODEL_COUNT ((int)(sizeof MODELS / sizeof MODELS[0]))
+
+int model_registry_count(void) { return MODEL_COUNT; }
+const char *model_registry_name(int index) { return MODELS[index].name; }
+const char *model_registry_help(int index) { return MODELS[index].help; }
+
+static const ModelEntry *find_model(const char *name) {
+    for (int i = 0; i < MODEL_COUNT; i++)
+        if (!strcmp(MODELS[i].name, name)) return &MODELS[i];
+    for (int i = 0; i < MODEL_COUNT; i++)
+        if (MODELS[i].accepts && MODELS[i].accepts(name)) return &MODELS[i];
+    return NULL;
+}
+
+bool model_is_known(const char *name) { return find_model(name) != NULL; }
+
+int model_create(Model **out, const char *name, const TrainConfig *cfg, int C, int H, int W, int classes,
+                 int max_batch, uint64_t seed, char err[ERR_LEN]) {
+    *out = NULL;
+    const ModelEntry *entry = find_model(name);
+    if (!entry) return err_set(err, "model: unknown model '%s' (see `cohort models`)", name);
+    Model *m = calloc(1, sizeof *m);
+    if (!m) return err_set(err, "out of memory");
+    snprintf(m->name, sizeof m->name, "%s", name);
+    ModelBuilder mb;
+    builder_start(&mb, m, C, H, W);
+    int output = entry->build(&mb, name, cfg, classes);
+    if (builder_finish(&mb, output, max_batch, seed, err)) {
+        model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
