@@ -23,7 +23,10 @@ typedef struct Store Store;
 #define RUN_PENDING "pending"
 #define RUN_RUNNING "running"
 #define RUN_FINISHED "finished"
-#define RUN_FAILED "failed"
+#define RUN_FAILED "failed"     /* bad config, out of memory, I/O error */
+#define RUN_PRUNED "pruned"     /* stopped early by the sweep's early_terminate rule (error holds the rule) */
+#define RUN_DIVERGED "diverged" /* loss became NaN or infinite */
+#define RUN_LOST "lost"         /* its worker died */
 
 /* Opens (creating and migrating if needed) a database for writing, or an existing one read-only. */
 int store_open(Store **out, const char *path, char err[ERR_LEN]);
@@ -48,7 +51,7 @@ int store_upsert_run(Store *store, int64_t sweep_id, const char *trial_key, int 
 int store_run_started(Store *store, int64_t run_id, int rank, const char *host, int64_t param_count,
                       char err[ERR_LEN]);
 int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);
-/* status: RUN_FINISHED or RUN_FAILED; error may be NULL. */
+/* status: RUN_FINISHED, RUN_PRUNED, RUN_DIVERGED, RUN_FAILED or RUN_LOST; error may be NULL. */
 int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]);
 
 /* ---- reading, for reports ---- */

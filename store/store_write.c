@@ -160,8 +160,9 @@ int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char
 int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]) {
     char what[64];
     snprintf(what, sizeof what, "ending run %lld", (long long)run_id);
-    if (!status || (strcmp(status, RUN_FINISHED) != 0 && strcmp(status, RUN_FAILED) != 0))
-        return err_set(err, "%s: %s: status must be '" RUN_FINISHED "' or '" RUN_FAILED "', not '%s'", store->path,
+    if (!status || (strcmp(status, RUN_FINISHED) != 0 && strcmp(status, RUN_FAILED) != 0 &&
+                    strcmp(status, RUN_PRUNED) != 0 && strcmp(status, RUN_DIVERGED) != 0 && strcmp(status, RUN_LOST) != 0))
+        return err_set(err, "%s: %s: status must be an ending (finished, pruned, diverged, failed, lost), not '%s'", store->path,
                        what, status ? status : "(null)");
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_RUN_END,

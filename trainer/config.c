@@ -38,6 +38,7 @@ static const KeySpec KEYS[] = {
     {"synthetic_test", 'i', FIELD(synthetic_test), 1, 1e8, "synthetic test images"},
     {"shortcut", 's', FIELD(shortcut), 0, 0, "CIFAR ResNet shortcut: B (1x1 conv + BN) or A (zero-padded identity)"},
     {"dropout", 'f', FIELD(dropout), 0, 0.99, "dropout probability (VGG classifier, ViT)"},
+    {"width", 'f', FIELD(width), 0.01, 64, "channel width multiplier (VGG, ResNet-18/34/50); 1 = standard"},
     {"dim", 'i', FIELD(dim), 1, 65536, "ViT/Mixer embedding width"},
     {"depth", 'i', FIELD(depth), 1, 1000, "ViT/Mixer blocks"},
     {"heads", 'i', FIELD(heads), 1, 1024, "ViT attention heads"},
@@ -90,6 +91,7 @@ void train_config_defaults(TrainConfig *cfg) {
     cfg->weight_decay = 5e-4;
     strcpy(cfg->schedule, "cosine");
     strcpy(cfg->shortcut, "B");
+    cfg->width = 1.0;
     cfg->dim = 192;
     cfg->depth = 6;
     cfg->heads = 3;

@@ -28,6 +28,7 @@ typedef struct {
     /* architecture options (model-specific; ignored by models that do not use them) */
     char shortcut[4];       /* CIFAR ResNets: "B" 1x1 conv + BN projection (default) | "A" zero-padded identity */
     double dropout;         /* VGG classifier / ViT dropout probability */
+    double width;           /* channel width multiplier of VGG and ResNet-18/34/50 (1 = the standard widths) */
     int dim, depth, heads, mlp_dim, patch; /* ViT and Mixer shape */
     char pool[8];           /* ViT: "cls" | "mean" */
     double attn_dropout;    /* ViT attention dropout */
