@@ -1,4 +1,5 @@
 /* cohort train: one run from flags, metrics printed per epoch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,8 +11,13 @@
 #include "trial.h"
 
 static void print_help(void) {
-    printf("usage: cohort train [--KEY VALUE ...] [--verbose]\n\n"
-           "Trains one run and prints each epoch's metrics. Settings:\n");
+    printf("usage: cohort train [--KEY VALUE ...] [--checkpoint FILE [--resume]] [--verbose]\n\n"
+           "Trains one run and prints each epoch's metrics.\n"
+           "  --checkpoint FILE  write a checkpoint after every epoch (atomically: FILE.tmp, then rename)\n"
+           "  --resume           continue from FILE when it exists; the run ends bit-identical to one never\n"
+           "                     stopped. A checkpoint of other settings or a corrupt one is refused.\n"
+           "  SIGTERM / SIGUSR1  checkpoint at the next batch and exit with code 3 (resume to continue)\n\n"
+           "Settings:\n");
     TrainConfig d;
     train_config_defaults(&d);
     for (int i = 0; i < train_config_key_count(); i++)
@@ -35,11 +41,23 @@ static void print_start(int64_t params, void *user) {
            cfg->threads);
 }
 
+static volatile sig_atomic_t preempt_requested = 0;
+static void request_preempt(int sig) {
+    (void)sig;
+    preempt_requested = 1;
+}
+
+static void print_resumed(int epochs_done, const EpochMetrics *history, void *user) {
+    (void)history, (void)user;
+    printf("resumed after epoch %d from the checkpoint\n", epochs_done);
+}
+
 int cli_train(int argc, char **argv) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     char err[ERR_LEN];
-    int verbose = 0;
+    int verbose = 0, resume = 0;
+    const char *checkpoint = NULL;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
             print_help();
@@ -47,6 +65,14 @@ int cli_train(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--verbose")) {
             verbose = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--resume")) {
+            resume = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc) {
+            checkpoint = argv[++i];
             continue;
         }
         if (strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
@@ -63,6 +89,10 @@ int cli_train(int argc, char **argv) {
         fprintf(stderr, "cohort train: --%s\n", err);
         return EXIT_BAD_INPUT;
     }
+    if (resume && !checkpoint) {
+        fprintf(stderr, "cohort train: --resume needs --checkpoint FILE\n");
+        return EXIT_BAD_INPUT;
+    }
     if (verbose) fprintf(stderr, "%s\n", openblas_core_note());
     DataSplits data;
     if (data_load(&data, &cfg, err)) {
@@ -70,13 +100,22 @@ int cli_train(int argc, char **argv) {
         return EXIT_BAD_INPUT;
     }
     cfg.threads = trial_threads(&cfg, 1);
-    TrainHooks hooks = {.on_start = print_start, .on_epoch = print_epoch, .user = &cfg};
+    TrainHooks hooks = {.on_start = print_start, .on_epoch = print_epoch, .on_resume = print_resumed, .user = &cfg,
+                        .checkpoint_path = checkpoint, .resume = resume, .preempt = &preempt_requested};
+    struct sigaction sa = {.sa_handler = request_preempt};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     TrainResult result;
     int rc = train_run(&cfg, &data, &hooks, &result, err);
     data_free(&data);
     if (rc) {
         fprintf(stderr, "cohort train: %s\n", err);
         return EXIT_RUNTIME;
+    }
+    if (result.outcome == TRAIN_PREEMPTED) {
+        fprintf(stderr, "cohort train: preempted; checkpoint %s (run again with --resume)\n",
+                checkpoint ? checkpoint : "not written (no --checkpoint)");
+        return EXIT_PREEMPTED;
     }
     return EXIT_OK;
 }

@@ -69,7 +69,6 @@ static const KeySpec KEYS[] = {
     {"warmup_epochs", 'f', FIELD(warmup_epochs), 0, 1e6, "linear warmup length in epochs"},
     {"seed", 'u', FIELD(seed), 0, 0, "random seed (initialisation, shuffling, augmentation)"},
     {"threads", 'i', FIELD(threads), 0, 1024, "OpenBLAS threads; 0 = cores / ranks on the node"},
-    {"checkpoint_dir", 's', FIELD(checkpoint_dir), 0, 0, "directory for per-epoch checkpoints (empty = none)"},
 };
 #define KEY_COUNT ((int)(sizeof KEYS / sizeof KEYS[0]))
 
@@ -133,7 +132,7 @@ int train_config_set(TrainConfig *cfg, const char *key, const char *value, char 
     switch (k->type) {
     case 's':
         if (strlen(value) >= k->size) return err_set(err, "%s: value longer than %zu characters", key, k->size - 1);
-        if (value[0] == '\0' && strcmp(key, "data_dir") != 0 && strcmp(key, "checkpoint_dir") != 0 &&
+        if (value[0] == '\0' && strcmp(key, "data_dir") != 0 &&
             strcmp(key, "milestones") != 0) return err_set(err, "%s: expected a non-empty string", key);
         strcpy(field, value);
         return 0;
@@ -209,6 +208,33 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
         p = *end ? end + 1 : end;
     }
     return 0;
+}
+
+int train_config_format(const TrainConfig *cfg, const char *key, char *out, size_t size) {
+    const KeySpec *k = find_key(key);
+    if (!k) return -1;
+    const char *field = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case 's': snprintf(out, size, "%s", field); break;
+    case 'b': snprintf(out, size, "%s", *(const int *)field ? "true" : "false"); break;
+    case 'a': snprintf(out, size, "%s", *(const int *)field < 0 ? "auto" : *(const int *)field ? "true" : "false"); break;
+    case 'i': snprintf(out, size, "%d", *(const int *)field); break;
+    case 'u': snprintf(out, size, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case 'f': snprintf(out, size, "%.17g", *(const double *)field); break;
+    }
+    return 0;
+}
+
+uint64_t train_config_fingerprint(const TrainConfig *cfg) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "key=value;" of every key but threads */
+    char value[600];
+    for (int i = 0; i < KEY_COUNT; i++) {
+        if (!strcmp(KEYS[i].name, "threads")) continue; /* results do not depend on the thread count */
+        train_config_format(cfg, KEYS[i].name, value, sizeof value);
+        for (const char *parts[] = {KEYS[i].name, "=", value, ";"}, **p = parts; p < parts + 4; p++)
+            for (const char *c = *p; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    }
+    return h;
 }
 
 int train_config_key_count(void) { return KEY_COUNT; }

@@ -4,6 +4,7 @@
 #ifndef COHORT_CONFIG_H
 #define COHORT_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -53,7 +54,6 @@ typedef struct {
     double warmup_epochs;   /* linear warmup from 0 (fractional epochs allowed) */
     uint64_t seed;
     int threads;            /* OpenBLAS threads for this run; 0 = cores / ranks on the node */
-    char checkpoint_dir[512]; /* where epoch checkpoints go ("" = none) */
 } TrainConfig;
 
 void train_config_defaults(TrainConfig *cfg);
@@ -62,6 +62,10 @@ void train_config_defaults(TrainConfig *cfg);
 int train_config_set(TrainConfig *cfg, const char *key, const char *value, char err[ERR_LEN]);
 /* Checks the combination (e.g. a known model and dataset, batch_size > 0). */
 int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]);
+/* The text form of a key's value (what train_config_set would accept). Non-zero for an unknown key. */
+int train_config_format(const TrainConfig *cfg, const char *key, char *out, size_t size);
+/* A hash of every setting that affects a run's results (all keys but `threads`), to match checkpoints. */
+uint64_t train_config_fingerprint(const TrainConfig *cfg);
 /* Number of known keys and their names, for --help and for sweeps' validation. */
 int train_config_key_count(void);
 const char *train_config_key_name(int index);

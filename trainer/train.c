@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "model.h"
 #include "ops.h"
 #include "optim.h"
+#include "checkpoint.h"
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -64,6 +66,22 @@ static Augment augmentation_for(const TrainConfig *cfg) {
     return on ? (Augment){.crop_pad = 4, .hflip = 1} : (Augment){0, 0};
 }
 
+/* Writes a checkpoint; a failure to write is a failed run (the promise is that nothing is lost). */
+static int save_checkpoint(const TrainHooks *hooks, const TrainConfig *cfg, const Model *model, const Optimizer *opt,
+                           const TrainState *st, char err[ERR_LEN]) {
+    if (!hooks || !hooks->checkpoint_path) return 0;
+    return checkpoint_save(hooks->checkpoint_path, model, opt, st, train_config_fingerprint(cfg), err);
+}
+
+/* Loads the checkpoint when asked to resume and it exists. 1 = resumed, 0 = fresh start, -1 = refused. */
+static int maybe_resume(const TrainHooks *hooks, const TrainConfig *cfg, Model *model, Optimizer *opt, TrainState *st,
+                        char err[ERR_LEN]) {
+    if (!hooks || !hooks->resume || !hooks->checkpoint_path || access(hooks->checkpoint_path, F_OK) != 0) return 0;
+    if (checkpoint_load(hooks->checkpoint_path, model, opt, st, train_config_fingerprint(cfg), err)) return -1;
+    model->dropout_rng = st->dropout;
+    return 1;
+}
+
 int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *hooks, TrainResult *result,
               char err[ERR_LEN]) {
     memset(result, 0, sizeof *result);
@@ -79,7 +97,6 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
                      err))
         return -1;
     result->param_count = (int64_t)model_parameter_count(model);
-    if (hooks && hooks->on_start) hooks->on_start(result->param_count, hooks->user);
 
     int most = train->count;
     if (data->test.count > most) most = data->test.count;
@@ -90,51 +107,83 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         .probs = malloc(sizeof(real) * (size_t)batch * classes),
         .order = malloc(sizeof(int32_t) * (size_t)most),
     };
+    TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics))};
     Optimizer opt = {0};
     if (optimizer_init(&opt, cfg, model, err)) goto done;
-    if (!buf.x || !buf.labels || !buf.probs || !buf.order) {
+    if (!buf.x || !buf.labels || !buf.probs || !buf.order || !st.history) {
         err_set(err, "out of memory for the training buffers");
         goto done;
     }
+    rng_seed_stream(&st.shuffle_at_epoch_start, cfg->seed, 2);
+    rng_seed_stream(&st.augment, cfg->seed, 3);
+    EpochMetrics *history = st.history; /* room for the whole run's epochs */
+    int resumed = maybe_resume(hooks, cfg, model, &opt, &st, err);
+    if (resumed == 1) {
+        /* checkpoint_load gave us its own history array: move it into ours. */
+        int ok = st.epochs_done <= cfg->epochs;
+        if (ok) memcpy(history, st.history, (size_t)st.epochs_done * sizeof(EpochMetrics));
+        free(st.history);
+        st.history = history;
+        if (!ok) {
+            err_set(err, "%s: checkpoint has %d epochs, more than the run's %d", hooks->checkpoint_path,
+                    st.epochs_done, cfg->epochs);
+            goto done;
+        }
+        result->epochs_done = st.epochs_done;
+        if (hooks->on_resume) hooks->on_resume(st.epochs_done, st.history, hooks->user);
+    } else if (resumed < 0) {
+        goto done;
+    }
+    if (hooks && hooks->on_start) hooks->on_start(result->param_count, hooks->user);
 
-    Rng shuffle_rng, augment_rng;
-    rng_seed_stream(&shuffle_rng, cfg->seed, 2);
-    rng_seed_stream(&augment_rng, cfg->seed, 3);
     const Augment aug = augmentation_for(cfg);
     const long steps_per_epoch = (train->count + batch - 1) / batch;
     const real smoothing = (real)cfg->label_smoothing;
-    long step = 0;
     result->outcome = TRAIN_FINISHED;
 
-    for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
-        double t0 = now_seconds();
+    for (int epoch = st.next_epoch; epoch <= cfg->epochs; epoch++) {
+        double t0 = now_seconds() - st.epoch_train_seconds;
+        /* The permutation is replayed from the RNG state at the epoch's start, so a run resumed mid-epoch
+         * sees the same order. */
+        Rng shuffle_rng = st.shuffle_at_epoch_start;
         for (int i = 0; i < train->count; i++) buf.order[i] = i;
         rng_shuffle(&shuffle_rng, buf.order, train->count);
-        double loss_sum = 0, lr = cfg->lr;
-        long correct = 0;
-        for (int start = 0; start < train->count; start += batch, step++) {
+        double lr = schedule_lr(cfg, st.step > 0 ? st.step - 1 : 0, steps_per_epoch);
+        for (int start = st.position; start < train->count; start += batch, st.step++) {
+            if (hooks && hooks->preempt && *hooks->preempt && start > 0) {
+                st.position = start;
+                st.epoch_train_seconds = now_seconds() - t0;
+                st.dropout = model->dropout_rng;
+                if (save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
+                    result->outcome = TRAIN_FAILED;
+                    goto done;
+                }
+                result->outcome = TRAIN_PREEMPTED;
+                goto done;
+            }
             int B = train->count - start < batch ? train->count - start : batch;
             data_fill_batch(train, buf.order + start, B, buf.x, buf.labels, aug.crop_pad || aug.hflip ? &aug : NULL,
-                            &augment_rng);
+                            &st.augment);
             const real *logits = model_forward(model, buf.x, B, true);
             double loss = softmax_xent_forward(buf.probs, logits, buf.labels, B, classes, smoothing);
             if (!isfinite(loss)) {
                 result->outcome = TRAIN_DIVERGED;
-                err_set(err, "diverged: loss is %g at epoch %d, step %ld (lr %g)", loss, epoch, step, lr);
+                err_set(err, "diverged: loss is %g at epoch %d, step %ld (lr %g)", loss, epoch, st.step, lr);
                 goto done;
             }
-            loss_sum += loss * B;
-            for (int b = 0; b < B; b++) correct += true_class_rank(logits + (size_t)b * classes, buf.labels[b], classes) == 0;
+            st.epoch_loss_sum += loss * B;
+            for (int b = 0; b < B; b++)
+                st.epoch_correct += true_class_rank(logits + (size_t)b * classes, buf.labels[b], classes) == 0;
             model_zero_grads(model);
             softmax_xent_backward(model_logits_grad(model), buf.probs, buf.labels, B, classes, smoothing);
             model_backward(model, B);
-            lr = schedule_lr(cfg, step, steps_per_epoch);
+            lr = schedule_lr(cfg, st.step, steps_per_epoch);
             optimizer_step(&opt, model, lr);
         }
         double train_seconds = now_seconds() - t0;
         EpochMetrics m = {.epoch = epoch,
-                          .train_loss = loss_sum / train->count,
-                          .train_top1 = 100.0 * (double)correct / train->count,
+                          .train_loss = st.epoch_loss_sum / train->count,
+                          .train_top1 = 100.0 * (double)st.epoch_correct / train->count,
                           .lr = lr,
                           .images_per_sec = train->count / train_seconds};
         EvalResult val = evaluate(model, &data->val, &buf, batch, classes, smoothing);
@@ -145,6 +194,19 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         m.test_top1 = test.top1;
         m.test_top5 = test.top5;
         m.wall_seconds = now_seconds() - t0;
+        /* The next epoch starts here: checkpoint before reporting, so a reported epoch is never lost. */
+        st.history[st.epochs_done++] = m;
+        st.next_epoch = epoch + 1;
+        st.position = 0;
+        st.epoch_loss_sum = 0;
+        st.epoch_correct = 0;
+        st.epoch_train_seconds = 0;
+        st.shuffle_at_epoch_start = shuffle_rng;
+        st.dropout = model->dropout_rng;
+        if (save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
+            result->outcome = TRAIN_FAILED;
+            goto done;
+        }
         result->epochs_done = epoch;
         if (hooks && hooks->on_epoch && hooks->on_epoch(&m, hooks->user)) {
             result->outcome = TRAIN_STOPPED;
@@ -157,7 +219,8 @@ done:
     free(buf.labels);
     free(buf.probs);
     free(buf.order);
+    free(st.history);
     optimizer_free(&opt);
     model_free(model);
-    return result->outcome == TRAIN_FINISHED || result->outcome == TRAIN_STOPPED ? 0 : -1;
+    return result->outcome == TRAIN_FAILED || result->outcome == TRAIN_DIVERGED ? -1 : 0;
 }

@@ -3,6 +3,8 @@
 #ifndef COHORT_TRAIN_H
 #define COHORT_TRAIN_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -13,9 +15,14 @@
 typedef struct {
     /* Called once the model is built, before the first epoch. */
     void (*on_start)(int64_t param_count, void *user);
-    /* Called after every epoch; return non-zero to stop the run after this epoch. */
+    /* Called after every epoch (once its checkpoint is written); return non-zero to stop the run here. */
     int (*on_epoch)(const EpochMetrics *metrics, void *user);
+    /* Called after a checkpoint was loaded, with the metrics of the epochs it holds. */
+    void (*on_resume)(int epochs_done, const EpochMetrics *history, void *user);
     void *user;
+    const char *checkpoint_path;      /* written after every epoch and on preemption; NULL = no checkpoints */
+    bool resume;                      /* continue from checkpoint_path when the file exists */
+    volatile sig_atomic_t *preempt;   /* becomes non-zero: checkpoint at the next batch boundary and return */
 } TrainHooks;
 
 typedef enum {
@@ -23,6 +30,7 @@ typedef enum {
     TRAIN_STOPPED,       /* a hook asked to stop */
     TRAIN_DIVERGED,      /* loss became NaN or infinite */
     TRAIN_FAILED,        /* could not build or allocate; err says why */
+    TRAIN_PREEMPTED,     /* *preempt was set: checkpointed mid-epoch, resume to continue */
 } TrainOutcome;
 
 typedef struct {
@@ -31,8 +39,8 @@ typedef struct {
     int epochs_done;
 } TrainResult;
 
-/* Trains cfg->model on data for cfg->epochs. Returns 0 when the run ended as planned or was stopped,
- * non-zero (with err) when it failed or diverged; result says which. */
+/* Trains cfg->model on data for cfg->epochs. Returns 0 when the run ended as planned, was stopped or was
+ * preempted, non-zero (with err) when it failed or diverged; result->outcome says which. */
 int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *hooks, TrainResult *result,
               char err[ERR_LEN]);
 

@@ -1,0 +1,166 @@
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char MAGIC[8] = {'C', 'O', 'H', 'O', 'R', 'T', 'C', 'K'};
+
+typedef struct {
+    char magic[8];
+    uint32_t version;
+    uint32_t real_size;        /* 4 (float) or 8 (double) */
+    uint64_t config_fingerprint;
+    char model[32];
+    uint64_t param_count, buffer_count, state_count;
+    int64_t optimizer_step;
+    int32_t next_epoch, position, epochs_done, reserved;
+    int64_t step, epoch_correct;
+    double epoch_loss_sum, epoch_train_seconds;
+    uint64_t shuffle[4], augment[4], dropout[4];
+} CheckpointHeader;
+
+/* A growing CRC over what we write or read. */
+typedef struct {
+    FILE *f;
+    uLong crc;
+    int failed;
+} Stream;
+
+static void put(Stream *s, const void *data, size_t bytes) {
+    if (!bytes || s->failed) return;
+    if (fwrite(data, 1, bytes, s->f) != bytes) s->failed = 1;
+    s->crc = crc32_z(s->crc, data, bytes);
+}
+
+static void get(Stream *s, void *data, size_t bytes) {
+    if (!bytes || s->failed) return;
+    if (fread(data, 1, bytes, s->f) != bytes) s->failed = 1;
+    else s->crc = crc32_z(s->crc, data, bytes);
+}
+
+int checkpoint_save(const char *path, const Model *model, const Optimizer *opt, const TrainState *st,
+                    uint64_t config_fingerprint, char err[ERR_LEN]) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    CheckpointHeader h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, sizeof MAGIC);
+    h.version = CHECKPOINT_VERSION;
+    h.real_size = sizeof(real);
+    h.config_fingerprint = config_fingerprint;
+    snprintf(h.model, sizeof h.model, "%s", model->name);
+    h.param_count = model->param_count;
+    h.buffer_count = model->buffer_count;
+    h.state_count = opt->state_count;
+    h.optimizer_step = opt->step;
+    h.next_epoch = st->next_epoch;
+    h.position = st->position;
+    h.epochs_done = st->epochs_done;
+    h.step = st->step;
+    h.epoch_correct = st->epoch_correct;
+    h.epoch_loss_sum = st->epoch_loss_sum;
+    h.epoch_train_seconds = st->epoch_train_seconds;
+    memcpy(h.shuffle, st->shuffle_at_epoch_start.state, sizeof h.shuffle);
+    memcpy(h.augment, st->augment.state, sizeof h.augment);
+    memcpy(h.dropout, st->dropout.state, sizeof h.dropout);
+
+    Stream s = {fopen(tmp, "wb"), crc32_z(0, NULL, 0), 0};
+    if (!s.f) return err_set(err, "%s: cannot write checkpoint: %s", tmp, strerror(errno));
+    put(&s, &h, sizeof h);
+    put(&s, model->params, model->param_count * sizeof(real));
+    put(&s, model->buffers, model->buffer_count * sizeof(real));
+    put(&s, opt->state, opt->state_count * sizeof(real));
+    put(&s, st->history, (size_t)st->epochs_done * sizeof(EpochMetrics));
+    uint32_t crc = (uint32_t)s.crc;
+    if (!s.failed && fwrite(&crc, sizeof crc, 1, s.f) != 1) s.failed = 1;
+    if (!s.failed && (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0)) s.failed = 1;
+    if (fclose(s.f) != 0) s.failed = 1;
+    if (s.failed || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return err_set(err, "%s: cannot write checkpoint: %s", path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *st, uint64_t config_fingerprint,
+                    char err[ERR_LEN]) {
+    Stream s = {fopen(path, "rb"), crc32_z(0, NULL, 0), 0};
+    if (!s.f) return err_set(err, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    CheckpointHeader h;
+    get(&s, &h, sizeof h);
+    int rc = -1;
+    EpochMetrics *history = NULL;
+    if (s.failed || memcmp(h.magic, MAGIC, sizeof MAGIC) != 0) {
+        err_set(err, "%s: not a Cohort checkpoint", path);
+    } else if (h.version != CHECKPOINT_VERSION) {
+        err_set(err, "%s: checkpoint version %u, this build reads version %d", path, h.version, CHECKPOINT_VERSION);
+    } else if (h.real_size != sizeof(real)) {
+        err_set(err, "%s: checkpoint holds %u-byte reals, this build uses %zu", path, h.real_size, sizeof(real));
+    } else if (strncmp(h.model, model->name, sizeof h.model) != 0 || h.param_count != model->param_count ||
+               h.buffer_count != model->buffer_count || h.state_count != opt->state_count) {
+        err_set(err, "%s: checkpoint is of model %.32s with %llu parameters, not %s with %zu", path, h.model,
+                (unsigned long long)h.param_count, model->name, model->param_count);
+    } else if (h.config_fingerprint != config_fingerprint) {
+        err_set(err, "%s: checkpoint was made with different settings (config fingerprint %016llx, expected %016llx)",
+                path, (unsigned long long)h.config_fingerprint, (unsigned long long)config_fingerprint);
+    } else if (h.epochs_done < 0 || h.epochs_done > 10000000 || h.next_epoch < 1 || h.position < 0) {
+        err_set(err, "%s: corrupt checkpoint header", path);
+    } else {
+        /* Read into scratch first so a corrupt file leaves the model untouched. */
+        size_t pb = model->param_count * sizeof(real), bb = model->buffer_count * sizeof(real),
+               sb = opt->state_count * sizeof(real);
+        char *scratch = malloc(pb + bb + sb + 1);
+        history = malloc((size_t)h.epochs_done * sizeof(EpochMetrics) + 1);
+        if (!scratch || !history) {
+            err_set(err, "%s: out of memory reading checkpoint", path);
+        } else {
+            get(&s, scratch, pb + bb + sb);
+            get(&s, history, (size_t)h.epochs_done * sizeof(EpochMetrics));
+            uint32_t stored = 0, computed = (uint32_t)s.crc;
+            int extra = 0;
+            if (!s.failed && fread(&stored, sizeof stored, 1, s.f) != 1) s.failed = 1;
+            if (!s.failed) extra = fgetc(s.f) != EOF;
+            if (s.failed) err_set(err, "%s: checkpoint is truncated", path);
+            else if (stored != computed || extra)
+                err_set(err, "%s: checkpoint checksum mismatch (corrupt file)", path);
+            else {
+                memcpy(model->params, scratch, pb);
+                memcpy(model->buffers, scratch + pb, bb);
+                memcpy(opt->state, scratch + pb + bb, sb);
+                opt->step = h.optimizer_step;
+                st->next_epoch = h.next_epoch;
+                st->position = h.position;
+                st->step = h.step;
+                st->epoch_loss_sum = h.epoch_loss_sum;
+                st->epoch_correct = h.epoch_correct;
+                st->epoch_train_seconds = h.epoch_train_seconds;
+                memcpy(st->shuffle_at_epoch_start.state, h.shuffle, sizeof h.shuffle);
+                memcpy(st->augment.state, h.augment, sizeof h.augment);
+                memcpy(st->dropout.state, h.dropout, sizeof h.dropout);
+                st->epochs_done = h.epochs_done;
+                st->history = history;
+                history = NULL;
+                rc = 0;
+            }
+        }
+        free(scratch);
+    }
+    free(history);
+    fclose(s.f);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* Checkpoints: everything a run needs to continue bit-identically — parameters, BN running statistics,
+ * optimiser state, RNG states, the position in the epoch and the metrics of the epochs done so far.
+ *
+ * File layout (little-endian, as written by this machine):
+ *   CheckpointHeader | params [param_count] | buffers [buffer_count] | optimiser state [state_count] |
+ *   history EpochMetrics [epochs_done] | uint32 CRC-32 (zlib) of everything before it
+ * Written to PATH.tmp, fsync'd, then renamed over PATH, so a crash leaves the old or the new file. */
+#ifndef COHORT_CHECKPOINT_H
+#define COHORT_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "errors.h"
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+
+#define CHECKPOINT_VERSION 1
+
+/* Where a run stands: `next_epoch` is the epoch in progress (or about to start), `position` the index of
+ * its next training image (0 at an epoch boundary). */
+typedef struct {
+    int next_epoch;
+    int position;
+    long step;                 /* global optimiser steps done */
+    double epoch_loss_sum;     /* accumulators of the epoch in progress */
+    long epoch_correct;
+    double epoch_train_seconds;
+    Rng shuffle_at_epoch_start; /* shuffle RNG before this epoch's shuffle (replayed on resume) */
+    Rng augment, dropout;
+    int epochs_done;
+    EpochMetrics *history;     /* [epochs_done], owned by the caller */
+} TrainState;
+
+int checkpoint_save(const char *path, const Model *model, const Optimizer *opt, const TrainState *state,
+                    uint64_t config_fingerprint, char err[ERR_LEN]);
+/* Loads into an already built model and optimiser of the same shape. Refuses (non-zero, err) a file that
+ * is corrupt, of another version or precision, or made for another config (fingerprint) or model.
+ * state->history is malloc'd (or NULL). */
+int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *state, uint64_t config_fingerprint,
+                    char err[ERR_LEN]);
+
+#endif
