@@ -1,4 +1,26 @@
-/* Reports rendered from the results database; the format follows the output file's extension. */
+/* Reports rendered from the results database; the format follows the output file's extension.
+ *
+ * Every format renders the same analysis of the selected runs:
+ *   - runs: selected by --sweep and --where, each with its final-epoch metrics;
+ *   - configurations: a run's config without "seed" (the repeats of a configuration differ only in seed);
+ *     per configuration the metrics' mean ± sample std over its finished runs (n);
+ *   - groups (--group-by, default model): per group its best configuration (best mean metric) with mean ±
+ *     std over seeds, the best single run, parameters, epochs and training time;
+ *   - the Pareto front of parameters against the metric over configurations;
+ *   - hyperparameter importance: eta squared (the first-order variance fraction of a functional ANOVA on
+ *     the observed runs) and Spearman's rank correlation for numeric hyperparameters;
+ *   - the runs that did not finish (pruned, diverged, failed, lost) with their reasons.
+ * Summaries use finished runs only; "final" means the last recorded epoch.
+ *
+ * .html  one self-contained page (inline CSS and SVG, no scripts, no external references): the tables,
+ *        learning curves (test top-1 and train loss per epoch, one line per run coloured by model, mean
+ *        and ± std band over seeds), parameters against the metric with the Pareto front, parallel
+ *        coordinates of the swept hyperparameters coloured by the metric, and the importance ranking.
+ * .md    the tables in GitHub-flavoured Markdown.
+ * .tex   booktabs table fragments (\input them; needs \usepackage{booktabs}): mean $\pm$ std, the best
+ *        entry of each metric column in bold.
+ * .csv   RFC 4180, one row per run (options.epochs: one row per epoch).
+ * .json  the analysis as one object (options.epochs: every run's epochs too). */
 #ifndef COHORT_REPORT_H
 #define COHORT_REPORT_H
 
@@ -6,13 +28,20 @@
 #include "store.h"
 
 typedef struct {
-    const char *sweep_name;  /* only this sweep; NULL = all */
+    const char *sweep_name; /* only this sweep; NULL = all */
+    const char *where;      /* SQL condition over run_overview's columns (see store_query.h); NULL = all */
+    const char *group_by;   /* comma-separated columns (sweep, model, dataset, status, host) or hyperparameter
+                               keys; NULL = "model" */
+    const char *metric;     /* what summaries, bold, the Pareto front and importance use: test_top1 (default),
+                               test_top5, test_loss, train_loss, train_top1, val_loss, val_top1; losses are
+                               minimised */
+    int epochs;             /* .csv: one row per epoch; .json: include the epochs */
 } ReportOptions;
 
-/* .html: self-contained page (inline CSS and SVG, no scripts): test top-1 per epoch and train loss per
- *        epoch, one line per run, and a table of runs.
- * .md:   the runs table (run, model, key hyperparameters, params, best test top-1, top-5, epochs, time).
- * Non-zero with err on an unknown extension or an I/O error. */
+/* Non-zero with err on an unknown extension, a bad option, or an I/O error; nothing is written then. */
 int report_write(Store *store, const char *out_path, const ReportOptions *options, char err[ERR_LEN]);
+
+/* 1 for an extension report_write knows (".html", ".md", ".tex", ".csv", ".json"). */
+int report_known_format(const char *out_path);
 
 #endif

@@ -1,4 +1,4 @@
-/* Private to cohort_reports: the summary every format renders, computed once in report.c. */
+/* Private to cohort_reports: the analysis every format renders, computed once in report_data.c. */
 #ifndef COHORT_REPORT_INTERNAL_H
 #define COHORT_REPORT_INTERNAL_H
 
@@ -7,37 +7,152 @@
 
 #include "report.h"
 
+/* ---- metrics ---- */
+typedef enum {
+    MET_TEST_TOP1,
+    MET_TEST_TOP5,
+    MET_TEST_LOSS,
+    MET_TRAIN_LOSS,
+    MET_TRAIN_TOP1,
+    MET_VAL_LOSS,
+    MET_VAL_TOP1,
+    MET_COUNT
+} MetricId;
+
+const char *metric_name(MetricId m);  /* "test_top1" */
+const char *metric_label(MetricId m); /* "test top-1 (%)" */
+int metric_minimise(MetricId m);      /* losses */
+double metric_value(const EpochMetrics *e, MetricId m);
+/* a better than b (NaN is never better; anything beats NaN). */
+int metric_better(MetricId m, double a, double b);
+
+/* mean and sample standard deviation (n - 1); mean NaN when n = 0, std NaN when n < 2. */
+typedef struct {
+    double mean, std;
+    int n;
+} Stat;
+
+/* ---- flattened configs: nested objects become dotted keys; strings bare, other values as compact JSON ---- */
+typedef struct {
+    char **keys, **values;
+    int n, cap;
+} Flat;
+const char *flat_get(const Flat *f, const char *key);
+
 typedef struct {
     double best_top1;        /* highest test top-1 %, NaN when no epoch measured it */
     int best_epoch;          /* epoch number of best_top1, 0 when none */
-    double final_top1, final_top5, final_train_loss; /* of the last recorded epoch, NaN when none */
+    double final_top1, final_top5, final_train_loss, final_test_loss; /* last recorded epoch, NaN when none */
+    double metric;           /* the report's metric at the last recorded epoch, NaN when none */
     double seconds;          /* sum of the epochs' wall times (training + evaluation) */
-    char *key_params;        /* owned: "lr=0.1, batch_size=64" (the varying config keys), "" if none */
+    int finished;            /* status is "finished" */
+    int problem;             /* pruned, diverged, failed or lost */
+    char *key_params;        /* owned: "lr=0.1, batch_size=64" (the varying config keys, not model), "" if none */
     char *label;             /* owned: "#12 lenet lr=0.1", for legends */
     int model_index;         /* into ReportData.models */
-    char color[8];           /* "#rrggbb": hue family per model, shade per run */
+    int config_index;        /* into ReportData.configs */
+    int group_index;         /* into ReportData.groups */
+    char color[8];           /* "#rrggbb": its configuration's colour */
 } RunSummary;
 
 typedef struct {
+    char *json;              /* owned: the config without "seed" (compact JSON), the configuration's identity */
+    char *key_params;        /* owned: varying keys without seed and model, "" if none */
+    char *label;             /* owned: "lenet lr=0.1" */
+    int model_index, group_index;
+    int *runs, run_count;    /* all its runs, report order */
+    int n;                   /* finished runs with a metric value */
+    Stat metric, top1, top5, seconds;
+    int epochs_min, epochs_max; /* epochs of its finished runs (0 when none) */
+    int best_run;            /* its best finished run by the metric, -1 if none */
+    int64_t params;          /* parameter count (largest of its runs), 0 when unknown */
+    int pareto;              /* on the Pareto front of params (fewer) against the mean metric (better) */
+    char color[8];           /* model hue, a shade per configuration */
+} ConfigSummary;
+
+typedef struct {
+    char *label;             /* owned: "lenet" or "lenet, mnist" (values of the group keys) */
+    char **values;           /* owned: [group_key_count] */
+    int *configs, config_count; /* its configurations */
+    int run_count, finished;
+    int best_config;         /* best mean metric among configurations with n > 0, -1 if none */
+} GroupSummary;
+
+typedef struct {
+    char *key;               /* owned */
+    int numeric;             /* every value present is a JSON number */
+    int log_scale;           /* numeric, all > 0, max / min >= 20 */
+    char **levels;           /* owned: distinct values (numeric ascending, else first appearance); "-" = unset */
+    double *level_value;     /* numeric value of each level (NaN for "-") */
+    int level_count;
+    int *run_level;          /* [run count]: the run's level */
+    double eta2;             /* between-level / total sum of squares of the metric, NaN if undefined */
+    double spearman;         /* numeric only, else NaN */
+    int bins;                /* numeric keys with more than 10 values: quantile bins used for eta2, else 0 */
+    int best_level;          /* level with the best mean metric, -1 if none */
+    Stat *level_stat;        /* [level_count]: the metric over finished runs per level */
+} HyperParam;
+
+typedef struct {
+    const ReportOptions *options;
+    MetricId metric;
     RunRecord *runs;
     int count;
     RunSummary *sums;        /* [count] */
+    Flat *flats;             /* [count] flattened configs */
     char **models;           /* distinct models, first-appearance order */
     char (*model_colors)[8]; /* base colour of each model */
     int model_count;
     char **sweeps;           /* distinct sweep names, first-appearance order */
     int sweep_count;
-    int best_run;            /* index of the run with the highest best_top1, -1 if none */
+    char **config_keys;      /* union of the flattened config keys, first-appearance order */
+    int config_key_count;
+    char **group_keys;       /* --group-by, split */
+    int group_key_count;
+    ConfigSummary *configs;
+    int config_count;
+    GroupSummary *groups;
+    int group_count;
+    HyperParam *hps;         /* swept hyperparameters: config keys that vary, but seed and threads */
+    int hp_count;
+    int *importance_order;   /* hps by eta2, largest first (undefined last) */
+    double within_config;    /* share of the metric's sum of squares within configurations (seed noise) */
+    int importance_runs;     /* finished runs with a metric value */
+    int finished, problems;  /* run counts */
+    int best_run;            /* best finished run by the metric, -1 if none */
+    int best_top1_run;       /* run with the highest best_top1 (any status), -1 if none */
+    int *pareto;             /* configurations on the front, fewest parameters first */
+    int pareto_count;
     char title[512];         /* "Cohort report: sweep-a, sweep-b" */
     char generated_at[32];   /* "2024-05-01 12:00:00 UTC" */
 } ReportData;
 
+/* report_data.c */
+int report_data_build(ReportData *d, char *err);
+void report_data_free(ReportData *d);
+Stat stat_of(const double *values, int n);
+/* How eta squared and rho are computed, one sentence each, for the formats to print. */
+extern const char REPORT_IMPORTANCE_METHOD[];
+/* The value of a group key for run r ("-" when unset). */
+const char *report_key_value(const ReportData *d, int r, const char *key, char buf[64]);
+
 int report_write_html(FILE *out, const ReportData *data);
 int report_write_markdown(FILE *out, const ReportData *data);
+int report_write_latex(FILE *out, const ReportData *data);
+int report_write_csv(FILE *out, const ReportData *data);
+int report_write_json(FILE *out, const ReportData *data);
 
 /* 1234567 -> "1,234,567"; 0 or less -> "-" (unknown until the run starts). */
 void report_format_count(int64_t value, char out[32]);
 /* printf "%.*f", or "-" for NaN. */
 void report_format_fixed(double value, int decimals, char out[32]);
+/* "91.20 ± 0.35" (UTF-8 ±), "91.20" when n = 1, "-" when n = 0. */
+void report_format_stat(Stat s, int decimals, char out[64]);
+/* 42 s, 12.5 min, 3.2 h. */
+void report_format_duration(double seconds, char out[32]);
+/* Decimals for a metric: 2 for accuracies, 4 for losses. */
+int metric_decimals(MetricId m);
+/* Shortest "%.*g" that reads back as the same double (JSON, CSV). */
+void report_format_exact(double value, char out[32]);
 
 #endif

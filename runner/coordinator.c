@@ -1,182 +1,347 @@
 /* The coordinator: the only writer of the database. It hands trials to free workers one at a time,
- * commits every epoch a worker reports before acknowledging it, and records how each run ended.
+ * commits what workers report in batched transactions and acknowledges an epoch only once it is
+ * committed, records how each run ended, re-queues failed and lost runs up to max_retries, and drains
+ * (checkpoint, commit, exit 3) on SIGTERM/SIGUSR1/SIGINT or before the time limit.
  * While it waits it sleeps between non-blocking probes, so it does not keep a core busy (a blocking
- * MPI_Recv in Open MPI spins). */
+ * MPI_Recv in Open MPI spins). With one rank it runs the trials itself, in a child process. */
+#include <math.h>
+#include <signal.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "protocol.h"
 #include "sweep_run.h"
-#include "trial.h"
+#include "trial_process.h"
+
+#define MAX_BATCH 64        /* messages committed in one transaction at most */
+#define DRAIN_TIMEOUT 300.0
+#define EXIT_PREEMPTED_CODE 3 /* as cli.h EXIT_PREEMPTED */ /* seconds to wait for workers to checkpoint after a stop */
+
+/* Failpoints for the resilience tests: COHORT_FAULT="commit:N" kills this process (SIGKILL) inside the
+ * N-th transaction that holds writes, before its COMMIT; "ended:N" right after the N-th run ending is
+ * committed. Unset in normal use. */
+typedef struct {
+    char kind[16];
+    int at, seen;
+} Failpoint;
+
+static Failpoint failpoint_from_env(void) {
+    Failpoint f = {"", 0, 0};
+    const char *spec = getenv("COHORT_FAULT");
+    if (spec && sscanf(spec, "%15[a-z]:%d", f.kind, &f.at) != 2) f.kind[0] = '\0';
+    return f;
+}
+
+static void failpoint_hit(Failpoint *f, const char *kind) {
+    if (f->kind[0] && !strcmp(f->kind, kind) && ++f->seen == f->at) {
+        fprintf(stderr, "cohort: COHORT_FAULT %s:%d: killing the coordinator\n", kind, f->at);
+        fflush(NULL);
+        raise(SIGKILL);
+    }
+}
+
+typedef struct {
+    int trial;              /* index into trials, -1 when idle */
+    int shut_down;
+} WorkerSlot;
+
+typedef struct {
+    int rank;
+    int64_t run_id;
+} PendingAck;
 
 typedef struct {
     Store *store;
-    PendingTrial *trials;
-    int trial_count, next, done;
-    int verbose;
+    SweepTrialState *trials;
+    int trial_count;
+    const SweepOptions *opt;
     SweepTally *tally;
-    int64_t *run_of_rank;  /* [world_size] run each worker is training, or 0 */
+    WorkerSlot *workers;    /* [world_size]; slot 0 is the local trainer when world_size == 1 */
+    TrialProcess local;
+    DataCache local_cache;
+    int local_failed;       /* the local trial could not start: report it as failed */
+    char local_failure[ERR_LEN];
+    PendingAck acks[MAX_BATCH];
+    int ack_count;
+    int draining;
+    double start, drain_start;
+    Progress progress;
+    Failpoint fault;
+    int endings_in_batch;
 } Coordinator;
 
-static const PendingTrial *trial_of_run(const Coordinator *c, int64_t run_id) {
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int trial_of_run(const Coordinator *c, int64_t run_id) {
     for (int i = 0; i < c->trial_count; i++)
-        if (c->trials[i].run_id == run_id) return &c->trials[i];
-    return NULL;
+        if (c->trials[i].run_id == run_id) return i;
+    return -1;
 }
 
-static void report_store_error(const char *what, const char *err) {
-    fprintf(stderr, "cohort: database: %s: %s\n", what, err);
+static void store_error(const char *what, const char *err) { fprintf(stderr, "cohort: database: %s: %s\n", what, err); }
+
+static int next_queued(const Coordinator *c) {
+    for (int i = 0; i < c->trial_count; i++)
+        if (c->trials[i].state == TRIAL_QUEUED) return i;
+    return -1;
 }
 
-static void log_epoch(const Coordinator *c, int64_t run_id, int rank, const EpochMetrics *m) {
-    const PendingTrial *t = trial_of_run(c, run_id);
-    printf("[run %lld %s] epoch %d: train loss %.4f top-1 %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | lr %.4g"
-           " | %.0f img/s, %.1f s (rank %d)\n",
-           (long long)run_id, t ? t->label : "", m->epoch, m->train_loss, m->train_top1, m->test_loss, m->test_top1,
-           m->test_top5, m->lr, m->images_per_sec, m->wall_seconds, rank);
-    fflush(stdout);
+static int count_state(const Coordinator *c, int state) {
+    int n = 0;
+    for (int i = 0; i < c->trial_count; i++) n += (int)c->trials[i].state == state;
+    return n;
 }
 
-static void record_start(Coordinator *c, int64_t run_id, int rank, const char *host, int64_t params) {
-    char err[ERR_LEN];
-    if (store_run_started(c->store, run_id, rank, host, params, err)) report_store_error("run start", err);
-}
+/* ---- sending to a worker: over MPI, or to the local child when this rank trains too ---- */
 
-static int record_epoch(Coordinator *c, int64_t run_id, int rank, const EpochMetrics *m) {
-    char err[ERR_LEN];
-    int rc = store_record_epoch(c->store, run_id, m, err);
-    if (rc) report_store_error("epoch", err);
-    log_epoch(c, run_id, rank, m);
-    return rc;
-}
-
-static void record_end(Coordinator *c, int64_t run_id, int ending, const char *error) {
-    char err[ERR_LEN];
-    const char *status = ending == ENDED_FINISHED || ending == ENDED_STOPPED ? RUN_FINISHED : RUN_FAILED;
-    if (store_run_ended(c->store, run_id, status, error, err)) report_store_error("run end", err);
-    const PendingTrial *t = trial_of_run(c, run_id);
-    if (!strcmp(status, RUN_FINISHED)) c->tally->finished++;
-    else c->tally->failed++;
-    c->done++;
-    printf("[run %lld %s] %s%s%s (%d/%d trials done)\n", (long long)run_id, t ? t->label : "",
-           ending == ENDED_DIVERGED ? "diverged" : status, error ? ": " : "", error ? error : "", c->done,
-           c->trial_count);
-    fflush(stdout);
-}
-
-/* ---- one rank: the coordinator trains the trials itself ---- */
-
-typedef struct {
-    Coordinator *c;
-    int64_t run_id;
-} LocalRun;
-
-static void local_on_start(int64_t params, void *user) {
-    LocalRun *r = user;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    record_start(r->c, r->run_id, 0, host, params);
-}
-
-static int local_on_epoch(const EpochMetrics *m, void *user) {
-    LocalRun *r = user;
-    return record_epoch(r->c, r->run_id, 0, m);
-}
-
-static void run_locally(Coordinator *c, int local_training_ranks) {
-    DataCache cache = {0};
-    for (; c->next < c->trial_count; c->next++) {
-        PendingTrial *t = &c->trials[c->next];
-        TrainConfig cfg;
-        train_config_defaults(&cfg);
-        char err[ERR_LEN] = "";
-        const DataSplits *splits = NULL;
-        TrainResult result = {.outcome = TRAIN_FAILED};
-        int rc = trial_config_from_text(t->config_json, &cfg, err);
-        if (!rc) rc = data_cache_get(&cache, &cfg, &splits, err);
-        if (!rc) {
-            cfg.threads = trial_threads(&cfg, local_training_ranks);
-            LocalRun run = {c, t->run_id};
-            TrainHooks hooks = {.on_start = local_on_start, .on_epoch = local_on_epoch, .user = &run};
-            rc = train_run(&cfg, splits, &hooks, &result, err);
-        }
-        int ending = rc == 0 ? ENDED_FINISHED : result.outcome == TRAIN_DIVERGED ? ENDED_DIVERGED : ENDED_FAILED;
-        record_end(c, t->run_id, ending, rc ? err : NULL);
+static void send_trial(Coordinator *c, int rank, int t) {
+    SweepTrialState *trial = &c->trials[t];
+    trial->state = TRIAL_RUNNING;
+    c->workers[rank].trial = t;
+    if (c->opt->verbose) fprintf(stderr, "coordinator: run %lld -> rank %d\n", (long long)trial->run_id, rank);
+    if (c->opt->world_size > 1) {
+        Message m = {.run_id = trial->run_id};
+        message_send(rank, TAG_TRIAL, &m, trial->config_json);
+        return;
     }
-    data_cache_free(&cache);
+    char path[4096], err[ERR_LEN] = "";
+    checkpoint_path_for(c->opt, trial->run_id, path, sizeof path);
+    if (trial_process_start(&c->local, trial->run_id, trial->config_json, path, &c->local_cache,
+                            c->opt->local_training_ranks, err)) {
+        /* Reported like a worker's failure, through the same path. */
+        c->local.running = false;
+        c->local.run_id = trial->run_id;
+        snprintf(c->local_failure, sizeof c->local_failure, "%s", err);
+        c->local_failed = 1;
+    }
 }
 
-/* ---- several ranks ---- */
-
-static void hand_out(Coordinator *c, int rank) {
-    if (c->next < c->trial_count) {
-        PendingTrial *t = &c->trials[c->next++];
-        Message m = {.run_id = t->run_id};
-        c->run_of_rank[rank] = t->run_id;
-        message_send(rank, TAG_TRIAL, &m, t->config_json);
-        if (c->verbose) fprintf(stderr, "coordinator: run %lld -> rank %d\n", (long long)t->run_id, rank);
+static void send_ack(Coordinator *c, int rank, int64_t run_id, int verdict) {
+    if (c->opt->world_size > 1) {
+        Message ack = {.run_id = run_id, .value = verdict};
+        message_send(rank, TAG_EPOCH_ACK, &ack, NULL);
     } else {
-        c->run_of_rank[rank] = 0;
-        message_send(rank, TAG_SHUTDOWN, NULL, NULL);
+        trial_process_ack(&c->local, verdict);
     }
 }
 
-/* Waits for the next message without spinning: probe, and sleep a little longer each time nothing came
- * (1 ms up to 20 ms), which keeps the coordinator's CPU use negligible and adds at most 20 ms per message. */
-static void wait_for_message(MPI_Status *status) {
-    long sleep_us = 1000;
-    for (;;) {
+static void send_preempt(Coordinator *c, int rank) {
+    if (c->opt->world_size > 1) message_send(rank, TAG_PREEMPT, NULL, NULL);
+    else trial_process_preempt(&c->local);
+}
+
+/* Gives an idle worker the next queued trial, or shuts it down when nothing is left to do. */
+static void feed(Coordinator *c, int rank) {
+    WorkerSlot *w = &c->workers[rank];
+    if (w->shut_down || w->trial >= 0) return;
+    int t = c->draining ? -1 : next_queued(c);
+    if (t >= 0) {
+        send_trial(c, rank, t);
+    } else if (c->draining || count_state(c, TRIAL_RUNNING) == 0) {
+        /* Keep idle workers while trials run: a lost one may be re-queued. */
+        if (c->opt->world_size > 1) message_send(rank, TAG_SHUTDOWN, NULL, NULL);
+        w->shut_down = 1;
+    }
+}
+
+/* ---- handling what workers report (inside the batch's transaction) ---- */
+
+static void on_started(Coordinator *c, int rank, const Message *m, const char *host) {
+    char err[ERR_LEN];
+    int resumed = m->metrics.epoch;
+    if (store_run_started(c->store, m->run_id, rank, host ? host : "", m->value, resumed, err))
+        store_error("run start", err);
+    int t = trial_of_run(c, m->run_id);
+    if (t >= 0) c->trials[t].epochs_done = resumed;
+    if (resumed > 0) progress_note(&c->progress, "[run %lld %s] resumed after epoch %d from its checkpoint",
+                                   (long long)m->run_id, t >= 0 ? c->trials[t].label : "", resumed);
+}
+
+static void on_epoch(Coordinator *c, int rank, const Message *m) {
+    char err[ERR_LEN];
+    if (store_record_epoch(c->store, m->run_id, &m->metrics, err)) store_error("epoch", err);
+    int t = trial_of_run(c, m->run_id);
+    if (t >= 0) {
+        SweepTrialState *trial = &c->trials[t];
+        if (m->metrics.epoch > trial->epochs_done) trial->epochs_done = m->metrics.epoch;
+        double v = m->metrics.test_top1;
+        if (isnan(trial->best) || v > trial->best) trial->best = v;
+        if (m->value == 0) progress_epoch(&c->progress, trial, rank, &m->metrics); /* replays were shown before */
+    }
+    if (m->value == 0 && c->ack_count < MAX_BATCH) c->acks[c->ack_count++] = (PendingAck){rank, m->run_id};
+}
+
+static const char *status_of(int ending) {
+    switch (ending) {
+    case ENDED_FINISHED: return RUN_FINISHED;
+    case ENDED_STOPPED: return RUN_PRUNED;
+    case ENDED_DIVERGED: return RUN_DIVERGED;
+    case ENDED_LOST: return RUN_LOST;
+    default: return RUN_FAILED;
+    }
+}
+
+static void on_ended(Coordinator *c, int rank, const Message *m, const char *text) {
+    char err[ERR_LEN], path[4096];
+    int t = trial_of_run(c, m->run_id);
+    c->workers[rank].trial = -1;
+    if (t < 0) return;
+    SweepTrialState *trial = &c->trials[t];
+    int ending = (int)m->value;
+    checkpoint_path_for(c->opt, m->run_id, path, sizeof path);
+    if (ending == ENDED_PREEMPTED) {
+        trial->state = TRIAL_QUEUED;
+        char note[256];
+        snprintf(note, sizeof note, "preempted during epoch %d; resumes from its checkpoint", trial->epochs_done + 1);
+        if (store_run_requeued(c->store, m->run_id, note, err)) store_error("preempted run", err);
+        c->tally->interrupted++;
+        progress_note(&c->progress, "[run %lld %s] %s", (long long)m->run_id, trial->label, note);
+        return;
+    }
+    const char *status = status_of(ending);
+    c->endings_in_batch++;
+    if (store_run_ended(c->store, m->run_id, status, text, err)) store_error("run end", err);
+    if (ending == ENDED_FAILED || ending == ENDED_LOST) {
+        trial->failures++;
+        if (ending == ENDED_FAILED) c->tally->failed++;
+        else c->tally->lost++;
+        if (trial->failures <= c->opt->max_retries && !c->draining) {
+            trial->state = TRIAL_QUEUED; /* retried, from its checkpoint when it has one */
+            progress_note(&c->progress, "[run %lld %s] %s: %s (retry %d of %d)", (long long)m->run_id, trial->label,
+                          status, text ? text : "", trial->failures, c->opt->max_retries);
+            return;
+        }
+    } else {
+        if (ending == ENDED_FINISHED) c->tally->finished++;
+        else if (ending == ENDED_STOPPED) c->tally->pruned++;
+        else c->tally->diverged++;
+        if (!c->opt->keep_checkpoints) unlink(path);
+    }
+    trial->state = TRIAL_DONE;
+    progress_ended(&c->progress, trial, status, text);
+}
+
+static void handle(Coordinator *c, int rank, int tag, const Message *m, const char *text) {
+    switch (tag) {
+    case TAG_READY: break;
+    case TAG_STARTED: on_started(c, rank, m, text); break;
+    case TAG_EPOCH: on_epoch(c, rank, m); break;
+    case TAG_ENDED: on_ended(c, rank, m, text); break;
+    default: fprintf(stderr, "cohort: coordinator: unexpected message tag %d from rank %d\n", tag, rank);
+    }
+}
+
+/* Takes up to MAX_BATCH reports that are waiting now (waiting up to timeout_ms for the first). */
+static int gather_batch(Coordinator *c, int timeout_ms) {
+    int handled = 0;
+    if (c->opt->world_size == 1) {
+        if (c->local_failed) {
+            Message end = {.run_id = c->local.run_id, .value = ENDED_FAILED};
+            c->local_failed = 0;
+            handle(c, 0, TAG_ENDED, &end, c->local_failure);
+            return 1;
+        }
+        ChildRecord r;
+        while (handled < MAX_BATCH && trial_process_read(&c->local, &r, handled ? 0 : timeout_ms)) {
+            handle(c, 0, r.tag, &r.msg, r.text[0] ? r.text : NULL);
+            if (r.tag == TAG_ENDED) trial_process_finish(&c->local);
+            handled++;
+        }
+        return handled;
+    }
+    while (handled < MAX_BATCH) {
         int ready = 0;
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &ready, status);
-        if (ready) return;
-        struct timespec ts = {0, sleep_us * 1000};
-        nanosleep(&ts, NULL);
-        if (sleep_us < 20000) sleep_us += sleep_us / 2;
-    }
-}
-
-static void run_distributed(Coordinator *c, int world_size) {
-    int active = world_size - 1; /* workers not yet shut down */
-    while (active > 0) {
         MPI_Status status;
-        wait_for_message(&status);
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &ready, &status);
+        if (!ready) break;
         Message m;
         char *text = NULL;
         message_receive(&status, &m, &text);
-        int rank = status.MPI_SOURCE;
-        switch (status.MPI_TAG) {
-        case TAG_READY:
-            hand_out(c, rank);
-            if (c->run_of_rank[rank] == 0) active--;
-            break;
-        case TAG_STARTED: record_start(c, m.run_id, rank, text ? text : "", m.value); break;
-        case TAG_EPOCH: {
-            record_epoch(c, m.run_id, rank, &m.metrics);
-            Message ack = {.run_id = m.run_id, .value = 0};
-            message_send(rank, TAG_EPOCH_ACK, &ack, NULL);
-            break;
-        }
-        case TAG_ENDED:
-            record_end(c, m.run_id, (int)m.value, text);
-            hand_out(c, rank);
-            if (c->run_of_rank[rank] == 0) active--;
-            break;
-        default: fprintf(stderr, "cohort: coordinator: unexpected message tag %d from rank %d\n", status.MPI_TAG, rank);
-        }
+        handle(c, status.MPI_SOURCE, status.MPI_TAG, &m, text);
+        if (status.MPI_TAG == TAG_READY || status.MPI_TAG == TAG_ENDED) c->workers[status.MPI_SOURCE].trial = -1;
         free(text);
+        handled++;
     }
+    if (!handled && timeout_ms > 0) {
+        struct timespec ts = {0, (long)timeout_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return handled;
 }
 
-int coordinator_run(Store *store, PendingTrial *trials, int trial_count, int world_size, int local_training_ranks,
-                    int verbose, SweepTally *tally) {
-    Coordinator c = {.store = store, .trials = trials, .trial_count = trial_count, .verbose = verbose, .tally = tally};
-    c.run_of_rank = calloc((size_t)world_size, sizeof(int64_t));
-    if (world_size == 1) run_locally(&c, local_training_ranks);
-    else run_distributed(&c, world_size);
-    free(c.run_of_rank);
-    return tally->failed ? 1 : 0;
+static void start_draining(Coordinator *c, const char *why) {
+    if (c->draining) return;
+    c->draining = 1;
+    c->drain_start = now();
+    progress_note(&c->progress, "cohort: %s: checkpointing running trials and stopping", why);
+    for (int r = 0; r < c->opt->world_size; r++)
+        if (c->workers[r].trial >= 0) send_preempt(c, r);
+}
+
+static int all_shut_down(const Coordinator *c) {
+    for (int r = c->opt->world_size > 1 ? 1 : 0; r < c->opt->world_size; r++)
+        if (!c->workers[r].shut_down) return 0;
+    return 1;
+}
+
+int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, const SweepOptions *opt,
+                    SweepTally *tally) {
+    Coordinator c = {.store = store, .trials = trials, .trial_count = trial_count, .opt = opt, .tally = tally};
+    c.workers = calloc((size_t)opt->world_size, sizeof(WorkerSlot));
+    for (int r = 0; r < opt->world_size; r++) c.workers[r].trial = -1;
+    if (opt->world_size > 1) c.workers[0].shut_down = 1; /* rank 0 only coordinates */
+    mkdir(opt->checkpoint_dir, 0777);
+    c.start = now();
+    c.fault = failpoint_from_env();
+    progress_init(&c.progress, trials, trial_count, c.start, opt->progress);
+    int sleep_ms = 1;
+    while (!all_shut_down(&c)) {
+        if (sweep_stop_requested) start_draining(&c, "stop signal received");
+        if (opt->time_limit > 0 && !c.draining) {
+            double grace = fmin(300.0, fmax(10.0, 0.05 * opt->time_limit));
+            if (now() - c.start > opt->time_limit - grace) start_draining(&c, "time limit near");
+        }
+        if (c.draining && now() - c.drain_start > DRAIN_TIMEOUT) {
+            fprintf(stderr, "cohort: workers did not stop within %.0f s; aborting (their last epoch checkpoints remain)\n",
+                    DRAIN_TIMEOUT);
+            MPI_Abort(MPI_COMM_WORLD, EXIT_PREEMPTED_CODE);
+        }
+        char err[ERR_LEN];
+        if (store_begin(store, err)) store_error("begin", err);
+        c.endings_in_batch = 0;
+        int handled = gather_batch(&c, opt->world_size == 1 ? 20 : 0);
+        if (handled) failpoint_hit(&c.fault, "commit");
+        if (store_commit(store, err)) {
+            store_error("commit", err);
+            MPI_Abort(MPI_COMM_WORLD, 1); /* an unacknowledged epoch is retrained on resume; nothing is lost */
+        }
+        for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
+        for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, 0);
+        c.ack_count = 0;
+        for (int r = 0; r < opt->world_size; r++) feed(&c, r);
+        progress_update(&c.progress, now());
+        if (handled) {
+            sleep_ms = 1;
+        } else if (opt->world_size > 1) {
+            struct timespec ts = {0, (long)sleep_ms * 1000000L};
+            nanosleep(&ts, NULL);
+            if (sleep_ms < 20) sleep_ms += 1 + sleep_ms / 2;
+        }
+    }
+    progress_finish(&c.progress, now());
+    data_cache_free(&c.local_cache);
+    free(c.workers);
+    tally->interrupted = count_state(&c, TRIAL_QUEUED) + count_state(&c, TRIAL_RUNNING);
+    if (c.draining && tally->interrupted) return EXIT_PREEMPTED_CODE;
+    return tally->failed || tally->lost ? 1 : 0;
 }

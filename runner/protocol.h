@@ -6,7 +6,10 @@
  *   worker -> coordinator   TAG_STARTED   run_id, param_count, host
  *   worker -> coordinator   TAG_EPOCH     run_id + EpochMetrics  a finished epoch; the worker waits for
  *   coordinator -> worker   TAG_EPOCH_ACK verdict (0 go on, 1 stop) sent only after the epoch is committed
- *   worker -> coordinator   TAG_ENDED     run_id, status, error text; also means "ready for the next trial"
+ *   worker -> coordinator   TAG_ENDED     run_id, ending, error text; also means "ready for the next trial"
+ *   coordinator -> worker   TAG_PREEMPT   (no payload)          checkpoint at the next batch and end the trial
+ *   TAG_STARTED carries the parameter count in `value` and, in metrics.epoch, the epochs a resumed run
+ *   brought from its checkpoint (their metrics come first as TAG_EPOCH with value 1, not acknowledged).
  *
  * Every message is one MPI_BYTE buffer: a fixed Message header followed by an optional NUL-terminated
  * text (config JSON, host name or error message). */
@@ -26,10 +29,18 @@ enum {
     TAG_EPOCH,
     TAG_EPOCH_ACK,
     TAG_ENDED,
+    TAG_PREEMPT,
 };
 
 /* Run endings carried by TAG_ENDED. */
-enum { ENDED_FINISHED = 0, ENDED_STOPPED = 1, ENDED_DIVERGED = 2, ENDED_FAILED = 3 };
+enum {
+    ENDED_FINISHED = 0,
+    ENDED_STOPPED = 1,   /* the coordinator's early-termination rule said stop: pruned */
+    ENDED_DIVERGED = 2,
+    ENDED_FAILED = 3,
+    ENDED_PREEMPTED = 4, /* checkpointed mid-epoch on a signal or time limit: to be resumed */
+    ENDED_LOST = 5,      /* the trainer process died */
+};
 
 typedef struct {
     int64_t run_id;

@@ -2,32 +2,58 @@
 #ifndef COHORT_SWEEP_RUN_H
 #define COHORT_SWEEP_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "store.h"
 #include "sweeps.h"
 
-/* One trial the coordinator still has to run. */
+/* One trial of the sweep and where it stands in this invocation. */
 typedef struct {
     int64_t run_id;
     int trial_index;
     char *config_json;  /* owned */
     char label[256];    /* the trial's varying settings, for progress lines */
-} PendingTrial;
+    int epochs;         /* planned epochs */
+    int epochs_done;
+    int failures;       /* times it ended failed or lost, over all invocations */
+    enum { TRIAL_QUEUED, TRIAL_RUNNING, TRIAL_DONE } state;
+    double best;        /* best value of the progress metric so far (NaN = none) */
+} SweepTrialState;
+
+typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;
 
 typedef struct {
-    int finished, failed;  /* trial endings during this invocation */
-    int skipped;           /* already finished before this invocation */
+    int world_size;
+    ProgressMode progress;
+    int local_training_ranks;   /* training ranks on this node (for the default thread count) */
+    int verbose;
+    int max_retries;            /* failed/lost trials are re-queued up to this many times */
+    double time_limit;          /* seconds from start; 0 = none */
+    const char *checkpoint_dir; /* per-run checkpoints (created if missing) */
+    int keep_checkpoints;       /* keep the checkpoints of ended runs */
+} SweepOptions;
+
+typedef struct {
+    int finished, pruned, diverged, failed, lost;  /* endings during this invocation */
+    int skipped;                                   /* already ended before this invocation */
+    int interrupted;                               /* trials left for a later invocation (signal, time limit) */
 } SweepTally;
 
-/* Runs the pending trials: with world_size == 1 in this process, otherwise by handing them to ranks
- * 1..world_size-1 one at a time. Only this function writes to the store. */
-int coordinator_run(Store *store, PendingTrial *trials, int trial_count, int world_size, int local_training_ranks,
-                    int verbose, SweepTally *tally);
-/* A worker rank: asks for trials until told to shut down. */
-void worker_run(int verbose, int local_training_ranks);
+/* Set by the signal handlers (SIGTERM, SIGUSR1, SIGINT): checkpoint, commit and exit. */
+extern volatile sig_atomic_t sweep_stop_requested;
+void sweep_install_signal_handlers(void);
+
+/* Runs the queued trials: with world_size == 1 in a child of this process, otherwise by handing them to
+ * ranks 1..world_size-1 one at a time. Only this function writes to the store. Returns the exit code. */
+int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, const SweepOptions *options,
+                    SweepTally *tally);
+/* A worker rank: trains trials until told to shut down. */
+void worker_run(const SweepOptions *options);
 
 /* Training ranks on this rank's node (all ranks on the node but the coordinator). Collective. */
 int training_ranks_on_node(void);
+/* checkpoint_dir/run-<id>.ckpt */
+void checkpoint_path_for(const SweepOptions *options, int64_t run_id, char *out, size_t size);
 
 #endif

@@ -1,73 +1,102 @@
-/* A worker rank: trains the trials the coordinator hands it and streams each epoch back, waiting for the
- * acknowledgement (sent once the epoch is committed) before it goes on. */
+/* A worker rank: runs each trial the coordinator hands it in a child process (trial_process.h), relays
+ * the child's records to the coordinator and the coordinator's acknowledgements back, and survives the
+ * child's death. It never blocks in MPI while waiting: it polls the child's pipe and probes MPI. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "protocol.h"
 #include "sweep_run.h"
-#include "trial.h"
+#include "trial_process.h"
 
-typedef struct {
-    int64_t run_id;
-} WorkerRun;
-
-static void on_start(int64_t param_count, void *user) {
-    WorkerRun *run = user;
-    char host[MPI_MAX_PROCESSOR_NAME];
-    int len = 0;
-    MPI_Get_processor_name(host, &len);
-    Message m = {.run_id = run->run_id, .value = param_count};
-    message_send(0, TAG_STARTED, &m, host);
+volatile sig_atomic_t sweep_stop_requested = 0;
+static void on_stop_signal(int sig) {
+    (void)sig;
+    sweep_stop_requested = 1;
 }
 
-static int on_epoch(const EpochMetrics *metrics, void *user) {
-    WorkerRun *run = user;
-    Message m = {.run_id = run->run_id, .metrics = *metrics};
-    message_send(0, TAG_EPOCH, &m, NULL);
-    MPI_Status status;
-    MPI_Probe(0, TAG_EPOCH_ACK, MPI_COMM_WORLD, &status);
-    Message ack;
-    message_receive(&status, &ack, NULL);
-    return ack.value != 0;
+void sweep_install_signal_handlers(void) {
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
-static int ending_of(int rc, const TrainResult *r) {
-    if (rc == 0) return r->outcome == TRAIN_STOPPED ? ENDED_STOPPED : ENDED_FINISHED;
-    return r->outcome == TRAIN_DIVERGED ? ENDED_DIVERGED : ENDED_FAILED;
+void checkpoint_path_for(const SweepOptions *options, int64_t run_id, char *out, size_t size) {
+    snprintf(out, size, "%s/run-%lld.ckpt", options->checkpoint_dir, (long long)run_id);
 }
 
-void worker_run(int verbose, int local_training_ranks) {
+static void relay_record(const ChildRecord *r) {
+    message_send(0, r->tag, &r->msg, r->text[0] ? r->text : NULL);
+}
+
+void worker_run(const SweepOptions *options) {
     DataCache cache = {0};
+    TrialProcess trial = {0};
+    int preempt_sent = 0;
+    long idle_sleep_us = 1000;
+    mkdir(options->checkpoint_dir, 0777); /* node-local directories may not exist yet */
     message_send(0, TAG_READY, NULL, NULL);
     for (;;) {
+        if (sweep_stop_requested && trial.running && !preempt_sent) {
+            trial_process_preempt(&trial);
+            preempt_sent = 1;
+        }
+        if (trial.running) {
+            ChildRecord record;
+            if (trial_process_read(&trial, &record, 10)) {
+                relay_record(&record);
+                if (record.tag == TAG_ENDED) trial_process_finish(&trial);
+                continue; /* more records may be waiting */
+            }
+        }
+        int ready = 0;
         MPI_Status status;
-        MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+        MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &ready, &status);
+        if (!ready) {
+            if (!trial.running) {
+                struct timespec ts = {0, idle_sleep_us * 1000};
+                nanosleep(&ts, NULL);
+                if (idle_sleep_us < 20000) idle_sleep_us += idle_sleep_us / 2;
+            }
+            continue;
+        }
+        idle_sleep_us = 1000;
         Message m;
-        char *config_json = NULL;
-        message_receive(&status, &m, &config_json);
+        char *text = NULL;
+        message_receive(&status, &m, &text);
         if (status.MPI_TAG == TAG_SHUTDOWN) {
-            free(config_json);
+            free(text);
             break;
         }
-        WorkerRun run = {.run_id = m.run_id};
-        TrainConfig cfg;
-        train_config_defaults(&cfg);
-        char err[ERR_LEN] = "";
-        TrainResult result = {.outcome = TRAIN_FAILED};
-        const DataSplits *splits = NULL;
-        int rc = trial_config_from_text(config_json ? config_json : "", &cfg, err);
-        if (!rc) rc = data_cache_get(&cache, &cfg, &splits, err);
-        if (!rc) {
-            cfg.threads = trial_threads(&cfg, local_training_ranks);
-            if (verbose) fprintf(stderr, "worker: run %lld with %d threads\n", (long long)run.run_id, cfg.threads);
-            TrainHooks hooks = {.on_start = on_start, .on_epoch = on_epoch, .user = &run};
-            rc = train_run(&cfg, splits, &hooks, &result, err);
+        switch (status.MPI_TAG) {
+        case TAG_TRIAL: {
+            char path[4096], err[ERR_LEN] = "";
+            checkpoint_path_for(options, m.run_id, path, sizeof path);
+            preempt_sent = 0;
+            if (trial_process_start(&trial, m.run_id, text ? text : "", path, &cache, options->local_training_ranks,
+                                    err)) {
+                Message end = {.run_id = m.run_id, .value = ENDED_FAILED};
+                message_send(0, TAG_ENDED, &end, err);
+            } else if (options->verbose) {
+                fprintf(stderr, "worker: run %lld in process %d\n", (long long)m.run_id, (int)trial.pid);
+            }
+            break;
         }
-        Message end = {.run_id = run.run_id, .value = ending_of(rc, &result)};
-        message_send(0, TAG_ENDED, &end, rc ? err : NULL);
-        free(config_json);
+        case TAG_EPOCH_ACK: trial_process_ack(&trial, (int)m.value); break;
+        case TAG_PREEMPT:
+            if (trial.running && !preempt_sent) {
+                trial_process_preempt(&trial);
+                preempt_sent = 1;
+            }
+            break;
+        default: fprintf(stderr, "cohort: worker: unexpected message tag %d\n", status.MPI_TAG);
+        }
+        free(text);
     }
     data_cache_free(&cache);
 }

@@ -27,6 +27,23 @@
  *     total_wall_seconds  sum of the epochs' wall times (training + evaluation; 0 with no epochs)
  *   e.g.  sqlite3 results.db "SELECT run_id, model, best_test_top1 FROM run_summary
  *                              WHERE sweep = 'lenet-lr' ORDER BY best_test_top1 DESC LIMIT 5"
+ *
+ * Version 2 (views only; the tables are unchanged):
+ *   run_summary gains, after the version-1 columns:
+ *     best_epoch          first epoch reaching best_test_top1
+ *     best_test_top5      highest test top-5 %;  min_test_loss  lowest test loss
+ *     final_test_loss, final_train_top1, final_val_loss, final_val_top1   of the last recorded epoch
+ *     error, trial_index, host, started_at, finished_at                    as in runs
+ *     config              config_json without "seed": equal for the repeats of a configuration
+ *     config_json         the whole configuration
+ *   run_params: run_id, sweep, model, dataset, seed, then one column per trainer key (lr, batch_size,
+ *     epochs, weight_decay, ... -- every key of `cohort train --help` but model/dataset/seed), the value
+ *     from config_json (NULL when the run's configuration does not set it; booleans as 0/1).
+ *   run_overview: every run_summary column followed by every run_params key column, one row per run;
+ *     `cohort report --where` conditions are evaluated against it.
+ *   e.g.  sqlite3 results.db "SELECT model, lr, count(*) AS n, avg(final_test_top1) FROM run_overview
+ *                              WHERE status = 'finished' GROUP BY config ORDER BY 4 DESC"
+ * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +77,7 @@ static const char SCHEMA_V1[] =
     "    started_at  TEXT,\n"
     "    finished_at TEXT,\n"
     "    error       TEXT,\n"
-    "    attempts    INTEGER NOT NULL DEFAULT 0,\n"
+    "    failures    INTEGER NOT NULL DEFAULT 0,\n"
     "    UNIQUE (sweep_id, trial_key)\n"
     ");\n"
     "CREATE INDEX runs_by_sweep ON runs (sweep_id, trial_index);\n"
@@ -95,9 +112,68 @@ static const char SCHEMA_V1[] =
     "     AND last.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id)\n"
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n";
 
+/* Version 2: the documented views for reports and sqlite3 users (see the comment at the top).
+ * run_summary keeps its version-1 columns in their order and appends new ones; run_params has one column
+ * per trainer key of this version; run_overview is both in one row (what `cohort report --where` filters).
+ * A later migration that changes the tables or adds trainer keys recreates the views with the same
+ * columns, only appending (tests/test_query.c pins the column lists). */
+#define SUMMARY_COLUMNS                                                                                      \
+    "s.name       AS sweep,\n"                                                                               \
+    "       r.id         AS run_id,\n"                                                                       \
+    "       r.trial_key, r.model, r.dataset, r.seed, r.param_count, r.status,\n"                             \
+    "       (SELECT count(*) FROM epochs e WHERE e.run_id = r.id)              AS epochs_done,\n"            \
+    "       (SELECT max(e.test_top1) FROM epochs e WHERE e.run_id = r.id)      AS best_test_top1,\n"         \
+    "       last.test_top1  AS final_test_top1,\n"                                                           \
+    "       last.test_top5  AS final_test_top5,\n"                                                           \
+    "       last.train_loss AS final_train_loss,\n"                                                          \
+    "       (SELECT total(e.wall_seconds) FROM epochs e WHERE e.run_id = r.id) AS total_wall_seconds,\n"     \
+    "       (SELECT e.epoch FROM epochs e WHERE e.run_id = r.id AND e.test_top1 IS NOT NULL\n"               \
+    "         ORDER BY e.test_top1 DESC, e.epoch LIMIT 1)                      AS best_epoch,\n"             \
+    "       (SELECT max(e.test_top5) FROM epochs e WHERE e.run_id = r.id)      AS best_test_top5,\n"         \
+    "       (SELECT min(e.test_loss) FROM epochs e WHERE e.run_id = r.id)      AS min_test_loss,\n"          \
+    "       last.test_loss  AS final_test_loss,\n"                                                           \
+    "       last.train_top1 AS final_train_top1,\n"                                                          \
+    "       last.val_loss   AS final_val_loss,\n"                                                            \
+    "       last.val_top1   AS final_val_top1,\n"                                                            \
+    "       r.error, r.trial_index, r.host, r.started_at, r.finished_at,\n"                                  \
+    "       json_remove(r.config_json, '$.seed') AS config,\n"                                               \
+    "       r.config_json"
+#define SUMMARY_FROM                                                                                         \
+    "FROM runs r\n"                                                                                          \
+    "JOIN sweeps s ON s.id = r.sweep_id\n"                                                                   \
+    "LEFT JOIN epochs last ON last.run_id = r.id\n"                                                          \
+    "     AND last.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id)\n"                      \
+    "ORDER BY r.sweep_id, r.trial_index, r.id"
+/* The trainer's keys as of version 2, but model, dataset and seed (columns of runs). */
+#define P(key) "       json_extract(r.config_json, '$." key "') AS \"" key "\""
+#define PARAM_COLUMNS                                                                                        \
+    P("hidden") ",\n" P("data_dir") ",\n" P("pad") ",\n" P("coarse_labels") ",\n" P("augment") ",\n"         \
+    P("val_split") ",\n" P("train_limit") ",\n" P("test_limit") ",\n" P("input_shape") ",\n" P("classes")   \
+    ",\n" P("synthetic_train") ",\n" P("synthetic_test") ",\n" P("shortcut") ",\n" P("dropout") ",\n"        \
+    P("width") ",\n" P("dim") ",\n" P("depth") ",\n" P("heads") ",\n" P("mlp_dim") ",\n" P("patch") ",\n"     \
+    P("pool") ",\n" P("attn_dropout") ",\n" P("gelu") ",\n" P("token_mlp_dim") ",\n" P("channel_mlp_dim")   \
+    ",\n" P("optimizer") ",\n" P("beta1") ",\n" P("beta2") ",\n" P("adam_eps") ",\n" P("grad_clip") ",\n"    \
+    P("wd_norm_bias") ",\n" P("milestones") ",\n" P("epochs") ",\n" P("batch_size") ",\n" P("lr") ",\n"      \
+    P("momentum") ",\n" P("nesterov") ",\n" P("weight_decay") ",\n" P("label_smoothing") ",\n"               \
+    P("schedule") ",\n" P("step_size") ",\n" P("gamma") ",\n" P("warmup_epochs") ",\n" P("threads")
+
+static const char VIEWS_V2[] =
+    "DROP VIEW IF EXISTS run_summary;\n"
+    "CREATE VIEW run_summary AS\n"
+    "SELECT " SUMMARY_COLUMNS "\n" SUMMARY_FROM ";\n"
+    "CREATE VIEW run_params AS\n"
+    "SELECT r.id AS run_id, s.name AS sweep, r.model, r.dataset, r.seed,\n" PARAM_COLUMNS "\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
+    "CREATE VIEW run_overview AS\n"
+    "SELECT " SUMMARY_COLUMNS ",\n" PARAM_COLUMNS "\n" SUMMARY_FROM ";\n";
+#undef P
+
 /* MIGRATIONS[v]: version v -> v + 1. */
 static const char *const MIGRATIONS[] = {
     SCHEMA_V1,
+    VIEWS_V2,
 };
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -172,7 +248,7 @@ int schema_check_readonly(Store *store, char *err) {
                        "%s: results database has schema version %lld, older than this build's %d; open it "
                        "once for writing (any cohort run) to migrate it",
                        store->path, (long long)version, STORE_SCHEMA_VERSION);
-    static const char *const required[] = {"sweeps", "runs", "epochs", "run_summary"};
+    static const char *const required[] = {"sweeps", "runs", "epochs", "run_summary", "run_params", "run_overview"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         char sql[128];
         int64_t n;

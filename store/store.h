@@ -15,7 +15,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct Store Store;
 
@@ -41,15 +41,24 @@ int store_rollback(Store *store);
 /* Finds the sweep with this name, or inserts it. *sweep_id receives its id. */
 int store_upsert_sweep(Store *store, const char *name, const char *spec_hash, const char *spec_json,
                        const char *source_path, int64_t *sweep_id, char err[ERR_LEN]);
+/* The recorded spec_json of sweep `name` (malloc'd), or NULL in *spec_json when there is no such sweep. */
+int store_sweep_spec(Store *store, const char *name, char **spec_json, char err[ERR_LEN]);
+/* Replaces a sweep's recorded specification (a changed sweep file accepted with --allow-changed). */
+int store_set_sweep_spec(Store *store, int64_t sweep_id, const char *spec_hash, const char *spec_json,
+                         char err[ERR_LEN]);
 /* Finds the run (sweep_id, trial_key) or inserts it as pending. *run_id receives its id and status_out
  * (at least 16 bytes, may be NULL) its current status. */
 int store_upsert_run(Store *store, int64_t sweep_id, const char *trial_key, int trial_index, const char *config_json,
                      const char *model, const char *dataset, uint64_t seed, int64_t *run_id, char *status_out,
                      char err[ERR_LEN]);
-/* Marks a run running on (rank, host) with its parameter count; clears earlier epochs of the run
- * (a restarted run starts over). */
+/* Marks a run running on (rank, host) with its parameter count and deletes its epochs after
+ * `epochs_kept` (0 when the run starts over; the checkpoint's epoch count when it resumed). */
 int store_run_started(Store *store, int64_t run_id, int rank, const char *host, int64_t param_count,
-                      char err[ERR_LEN]);
+                      int epochs_kept, char err[ERR_LEN]);
+/* Puts a run back to pending (preempted, or to be retried), with a note in `error`. */
+int store_run_requeued(Store *store, int64_t run_id, const char *reason, char err[ERR_LEN]);
+/* How many times the run ended failed or lost. */
+int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]);
 int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);
 /* status: RUN_FINISHED, RUN_PRUNED, RUN_DIVERGED, RUN_FAILED or RUN_LOST; error may be NULL. */
 int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]);

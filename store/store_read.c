@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "store_query.h"
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *stmt, int col) {
     const char *text = (const char *)sqlite3_column_text(stmt, col);
@@ -61,7 +62,94 @@ static int load_epochs(Store *store, RunRecord *run, char *err) {
     return 0;
 }
 
-static int load_all(Store *store, const char *sweep_name, RunRecord **runs_out, int *count_out, char *err) {
+/* Sorted run ids, for the --where filter and for matching epochs to runs. */
+typedef struct {
+    int64_t id;
+    int index;
+} IdIndex;
+
+static int cmp_id_index(const void *a, const void *b) {
+    int64_t x = ((const IdIndex *)a)->id, y = ((const IdIndex *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int push_epoch(RunRecord *run, int *cap) {
+    if (run->epoch_count < *cap) return 0;
+    int grown_cap = *cap ? *cap * 2 : 16;
+    EpochMetrics *grown = realloc(run->epochs, (size_t)grown_cap * sizeof *grown);
+    if (!grown) return -1;
+    run->epochs = grown;
+    *cap = grown_cap;
+    return 0;
+}
+
+/* Every run's epochs in one ordered pass over the epochs table (its primary key is (run_id, epoch)),
+ * matched to the runs by a merge over the sorted run ids. */
+static int load_epochs_scan(Store *store, RunRecord *runs, int count, char *err) {
+    IdIndex *order = malloc((size_t)count * sizeof *order);
+    int *caps = calloc((size_t)count, sizeof *caps);
+    sqlite3_stmt *stmt = NULL;
+    int rc = -1;
+    if (!order || !caps) {
+        err_set(err, "%s: loading epochs: out of memory", store->path);
+        goto done;
+    }
+    for (int i = 0; i < count; i++) order[i] = (IdIndex){runs[i].id, i};
+    qsort(order, (size_t)count, sizeof *order, cmp_id_index);
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT run_id, epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, "
+                           "test_top5, lr, wall_seconds, images_per_sec FROM epochs WHERE run_id BETWEEN ?1 AND ?2 "
+                           "ORDER BY run_id, epoch",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        store_fail(store, err, "loading epochs");
+        goto done;
+    }
+    sqlite3_bind_int64(stmt, 1, order[0].id);
+    sqlite3_bind_int64(stmt, 2, order[count - 1].id);
+    int k = 0, step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(stmt, 0);
+        while (k < count && order[k].id < id) k++;
+        if (k == count) break;
+        if (order[k].id != id) continue; /* a run that is filtered out */
+        RunRecord *run = &runs[order[k].index];
+        if (push_epoch(run, &caps[order[k].index])) {
+            err_set(err, "%s: loading epochs of run %lld: out of memory", store->path, (long long)id);
+            goto done;
+        }
+        EpochMetrics *m = &run->epochs[run->epoch_count++];
+        m->epoch = sqlite3_column_int(stmt, 1);
+        m->train_loss = column_metric(stmt, 2);
+        m->train_top1 = column_metric(stmt, 3);
+        m->val_loss = column_metric(stmt, 4);
+        m->val_top1 = column_metric(stmt, 5);
+        m->test_loss = column_metric(stmt, 6);
+        m->test_top1 = column_metric(stmt, 7);
+        m->test_top5 = column_metric(stmt, 8);
+        m->lr = column_metric(stmt, 9);
+        m->wall_seconds = column_metric(stmt, 10);
+        m->images_per_sec = column_metric(stmt, 11);
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        store_fail(store, err, "loading epochs");
+        goto done;
+    }
+    rc = 0;
+done:
+    sqlite3_finalize(stmt);
+    free(order);
+    free(caps);
+    return rc;
+}
+
+/* keep: sorted ids of the runs to keep (NULL = all). */
+static int load_all(Store *store, const char *sweep_name, const int64_t *keep, int keep_count, RunRecord **runs_out,
+                    int *count_out, char *err) {
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_LOAD_RUNS,
                    "SELECT r.id, r.sweep_id, s.name, r.trial_key, r.trial_index, r.config_json, r.model, r.dataset, "
@@ -74,6 +162,8 @@ static int load_all(Store *store, const char *sweep_name, RunRecord **runs_out, 
     RunRecord *runs = NULL;
     int count = 0, cap = 0, rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(stmt, 0);
+        if (keep && !bsearch(&id, keep, (size_t)keep_count, sizeof *keep, cmp_int64)) continue;
         if (count == cap) {
             cap = cap ? cap * 2 : 16;
             RunRecord *grown = realloc(runs, (size_t)cap * sizeof *grown);
@@ -85,7 +175,7 @@ static int load_all(Store *store, const char *sweep_name, RunRecord **runs_out, 
         }
         RunRecord *r = &runs[count++];
         memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(stmt, 0);
+        r->id = id;
         r->sweep_id = sqlite3_column_int64(stmt, 1);
         copy_text(r->sweep_name, sizeof r->sweep_name, stmt, 2);
         copy_text(r->trial_key, sizeof r->trial_key, stmt, 3);
@@ -112,11 +202,17 @@ static int load_all(Store *store, const char *sweep_name, RunRecord **runs_out, 
         goto fail;
     }
     sqlite3_reset(stmt);
-    for (int i = 0; i < count; i++)
-        if (load_epochs(store, &runs[i], err)) {
-            store_free_runs(runs, count);
-            return -1;
-        }
+    /* A few runs: one indexed lookup each; many: one pass over the table. */
+    int failed = 0;
+    if (count > 0 && count <= 32) {
+        for (int i = 0; i < count && !failed; i++) failed = load_epochs(store, &runs[i], err) != 0;
+    } else if (count > 0) {
+        failed = load_epochs_scan(store, runs, count, err) != 0;
+    }
+    if (failed) {
+        store_free_runs(runs, count);
+        return -1;
+    }
     *runs_out = runs;
     *count_out = count;
     return 0;
@@ -126,14 +222,256 @@ fail:
     return -1;
 }
 
-int store_load_runs(Store *store, const char *sweep_name, RunRecord **runs, int *count, char err[ERR_LEN]) {
+/* ---- users' SQL ---- */
+struct StoreSql {
+    Store *store;
+    sqlite3_stmt *stmt;
+};
+
+typedef struct {
+    int condition;     /* a --where condition: reads of tables and views and functions only */
+    char reason[256];  /* the first refusal */
+} Guard;
+
+static const char *action_name(int action) {
+    switch (action) {
+    case SQLITE_INSERT: return "INSERT";
+    case SQLITE_UPDATE: return "UPDATE";
+    case SQLITE_DELETE: return "DELETE";
+    case SQLITE_ATTACH: return "ATTACH";
+    case SQLITE_DETACH: return "DETACH";
+    case SQLITE_TRANSACTION: return "a transaction statement";
+    case SQLITE_SAVEPOINT: return "SAVEPOINT";
+    case SQLITE_ALTER_TABLE: return "ALTER TABLE";
+    case SQLITE_REINDEX: return "REINDEX";
+    case SQLITE_ANALYZE: return "ANALYZE";
+    case SQLITE_CREATE_VTABLE: case SQLITE_DROP_VTABLE: return "a virtual table statement";
+    case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE: case SQLITE_CREATE_TEMP_TRIGGER: case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_VIEW: return "CREATE";
+    case SQLITE_DROP_INDEX: case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_INDEX: case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER: case SQLITE_DROP_TEMP_VIEW: case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW: return "DROP";
+    default: return "this statement";
+    }
+}
+
+/* PRAGMAs that only report, with an argument naming what to report on. */
+static int pragma_reads_with_argument(const char *name) {
+    static const char *const ok[] = {"table_info", "table_xinfo", "table_list", "index_list", "index_info",
+                                     "index_xinfo", "foreign_key_list", "foreign_key_check", "integrity_check",
+                                     "quick_check", NULL};
+    for (int i = 0; ok[i]; i++)
+        if (sqlite3_stricmp(name, ok[i]) == 0) return 1;
+    return 0;
+}
+
+/* PRAGMAs without an argument that still change something. */
+static int pragma_acts(const char *name) {
+    static const char *const acts[] = {"optimize", "wal_checkpoint", "incremental_vacuum", "shrink_memory", NULL};
+    for (int i = 0; acts[i]; i++)
+        if (sqlite3_stricmp(name, acts[i]) == 0) return 1;
+    return 0;
+}
+
+static int authorize(void *user, int action, const char *a3, const char *a4, const char *db, const char *trigger) {
+    (void)db, (void)trigger;
+    Guard *g = user;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE: return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        if (g->condition) {
+            if (!*g->reason) snprintf(g->reason, sizeof g->reason, "PRAGMA is not allowed in a condition");
+            return SQLITE_DENY;
+        }
+        if (a4 ? pragma_reads_with_argument(a3) : !pragma_acts(a3)) return SQLITE_OK;
+        if (!*g->reason)
+            snprintf(g->reason, sizeof g->reason, "PRAGMA %s%s%s would change the database or the connection", a3,
+                     a4 ? " = " : "", a4 ? a4 : "");
+        return SQLITE_DENY;
+    default:
+        if (!*g->reason) {
+            if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
+                snprintf(g->reason, sizeof g->reason, "%s is not allowed (only this database can be read)",
+                         action_name(action));
+            else
+                snprintf(g->reason, sizeof g->reason, "%s would write to the database", action_name(action));
+        }
+        return SQLITE_DENY;
+    }
+}
+
+static int all_blank(const char *p) {
+    for (; *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') return 0;
+    return 1;
+}
+
+/* Prepares sql under the guard; refusals are counted in *refused. */
+static int prepare_guarded(Store *store, const char *sql, int condition, sqlite3_stmt **out, int *refused,
+                           const char *what, char *err) {
+    *out = NULL;
+    *refused = 0;
+    Guard guard = {.condition = condition};
+    sqlite3_limit(store->db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_set_authorizer(store->db, authorize, &guard);
+    const char *tail = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, &tail);
+    int more = 0;
+    if (rc == SQLITE_OK && stmt && tail && !all_blank(tail)) {
+        /* Something follows: refuse a second statement, accept comments. */
+        sqlite3_stmt *next = NULL;
+        int rc2 = sqlite3_prepare_v2(store->db, tail, -1, &next, NULL);
+        more = rc2 != SQLITE_OK || next != NULL;
+        sqlite3_finalize(next);
+    }
+    sqlite3_set_authorizer(store->db, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        if (*guard.reason) {
+            *refused = 1;
+            return err_set(err, "%s: refused: %s; the database is opened read-only", what, guard.reason);
+        }
+        return err_set(err, "%s: %s", what, sqlite3_errmsg(store->db));
+    }
+    if (!stmt) return err_set(err, "%s: no SQL statement given", what);
+    if (more) {
+        sqlite3_finalize(stmt);
+        *refused = 1;
+        return err_set(err, "%s: refused: more than one statement (give one query)", what);
+    }
+    if (!sqlite3_stmt_readonly(stmt)) {
+        sqlite3_finalize(stmt);
+        *refused = 1;
+        return err_set(err, "%s: refused: the statement would write (only read-only queries are run)", what);
+    }
+    *out = stmt;
+    return 0;
+}
+
+int store_sql_prepare(Store *store, const char *sql, StoreSql **out, int *refused, char err[ERR_LEN]) {
+    *out = NULL;
+    int dummy;
+    if (!refused) refused = &dummy;
+    *refused = 0;
+    if (!store->readonly) return err_set(err, "query: the database must be opened read-only");
+    StoreSql *q = calloc(1, sizeof *q);
+    if (!q) return err_set(err, "query: out of memory");
+    if (prepare_guarded(store, sql ? sql : "", 0, &q->stmt, refused, "query", err)) {
+        free(q);
+        return -1;
+    }
+    q->store = store;
+    *out = q;
+    return 0;
+}
+
+int store_sql_step(StoreSql *q, char err[ERR_LEN]) {
+    int rc = sqlite3_step(q->stmt);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
+    return store_fail(q->store, err, "query");
+}
+
+int store_sql_columns(const StoreSql *q) { return sqlite3_column_count(q->stmt); }
+const char *store_sql_name(const StoreSql *q, int col) {
+    const char *name = sqlite3_column_name(q->stmt, col);
+    return name ? name : "";
+}
+int store_sql_type(const StoreSql *q, int col) { return sqlite3_column_type(q->stmt, col); }
+int64_t store_sql_int(const StoreSql *q, int col) { return sqlite3_column_int64(q->stmt, col); }
+double store_sql_double(const StoreSql *q, int col) { return sqlite3_column_double(q->stmt, col); }
+const char *store_sql_text(const StoreSql *q, int col) { return (const char *)sqlite3_column_text(q->stmt, col); }
+
+void store_sql_finalize(StoreSql *q) {
+    if (!q) return;
+    sqlite3_finalize(q->stmt);
+    free(q);
+}
+
+static int prepare_condition(Store *store, const char *condition, sqlite3_stmt **out, char *err) {
+    *out = NULL;
+    if (!condition || !*condition) return err_set(err, "--where: empty condition");
+    if (strchr(condition, ';'))
+        return err_set(err, "--where: refused: ';' is not allowed (give one SQL condition, e.g. \"lr > 0.01\")");
+    size_t n = strlen(condition) + 64;
+    char *sql = malloc(n);
+    if (!sql) return err_set(err, "--where: out of memory");
+    snprintf(sql, n, "SELECT run_id FROM run_overview WHERE (\n%s\n)", condition);
+    int refused;
+    int rc = prepare_guarded(store, sql, 1, out, &refused, "--where", err);
+    free(sql);
+    if (rc == 0 && sqlite3_column_count(*out) != 1) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return err_set(err, "--where: not a single condition");
+    }
+    return rc;
+}
+
+int store_check_condition(Store *store, const char *condition, char err[ERR_LEN]) {
+    sqlite3_stmt *stmt;
+    if (prepare_condition(store, condition, &stmt, err)) return -1;
+    sqlite3_finalize(stmt);
+    return 0;
+}
+
+/* The sorted ids of the runs matching condition. */
+static int matching_ids(Store *store, const char *condition, int64_t **ids_out, int *count_out, char *err) {
+    sqlite3_stmt *stmt;
+    if (prepare_condition(store, condition, &stmt, err)) return -1;
+    int64_t *ids = NULL;
+    int count = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *grown = realloc(ids, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                free(ids);
+                sqlite3_finalize(stmt);
+                return err_set(err, "--where: out of memory");
+            }
+            ids = grown;
+        }
+        ids[count++] = sqlite3_column_int64(stmt, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        err_set(err, "--where: %s", sqlite3_errmsg(store->db));
+        free(ids);
+        sqlite3_finalize(stmt);
+        return -1;
+    }
+    sqlite3_finalize(stmt);
+    if (count) qsort(ids, (size_t)count, sizeof *ids, cmp_int64);
+    *ids_out = ids;
+    *count_out = count;
+    return 0;
+}
+
+int store_load_runs_where(Store *store, const char *sweep_name, const char *condition, RunRecord **runs, int *count,
+                          char err[ERR_LEN]) {
     *runs = NULL;
     *count = 0;
-    /* One snapshot for runs and epochs: a savepoint works inside or outside an explicit transaction. */
+    /* One snapshot for the filter, runs and epochs: a savepoint works inside or outside a transaction. */
     if (store_exec(store, "SAVEPOINT load_runs", "loading runs", err)) return -1;
-    int rc = load_all(store, sweep_name, runs, count, err);
+    int64_t *ids = NULL;
+    int id_count = 0, rc = 0;
+    if (condition) rc = matching_ids(store, condition, &ids, &id_count, err);
+    if (!rc) {
+        static const int64_t none = 0;
+        rc = load_all(store, sweep_name, condition ? (ids ? ids : &none) : NULL, id_count, runs, count, err);
+    }
+    free(ids);
     sqlite3_exec(store->db, "RELEASE load_runs", NULL, NULL, NULL);
     return rc;
+}
+
+int store_load_runs(Store *store, const char *sweep_name, RunRecord **runs, int *count, char err[ERR_LEN]) {
+    return store_load_runs_where(store, sweep_name, NULL, runs, count, err);
 }
 
 void store_free_runs(RunRecord *runs, int count) {

@@ -102,7 +102,7 @@ int store_upsert_run(Store *store, int64_t sweep_id, const char *trial_key, int 
 }
 
 int store_run_started(Store *store, int64_t run_id, int rank, const char *host, int64_t param_count,
-                      char err[ERR_LEN]) {
+                      int epochs_kept, char err[ERR_LEN]) {
     char what[64];
     snprintf(what, sizeof what, "starting run %lld", (long long)run_id);
     if (store_exec(store, "SAVEPOINT run_started", what, err)) return -1;
@@ -121,8 +121,10 @@ int store_run_started(Store *store, int64_t run_id, int rank, const char *host, 
         err_set(err, "%s: %s: no such run", store->path, what);
         goto fail;
     }
-    if (store_stmt(store, STMT_EPOCHS_DELETE, "DELETE FROM epochs WHERE run_id = ?1", &stmt, err)) goto fail;
+    if (store_stmt(store, STMT_EPOCHS_DELETE, "DELETE FROM epochs WHERE run_id = ?1 AND epoch > ?2", &stmt, err))
+        goto fail;
     sqlite3_bind_int64(stmt, 1, run_id);
+    sqlite3_bind_int(stmt, 2, epochs_kept);
     if (step_done(store, stmt, what, err)) goto fail;
     if (store_exec(store, "RELEASE run_started", what, err)) goto fail;
     return 0;
@@ -166,7 +168,9 @@ int store_run_ended(Store *store, int64_t run_id, const char *status, const char
                        what, status ? status : "(null)");
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_RUN_END,
-                   "UPDATE runs SET status = ?2, error = ?3, finished_at = " STORE_NOW_SQL " WHERE id = ?1", &stmt,
+                   "UPDATE runs SET status = ?2, error = ?3, finished_at = " STORE_NOW_SQL
+                   ", failures = failures + (?2 IN ('failed', 'lost')) WHERE id = ?1",
+                   &stmt,
                    err))
         return -1;
     sqlite3_bind_int64(stmt, 1, run_id);
@@ -174,5 +178,30 @@ int store_run_ended(Store *store, int64_t run_id, const char *status, const char
     bind_text_or_null(stmt, 3, error);
     if (step_done(store, stmt, what, err)) return -1;
     if (sqlite3_changes(store->db) != 1) return err_set(err, "%s: %s: no such run", store->path, what);
+    return 0;
+}
+
+int store_run_requeued(Store *store, int64_t run_id, const char *reason, char err[ERR_LEN]) {
+    char what[64];
+    snprintf(what, sizeof what, "re-queueing run %lld", (long long)run_id);
+    sqlite3_stmt *stmt;
+    if (store_stmt(store, STMT_RUN_REQUEUE, "UPDATE runs SET status = 'pending', error = ?2 WHERE id = ?1", &stmt,
+                   err))
+        return -1;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    bind_text_or_null(stmt, 2, reason);
+    if (step_done(store, stmt, what, err)) return -1;
+    if (sqlite3_changes(store->db) != 1) return err_set(err, "%s: %s: no such run", store->path, what);
+    return 0;
+}
+
+int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]) {
+    sqlite3_stmt *stmt;
+    if (store_stmt(store, STMT_RUN_FAILURES, "SELECT failures FROM runs WHERE id = ?1", &stmt, err)) return -1;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    int rc = sqlite3_step(stmt);
+    *failures = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) return err_set(err, "%s: run %lld: no such run", store->path, (long long)run_id);
     return 0;
 }

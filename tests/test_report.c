@@ -98,7 +98,7 @@ static int build_store(const char *db_path) {
     for (int r = 0; r < 3 && !rc; r++) {
         rc = store_upsert_run(s, sweep, RUNS[r].key, r, RUNS[r].config, RUNS[r].model, "synthetic", 1, &run, NULL,
                               err) ||
-             store_run_started(s, run, 0, "host", RUNS[r].params, err);
+             store_run_started(s, run, 0, "host", RUNS[r].params, 0, err);
         for (int e = 0; e < 3 && !rc; e++) {
             EpochMetrics m = {.epoch = e + 1, .train_loss = RUNS[r].loss[e], .train_top1 = 50, .val_loss = NAN,
                               .val_top1 = NAN, .test_loss = 1, .test_top1 = RUNS[r].top1[e],

@@ -156,7 +156,7 @@ static void test_writes(const char *db_path, int64_t *run_a_out, int64_t *run_b_
               "%s", err);
     CHECK(run_c != run_a);
 
-    CHECK_MSG(store_run_started(s, run_a, 3, "node-7", 101770, err) == 0, "%s", err);
+    CHECK_MSG(store_run_started(s, run_a, 3, "node-7", 101770, 0, err) == 0, "%s", err);
     status[0] = 0;
     CHECK_MSG(store_upsert_run(s, sweep, "aaaaaaaaaaaaaaaa", 0, "{\"lr\":0.1}", "mlp", "synthetic", big_seed,
                                &run_a2, status, err) == 0,
@@ -174,7 +174,7 @@ static void test_writes(const char *db_path, int64_t *run_a_out, int64_t *run_b_
     CHECK_MSG(store_load_runs(s, "lr-sweep", &runs, &count, err) == 0, "%s", err);
     CHECK(count == 2 && runs[0].id == run_a && runs[0].epoch_count == 4);
     store_free_runs(runs, count);
-    CHECK_MSG(store_run_started(s, run_a, 1, "node-2", 101770, err) == 0, "%s", err);
+    CHECK_MSG(store_run_started(s, run_a, 1, "node-2", 101770, 0, err) == 0, "%s", err);
     CHECK_MSG(store_load_runs(s, "lr-sweep", &runs, &count, err) == 0, "%s", err);
     CHECK(count == 2 && runs[0].id == run_a && runs[0].epoch_count == 0);
     CHECK(count == 2 && strcmp(runs[0].status, RUN_RUNNING) == 0 && runs[0].rank == 1);
@@ -206,7 +206,7 @@ static void test_writes(const char *db_path, int64_t *run_a_out, int64_t *run_b_
     CHECK_MSG(strstr(err, "FOREIGN KEY") != NULL, "%s", err);
 
     CHECK_MSG(store_run_ended(s, run_a, RUN_FINISHED, NULL, err) == 0, "%s", err);
-    CHECK_MSG(store_run_started(s, run_b, 0, "node-1", 61706, err) == 0, "%s", err);
+    CHECK_MSG(store_run_started(s, run_b, 0, "node-1", 61706, 0, err) == 0, "%s", err);
     EpochMetrics mb = epoch_values(1, -10.0);
     CHECK_MSG(store_record_epoch(s, run_b, &mb, err) == 0, "%s", err);
     CHECK_MSG(store_run_ended(s, run_b, RUN_FAILED, "loss became NaN at step 120", err) == 0, "%s", err);
@@ -218,7 +218,7 @@ static void test_writes(const char *db_path, int64_t *run_a_out, int64_t *run_b_
     CHECK(store_run_ended(s, 424242, RUN_FINISHED, NULL, err) != 0);
     CHECK_MSG(strstr(err, "no such run") != NULL, "%s", err);
     err[0] = 0;
-    CHECK(store_run_started(s, 424242, 0, "x", 1, err) != 0);
+    CHECK(store_run_started(s, 424242, 0, "x", 1, 0, err) != 0);
     CHECK_MSG(strstr(err, "no such run") != NULL, "%s", err);
     store_close(s);
     *run_a_out = run_a;
@@ -354,7 +354,7 @@ static void test_best_not_last(const char *db_path) {
     int64_t sweep, run;
     CHECK(store_upsert_sweep(s, "peak", "h", "{}", NULL, &sweep, err) == 0);
     CHECK(store_upsert_run(s, sweep, "cccccccccccccccc", 0, "{}", "mlp", "mnist", 1, &run, NULL, err) == 0);
-    CHECK(store_run_started(s, run, 0, "h", 10, err) == 0);
+    CHECK(store_run_started(s, run, 0, "h", 10, 0, err) == 0);
     double top1[] = {40.0, 88.5, 70.25};
     for (int e = 1; e <= 3; e++) {
         EpochMetrics m = epoch_values(e, 0.0);

@@ -41,6 +41,19 @@ static PoolShape pool_shape(const Model *m, const Layer *l, int B) {
     return s;
 }
 
+static PatchShape patch_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = &m->slots[l->in];
+    PatchShape s;
+    patch_shape_init(&s, B, in->C, in->H, in->W, l->kernel, m->slots[l->out].C);
+    return s;
+}
+
+/* Attention's saved state: the softmax probabilities, then (with attention dropout) the mask. */
+static size_t attention_probs_count(const Model *m, const Layer *l, int B) {
+    const int T = m->slots[l->out].H;
+    return (size_t)B * l->heads * T * T;
+}
+
 /* PyTorch's BatchNorm2d defaults. */
 #define BN_MOMENTUM ((real)0.1)
 #define BN_EPS ((real)1e-5)
@@ -82,8 +95,8 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         }
         case LAYER_GLOBAL_AVGPOOL: global_avgpool_forward(out, inp, in->C, B, in->H * in->W); break;
         case LAYER_FLATTEN: flatten_forward(out, inp, in->C, B, in->H * in->W); break;
-        case LAYER_LINEAR:
-            linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B, in->C, m->slots[l->out].C);
+        case LAYER_LINEAR: /* every token: B*H rows */
+            linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B * in->H, in->C, m->slots[l->out].C);
             break;
         case LAYER_ADD: add_forward(out, inp, values(m, l->in2), elements(m, l->out, B)); break;
         case LAYER_DROPOUT:
@@ -95,6 +108,27 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_SHORTCUT_PAD:
             shortcut_pad_forward(out, inp, B, in->C, in->H, in->W, m->slots[l->out].C, l->stride);
             break;
+        case LAYER_PATCH_EMBED: {
+            PatchShape s = patch_shape(m, l, B);
+            patch_embed_forward(out, inp, param(m, l->weight), param(m, l->bias), &s, m->workspace);
+            break;
+        }
+        case LAYER_CLS_POS: cls_pos_forward(out, inp, param(m, l->weight), param(m, l->bias), B, in->H, in->C); break;
+        case LAYER_LAYERNORM:
+            layernorm_forward(out, m->saved + l->saved, m->saved + l->saved + (size_t)B * in->H, inp,
+                              param(m, l->weight), param(m, l->bias), B * in->H, in->C, l->eps);
+            break;
+        case LAYER_GELU: gelu_forward(out, inp, elements(m, l->in, B), l->gelu_tanh); break;
+        case LAYER_ATTENTION: {
+            real *probs = m->saved + l->saved;
+            real *mask = training && l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
+            attention_forward(out, probs, mask, inp, B, in->H, m->slots[l->out].C, l->heads, l->dropout_p,
+                              &m->dropout_rng, m->workspace);
+            break;
+        }
+        case LAYER_TOKEN_TRANSPOSE: token_transpose_forward(out, inp, B, in->H, in->C); break;
+        case LAYER_TOKEN_MEAN: token_mean_forward(out, inp, B, in->H, in->C, l->token); break;
+        case LAYER_TOKEN_SELECT: token_select_forward(out, inp, B, in->H, in->C, l->token); break;
         }
     }
     return values(m, m->output_slot);
@@ -147,8 +181,8 @@ void model_backward(Model *m, int B) {
             if (din) flatten_backward(din, dout, in->C, B, in->H * in->W);
             break;
         case LAYER_LINEAR:
-            linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight), B,
-                            in->C, m->slots[l->out].C);
+            linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
+                            B * in->H, in->C, m->slots[l->out].C);
             break;
         case LAYER_ADD: add_backward(din, grads_of(m, l->in2), dout, elements(m, l->out, B)); break;
         case LAYER_DROPOUT:
@@ -163,6 +197,29 @@ void model_backward(Model *m, int B) {
         case LAYER_SHORTCUT_PAD:
             if (din) shortcut_pad_backward(din, dout, B, in->C, in->H, in->W, m->slots[l->out].C, l->stride);
             break;
+        case LAYER_PATCH_EMBED: {
+            PatchShape s = patch_shape(m, l, B);
+            patch_embed_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
+                                 &s, m->workspace);
+            break;
+        }
+        case LAYER_CLS_POS:
+            cls_pos_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, B, in->H, in->C);
+            break;
+        case LAYER_LAYERNORM:
+            layernorm_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
+                               m->saved + l->saved, m->saved + l->saved + (size_t)B * in->H, B * in->H, in->C);
+            break;
+        case LAYER_GELU: gelu_backward(din, dout, inp, elements(m, l->in, B), l->gelu_tanh); break;
+        case LAYER_ATTENTION: {
+            const real *probs = m->saved + l->saved;
+            const real *mask = l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
+            attention_backward(din, dout, inp, probs, mask, B, in->H, m->slots[l->out].C, l->heads, m->workspace);
+            break;
+        }
+        case LAYER_TOKEN_TRANSPOSE: token_transpose_backward(din, dout, B, in->H, in->C); break;
+        case LAYER_TOKEN_MEAN: token_mean_backward(din, dout, B, in->H, in->C, l->token); break;
+        case LAYER_TOKEN_SELECT: token_select_backward(din, dout, B, in->H, in->C, l->token); break;
         }
     }
 }

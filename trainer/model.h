@@ -6,8 +6,10 @@
  *   buffers [Q]  non-trained state (BN running mean and variance), saved in checkpoints
  *   acts         every tensor slot's values for max_batch images, kept from forward for backward
  *   act_grads    same layout as acts
- *   saved        per-layer state for backward (BN batch mean / inverse std, dropout masks, pool argmax)
- *   workspace    shared scratch (im2col), sized for the largest layer
+ *   saved        per-layer state for backward (BN batch mean / inverse std, LN per-token mean / inverse std,
+ *                dropout masks, pool argmax, attention probabilities and attention-dropout masks)
+ *   workspace    shared scratch (im2col, the patch matrix of a patch embedding, attention's [T][T] blocks),
+ *                sized for the largest layer
  * A training step therefore allocates nothing. */
 #ifndef COHORT_MODEL_H
 #define COHORT_MODEL_H
@@ -34,10 +36,30 @@ typedef enum {
     LAYER_ADD,
     LAYER_DROPOUT,
     LAYER_SHORTCUT_PAD,
+    /* token tensors (ViT, MLP-Mixer); see TensorSlot */
+    LAYER_PATCH_EMBED,   /* spatial [C][B][H][W] -> tokens [B][T][D]; weight [D][C][P][P], bias [D] */
+    LAYER_CLS_POS,       /* [B][T][D] -> [B][T+1][D]; weight = class token [D], bias = position embedding [T+1][D] */
+    LAYER_LAYERNORM,     /* over the features of every token; weight = gamma [D], bias = beta [D] */
+    LAYER_GELU,
+    LAYER_ATTENTION,     /* fused qkv [B][T][3D] -> context [B][T][D]; no parameters (the projections are linears) */
+    LAYER_TOKEN_TRANSPOSE, /* [B][T][D] -> [B][D][T] */
+    LAYER_TOKEN_MEAN,    /* [B][T][D] -> [B][D], mean of tokens `token`..T-1 */
+    LAYER_TOKEN_SELECT,  /* [B][T][D] -> [B][D], token `token` */
 } LayerKind;
 
+/* How a layer's parameters are initialised (builder_finish). */
+typedef enum {
+    INIT_TORCH_DEFAULT,  /* PyTorch's nn.Linear/Conv2d default: weight and bias uniform in +-1/sqrt(fan_in)
+                          * (conv layers built with builder_conv use Kaiming-normal fan_out instead) */
+    INIT_TRUNC_NORMAL,   /* weight normal(0, init_std) truncated to +-2 init_std; bias 0 (timm's ViT linears) */
+    INIT_XAVIER_UNIFORM, /* weight uniform in +-sqrt(6 / (fan_in + fan_out)); bias 0 (timm's MLP-Mixer linears) */
+} ParamInit;
+
 /* A tensor slot: per-image shape and where its values and gradients live. Spatial slots are stored
- * [C][B][H][W]; flat slots [B][C] (H = W = 1). */
+ * [C][B][H][W]. Flat slots have W = 1 and hold H tokens of C features per image, stored [B][H][C] row-major,
+ * i.e. B*H rows of C: plain feature vectors and logits are the H = 1 case ([B][C]); ViT and MLP-Mixer
+ * activations are token tensors [B][T][D] (C = D features, H = T tokens). A linear layer over a flat slot
+ * applies to every token (one GEMM over B*H rows), like PyTorch's nn.Linear on a [B, T, D] tensor. */
 typedef struct {
     int C, H, W;
     bool flat;
@@ -51,8 +73,14 @@ typedef struct {
     size_t weight_count, bias_count;
     size_t buffer;       /* offset into buffers (BN running mean, then running var) */
     size_t saved;        /* offset into saved (reals; pool argmax stored as int32 in the same space) */
-    int kernel, stride, pad;
-    real dropout_p;
+    int kernel, stride, pad;   /* conv and pooling; kernel is also the patch size of LAYER_PATCH_EMBED */
+    real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
+    int heads;                 /* LAYER_ATTENTION */
+    int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged */
+    bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
+    real eps;                  /* LAYER_LAYERNORM */
+    ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
+    real init_std;             /* INIT_TRUNC_NORMAL; also the class token and position embedding of LAYER_CLS_POS */
 } Layer;
 
 /* One trainable tensor, for the optimiser: weight decay applies to `decay` tensors. */

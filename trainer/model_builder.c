@@ -145,6 +145,7 @@ int builder_global_avgpool(ModelBuilder *mb, int x) {
 
 int builder_flatten(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
+    if (in.flat && in.H > 1) return fail(mb, "flatten of a token tensor (pool the tokens first)");
     if (in.flat) return x;
     int out = new_slot(mb, in.C * in.H * in.W, 1, 1, true);
     new_layer(mb, LAYER_FLATTEN, x)->out = out;
@@ -152,11 +153,17 @@ int builder_flatten(ModelBuilder *mb, int x) {
 }
 
 int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias) {
+    return builder_linear_init(mb, x, out_features, bias, INIT_TORCH_DEFAULT, 0);
+}
+
+int builder_linear_init(ModelBuilder *mb, int x, int out_features, bool bias, ParamInit init, double std) {
     TensorSlot in = *slot(mb, x);
     if (!in.flat) return fail(mb, "linear layer over a spatial tensor (flatten first)");
-    int out = new_slot(mb, out_features, 1, 1, true);
+    int out = new_slot(mb, out_features, in.H, 1, true); /* per token: [B][H][IN] -> [B][H][OUT] */
     Layer *l = new_layer(mb, LAYER_LINEAR, x);
     l->out = out;
+    l->init = init;
+    l->init_std = (real)std;
     l->weight_count = (size_t)out_features * in.C;
     l->weight = new_params(mb, l->weight_count, true);
     if (bias) {
@@ -191,6 +198,94 @@ int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, 
     return builder_relu(mb, builder_batchnorm(mb, builder_conv(mb, x, out_channels, kernel, stride, pad, false)));
 }
 
+/* ---- token tensors ---- */
+
+int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit init, double std) {
+    TensorSlot in = *slot(mb, x);
+    if (in.flat) return fail(mb, "patch embedding of a flat tensor");
+    if (patch < 1 || in.H / patch < 1 || in.W / patch < 1) return fail(mb, "patch larger than the image");
+    int out = new_slot(mb, dim, (in.H / patch) * (in.W / patch), 1, true);
+    Layer *l = new_layer(mb, LAYER_PATCH_EMBED, x);
+    l->out = out;
+    l->kernel = l->stride = patch;
+    l->init = init;
+    l->init_std = (real)std;
+    l->weight_count = (size_t)dim * in.C * patch * patch;
+    l->weight = new_params(mb, l->weight_count, true);
+    l->bias_count = (size_t)dim;
+    l->bias = new_params(mb, l->bias_count, false);
+    return out;
+}
+
+int builder_cls_pos(ModelBuilder *mb, int x, double std) {
+    TensorSlot in = *slot(mb, x);
+    if (!in.flat) return fail(mb, "class token and position embedding need a token tensor");
+    int out = new_slot(mb, in.C, in.H + 1, 1, true);
+    Layer *l = new_layer(mb, LAYER_CLS_POS, x);
+    l->out = out;
+    l->init_std = (real)std;
+    /* Neither is weight-decayed by timm (no_weight_decay: cls_token, pos_embed). */
+    l->weight_count = (size_t)in.C;
+    l->weight = new_params(mb, l->weight_count, false);
+    l->bias_count = (size_t)(in.H + 1) * in.C;
+    l->bias = new_params(mb, l->bias_count, false);
+    return out;
+}
+
+int builder_layernorm(ModelBuilder *mb, int x, double eps) {
+    TensorSlot in = *slot(mb, x);
+    if (!in.flat) return fail(mb, "layer norm over a spatial tensor");
+    int out = new_slot(mb, in.C, in.H, 1, true);
+    Layer *l = new_layer(mb, LAYER_LAYERNORM, x);
+    l->out = out;
+    l->eps = (real)eps;
+    l->weight_count = l->bias_count = (size_t)in.C;
+    l->weight = new_params(mb, (size_t)in.C, false);
+    l->bias = new_params(mb, (size_t)in.C, false);
+    return out;
+}
+
+int builder_gelu(ModelBuilder *mb, int x, bool tanh_form) {
+    int out = same_shape_layer(mb, LAYER_GELU, x);
+    mb->model->layers[mb->model->layer_count - 1].gelu_tanh = tanh_form;
+    return out;
+}
+
+int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout) {
+    TensorSlot in = *slot(mb, qkv);
+    if (!in.flat || in.C % 3 != 0) return fail(mb, "attention needs a fused [B][T][3D] qkv token tensor");
+    const int D = in.C / 3;
+    if (heads < 1 || D % heads != 0) return fail(mb, "attention: the width must be a multiple of the heads");
+    int out = new_slot(mb, D, in.H, 1, true);
+    Layer *l = new_layer(mb, LAYER_ATTENTION, qkv);
+    l->out = out;
+    l->heads = heads;
+    l->dropout_p = (real)attn_dropout;
+    return out;
+}
+
+int builder_token_transpose(ModelBuilder *mb, int x) {
+    TensorSlot in = *slot(mb, x);
+    if (!in.flat) return fail(mb, "token transpose of a spatial tensor");
+    int out = new_slot(mb, in.H, in.C, 1, true);
+    new_layer(mb, LAYER_TOKEN_TRANSPOSE, x)->out = out;
+    return out;
+}
+
+static int token_pool(ModelBuilder *mb, LayerKind kind, int x, int token) {
+    TensorSlot in = *slot(mb, x);
+    if (!in.flat || token < 0 || token >= in.H) return fail(mb, "token pooling needs a token tensor");
+    int out = new_slot(mb, in.C, 1, 1, true);
+    Layer *l = new_layer(mb, kind, x);
+    l->out = out;
+    l->token = token;
+    return out;
+}
+
+int builder_token_mean(ModelBuilder *mb, int x, int first) { return token_pool(mb, LAYER_TOKEN_MEAN, x, first); }
+
+int builder_token_select(ModelBuilder *mb, int x, int index) { return token_pool(mb, LAYER_TOKEN_SELECT, x, index); }
+
 static size_t slot_elements(const TensorSlot *s, int batch) { return (size_t)s->C * s->H * s->W * batch; }
 
 /* Bytes of per-layer saved state for backward, in reals. */
@@ -200,12 +295,53 @@ static size_t saved_size(const Model *m, const Layer *l, int batch) {
     case LAYER_BATCHNORM: return 2 * (size_t)out->C;
     case LAYER_MAXPOOL:
     case LAYER_DROPOUT: return slot_elements(out, batch);
+    case LAYER_LAYERNORM: return 2 * (size_t)batch * out->H; /* mean and inverse std per token */
+    case LAYER_ATTENTION: {
+        /* softmax probabilities [B][heads][T][T], then the attention-dropout mask of the same shape */
+        size_t probs = (size_t)batch * l->heads * out->H * out->H;
+        return l->dropout_p > 0 ? 2 * probs : probs;
+    }
     default: return 0;
     }
 }
 
 static void init_uniform(real *p, size_t n, double bound, Rng *rng) {
     for (size_t i = 0; i < n; i++) p[i] = (real)((2.0 * rng_uniform(rng) - 1.0) * bound);
+}
+
+/* normal(0, std) truncated to +-2 std, by rejection */
+static void init_trunc_normal(real *p, size_t n, double std, Rng *rng) {
+    for (size_t i = 0; i < n; i++) {
+        double z;
+        do z = rng_normal(rng);
+        while (fabs(z) > 2.0);
+        p[i] = (real)(std * z);
+    }
+}
+
+static void init_fill(real *p, size_t n, real value) {
+    for (size_t i = 0; i < n; i++) p[i] = value;
+}
+
+/* A linear map's weight [fan_out][fan_in] and bias by l->init. */
+static void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *rng) {
+    real *w = m->params + l->weight, *b = l->bias != SIZE_MAX ? m->params + l->bias : NULL;
+    switch (l->init) {
+    case INIT_TORCH_DEFAULT: {
+        double bound = 1.0 / sqrt((double)fan_in);
+        init_uniform(w, l->weight_count, bound, rng);
+        if (b) init_uniform(b, l->bias_count, bound, rng);
+        break;
+    }
+    case INIT_TRUNC_NORMAL:
+        init_trunc_normal(w, l->weight_count, l->init_std, rng);
+        if (b) init_fill(b, l->bias_count, 0);
+        break;
+    case INIT_XAVIER_UNIFORM:
+        init_uniform(w, l->weight_count, sqrt(6.0 / ((double)fan_in + (double)fan_out)), rng);
+        if (b) init_fill(b, l->bias_count, 0);
+        break;
+    }
 }
 
 static void init_parameters(Model *m, uint64_t seed) {
@@ -224,12 +360,18 @@ static void init_parameters(Model *m, uint64_t seed) {
                 init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), &rng);
             break;
         }
-        case LAYER_LINEAR: {
-            double bound = 1.0 / sqrt((double)in->C);
-            init_uniform(m->params + l->weight, l->weight_count, bound, &rng);
-            if (l->bias != SIZE_MAX) init_uniform(m->params + l->bias, l->bias_count, bound, &rng);
+        case LAYER_LINEAR: init_affine(m, l, (size_t)in->C, (size_t)m->slots[l->out].C, &rng); break;
+        case LAYER_PATCH_EMBED:
+            init_affine(m, l, (size_t)in->C * l->kernel * l->kernel, (size_t)m->slots[l->out].C, &rng);
             break;
-        }
+        case LAYER_CLS_POS:
+            init_trunc_normal(m->params + l->weight, l->weight_count, l->init_std, &rng);
+            init_trunc_normal(m->params + l->bias, l->bias_count, l->init_std, &rng);
+            break;
+        case LAYER_LAYERNORM:
+            init_fill(m->params + l->weight, l->weight_count, 1);
+            init_fill(m->params + l->bias, l->bias_count, 0);
+            break;
         case LAYER_BATCHNORM:
             for (size_t c = 0; c < l->weight_count; c++) {
                 m->params[l->weight + c] = 1;
@@ -270,6 +412,15 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             ConvShape s;
             conv_shape_init(&s, max_batch, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
             size_t ws = conv2d_workspace_size(&s);
+            if (ws > m->workspace_count) m->workspace_count = ws;
+        } else if (l->kind == LAYER_PATCH_EMBED) {
+            const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
+            PatchShape s;
+            patch_shape_init(&s, max_batch, in->C, in->H, in->W, l->kernel, out->C);
+            size_t ws = patch_embed_workspace_size(&s);
+            if (ws > m->workspace_count) m->workspace_count = ws;
+        } else if (l->kind == LAYER_ATTENTION) {
+            size_t ws = attention_workspace_size(m->slots[l->out].H);
             if (ws > m->workspace_count) m->workspace_count = ws;
         }
     }

@@ -31,10 +31,35 @@ int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad);
 
+/* Token tensors (flat slots [B][T][D], see model.h). A linear over a token tensor applies to every token;
+ * builder_linear_init chooses its initialisation (std: INIT_TRUNC_NORMAL's standard deviation). */
+int builder_linear_init(ModelBuilder *mb, int x, int out_features, bool bias, ParamInit init, double std);
+/* PxP stride-P patches of a spatial input -> [B][(H/P)*(W/P)][dim] tokens, with bias; weight and bias by init. */
+int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit init, double std);
+/* Prepends a learned class token and adds a learned position embedding (both trunc-normal(std), no decay). */
+int builder_cls_pos(ModelBuilder *mb, int x, double std);
+/* LayerNorm over the features of every token: gamma 1, beta 0, not decayed (as biases). */
+int builder_layernorm(ModelBuilder *mb, int x, double eps);
+int builder_gelu(ModelBuilder *mb, int x, bool tanh_form);
+/* Multi-head self-attention core over a fused qkv [B][T][3D] (the output of a linear to 3D) -> [B][T][D]. */
+int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout);
+int builder_token_transpose(ModelBuilder *mb, int x);       /* [B][T][D] -> [B][D][T] */
+int builder_token_mean(ModelBuilder *mb, int x, int first); /* mean of tokens first..T-1 -> [B][D] */
+int builder_token_select(ModelBuilder *mb, int x, int index);
+
 /* Architectures (models_*.c), registered in model_registry.c. Each returns the output slot ([B][classes]);
  * `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models_vit.c: Vision Transformer and MLP-Mixer. */
+int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models_resnet.c: CIFAR ResNets of depth 6n+2 (resnet20, ..., any resnetN that cifar_resnet_accepts), and
+ * the CIFAR form of resnet18, resnet34, resnet50. models_vgg.c: vgg11, vgg13, vgg16, vgg19 with batch norm. */
+int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+bool cifar_resnet_accepts(const char *name);
+int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 
 /* Allocates the arenas for max_batch and initialises parameters from seed. Non-zero on failure. */
 int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]);

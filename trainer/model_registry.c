@@ -17,6 +17,21 @@ typedef struct {
 static const ModelEntry MODELS[] = {
     {"mlp", build_mlp, "multi-layer perceptron, ReLU; widths from `hidden`", NULL},
     {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84", NULL},
+    {"resnet20", build_resnet_cifar, "CIFAR ResNet-20 (He et al.; any resnet<6n+2> too); `shortcut` A or B",
+     cifar_resnet_accepts},
+    {"resnet32", build_resnet_cifar, "CIFAR ResNet-32, 3 stages x 5 basic blocks (16/32/64 channels)", NULL},
+    {"resnet44", build_resnet_cifar, "CIFAR ResNet-44, 3 stages x 7 basic blocks (16/32/64 channels)", NULL},
+    {"resnet56", build_resnet_cifar, "CIFAR ResNet-56, 3 stages x 9 basic blocks (16/32/64 channels)", NULL},
+    {"resnet110", build_resnet_cifar, "CIFAR ResNet-110, 3 stages x 18 basic blocks (16/32/64 channels)", NULL},
+    {"resnet18", build_resnet_imagenet_style, "ResNet-18, CIFAR form (3x3 stem, no max pool); `width`", NULL},
+    {"resnet34", build_resnet_imagenet_style, "ResNet-34, CIFAR form (3x3 stem, no max pool); `width`", NULL},
+    {"resnet50", build_resnet_imagenet_style, "ResNet-50 (bottleneck), CIFAR form; `width`", NULL},
+    {"vgg11", build_vgg, "VGG-11 with batch norm, CIFAR form; `width`, `dropout`", NULL},
+    {"vgg13", build_vgg, "VGG-13 with batch norm, CIFAR form; `width`, `dropout`", NULL},
+    {"vgg16", build_vgg, "VGG-16 with batch norm, CIFAR form; `width`, `dropout`", NULL},
+    {"vgg19", build_vgg, "VGG-19 with batch norm, CIFAR form; `width`, `dropout`", NULL},
+    {"vit", build_vit, "Vision Transformer (pre-norm); `dim` `depth` `heads` `mlp_dim` `patch` `pool`", NULL},
+    {"mixer", build_mixer, "MLP-Mixer; `dim` `depth` `patch` `token_mlp_dim` `channel_mlp_dim`", NULL},
 };
 #define MODEL_COUNT ((int)(sizeof MODELS / sizeof MODELS[0]))
 

@@ -4,7 +4,9 @@
  *   spatial activations are channel-major over the batch, [C][B][H][W], so that a convolution over the
  *     whole mini-batch is one GEMM with N = B*OH*OW, and batch-norm statistics of a channel are one
  *     contiguous run of B*H*W values;
- *   flat activations (features, logits) are [B][F], row-major;
+ *   flat activations (features, logits) are [B][F], row-major; token tensors (ViT, MLP-Mixer) are flat
+ *     activations with T tokens of F features per sample, [B][T][F] row-major, i.e. B*T rows of F, so a
+ *     linear layer applied to every token is one GEMM over B*T rows;
  *   weights are stored as PyTorch stores them (conv [OC][C][KH][KW], linear [OUT][IN]), so fixtures and
  *     checkpoints line up with the peer framework.
  * Conventions: forward overwrites its output; backward ADDS into every gradient it is given (input and
@@ -101,5 +103,61 @@ void shortcut_pad_backward(real *din, const real *dout, int B, int C, int H, int
  * (accumulated in double); backward adds d(mean loss)/d(logits) = (probs - target) / B into dlogits. */
 double softmax_xent_forward(real *probs, const real *logits, const int32_t *labels, int B, int K, real smoothing);
 void softmax_xent_backward(real *dlogits, const real *probs, const int32_t *labels, int B, int K, real smoothing);
+
+/* ======================= transformer / MLP-Mixer ops (token tensors [B][T][D]) ======================= */
+
+/* ---- patch embedding: a PxP convolution with stride P as a reshape of patches + one GEMM.
+ * in [C][B][H][W], weight [D][C][P][P] (PyTorch Conv2d), bias [D] (may be NULL) -> out [B][T][D],
+ * T = GH * GW with GH = H / P, GW = W / P (floor), tokens in row-major patch-grid order. ---- */
+typedef struct {
+    int B, C, H, W, P, D;
+    int GH, GW, T;         /* filled by patch_shape_init */
+} PatchShape;
+void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D);
+size_t patch_embed_workspace_size(const PatchShape *s);  /* reals: the [B*T][C*P*P] patch matrix */
+void patch_embed_forward(real *out, const real *in, const real *weight, const real *bias, const PatchShape *s,
+                         real *workspace);
+void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
+                          const PatchShape *s, real *workspace);
+
+/* ---- class token + learned position embedding: in [B][T][D], cls [D], pos [T+1][D] -> out [B][T+1][D]
+ * with out[b][0] = cls + pos[0] and out[b][1+t] = in[b][t] + pos[1+t]. ---- */
+void cls_pos_forward(real *out, const real *in, const real *cls, const real *pos, int B, int T, int D);
+void cls_pos_backward(real *din, real *dcls, real *dpos, const real *dout, int B, int T, int D);
+
+/* ---- layer norm over the last dimension (nn.LayerNorm(D)): in [N][D] rows (N = B*T tokens), gamma/beta [D]
+ * -> out [N][D]; saved_mean/saved_invstd [N] for backward. ---- */
+void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
+                       const real *beta, int N, int D, real eps);
+void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
+                        const real *saved_mean, const real *saved_invstd, int N, int D);
+
+/* ---- GELU, n elements: exact x * Phi(x) (erf), or the tanh approximation when tanh_form; backward reads the
+ * forward input. ---- */
+void gelu_forward(real *out, const real *in, size_t n, bool tanh_form);
+void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form);
+
+/* ---- multi-head self-attention core: qkv [B][T][3D] (q | k | v per token, head h = columns h*dh.. of each,
+ * dh = D / heads, as nn.MultiheadAttention's fused in_proj) -> out [B][T][D], the heads' contexts
+ * softmax(Q K^T / sqrt(dh)) V side by side. probs [B][heads][T][T] saves the softmax; mask (same shape, or
+ * NULL for no attention dropout) the inverted-dropout mask drawn from rng with probability dropout_p.
+ * One GEMM per (sample, head) and product, on strided views of qkv. Workspace: attention_workspace_size(T). ---- */
+size_t attention_workspace_size(int T);
+void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
+                       real dropout_p, Rng *rng, real *workspace);
+void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
+                        int T, int D, int heads, real *workspace);
+
+/* ---- token transpose: in [B][R][C] -> out [B][C][R] (MLP-Mixer token mixing as a linear layer) ---- */
+void token_transpose_forward(real *out, const real *in, int B, int R, int C);
+void token_transpose_backward(real *din, const real *dout, int B, int R, int C);
+
+/* ---- mean over tokens first..T-1: in [B][T][D] -> out [B][D] ---- */
+void token_mean_forward(real *out, const real *in, int B, int T, int D, int first);
+void token_mean_backward(real *din, const real *dout, int B, int T, int D, int first);
+
+/* ---- one token of every sample (ViT class-token pooling): in [B][T][D] -> out [B][D] = in[b][index] ---- */
+void token_select_forward(real *out, const real *in, int B, int T, int D, int index);
+void token_select_backward(real *din, const real *dout, int B, int T, int D, int index);
 
 #endif

@@ -43,7 +43,7 @@ expect_eq "journal mode" "$(sql "$DB" "PRAGMA journal_mode")" wal
 before=$(sql "$DB" "SELECT group_concat(test_loss) FROM (SELECT test_loss FROM epochs ORDER BY run_id, epoch)")
 "${MPIRUN[@]}" -np 2 "$COHORT" sweep "$WORK/sweep.yaml" --db "$DB" > "$WORK/again.txt" 2>&1
 expect_eq "exit code of the re-run" "$?" 0
-check "re-run says all were finished" grep -q "4 already finished, 0 to run" "$WORK/again.txt"
+check "re-run says all had ended" grep -q "4 already ended, 0 to run" "$WORK/again.txt"
 expect_eq "epochs unchanged by the re-run" "$(sql "$DB" "SELECT group_concat(test_loss) FROM (SELECT test_loss FROM epochs ORDER BY run_id, epoch)")" "$before"
 
 METRICS_SQL="SELECT group_concat(v, ' ') FROM (SELECT r.trial_key || ':' || e.epoch || ':' || e.train_loss || ':' || e.test_loss AS v

@@ -1,0 +1,945 @@
+/* The analysis every format renders: per-run summaries, configurations (config without seed), groups,
+ * colours, the Pareto front and hyperparameter importance. One pass over each run's epochs; the rest is
+ * over runs and configurations (hash maps, sorts), so 10,000 runs x 200 epochs take well under a second. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report_internal.h"
+#include "svg_chart.h"
+
+const char REPORT_IMPORTANCE_METHOD[] =
+    "Importance is eta squared: the share of the metric's variance over finished runs explained by the "
+    "hyperparameter's value alone (between-value sum of squares / total sum of squares), the first-order term "
+    "of a functional ANOVA on the runs as sampled; numeric hyperparameters with more than 10 distinct values are "
+    "first cut into 10 quantile bins. rho is Spearman's rank correlation between a numeric hyperparameter and "
+    "the metric (sign: direction of the effect). \"Seeds\" is the share of the variance within configurations "
+    "(runs that differ only in seed), the noise floor.";
+
+/* ---- metrics ---- */
+static const struct {
+    const char *name, *label;
+    int minimise, decimals;
+} METRICS[MET_COUNT] = {
+    [MET_TEST_TOP1] = {"test_top1", "test top-1 (%)", 0, 2},
+    [MET_TEST_TOP5] = {"test_top5", "test top-5 (%)", 0, 2},
+    [MET_TEST_LOSS] = {"test_loss", "test loss", 1, 4},
+    [MET_TRAIN_LOSS] = {"train_loss", "train loss", 1, 4},
+    [MET_TRAIN_TOP1] = {"train_top1", "train top-1 (%)", 0, 2},
+    [MET_VAL_LOSS] = {"val_loss", "validation loss", 1, 4},
+    [MET_VAL_TOP1] = {"val_top1", "validation top-1 (%)", 0, 2},
+};
+
+const char *metric_name(MetricId m) { return METRICS[m].name; }
+const char *metric_label(MetricId m) { return METRICS[m].label; }
+int metric_minimise(MetricId m) { return METRICS[m].minimise; }
+int metric_decimals(MetricId m) { return METRICS[m].decimals; }
+
+double metric_value(const EpochMetrics *e, MetricId m) {
+    switch (m) {
+    case MET_TEST_TOP1: return e->test_top1;
+    case MET_TEST_TOP5: return e->test_top5;
+    case MET_TEST_LOSS: return e->test_loss;
+    case MET_TRAIN_LOSS: return e->train_loss;
+    case MET_TRAIN_TOP1: return e->train_top1;
+    case MET_VAL_LOSS: return e->val_loss;
+    case MET_VAL_TOP1: return e->val_top1;
+    default: return NAN;
+    }
+}
+
+int metric_better(MetricId m, double a, double b) {
+    if (isnan(a)) return 0;
+    if (isnan(b)) return 1;
+    return METRICS[m].minimise ? a < b : a > b;
+}
+
+Stat stat_of(const double *values, int n) {
+    Stat s = {NAN, NAN, 0};
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(values[i])) sum += values[i], s.n++;
+    if (!s.n) return s;
+    s.mean = sum / s.n;
+    if (s.n > 1) {
+        double ss = 0;
+        for (int i = 0; i < n; i++)
+            if (!isnan(values[i])) ss += (values[i] - s.mean) * (values[i] - s.mean);
+        s.std = sqrt(ss / (s.n - 1));
+    }
+    return s;
+}
+
+/* ---- growable strings ---- */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} Buf;
+
+static void buf_add(Buf *b, const char *s) {
+    size_t n = strlen(s);
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p, b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+/* Returns the string (never NULL unless out of memory); the Buf no longer owns it. */
+static char *buf_take(Buf *b) {
+    if (b->oom) {
+        free(b->p);
+        return NULL;
+    }
+    if (!b->p) return strdup("");
+    return b->p;
+}
+
+/* ---- a string -> index map (open addressing, FNV-1a) ---- */
+typedef struct {
+    char **keys; /* not owned */
+    int *values;
+    size_t cap;
+} Map;
+
+static uint64_t hash_str(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int map_init(Map *m, int expected) {
+    m->cap = 16;
+    while (m->cap < (size_t)expected * 2 + 16) m->cap *= 2;
+    m->keys = calloc(m->cap, sizeof *m->keys);
+    m->values = calloc(m->cap, sizeof *m->values);
+    return m->keys && m->values ? 0 : -1;
+}
+
+static void map_free(Map *m) {
+    free(m->keys);
+    free(m->values);
+}
+
+/* The slot of key: holds it, or is empty. */
+static size_t map_slot(const Map *m, const char *key) {
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* ---- flattening ---- */
+static int flat_add(Flat *f, const char *key, const char *value) {
+    if (f->n == f->cap) {
+        int cap = f->cap ? f->cap * 2 : 16;
+        char **k = realloc(f->keys, (size_t)cap * sizeof *k);
+        if (!k) return -1;
+        f->keys = k;
+        char **v = realloc(f->values, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        f->values = v;
+        f->cap = cap;
+    }
+    f->keys[f->n] = strdup(key);
+    f->values[f->n] = strdup(value);
+    if (!f->keys[f->n] || !f->values[f->n]) {
+        free(f->keys[f->n]);
+        free(f->values[f->n]);
+        return -1;
+    }
+    f->n++;
+    return 0;
+}
+
+static void flat_free(Flat *f) {
+    for (int i = 0; i < f->n; i++) free(f->keys[i]), free(f->values[i]);
+    free(f->keys);
+    free(f->values);
+}
+
+const char *flat_get(const Flat *f, const char *key) {
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->keys[i], key) == 0) return f->values[i];
+    return NULL;
+}
+
+static int flatten(const cJSON *object, const char *prefix, Flat *out) {
+    for (const cJSON *item = object->child; item; item = item->next) {
+        if (!item->string) continue;
+        char key[256];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", item->string);
+        if (cJSON_IsObject(item)) {
+            if (flatten(item, key, out)) return -1;
+        } else if (cJSON_IsString(item)) {
+            if (flat_add(out, key, item->valuestring)) return -1;
+        } else {
+            char *text = cJSON_PrintUnformatted(item);
+            if (!text) return -1;
+            int rc = flat_add(out, key, text);
+            cJSON_free(text);
+            if (rc) return -1;
+        }
+    }
+    return 0;
+}
+
+static int index_of(char **list, int n, const char *s) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0) return i;
+    return -1;
+}
+
+/* Hue families for models: well separated first, then the golden angle. */
+static double model_hue(int index) {
+    static const double hues[] = {215, 25, 135, 280, 355, 180, 45, 320};
+    int n = (int)(sizeof hues / sizeof hues[0]);
+    return index < n ? hues[index] : fmod(index * 137.508, 360.0);
+}
+
+/* ---- group keys ---- */
+static int is_run_column(const char *key) {
+    return !strcmp(key, "sweep") || !strcmp(key, "model") || !strcmp(key, "dataset") || !strcmp(key, "status") ||
+           !strcmp(key, "host");
+}
+
+const char *report_key_value(const ReportData *d, int r, const char *key, char buf[64]) {
+    const RunRecord *run = &d->runs[r];
+    if (!strcmp(key, "sweep")) return run->sweep_name;
+    if (!strcmp(key, "model")) return run->model;
+    if (!strcmp(key, "dataset")) return run->dataset;
+    if (!strcmp(key, "status")) return run->status;
+    if (!strcmp(key, "host")) return *run->host ? run->host : "-";
+    if (!strcmp(key, "seed")) {
+        snprintf(buf, 64, "%llu", (unsigned long long)run->seed);
+        return buf;
+    }
+    const char *v = flat_get(&d->flats[r], key);
+    return v ? v : "-";
+}
+
+static int parse_group_by(ReportData *d, char *err) {
+    const char *spec = d->options->group_by && *d->options->group_by ? d->options->group_by : "model";
+    char *copy = strdup(spec);
+    if (!copy) return err_set(err, "report: out of memory");
+    int n = 1;
+    for (const char *p = spec; *p; p++) n += *p == ',';
+    d->group_keys = calloc((size_t)n, sizeof *d->group_keys);
+    if (!d->group_keys) {
+        free(copy);
+        return err_set(err, "report: out of memory");
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        size_t len = strlen(tok);
+        while (len && tok[len - 1] == ' ') tok[--len] = 0;
+        if (!len) continue;
+        if (!is_run_column(tok) && strcmp(tok, "seed") != 0 && index_of(d->config_keys, d->config_key_count, tok) < 0) {
+            Buf b = {0};
+            for (int i = 0; i < d->config_key_count; i++) buf_add(&b, i ? ", " : ""), buf_add(&b, d->config_keys[i]);
+            char *known = buf_take(&b);
+            rc = err_set(err,
+                         "--group-by: unknown column or hyperparameter '%s' (columns: sweep, model, dataset, status, "
+                         "host, seed; hyperparameters of these runs: %s)",
+                         tok, known && *known ? known : "none");
+            free(known);
+            break;
+        }
+        if (index_of(d->group_keys, d->group_key_count, tok) >= 0) continue;
+        if (!(d->group_keys[d->group_key_count++] = strdup(tok))) rc = err_set(err, "report: out of memory");
+    }
+    free(copy);
+    if (!rc && d->group_key_count == 0) rc = err_set(err, "--group-by: no keys given");
+    return rc;
+}
+
+/* ---- per-run summaries ---- */
+static int is_problem(const char *status) {
+    return !strcmp(status, RUN_PRUNED) || !strcmp(status, RUN_DIVERGED) || !strcmp(status, RUN_FAILED) ||
+           !strcmp(status, RUN_LOST);
+}
+
+static void summarise_run(ReportData *d, int r) {
+    const RunRecord *run = &d->runs[r];
+    RunSummary *s = &d->sums[r];
+    s->best_top1 = s->final_top1 = s->final_top5 = s->final_train_loss = s->final_test_loss = s->metric = NAN;
+    for (int e = 0; e < run->epoch_count; e++) {
+        const EpochMetrics *m = &run->epochs[e];
+        if (!isnan(m->test_top1) && (isnan(s->best_top1) || m->test_top1 > s->best_top1))
+            s->best_top1 = m->test_top1, s->best_epoch = m->epoch;
+        if (!isnan(m->wall_seconds)) s->seconds += m->wall_seconds;
+    }
+    if (run->epoch_count) {
+        const EpochMetrics *last = &run->epochs[run->epoch_count - 1];
+        s->final_top1 = last->test_top1, s->final_top5 = last->test_top5;
+        s->final_train_loss = last->train_loss, s->final_test_loss = last->test_loss;
+        s->metric = metric_value(last, d->metric);
+    }
+    s->finished = strcmp(run->status, RUN_FINISHED) == 0;
+    s->problem = is_problem(run->status);
+}
+
+/* Config keys whose values differ between the runs (absent counts as a value); skip: keys left out. */
+static int varies(const ReportData *d, const char *key) {
+    const char *first = flat_get(&d->flats[0], key);
+    for (int r = 1; r < d->count; r++) {
+        const char *v = flat_get(&d->flats[r], key);
+        if ((v == NULL) != (first == NULL) || (v && strcmp(v, first) != 0)) return 1;
+    }
+    return 0;
+}
+
+/* "k=v, k=v" of the varying keys of run r, without model (and without seed when no_seed). */
+static char *key_params_of(const ReportData *d, int r, const char *const *keys, int key_count, int no_seed) {
+    Buf b = {0};
+    for (int k = 0; k < key_count; k++) {
+        if (no_seed && !strcmp(keys[k], "seed")) continue;
+        const char *v = flat_get(&d->flats[r], keys[k]);
+        if (!v) continue;
+        if (b.len) buf_add(&b, ", ");
+        buf_add(&b, keys[k]);
+        buf_add(&b, "=");
+        buf_add(&b, v);
+    }
+    return buf_take(&b);
+}
+
+/* The configuration's identity: group, model, dataset and the config without seed. */
+static char *config_identity(const ReportData *d, int r, char **json_out) {
+    *json_out = NULL;
+    cJSON *json = cJSON_Parse(d->runs[r].config_json);
+    if (json && cJSON_IsObject(json)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(json, "seed");
+        *json_out = cJSON_PrintUnformatted(json);
+    } else {
+        *json_out = cJSON_PrintUnformatted(json ? json : NULL);
+    }
+    cJSON_Delete(json);
+    if (!*json_out) {
+        *json_out = malloc(3);
+        if (*json_out) memcpy(*json_out, "{}", 3);
+    }
+    if (!*json_out) return NULL;
+    Buf b = {0};
+    char num[32];
+    snprintf(num, sizeof num, "%d", d->sums[r].group_index);
+    buf_add(&b, num);
+    buf_add(&b, "\x1f");
+    buf_add(&b, d->runs[r].model);
+    buf_add(&b, "\x1f");
+    buf_add(&b, d->runs[r].dataset);
+    buf_add(&b, "\x1f");
+    buf_add(&b, *json_out);
+    return buf_take(&b);
+}
+
+static int build_groups(ReportData *d, char *err) {
+    int n = d->count;
+    Map map;
+    char **idents = calloc((size_t)n + 1, sizeof *idents);
+    d->groups = calloc((size_t)n + 1, sizeof *d->groups);
+    if (!idents || !d->groups || map_init(&map, n)) {
+        free(idents);
+        return err_set(err, "report: out of memory");
+    }
+    int rc = 0;
+    for (int r = 0; r < n && !rc; r++) {
+        Buf b = {0}, label = {0};
+        char tmp[64];
+        for (int k = 0; k < d->group_key_count; k++) {
+            const char *v = report_key_value(d, r, d->group_keys[k], tmp);
+            buf_add(&b, k ? "\x1f" : ""), buf_add(&b, v);
+            buf_add(&label, k ? ", " : ""), buf_add(&label, v);
+        }
+        idents[r] = buf_take(&b);
+        char *lab = buf_take(&label);
+        if (!idents[r] || !lab) {
+            free(lab);
+            rc = err_set(err, "report: out of memory");
+            break;
+        }
+        size_t slot = map_slot(&map, idents[r]);
+        if (!map.keys[slot]) {
+            GroupSummary *g = &d->groups[d->group_count];
+            g->label = lab;
+            g->best_config = -1;
+            g->values = calloc((size_t)d->group_key_count, sizeof *g->values);
+            if (!g->values) {
+                rc = err_set(err, "report: out of memory");
+                break;
+            }
+            for (int k = 0; k < d->group_key_count && !rc; k++)
+                if (!(g->values[k] = strdup(report_key_value(d, r, d->group_keys[k], tmp))))
+                    rc = err_set(err, "report: out of memory");
+            map.keys[slot] = idents[r];
+            map.values[slot] = d->group_count++;
+        } else {
+            free(lab);
+        }
+        d->sums[r].group_index = map.values[slot];
+        d->groups[map.values[slot]].run_count++;
+        if (d->sums[r].finished) d->groups[map.values[slot]].finished++;
+    }
+    for (int r = 0; r < n; r++) free(idents[r]);
+    free(idents);
+    map_free(&map);
+    return rc;
+}
+
+static int build_configs(ReportData *d, char *err) {
+    int n = d->count, rc = 0;
+    Map map;
+    char **idents = calloc((size_t)n + 1, sizeof *idents);
+    d->configs = calloc((size_t)n + 1, sizeof *d->configs);
+    int *fill = calloc((size_t)n + 1, sizeof *fill);
+    if (!idents || !d->configs || !fill || map_init(&map, n)) {
+        free(idents), free(fill);
+        return err_set(err, "report: out of memory");
+    }
+    /* keys that vary, for labels */
+    char **vary = calloc((size_t)d->config_key_count + 1, sizeof *vary);
+    int vary_count = 0;
+    if (!vary) rc = err_set(err, "report: out of memory");
+    for (int k = 0; k < d->config_key_count && !rc && n; k++)
+        if (strcmp(d->config_keys[k], "model") != 0 && varies(d, d->config_keys[k])) vary[vary_count++] = d->config_keys[k];
+
+    for (int r = 0; r < n && !rc; r++) {
+        char *json = NULL;
+        idents[r] = config_identity(d, r, &json);
+        if (!idents[r]) {
+            free(json);
+            rc = err_set(err, "report: out of memory");
+            break;
+        }
+        size_t slot = map_slot(&map, idents[r]);
+        if (!map.keys[slot]) {
+            ConfigSummary *c = &d->configs[d->config_count];
+            c->json = json;
+            json = NULL;
+            c->model_index = d->sums[r].model_index;
+            c->group_index = d->sums[r].group_index;
+            c->best_run = -1;
+            c->key_params = key_params_of(d, r, (const char *const *)vary, vary_count, 1);
+            Buf b = {0};
+            buf_add(&b, d->runs[r].model);
+            if (c->key_params && *c->key_params) buf_add(&b, " "), buf_add(&b, c->key_params);
+            c->label = buf_take(&b);
+            if (!c->key_params || !c->label) rc = err_set(err, "report: out of memory");
+            map.keys[slot] = idents[r];
+            map.values[slot] = d->config_count++;
+        }
+        free(json);
+        int ci = map.values[slot];
+        d->sums[r].config_index = ci;
+        d->configs[ci].run_count++;
+        if (!rc) {
+            d->sums[r].key_params = key_params_of(d, r, (const char *const *)vary, vary_count, 0);
+            if (!d->sums[r].key_params) rc = err_set(err, "report: out of memory");
+        }
+    }
+    for (int c = 0; c < d->config_count && !rc; c++)
+        if (!(d->configs[c].runs = calloc((size_t)d->configs[c].run_count, sizeof(int))))
+            rc = err_set(err, "report: out of memory");
+    for (int r = 0; r < n && !rc; r++) {
+        int ci = d->sums[r].config_index;
+        d->configs[ci].runs[fill[ci]++] = r;
+    }
+    for (int r = 0; r < n; r++) free(idents[r]);
+    free(idents), free(fill), free(vary);
+    map_free(&map);
+    return rc;
+}
+
+static int summarise_configs(ReportData *d, char *err) {
+    int most = 1;
+    for (int c = 0; c < d->config_count; c++) most = d->configs[c].run_count > most ? d->configs[c].run_count : most;
+    double *v[4];
+    for (int i = 0; i < 4; i++) v[i] = calloc((size_t)most, sizeof(double));
+    if (!v[0] || !v[1] || !v[2] || !v[3]) {
+        for (int i = 0; i < 4; i++) free(v[i]);
+        return err_set(err, "report: out of memory");
+    }
+    for (int c = 0; c < d->config_count; c++) {
+        ConfigSummary *cs = &d->configs[c];
+        int k = 0;
+        for (int i = 0; i < cs->run_count; i++) {
+            int r = cs->runs[i];
+            const RunSummary *s = &d->sums[r];
+            if (d->runs[r].param_count > cs->params) cs->params = d->runs[r].param_count;
+            if (!s->finished) continue;
+            v[0][k] = s->metric, v[1][k] = s->final_top1, v[2][k] = s->final_top5;
+            v[3][k] = d->runs[r].epoch_count ? s->seconds : NAN;
+            k++;
+            int ep = d->runs[r].epoch_count;
+            if (!cs->epochs_max || ep > cs->epochs_max) cs->epochs_max = ep;
+            if (!cs->epochs_min || ep < cs->epochs_min) cs->epochs_min = ep;
+            if (!isnan(s->metric) && (cs->best_run < 0 || metric_better(d->metric, s->metric, d->sums[cs->best_run].metric)))
+                cs->best_run = r;
+        }
+        cs->metric = stat_of(v[0], k), cs->top1 = stat_of(v[1], k), cs->top5 = stat_of(v[2], k);
+        cs->seconds = stat_of(v[3], k);
+        cs->n = cs->metric.n;
+    }
+    for (int i = 0; i < 4; i++) free(v[i]);
+    for (int g = 0; g < d->group_count; g++) d->groups[g].config_count = 0;
+    for (int c = 0; c < d->config_count; c++) d->groups[d->configs[c].group_index].config_count++;
+    for (int g = 0; g < d->group_count; g++) {
+        d->groups[g].configs = calloc((size_t)d->groups[g].config_count + 1, sizeof(int));
+        if (!d->groups[g].configs) return err_set(err, "report: out of memory");
+        d->groups[g].config_count = 0;
+    }
+    for (int c = 0; c < d->config_count; c++) {
+        GroupSummary *g = &d->groups[d->configs[c].group_index];
+        g->configs[g->config_count++] = c;
+        const ConfigSummary *cs = &d->configs[c];
+        if (cs->n > 0 && (g->best_config < 0 || metric_better(d->metric, cs->metric.mean,
+                                                              d->configs[g->best_config].metric.mean)))
+            g->best_config = c;
+    }
+    return 0;
+}
+
+static void colour_configs(ReportData *d) {
+    int *per_model = calloc((size_t)d->model_count + 1, sizeof *per_model);
+    int *seen = calloc((size_t)d->model_count + 1, sizeof *seen);
+    if (!per_model || !seen) {
+        free(per_model), free(seen);
+        for (int c = 0; c < d->config_count; c++) memcpy(d->configs[c].color, d->model_colors[d->configs[c].model_index], 8);
+        for (int r = 0; r < d->count; r++) memcpy(d->sums[r].color, d->configs[d->sums[r].config_index].color, 8);
+        return;
+    }
+    for (int c = 0; c < d->config_count; c++) per_model[d->configs[c].model_index]++;
+    /* Shades within a model's hue family: dark to light in configuration order, with a slight hue drift. */
+    for (int c = 0; c < d->config_count; c++) {
+        int m = d->configs[c].model_index, k = per_model[m], j = seen[m]++;
+        double t = k > 1 ? (double)j / (k - 1) : 0.5;
+        svg_hsl_color(model_hue(m) + (t - 0.5) * 16.0, 0.72, 0.30 + 0.32 * t, d->configs[c].color);
+    }
+    for (int r = 0; r < d->count; r++) memcpy(d->sums[r].color, d->configs[d->sums[r].config_index].color, 8);
+    free(per_model), free(seen);
+}
+
+/* ---- Pareto front: fewer parameters and a better mean metric ---- */
+static const ReportData *sort_data;
+static int cmp_pareto(const void *a, const void *b) {
+    const ConfigSummary *x = &sort_data->configs[*(const int *)a], *y = &sort_data->configs[*(const int *)b];
+    if (x->params != y->params) return x->params < y->params ? -1 : 1;
+    if (metric_better(sort_data->metric, x->metric.mean, y->metric.mean)) return -1;
+    if (metric_better(sort_data->metric, y->metric.mean, x->metric.mean)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static int build_pareto(ReportData *d, char *err) {
+    d->pareto = calloc((size_t)d->config_count + 1, sizeof *d->pareto);
+    int *order = calloc((size_t)d->config_count + 1, sizeof *order);
+    if (!d->pareto || !order) {
+        free(order);
+        return err_set(err, "report: out of memory");
+    }
+    int n = 0;
+    for (int c = 0; c < d->config_count; c++)
+        if (d->configs[c].n > 0 && d->configs[c].params > 0 && !isnan(d->configs[c].metric.mean)) order[n++] = c;
+    sort_data = d;
+    qsort(order, (size_t)n, sizeof *order, cmp_pareto);
+    double best = NAN;
+    for (int i = 0; i < n; i++) {
+        ConfigSummary *c = &d->configs[order[i]];
+        if (isnan(best) || metric_better(d->metric, c->metric.mean, best)) {
+            best = c->metric.mean;
+            c->pareto = 1;
+            d->pareto[d->pareto_count++] = order[i];
+        }
+    }
+    free(order);
+    return 0;
+}
+
+/* ---- hyperparameter importance ---- */
+static int parse_number(const char *text, double *out) {
+    if (!text || !*text) return 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (*end || !isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+static const double *rank_values; /* for the rank sort */
+static int cmp_rank(const void *a, const void *b) {
+    double x = rank_values[*(const int *)a], y = rank_values[*(const int *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* Average ranks (1-based, ties share their mean rank) of v[0..n). */
+static int ranks_of(const double *v, int n, double *ranks) {
+    int *idx = malloc((size_t)n * sizeof *idx + 1);
+    if (!idx) return -1;
+    for (int i = 0; i < n; i++) idx[i] = i;
+    rank_values = v;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_rank);
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
+        double rank = (i + j) / 2.0 + 1.0;
+        for (int k = i; k <= j; k++) ranks[idx[k]] = rank;
+        i = j + 1;
+    }
+    free(idx);
+    return 0;
+}
+
+static double pearson(const double *x, const double *y, int n) {
+    double mx = 0, my = 0;
+    for (int i = 0; i < n; i++) mx += x[i], my += y[i];
+    mx /= n, my /= n;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+static const HyperParam *level_sort_hp;
+static int cmp_level(const void *a, const void *b) {
+    double x = level_sort_hp->level_value[*(const int *)a], y = level_sort_hp->level_value[*(const int *)b];
+    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+/* Levels of key over all runs; numeric ones sorted ascending. */
+static int build_levels(ReportData *d, HyperParam *h) {
+    Map map;
+    if (map_init(&map, 64)) return -1;
+    int cap = 0, rc = 0;
+    h->numeric = 1;
+    h->run_level = calloc((size_t)d->count + 1, sizeof *h->run_level);
+    if (!h->run_level) rc = -1;
+    for (int r = 0; r < d->count && !rc; r++) {
+        const char *v = flat_get(&d->flats[r], h->key);
+        if (!v) v = "-";
+        size_t slot = map_slot(&map, v);
+        if (!map.keys[slot]) {
+            if ((size_t)h->level_count * 2 + 2 >= map.cap) { /* grow: rebuild */
+                Map bigger;
+                if (map_init(&bigger, (int)map.cap)) {
+                    rc = -1;
+                    break;
+                }
+                for (size_t i = 0; i < map.cap; i++)
+                    if (map.keys[i]) {
+                        size_t s = map_slot(&bigger, map.keys[i]);
+                        bigger.keys[s] = map.keys[i], bigger.values[s] = map.values[i];
+                    }
+                map_free(&map);
+                map = bigger;
+                slot = map_slot(&map, v);
+            }
+            if (h->level_count == cap) {
+                cap = cap ? cap * 2 : 8;
+                char **l = realloc(h->levels, (size_t)cap * sizeof *l);
+                double *lv = l ? realloc(h->level_value, (size_t)cap * sizeof *lv) : NULL;
+                if (l) h->levels = l;
+                if (lv) h->level_value = lv;
+                if (!l || !lv) {
+                    rc = -1;
+                    break;
+                }
+            }
+            if (!(h->levels[h->level_count] = strdup(v))) {
+                rc = -1;
+                break;
+            }
+            double num = NAN;
+            if (strcmp(v, "-") != 0 && !parse_number(v, &num)) h->numeric = 0;
+            h->level_value[h->level_count] = num;
+            map.keys[slot] = h->levels[h->level_count];
+            map.values[slot] = h->level_count++;
+        }
+        h->run_level[r] = map.values[slot];
+    }
+    map_free(&map);
+    if (rc) return -1;
+    if (h->numeric) {
+        /* Sort the levels by value and remap the runs. */
+        int *order = malloc((size_t)h->level_count * sizeof *order), *where = malloc((size_t)h->level_count * sizeof *where);
+        char **levels = malloc((size_t)h->level_count * sizeof *levels);
+        double *values = malloc((size_t)h->level_count * sizeof *values);
+        if (!order || !where || !levels || !values) {
+            free(order), free(where), free(levels), free(values);
+            return -1;
+        }
+        for (int i = 0; i < h->level_count; i++) order[i] = i;
+        level_sort_hp = h;
+        qsort(order, (size_t)h->level_count, sizeof *order, cmp_level);
+        for (int i = 0; i < h->level_count; i++) {
+            levels[i] = h->levels[order[i]], values[i] = h->level_value[order[i]];
+            where[order[i]] = i;
+        }
+        memcpy(h->levels, levels, (size_t)h->level_count * sizeof *levels);
+        memcpy(h->level_value, values, (size_t)h->level_count * sizeof *values);
+        for (int r = 0; r < d->count; r++) h->run_level[r] = where[h->run_level[r]];
+        free(order), free(where), free(levels), free(values);
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < h->level_count; i++)
+            if (!isnan(h->level_value[i])) lo = fmin(lo, h->level_value[i]), hi = fmax(hi, h->level_value[i]);
+        h->log_scale = lo > 0 && hi / lo >= 20.0;
+    }
+    return 0;
+}
+
+/* Sum of squares between the classes cls[i] in [0, k) of y (n values), around the overall mean. */
+static double ss_between(const double *y, const int *cls, int n, int k, double mean) {
+    double *sum = calloc((size_t)k + 1, sizeof *sum);
+    int *cnt = calloc((size_t)k + 1, sizeof *cnt);
+    double ss = NAN;
+    if (sum && cnt) {
+        for (int i = 0; i < n; i++) sum[cls[i]] += y[i], cnt[cls[i]]++;
+        ss = 0;
+        for (int c = 0; c < k; c++)
+            if (cnt[c]) ss += cnt[c] * (sum[c] / cnt[c] - mean) * (sum[c] / cnt[c] - mean);
+    }
+    free(sum), free(cnt);
+    return ss;
+}
+
+static const HyperParam *importance_hps;
+static int cmp_importance(const void *a, const void *b) {
+    double x = importance_hps[*(const int *)a].eta2, y = importance_hps[*(const int *)b].eta2;
+    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
+    if (x != y) return x > y ? -1 : 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static int build_importance(ReportData *d, char *err) {
+    int n = d->count;
+    d->hps = calloc((size_t)d->config_key_count + 1, sizeof *d->hps);
+    d->importance_order = calloc((size_t)d->config_key_count + 1, sizeof *d->importance_order);
+    double *y = calloc((size_t)n + 1, sizeof *y), *x = calloc((size_t)n + 1, sizeof *x);
+    double *rx = calloc((size_t)n + 1, sizeof *rx), *ry = calloc((size_t)n + 1, sizeof *ry);
+    int *runs = calloc((size_t)n + 1, sizeof *runs), *cls = calloc((size_t)n + 1, sizeof *cls);
+    int rc = 0;
+    if (!d->hps || !d->importance_order || !y || !x || !rx || !ry || !runs || !cls) {
+        rc = err_set(err, "report: out of memory");
+        goto done;
+    }
+    int m = 0;
+    double mean = 0;
+    for (int r = 0; r < n; r++)
+        if (d->sums[r].finished && !isnan(d->sums[r].metric)) runs[m] = r, y[m] = d->sums[r].metric, mean += y[m], m++;
+    d->importance_runs = m;
+    if (m) mean /= m;
+    double ss_total = 0;
+    for (int i = 0; i < m; i++) ss_total += (y[i] - mean) * (y[i] - mean);
+    /* within configurations */
+    for (int i = 0; i < m; i++) cls[i] = d->sums[runs[i]].config_index;
+    double between_configs = m ? ss_between(y, cls, m, d->config_count, mean) : NAN;
+    d->within_config = ss_total > 0 ? fmax(0.0, 1.0 - between_configs / ss_total) : NAN;
+
+    for (int k = 0; k < d->config_key_count && n; k++) {
+        const char *key = d->config_keys[k];
+        if (!strcmp(key, "seed") || !strcmp(key, "threads") || !varies(d, key)) continue;
+        HyperParam *h = &d->hps[d->hp_count++];
+        h->eta2 = h->spearman = NAN;
+        h->best_level = -1;
+        if (!(h->key = strdup(key)) || build_levels(d, h)) {
+            rc = err_set(err, "report: out of memory");
+            goto done;
+        }
+        h->level_stat = calloc((size_t)h->level_count + 1, sizeof *h->level_stat);
+        double *vals = calloc((size_t)m + 1, sizeof *vals);
+        if (!h->level_stat || !vals) {
+            free(vals);
+            rc = err_set(err, "report: out of memory");
+            goto done;
+        }
+        for (int l = 0; l < h->level_count; l++) {
+            int c = 0;
+            for (int i = 0; i < m; i++)
+                if (h->run_level[runs[i]] == l) vals[c++] = y[i];
+            h->level_stat[l] = stat_of(vals, c);
+            if (c && (h->best_level < 0 || metric_better(d->metric, h->level_stat[l].mean,
+                                                         h->level_stat[h->best_level].mean)))
+                h->best_level = l;
+        }
+        free(vals);
+        if (m < 2 || !(ss_total > 0)) continue;
+        int present = 0; /* runs with a numeric value */
+        for (int i = 0; i < m; i++) {
+            cls[i] = h->run_level[runs[i]];
+            if (h->numeric && !isnan(h->level_value[cls[i]])) x[present] = h->level_value[cls[i]], ry[present] = y[i], present++;
+        }
+        int levels_used = h->level_count;
+        if (h->numeric && h->level_count > 10 && present == m) {
+            /* quantile bins of the values (ties stay together) */
+            if (ranks_of(x, m, rx)) {
+                rc = err_set(err, "report: out of memory");
+                goto done;
+            }
+            for (int i = 0; i < m; i++) {
+                int b = (int)floor(10.0 * (rx[i] - 0.5) / m);
+                cls[i] = b < 0 ? 0 : b > 9 ? 9 : b;
+            }
+            levels_used = 10;
+            h->bins = 10;
+        }
+        h->eta2 = ss_between(y, cls, m, levels_used, mean) / ss_total;
+        if (h->eta2 > 1) h->eta2 = 1;
+        if (h->numeric && present >= 3) {
+            double *ranks_y = calloc((size_t)present + 1, sizeof *ranks_y);
+            if (!ranks_y || ranks_of(x, present, rx) || ranks_of(ry, present, ranks_y)) {
+                free(ranks_y);
+                rc = err_set(err, "report: out of memory");
+                goto done;
+            }
+            h->spearman = pearson(rx, ranks_y, present);
+            free(ranks_y);
+        }
+    }
+    for (int i = 0; i < d->hp_count; i++) d->importance_order[i] = i;
+    importance_hps = d->hps;
+    qsort(d->importance_order, (size_t)d->hp_count, sizeof *d->importance_order, cmp_importance);
+done:
+    free(y), free(x), free(rx), free(ry), free(runs), free(cls);
+    return rc;
+}
+
+/* ---- the whole analysis ---- */
+void report_data_free(ReportData *d) {
+    for (int i = 0; d->sums && i < d->count; i++) free(d->sums[i].key_params), free(d->sums[i].label);
+    free(d->sums);
+    for (int i = 0; d->flats && i < d->count; i++) flat_free(&d->flats[i]);
+    free(d->flats);
+    for (int i = 0; i < d->model_count; i++) free(d->models[i]);
+    free(d->models);
+    free(d->model_colors);
+    for (int i = 0; i < d->sweep_count; i++) free(d->sweeps[i]);
+    free(d->sweeps);
+    for (int i = 0; i < d->config_key_count; i++) free(d->config_keys[i]);
+    free(d->config_keys);
+    for (int i = 0; i < d->group_key_count; i++) free(d->group_keys[i]);
+    free(d->group_keys);
+    for (int i = 0; d->configs && i < d->config_count; i++) {
+        free(d->configs[i].json), free(d->configs[i].key_params), free(d->configs[i].label);
+        free(d->configs[i].runs);
+    }
+    free(d->configs);
+    for (int g = 0; d->groups && g < d->group_count; g++) {
+        for (int k = 0; d->groups[g].values && k < d->group_key_count; k++) free(d->groups[g].values[k]);
+        free(d->groups[g].values), free(d->groups[g].label), free(d->groups[g].configs);
+    }
+    free(d->groups);
+    for (int i = 0; d->hps && i < d->hp_count; i++) {
+        HyperParam *h = &d->hps[i];
+        for (int l = 0; l < h->level_count; l++) free(h->levels[l]);
+        free(h->key), free(h->levels), free(h->level_value), free(h->run_level), free(h->level_stat);
+    }
+    free(d->hps);
+    free(d->importance_order);
+    free(d->pareto);
+    store_free_runs(d->runs, d->count);
+    memset(d, 0, sizeof *d);
+}
+
+int report_data_build(ReportData *d, char *err) {
+    int n = d->count;
+    d->sums = calloc((size_t)n + 1, sizeof *d->sums);
+    d->flats = calloc((size_t)n + 1, sizeof *d->flats);
+    d->models = calloc((size_t)n + 1, sizeof *d->models);
+    d->model_colors = calloc((size_t)n + 1, sizeof *d->model_colors);
+    d->sweeps = calloc((size_t)n + 1, sizeof *d->sweeps);
+    if (!d->sums || !d->flats || !d->models || !d->model_colors || !d->sweeps)
+        return err_set(err, "report: out of memory");
+    d->best_run = d->best_top1_run = -1;
+
+    Map keys;
+    int key_cap = 0;
+    if (map_init(&keys, 256)) return err_set(err, "report: out of memory");
+    for (int r = 0; r < n; r++) {
+        const RunRecord *run = &d->runs[r];
+        cJSON *json = cJSON_Parse(run->config_json);
+        /* A config that is not a JSON object contributes no keys (treated as all absent). */
+        int bad = json && cJSON_IsObject(json) && flatten(json, "", &d->flats[r]);
+        cJSON_Delete(json);
+        if (bad) goto oom;
+        for (int i = 0; i < d->flats[r].n; i++) {
+            size_t slot = map_slot(&keys, d->flats[r].keys[i]);
+            if (keys.keys[slot]) continue;
+            if ((size_t)d->config_key_count * 2 + 2 >= keys.cap) goto toomany;
+            if (d->config_key_count == key_cap) {
+                key_cap = key_cap ? key_cap * 2 : 32;
+                char **grown = realloc(d->config_keys, (size_t)key_cap * sizeof *grown);
+                if (!grown) goto oom;
+                d->config_keys = grown;
+            }
+            if (!(d->config_keys[d->config_key_count] = strdup(d->flats[r].keys[i]))) goto oom;
+            keys.keys[slot] = d->config_keys[d->config_key_count++];
+        }
+        summarise_run(d, r);
+        RunSummary *s = &d->sums[r];
+        if (s->finished && !isnan(s->metric) && (d->best_run < 0 || metric_better(d->metric, s->metric, d->sums[d->best_run].metric)))
+            d->best_run = r;
+        if (!isnan(s->best_top1) && (d->best_top1_run < 0 || s->best_top1 > d->sums[d->best_top1_run].best_top1))
+            d->best_top1_run = r;
+        d->finished += s->finished;
+        d->problems += s->problem;
+        int m = index_of(d->models, d->model_count, run->model);
+        if (m < 0) {
+            m = d->model_count;
+            if (!(d->models[d->model_count++] = strdup(run->model))) goto oom;
+            svg_hsl_color(model_hue(m), 0.70, 0.45, d->model_colors[m]);
+        }
+        s->model_index = m;
+        if (index_of(d->sweeps, d->sweep_count, run->sweep_name) < 0 &&
+            !(d->sweeps[d->sweep_count++] = strdup(run->sweep_name)))
+            goto oom;
+    }
+    map_free(&keys);
+    if (parse_group_by(d, err) || build_groups(d, err) || build_configs(d, err) || summarise_configs(d, err))
+        return -1;
+    colour_configs(d);
+    for (int r = 0; r < n; r++) {
+        Buf b = {0};
+        char id[32];
+        snprintf(id, sizeof id, "#%lld ", (long long)d->runs[r].id);
+        buf_add(&b, id);
+        buf_add(&b, d->runs[r].model);
+        if (*d->sums[r].key_params) buf_add(&b, " "), buf_add(&b, d->sums[r].key_params);
+        if (!(d->sums[r].label = buf_take(&b))) return err_set(err, "report: out of memory");
+    }
+    if (build_pareto(d, err) || build_importance(d, err)) return -1;
+
+    Buf t = {0};
+    buf_add(&t, "Cohort report");
+    for (int i = 0; i < d->sweep_count; i++) buf_add(&t, i ? ", " : ": "), buf_add(&t, d->sweeps[i]);
+    char *title = buf_take(&t);
+    if (!title) return err_set(err, "report: out of memory");
+    snprintf(d->title, sizeof d->title, "%s", title);
+    if (strlen(title) >= sizeof d->title) memcpy(d->title + sizeof d->title - 4, "...", 4);
+    free(title);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(d->generated_at, sizeof d->generated_at, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return 0;
+toomany: /* the key map is sized for 256 keys; more distinct config keys than that is not a sweep */
+    map_free(&keys);
+    return err_set(err, "report: more than 128 distinct configuration keys");
+oom:
+    map_free(&keys);
+    return err_set(err, "report: out of memory");
+}

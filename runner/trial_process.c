@@ -1,0 +1,207 @@
+#include "trial_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the child ---- */
+
+static volatile sig_atomic_t child_preempt = 0;
+static void on_preempt_signal(int sig) {
+    (void)sig;
+    child_preempt = 1;
+}
+
+typedef struct {
+    int up, down;
+    int64_t run_id;
+    int resumed_epochs;
+} ChildLink;
+
+static void send_record(const ChildLink *link, int tag, const Message *msg, const char *text) {
+    ChildRecord r;
+    memset(&r, 0, sizeof r);
+    r.tag = tag;
+    r.msg = *msg;
+    r.msg.run_id = link->run_id;
+    if (text) snprintf(r.text, sizeof r.text, "%s", text);
+    const char *p = (const char *)&r;
+    size_t left = sizeof r;
+    while (left) {
+        ssize_t n = write(link->up, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) _exit(3); /* parent gone */
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+static void child_on_resume(int epochs_done, const EpochMetrics *history, void *user) {
+    ChildLink *link = user;
+    link->resumed_epochs = epochs_done;
+    for (int i = 0; i < epochs_done; i++) {
+        Message m = {.value = 1, .metrics = history[i]};
+        send_record(link, TAG_EPOCH, &m, NULL);
+    }
+}
+
+static void child_on_start(int64_t params, void *user) {
+    ChildLink *link = user;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    Message m = {.value = params, .metrics = {.epoch = link->resumed_epochs}};
+    send_record(link, TAG_STARTED, &m, host);
+}
+
+static int child_on_epoch(const EpochMetrics *metrics, void *user) {
+    ChildLink *link = user;
+    Message m = {.value = 0, .metrics = *metrics};
+    send_record(link, TAG_EPOCH, &m, NULL);
+    int32_t verdict = 0;
+    for (;;) {
+        ssize_t n = read(link->down, &verdict, sizeof verdict);
+        if (n == sizeof verdict) break;
+        if (n < 0 && errno == EINTR) continue;
+        _exit(3); /* parent gone: nothing more can be recorded */
+    }
+    return verdict != 0;
+}
+
+static int ending_of(int rc, const TrainResult *r) {
+    switch (r->outcome) {
+    case TRAIN_FINISHED: return ENDED_FINISHED;
+    case TRAIN_STOPPED: return ENDED_STOPPED;
+    case TRAIN_PREEMPTED: return ENDED_PREEMPTED;
+    case TRAIN_DIVERGED: return ENDED_DIVERGED;
+    default: return rc ? ENDED_FAILED : ENDED_FINISHED;
+    }
+}
+
+static void run_child(ChildLink *link, TrainConfig *cfg, const DataSplits *data, const char *checkpoint_path) {
+    struct sigaction sa = {.sa_handler = on_preempt_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the rank, which decides */
+    TrainHooks hooks = {.on_start = child_on_start, .on_epoch = child_on_epoch, .on_resume = child_on_resume,
+                        .user = link, .checkpoint_path = checkpoint_path, .resume = checkpoint_path != NULL,
+                        .preempt = &child_preempt};
+    TrainResult result;
+    char err[ERR_LEN] = "";
+    int rc = train_run(cfg, data, &hooks, &result, err);
+    Message end = {.value = ending_of(rc, &result)};
+    send_record(link, TAG_ENDED, &end, rc ? err : NULL);
+    _exit(0);
+}
+
+/* ---- the parent ---- */
+
+int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
+                        DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]) {
+    memset(tp, 0, sizeof *tp);
+    tp->run_id = run_id;
+    tp->from_child = tp->to_child = -1;
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    const DataSplits *data;
+    if (trial_config_from_text(config_json, &cfg, err) || data_cache_get(cache, &cfg, &data, err)) return -1;
+    cfg.threads = trial_threads(&cfg, training_ranks_on_node);
+    int up[2], down[2];
+    if (pipe(up) != 0) return err_set(err, "pipe: %s", strerror(errno));
+    if (pipe(down) != 0) {
+        close(up[0]);
+        close(up[1]);
+        return err_set(err, "pipe: %s", strerror(errno));
+    }
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(up[0]), close(up[1]), close(down[0]), close(down[1]);
+        return err_set(err, "fork: %s", strerror(e));
+    }
+    if (pid == 0) {
+        /* Die with the rank: an orphaned trainer must not go on writing checkpoints that a resumed sweep
+         * is about to use. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(3);
+        close(up[0]);
+        close(down[1]);
+        ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id};
+        run_child(&link, &cfg, data, checkpoint_path);
+    }
+    close(up[1]);
+    close(down[0]);
+    tp->pid = pid;
+    tp->from_child = up[0];
+    tp->to_child = down[1];
+    tp->running = true;
+    return 0;
+}
+
+/* How the child ended, for a lost trial's message. */
+static void describe_exit(pid_t pid, char *out, size_t size) {
+    int status = 0;
+    pid_t r;
+    do r = waitpid(pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) snprintf(out, size, "trainer process vanished");
+    else if (WIFSIGNALED(status))
+        snprintf(out, size, "trainer process killed by signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 WTERMSIG(status) == SIGKILL ? "; out of memory or killed" : "");
+    else snprintf(out, size, "trainer process exited with code %d without reporting", WEXITSTATUS(status));
+}
+
+int trial_process_read(TrialProcess *tp, ChildRecord *record, int timeout_ms) {
+    if (!tp->running) return 0;
+    struct pollfd pfd = {.fd = tp->from_child, .events = POLLIN};
+    int ready = poll(&pfd, 1, timeout_ms);
+    if (ready <= 0) return 0;
+    size_t got = 0;
+    while (got < sizeof *record) {
+        ssize_t n = read(tp->from_child, (char *)record + got, sizeof *record - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    if (got == sizeof *record) return 1;
+    /* End of file before an ending: the child died. */
+    memset(record, 0, sizeof *record);
+    record->tag = TAG_ENDED;
+    record->msg.run_id = tp->run_id;
+    record->msg.value = ENDED_LOST;
+    describe_exit(tp->pid, record->text, sizeof record->text);
+    tp->pid = 0;
+    return 1;
+}
+
+void trial_process_ack(TrialProcess *tp, int verdict) {
+    int32_t v = verdict;
+    if (tp->running && write(tp->to_child, &v, sizeof v) != sizeof v) {
+        /* the child is gone; its end of file will report it lost */
+    }
+}
+
+void trial_process_preempt(TrialProcess *tp) {
+    if (tp->running && tp->pid > 0) kill(tp->pid, SIGUSR1);
+}
+
+void trial_process_finish(TrialProcess *tp) {
+    if (tp->pid > 0) {
+        int status;
+        while (waitpid(tp->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (tp->from_child >= 0) close(tp->from_child);
+    if (tp->to_child >= 0) close(tp->to_child);
+    tp->from_child = tp->to_child = -1;
+    tp->pid = 0;
+    tp->running = false;
+}

@@ -1,0 +1,8 @@
+# The ResNet and VGG families: parameter counts (also as `cohort models` prints them), model names,
+# evaluation mode, and (double build) finite-difference gradients of resnet8 option A/B and a small vgg11.
+add_executable(test_models ${COHORT_TEST_DIR}/test_models.c)
+target_link_libraries(test_models PRIVATE cohort_trainer m)
+add_test(NAME models COMMAND test_models $<TARGET_FILE:cohort>)
+add_executable(test_models_f64 ${COHORT_TEST_DIR}/test_models.c)
+target_link_libraries(test_models_f64 PRIVATE cohort_trainer_f64 m)
+add_test(NAME models_gradcheck COMMAND test_models_f64)

@@ -1,0 +1,416 @@
+/* The ResNet and VGG families (trainer/models_resnet.c, trainer/models_vgg.c):
+ *   - parameter counts for 3x32x32 input, 10 and 100 classes, equal to the published / PyTorch ones;
+ *   - `cohort models --input 3x32x32 --classes N` prints them (argv[1] = the cohort binary);
+ *   - which names the resnet<6n+2> family accepts;
+ *   - evaluation mode: BN uses the running statistics, which one training forward moved by momentum 0.1;
+ *   - (double build) finite-difference gradients of whole models: resnet8 with option-A and option-B
+ *     shortcuts (residual fan-out) and a width-0.0625 vgg11.
+ * Usage: test_models [COHORT_BINARY]   (the CLI check runs only when the binary is given) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "model.h"
+#include "ops.h"
+
+typedef struct {
+    const char *model;
+    const char *shortcut; /* NULL: the default (B) */
+    size_t classes10, classes100;
+} ExpectedCount;
+
+/* 3x32x32 input. resnet20/56/110 option A are the counts of He et al. 2016 (0.27M, 0.85M, 1.7M); option B
+ * adds the two 1x1-conv + BN projections (576 + 2,176). resnet18/34/50 as kuangliu/pytorch-cifar; VGG with
+ * BN and no conv bias (see trainer/models_vgg.c). */
+static const ExpectedCount COUNTS[] = {
+    {"resnet20", NULL, 272474, 278324},
+    {"resnet20", "B", 272474, 278324},
+    {"resnet20", "A", 269722, 275572},
+    {"resnet32", NULL, 466906, 472756},
+    {"resnet44", NULL, 661338, 667188},
+    {"resnet56", NULL, 855770, 861620},
+    {"resnet56", "A", 853018, 858868},
+    {"resnet110", NULL, 1730714, 1736564},
+    {"resnet110", "A", 1727962, 1733812},
+    {"resnet18", NULL, 11173962, 11220132},
+    {"resnet34", NULL, 21282122, 21328292},
+    {"resnet50", NULL, 23520842, 23705252},
+    {"vgg11", NULL, 9228362, 9274532},
+    {"vgg13", NULL, 9413066, 9459236},
+    {"vgg16", NULL, 14724042, 14770212},
+    {"vgg19", NULL, 20035018, 20081188},
+};
+#define COUNT_ROWS ((int)(sizeof COUNTS / sizeof COUNTS[0]))
+
+static Model *build(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, int max_batch) {
+    char err[ERR_LEN];
+    Model *m = NULL;
+    if (model_create(&m, name, cfg, C, H, W, classes, max_batch, 1, err) != 0) {
+        CHECK_MSG(0, "model_create(%s): %s", name, err);
+        return NULL;
+    }
+    return m;
+}
+
+static size_t count_of(const char *name, const TrainConfig *cfg, int classes) {
+    Model *m = build(name, cfg, 3, 32, 32, classes, 1);
+    size_t n = m ? model_parameter_count(m) : 0;
+    model_free(m);
+    return n;
+}
+
+static void check_counts(void) {
+    for (int i = 0; i < COUNT_ROWS; i++) {
+        const ExpectedCount *e = &COUNTS[i];
+        TrainConfig cfg;
+        train_config_defaults(&cfg);
+        if (e->shortcut) strcpy(cfg.shortcut, e->shortcut);
+        size_t n10 = count_of(e->model, &cfg, 10), n100 = count_of(e->model, &cfg, 100);
+        CHECK_MSG(n10 == e->classes10, "%s (shortcut %s), 10 classes: %zu parameters, expected %zu", e->model,
+                  cfg.shortcut, n10, e->classes10);
+        CHECK_MSG(n100 == e->classes100, "%s (shortcut %s), 100 classes: %zu parameters, expected %zu", e->model,
+                  cfg.shortcut, n100, e->classes100);
+    }
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    /* resnet8 (n = 1), option B: stem 432 + 32; stage 1: 2 x (2,304 + 32); stage 2: 4,608 + 9,216 + 2 x 64
+     * + projection 512 + 64; stage 3: 18,432 + 36,864 + 2 x 128 + projection 2,048 + 128; linear 650. */
+    CHECK(count_of("resnet8", &cfg, 10) == 78042);
+    CHECK(count_of("resnet14", &cfg, 10) == 78042 + 2 * (2304 + 32) + (9216 + 64) * 2 + (36864 + 128) * 2);
+    /* Widths: vgg11 at 1/16 has 4, 8, 16, 16, 32, 32, 32, 32 channels; linear 32 -> 10. */
+    cfg.width = 0.0625;
+    size_t vgg = 0;
+    int in = 3;
+    const int widths[] = {4, 8, 16, 16, 32, 32, 32, 32};
+    for (int i = 0; i < 8; i++) vgg += (size_t)in * widths[i] * 9 + 2 * (size_t)widths[i], in = widths[i];
+    CHECK(count_of("vgg11", &cfg, 10) == vgg + 32 * 10 + 10);
+    /* Dropout adds no parameters but a layer. */
+    cfg.dropout = 0.5;
+    CHECK(count_of("vgg11", &cfg, 10) == vgg + 32 * 10 + 10);
+    Model *m = build("vgg11", &cfg, 3, 32, 32, 10, 2);
+    if (m) {
+        int dropouts = 0;
+        for (int i = 0; i < m->layer_count; i++) dropouts += m->layers[i].kind == LAYER_DROPOUT;
+        CHECK(dropouts == 1 && m->layers[m->layer_count - 1].kind == LAYER_LINEAR &&
+              m->layers[m->layer_count - 2].kind == LAYER_DROPOUT);
+        model_free(m);
+    }
+    /* resnet18 at width 0.5: every channel count halved. Stem 27*32 + 64; stage widths 32/64/128/256. */
+    cfg.width = 0.5;
+    m = build("resnet18", &cfg, 3, 32, 32, 10, 1);
+    if (m) {
+        CHECK(m->slots[m->layers[0].out].C == 32);
+        CHECK(m->slots[m->layers[m->layer_count - 1].in].C == 256); /* linear input */
+        model_free(m);
+    }
+    m = build("resnet50", &cfg, 3, 32, 32, 10, 1);
+    if (m) {
+        CHECK(m->slots[m->layers[m->layer_count - 1].in].C == 4 * 256);
+        model_free(m);
+    }
+    /* No conv before a BN has a bias; the VGG and the ResNets have BN after every conv. */
+    const char *names[] = {"resnet20", "resnet18", "resnet50", "vgg16"};
+    cfg.width = 1;
+    for (int k = 0; k < 4; k++) {
+        m = build(names[k], &cfg, 3, 32, 32, 10, 1);
+        if (!m) continue;
+        int convs = 0, biased = 0, bns_after = 0;
+        for (int i = 0; i < m->layer_count; i++) {
+            if (m->layers[i].kind != LAYER_CONV) continue;
+            convs++;
+            biased += m->layers[i].bias != SIZE_MAX;
+            bns_after += i + 1 < m->layer_count && m->layers[i + 1].kind == LAYER_BATCHNORM &&
+                         m->layers[i + 1].in == m->layers[i].out;
+        }
+        CHECK_MSG(biased == 0 && bns_after == convs, "%s: %d convs, %d with bias, %d followed by BN", names[k], convs,
+                  biased, bns_after);
+        model_free(m);
+    }
+}
+
+static void check_names(void) {
+    const char *good[] = {"resnet8", "resnet14", "resnet20", "resnet26", "resnet32", "resnet110", "resnet1202",
+                          "resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19"};
+    const char *bad[] = {"resnet", "resnet2", "resnet9", "resnet21", "resnet08", "resnet20x", "resnet-20",
+                         "resnet+20", "resnet 20", "Resnet20", "resnet99999999999999999992", "vgg", "vgg12"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) CHECK_MSG(model_is_known(good[i]), "%s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) CHECK_MSG(!model_is_known(bad[i]), "%s", bad[i]);
+    /* resnet50 is the bottleneck ResNet-50, not the CIFAR ResNet of depth 6 x 8 + 2 */
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    CHECK(count_of("resnet50", &cfg, 10) == 23520842);
+    /* a depth that only the family accepts, with the layers it implies: 3 stages x n blocks x 2 convs + stem,
+     * + 2 projections (option B) */
+    Model *m = build("resnet38", &cfg, 3, 32, 32, 10, 1);
+    if (m) {
+        int convs = 0;
+        for (int i = 0; i < m->layer_count; i++) convs += m->layers[i].kind == LAYER_CONV;
+        CHECK_MSG(convs == 1 + 3 * 6 * 2 + 2, "resnet38: %d convs", convs);
+        model_free(m);
+    }
+    strcpy(cfg.shortcut, "A");
+    m = build("resnet38", &cfg, 3, 32, 32, 10, 1);
+    if (m) {
+        int convs = 0, pads = 0;
+        for (int i = 0; i < m->layer_count; i++) {
+            convs += m->layers[i].kind == LAYER_CONV;
+            pads += m->layers[i].kind == LAYER_SHORTCUT_PAD;
+        }
+        CHECK_MSG(convs == 1 + 3 * 6 * 2 && pads == 2, "resnet38 option A: %d convs, %d pads", convs, pads);
+        model_free(m);
+    }
+    /* VGG needs 32x32 for its five pools; a 28x28 input is refused with a message, not a crash */
+    char err[ERR_LEN] = "";
+    m = NULL;
+    CHECK(model_create(&m, "vgg11", &cfg, 1, 28, 28, 10, 1, 0, err) != 0 && m == NULL && strstr(err, "vgg11"));
+}
+
+/* `cohort models` prints each model with its count, e.g. "resnet20            278,324  ...". */
+static void expect_cli_line(const char *output, const char *model, size_t count, const char *args) {
+    char digits[32], grouped[40];
+    int len = snprintf(digits, sizeof digits, "%zu", count), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0) grouped[o++] = ',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = '\0';
+    bool found = false;
+    for (const char *line = output; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        char name[64], number[64];
+        if (sscanf(line, "%63s %63s", name, number) == 2 && !strcmp(name, model)) {
+            CHECK_MSG(!strcmp(number, grouped), "cohort models %s: %s shows %s, expected %s", args, model, number,
+                      grouped);
+            found = true;
+        }
+    }
+    CHECK_MSG(found, "cohort models %s: no line for %s", args, model);
+}
+
+static char *run_capture(const char *command) {
+    FILE *p = popen(command, "r");
+    if (!p) return NULL;
+    size_t size = 0, cap = 1 << 14;
+    char *out = malloc(cap);
+    size_t got;
+    while (out && (got = fread(out + size, 1, cap - size - 1, p)) > 0) {
+        size += got;
+        if (cap - size < 1024) out = realloc(out, cap *= 2);
+    }
+    int status = pclose(p);
+    if (!out) return NULL;
+    out[size] = '\0';
+    CHECK_MSG(status == 0, "%s: exit status %d", command, status);
+    return out;
+}
+
+/* The CIFAR ResNets (depth 6n+2) are the models whose count depends on `shortcut`. */
+static bool has_shortcut_option(const char *model) {
+    return !strcmp(model, "resnet20") || !strcmp(model, "resnet32") || !strcmp(model, "resnet44") ||
+           !strcmp(model, "resnet56") || !strcmp(model, "resnet110");
+}
+
+static void check_cli(const char *cohort) {
+    const int classes[2] = {10, 100};
+    for (int c = 0; c < 2; c++) {
+        for (int a = 0; a < 2; a++) {
+            const char *shortcut = a ? "A" : NULL;
+            char args[128], command[1024];
+            snprintf(args, sizeof args, "--input 3x32x32 --classes %d%s", classes[c], a ? " --shortcut A" : "");
+            snprintf(command, sizeof command, "'%s' models %s", cohort, args);
+            char *out = run_capture(command);
+            CHECK_MSG(out != NULL, "could not run %s", command);
+            if (!out) continue;
+            if (classes[c] == 100 && !a) printf("%s", out);
+            for (int i = 0; i < COUNT_ROWS; i++) {
+                const ExpectedCount *e = &COUNTS[i];
+                /* The default run: the rows without a shortcut. With --shortcut A: the option-A rows of the
+                 * CIFAR ResNets, and the default rows of the models without that option. */
+                bool expected = shortcut ? (e->shortcut ? !strcmp(e->shortcut, shortcut) : !has_shortcut_option(e->model))
+                                         : !e->shortcut;
+                if (expected) expect_cli_line(out, e->model, classes[c] == 10 ? e->classes10 : e->classes100, args);
+            }
+            free(out);
+        }
+    }
+}
+
+/* After one training forward every BN layer's running stats are 0.9 x initial + 0.1 x batch statistics
+ * (unbiased variance); evaluation then normalises with them: every BN output equals
+ * gamma (x - running_mean) / sqrt(running_var + 1e-5) + beta of its evaluation-mode input, the logits differ
+ * from training mode, and an image's logits do not depend on the rest of the batch. */
+static void check_eval_mode(const char *name, double width, int C, int H, int W) {
+    const double tol = sizeof(real) == sizeof(double) ? 1e-12 : 2e-5;
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    cfg.width = width;
+    const int B = 4, classes = 5;
+    Model *m = build(name, &cfg, C, H, W, classes, B);
+    if (!m) return;
+    Rng rng;
+    rng_seed(&rng, 11);
+    size_t n = (size_t)C * H * W * B;
+    real *x = malloc(n * sizeof(real)), *x1 = malloc(n / B * sizeof(real));
+    for (size_t i = 0; i < n; i++) x[i] = (real)(rng_normal(&rng) + 0.5); /* non-zero mean on purpose */
+    for (int c = 0; c < C; c++) memcpy(x1 + (size_t)c * H * W, x + (size_t)c * B * H * W, (size_t)H * W * sizeof(real));
+    /* non-trivial gamma and beta */
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        for (size_t c = 0; c < l->weight_count; c++) {
+            m->params[l->weight + c] = (real)(0.5 + rng_uniform(&rng));
+            m->params[l->bias + c] = (real)(0.3 * rng_normal(&rng));
+        }
+    }
+    const real *logits = model_forward(m, x, B, true);
+    real *train_logits = malloc((size_t)B * classes * sizeof(real));
+    memcpy(train_logits, logits, (size_t)B * classes * sizeof(real));
+    /* running statistics from the training-mode inputs of each BN layer */
+    double worst_stats = 0;
+    int bn_layers = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        bn_layers++;
+        const TensorSlot *s = &m->slots[l->in];
+        size_t N = (size_t)s->H * s->W * B;
+        const real *in = m->acts + s->offset, *rm = m->buffers + l->buffer, *rv = rm + s->C;
+        for (int c = 0; c < s->C; c++) {
+            double sum = 0, sq = 0;
+            for (size_t k = 0; k < N; k++) sum += in[c * N + k];
+            double mean = sum / (double)N;
+            for (size_t k = 0; k < N; k++) sq += (in[c * N + k] - mean) * (in[c * N + k] - mean);
+            double var_unbiased = sq / (double)(N - 1);
+            double e_mean = 0.1 * mean, e_var = 0.9 + 0.1 * var_unbiased;
+            worst_stats = fmax(worst_stats, fabs(rm[c] - e_mean) / fmax(1, fabs(e_mean)));
+            worst_stats = fmax(worst_stats, fabs(rv[c] - e_var) / fmax(1, fabs(e_var)));
+        }
+    }
+    CHECK(bn_layers > 0);
+    CHECK_MSG(worst_stats <= tol, "%s: running statistics off by %.3e", name, worst_stats);
+    real *buffers = malloc(m->buffer_count * sizeof(real));
+    memcpy(buffers, m->buffers, m->buffer_count * sizeof(real));
+
+    logits = model_forward(m, x, B, false);
+    double diff = 0;
+    for (int k = 0; k < B * classes; k++) diff = fmax(diff, fabs(logits[k] - train_logits[k]));
+    CHECK_MSG(diff > 1e-3, "%s: evaluation logits equal training logits (max diff %.3e)", name, diff);
+    CHECK_MSG(memcmp(buffers, m->buffers, m->buffer_count * sizeof(real)) == 0, "%s: evaluation moved the running stats",
+              name);
+    double worst_bn = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        const TensorSlot *s = &m->slots[l->in];
+        size_t N = (size_t)s->H * s->W * B;
+        const real *in = m->acts + s->offset, *out = m->acts + m->slots[l->out].offset;
+        const real *rm = m->buffers + l->buffer, *rv = rm + s->C;
+        for (int c = 0; c < s->C; c++) {
+            double g = m->params[l->weight + c], b = m->params[l->bias + c];
+            double inv = 1.0 / sqrt((double)rv[c] + 1e-5);
+            for (size_t k = 0; k < N; k++) {
+                double e = g * ((double)in[c * N + k] - rm[c]) * inv + b;
+                worst_bn = fmax(worst_bn, fabs(out[c * N + k] - e) / fmax(1, fabs(e)));
+            }
+        }
+    }
+    CHECK_MSG(worst_bn <= tol, "%s: evaluation BN output off the running-statistics formula by %.3e", name, worst_bn);
+    real *eval_logits = malloc((size_t)classes * sizeof(real));
+    memcpy(eval_logits, logits, (size_t)classes * sizeof(real)); /* image 0 */
+    logits = model_forward(m, x1, 1, false);
+    double alone = 0;
+    for (int k = 0; k < classes; k++) alone = fmax(alone, fabs(logits[k] - eval_logits[k]) / fmax(1, fabs(eval_logits[k])));
+    CHECK_MSG(alone <= tol, "%s: image 0's evaluation logits depend on the batch (%.3e)", name, alone);
+    printf("%s: eval mode: %d BN layers, stats err %.1e, formula err %.1e, batch independence %.1e, "
+           "train/eval logit diff %.3f\n",
+           name, bn_layers, worst_stats, worst_bn, alone, diff);
+    free(x);
+    free(x1);
+    free(train_logits);
+    free(eval_logits);
+    free(buffers);
+    model_free(m);
+}
+
+/* ---- double build: finite differences through whole models ---- */
+
+static double loss_of(Model *m, const real *x, const int32_t *labels, int B, int classes, real *probs) {
+    const real *logits = model_forward(m, x, B, true);
+    return softmax_xent_forward(probs, logits, labels, B, classes, 0);
+}
+
+/* Central differences at `samples` random positions of every parameter tensor (all of a smaller tensor).
+ * A residual block's input feeds both the main path and the shortcut, so a wrong fan-out (a gradient
+ * overwritten instead of added) shows in every parameter before the block. */
+static void check_model_gradients(const char *name, const char *shortcut, double width, int C, int H, int W,
+                                  int classes, int samples) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    strcpy(cfg.shortcut, shortcut);
+    cfg.width = width;
+    const int B = 3;
+    Model *m = build(name, &cfg, C, H, W, classes, B);
+    if (!m) return;
+    Rng rng;
+    rng_seed(&rng, 5);
+    size_t n = (size_t)C * H * W * B;
+    real *x = malloc(n * sizeof(real)), *probs = malloc((size_t)B * classes * sizeof(real));
+    int32_t labels[3] = {1, 0, 2};
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    /* non-trivial BN affine parameters, so that their gradients are not a special case */
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        for (size_t c = 0; c < l->weight_count; c++) {
+            m->params[l->weight + c] = (real)(0.5 + rng_uniform(&rng));
+            m->params[l->bias + c] = (real)(0.2 * rng_normal(&rng));
+        }
+    }
+    loss_of(m, x, labels, B, classes, probs);
+    model_zero_grads(m);
+    softmax_xent_backward(model_logits_grad(m), probs, labels, B, classes, 0);
+    model_backward(m, B);
+    double worst = 0;
+    int checked = 0;
+    for (int t = 0; t < m->tensor_count; t++) {
+        const ParamTensor *pt = &m->tensors[t];
+        int k_max = (size_t)samples < pt->count ? samples : (int)pt->count;
+        for (int k = 0; k < k_max; k++) {
+            size_t i = pt->offset + ((size_t)samples < pt->count ? rng_below(&rng, (uint32_t)pt->count) : (size_t)k);
+            real saved = m->params[i];
+            const double eps = 1e-6;
+            m->params[i] = saved + eps;
+            double up = loss_of(m, x, labels, B, classes, probs);
+            m->params[i] = saved - eps;
+            double down = loss_of(m, x, labels, B, classes, probs);
+            m->params[i] = saved;
+            double numeric = (up - down) / (2 * eps), analytic = m->grads[i];
+            double rel = fabs(numeric - analytic) / fmax(1e-6, fabs(numeric) + fabs(analytic));
+            if (rel > worst) worst = rel;
+            checked++;
+        }
+    }
+    printf("%s (shortcut %s, width %g, %dx%dx%d): %d tensors, %d parameters checked, worst relative gradient "
+           "error %.2e\n",
+           name, shortcut, width, C, H, W, m->tensor_count, checked, worst);
+    CHECK_MSG(worst < 1e-5, "%s (shortcut %s): worst relative gradient error %.3e", name, shortcut, worst);
+    free(x);
+    free(probs);
+    model_free(m);
+}
+
+int main(int argc, char **argv) {
+    check_counts();
+    check_names();
+    if (argc > 1) check_cli(argv[1]);
+    check_eval_mode("resnet8", 1, 3, 8, 8);
+    check_eval_mode("vgg11", 0.0625, 3, 32, 32);
+    if (sizeof(real) == sizeof(double)) {
+        check_model_gradients("resnet8", "A", 1, 3, 8, 8, 4, 6);
+        check_model_gradients("resnet8", "B", 1, 3, 8, 8, 4, 6);
+        check_model_gradients("vgg11", "B", 0.0625, 3, 32, 32, 4, 6);
+    }
+    return check_report(sizeof(real) == sizeof(double) ? "test_models_f64" : "test_models");
+}

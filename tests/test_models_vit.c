@@ -1,0 +1,343 @@
+/* The Vision Transformer and MLP-Mixer as whole models, and AdamW.
+ *
+ * Both builds: parameter counts (the default vit on 3x32x32 has 1,823,908 parameters for 100 classes and
+ * 1,806,538 for 10, as a PyTorch nn.TransformerEncoderLayer ViT of that shape), the parameter layout.
+ * Double build: finite differences through model_forward/model_backward for a sample of every parameter
+ * tensor of small ViTs (cls and mean pooling, erf and tanh GELU, dropout and attention dropout with the
+ * dropout stream replayed) and a small Mixer.
+ * Float build: AdamW and gradient clipping against hand computations, and short training runs on the
+ * synthetic set (ViT and Mixer learn well above chance; the same seed gives bit-identical results). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "data.h"
+#include "model.h"
+#include "ops.h"
+#include "optim.h"
+#include "train.h"
+
+static void small_vit(TrainConfig *cfg) {
+    train_config_defaults(cfg);
+    cfg->dim = 8;
+    cfg->depth = 2;
+    cfg->heads = 2;
+    cfg->mlp_dim = 12;
+    cfg->patch = 4;
+    cfg->token_mlp_dim = 6;
+    cfg->channel_mlp_dim = 10;
+}
+
+static size_t count_params(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes) {
+    char err[ERR_LEN];
+    Model *m = NULL;
+    if (model_create(&m, name, cfg, C, H, W, classes, 2, 0, err)) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return 0;
+    }
+    size_t n = model_parameter_count(m);
+    model_free(m);
+    return n;
+}
+
+static void check_parameter_counts(void) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg); /* dim 192, depth 6, heads 3, mlp_dim 384, patch 4, cls */
+    CHECK_MSG(count_params("vit", &cfg, 3, 32, 32, 100) == 1823908, "%zu", count_params("vit", &cfg, 3, 32, 32, 100));
+    CHECK_MSG(count_params("vit", &cfg, 3, 32, 32, 10) == 1806538, "%zu", count_params("vit", &cfg, 3, 32, 32, 10));
+    /* mean pooling keeps the class token (timm's global_pool='avg' with a class token): same count */
+    strcpy(cfg.pool, "mean");
+    CHECK(count_params("vit", &cfg, 3, 32, 32, 10) == 1806538);
+    /* by formula: patch C*P*P*D + D; cls D; pos (T+1) D; per block 2 LN (4D) + qkv 3D*D + 3D + proj D*D + D
+     * + fc1 M*D + M + fc2 D*M + D; final LN 2D; head K*D + K */
+    {
+        const size_t D = 32, M = 48, P = 7, C = 1, T = 16, K = 10, depth = 3;
+        cfg.dim = (int)D, cfg.mlp_dim = (int)M, cfg.patch = (int)P, cfg.depth = (int)depth, cfg.heads = 4;
+        size_t expected = C * P * P * D + D + D + (T + 1) * D +
+                          depth * (4 * D + 3 * D * D + 3 * D + D * D + D + M * D + M + D * M + D) + 2 * D + K * D + K;
+        CHECK_MSG(count_params("vit", &cfg, 1, 28, 28, 10) == expected, "%zu vs %zu",
+                  count_params("vit", &cfg, 1, 28, 28, 10), expected);
+    }
+    /* mixer: patch C*P*P*D + D; per block 2 LN + token MLP (S*T + S + T*S + T) + channel MLP (M*D + M + D*M + D);
+     * final LN; head */
+    train_config_defaults(&cfg);
+    {
+        const size_t D = 192, S = 256, M = 512, T = 64, C = 3, P = 4, K = 10, depth = 6;
+        size_t expected = C * P * P * D + D + depth * (4 * D + S * T + S + T * S + T + M * D + M + D * M + D) +
+                          2 * D + K * D + K;
+        CHECK_MSG(count_params("mixer", &cfg, 3, 32, 32, 10) == expected, "%zu vs %zu",
+                  count_params("mixer", &cfg, 3, 32, 32, 10), expected);
+    }
+    /* shapes the builder must refuse */
+    char err[ERR_LEN];
+    Model *m = NULL;
+    cfg.heads = 5; /* 192 is not a multiple of 5 */
+    CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 0, err) != 0 && strstr(err, "heads") != NULL);
+    cfg.heads = 3;
+    cfg.patch = 64;
+    CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 0, err) != 0 && strstr(err, "patch") != NULL);
+    CHECK(m == NULL);
+}
+
+/* The parameter tensors in order, and the initialisation: LN gamma 1 / beta 0, linear biases 0, class
+ * token, position embedding and linear weights with std ~0.02 and |w| <= 0.04, no decay on 1-D tensors. */
+static void check_vit_layout(void) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    Model *m = NULL;
+    CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0);
+    if (!m) return;
+    const size_t D = 192;
+    /* patch w, patch b, cls, pos, 6 x (ln w, ln b, qkv w, qkv b, proj w, proj b, ln w, ln b, fc1 w, fc1 b,
+     * fc2 w, fc2 b), ln w, ln b, head w, head b */
+    CHECK(m->tensor_count == 4 + 6 * 12 + 4);
+    CHECK(m->tensors[0].count == D * 3 * 16 && m->tensors[0].decay);
+    CHECK(m->tensors[1].count == D && !m->tensors[1].decay);
+    CHECK(m->tensors[2].count == D && !m->tensors[2].decay);
+    CHECK(m->tensors[3].count == 65 * D && !m->tensors[3].decay);
+    const ParamTensor *ln = &m->tensors[4], *qkv = &m->tensors[6], *qkv_bias = &m->tensors[7];
+    CHECK(ln->count == D && !ln->decay && m->params[ln->offset] == 1 && m->params[ln->offset + D] == 0);
+    CHECK(qkv->count == 3 * D * D && qkv->decay && qkv_bias->count == 3 * D && !qkv_bias->decay);
+    double sum_sq = 0, worst = 0;
+    for (size_t i = 0; i < qkv->count; i++) {
+        double w = m->params[qkv->offset + i];
+        sum_sq += w * w;
+        worst = fmax(worst, fabs(w));
+    }
+    double std = sqrt(sum_sq / qkv->count);
+    CHECK_MSG(std > 0.017 && std < 0.019, "qkv std %g (trunc normal 0.02 at 2 std: 0.0176)", std);
+    CHECK(worst <= 0.04 + 1e-7);
+    for (size_t i = 0; i < qkv_bias->count; i++) CHECK(m->params[qkv_bias->offset + i] == 0);
+    const ParamTensor *head = &m->tensors[m->tensor_count - 2];
+    CHECK(head->count == 10 * D && head->decay);
+    model_free(m);
+}
+
+/* ---- whole-model gradient checks (double) ---- */
+
+static double loss_of(Model *m, const real *x, const int32_t *labels, int B, int classes, real *probs,
+                      const Rng *dropout_start) {
+    m->dropout_rng = *dropout_start; /* the same dropout masks on every evaluation */
+    const real *logits = model_forward(m, x, B, true);
+    return softmax_xent_forward(probs, logits, labels, B, classes, 0);
+}
+
+static void check_model_gradients(const char *label, const char *name, const TrainConfig *cfg, int C, int H, int W,
+                                  int classes) {
+    const int B = 3;
+    char err[ERR_LEN];
+    Model *m = NULL;
+    CHECK_MSG(model_create(&m, name, cfg, C, H, W, classes, B, 42, err) == 0, "%s", err);
+    if (!m) return;
+    Rng rng;
+    rng_seed(&rng, 7);
+    const size_t n = (size_t)C * H * W * B;
+    real *x = malloc(n * sizeof(real)), *probs = malloc((size_t)B * classes * sizeof(real));
+    int32_t labels[3] = {1, 0, 2};
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    /* Weights normal(0, 0.3) instead of the trunc-normal(0.02) initialisation, whose gradients of ~1e-7 would
+     * drown in the finite differences' rounding noise; LN affine parameters, biases, class token and position
+     * embedding moved off their initial values, so that every path matters. */
+    for (int t = 0; t < m->tensor_count; t++) {
+        const ParamTensor *pt = &m->tensors[t];
+        for (size_t i = 0; i < pt->count; i++)
+            m->params[pt->offset + i] = (real)(pt->decay ? 0.3 * rng_normal(&rng)
+                                                         : m->params[pt->offset + i] + 0.2 * rng_normal(&rng));
+    }
+    const Rng dropout_start = m->dropout_rng;
+    loss_of(m, x, labels, B, classes, probs, &dropout_start);
+    model_zero_grads(m);
+    softmax_xent_backward(model_logits_grad(m), probs, labels, B, classes, 0);
+    model_backward(m, B);
+    double worst = 0, worst_numeric = 0, worst_analytic = 0;
+    int worst_tensor = -1;
+    for (int t = 0; t < m->tensor_count; t++) {
+        const ParamTensor *pt = &m->tensors[t];
+        for (int k = 0; k < 6; k++) {
+            size_t i = pt->offset + rng_below(&rng, (uint32_t)pt->count);
+            real saved = m->params[i];
+            const double eps = 1e-5;
+            m->params[i] = saved + eps;
+            double up = loss_of(m, x, labels, B, classes, probs, &dropout_start);
+            m->params[i] = saved - eps;
+            double down = loss_of(m, x, labels, B, classes, probs, &dropout_start);
+            m->params[i] = saved;
+            double numeric = (up - down) / (2 * eps), analytic = m->grads[i];
+            /* floor 1e-4: some gradients are exactly 0 (a bias whose output only feeds layer norms), where the
+             * finite difference is rounding noise of ~1e-11 */
+            double rel = fabs(numeric - analytic) / fmax(1e-4, fabs(numeric) + fabs(analytic));
+            if (rel > worst) {
+                worst = rel;
+                worst_tensor = t;
+                worst_numeric = numeric;
+                worst_analytic = analytic;
+            }
+        }
+    }
+    printf("%-38s %3d tensors, worst relative gradient error %.2e (tensor %d: %.6g vs %.6g)\n", label,
+           m->tensor_count, worst, worst_tensor, worst_analytic, worst_numeric);
+    CHECK_MSG(worst < 1e-5, "%s: worst relative gradient error %.3e", label, worst);
+    free(x);
+    free(probs);
+    model_free(m);
+}
+
+/* ---- AdamW and clipping (float) ---- */
+
+static void check_adamw(void) {
+    /* one weight by hand, torch.optim.AdamW: w = 1, g = 0.5, lr 0.1, wd 0.1, betas (0.9, 0.999), eps 1e-8 */
+    real w = 1, g = 0.5, m1 = 0, m2 = 0;
+    double ew = 1, em = 0, ev = 0;
+    for (long step = 1; step <= 3; step++) {
+        adamw_update(&w, &g, &m1, &m2, 1, 0.1, 0.9, 0.999, 1e-8, 0.1, step);
+        ew *= 1 - 0.1 * 0.1;
+        em = 0.9 * em + 0.1 * 0.5;
+        ev = 0.999 * ev + 0.001 * 0.25;
+        ew -= 0.1 / (1 - pow(0.9, step)) * em / (sqrt(ev) / sqrt(1 - pow(0.999, step)) + 1e-8);
+        CHECK_CLOSE(w, ew, 1e-6);
+        CHECK_CLOSE(m1, em, 1e-6);
+        CHECK_CLOSE(m2, ev, 1e-6);
+    }
+    CHECK_CLOSE(ew, 1 * 0.99 * 0.99 * 0.99 - 0.1 * (0.99 * 0.99 + 0.99 + 1), 1e-6); /* |update| ~ lr */
+
+    /* through optimizer_step: state is [m | v], decay only on `decay` tensors unless wd_norm_bias */
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    strcpy(cfg.hidden, "3");
+    strcpy(cfg.optimizer, "adamw");
+    cfg.weight_decay = 0.5;
+    cfg.wd_norm_bias = 0;
+    char err[ERR_LEN];
+    Model *m = NULL;
+    CHECK(model_create(&m, "mlp", &cfg, 1, 1, 2, 2, 1, 0, err) == 0);
+    if (!m) return;
+    Optimizer opt;
+    CHECK_MSG(optimizer_init(&opt, &cfg, m, err) == 0, "%s", err);
+    CHECK(opt.state_count == 2 * m->param_count);
+    for (size_t i = 0; i < m->param_count; i++) {
+        m->params[i] = 1;
+        m->grads[i] = 0; /* pure weight decay */
+    }
+    optimizer_step(&opt, m, 0.1);
+    CHECK(opt.step == 1);
+    for (int t = 0; t < m->tensor_count; t++) {
+        const ParamTensor *pt = &m->tensors[t];
+        CHECK_CLOSE(m->params[pt->offset], pt->decay ? 1 - 0.1 * 0.5 : 1, 1e-7);
+    }
+    optimizer_free(&opt);
+    cfg.wd_norm_bias = 1;
+    CHECK(optimizer_init(&opt, &cfg, m, err) == 0);
+    for (size_t i = 0; i < m->param_count; i++) m->params[i] = 1;
+    optimizer_step(&opt, m, 0.1);
+    for (size_t i = 0; i < m->param_count; i++) CHECK_CLOSE(m->params[i], 0.95, 1e-7);
+    optimizer_free(&opt);
+
+    /* clip_grad_norm_: grads (3, 4) elsewhere 0 -> norm 5, max_norm 1: scaled by 1 / (5 + 1e-6); with lr 0 and
+     * SGD the clipped gradient ends up in the velocity */
+    strcpy(cfg.optimizer, "sgd");
+    cfg.grad_clip = 1;
+    cfg.weight_decay = 0;
+    cfg.momentum = 0;
+    CHECK(optimizer_init(&opt, &cfg, m, err) == 0);
+    memset(m->grads, 0, m->param_count * sizeof(real));
+    m->grads[0] = 3;
+    m->grads[1] = 4;
+    optimizer_step(&opt, m, 0);
+    CHECK_CLOSE(m->grads[0], 3 / (5 + 1e-6), 1e-7);
+    CHECK_CLOSE(m->grads[1], 4 / (5 + 1e-6), 1e-7);
+    /* below the limit: untouched */
+    m->grads[0] = 0.3f;
+    m->grads[1] = 0.4f;
+    optimizer_step(&opt, m, 0);
+    CHECK(m->grads[0] == 0.3f && m->grads[1] == 0.4f);
+    optimizer_free(&opt);
+    model_free(m);
+}
+
+/* ---- short training runs (float) ---- */
+
+typedef struct {
+    EpochMetrics last;
+    double first_loss;
+    int epochs;
+} Recorder;
+
+static int record(const EpochMetrics *m, void *user) {
+    Recorder *r = user;
+    if (r->epochs++ == 0) r->first_loss = m->train_loss;
+    r->last = *m;
+    return 0;
+}
+
+static void check_learning(const char *name, double dropout) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    CHECK(train_config_set(&cfg, "dataset", "synthetic", err) == 0);
+    strcpy(cfg.model, name);
+    strcpy(cfg.optimizer, "adamw");
+    strcpy(cfg.input_shape, "3x16x16");
+    cfg.synthetic_train = 2048;
+    cfg.synthetic_test = 256;
+    cfg.epochs = 3;
+    cfg.batch_size = 64;
+    cfg.lr = 2e-3;
+    cfg.weight_decay = 0.05;
+    cfg.warmup_epochs = 0.5;
+    cfg.dim = 32;
+    cfg.depth = 2;
+    cfg.heads = 2;
+    cfg.mlp_dim = 64;
+    cfg.patch = 4;
+    cfg.token_mlp_dim = 32;
+    cfg.channel_mlp_dim = 64;
+    cfg.dropout = dropout;
+    cfg.attn_dropout = dropout;
+    cfg.threads = 1;
+    DataSplits data;
+    CHECK_MSG(data_load(&data, &cfg, err) == 0, "%s", err);
+    Recorder a = {0}, b = {0};
+    TrainHooks hooks = {.on_epoch = record, .user = &a};
+    TrainResult result;
+    CHECK_MSG(train_run(&cfg, &data, &hooks, &result, err) == 0, "%s", err);
+    printf("%s (dropout %g) on synthetic 3x16x16: test top-1 %.2f%%, train loss %.4f -> %.4f, %.0f images/s\n", name,
+           dropout, a.last.test_top1, a.first_loss, a.last.train_loss, a.last.images_per_sec);
+    CHECK_MSG(a.last.test_top1 > 45.0, "%s: test top-1 %.2f%% (chance is 10%%)", name, a.last.test_top1);
+    CHECK(a.last.train_loss < a.first_loss);
+    hooks.user = &b;
+    CHECK(train_run(&cfg, &data, &hooks, &result, err) == 0);
+    CHECK_MSG(a.last.test_loss == b.last.test_loss && a.last.train_loss == b.last.train_loss,
+              "%s: same seed, different results", name);
+    data_free(&data);
+}
+
+int main(void) {
+    check_parameter_counts();
+    check_vit_layout();
+    if (sizeof(real) == sizeof(double)) {
+        TrainConfig cfg;
+        small_vit(&cfg);
+        check_model_gradients("vit (cls, erf)", "vit", &cfg, 3, 8, 8, 4);
+        strcpy(cfg.pool, "mean");
+        strcpy(cfg.gelu, "tanh");
+        check_model_gradients("vit (mean, tanh, 28x28-like floor)", "vit", &cfg, 1, 9, 10, 3);
+        strcpy(cfg.pool, "cls");
+        strcpy(cfg.gelu, "erf");
+        cfg.dropout = 0.2;
+        cfg.attn_dropout = 0.3;
+        check_model_gradients("vit (dropout 0.2, attn_dropout 0.3)", "vit", &cfg, 3, 8, 8, 4);
+        small_vit(&cfg);
+        check_model_gradients("mixer", "mixer", &cfg, 3, 8, 12, 4);
+        cfg.dropout = 0.2;
+        check_model_gradients("mixer (dropout 0.2)", "mixer", &cfg, 2, 8, 8, 3);
+    } else {
+        check_adamw();
+        check_learning("vit", 0);
+        check_learning("vit", 0.1);
+        check_learning("mixer", 0);
+    }
+    return check_report(sizeof(real) == sizeof(double) ? "test_models_vit_f64" : "test_models_vit");
+}

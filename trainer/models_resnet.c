@@ -1,0 +1,108 @@
+/* ResNets: the CIFAR family of He et al. 2016 (depth 6n+2: resnet20, resnet32, ..., resnet110, any
+ * resnetN with N = 6n+2) and the CIFAR form of ResNet-18/34/50 (3x3 stride-1 stem, no max pool).
+ *
+ * Parameter order is layer order, with each block's main path first and its projection shortcut after it
+ * (as the modules are registered in the common PyTorch CIFAR implementations: conv1, bn1, conv2, bn2,
+ * [conv3, bn3,] shortcut), so parameters() of those implementations lines up with ours tensor for tensor.
+ *
+ * Counts for a 3x32x32 input, 10 / 100 classes (tests/test_models.c asserts them):
+ *   resnet20  option B 272,474 / 278,324   option A 269,722 / 275,572
+ *   resnet56  option B 855,770 / 861,620   resnet110 option B 1,730,714 / 1,736,564
+ *   resnet18  11,173,962 / 11,220,132      resnet50  23,520,842 / 23,705,252
+ * Option B adds exactly the two projections of the CIFAR ResNets (1x1 conv 16->32 + BN = 576 and
+ * 1x1 conv 32->64 + BN = 2,176, i.e. 2,752 parameters) to the option-A counts of the paper. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_builder.h"
+
+/* conv (no bias) -> batch norm */
+static int conv_bn(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad) {
+    return builder_batchnorm(mb, builder_conv(mb, x, out_channels, kernel, stride, pad, false));
+}
+
+static int slot_channels(const ModelBuilder *mb, int x) { return mb->model->slots[x].C; }
+
+/* ---- CIFAR ResNets (depth 6n+2) ---- */
+
+/* The n of a CIFAR ResNet name "resnet<6n+2>", or 0 when the name is not one (no sign, no leading zeros). */
+static int cifar_resnet_blocks(const char *name) {
+    if (strncmp(name, "resnet", 6) != 0) return 0;
+    const char *digits = name + 6;
+    if (digits[0] < '1' || digits[0] > '9') return 0;
+    long depth = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        depth = depth * 10 + (*p - '0');
+        if (depth > 6 * 1000 + 2) return 0; /* resnet1202 is the deepest in the paper; allow some room */
+    }
+    if (depth < 8 || (depth - 2) % 6 != 0) return 0;
+    return (int)((depth - 2) / 6);
+}
+
+bool cifar_resnet_accepts(const char *name) { return cifar_resnet_blocks(name) > 0; }
+
+/* Basic block: conv3x3-BN-ReLU-conv3x3-BN, plus the shortcut, then ReLU. The shortcut is the identity when
+ * the shape is unchanged; otherwise option B (1x1 conv with the stride + BN) or option A (parameter-free:
+ * every stride-th pixel, zero channels added). */
+static int basic_block(ModelBuilder *mb, int x, int planes, int stride, bool option_a) {
+    int y = builder_relu(mb, conv_bn(mb, x, planes, 3, stride, 1));
+    y = conv_bn(mb, y, planes, 3, 1, 1);
+    int shortcut = x;
+    if (stride != 1 || slot_channels(mb, x) != planes)
+        shortcut = option_a ? builder_shortcut_pad(mb, x, planes, stride) : conv_bn(mb, x, planes, 1, stride, 0);
+    return builder_relu(mb, builder_add(mb, y, shortcut));
+}
+
+/* He et al. 2016, section 4.2: 3x3 conv 16 + BN + ReLU, three stages of n basic blocks at 16, 32, 64
+ * channels (the first block of stages 2 and 3 with stride 2), global average pool, linear head. */
+int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
+    int n = cifar_resnet_blocks(name);
+    if (n <= 0) n = 3; /* only reached through a listed name; keep a sane default */
+    bool option_a = cfg->shortcut[0] == 'A';
+    int x = builder_relu(mb, conv_bn(mb, builder_input(mb), 16, 3, 1, 1));
+    for (int stage = 0; stage < 3; stage++)
+        for (int i = 0; i < n; i++) x = basic_block(mb, x, 16 << stage, stage > 0 && i == 0 ? 2 : 1, option_a);
+    x = builder_global_avgpool(mb, x);
+    return builder_linear(mb, x, classes, true);
+}
+
+/* ---- ResNet-18/34/50, CIFAR form ---- */
+
+static int scaled(int channels, double width) {
+    long c = lround(channels * width);
+    return c < 1 ? 1 : (int)c;
+}
+
+/* Bottleneck (expansion 4), stride on the 3x3 conv as torchvision: 1x1 planes, 3x3 planes, 1x1 4*planes,
+ * each with BN, ReLU after the first two and after the add; projection shortcut where the shape changes. */
+static int bottleneck_block(ModelBuilder *mb, int x, int planes, int stride) {
+    int y = builder_relu(mb, conv_bn(mb, x, planes, 1, 1, 0));
+    y = builder_relu(mb, conv_bn(mb, y, planes, 3, stride, 1));
+    y = conv_bn(mb, y, 4 * planes, 1, 1, 0);
+    int shortcut = x;
+    if (stride != 1 || slot_channels(mb, x) != 4 * planes) shortcut = conv_bn(mb, x, 4 * planes, 1, stride, 0);
+    return builder_relu(mb, builder_add(mb, y, shortcut));
+}
+
+/* 3x3 stride-1 stem (64 channels) + BN + ReLU, no max pool; four stages at 64/128/256/512 channels (times
+ * cfg->width), strides 1, 2, 2, 2; global average pool; linear head. Projection shortcuts (option B). */
+int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
+    static const int basic18[4] = {2, 2, 2, 2}, basic34[4] = {3, 4, 6, 3};
+    const int *blocks = basic18;
+    bool bottleneck = false;
+    if (!strcmp(name, "resnet34")) blocks = basic34;
+    if (!strcmp(name, "resnet50")) blocks = basic34, bottleneck = true;
+    int x = builder_relu(mb, conv_bn(mb, builder_input(mb), scaled(64, cfg->width), 3, 1, 1));
+    for (int stage = 0; stage < 4; stage++) {
+        int planes = scaled(64 << stage, cfg->width);
+        for (int i = 0; i < blocks[stage]; i++) {
+            int stride = stage > 0 && i == 0 ? 2 : 1;
+            x = bottleneck ? bottleneck_block(mb, x, planes, stride) : basic_block(mb, x, planes, stride, false);
+        }
+    }
+    x = builder_global_avgpool(mb, x);
+    return builder_linear(mb, x, classes, true);
+}

@@ -1,0 +1,81 @@
+/* Vision Transformer (Dosovitskiy et al. 2021) and MLP-Mixer (Tolstikhin et al. 2021) over token tensors
+ * [B][T][D] (flat slots with T tokens, see model.h). Every linear has a bias.
+ *
+ * vit: patch embedding (PxP conv, stride P, as one GEMM) -> prepend a class token, add a learned position
+ *   embedding -> [dropout] -> depth pre-norm blocks
+ *       x += Dropout(Proj(Attention(QKV(LN(x)))));  x += Dropout(FC2(Dropout(GELU(FC1(LN(x))))))
+ *   -> final LN -> pool (cls: the class token; mean: the mean of the patch tokens, as timm's 'avg') -> head.
+ *   The block is nn.TransformerEncoderLayer(norm_first=True, activation='gelu') with its fused in_proj: the
+ *   default (dim 192, depth 6, heads 3, mlp_dim 384, patch 4) on 3x32x32 with 100 classes has 1,823,908
+ *   parameters, 1,806,538 with 10.
+ *   Parameter order: patch weight [D][C][P][P], patch bias; class token [D]; position embedding [T+1][D];
+ *   per block LN1 (gamma, beta), qkv [3D][D] + [3D], proj [D][D] + [D], LN2, fc1 [mlp][D] + [mlp],
+ *   fc2 [D][mlp] + [D]; final LN; head [classes][D] + [classes].
+ *   Initialisation (timm's init_weights_vit_timm): linears (qkv, proj, fc1, fc2, head) weight trunc-normal
+ *   std 0.02 (truncated at +-2 std), bias 0; class token and position embedding trunc-normal 0.02; LayerNorm
+ *   gamma 1, beta 0; the patch embedding keeps PyTorch's Conv2d default (uniform +-1/sqrt(C*P*P)).
+ *
+ * mixer: patch embedding -> depth blocks
+ *       x += (FC2(GELU(FC1(LN(x)^T))))^T   (token mixing: linears over the T tokens of each feature)
+ *       x += FC2(GELU(FC1(LN(x))))          (channel mixing)
+ *   -> final LN -> mean over all tokens -> head. Linears xavier-uniform with bias 0 (timm's Mixer),
+ *   LayerNorm gamma 1, beta 0, patch embedding PyTorch's Conv2d default. `dropout` (if > 0) follows the GELU
+ *   and the second linear of every MLP.
+ *
+ * LayerNorm eps is 1e-5, PyTorch's default (nn.LayerNorm, nn.TransformerEncoderLayer). */
+#include <string.h>
+
+#include "model_builder.h"
+
+#define LN_EPS 1e-5
+#define VIT_INIT_STD 0.02
+
+static int maybe_dropout(ModelBuilder *mb, int x, double p) { return p > 0 ? builder_dropout(mb, x, p) : x; }
+
+/* Linear -> GELU -> [dropout] -> Linear -> [dropout], over every token. */
+static int mlp(ModelBuilder *mb, int x, int hidden, int out, bool tanh_gelu, double p, ParamInit init) {
+    int h = builder_linear_init(mb, x, hidden, true, init, VIT_INIT_STD);
+    h = maybe_dropout(mb, builder_gelu(mb, h, tanh_gelu), p);
+    h = builder_linear_init(mb, h, out, true, init, VIT_INIT_STD);
+    return maybe_dropout(mb, h, p);
+}
+
+int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
+    (void)name;
+    const int D = cfg->dim;
+    const double p = cfg->dropout;
+    const bool tanh_gelu = !strcmp(cfg->gelu, "tanh");
+    int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
+    x = builder_cls_pos(mb, x, VIT_INIT_STD);
+    x = maybe_dropout(mb, x, p);
+    for (int block = 0; block < cfg->depth; block++) {
+        int h = builder_layernorm(mb, x, LN_EPS);
+        h = builder_linear_init(mb, h, 3 * D, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+        h = builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
+        h = builder_linear_init(mb, h, D, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+        x = builder_add(mb, x, maybe_dropout(mb, h, p));
+        h = builder_layernorm(mb, x, LN_EPS);
+        x = builder_add(mb, x, mlp(mb, h, cfg->mlp_dim, D, tanh_gelu, p, INIT_TRUNC_NORMAL));
+    }
+    x = builder_layernorm(mb, x, LN_EPS);
+    x = !strcmp(cfg->pool, "mean") ? builder_token_mean(mb, x, 1) : builder_token_select(mb, x, 0);
+    return builder_linear_init(mb, x, classes, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+}
+
+int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
+    (void)name;
+    const int D = cfg->dim;
+    const double p = cfg->dropout;
+    const bool tanh_gelu = !strcmp(cfg->gelu, "tanh");
+    int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
+    const int T = mb->model->slots[x].H;
+    for (int block = 0; block < cfg->depth; block++) {
+        int h = builder_token_transpose(mb, builder_layernorm(mb, x, LN_EPS)); /* [B][D][T] */
+        h = mlp(mb, h, cfg->token_mlp_dim, T, tanh_gelu, p, INIT_XAVIER_UNIFORM);
+        x = builder_add(mb, x, builder_token_transpose(mb, h));
+        h = builder_layernorm(mb, x, LN_EPS);
+        x = builder_add(mb, x, mlp(mb, h, cfg->channel_mlp_dim, D, tanh_gelu, p, INIT_XAVIER_UNIFORM));
+    }
+    x = builder_token_mean(mb, builder_layernorm(mb, x, LN_EPS), 0);
+    return builder_linear_init(mb, x, classes, true, INIT_XAVIER_UNIFORM, 0);
+}

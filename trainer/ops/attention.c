@@ -1,0 +1,110 @@
+/* The core of multi-head self-attention, from the fused QKV projection to the context:
+ *     per sample b and head h:  S = Q_h K_h^T / sqrt(dh),  A = softmax_rows(S),  A' = dropout(A),  O_h = A' V_h
+ * The QKV projection and the output projection are ordinary linear layers over tokens; this op only reads
+ * qkv [B][T][3D] (per token: q | k | v, each D = heads * dh wide, head h owning columns h*dh .. h*dh+dh-1,
+ * the layout of nn.MultiheadAttention's in_proj) and writes the heads' contexts side by side into [B][T][D].
+ * Q_h, K_h and V_h are strided views of qkv (row stride 3D), so every product is one GEMM per (sample, head)
+ * reading them in place: nothing is copied or transposed. */
+#include <math.h>
+
+#include "ops.h"
+
+#ifdef COHORT_REAL_DOUBLE
+#define R_EXP exp
+#else
+#define R_EXP expf
+#endif
+
+size_t attention_workspace_size(int T) { return 2 * (size_t)T * T; }
+
+/* Row-wise softmax of a [T][T] block in place (max subtracted, sums in double). */
+static void softmax_rows(real *s, int T) {
+    for (int i = 0; i < T; i++) {
+        real *row = s + (size_t)i * T;
+        real max = row[0];
+        for (int j = 1; j < T; j++)
+            if (row[j] > max) max = row[j];
+        double sum = 0;
+        for (int j = 0; j < T; j++) {
+            row[j] = R_EXP(row[j] - max);
+            sum += row[j];
+        }
+        const real inv = (real)(1.0 / sum);
+        for (int j = 0; j < T; j++) row[j] *= inv;
+    }
+}
+
+/* qkv [B][T][3D] -> out [B][T][D]; probs [B][heads][T][T] receives the softmax A (saved for backward);
+ * mask [B][heads][T][T] the dropout mask (0 or 1/(1-p)) when attention dropout is on, else NULL (then p and
+ * rng are unused). workspace: attention_workspace_size(T) reals. */
+void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
+                       real dropout_p, Rng *rng, real *workspace) {
+    if (B <= 0 || T <= 0 || D <= 0) return;
+    const int dh = D / heads, ld = 3 * D;
+    const size_t block = (size_t)T * T;
+    const real scale = (real)(1.0 / sqrt((double)dh));
+    for (int b = 0; b < B; b++) {
+        const real *x = qkv + (size_t)b * T * ld;
+        for (int h = 0; h < heads; h++) {
+            const real *q = x + (size_t)h * dh, *k = q + D, *v = q + 2 * D;
+            real *a = probs + ((size_t)b * heads + h) * block;
+            /* S[T][T] = scale * Q[T][dh] x K[T][dh]^T */
+            gemm(false, true, T, T, dh, scale, q, ld, k, ld, 0, a, T);
+            softmax_rows(a, T);
+            const real *used = a;
+            if (mask) {
+                dropout_forward(workspace, mask + ((size_t)b * heads + h) * block, a, block, dropout_p, rng);
+                used = workspace;
+            }
+            /* O_h[T][dh] (row stride D) = A'[T][T] x V[T][dh] */
+            gemm(false, false, T, dh, T, 1, used, T, v, ld, 0, out + (size_t)b * T * D + (size_t)h * dh, D);
+        }
+    }
+}
+
+/* dout [B][T][D], qkv [B][T][3D], probs (and mask, or NULL) [B][heads][T][T] from the forward pass;
+ * adds into dqkv [B][T][3D]. workspace: attention_workspace_size(T) reals. Per (sample, head):
+ *   dV += A'^T dO;  dA' = dO V^T;  dA = dA' * mask;  dS = A * (dA - rowsum(dA * A));
+ *   dQ += scale dS K;  dK += scale dS^T Q */
+void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
+                        int T, int D, int heads, real *workspace) {
+    if (!dqkv || B <= 0 || T <= 0 || D <= 0) return;
+    const int dh = D / heads, ld = 3 * D;
+    const size_t block = (size_t)T * T;
+    const real scale = (real)(1.0 / sqrt((double)dh));
+    real *dattn = workspace, *dropped = workspace + block;
+    for (int b = 0; b < B; b++) {
+        const real *x = qkv + (size_t)b * T * ld;
+        real *dx = dqkv + (size_t)b * T * ld;
+        for (int h = 0; h < heads; h++) {
+            const real *q = x + (size_t)h * dh, *k = q + D, *v = q + 2 * D;
+            real *dq = dx + (size_t)h * dh, *dk = dq + D, *dv = dq + 2 * D;
+            const real *a = probs + ((size_t)b * heads + h) * block;
+            const real *m = mask ? mask + ((size_t)b * heads + h) * block : NULL;
+            const real *o_grad = dout + (size_t)b * T * D + (size_t)h * dh;
+            const real *used = a;
+            if (m) {
+                for (size_t i = 0; i < block; i++) dropped[i] = a[i] * m[i];
+                used = dropped;
+            }
+            /* dV[T][dh] += A'^T x dO */
+            gemm(true, false, T, dh, T, 1, used, T, o_grad, D, 1, dv, ld);
+            /* dA'[T][T] = dO[T][dh] x V[T][dh]^T */
+            gemm(false, true, T, T, dh, 1, o_grad, D, v, ld, 0, dattn, T);
+            if (m)
+                for (size_t i = 0; i < block; i++) dattn[i] *= m[i];
+            /* softmax backward, row by row */
+            for (int i = 0; i < T; i++) {
+                real *g = dattn + (size_t)i * T;
+                const real *p = a + (size_t)i * T;
+                double dot = 0;
+                for (int j = 0; j < T; j++) dot += (double)g[j] * p[j];
+                const real c = (real)dot;
+                for (int j = 0; j < T; j++) g[j] = p[j] * (g[j] - c);
+            }
+            /* dQ[T][dh] += scale dS x K;  dK[T][dh] += scale dS^T x Q */
+            gemm(false, false, T, dh, T, scale, dattn, T, k, ld, 1, dq, ld);
+            gemm(true, false, T, dh, T, scale, dattn, T, q, ld, 1, dk, ld);
+        }
+    }
+}

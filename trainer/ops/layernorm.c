@@ -1,0 +1,74 @@
+/* Layer normalisation over the feature dimension of every token, as PyTorch's nn.LayerNorm(D):
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta, with the biased variance of the row's D values. */
+#include <math.h>
+
+#include "ops.h"
+
+/* dgamma/dbeta sum over rows; they are accumulated in double this many features at a time. */
+#define LN_COLUMN_BLOCK 64
+
+/* in [N][D] (N = B*T token rows), gamma/beta [D] -> out [N][D]; saved_mean/saved_invstd [N] for backward. */
+void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
+                       const real *beta, int N, int D, real eps) {
+    if (D <= 0) return;
+    for (int n = 0; n < N; n++) {
+        const real *x = in + (size_t)n * D;
+        real *y = out + (size_t)n * D;
+        double sum = 0;
+        for (int d = 0; d < D; d++) sum += x[d];
+        const double mean = sum / D;
+        double sum_sq = 0; /* two passes: the centred sum of squares has no cancellation */
+        for (int d = 0; d < D; d++) {
+            double c = (double)x[d] - mean;
+            sum_sq += c * c;
+        }
+        const double invstd = 1.0 / sqrt(sum_sq / D + (double)eps);
+        saved_mean[n] = (real)mean;
+        saved_invstd[n] = (real)invstd;
+        const real m = (real)mean, s = (real)invstd;
+        for (int d = 0; d < D; d++) y[d] = (x[d] - m) * s * gamma[d] + beta[d];
+    }
+}
+
+/* dout, in [N][D], gamma [D], saved_mean/saved_invstd [N]; adds into din [N][D], dgamma [D], dbeta [D].
+ * With xhat = (x - mean) * invstd and g = dout * gamma (per row):
+ *   din = invstd * (g - mean(g) - xhat * mean(g * xhat)),  dgamma = sum_rows dout * xhat,  dbeta = sum_rows dout */
+void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
+                        const real *saved_mean, const real *saved_invstd, int N, int D) {
+    if (D <= 0) return;
+    if (din) {
+        for (int n = 0; n < N; n++) {
+            const real *x = in + (size_t)n * D, *dy = dout + (size_t)n * D;
+            real *dx = din + (size_t)n * D;
+            const real m = saved_mean[n], s = saved_invstd[n];
+            double sum_g = 0, sum_g_xhat = 0;
+            for (int d = 0; d < D; d++) {
+                double g = (double)dy[d] * gamma[d];
+                sum_g += g;
+                sum_g_xhat += g * (double)((x[d] - m) * s);
+            }
+            const real mean_g = (real)(sum_g / D), mean_g_xhat = (real)(sum_g_xhat / D);
+            for (int d = 0; d < D; d++) {
+                const real xhat = (x[d] - m) * s;
+                dx[d] += s * (dy[d] * gamma[d] - mean_g - xhat * mean_g_xhat);
+            }
+        }
+    }
+    if (!dgamma && !dbeta) return;
+    for (int d0 = 0; d0 < D; d0 += LN_COLUMN_BLOCK) {
+        const int width = D - d0 < LN_COLUMN_BLOCK ? D - d0 : LN_COLUMN_BLOCK;
+        double sum_dy[LN_COLUMN_BLOCK] = {0}, sum_dy_xhat[LN_COLUMN_BLOCK] = {0};
+        for (int n = 0; n < N; n++) {
+            const real *x = in + (size_t)n * D + d0, *dy = dout + (size_t)n * D + d0;
+            const real m = saved_mean[n], s = saved_invstd[n];
+            for (int j = 0; j < width; j++) {
+                sum_dy[j] += dy[j];
+                sum_dy_xhat[j] += (double)dy[j] * (double)((x[j] - m) * s);
+            }
+        }
+        for (int j = 0; j < width; j++) {
+            if (dbeta) dbeta[d0 + j] += (real)sum_dy[j];
+            if (dgamma) dgamma[d0 + j] += (real)sum_dy_xhat[j];
+        }
+    }
+}

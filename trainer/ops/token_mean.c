@@ -1,0 +1,33 @@
+/* Mean pooling over tokens: the average of tokens first .. T-1 of every sample (first = 1 skips ViT's class
+ * token, as timm's global_pool='avg'; first = 0 averages all, as MLP-Mixer). */
+#include "ops.h"
+
+/* in [B][T][D] -> out [B][D] */
+void token_mean_forward(real *out, const real *in, int B, int T, int D, int first) {
+    const int count = T - first;
+    if (count <= 0) return;
+    const real inv = (real)(1.0 / count);
+    for (int b = 0; b < B; b++) {
+        real *y = out + (size_t)b * D;
+        for (int d = 0; d < D; d++) y[d] = 0;
+        for (int t = first; t < T; t++) {
+            const real *x = in + ((size_t)b * T + t) * D;
+            for (int d = 0; d < D; d++) y[d] += x[d];
+        }
+        for (int d = 0; d < D; d++) y[d] *= inv;
+    }
+}
+
+/* dout [B][D]; adds dout / (T - first) into every pooled token of din [B][T][D] */
+void token_mean_backward(real *din, const real *dout, int B, int T, int D, int first) {
+    const int count = T - first;
+    if (!din || count <= 0) return;
+    const real inv = (real)(1.0 / count);
+    for (int b = 0; b < B; b++) {
+        const real *g = dout + (size_t)b * D;
+        for (int t = first; t < T; t++) {
+            real *dx = din + ((size_t)b * T + t) * D;
+            for (int d = 0; d < D; d++) dx[d] += g[d] * inv;
+        }
+    }
+}

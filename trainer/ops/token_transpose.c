@@ -1,0 +1,39 @@
+/* Swapping the two inner axes of a token tensor, [B][R][C] -> [B][C][R]: MLP-Mixer's token mixing becomes
+ * an ordinary linear layer (over rows of T values) between two transposes. */
+#include "ops.h"
+
+/* Square tiles keep both the reads and the writes within a few cache lines. */
+#define TRANSPOSE_TILE 32
+
+/* in [B][R][C] -> out [B][C][R] */
+void token_transpose_forward(real *out, const real *in, int B, int R, int C) {
+    const size_t sample = (size_t)R * C;
+    for (int b = 0; b < B; b++) {
+        const real *x = in + (size_t)b * sample;
+        real *y = out + (size_t)b * sample;
+        for (int r0 = 0; r0 < R; r0 += TRANSPOSE_TILE)
+            for (int c0 = 0; c0 < C; c0 += TRANSPOSE_TILE) {
+                const int r1 = r0 + TRANSPOSE_TILE < R ? r0 + TRANSPOSE_TILE : R;
+                const int c1 = c0 + TRANSPOSE_TILE < C ? c0 + TRANSPOSE_TILE : C;
+                for (int c = c0; c < c1; c++)
+                    for (int r = r0; r < r1; r++) y[(size_t)c * R + r] = x[(size_t)r * C + c];
+            }
+    }
+}
+
+/* dout [B][C][R]; adds its transpose into din [B][R][C] */
+void token_transpose_backward(real *din, const real *dout, int B, int R, int C) {
+    if (!din) return;
+    const size_t sample = (size_t)R * C;
+    for (int b = 0; b < B; b++) {
+        const real *g = dout + (size_t)b * sample;
+        real *dx = din + (size_t)b * sample;
+        for (int r0 = 0; r0 < R; r0 += TRANSPOSE_TILE)
+            for (int c0 = 0; c0 < C; c0 += TRANSPOSE_TILE) {
+                const int r1 = r0 + TRANSPOSE_TILE < R ? r0 + TRANSPOSE_TILE : R;
+                const int c1 = c0 + TRANSPOSE_TILE < C ? c0 + TRANSPOSE_TILE : C;
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) dx[(size_t)r * C + c] += g[(size_t)c * R + r];
+            }
+    }
+}
