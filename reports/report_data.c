@@ -868,7 +868,7 @@ int report_data_build(ReportData *d, char *err) {
 
     Map keys;
     int key_cap = 0;
-    if (map_init(&keys, 256)) return err_set(err, "report: out of memory");
+    if (map_init(&keys, 4096)) return err_set(err, "report: out of memory");
     for (int r = 0; r < n; r++) {
         const RunRecord *run = &d->runs[r];
         cJSON *json = cJSON_Parse(run->config_json);
@@ -936,9 +936,9 @@ int report_data_build(ReportData *d, char *err) {
     gmtime_r(&now, &tm);
     strftime(d->generated_at, sizeof d->generated_at, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return 0;
-toomany: /* the key map is sized for 256 keys; more distinct config keys than that is not a sweep */
+toomany: /* the key map holds about 8000 keys; more distinct config keys than that is not a sweep */
     map_free(&keys);
-    return err_set(err, "report: more than 128 distinct configuration keys");
+    return err_set(err, "report: more than 8000 distinct configuration keys");
 oom:
     map_free(&keys);
     return err_set(err, "report: out of memory");

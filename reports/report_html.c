@@ -1,6 +1,11 @@
-/* The HTML report: one self-contained page (inline CSS and SVG, no scripts, no external references)
- * with test top-1 and train loss per epoch (one line per run, a hue family per model) and the runs
- * table. Every text from the database is HTML-escaped. */
+/* The HTML report: one self-contained page (inline CSS and SVG, no scripts, no external references),
+ * readable without JavaScript: summary tables, learning curves with ± bands over seeds, parameters against
+ * the metric with the Pareto front, parallel coordinates, hyperparameter importance, the runs that did not
+ * finish, and the runs. Every text from the database is HTML-escaped.
+ *
+ * Big reports stay small and fast: at most MAX_RUN_LINES run lines of at most MAX_POINTS points each, mean
+ * lines and bands per configuration (or per model when there are many configurations), at most
+ * MAX_PC_LINES lines in the parallel coordinates and MAX_TABLE_ROWS rows per table. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +13,22 @@
 #include "report_internal.h"
 #include "svg_chart.h"
 
-/* Above this many runs the legend lists models instead of runs (lines keep their per-run tooltips). */
-enum { MAX_RUN_LEGEND = 40 };
+enum {
+    MAX_RUN_LEGEND = 40,  /* above this many runs the legend lists models instead of runs */
+    MAX_RUN_LINES = 300,  /* run lines drawn (evenly spaced sample beyond) */
+    MAX_POINTS = 120,     /* points per run line */
+    MAX_BANDS = 12,       /* per-configuration bands; beyond, per model */
+    MAX_PC_LINES = 1000,  /* parallel-coordinates lines (the best configurations) */
+    MAX_TABLE_ROWS = 1000 /* rows of the configuration, problem and run tables */
+};
+
+static const char *const RAMP[] = {"#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"};
 
 static const char STYLE[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;"
     "background:#fff;margin:24px auto;max-width:1400px;padding:0 16px}\n"
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}\n"
-    ".meta{color:#666;margin:0 0 12px}.best{margin:8px 0 16px}\n"
+    ".meta{color:#666;margin:0 0 12px}.best{margin:8px 0 16px}nav a{margin-right:12px}\n"
     ".charts{display:flex;flex-wrap:wrap;gap:16px}\n"
     "svg.chart{border:1px solid #ddd;border-radius:4px;background:#fff;max-width:100%;height:auto}\n"
     "svg.chart text{font:11px system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;fill:#333}\n"
@@ -24,55 +37,213 @@ static const char STYLE[] =
     "svg.chart .grid line{stroke:#eee}svg.chart .axis line{stroke:#666}\n"
     "svg.chart polyline{fill:none;stroke-width:1.7;stroke-linejoin:round;stroke-linecap:round}\n"
     "svg.chart polyline:hover{stroke-width:3.5}\n"
-    "table{border-collapse:collapse;font-variant-numeric:tabular-nums}\n"
+    "svg.chart polygon.band{fill-opacity:.16;stroke:none}\n"
+    "svg.chart polyline.pareto{stroke:#222;stroke-width:1.5;stroke-dasharray:6 3}\n"
+    "svg.chart circle.pareto-point{stroke:#111;stroke-width:2}svg.chart .errbar{stroke-width:1.2;stroke-opacity:.6}\n"
+    "svg.chart .pc-lines polyline{stroke-width:1.4;stroke-opacity:.8}svg.chart .pc-axes line{stroke:#444}\n"
+    "svg.chart .pc-name{font-size:12px;font-weight:600}\n"
+    "table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0 8px}\n"
     "th,td{border-bottom:1px solid #e2e2e2;padding:4px 10px;text-align:left;vertical-align:top}\n"
     "th{background:#f6f6f6;font-weight:600;position:sticky;top:0}\n"
     "td.num,th.num{text-align:right}tr.top td{font-weight:600;background:#fffbe6}\n"
     ".swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}\n"
     ".hp{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}\n"
-    ".st-failed{color:#b00020}.st-running{color:#0057b8}.st-pending{color:#888}\n"
-    ".error{color:#b00020;font-size:12px}.note{color:#666;font-size:12px}\n";
+    ".st-failed,.st-lost,.st-diverged{color:#b00020}.st-pruned{color:#8a5a00}.st-running{color:#0057b8}"
+    ".st-pending{color:#888}\n"
+    ".error{color:#b00020;font-size:12px}.note{color:#666;font-size:12px;max-width:1100px}\n";
 
 static void esc(FILE *out, const char *text) { svg_write_escaped(out, text); }
 
-static void chart(FILE *out, const ReportData *d, const char *title, const char *y_label, int train_loss) {
-    SvgSeries *series = calloc((size_t)d->count + 1, sizeof *series);
-    SvgLegendEntry *models = calloc((size_t)d->model_count + 1, sizeof *models);
-    double **ys = calloc((size_t)d->count + 1, sizeof *ys), **xv = calloc((size_t)d->count + 1, sizeof *xv);
-    int ok = series && models && ys && xv;
+static const char *nz(const char *s) { return s && *s ? s : "-"; }
+
+/* ---- per-epoch mean and std over runs (one pass over each run's epochs) ---- */
+typedef struct {
+    double *sum, *sq;
+    int *n;
+} Acc;
+
+typedef struct {
+    int count, epochs;    /* bands, epochs (the largest epoch number) */
+    Acc top1, loss;
+    int *of_run;          /* band of each run, -1 = none */
+    char **labels;        /* owned */
+    const char **colors;
+    double *x;            /* 1..epochs */
+    double *mean1, *lo1, *hi1, *meanl, *lol, *hil; /* [count * epochs] */
+} Bands;
+
+static void bands_free(Bands *b) {
+    free(b->top1.sum), free(b->top1.sq), free(b->top1.n);
+    free(b->loss.sum), free(b->loss.sq), free(b->loss.n);
+    free(b->of_run);
+    for (int i = 0; b->labels && i < b->count; i++) free(b->labels[i]);
+    free(b->labels), free(b->colors), free(b->x);
+    free(b->mean1), free(b->lo1), free(b->hi1), free(b->meanl), free(b->lol), free(b->hil);
+}
+
+static int acc_alloc(Acc *a, size_t n) {
+    a->sum = calloc(n, sizeof *a->sum), a->sq = calloc(n, sizeof *a->sq), a->n = calloc(n, sizeof *a->n);
+    return a->sum && a->sq && a->n ? 0 : -1;
+}
+
+static void acc_finish(const Acc *a, size_t n, double *mean, double *lo, double *hi) {
+    for (size_t i = 0; i < n; i++) {
+        mean[i] = lo[i] = hi[i] = NAN;
+        if (a->n[i] < 2) continue; /* a band needs at least two runs */
+        double m = a->sum[i] / a->n[i];
+        double var = (a->sq[i] - a->n[i] * m * m) / (a->n[i] - 1);
+        double sd = var > 0 ? sqrt(var) : 0;
+        mean[i] = m, lo[i] = m - sd, hi[i] = m + sd;
+    }
+}
+
+/* Bands over the finished runs of each configuration with two or more of them; per model when there are
+ * more than MAX_BANDS such configurations. per_model_out says which. */
+static int bands_build(const ReportData *d, Bands *b, int *per_model_out) {
+    memset(b, 0, sizeof *b);
+    int multi = 0;
+    for (int c = 0; c < d->config_count; c++) multi += d->configs[c].n >= 2;
+    int per_model = multi > MAX_BANDS;
+    *per_model_out = per_model;
+    for (int r = 0; r < d->count; r++)
+        if (d->runs[r].epoch_count && d->runs[r].epochs[d->runs[r].epoch_count - 1].epoch > b->epochs)
+            b->epochs = d->runs[r].epochs[d->runs[r].epoch_count - 1].epoch;
+    b->of_run = malloc(((size_t)d->count + 1) * sizeof *b->of_run);
+    int *index = malloc(((size_t)(per_model ? d->model_count : d->config_count) + 1) * sizeof *index);
+    int slots = per_model ? (d->model_count < MAX_BANDS ? d->model_count : MAX_BANDS) : multi;
+    b->labels = calloc((size_t)slots + 1, sizeof *b->labels);
+    b->colors = calloc((size_t)slots + 1, sizeof *b->colors);
+    if (!b->of_run || !index || !b->labels || !b->colors) {
+        free(index);
+        return -1;
+    }
+    b->count = slots;
+    if (per_model) {
+        for (int m = 0; m < d->model_count; m++) index[m] = m < MAX_BANDS ? m : -1;
+        for (int m = 0; m < slots; m++) {
+            int runs = 0;
+            for (int r = 0; r < d->count; r++) runs += d->sums[r].model_index == m && d->sums[r].finished;
+            size_t len = strlen(d->models[m]) + 64;
+            if (!(b->labels[m] = malloc(len))) break;
+            snprintf(b->labels[m], len, "%s: mean \xC2\xB1 std of %d finished runs", d->models[m], runs);
+            b->colors[m] = d->model_colors[m];
+        }
+    } else {
+        int k = 0;
+        for (int c = 0; c < d->config_count; c++) {
+            index[c] = d->configs[c].n >= 2 ? k : -1;
+            if (index[c] < 0) continue;
+            size_t len = strlen(d->configs[c].label) + 64;
+            if (!(b->labels[k] = malloc(len))) break;
+            snprintf(b->labels[k], len, "%s: mean \xC2\xB1 std over %d seeds", d->configs[c].label, d->configs[c].n);
+            b->colors[k++] = d->configs[c].color;
+        }
+    }
+    for (int i = 0; i < slots; i++)
+        if (!b->labels[i]) {
+            free(index);
+            return -1;
+        }
+    size_t cells = (size_t)slots * (size_t)(b->epochs ? b->epochs : 1);
+    if (acc_alloc(&b->top1, cells + 1) || acc_alloc(&b->loss, cells + 1)) {
+        free(index);
+        return -1;
+    }
+    for (int r = 0; r < d->count; r++) {
+        int band = per_model ? index[d->sums[r].model_index] : index[d->sums[r].config_index];
+        b->of_run[r] = d->sums[r].finished ? band : -1;
+        if (b->of_run[r] < 0) continue;
+        const RunRecord *run = &d->runs[r];
+        for (int e = 0; e < run->epoch_count; e++) {
+            const EpochMetrics *m = &run->epochs[e];
+            if (m->epoch < 1 || m->epoch > b->epochs) continue;
+            size_t at = (size_t)b->of_run[r] * b->epochs + (m->epoch - 1);
+            if (isfinite(m->test_top1)) b->top1.sum[at] += m->test_top1, b->top1.sq[at] += m->test_top1 * m->test_top1, b->top1.n[at]++;
+            if (isfinite(m->train_loss))
+                b->loss.sum[at] += m->train_loss, b->loss.sq[at] += m->train_loss * m->train_loss, b->loss.n[at]++;
+        }
+    }
+    free(index);
+    b->x = malloc(((size_t)b->epochs + 1) * sizeof *b->x);
+    double **arrays[] = {&b->mean1, &b->lo1, &b->hi1, &b->meanl, &b->lol, &b->hil};
+    for (int i = 0; i < 6; i++)
+        if (!(*arrays[i] = malloc((cells + 1) * sizeof(double)))) return -1;
+    if (!b->x) return -1;
+    for (int e = 0; e < b->epochs; e++) b->x[e] = e + 1;
+    acc_finish(&b->top1, cells, b->mean1, b->lo1, b->hi1);
+    acc_finish(&b->loss, cells, b->meanl, b->lol, b->hil);
+    return 0;
+}
+
+/* Runs drawn as lines: all, or an evenly spaced sample of MAX_RUN_LINES. */
+static int drawn_run(const ReportData *d, int r) {
+    if (d->count <= MAX_RUN_LINES) return 1;
+    long long a = (long long)r * MAX_RUN_LINES / d->count, b = (long long)(r + 1) * MAX_RUN_LINES / d->count;
+    return a != b;
+}
+
+static void curve_chart(FILE *out, const ReportData *d, const Bands *b, int per_model, int loss) {
+    int n_runs = 0;
+    for (int r = 0; r < d->count; r++) n_runs += drawn_run(d, r) && d->runs[r].epoch_count > 0;
+    SvgSeries *series = calloc((size_t)n_runs + (size_t)b->count + 1, sizeof *series);
+    double **ys = calloc((size_t)n_runs + 1, sizeof *ys), **xv = calloc((size_t)n_runs + 1, sizeof *xv);
+    SvgLegendEntry *legend = calloc((size_t)(d->model_count > b->count ? d->model_count : b->count) + 1,
+                                    sizeof *legend);
+    int ok = series && ys && xv && legend, k = 0;
+    int dim = b->count > 0; /* runs fade behind the means */
     for (int r = 0; ok && r < d->count; r++) {
         const RunRecord *run = &d->runs[r];
+        if (!drawn_run(d, r) || !run->epoch_count) continue;
         int n = run->epoch_count;
-        xv[r] = malloc(((size_t)n + 1) * sizeof(double));
-        ys[r] = malloc(((size_t)n + 1) * sizeof(double));
-        if (!xv[r] || !ys[r]) {
+        xv[k] = malloc((size_t)n * sizeof(double)), ys[k] = malloc((size_t)n * sizeof(double));
+        if (!xv[k] || !ys[k]) {
             ok = 0;
+            k++;
             break;
         }
         for (int e = 0; e < n; e++) {
-            xv[r][e] = run->epochs[e].epoch;
-            ys[r][e] = train_loss ? run->epochs[e].train_loss : run->epochs[e].test_top1;
+            xv[k][e] = run->epochs[e].epoch;
+            ys[k][e] = loss ? run->epochs[e].train_loss : run->epochs[e].test_top1;
         }
-        series[r] = (SvgSeries){.label = d->sums[r].label, .color = d->sums[r].color, .n = n, .x = xv[r], .y = ys[r]};
+        series[k] = (SvgSeries){.label = d->sums[r].label, .color = d->sums[r].color, .n = n, .x = xv[k], .y = ys[k],
+                                .css_class = "run", .width = dim ? 1.1 : 0, .opacity = dim ? 0.45 : 0};
+        k++;
+    }
+    int total = k;
+    for (int i = 0; ok && i < b->count; i++) {
+        size_t at = (size_t)i * b->epochs;
+        series[total++] = (SvgSeries){.label = b->labels[i], .color = b->colors[i], .n = b->epochs, .x = b->x,
+                                      .y = (loss ? b->meanl : b->mean1) + at, .lo = (loss ? b->lol : b->lo1) + at,
+                                      .hi = (loss ? b->hil : b->hi1) + at, .css_class = "mean", .width = 2.8};
     }
     if (ok) {
-        SvgChart c = {.title = title, .x_label = "epoch", .y_label = y_label, .width = 820, .plot_height = 300,
-                      .x_integer = 1};
-        if (d->count > MAX_RUN_LEGEND) {
-            for (int m = 0; m < d->model_count; m++)
-                models[m] = (SvgLegendEntry){.label = d->models[m], .color = d->model_colors[m]};
-            c.legend = models;
-            c.legend_count = d->model_count;
+        SvgChart c = {.id = loss ? "chart-train-loss" : "chart-test-top1",
+                      .title = loss ? "Train loss per epoch" : "Test top-1 (%) per epoch", .x_label = "epoch",
+                      .y_label = loss ? "train loss" : "test top-1 (%)", .width = 820, .plot_height = 300,
+                      .x_integer = 1, .max_points = MAX_POINTS};
+        if (b->count && !per_model) { /* one entry per band (configuration) */
+            for (int i = 0; i < b->count; i++) legend[i] = (SvgLegendEntry){b->labels[i], b->colors[i]};
+            c.legend = legend, c.legend_count = b->count;
+        } else if (d->count > MAX_RUN_LEGEND || b->count) {
+            for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], d->model_colors[m]};
+            c.legend = legend, c.legend_count = d->model_count;
         }
-        svg_line_chart(out, &c, series, d->count);
+        svg_line_chart(out, &c, series, total);
     } else {
         fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
     }
-    for (int r = 0; r < d->count; r++) {
-        if (xv) free(xv[r]);
-        if (ys) free(ys[r]);
+    for (int i = 0; i < k; i++) {
+        if (xv) free(xv[i]);
+        if (ys) free(ys[i]);
     }
-    free(series), free(models), free(ys), free(xv);
+    free(series), free(ys), free(xv), free(legend);
+}
+
+/* ---- tables ---- */
+static void cell_text(FILE *out, const char *text, const char *cls) {
+    fprintf(out, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+    esc(out, nz(text));
+    fputs("</td>", out);
 }
 
 static void cell_fixed(FILE *out, double value, int decimals) {
@@ -81,55 +252,441 @@ static void cell_fixed(FILE *out, double value, int decimals) {
     fprintf(out, "<td class=\"num\">%s</td>", buf);
 }
 
-int report_write_html(FILE *out, const ReportData *d) {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+static void cell_stat(FILE *out, Stat s, int decimals, int bold) {
+    char buf[64];
+    report_format_stat(s, decimals, buf);
+    fprintf(out, "<td class=\"num\">%s%s%s</td>", bold ? "<strong>" : "", buf, bold ? "</strong>" : "");
+}
+
+static void cell_count(FILE *out, int64_t v) {
+    char buf[32];
+    report_format_count(v, buf);
+    fprintf(out, "<td class=\"num\">%s</td>", buf);
+}
+
+static void cell_epochs(FILE *out, int lo, int hi) {
+    if (!hi) fputs("<td class=\"num\">-</td>", out);
+    else if (lo == hi) fprintf(out, "<td class=\"num\">%d</td>", hi);
+    else fprintf(out, "<td class=\"num\">%d&ndash;%d</td>", lo, hi);
+}
+
+static void cell_best_run(FILE *out, const ReportData *d, int r) {
+    if (r < 0) {
+        fputs("<td>-</td>", out);
+        return;
+    }
+    char v[32];
+    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
+    fprintf(out, "<td class=\"num\" title=\"seed %llu\">#%lld: %s</td>", (unsigned long long)d->runs[r].seed,
+            (long long)d->runs[r].id, v);
+}
+
+static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
+
+/* Best mean per column over the groups' best configurations: [0] metric, [1] top-1, [2] top-5. */
+static void best_of_groups(const ReportData *d, double best[3]) {
+    best[0] = best[1] = best[2] = NAN;
+    for (int g = 0; g < d->group_count; g++) {
+        int c = d->groups[g].best_config;
+        if (c < 0) continue;
+        const ConfigSummary *cs = &d->configs[c];
+        if (metric_better(d->metric, cs->metric.mean, best[0])) best[0] = cs->metric.mean;
+        if (metric_better(MET_TEST_TOP1, cs->top1.mean, best[1])) best[1] = cs->top1.mean;
+        if (metric_better(MET_TEST_TOP5, cs->top5.mean, best[2])) best[2] = cs->top5.mean;
+    }
+}
+
+static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
+
+static void stat_headers(FILE *out, const ReportData *d) {
+    if (extra_metric(d)) {
+        fputs("<th class=\"num\">", out);
+        esc(out, metric_label(d->metric));
+        fputs("</th>", out);
+    }
+    fputs("<th class=\"num\">Test top-1 (%)</th><th class=\"num\">Test top-5 (%)</th>", out);
+}
+
+static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double *best) {
+    int dm = metric_decimals(d->metric);
+    if (extra_metric(d)) cell_stat(out, cs->metric, dm, best && same(cs->metric.mean, best[0]));
+    cell_stat(out, cs->top1, 2, best && same(cs->top1.mean, best[1]));
+    cell_stat(out, cs->top5, 2, best && same(cs->top5.mean, best[2]));
+}
+
+static void group_table(FILE *out, const ReportData *d) {
+    fputs("<table id=\"summary-groups\">\n<thead><tr>", out);
+    for (int k = 0; k < d->group_key_count; k++) {
+        fputs("<th>", out);
+        esc(out, d->group_keys[k]);
+        fputs("</th>", out);
+    }
+    fputs("<th>Best configuration</th><th class=\"num\">Configs</th><th class=\"num\">n</th>", out);
+    stat_headers(out, d);
+    fputs("<th class=\"num\">Best run</th><th class=\"num\">Params</th><th class=\"num\">Epochs</th>"
+          "<th class=\"num\">Train time per run</th></tr></thead>\n<tbody>\n",
           out);
-    esc(out, d->title);
-    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", STYLE);
-    esc(out, d->title);
-    fprintf(out, "</h1>\n<p class=\"meta\">Generated %s &middot; %d run%s &middot; %d model%s</p>\n", d->generated_at,
-            d->count, d->count == 1 ? "" : "s", d->model_count, d->model_count == 1 ? "" : "s");
-    if (d->count == 0) {
-        fputs("<p>No runs in the database yet.</p>\n</body>\n</html>\n", out);
-        return 0;
+    double best[3];
+    best_of_groups(d, best);
+    for (int g = 0; g < d->group_count; g++) {
+        const GroupSummary *gs = &d->groups[g];
+        fputs("<tr>", out);
+        for (int k = 0; k < d->group_key_count; k++) {
+            if (k == 0 && !strcmp(d->group_keys[0], "model")) {
+                int m = -1;
+                for (int i = 0; i < d->model_count; i++)
+                    if (!strcmp(d->models[i], gs->values[0])) m = i;
+                fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>",
+                        m >= 0 ? d->model_colors[m] : "#888");
+                esc(out, gs->values[0]);
+                fputs("</td>", out);
+            } else {
+                cell_text(out, gs->values[k], NULL);
+            }
+        }
+        const ConfigSummary *cs = gs->best_config >= 0 ? &d->configs[gs->best_config] : NULL;
+        cell_text(out, cs ? (*cs->key_params ? cs->key_params : "(the only one)") : "(no finished run)", "hp");
+        fprintf(out, "<td class=\"num\">%d</td><td class=\"num\">%d</td>", gs->config_count, cs ? cs->n : 0);
+        if (cs) {
+            stat_cells(out, d, cs, best);
+            cell_best_run(out, d, cs->best_run);
+            cell_count(out, cs->params);
+            cell_epochs(out, cs->epochs_min, cs->epochs_max);
+            char t[32];
+            report_format_duration(cs->seconds.mean, t);
+            fprintf(out, "<td class=\"num\">%s</td>", t);
+        } else {
+            for (int i = 0; i < (extra_metric(d) ? 7 : 6); i++) fputs("<td class=\"num\">-</td>", out);
+        }
+        fputs("</tr>\n", out);
     }
-    if (d->best_run >= 0) {
-        const RunRecord *b = &d->runs[d->best_run];
-        const RunSummary *s = &d->sums[d->best_run];
-        fprintf(out, "<p class=\"best\">Best test top-1: <strong>%.2f %%</strong> &mdash; run %lld (", s->best_top1,
-                (long long)b->id);
-        esc(out, b->model);
-        if (*s->key_params) fputs(", ", out), esc(out, s->key_params);
-        fprintf(out, ") at epoch %d</p>\n", s->best_epoch);
+    fputs("</tbody>\n</table>\n", out);
+}
+
+static const ReportData *sort_d;
+static int cmp_config_rows(const void *a, const void *b) {
+    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
+    if (x->group_index != y->group_index) return x->group_index - y->group_index;
+    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
+    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+static int cmp_config_metric(const void *a, const void *b) {
+    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
+    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
+    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static void config_table(FILE *out, const ReportData *d) {
+    int n = d->config_count;
+    int *rows = malloc(((size_t)n + 1) * sizeof *rows);
+    if (!rows) {
+        fputs("<p class=\"error\">(table omitted: out of memory)</p>\n", out);
+        return;
     }
+    for (int c = 0; c < n; c++) rows[c] = c;
+    sort_d = d;
+    int shown = n;
+    if (n > MAX_TABLE_ROWS) { /* the best configurations, then in group order */
+        qsort(rows, (size_t)n, sizeof *rows, cmp_config_metric);
+        shown = MAX_TABLE_ROWS;
+    }
+    qsort(rows, (size_t)shown, sizeof *rows, cmp_config_rows);
+    int show_group = !(d->group_key_count == 1 && !strcmp(d->group_keys[0], "model"));
+    fputs("<table id=\"summary-configs\">\n<thead><tr>", out);
+    if (show_group) fputs("<th>Group</th>", out);
+    fputs("<th>Model</th><th>Configuration</th><th class=\"num\">n</th>", out);
+    stat_headers(out, d);
+    fputs("<th class=\"num\">Best run</th><th class=\"num\">Params</th><th class=\"num\">Epochs</th>"
+          "<th class=\"num\">Train time per run</th><th>Pareto</th></tr></thead>\n<tbody>\n",
+          out);
+    for (int i = 0; i < shown; i++) {
+        const ConfigSummary *cs = &d->configs[rows[i]];
+        fputs("<tr>", out);
+        if (show_group) cell_text(out, d->groups[cs->group_index].label, NULL);
+        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", cs->color);
+        esc(out, d->models[cs->model_index]);
+        fputs("</td>", out);
+        cell_text(out, cs->key_params, "hp");
+        fprintf(out, "<td class=\"num\">%d</td>", cs->n);
+        stat_cells(out, d, cs, NULL);
+        cell_best_run(out, d, cs->best_run);
+        cell_count(out, cs->params);
+        cell_epochs(out, cs->epochs_min, cs->epochs_max);
+        char t[32];
+        report_format_duration(cs->seconds.mean, t);
+        fprintf(out, "<td class=\"num\">%s</td><td>%s</td></tr>\n", t, cs->pareto ? "&#9733; front" : "");
+    }
+    fputs("</tbody>\n</table>\n", out);
+    if (shown < n)
+        fprintf(out, "<p class=\"note\">The %d best of %d configurations by %s; the CSV and JSON reports list all.</p>\n",
+                shown, n, metric_name(d->metric));
+    free(rows);
+}
 
-    fputs("<div class=\"charts\">\n", out);
-    chart(out, d, "Test top-1 (%) per epoch", "test top-1 (%)", 0);
-    chart(out, d, "Train loss per epoch", "train loss", 1);
-    fputs("</div>\n", out);
+static void pareto_section(FILE *out, const ReportData *d) {
+    SvgPoint *pts = calloc((size_t)d->config_count + 1, sizeof *pts);
+    char **labels = calloc((size_t)d->config_count + 1, sizeof *labels);
+    int *front = calloc((size_t)d->pareto_count + 1, sizeof *front);
+    SvgLegendEntry *legend = calloc((size_t)d->model_count + 2, sizeof *legend);
+    if (!pts || !labels || !front || !legend) {
+        free(pts), free(labels), free(front), free(legend);
+        fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
+        return;
+    }
+    int n = 0, dm = metric_decimals(d->metric);
+    for (int c = 0; c < d->config_count; c++) {
+        const ConfigSummary *cs = &d->configs[c];
+        if (cs->n == 0 || cs->params <= 0 || isnan(cs->metric.mean)) continue;
+        char stat[64], params[32];
+        report_format_stat(cs->metric, dm, stat);
+        report_format_count(cs->params, params);
+        size_t len = strlen(cs->label) + 160;
+        labels[n] = malloc(len);
+        if (labels[n])
+            snprintf(labels[n], len, "%s: %s parameters, %s %s (n=%d)%s", cs->label, params, metric_name(d->metric), stat,
+                     cs->n, cs->pareto ? ", Pareto-optimal" : "");
+        pts[n] = (SvgPoint){.x = (double)cs->params, .y = cs->metric.mean, .err = cs->metric.std,
+                            .color = d->model_colors[cs->model_index], .label = labels[n] ? labels[n] : cs->label,
+                            .highlight = cs->pareto};
+        for (int k = 0; k < d->pareto_count; k++)
+            if (d->pareto[k] == c) front[k] = n;
+        n++;
+    }
+    for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], d->model_colors[m]};
+    legend[d->model_count] = (SvgLegendEntry){"Pareto front (ringed points, dashed staircase)", "#222222"};
+    char ylab[96];
+    snprintf(ylab, sizeof ylab, "mean final %s", metric_label(d->metric));
+    SvgChart c = {.id = "chart-pareto", .title = "Parameters against the metric (one point per configuration)",
+                  .x_label = "parameters", .y_label = ylab, .width = 820, .plot_height = 320, .x_log = 1, .x_si = 1,
+                  .legend = legend, .legend_count = d->model_count + 1};
+    svg_scatter_chart(out, &c, pts, n, front, d->pareto_count, metric_minimise(d->metric));
+    for (int i = 0; i < n; i++) free(labels[i]);
+    free(pts), free(labels), free(front), free(legend);
+}
 
-    fputs("<h2>Runs</h2>\n<table>\n<thead><tr><th class=\"num\">Run</th><th>Sweep</th><th>Model</th><th>Dataset</th>"
+static void pareto_table(FILE *out, const ReportData *d) {
+    if (!d->pareto_count) {
+        fputs("<p class=\"note\">No Pareto front: no finished configuration has a parameter count.</p>\n", out);
+        return;
+    }
+    fputs("<table id=\"pareto-front\">\n<thead><tr><th>Model</th><th>Configuration</th><th class=\"num\">Params</th>"
+          "<th class=\"num\">n</th><th class=\"num\">",
+          out);
+    esc(out, metric_label(d->metric));
+    fputs("</th></tr></thead>\n<tbody>\n", out);
+    for (int k = 0; k < d->pareto_count; k++) {
+        const ConfigSummary *cs = &d->configs[d->pareto[k]];
+        fputs("<tr>", out);
+        cell_text(out, d->models[cs->model_index], NULL);
+        cell_text(out, cs->key_params, "hp");
+        cell_count(out, cs->params);
+        fprintf(out, "<td class=\"num\">%d</td>", cs->n);
+        cell_stat(out, cs->metric, metric_decimals(d->metric), 0);
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n", out);
+}
+
+/* ---- hyperparameters ---- */
+static void parallel_section(FILE *out, const ReportData *d) {
+    int axes_n = d->hp_count + 1;
+    SvgAxis *axes = calloc((size_t)axes_n, sizeof *axes);
+    int *order = malloc(((size_t)d->config_count + 1) * sizeof *order);
+    SvgLine *lines = calloc((size_t)d->config_count + 1, sizeof *lines);
+    double *values = calloc(((size_t)d->config_count + 1) * (size_t)axes_n, sizeof *values);
+    char (*colors)[8] = calloc((size_t)d->config_count + 1, sizeof *colors);
+    if (!axes || !order || !lines || !values || !colors) {
+        free(axes), free(order), free(lines), free(values), free(colors);
+        fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
+        return;
+    }
+    for (int h = 0; h < d->hp_count; h++) {
+        const HyperParam *hp = &d->hps[h];
+        SvgAxis *a = &axes[h];
+        a->name = hp->key;
+        if (hp->numeric) {
+            a->lo = INFINITY, a->hi = -INFINITY;
+            for (int l = 0; l < hp->level_count; l++)
+                if (!isnan(hp->level_value[l])) a->lo = fmin(a->lo, hp->level_value[l]), a->hi = fmax(a->hi, hp->level_value[l]);
+            a->log = hp->log_scale;
+        } else {
+            a->categorical = 1;
+            a->levels = (const char *const *)hp->levels;
+            a->level_count = hp->level_count;
+        }
+    }
+    /* configurations with a result, worst first so the best are drawn on top; at most MAX_PC_LINES */
+    int n = 0;
+    for (int c = 0; c < d->config_count; c++)
+        if (d->configs[c].n > 0 && !isnan(d->configs[c].metric.mean)) order[n++] = c;
+    sort_d = d;
+    qsort(order, (size_t)n, sizeof *order, cmp_config_metric);
+    int shown = n > MAX_PC_LINES ? MAX_PC_LINES : n;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < shown; i++) lo = fmin(lo, d->configs[order[i]].metric.mean), hi = fmax(hi, d->configs[order[i]].metric.mean);
+    SvgAxis *m = &axes[d->hp_count];
+    char mlabel[96];
+    snprintf(mlabel, sizeof mlabel, "mean %s", metric_name(d->metric));
+    m->name = mlabel;
+    m->lo = shown ? lo : 0, m->hi = shown ? hi : 1;
+    int minimise = metric_minimise(d->metric);
+    SvgRamp ramp = {.label = mlabel, .lo = minimise ? m->hi : m->lo, .hi = minimise ? m->lo : m->hi, .colors = RAMP,
+                    .color_count = 5, .decimals = metric_decimals(d->metric)};
+    for (int i = 0; i < shown; i++) {
+        int c = order[shown - 1 - i]; /* worst first */
+        const ConfigSummary *cs = &d->configs[c];
+        double *v = values + (size_t)i * axes_n;
+        int r = cs->runs[0];
+        for (int h = 0; h < d->hp_count; h++) {
+            const HyperParam *hp = &d->hps[h];
+            int level = hp->run_level[r];
+            v[h] = hp->numeric ? hp->level_value[level] : level;
+        }
+        v[d->hp_count] = cs->metric.mean;
+        double t = hi > lo ? (cs->metric.mean - lo) / (hi - lo) : 0.5;
+        svg_ramp_color(&ramp, minimise ? 1 - t : t, colors[i]);
+        lines[i] = (SvgLine){.values = v, .color = colors[i], .label = cs->label};
+    }
+    SvgChart c = {.id = "chart-parallel", .title = "Swept hyperparameters, coloured by the metric (one line per configuration)",
+                  .width = 1100, .plot_height = 300};
+    svg_parallel_chart(out, &c, axes, d->hp_count ? axes_n : 0, lines, d->hp_count ? shown : 0, &ramp);
+    if (shown < n)
+        fprintf(out, "<p class=\"note\">The %d best of %d configurations are drawn.</p>\n", shown, n);
+    free(axes), free(order), free(lines), free(values), free(colors);
+}
+
+static void importance_section(FILE *out, const ReportData *d) {
+    SvgBar *bars = calloc((size_t)d->hp_count + 2, sizeof *bars);
+    char (*texts)[96] = calloc((size_t)d->hp_count + 2, sizeof *texts);
+    if (!bars || !texts) {
+        free(bars), free(texts);
+        return;
+    }
+    int n = 0;
+    for (int i = 0; i < d->hp_count; i++) {
+        const HyperParam *h = &d->hps[d->importance_order[i]];
+        if (isnan(h->eta2)) snprintf(texts[n], sizeof texts[n], "not enough finished runs");
+        else if (isnan(h->spearman)) snprintf(texts[n], sizeof texts[n], "\xCE\xB7\xC2\xB2 = %.3f", h->eta2);
+        else snprintf(texts[n], sizeof texts[n], "\xCE\xB7\xC2\xB2 = %.3f, \xCF\x81 = %+.2f", h->eta2, h->spearman);
+        bars[n] = (SvgBar){.label = h->key, .value = h->eta2, .color = "#4c78a8", .text = texts[n]};
+        n++;
+    }
+    if (d->hp_count) {
+        snprintf(texts[n], sizeof texts[n], "%.3f of the variance", d->within_config);
+        bars[n] = (SvgBar){.label = "seeds (within configuration)", .value = d->within_config, .color = "#b0b0b0",
+                           .text = texts[n], .tooltip = "variance between runs that differ only in seed"};
+        n++;
+    }
+    SvgChart c = {.id = "chart-importance", .title = "Hyperparameter importance (\xCE\xB7\xC2\xB2, share of the variance)",
+                  .width = 820};
+    svg_bar_chart(out, &c, bars, n, 1.0);
+    free(bars), free(texts);
+
+    if (!d->hp_count) return;
+    fputs("<table id=\"importance\">\n<thead><tr><th class=\"num\">Rank</th><th>Hyperparameter</th><th>Kind</th>"
+          "<th class=\"num\">Values</th><th class=\"num\">&eta;&sup2;</th><th class=\"num\">Spearman &rho;</th>"
+          "<th>Best value (mean ",
+          out);
+    esc(out, metric_name(d->metric));
+    fputs(")</th></tr></thead>\n<tbody>\n", out);
+    for (int i = 0; i < d->hp_count; i++) {
+        const HyperParam *h = &d->hps[d->importance_order[i]];
+        fprintf(out, "<tr><td class=\"num\">%d</td>", i + 1);
+        cell_text(out, h->key, "hp");
+        fprintf(out, "<td>%s%s</td><td class=\"num\">%d</td>", h->numeric ? "numeric" : "categorical",
+                h->bins ? ", 10 bins" : h->log_scale ? ", log" : "", h->level_count);
+        cell_fixed(out, h->eta2, 3);
+        cell_fixed(out, h->spearman, 2);
+        if (h->best_level >= 0) {
+            char stat[64];
+            report_format_stat(h->level_stat[h->best_level], metric_decimals(d->metric), stat);
+            fputs("<td class=\"hp\">", out);
+            esc(out, h->levels[h->best_level]);
+            fprintf(out, " (%s)</td>", stat);
+        } else {
+            fputs("<td>-</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n", out);
+}
+
+static void problem_table(FILE *out, const ReportData *d) {
+    if (!d->problems) {
+        fputs("<p id=\"problem-runs\">None: no run was pruned, diverged, failed or lost.</p>\n", out);
+        return;
+    }
+    fputs("<table id=\"problem-runs\">\n<thead><tr><th class=\"num\">Run</th><th>Sweep</th><th>Model</th>"
+          "<th>Key hyperparameters</th><th>Status</th><th class=\"num\">Epochs</th><th class=\"num\">Last ",
+          out);
+    esc(out, metric_name(d->metric));
+    fputs("</th><th>Reason</th></tr></thead>\n<tbody>\n", out);
+    int shown = 0;
+    for (int r = 0; r < d->count && shown < MAX_TABLE_ROWS; r++) {
+        const RunRecord *run = &d->runs[r];
+        if (!d->sums[r].problem) continue;
+        shown++;
+        fprintf(out, "<tr><td class=\"num\">%lld</td>", (long long)run->id);
+        cell_text(out, run->sweep_name, NULL);
+        cell_text(out, run->model, NULL);
+        cell_text(out, d->sums[r].key_params, "hp");
+        fputs("<td class=\"st-", out);
+        esc(out, run->status);
+        fputs("\">", out);
+        esc(out, run->status);
+        fprintf(out, "</td><td class=\"num\">%d</td>", run->epoch_count);
+        cell_fixed(out, d->sums[r].metric, metric_decimals(d->metric));
+        fputs("<td class=\"error\">", out);
+        esc(out, run->error && *run->error ? run->error : "(no reason recorded)");
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n", out);
+    if (shown < d->problems)
+        fprintf(out, "<p class=\"note\">The first %d of %d; the CSV report lists all.</p>\n", shown, d->problems);
+}
+
+static int cmp_run_metric(const void *a, const void *b) {
+    const RunSummary *x = &sort_d->sums[*(const int *)a], *y = &sort_d->sums[*(const int *)b];
+    if (x->finished != y->finished) return x->finished ? -1 : 1;
+    if (metric_better(sort_d->metric, x->metric, y->metric)) return -1;
+    if (metric_better(sort_d->metric, y->metric, x->metric)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+static void runs_table(FILE *out, const ReportData *d) {
+    int *rows = malloc(((size_t)d->count + 1) * sizeof *rows);
+    if (!rows) return;
+    for (int r = 0; r < d->count; r++) rows[r] = r;
+    int shown = d->count;
+    if (shown > MAX_TABLE_ROWS) {
+        sort_d = d;
+        qsort(rows, (size_t)d->count, sizeof *rows, cmp_run_metric);
+        shown = MAX_TABLE_ROWS;
+        qsort(rows, (size_t)shown, sizeof *rows, cmp_int);
+    }
+    fputs("<table id=\"runs\">\n<thead><tr><th class=\"num\">Run</th><th>Sweep</th><th>Model</th><th>Dataset</th>"
           "<th>Key hyperparameters</th><th class=\"num\">Params</th><th>Status</th><th class=\"num\">Epochs</th>"
-          "<th class=\"num\">Best test top-1 (%)</th><th class=\"num\">Final test top-5 (%)</th>"
-          "<th class=\"num\">Train time (s)</th></tr></thead>\n<tbody>\n",
+          "<th class=\"num\">Best test top-1 (%)</th><th class=\"num\">Final test top-1 (%)</th>"
+          "<th class=\"num\">Final test top-5 (%)</th><th class=\"num\">Train time (s)</th></tr></thead>\n<tbody>\n",
           out);
-    for (int r = 0; r < d->count; r++) {
+    for (int i = 0; i < shown; i++) {
+        int r = rows[i];
         const RunRecord *run = &d->runs[r];
         const RunSummary *s = &d->sums[r];
-        char params[32];
-        report_format_count(run->param_count, params);
         fprintf(out, "<tr%s><td class=\"num\" title=\"trial ", r == d->best_run ? " class=\"top\"" : "");
         esc(out, run->trial_key);
-        fprintf(out, "\">%lld</td><td>", (long long)run->id);
-        esc(out, run->sweep_name);
-        fprintf(out, "</td><td><span class=\"swatch\" style=\"background:%s\"></span>", s->color);
+        fprintf(out, ", seed %llu\">%lld</td>", (unsigned long long)run->seed, (long long)run->id);
+        cell_text(out, run->sweep_name, NULL);
+        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", s->color);
         esc(out, run->model);
-        fputs("</td><td>", out);
-        esc(out, run->dataset);
-        fputs("</td><td class=\"hp\">", out);
-        esc(out, *s->key_params ? s->key_params : "-");
-        fprintf(out, "</td><td class=\"num\">%s</td><td class=\"st-", params);
+        fputs("</td>", out);
+        cell_text(out, run->dataset, NULL);
+        cell_text(out, s->key_params, "hp");
+        cell_count(out, run->param_count);
+        fputs("<td class=\"st-", out);
         esc(out, run->status);
         fputs("\">", out);
         esc(out, run->status);
@@ -140,12 +697,120 @@ int report_write_html(FILE *out, const ReportData *d) {
         }
         fprintf(out, "</td><td class=\"num\">%d</td>", run->epoch_count);
         cell_fixed(out, s->best_top1, 2);
+        cell_fixed(out, s->final_top1, 2);
         cell_fixed(out, s->final_top5, 2);
         cell_fixed(out, run->epoch_count ? s->seconds : NAN, 1);
         fputs("</tr>\n", out);
     }
-    fputs("</tbody>\n</table>\n<p class=\"note\">Key hyperparameters: the settings that differ between the runs "
-          "shown. Train time: the sum of the epochs' wall times (training and evaluation).</p>\n</body>\n</html>\n",
+    fputs("</tbody>\n</table>\n", out);
+    if (shown < d->count)
+        fprintf(out, "<p class=\"note\">The %d best of %d runs by %s; the CSV report lists every run.</p>\n", shown,
+                d->count, metric_name(d->metric));
+    free(rows);
+}
+
+static void filters_line(FILE *out, const ReportData *d) {
+    const ReportOptions *o = d->options;
+    fprintf(out, "<p class=\"meta\">Metric: final-epoch %s (%s is better)", metric_name(d->metric),
+            metric_minimise(d->metric) ? "lower" : "higher");
+    fputs(" &middot; grouped by ", out);
+    for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), esc(out, d->group_keys[k]);
+    if (o->sweep_name) fputs(" &middot; sweep ", out), esc(out, o->sweep_name);
+    if (o->where) fputs(" &middot; where <code>", out), esc(out, o->where), fputs("</code>", out);
+    fputs("</p>\n", out);
+}
+
+int report_write_html(FILE *out, const ReportData *d) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          out);
+    esc(out, d->title);
+    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", STYLE);
+    esc(out, d->title);
+    int other = d->count - d->finished - d->problems;
+    fprintf(out, "</h1>\n<p class=\"meta\">Generated %s &middot; %d run%s (%d finished, %d did not finish, %d pending or "
+                 "running) &middot; %d configuration%s &middot; %d model%s</p>\n",
+            d->generated_at, d->count, d->count == 1 ? "" : "s", d->finished, d->problems, other, d->config_count,
+            d->config_count == 1 ? "" : "s", d->model_count, d->model_count == 1 ? "" : "s");
+    filters_line(out, d);
+    if (d->count == 0) {
+        fputs("<p>No runs in the database yet.</p>\n</body>\n</html>\n", out);
+        return 0;
+    }
+    if (d->best_run >= 0) {
+        const RunRecord *b = &d->runs[d->best_run];
+        const RunSummary *s = &d->sums[d->best_run];
+        char v[32];
+        report_format_fixed(s->metric, metric_decimals(d->metric), v);
+        fputs("<p class=\"best\">Best run: ", out);
+        esc(out, metric_label(d->metric));
+        fprintf(out, " <strong>%s</strong> &mdash; run %lld (", v, (long long)b->id);
+        esc(out, b->model);
+        if (*s->key_params) fputs(", ", out), esc(out, s->key_params);
+        fprintf(out, ") after %d epoch%s</p>\n", b->epoch_count, b->epoch_count == 1 ? "" : "s");
+    }
+    fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#configurations\">Configurations</a>"
+          "<a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a><a href=\"#hyperparameters\">"
+          "Hyperparameters</a><a href=\"#problems\">Did not finish</a><a href=\"#all-runs\">Runs</a></nav>\n",
+          out);
+
+    fputs("<h2 id=\"summary\">Summary by ", out);
+    for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), esc(out, d->group_keys[k]);
+    fputs("</h2>\n", out);
+    group_table(out, d);
+    fputs("<p class=\"note\">Per group its best configuration (the best mean final-epoch ", out);
+    esc(out, metric_name(d->metric));
+    fputs(" over seeds): mean &plusmn; sample standard deviation over its n finished runs (one per seed); "
+          "bold: the best in each column. Best run: its best single run (#id: value). Train time: the epochs' wall "
+          "times summed per run, mean over the seeds.</p>\n",
+          out);
+
+    fputs("<h2 id=\"configurations\">Configurations</h2>\n", out);
+    config_table(out, d);
+    fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
+          "front of parameters against the metric.</p>\n",
+          out);
+
+    fputs("<h2 id=\"curves\">Learning curves</h2>\n<div class=\"charts\">\n", out);
+    Bands bands;
+    int per_model = 0;
+    int have_bands = bands_build(d, &bands, &per_model) == 0;
+    if (!have_bands) {
+        bands_free(&bands);
+        memset(&bands, 0, sizeof bands);
+    }
+    curve_chart(out, d, &bands, per_model, 0);
+    curve_chart(out, d, &bands, per_model, 1);
+    fputs("</div>\n<p class=\"note\">Thin lines: single runs", out);
+    if (d->count > MAX_RUN_LINES) fprintf(out, " (an evenly spaced %d of the %d runs)", MAX_RUN_LINES, d->count);
+    fputs(", a hue per model. ", out);
+    if (bands.count)
+        fprintf(out, "Thick lines and shaded bands: mean &plusmn; one standard deviation over the finished runs of each %s, "
+                     "per epoch.",
+                per_model ? "model (there are too many configurations to draw one band each)" : "configuration");
+    else
+        fputs("No configuration has two finished runs yet, so there are no mean lines or bands.", out);
+    fputs("</p>\n", out);
+    bands_free(&bands);
+
+    fputs("<h2 id=\"pareto\">Parameters and the metric</h2>\n", out);
+    pareto_section(out, d);
+    pareto_table(out, d);
+
+    fputs("<h2 id=\"hyperparameters\">Hyperparameters</h2>\n", out);
+    parallel_section(out, d);
+    importance_section(out, d);
+    fputs("<p class=\"note\" id=\"importance-method\">", out);
+    esc(out, REPORT_IMPORTANCE_METHOD);
+    fprintf(out, " Computed over %d finished run%s.</p>\n", d->importance_runs, d->importance_runs == 1 ? "" : "s");
+
+    fputs("<h2 id=\"problems\">Runs that did not finish</h2>\n", out);
+    problem_table(out, d);
+
+    fputs("<h2 id=\"all-runs\">Runs</h2>\n", out);
+    runs_table(out, d);
+    fputs("<p class=\"note\">Key hyperparameters: the settings that differ between the runs shown. Train time: the sum "
+          "of the epochs' wall times (training and evaluation).</p>\n</body>\n</html>\n",
           out);
     return 0;
 }

@@ -1,16 +1,34 @@
-/* The Markdown report: a heading and the runs table (GitHub-flavoured pipe table). */
+/* The Markdown report (GitHub-flavoured pipe tables): the summary by group, the configurations, the runs,
+ * the runs that did not finish, hyperparameter importance and the Pareto front. */
+#include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
 
-/* Table cell text: '|' escaped (it would end the cell), '<' and '>' backslash-escaped (renderers would
- * take "<net>" for an HTML tag and hide it), line breaks flattened, "-" for empty. */
+/* Cell text: '|' escaped (it would end the cell); '\', '*', '`', '[', ']' backslash-escaped (emphasis, code,
+ * links); '_' escaped where it could start or end emphasis (not inside a word like batch_size); '<' and
+ * '>' escaped (renderers would take "<net>" for an HTML tag and hide it); '&' escaped when it would read
+ * as an entity ("&lt;"); line breaks flattened. */
 static void text_escaped(FILE *out, const char *text) {
     for (const char *p = text; *p; p++) {
-        if (*p == '|' || *p == '<' || *p == '>') fputc('\\', out), fputc(*p, out);
-        else if (*p == '\n' || *p == '\r') fputc(' ', out);
-        else fputc(*p, out);
+        unsigned char c = (unsigned char)*p;
+        if (c == '|' || c == '<' || c == '>' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']') {
+            fputc('\\', out), fputc(c, out);
+        } else if (c == '_') {
+            int inner = p > text && isalnum((unsigned char)p[-1]) && isalnum((unsigned char)p[1]);
+            if (!inner) fputc('\\', out);
+            fputc(c, out);
+        } else if (c == '&') {
+            const char *q = p + 1;
+            while (isalnum((unsigned char)*q) || *q == '#') q++;
+            fputs(*q == ';' && q > p + 1 ? "&amp;" : "&", out);
+        } else if (c == '\n' || c == '\r') {
+            fputc(' ', out);
+        } else {
+            fputc(c, out);
+        }
     }
 }
 
@@ -30,16 +48,147 @@ static void cell_fixed(FILE *out, double value, int decimals) {
     cell(out, buf);
 }
 
-int report_write_markdown(FILE *out, const ReportData *d) {
-    fputs("# ", out);
-    text_escaped(out, d->title);
-    fprintf(out, "\n\nGenerated %s; %d run%s.\n\n", d->generated_at, d->count, d->count == 1 ? "" : "s");
-    if (d->count == 0) {
-        fputs("No runs in the database yet.\n", out);
-        return 0;
+static void cell_stat(FILE *out, Stat s, int decimals, int bold) {
+    char buf[64];
+    report_format_stat(s, decimals, buf);
+    fprintf(out, bold && strcmp(buf, "-") ? " **%s** |" : " %s |", buf);
+}
+
+static void cell_int(FILE *out, int v) { fprintf(out, " %d |", v); }
+
+static void cell_count(FILE *out, int64_t v) {
+    char buf[32];
+    report_format_count(v, buf);
+    cell(out, buf);
+}
+
+static void cell_epochs(FILE *out, int lo, int hi) {
+    if (!hi) fputs(" - |", out);
+    else if (lo == hi) fprintf(out, " %d |", hi);
+    else fprintf(out, " %d-%d |", lo, hi);
+}
+
+static void cell_best_run(FILE *out, const ReportData *d, int r) {
+    if (r < 0) {
+        fputs(" - |", out);
+        return;
     }
+    char v[32];
+    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
+    fprintf(out, " #%lld: %s |", (long long)d->runs[r].id, v);
+}
+
+static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
+static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
+
+static void stat_header(FILE *out, const ReportData *d) {
+    if (extra_metric(d)) fputs(" ", out), text_escaped(out, metric_label(d->metric)), fputs(" |", out);
+    fputs(" Test top-1 (%) | Test top-5 (%) |", out);
+}
+
+static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double *best) {
+    if (extra_metric(d)) cell_stat(out, cs->metric, metric_decimals(d->metric), best && same(cs->metric.mean, best[0]));
+    cell_stat(out, cs->top1, 2, best && same(cs->top1.mean, best[1]));
+    cell_stat(out, cs->top5, 2, best && same(cs->top5.mean, best[2]));
+}
+
+static void group_table(FILE *out, const ReportData *d) {
+    fputs("## Summary by ", out);
+    for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), text_escaped(out, d->group_keys[k]);
+    fputs("\n\n|", out);
+    for (int k = 0; k < d->group_key_count; k++) cell(out, d->group_keys[k]);
+    fputs(" Best configuration | Configs | n |", out);
+    stat_header(out, d);
+    fputs(" Best run | Params | Epochs | Train time per run |\n|", out);
+    for (int k = 0; k < d->group_key_count; k++) fputs("---|", out);
+    fputs("---|---:|---:|", out);
+    if (extra_metric(d)) fputs("---:|", out);
+    fputs("---:|---:|---:|---:|---:|---:|\n", out);
+    double best[3] = {NAN, NAN, NAN};
+    for (int g = 0; g < d->group_count; g++) {
+        int c = d->groups[g].best_config;
+        if (c < 0) continue;
+        if (metric_better(d->metric, d->configs[c].metric.mean, best[0])) best[0] = d->configs[c].metric.mean;
+        if (metric_better(MET_TEST_TOP1, d->configs[c].top1.mean, best[1])) best[1] = d->configs[c].top1.mean;
+        if (metric_better(MET_TEST_TOP5, d->configs[c].top5.mean, best[2])) best[2] = d->configs[c].top5.mean;
+    }
+    for (int g = 0; g < d->group_count; g++) {
+        const GroupSummary *gs = &d->groups[g];
+        const ConfigSummary *cs = gs->best_config >= 0 ? &d->configs[gs->best_config] : NULL;
+        fputc('|', out);
+        for (int k = 0; k < d->group_key_count; k++) cell(out, gs->values[k]);
+        cell(out, cs ? (*cs->key_params ? cs->key_params : "(the only one)") : "(no finished run)");
+        cell_int(out, gs->config_count);
+        cell_int(out, cs ? cs->n : 0);
+        if (cs) {
+            stat_cells(out, d, cs, best);
+            cell_best_run(out, d, cs->best_run);
+            cell_count(out, cs->params);
+            cell_epochs(out, cs->epochs_min, cs->epochs_max);
+            char t[32];
+            report_format_duration(cs->seconds.mean, t);
+            cell(out, t);
+        } else {
+            for (int i = 0; i < (extra_metric(d) ? 7 : 6); i++) fputs(" - |", out);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "\nPer group its best configuration (best mean final-epoch %s over seeds): mean \xC2\xB1 sample standard "
+                 "deviation over its n finished runs; bold: the best in each column.\n\n",
+            metric_name(d->metric));
+}
+
+static const ReportData *sort_d;
+static int cmp_config_rows(const void *a, const void *b) {
+    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
+    if (x->group_index != y->group_index) return x->group_index - y->group_index;
+    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
+    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static void config_table(FILE *out, const ReportData *d) {
+    int *rows = malloc(((size_t)d->config_count + 1) * sizeof *rows);
+    if (!rows) return;
+    for (int c = 0; c < d->config_count; c++) rows[c] = c;
+    sort_d = d;
+    qsort(rows, (size_t)d->config_count, sizeof *rows, cmp_config_rows);
+    int show_group = !(d->group_key_count == 1 && !strcmp(d->group_keys[0], "model"));
+    fputs(show_group ? "## Configurations\n\n| Group | Model | Configuration | n |"
+                     : "## Configurations\n\n| Model | Configuration | n |",
+          out);
+    stat_header(out, d);
+    fputs(show_group ? " Best run | Params | Epochs | Train time per run | Pareto |\n|---|---|---|---:|"
+                     : " Best run | Params | Epochs | Train time per run | Pareto |\n|---|---|---:|",
+          out);
+    if (extra_metric(d)) fputs("---:|", out);
+    fputs("---:|---:|---:|---:|---:|---:|---|\n", out);
+    for (int i = 0; i < d->config_count; i++) {
+        const ConfigSummary *cs = &d->configs[rows[i]];
+        fputc('|', out);
+        if (show_group) cell(out, d->groups[cs->group_index].label);
+        cell(out, d->models[cs->model_index]);
+        cell(out, cs->key_params);
+        cell_int(out, cs->n);
+        stat_cells(out, d, cs, NULL);
+        cell_best_run(out, d, cs->best_run);
+        cell_count(out, cs->params);
+        cell_epochs(out, cs->epochs_min, cs->epochs_max);
+        char t[32];
+        report_format_duration(cs->seconds.mean, t);
+        cell(out, t);
+        cell(out, cs->pareto ? "front" : "");
+        fputc('\n', out);
+    }
+    fputs("\nA configuration is a run's settings without `seed`. Pareto: on the front of parameters against the "
+          "metric.\n\n",
+          out);
+    free(rows);
+}
+
+static void runs_table(FILE *out, const ReportData *d) {
     int with_sweep = d->sweep_count > 1;
-    fputs("| Run |", out);
+    fputs("## Runs\n\n| Run |", out);
     if (with_sweep) fputs(" Sweep |", out);
     fputs(" Model | Key hyperparameters | Params | Best test top-1 (%) | Final test top-5 (%) | Epochs | Time (s) |"
           " Status |\n|---:|",
@@ -69,10 +218,114 @@ int report_write_markdown(FILE *out, const ReportData *d) {
     fputs("\nTest top-5 is the final epoch's (not the best top-1 epoch's). Time is the sum of the epochs' wall times "
           "(training and evaluation). Key hyperparameters are the settings that differ between these runs.\n",
           out);
-    if (d->best_run >= 0) {
-        const RunSummary *s = &d->sums[d->best_run];
+    if (d->best_top1_run >= 0) {
+        const RunSummary *s = &d->sums[d->best_top1_run];
         fprintf(out, "\nBest test top-1: %.2f %% (run %lld, epoch %d).\n", s->best_top1,
-                (long long)d->runs[d->best_run].id, s->best_epoch);
+                (long long)d->runs[d->best_top1_run].id, s->best_epoch);
     }
+    fputc('\n', out);
+}
+
+static void problem_table(FILE *out, const ReportData *d) {
+    fputs("## Runs that did not finish\n\n", out);
+    if (!d->problems) {
+        fputs("None: no run was pruned, diverged, failed or lost.\n\n", out);
+        return;
+    }
+    fputs("| Run | Model | Key hyperparameters | Status | Epochs | Reason |\n|---:|---|---|---|---:|---|\n", out);
+    for (int r = 0; r < d->count; r++) {
+        const RunRecord *run = &d->runs[r];
+        if (!d->sums[r].problem) continue;
+        fprintf(out, "| %lld |", (long long)run->id);
+        cell(out, run->model);
+        cell(out, d->sums[r].key_params);
+        cell(out, run->status);
+        cell_int(out, run->epoch_count);
+        cell(out, run->error && *run->error ? run->error : "(no reason recorded)");
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+}
+
+static void importance_table(FILE *out, const ReportData *d) {
+    fputs("## Hyperparameter importance\n\n", out);
+    if (!d->hp_count) {
+        fputs("No swept hyperparameters (every run has the same settings but seed).\n\n", out);
+        return;
+    }
+    fputs("| Rank | Hyperparameter | Kind | Values | \xCE\xB7\xC2\xB2 | Spearman \xCF\x81 | Best value (mean ", out);
+    text_escaped(out, metric_name(d->metric));
+    fputs(") |\n|---:|---|---|---:|---:|---:|---|\n", out);
+    for (int i = 0; i < d->hp_count; i++) {
+        const HyperParam *h = &d->hps[d->importance_order[i]];
+        fprintf(out, "| %d |", i + 1);
+        cell(out, h->key);
+        cell(out, h->numeric ? (h->bins ? "numeric, 10 bins" : h->log_scale ? "numeric, log" : "numeric") : "categorical");
+        cell_int(out, h->level_count);
+        cell_fixed(out, h->eta2, 3);
+        cell_fixed(out, h->spearman, 2);
+        if (h->best_level >= 0) {
+            char stat[64];
+            report_format_stat(h->level_stat[h->best_level], metric_decimals(d->metric), stat);
+            fputc(' ', out);
+            text_escaped(out, h->levels[h->best_level]);
+            fprintf(out, " (%s) |", stat);
+        } else {
+            fputs(" - |", out);
+        }
+        fputc('\n', out);
+    }
+    char within[32];
+    report_format_fixed(d->within_config, 3, within);
+    fprintf(out, "| - | seeds (within configuration) | - | - | %s | - | - |\n\n", within);
+    text_escaped(out, REPORT_IMPORTANCE_METHOD);
+    fprintf(out, " Computed over %d finished run%s.\n\n", d->importance_runs, d->importance_runs == 1 ? "" : "s");
+}
+
+static void pareto_table(FILE *out, const ReportData *d) {
+    fputs("## Pareto front (parameters against the metric)\n\n", out);
+    if (!d->pareto_count) {
+        fputs("No finished configuration has a parameter count.\n", out);
+        return;
+    }
+    fputs("| Model | Configuration | Params | n |", out);
+    fputc(' ', out);
+    text_escaped(out, metric_label(d->metric));
+    fputs(" |\n|---|---|---:|---:|---:|\n", out);
+    for (int k = 0; k < d->pareto_count; k++) {
+        const ConfigSummary *cs = &d->configs[d->pareto[k]];
+        fputc('|', out);
+        cell(out, d->models[cs->model_index]);
+        cell(out, cs->key_params);
+        cell_count(out, cs->params);
+        cell_int(out, cs->n);
+        cell_stat(out, cs->metric, metric_decimals(d->metric), 0);
+        fputc('\n', out);
+    }
+}
+
+int report_write_markdown(FILE *out, const ReportData *d) {
+    fputs("# ", out);
+    text_escaped(out, d->title);
+    int other = d->count - d->finished - d->problems;
+    fprintf(out, "\n\nGenerated %s; %d run%s (%d finished, %d did not finish, %d pending or running).", d->generated_at,
+            d->count, d->count == 1 ? "" : "s", d->finished, d->problems, other);
+    fprintf(out, " Metric: final-epoch %s (%s is better). Grouped by ", metric_name(d->metric),
+            metric_minimise(d->metric) ? "lower" : "higher");
+    for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), text_escaped(out, d->group_keys[k]);
+    fputc('.', out);
+    if (d->options->sweep_name) fputs(" Sweep: ", out), text_escaped(out, d->options->sweep_name), fputc('.', out);
+    if (d->options->where) fputs(" Where: ", out), text_escaped(out, d->options->where), fputc('.', out);
+    fputs("\n\n", out);
+    if (d->count == 0) {
+        fputs("No runs in the database yet.\n", out);
+        return 0;
+    }
+    group_table(out, d);
+    config_table(out, d);
+    runs_table(out, d);
+    problem_table(out, d);
+    importance_table(out, d);
+    pareto_table(out, d);
     return 0;
 }

@@ -1,7 +1,8 @@
-/* Line charts as inline SVG; see svg_chart.h. */
+/* Charts as inline SVG; see svg_chart.h. */
 #include "svg_chart.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MARGIN_LEFT = 64, MARGIN_RIGHT = 24, MARGIN_TOP = 34, MARGIN_BOTTOM = 46, LEGEND_ROW = 18,
@@ -104,126 +105,455 @@ static Axis make_axis(double min, double max, int integer) {
     return a;
 }
 
-static double tick_value(const Axis *a, int i) { return a->tick[i]; }
+/* Logarithmic axis over whole decades; ticks at 1, (2, 5 when few decades) x 10^k. Values are log10. */
+static Axis make_log_axis(double min, double max) {
+    Axis a;
+    double lo = floor(log10(min) + 1e-9), hi = ceil(log10(max) - 1e-9);
+    if (hi <= lo) hi = lo + 1;
+    a.lo = lo, a.hi = hi, a.step = 1, a.decimals = 0, a.ticks = 0;
+    int decades = (int)(hi - lo);
+    for (double e = lo; e <= hi + 1e-9 && a.ticks < 16; e += 1) {
+        a.tick[a.ticks++] = e;
+        if (decades <= 3 && e < hi)
+            for (int m = 2; m <= 5 && a.ticks < 16; m += 3) a.tick[a.ticks++] = e + log10((double)m);
+    }
+    return a;
+}
+
+static void format_tick(double v, const Axis *a, int log_axis, int si, char out[32]) {
+    if (log_axis) v = pow(10.0, v);
+    if (si && fabs(v) >= 1000) {
+        static const char *const suffix[] = {"k", "M", "G", "T"};
+        int k = -1;
+        while (fabs(v) >= 1000 && k < 3) v /= 1000, k++;
+        snprintf(out, 32, "%g%s", round(v * 100) / 100, suffix[k]);
+    } else if (log_axis) {
+        snprintf(out, 32, "%g", v);
+    } else {
+        snprintf(out, 32, "%.*f", a->decimals, v);
+    }
+}
+
+typedef struct {
+    int width, height, plot_w, plot_h;
+    double x0, y0; /* plot origin (bottom left) */
+    Axis ax, ay;
+    int x_log;
+} Frame;
+
+static double px(const Frame *f, double v) {
+    if (f->x_log) v = log10(v);
+    return f->x0 + (v - f->ax.lo) / (f->ax.hi - f->ax.lo) * f->plot_w;
+}
+static double py(const Frame *f, double v) { return f->y0 - (v - f->ay.lo) / (f->ay.hi - f->ay.lo) * f->plot_h; }
+
+static void open_svg(FILE *out, const SvgChart *chart, int width, int height) {
+    fputs("<svg class=\"chart\"", out);
+    if (chart->id) {
+        fputs(" id=\"", out);
+        svg_write_escaped(out, chart->id);
+        fputc('"', out);
+    }
+    fprintf(out, " width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", width, height, width,
+            height);
+    svg_write_escaped(out, chart->title);
+    fputs("\">\n<title>", out);
+    svg_write_escaped(out, chart->title);
+    fprintf(out, "</title>\n<text class=\"chart-title\" x=\"%d\" y=\"20\">", MARGIN_LEFT);
+    svg_write_escaped(out, chart->title);
+    fputs("</text>\n", out);
+}
+
+/* Grid, axes, ticks and axis labels of an x/y chart. */
+static void draw_frame(FILE *out, const SvgChart *chart, const Frame *f) {
+    fputs("<g class=\"grid\">", out);
+    for (int i = 0; i < f->ay.ticks; i++)
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", f->x0, py(f, f->ay.tick[i]),
+                f->x0 + f->plot_w, py(f, f->ay.tick[i]));
+    fputs("</g>\n<g class=\"axis\">", out);
+    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", f->x0, f->y0, f->x0 + f->plot_w, f->y0);
+    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", f->x0, f->y0, f->x0, f->y0 - f->plot_h);
+    char label[32];
+    for (int i = 0; i < f->ax.ticks; i++) {
+        double x = f->x0 + (f->ax.tick[i] - f->ax.lo) / (f->ax.hi - f->ax.lo) * f->plot_w;
+        format_tick(f->ax.tick[i], &f->ax, f->x_log, chart->x_si, label);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, f->y0, x, f->y0 + 5);
+        fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x, f->y0 + 18,
+                label);
+    }
+    for (int i = 0; i < f->ay.ticks; i++) {
+        double y = py(f, f->ay.tick[i]);
+        format_tick(f->ay.tick[i], &f->ay, 0, 0, label);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", f->x0 - 5, y, f->x0, y);
+        fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", f->x0 - 8, y + 4,
+                label);
+    }
+    fputs("</g>\n", out);
+    fprintf(out, "<text class=\"axis-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", f->x0 + f->plot_w / 2.0,
+            f->y0 + 38);
+    svg_write_escaped(out, chart->x_label);
+    fprintf(out, "</text>\n<text class=\"axis-label\" transform=\"translate(16 %.1f) rotate(-90)\" "
+                 "text-anchor=\"middle\">",
+            f->y0 - f->plot_h / 2.0);
+    svg_write_escaped(out, chart->y_label);
+    fputs("</text>\n", out);
+}
+
+static void no_data(FILE *out, const Frame *f, const char *text) {
+    fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+            f->x0 + f->plot_w / 2.0, f->y0 - f->plot_h / 2.0, text);
+}
+
+static void draw_legend(FILE *out, const Frame *f, const char *const *labels, const char *const *colors, int n) {
+    if (!n) return;
+    int col_w = (f->width - MARGIN_LEFT) / LEGEND_COLUMNS;
+    int max_chars = (col_w - 24) / 7;
+    fputs("<g class=\"legend\">\n", out);
+    for (int i = 0; i < n; i++) {
+        double lx = MARGIN_LEFT + (i % LEGEND_COLUMNS) * col_w;
+        double ly = f->y0 + MARGIN_BOTTOM + 8 + (i / LEGEND_COLUMNS) * LEGEND_ROW;
+        fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"", lx, ly + 6);
+        svg_write_escaped(out, colors[i]);
+        fprintf(out, "\"/><text x=\"%.1f\" y=\"%.1f\">", lx + 20, ly + 11);
+        write_escaped_truncated(out, labels[i], max_chars);
+        fputs("</text>\n", out);
+    }
+    fputs("</g>\n", out);
+}
+
+static int legend_rows(int n) { return (n + LEGEND_COLUMNS - 1) / LEGEND_COLUMNS; }
+
+/* Legend entries of a chart: its list, or one per series (labels/colors arrays of n). */
+static int legend_of(const SvgChart *chart, const SvgSeries *series, int count, const char ***labels,
+                     const char ***colors) {
+    int n = chart->no_legend ? 0 : chart->legend ? chart->legend_count : count;
+    *labels = calloc((size_t)n + 1, sizeof **labels);
+    *colors = calloc((size_t)n + 1, sizeof **colors);
+    if (!*labels || !*colors) return 0;
+    for (int i = 0; i < n; i++) {
+        (*labels)[i] = chart->legend ? chart->legend[i].label : series[i].label;
+        (*colors)[i] = chart->legend ? chart->legend[i].color : series[i].color;
+    }
+    return n;
+}
+
+static int finite2(double x, double y) { return isfinite(x) && isfinite(y); }
 
 void svg_line_chart(FILE *out, const SvgChart *chart, const SvgSeries *series, int count) {
-    int width = chart->width > 0 ? chart->width : 820;
-    int plot_h = chart->plot_height > 0 ? chart->plot_height : 300;
-    int plot_w = width - MARGIN_LEFT - MARGIN_RIGHT;
+    Frame f = {0};
+    f.width = chart->width > 0 ? chart->width : 820;
+    f.plot_h = chart->plot_height > 0 ? chart->plot_height : 300;
+    f.plot_w = f.width - MARGIN_LEFT - MARGIN_RIGHT;
 
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     int drawn = 0;
     for (int s = 0; s < count; s++)
         for (int i = 0; i < series[s].n; i++) {
             double x = series[s].x[i], y = series[s].y[i];
-            if (!isfinite(x) || !isfinite(y)) continue;
+            if (!finite2(x, y)) continue;
             xmin = fmin(xmin, x), xmax = fmax(xmax, x);
             ymin = fmin(ymin, y), ymax = fmax(ymax, y);
+            if (series[s].lo && series[s].hi && finite2(series[s].lo[i], series[s].hi[i]))
+                ymin = fmin(ymin, series[s].lo[i]), ymax = fmax(ymax, series[s].hi[i]);
             drawn++;
         }
-    Axis ax = make_axis(xmin, xmax, chart->x_integer);
-    Axis ay = make_axis(ymin, ymax, 0);
+    f.ax = make_axis(xmin, xmax, chart->x_integer);
+    f.ay = make_axis(ymin, ymax, 0);
 
-    int legend_n = chart->legend ? chart->legend_count : 0;
-    if (!chart->legend)
-        for (int s = 0; s < count; s++) legend_n++;
-    int legend_rows = (legend_n + LEGEND_COLUMNS - 1) / LEGEND_COLUMNS;
-    int height = MARGIN_TOP + plot_h + MARGIN_BOTTOM + (legend_rows ? 8 + legend_rows * LEGEND_ROW : 0);
+    const char **labels, **colors;
+    int legend_n = legend_of(chart, series, count, &labels, &colors);
+    f.height = MARGIN_TOP + f.plot_h + MARGIN_BOTTOM + (legend_n ? 8 + legend_rows(legend_n) * LEGEND_ROW : 0);
+    f.x0 = MARGIN_LEFT, f.y0 = MARGIN_TOP + f.plot_h;
 
-    double x0 = MARGIN_LEFT, y0 = MARGIN_TOP + plot_h; /* plot origin (bottom left) */
-#define PX(v) (x0 + ((v) - ax.lo) / (ax.hi - ax.lo) * plot_w)
-#define PY(v) (y0 - ((v) - ay.lo) / (ay.hi - ay.lo) * plot_h)
+    open_svg(out, chart, f.width, f.height);
+    draw_frame(out, chart, &f);
+    if (!drawn) no_data(out, &f, "no data yet");
 
-    fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
-            width, height, width, height);
-    svg_write_escaped(out, chart->title);
-    fputs("\">\n", out);
-    fprintf(out, "<text class=\"chart-title\" x=\"%d\" y=\"20\">", MARGIN_LEFT);
-    svg_write_escaped(out, chart->title);
-    fputs("</text>\n", out);
-
-    /* grid and ticks */
-    fputs("<g class=\"grid\">", out);
-    for (int i = 0; i < ay.ticks; i++)
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0, PY(tick_value(&ay, i)),
-                x0 + plot_w, PY(tick_value(&ay, i)));
-    fputs("</g>\n<g class=\"axis\">", out);
-    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0, y0, x0 + plot_w, y0);
-    fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0, y0, x0, y0 - plot_h);
-    for (int i = 0; i < ax.ticks; i++) {
-        double px = PX(tick_value(&ax, i));
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", px, y0, px, y0 + 5);
-        fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>", px, y0 + 18,
-                ax.decimals, tick_value(&ax, i));
-    }
-    for (int i = 0; i < ay.ticks; i++) {
-        double py = PY(tick_value(&ay, i));
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 - 5, py, x0, py);
-        fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>", x0 - 8, py + 4,
-                ay.decimals, tick_value(&ay, i));
+    /* bands first, under every line: one polygon per run of consecutive finite band values */
+    fputs("<g class=\"bands\">\n", out);
+    for (int s = 0; s < count; s++) {
+        const SvgSeries *se = &series[s];
+        if (!se->lo || !se->hi) continue;
+        for (int i = 0; i < se->n;) {
+            while (i < se->n && !(finite2(se->x[i], se->lo[i]) && isfinite(se->hi[i]))) i++;
+            int j = i;
+            while (j < se->n && finite2(se->x[j], se->lo[j]) && isfinite(se->hi[j])) j++;
+            if (j - i >= 2) {
+                fputs("<polygon class=\"band\" fill=\"", out);
+                svg_write_escaped(out, se->color);
+                fputs("\" points=\"", out);
+                for (int k = i; k < j; k++) fprintf(out, "%.1f,%.1f ", px(&f, se->x[k]), py(&f, se->hi[k]));
+                for (int k = j - 1; k >= i; k--)
+                    fprintf(out, "%.1f,%.1f%s", px(&f, se->x[k]), py(&f, se->lo[k]), k > i ? " " : "");
+                fputs("\"><title>", out);
+                svg_write_escaped(out, se->label);
+                fputs(" (\xC2\xB1 1 std)</title></polygon>\n", out);
+            }
+            i = j;
+        }
     }
     fputs("</g>\n", out);
-    fprintf(out, "<text class=\"axis-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x0 + plot_w / 2.0,
-            y0 + 38);
-    svg_write_escaped(out, chart->x_label);
-    fprintf(out, "</text>\n<text class=\"axis-label\" transform=\"translate(16 %.1f) rotate(-90)\" "
-                 "text-anchor=\"middle\">",
-            y0 - plot_h / 2.0);
-    svg_write_escaped(out, chart->y_label);
-    fputs("</text>\n", out);
-    if (!drawn)
-        fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no data yet</text>\n",
-                x0 + plot_w / 2.0, y0 - plot_h / 2.0);
 
-    /* one polyline per series that has points */
+    /* one polyline per series that has points, at most max_points of them (evenly spaced, ends kept) */
     fputs("<g class=\"series\">\n", out);
     for (int s = 0; s < count; s++) {
+        const SvgSeries *se = &series[s];
         int points = 0;
-        double lx = 0, ly = 0;
-        for (int i = 0; i < series[s].n; i++)
-            if (isfinite(series[s].x[i]) && isfinite(series[s].y[i])) points++;
+        for (int i = 0; i < se->n; i++) points += finite2(se->x[i], se->y[i]);
         if (!points) continue;
-        fprintf(out, "<polyline stroke=\"");
-        svg_write_escaped(out, series[s].color);
-        fputs("\" points=\"", out);
-        int first = 1;
-        for (int i = 0; i < series[s].n; i++) {
-            if (!isfinite(series[s].x[i]) || !isfinite(series[s].y[i])) continue;
-            lx = PX(series[s].x[i]), ly = PY(series[s].y[i]);
-            fprintf(out, "%s%.1f,%.1f", first ? "" : " ", lx, ly);
-            first = 0;
+        int limit = chart->max_points > 1 ? chart->max_points : points;
+        fputs("<polyline", out);
+        if (se->css_class) {
+            fputs(" class=\"", out);
+            svg_write_escaped(out, se->css_class);
+            fputc('"', out);
+        }
+        fputs(" stroke=\"", out);
+        svg_write_escaped(out, se->color);
+        fputc('"', out);
+        if (se->width > 0) fprintf(out, " stroke-width=\"%.2g\"", se->width);
+        if (se->opacity > 0 && se->opacity < 1) fprintf(out, " stroke-opacity=\"%.2g\"", se->opacity);
+        fputs(" points=\"", out);
+        double lx = 0, ly = 0;
+        int k = 0, written = 0;
+        for (int i = 0; i < se->n; i++) {
+            if (!finite2(se->x[i], se->y[i])) continue;
+            /* keep the k-th finite point when it is the next of `limit` evenly spaced ones */
+            int keep = points <= limit ||
+                       k == (int)llround((double)written * (points - 1) / (limit - 1));
+            k++;
+            if (!keep) continue;
+            lx = px(&f, se->x[i]), ly = py(&f, se->y[i]);
+            fprintf(out, "%s%.1f,%.1f", written ? " " : "", lx, ly);
+            written++;
         }
         fputs("\"><title>", out);
-        svg_write_escaped(out, series[s].label);
+        svg_write_escaped(out, se->label);
         fputs("</title></polyline>", out);
         if (points == 1) { /* a lone point would be invisible as a line */
             fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"", lx, ly);
-            svg_write_escaped(out, series[s].color);
+            svg_write_escaped(out, se->color);
             fputs("\"/>", out);
         }
         fputc('\n', out);
     }
     fputs("</g>\n", out);
+    draw_legend(out, &f, labels, colors, legend_n);
+    free(labels), free(colors);
+    fputs("</svg>\n", out);
+}
 
-    /* legend under the plot */
-    if (legend_n) {
-        int col_w = (width - MARGIN_LEFT) / LEGEND_COLUMNS;
-        int max_chars = (col_w - 24) / 7;
-        fputs("<g class=\"legend\">\n", out);
-        for (int i = 0; i < legend_n; i++) {
-            const char *label = chart->legend ? chart->legend[i].label : series[i].label;
-            const char *color = chart->legend ? chart->legend[i].color : series[i].color;
-            double lx = MARGIN_LEFT + (i % LEGEND_COLUMNS) * col_w;
-            double ly = y0 + MARGIN_BOTTOM + 8 + (i / LEGEND_COLUMNS) * LEGEND_ROW;
-            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"4\" fill=\"", lx, ly + 6);
-            svg_write_escaped(out, color);
-            fprintf(out, "\"/><text x=\"%.1f\" y=\"%.1f\">", lx + 20, ly + 11);
-            write_escaped_truncated(out, label, max_chars);
-            fputs("</text>\n", out);
+void svg_scatter_chart(FILE *out, const SvgChart *chart, const SvgPoint *points, int n, const int *front, int front_n,
+                       int minimise) {
+    Frame f = {0};
+    f.width = chart->width > 0 ? chart->width : 820;
+    f.plot_h = chart->plot_height > 0 ? chart->plot_height : 300;
+    f.plot_w = f.width - MARGIN_LEFT - MARGIN_RIGHT;
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    int drawn = 0;
+    for (int i = 0; i < n; i++) {
+        const SvgPoint *p = &points[i];
+        if (!finite2(p->x, p->y) || (chart->x_log && p->x <= 0)) continue;
+        double e = isfinite(p->err) ? p->err : 0;
+        xmin = fmin(xmin, p->x), xmax = fmax(xmax, p->x);
+        ymin = fmin(ymin, p->y - e), ymax = fmax(ymax, p->y + e);
+        drawn++;
+    }
+    f.x_log = chart->x_log && drawn && xmax / xmin >= 10.0;
+    f.ax = f.x_log ? make_log_axis(xmin, xmax) : make_axis(drawn ? xmin : NAN, drawn ? xmax : NAN, 0);
+    if (!f.x_log && drawn && f.ax.lo < 0 && xmin >= 0) f.ax = make_axis(0, xmax, 0); /* counts are not negative */
+    f.ay = make_axis(ymin, ymax, 0);
+    const char **labels, **colors;
+    int legend_n = legend_of(chart, NULL, 0, &labels, &colors);
+    f.height = MARGIN_TOP + f.plot_h + MARGIN_BOTTOM + (legend_n ? 8 + legend_rows(legend_n) * LEGEND_ROW : 0);
+    f.x0 = MARGIN_LEFT, f.y0 = MARGIN_TOP + f.plot_h;
+    open_svg(out, chart, f.width, f.height);
+    draw_frame(out, chart, &f);
+    if (!drawn) no_data(out, &f, "no finished runs with a parameter count");
+
+    fputs("<g class=\"points\">\n", out);
+    for (int i = 0; i < n; i++) {
+        const SvgPoint *p = &points[i];
+        if (!finite2(p->x, p->y) || (f.x_log && p->x <= 0)) continue;
+        double cx = px(&f, p->x), cy = py(&f, p->y);
+        fputs("<g class=\"point\"><title>", out);
+        svg_write_escaped(out, p->label);
+        fputs("</title>", out);
+        if (isfinite(p->err) && p->err > 0)
+            fprintf(out, "<line class=\"errbar\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>", cx,
+                    py(&f, p->y - p->err), cx, py(&f, p->y + p->err), p->color);
+        fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"", cx, cy, p->highlight ? "5.5" : "4");
+        svg_write_escaped(out, p->color);
+        fputs(p->highlight ? "\" class=\"pareto-point\"/></g>\n" : "\"/></g>\n", out);
+    }
+    fputs("</g>\n", out);
+    if (front_n > 0) {
+        fputs("<polyline class=\"pareto\" points=\"", out);
+        for (int k = 0; k < front_n; k++) {
+            const SvgPoint *p = &points[front[k]];
+            double cx = px(&f, p->x), cy = py(&f, p->y);
+            if (k > 0) fprintf(out, " %.1f,%.1f", cx, py(&f, points[front[k - 1]].y)); /* hold, then step */
+            fprintf(out, "%s%.1f,%.1f", k ? " " : "", cx, cy);
         }
-        fputs("</g>\n", out);
+        /* the last front point's value holds to the right edge */
+        fprintf(out, " %.1f,%.1f\"><title>Pareto front (fewer parameters, %s metric)</title></polyline>\n",
+                f.x0 + f.plot_w, py(&f, points[front[front_n - 1]].y), minimise ? "lower" : "higher");
+    }
+    draw_legend(out, &f, labels, colors, legend_n);
+    free(labels), free(colors);
+    fputs("</svg>\n", out);
+}
+
+void svg_ramp_color(const SvgRamp *ramp, double t, char out[8]) {
+    if (!ramp || ramp->color_count < 1) {
+        snprintf(out, 8, "#888888");
+        return;
+    }
+    if (!isfinite(t)) t = 0.5;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    double pos = t * (ramp->color_count - 1);
+    int i = (int)floor(pos);
+    if (i >= ramp->color_count - 1) i = ramp->color_count - 2;
+    if (i < 0) i = 0;
+    double u = ramp->color_count > 1 ? pos - i : 0;
+    unsigned a[3] = {0}, b[3] = {0};
+    sscanf(ramp->colors[i], "#%02x%02x%02x", &a[0], &a[1], &a[2]);
+    sscanf(ramp->colors[ramp->color_count > 1 ? i + 1 : i], "#%02x%02x%02x", &b[0], &b[1], &b[2]);
+    int c[3];
+    for (int k = 0; k < 3; k++) c[k] = (int)lround(a[k] + (b[k] - (double)a[k]) * u);
+    snprintf(out, 8, "#%02x%02x%02x", c[0] & 255, c[1] & 255, c[2] & 255);
+}
+
+/* Position of v on a parallel-coordinates axis, 0 (bottom) .. 1 (top); NaN when absent. */
+static double axis_position(const SvgAxis *a, double v) {
+    if (isnan(v)) return NAN;
+    if (a->categorical) return a->level_count > 1 ? v / (a->level_count - 1) : 0.5;
+    double lo = a->lo, hi = a->hi;
+    if (a->log) {
+        if (v <= 0 || lo <= 0) return NAN;
+        v = log10(v), lo = log10(lo), hi = log10(hi);
+    }
+    return hi > lo ? (v - lo) / (hi - lo) : 0.5;
+}
+
+void svg_parallel_chart(FILE *out, const SvgChart *chart, const SvgAxis *axes, int axis_count, const SvgLine *lines,
+                        int line_count, const SvgRamp *ramp) {
+    int width = chart->width > 0 ? chart->width : 820;
+    int plot_h = chart->plot_height > 0 ? chart->plot_height : 300;
+    int left = 90, right = 90, top = MARGIN_TOP + 26;
+    int height = top + plot_h + 40 + (ramp ? 40 : 0);
+    double span = axis_count > 1 ? (double)(width - left - right) / (axis_count - 1) : 0;
+    double y0 = top + plot_h;
+    open_svg(out, chart, width, height);
+#define AX(i) (axis_count > 1 ? left + (i) * span : width / 2.0)
+    if (axis_count == 0 || line_count == 0)
+        fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", width / 2.0,
+                top + plot_h / 2.0, axis_count <= 1 ? "no swept hyperparameters" : "no finished runs");
+    /* lines first, axes on top */
+    fputs("<g class=\"pc-lines\">\n", out);
+    for (int l = 0; l < line_count; l++) {
+        fputs("<polyline stroke=\"", out);
+        svg_write_escaped(out, lines[l].color);
+        fputs("\" points=\"", out);
+        int first = 1;
+        for (int a = 0; a < axis_count; a++) {
+            double t = axis_position(&axes[a], lines[l].values[a]);
+            if (isnan(t)) continue;
+            fprintf(out, "%s%.1f,%.1f", first ? "" : " ", AX(a), y0 - t * plot_h);
+            first = 0;
+        }
+        fputs("\"><title>", out);
+        svg_write_escaped(out, lines[l].label);
+        fputs("</title></polyline>\n", out);
+    }
+    fputs("</g>\n<g class=\"pc-axes\">\n", out);
+    for (int a = 0; a < axis_count; a++) {
+        const SvgAxis *ax = &axes[a];
+        double x = AX(a);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, y0, x, (double)top);
+        fprintf(out, "<text class=\"pc-name\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, top - 10.0);
+        write_escaped_truncated(out, ax->name, 18);
+        fputs("</text>\n", out);
+        /* ticks: the levels (at most 9 labelled), or 5 values over the numeric range */
+        if (ax->categorical) {
+            int every = ax->level_count > 9 ? (ax->level_count + 8) / 9 : 1;
+            for (int i = 0; i < ax->level_count; i++) {
+                if (i % every && i != ax->level_count - 1) continue;
+                double y = y0 - axis_position(ax, i) * plot_h;
+                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x - 5, y + 4);
+                write_escaped_truncated(out, ax->levels[i], 14);
+                fputs("</text>", out);
+            }
+        } else {
+            for (int i = 0; i <= 4; i++) {
+                double t = i / 4.0, v;
+                if (ax->log) v = pow(10.0, log10(ax->lo) + t * (log10(ax->hi) - log10(ax->lo)));
+                else v = ax->lo + t * (ax->hi - ax->lo);
+                if (ax->hi <= ax->lo && i) break;
+                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>", x - 5,
+                        y0 - (ax->hi > ax->lo ? t : 0.5) * plot_h + 4, v);
+            }
+        }
+        fputc('\n', out);
+    }
+    fputs("</g>\n", out);
+#undef AX
+    if (ramp) {
+        /* colour legend: a gradient of rects with the two ends labelled */
+        double x = left, y = y0 + 34, w = 240;
+        fputs("<g class=\"ramp\">", out);
+        for (int i = 0; i < 48; i++) {
+            char c[8];
+            svg_ramp_color(ramp, i / 47.0, c); /* the ends are the exact first and last colours */
+            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"10\" fill=\"%s\"/>", x + i * w / 48, y,
+                    w / 48 + 0.3, c);
+        }
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>", x - 6, y + 9, ramp->decimals,
+                ramp->lo);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%.*f</text>", x + w + 6, y + 9, ramp->decimals, ramp->hi);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", x + w + 60, y + 9);
+        svg_write_escaped(out, ramp->label);
+        fputs("</text></g>\n", out);
     }
     fputs("</svg>\n", out);
-#undef PX
-#undef PY
+}
+
+void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, double max_value) {
+    int width = chart->width > 0 ? chart->width : 820;
+    int label_w = 190, row = 22, top = MARGIN_TOP + 6;
+    int bar_w = width - label_w - 150;
+    int height = top + (n ? n : 1) * row + 30;
+    open_svg(out, chart, width, height);
+    if (!n)
+        fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">no swept hyperparameters</text>\n",
+                width / 2.0, top + 14);
+    if (!(max_value > 0)) max_value = 1;
+    fputs("<g class=\"bars\">\n", out);
+    for (int i = 0; i < n; i++) {
+        const SvgBar *b = &bars[i];
+        double y = top + i * row;
+        fputs("<g class=\"bar\"><title>", out);
+        svg_write_escaped(out, b->tooltip ? b->tooltip : b->label);
+        fprintf(out, "</title><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", label_w - 8, y + 15);
+        write_escaped_truncated(out, b->label, 26);
+        fputs("</text>", out);
+        double w = isfinite(b->value) ? fmax(0.0, b->value) / max_value * bar_w : 0;
+        if (isfinite(b->value)) {
+            fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"", label_w, y + 3,
+                    fmax(w, 1.0), row - 6);
+            svg_write_escaped(out, b->color);
+            fputs("\"/>", out);
+        }
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", label_w + w + 6, y + 15);
+        svg_write_escaped(out, b->text);
+        fputs("</text></g>\n", out);
+    }
+    fputs("</g>\n", out);
+    /* the scale: 0 and max under the bars */
+    double y = top + (n ? n : 1) * row + 4;
+    fprintf(out, "<g class=\"axis\"><line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>", label_w, y, label_w + bar_w, y);
+    fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">0</text>", label_w, y + 16);
+    fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">%.2g</text></g>\n", label_w + bar_w,
+            y + 16, max_value);
+    fputs("</svg>\n", out);
 }

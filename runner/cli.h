@@ -8,6 +8,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BAD_INPUT = 2, EXIT_PREEMPTED = 3 };
 int cli_train(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_query(int argc, char **argv);
 int cli_models(int argc, char **argv);
 
 /* True when argv[i] is --help or -h. */

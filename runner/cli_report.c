@@ -1,4 +1,4 @@
-/* cohort report: render the database as HTML or Markdown. */
+/* cohort report: render the database as HTML, Markdown, LaTeX, CSV or JSON. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,10 +7,25 @@
 #include "store.h"
 
 static const char HELP[] =
-    "usage: cohort report --db PATH --out FILE [--sweep NAME]\n"
+    "usage: cohort report --db PATH --out FILE [--sweep NAME] [--where 'SQL'] [--group-by KEYS]\n"
+    "                     [--metric NAME] [--epochs]\n"
     "\n"
-    "Renders the runs in the database: FILE.html is a self-contained page with the learning curves and the\n"
-    "runs table; FILE.md is the runs table in Markdown. --sweep keeps one sweep's runs.\n";
+    "Renders the runs in the database; the format follows FILE's extension:\n"
+    "  .html  a self-contained page (no scripts, no network): summary per group and per configuration\n"
+    "         (mean +- std over seeds), learning curves with bands, parameters against the metric with the\n"
+    "         Pareto front, parallel coordinates, hyperparameter importance, runs that did not finish\n"
+    "  .md    the tables in Markdown          .tex  booktabs tables for a paper (\\usepackage{booktabs})\n"
+    "  .csv   one row per run (RFC 4180)      .json the same analysis, structured\n"
+    "\n"
+    "  --sweep NAME      only this sweep's runs\n"
+    "  --where 'SQL'     only runs for which this SQL condition holds, over the columns of the view\n"
+    "                    run_overview (e.g. \"lr >= 0.01 AND status = 'finished'\"); read-only, no ';'\n"
+    "  --group-by KEYS   comma-separated columns (sweep, model, dataset, status, host) or hyperparameter\n"
+    "                    keys (lr, batch_size, ...) for the summary table; default model\n"
+    "  --metric NAME     test_top1 (default), test_top5, test_loss, train_loss, train_top1, val_loss,\n"
+    "                    val_top1: what summaries, bold entries, the Pareto front and importance use\n"
+    "                    (final epoch; losses are minimised)\n"
+    "  --epochs          .csv: one row per epoch; .json: include every epoch\n";
 
 int cli_report(int argc, char **argv) {
     const char *db = NULL, *out = NULL;
@@ -20,18 +35,30 @@ int cli_report(int argc, char **argv) {
             fputs(HELP, stdout);
             return EXIT_OK;
         }
-        const char **target = !strcmp(argv[i], "--db")      ? &db
-                              : !strcmp(argv[i], "--out")   ? &out
-                              : !strcmp(argv[i], "--sweep") ? &options.sweep_name
-                                                            : NULL;
+        if (!strcmp(argv[i], "--epochs")) {
+            options.epochs = 1;
+            continue;
+        }
+        const char **target = !strcmp(argv[i], "--db")         ? &db
+                              : !strcmp(argv[i], "--out")      ? &out
+                              : !strcmp(argv[i], "--sweep")    ? &options.sweep_name
+                              : !strcmp(argv[i], "--where")    ? &options.where
+                              : !strcmp(argv[i], "--group-by") ? &options.group_by
+                              : !strcmp(argv[i], "--metric")   ? &options.metric
+                                                               : NULL;
         if (!target || i + 1 >= argc) {
-            fprintf(stderr, "cohort report: unexpected argument '%s'\n\n%s", argv[i], HELP);
+            fprintf(stderr, "cohort report: %s '%s'\n\n%s", target ? "missing value after" : "unexpected argument",
+                    argv[i], HELP);
             return EXIT_BAD_INPUT;
         }
         *target = argv[++i];
     }
     if (!db || !out) {
         fprintf(stderr, "cohort report: --db and --out are required\n\n%s", HELP);
+        return EXIT_BAD_INPUT;
+    }
+    if (!report_known_format(out)) {
+        fprintf(stderr, "cohort report: %s: unknown report format (use .html, .md, .tex, .csv or .json)\n", out);
         return EXIT_BAD_INPUT;
     }
     char err[ERR_LEN];
@@ -44,7 +71,9 @@ int cli_report(int argc, char **argv) {
     store_close(store);
     if (rc) {
         fprintf(stderr, "cohort report: %s\n", err);
-        return strstr(err, "unknown report format") ? EXIT_BAD_INPUT : EXIT_RUNTIME;
+        /* bad options are the user's input; anything else (I/O) is a runtime failure */
+        int bad = !strncmp(err, "--", 2) || strstr(err, "unknown report format") || strstr(err, "no runs of sweep");
+        return bad ? EXIT_BAD_INPUT : EXIT_RUNTIME;
     }
     printf("wrote %s\n", out);
     return EXIT_OK;

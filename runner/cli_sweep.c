@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "openblas_env.h"
@@ -286,7 +287,15 @@ int cli_sweep(int argc, char **argv) {
             printf("sweep %s: %d trials, %d already ended, %d to run on %d rank%s\n", sweep.name, sweep.trial_count,
                    skipped, trial_count, world_size, world_size > 1 ? "s" : "");
             fflush(stdout);
+            double wall0 = MPI_Wtime();
             status = coordinator_run(store, trials, trial_count, &args.options, &tally);
+            struct rusage usage;
+            getrusage(RUSAGE_SELF, &usage); /* the coordinator alone: trainers are other processes */
+            double cpu = (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec +
+                         (double)usage.ru_stime.tv_sec + 1e-6 * (double)usage.ru_stime.tv_usec;
+            double wall = MPI_Wtime() - wall0;
+            printf("coordinator: %.2f s CPU over %.1f s wall (%.2f%% of one core), including setup\n", cpu, wall,
+                   wall > 0 ? 100.0 * cpu / wall : 0.0);
             printf("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d already ended, %d left for a "
                    "later run; results in %s\n",
                    sweep.name, tally.finished, tally.pruned, tally.diverged, tally.failed, tally.lost, skipped,

@@ -267,8 +267,8 @@ static int gather_batch(Coordinator *c, int timeout_ms) {
         Message m;
         char *text = NULL;
         message_receive(&status, &m, &text);
+        /* A worker's first TAG_READY needs no answer of its own: every worker starts idle and is fed. */
         handle(c, status.MPI_SOURCE, status.MPI_TAG, &m, text);
-        if (status.MPI_TAG == TAG_READY || status.MPI_TAG == TAG_ENDED) c->workers[status.MPI_SOURCE].trial = -1;
         free(text);
         handled++;
     }

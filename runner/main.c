@@ -11,7 +11,8 @@ static const char USAGE[] =
     "commands:\n"
     "  train    train one run from flags (cohort train --model lenet --epochs 2 ...)\n"
     "  sweep    run a sweep file under mpirun, results into an SQLite database\n"
-    "  report   render a database as an HTML or Markdown report\n"
+    "  report   render a database as a report (HTML, Markdown, LaTeX, CSV or JSON)\n"
+    "  query    run a read-only SQL query against a database (table, CSV or JSON)\n"
     "  models   list the models and their parameter counts\n"
     "\n"
     "`cohort COMMAND --help` describes each command. Exit codes: 0 success, 1 runtime failure,\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "train")) return cli_train(argc - 1, argv + 1);
     if (!strcmp(command, "sweep")) return cli_sweep(argc - 1, argv + 1);
     if (!strcmp(command, "report")) return cli_report(argc - 1, argv + 1);
+    if (!strcmp(command, "query")) return cli_query(argc - 1, argv + 1);
     if (!strcmp(command, "models")) return cli_models(argc - 1, argv + 1);
     fprintf(stderr, "cohort: unknown command '%s'\n\n%s", command, USAGE);
     return EXIT_BAD_INPUT;

@@ -76,6 +76,13 @@ void worker_run(const SweepOptions *options) {
         switch (status.MPI_TAG) {
         case TAG_TRIAL: {
             char path[4096], err[ERR_LEN] = "";
+            if (trial.running) { /* a protocol error: never abandon a running trainer */
+                fprintf(stderr, "cohort: worker: run %lld handed out while run %lld runs; refused\n",
+                        (long long)m.run_id, (long long)trial.run_id);
+                Message end = {.run_id = m.run_id, .value = ENDED_FAILED};
+                message_send(0, TAG_ENDED, &end, "internal error: worker busy");
+                break;
+            }
             checkpoint_path_for(options, m.run_id, path, sizeof path);
             preempt_sent = 0;
             if (trial_process_start(&trial, m.run_id, text ? text : "", path, &cache, options->local_training_ranks,

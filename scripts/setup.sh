@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libsqlite3-dev sqlite3
-          libyaml-dev libcjson-dev zlib1g-dev dataset-fashion-mnist)
+          libyaml-dev libcjson-dev zlib1g-dev dataset-fashion-mnist chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -230,7 +230,8 @@ struct StoreSql {
 
 typedef struct {
     int condition;     /* a --where condition: reads of tables and views and functions only */
-    char reason[256];  /* the first refusal */
+    char reason[256];  /* the refusal to report */
+    int weak;          /* reason is a write to SQLite's own schema table (DDL names the statement better) */
 } Guard;
 
 static const char *action_name(int action) {
@@ -292,15 +293,22 @@ static int authorize(void *user, int action, const char *a3, const char *a4, con
             snprintf(g->reason, sizeof g->reason, "PRAGMA %s%s%s would change the database or the connection", a3,
                      a4 ? " = " : "", a4 ? a4 : "");
         return SQLITE_DENY;
-    default:
-        if (!*g->reason) {
+    default: {
+        /* CREATE and DROP also write SQLite's schema table; name the statement, not that write */
+        int weak = (action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) && a3 &&
+                   !sqlite3_strnicmp(a3, "sqlite_", 7);
+        if (!*g->reason || (g->weak && !weak)) {
+            g->weak = weak;
             if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
                 snprintf(g->reason, sizeof g->reason, "%s is not allowed (only this database can be read)",
                          action_name(action));
             else
-                snprintf(g->reason, sizeof g->reason, "%s would write to the database", action_name(action));
+                snprintf(g->reason, sizeof g->reason, "%s would change the database", action_name(action));
         }
-        return SQLITE_DENY;
+        /* let a DDL statement go on to its own (denied) check, so the message names it; the recorded
+         * reason refuses the statement in any case */
+        return weak ? SQLITE_OK : SQLITE_DENY;
+    }
     }
 }
 
@@ -334,11 +342,18 @@ static int prepare_guarded(Store *store, const char *sql, int condition, sqlite3
         sqlite3_finalize(stmt);
         if (*guard.reason) {
             *refused = 1;
-            return err_set(err, "%s: refused: %s; the database is opened read-only", what, guard.reason);
+            return err_set(err, "%s: refused: %s; only reading is allowed (the database is opened read-only)", what,
+                           guard.reason);
         }
         return err_set(err, "%s: %s", what, sqlite3_errmsg(store->db));
     }
     if (!stmt) return err_set(err, "%s: no SQL statement given", what);
+    if (*guard.reason) {
+        sqlite3_finalize(stmt);
+        *refused = 1;
+        return err_set(err, "%s: refused: %s; only reading is allowed (the database is opened read-only)", what,
+                       guard.reason);
+    }
     if (more) {
         sqlite3_finalize(stmt);
         *refused = 1;
@@ -347,7 +362,9 @@ static int prepare_guarded(Store *store, const char *sql, int condition, sqlite3
     if (!sqlite3_stmt_readonly(stmt)) {
         sqlite3_finalize(stmt);
         *refused = 1;
-        return err_set(err, "%s: refused: the statement would write (only read-only queries are run)", what);
+        return err_set(err, "%s: refused: the statement would write; only reading is allowed (the database is opened "
+                            "read-only)",
+                       what);
     }
     *out = stmt;
     return 0;

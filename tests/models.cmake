@@ -6,3 +6,4 @@ add_test(NAME models COMMAND test_models $<TARGET_FILE:cohort>)
 add_executable(test_models_f64 ${COHORT_TEST_DIR}/test_models.c)
 target_link_libraries(test_models_f64 PRIVATE cohort_trainer_f64 m)
 add_test(NAME models_gradcheck COMMAND test_models_f64)
+add_dependencies(test_models cohort) # the CLI check runs the binary

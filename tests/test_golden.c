@@ -263,7 +263,7 @@ static void check_model(const char *dir, const char *file, const char *name, dou
     for (size_t i = 0; i < m->buffer_count; i++) /* the momentum-0.1 update happened: nothing is still 0 or 1 */
         if (m->buffers[i] == 0 || m->buffers[i] == 1) CHECK_MSG(0, "%s: running stat %zu unchanged", name, i);
 
-    /* backward: every gradient, tensor by tensor */
+    /* backward: every gradient (floors per tensor) */
     model_zero_grads(m);
     softmax_xent_backward(model_logits_grad(m), probs, y, B, K, 0);
     model_backward(m, B);
@@ -281,7 +281,7 @@ static void check_model(const char *dir, const char *file, const char *name, dou
         /* A second forward/backward/step on the same batch: the momentum buffer (the velocity is ours).
          * The float build starts it from PyTorch's weights after step 1 (equal to ours within float rounding,
          * checked above), so that it checks this step rather than step 1's rounding amplified by another
-         * forward and backward (PyTorch's own float32 run is off by 2.2e-4 at step 2 without this). The
+         * forward and backward (PyTorch's own float32 run is 2e-4 off its float64 one by then). The
          * double build goes on from its own weights: they are the exact ones, the stored float32 copy is not. */
         if (sizeof(real) == sizeof(float))
             for (size_t i = 0; i < P; i++) m->params[i] = (real)step1->values[i];
@@ -365,7 +365,7 @@ static void check_schedules(const char *dir) {
                      (int)milestones->values[i]);
         }
         CHECK(lr->count == (uint64_t)cfg.epochs * (uint64_t)spe);
-        char what[64];
+        char what[128];
         snprintf(what, sizeof what, "MultiStepLR [%s] x %g", cfg.milestones, cfg.gamma);
         compare_schedule(what, &cfg, spe, lr);
     }

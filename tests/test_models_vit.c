@@ -18,6 +18,7 @@
 #include "ops.h"
 #include "optim.h"
 #include "train.h"
+#include "ops/fast_math.h"
 
 static void small_vit(TrainConfig *cfg) {
     train_config_defaults(cfg);
@@ -257,6 +258,42 @@ static void check_adamw(void) {
     model_free(m);
 }
 
+/* ---- the float build's vectorisable exp / erf (trainer/ops/fast_math.h) and GELU against libm in double ---- */
+
+static void check_fast_math(void) {
+    double worst_exp = 0, worst_gelu = 0, worst_dgelu = 0;
+    for (double x = -87.0; x <= 88.0; x += 0.01337) {
+        const double ref = exp(x), ours = real_exp((real)x), exact_input = exp((double)(real)x);
+        (void)ref;
+        worst_exp = fmax(worst_exp, fabs(ours - exact_input) / exact_input);
+    }
+    CHECK(real_exp(-100) == 0 && real_exp(-88.5f) == 0 && isinf(real_exp(100)) && real_exp(0) == 1);
+    real x[2401], out[2401], din[2401], ones[2401];
+    for (int i = 0; i < 2401; i++) {
+        x[i] = (real)(-12.0 + 0.01 * i);
+        ones[i] = 1;
+        din[i] = 0;
+    }
+    for (int form = 0; form < 2; form++) {
+        gelu_forward(out, x, 2401, form == 1);
+        gelu_backward(din, ones, x, 2401, form == 1);
+        for (int i = 0; i < 2401; i++) {
+            const double v = x[i], k = sqrt(2 / M_PI), u = k * (v + 0.044715 * v * v * v), t = tanh(u);
+            const double gelu = form ? 0.5 * v * (1 + t) : 0.5 * v * (1 + erf(v / sqrt(2.0)));
+            const double dgelu = form ? 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v)
+                                      : 0.5 * (1 + erf(v / sqrt(2.0))) + v * exp(-0.5 * v * v) / sqrt(2 * M_PI);
+            worst_gelu = fmax(worst_gelu, fabs(out[i] - gelu) / fmax(1.0, fabs(gelu)));
+            worst_dgelu = fmax(worst_dgelu, fabs(din[i] - dgelu));
+            din[i] = 0;
+        }
+    }
+    printf("float fast math: exp relative error %.2e; gelu %.2e, gelu' %.2e (absolute, both forms, |x| <= 12)\n",
+           worst_exp, worst_gelu, worst_dgelu);
+    CHECK_MSG(worst_exp < 3e-7, "exp %.3e", worst_exp);
+    CHECK_MSG(worst_gelu < 5e-7, "gelu %.3e", worst_gelu);
+    CHECK_MSG(worst_dgelu < 5e-7, "gelu' %.3e", worst_dgelu);
+}
+
 /* ---- short training runs (float) ---- */
 
 typedef struct {
@@ -335,6 +372,7 @@ int main(void) {
         check_model_gradients("mixer (dropout 0.2)", "mixer", &cfg, 2, 8, 8, 3);
     } else {
         check_adamw();
+        check_fast_math();
         check_learning("vit", 0);
         check_learning("vit", 0.1);
         check_learning("mixer", 0);

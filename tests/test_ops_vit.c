@@ -424,6 +424,7 @@ int main(void) {
     test_attention("attention 3 heads", 2, 4, 6, 3, 0);
     test_attention("attention 1 head", 1, 6, 4, 1, 0);
     test_attention("attention dropout 0.3", 2, 5, 6, 2, 0.3);
+    test_attention("attention T=19 (softmax lanes)", 1, 19, 8, 2, 0);
 
     test_token_op("token_transpose", TOKEN_TRANSPOSE, 2, 3, 5, 0);
     test_token_op("token_transpose tiles", TOKEN_TRANSPOSE, 2, 37, 34, 0);

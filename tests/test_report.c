@@ -1,7 +1,8 @@
 /* Reports from a known database: 3 runs of 2 models in sweep "cmp" (+1 run in sweep "other").
  * Markdown: exact numbers, thousands separators, only varying hyperparameters, '|' escaped.
- * HTML: two charts with one polyline per run each, colour families per model, escaping, no scripts or
- * URLs. Errors: unknown extension, missing directory, unknown sweep -- and no file left behind. */
+ * HTML: five charts, the learning curves with one polyline per run each, colour families per model,
+ * escaping, no scripts or URLs. Errors: unknown extension, missing directory, unknown sweep -- and no file
+ * left behind. (test_report_formats.c checks every format on a database with seeds.) */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -158,7 +159,13 @@ static void test_markdown(Store *s) {
     CHECK(strstr(md, "Sweep |") == NULL);       /* one sweep: no sweep column */
     CHECK(strstr(md, "final epoch") != NULL);   /* the note saying which top-5 */
     CHECK(strstr(md, "Best test top-1: 91.00 % (run 3, epoch 2)") != NULL);
-    CHECK(count_of(md, "\n| ") == 4);           /* header + 3 runs */
+    const char *runs = strstr(md, "## Runs\n");
+    CHECK(runs != NULL);
+    if (runs) {
+        char *cut = strndup(runs, (size_t)(strstr(runs + 9, "\n\n") - runs));
+        CHECK_MSG(count_of(cut, "\n| ") == 4, "%s", cut); /* header + 3 runs */
+        free(cut);
+    }
     free(md);
 
     /* All sweeps: a sweep column, the pending run with dashes, and lr varies differently now. */
@@ -168,7 +175,13 @@ static void test_markdown(Store *s) {
     CHECK(strstr(md, "| Run | Sweep | Model |") != NULL);
     CHECK_MSG(strstr(md, "| 4 | other | lenet | lr=0.5 | - | - | - | 0 | - | pending |"), "%s", md);
     CHECK(strstr(md, "batch_size=64") != NULL); /* absent in run 4, so it varies across the report */
-    CHECK(count_of(md, "\n| ") == 5);
+    runs = strstr(md, "## Runs\n");
+    CHECK(runs != NULL);
+    if (runs) {
+        char *cut = strndup(runs, (size_t)(strstr(runs + 9, "\n\n") - runs));
+        CHECK_MSG(count_of(cut, "\n| ") == 5, "%s", cut);
+        free(cut);
+    }
     free(md);
 }
 
@@ -195,10 +208,11 @@ static void test_html(Store *s) {
     CHECK(strstr(html, "res<net>") == NULL);
     CHECK(strstr(html, "res&lt;net&gt;&amp;co") != NULL);
 
-    /* The table (checked before the page is cut up below): header + 3 rows with their values. */
-    const char *table = strstr(html, "<table");
+    /* The runs table (checked before the page is cut up below): header + 3 rows with their values. */
+    char *table = strstr(html, "<table id=\"runs\"");
     CHECK(table != NULL);
     if (table) {
+        table = strndup(table, (size_t)(strstr(table, "</table>") - table));
         CHECK(count_of(table, "<tr") == 4);
         CHECK(strstr(table, "<th>Key hyperparameters</th>") != NULL);
         CHECK(strstr(table, ">lr=0.01, tag=plain<") != NULL);
@@ -208,12 +222,13 @@ static void test_html(Store *s) {
         CHECK(strstr(table, ">33.0<") != NULL);
         CHECK(strstr(table, "batch_size") == NULL);
         CHECK(strstr(table, ">synthetic<") != NULL);
+        free(table);
     }
 
-    /* Exactly two charts, each with one polyline per run. */
-    CHECK(count_of(html, "<svg") == 2);
-    char *first = strstr(html, "<svg");
-    char *second = first ? strstr(first + 4, "<svg") : NULL;
+    /* Five charts; the two learning-curve charts come first, each with one polyline per run. */
+    CHECK(count_of(html, "<svg") == 5);
+    char *first = strstr(html, "<svg class=\"chart\" id=\"chart-test-top1\"");
+    char *second = first ? strstr(first + 4, "<svg class=\"chart\" id=\"chart-train-loss\"") : NULL;
     CHECK(first && second);
     if (first && second) {
         char *end2 = strstr(second, "</svg>");
@@ -228,9 +243,9 @@ static void test_html(Store *s) {
         const char *p = first;
         double hues[3];
         for (int r = 0; r < 3; r++) {
-            p = strstr(p, "<polyline stroke=\"");
+            p = strstr(p, "<polyline class=\"run\" stroke=\"");
             if (!p) break;
-            p += strlen("<polyline stroke=\"");
+            p += strlen("<polyline class=\"run\" stroke=\"");
             hues[r] = hue_of(p);
             const char *pts = strstr(p, "points=\"");
             int commas = 0;
@@ -256,7 +271,7 @@ static void test_errors(Store *s) {
     path_in_tmp(path, sizeof path, "report.xyz");
     CHECK(report_write(s, path, NULL, err) != 0);
     char want[600];
-    snprintf(want, sizeof want, "%s: unknown report format '.xyz' (use .html or .md)", path);
+    snprintf(want, sizeof want, "%s: unknown report format '.xyz' (use .html, .md, .tex, .csv or .json)", path);
     CHECK_MSG(strcmp(err, want) == 0, "%s", err);
     CHECK(access(path, F_OK) != 0);
 

@@ -18,3 +18,11 @@ add_test(NAME models_vit_cli_count COMMAND cohort models --input 3x32x32 --class
 set_tests_properties(models_vit_cli_count PROPERTIES PASS_REGULAR_EXPRESSION "\nvit +1,823,908 ")
 add_test(NAME models_vit_cli_count_10 COMMAND cohort models --input 3x32x32 --classes 10)
 set_tests_properties(models_vit_cli_count_10 PROPERTIES PASS_REGULAR_EXPRESSION "\nvit +1,806,538 ")
+
+# Golden tests against PyTorch (float at 1e-4 relative, double at 1e-6).
+add_executable(test_golden_vit ${COHORT_TEST_DIR}/test_golden_vit.c)
+target_link_libraries(test_golden_vit PRIVATE cohort_trainer m)
+add_test(NAME golden_vit COMMAND test_golden_vit ${COHORT_TEST_DIR}/golden/fixtures)
+add_executable(test_golden_vit_f64 ${COHORT_TEST_DIR}/test_golden_vit.c)
+target_link_libraries(test_golden_vit_f64 PRIVATE cohort_trainer_f64 m)
+add_test(NAME golden_vit_f64 COMMAND test_golden_vit_f64 ${COHORT_TEST_DIR}/golden/fixtures)

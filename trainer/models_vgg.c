@@ -12,6 +12,7 @@
  * classes). That bias is redundant in front of batch norm (BN subtracts the channel mean, so the bias
  * gets a zero gradient and never changes the output), so dropping it changes nothing but the count. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model_builder.h"
@@ -33,6 +34,12 @@ int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
     int x = builder_input(mb);
     for (const int *v = layers; *v; v++) {
         if (*v == POOL) {
+            const TensorSlot *in = &mb->model->slots[x];
+            if ((in->H < 2 || in->W < 2) && !mb->failed) { /* PyTorch refuses this too ("output size is too small") */
+                err_set(mb->err, "model %s: input too small: a 2x2 max pool over %dx%d (the five pools of VGG need "
+                        "at least 32x32 images; 28x28 ones can be padded with `pad`)", name, in->H, in->W);
+                mb->failed = true;
+            }
             x = builder_maxpool(mb, x, 2, 2, 0);
         } else {
             long channels = lround(*v * cfg->width);

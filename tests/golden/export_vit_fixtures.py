@@ -37,6 +37,8 @@ u64 element count, the elements. Arrays, all parameters in Cohort's order (see t
   loss_step2  f64 [1] the loss at the weights after step 1
   grads_step2 f32 [P] the gradients there, before clipping
   update2     f32 [P] weights after step 2 (clipped gradients) minus the weights after step 1
+  opt_update1, opt_update2  f32 [P] the same two updates computed from the float32-rounded grads and
+              grads_step2 (step 2 from params + opt_update1), for the test of the optimiser alone
 """
 import os
 import struct
@@ -193,6 +195,25 @@ def export(name, kind, make_model, B, C, H, W, classes, arch, seed):
     opt.step()
     params2 = flat(params)
 
+    # The optimiser alone: the same two steps from the float32-rounded gradients (what the C test feeds its
+    # optimiser), so that the double build can be held to 1e-6 even where AdamW's update cancels.
+    params_b = [torch.zeros_like(p, requires_grad=True) for p in params]
+    offsets = np.cumsum([0] + [p.numel() for p in params])
+    with torch.no_grad():
+        for k, p in enumerate(params_b):
+            p.copy_(torch.from_numpy(params0[offsets[k]:offsets[k + 1]].astype(np.float64)).view_as(p))
+    opt_b = torch.optim.AdamW(params_b, lr=LR, betas=BETAS, eps=EPS, weight_decay=WD)
+    updates_b = []
+    for g in (grads, grads2):
+        g32 = g.astype(np.float32).astype(np.float64)
+        before = flat(params_b)
+        for k, p in enumerate(params_b):
+            p.grad = torch.from_numpy(g32[offsets[k]:offsets[k + 1]].copy()).view_as(p)
+        if g is grads2:
+            torch.nn.utils.clip_grad_norm_(params_b, max_norm=clip)
+        opt_b.step()
+        updates_b.append(flat(params_b) - before)
+
     f32 = lambda a: np.asarray(a, dtype=np.float32)
     arrays = [
         ("meta", np.array([B, C, H, W, classes], dtype=np.int32)),
@@ -209,6 +230,8 @@ def export(name, kind, make_model, B, C, H, W, classes, arch, seed):
         ("loss_step2", np.array([loss2.item()], dtype=np.float64)),
         ("grads_step2", f32(grads2)),
         ("update2", f32(params2 - params1)),
+        ("opt_update1", f32(updates_b[0])),
+        ("opt_update2", f32(updates_b[1])),
     ]
     write_fixture(os.path.join(OUT, name + ".bin"), arrays)
     print(f"  {name}: {params0.size} parameters, loss {loss.item():.6f}, loss after step 1 {loss2.item():.6f}")

@@ -7,28 +7,32 @@
  * reading them in place: nothing is copied or transposed. */
 #include <math.h>
 
+#include "fast_math.h"
 #include "ops.h"
-
-#ifdef COHORT_REAL_DOUBLE
-#define R_EXP exp
-#else
-#define R_EXP expf
-#endif
 
 size_t attention_workspace_size(int T) { return 2 * (size_t)T * T; }
 
-/* Row-wise softmax of a [T][T] block in place (max subtracted, sums in double). */
+/* Row-wise softmax of a [T][T] block in place: max subtracted, sum in double. The max and the sum run in
+ * LANES independent partial results (a fixed order, so the result does not depend on the machine), which
+ * GCC vectorises; one running max or sum would be a chain of dependent scalar operations. */
+#define LANES 8
 static void softmax_rows(real *s, int T) {
     for (int i = 0; i < T; i++) {
         real *row = s + (size_t)i * T;
+        real lane_max[LANES];
+        for (int j = 0; j < LANES; j++) lane_max[j] = row[0];
+        int j0 = 0;
+        for (; j0 + LANES <= T; j0 += LANES)
+            for (int j = 0; j < LANES; j++) lane_max[j] = row[j0 + j] > lane_max[j] ? row[j0 + j] : lane_max[j];
         real max = row[0];
-        for (int j = 1; j < T; j++)
-            if (row[j] > max) max = row[j];
-        double sum = 0;
-        for (int j = 0; j < T; j++) {
-            row[j] = R_EXP(row[j] - max);
-            sum += row[j];
-        }
+        for (int j = j0; j < T; j++) max = row[j] > max ? row[j] : max;
+        for (int j = 0; j < LANES; j++) max = lane_max[j] > max ? lane_max[j] : max;
+        for (int j = 0; j < T; j++) row[j] = real_exp(row[j] - max);
+        double lane_sum[LANES] = {0}, sum = 0;
+        for (j0 = 0; j0 + LANES <= T; j0 += LANES)
+            for (int j = 0; j < LANES; j++) lane_sum[j] += row[j0 + j];
+        for (int j = j0; j < T; j++) sum += row[j];
+        for (int j = 0; j < LANES; j++) sum += lane_sum[j];
         const real inv = (real)(1.0 / sum);
         for (int j = 0; j < T; j++) row[j] *= inv;
     }
@@ -93,12 +97,16 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
             gemm(false, true, T, T, dh, 1, o_grad, D, v, ld, 0, dattn, T);
             if (m)
                 for (size_t i = 0; i < block; i++) dattn[i] *= m[i];
-            /* softmax backward, row by row */
+            /* softmax backward, row by row (the dot product in LANES double partial sums) */
             for (int i = 0; i < T; i++) {
                 real *g = dattn + (size_t)i * T;
                 const real *p = a + (size_t)i * T;
-                double dot = 0;
-                for (int j = 0; j < T; j++) dot += (double)g[j] * p[j];
+                double lane[LANES] = {0}, dot = 0;
+                int j0 = 0;
+                for (; j0 + LANES <= T; j0 += LANES)
+                    for (int j = 0; j < LANES; j++) lane[j] += (double)(g[j0 + j] * p[j0 + j]);
+                for (int j = j0; j < T; j++) dot += (double)(g[j] * p[j]);
+                for (int j = 0; j < LANES; j++) dot += lane[j];
                 const real c = (real)dot;
                 for (int j = 0; j < T; j++) g[j] = p[j] * (g[j] - c);
             }

@@ -1,18 +1,9 @@
 /* GELU, elementwise: the exact form x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (PyTorch's default), or the tanh
- * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's approximate='tanh'). */
-#include <math.h>
-
+ * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's approximate='tanh').
+ * exp and erf come from fast_math.h: vectorisable in the float build, libm's in the double build; tanh is
+ * written through exp. */
+#include "fast_math.h"
 #include "ops.h"
-
-#ifdef COHORT_REAL_DOUBLE
-#define R_ERF erf
-#define R_EXP exp
-#define R_TANH tanh
-#else
-#define R_ERF erff
-#define R_EXP expf
-#define R_TANH tanhf
-#endif
 
 #define INV_SQRT2 0.70710678118654752440
 #define INV_SQRT_2PI 0.39894228040143267794
@@ -22,37 +13,42 @@
 /* in [n] -> out [n] */
 void gelu_forward(real *out, const real *in, size_t n, bool tanh_form) {
     if (tanh_form) {
+        /* 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)), the logistic function of 2u */
         const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
-            out[i] = (real)0.5 * x * ((real)1 + R_TANH(k * (x + c * x * x * x)));
+            out[i] = x / ((real)1 + real_exp(-2 * k * (x + c * x * x * x)));
         }
     } else {
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
-            out[i] = (real)0.5 * x * ((real)1 + R_ERF(x * (real)INV_SQRT2));
+            const real e = real_exp((real)-0.5 * x * x); /* exp(-(x / sqrt 2)^2) */
+            out[i] = (real)0.5 * x * ((real)1 + real_erf_with_exp(x * (real)INV_SQRT2, e));
         }
     }
 }
 
 /* dout, in [n]; adds into din [n]:
- *   exact: d/dx = Phi(x) + x phi(x);  tanh: 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2), t = tanh(k (x + c x^3)) */
+ *   exact: d/dx = Phi(x) + x phi(x);
+ *   tanh:  d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2) with t = tanh(u), u = k (x + c x^3) */
 void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form) {
     if (!din) return;
     if (tanh_form) {
+        /* with s = 1 / (1 + exp(-2u)) and 1 - s = 1 / (1 + exp(2u)), each from its own exp so that neither
+         * cancels: 0.5 (1 + t) = s and 1 - t^2 = 4 s (1 - s) */
         const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
         for (size_t i = 0; i < n; i++) {
-            const real x = in[i], x2 = x * x;
-            const real t = R_TANH(k * (x + c * x2 * x));
-            const real d = (real)0.5 * ((real)1 + t) + (real)0.5 * x * ((real)1 - t * t) * k * ((real)1 + 3 * c * x2);
+            const real x = in[i], x2 = x * x, two_u = 2 * k * (x + c * x2 * x);
+            const real s = (real)1 / ((real)1 + real_exp(-two_u)), one_minus_s = (real)1 / ((real)1 + real_exp(two_u));
+            const real d = s + 2 * x * s * one_minus_s * k * ((real)1 + 3 * c * x2);
             din[i] += dout[i] * d;
         }
     } else {
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
-            const real cdf = (real)0.5 * ((real)1 + R_ERF(x * (real)INV_SQRT2));
-            const real pdf = (real)INV_SQRT_2PI * R_EXP((real)-0.5 * x * x);
-            din[i] += dout[i] * (cdf + x * pdf);
+            const real e = real_exp((real)-0.5 * x * x); /* sqrt(2 pi) phi(x), and erf's exp(-(x / sqrt 2)^2) */
+            const real cdf = (real)0.5 * ((real)1 + real_erf_with_exp(x * (real)INV_SQRT2, e));
+            din[i] += dout[i] * (cdf + x * (real)INV_SQRT_2PI * e);
         }
     }
 }

@@ -7,6 +7,40 @@
 /* dgamma/dbeta sum over rows; they are accumulated in double this many features at a time. */
 #define LN_COLUMN_BLOCK 64
 
+/* Row sums are taken in LANES double partial sums (a fixed order, so results do not depend on the machine),
+ * which GCC vectorises, where one running double sum would be a scalar loop. */
+#define LANES 8
+
+/* sum of x[0..D) */
+static double row_sum(const real *x, int D) {
+    double lane[LANES] = {0};
+    int d = 0;
+    for (; d + LANES <= D; d += LANES)
+        for (int j = 0; j < LANES; j++) lane[j] += x[d + j];
+    double sum = 0;
+    for (; d < D; d++) sum += x[d];
+    for (int j = 0; j < LANES; j++) sum += lane[j];
+    return sum;
+}
+
+/* sum of (x - mean)^2 */
+static double row_centred_squares(const real *x, int D, real mean) {
+    double lane[LANES] = {0};
+    int d = 0;
+    for (; d + LANES <= D; d += LANES)
+        for (int j = 0; j < LANES; j++) {
+            const double c = x[d + j] - mean;
+            lane[j] += c * c;
+        }
+    double sum = 0;
+    for (; d < D; d++) {
+        const double c = x[d] - mean;
+        sum += c * c;
+    }
+    for (int j = 0; j < LANES; j++) sum += lane[j];
+    return sum;
+}
+
 /* in [N][D] (N = B*T token rows), gamma/beta [D] -> out [N][D]; saved_mean/saved_invstd [N] for backward. */
 void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
                        const real *beta, int N, int D, real eps) {
@@ -14,18 +48,12 @@ void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const re
     for (int n = 0; n < N; n++) {
         const real *x = in + (size_t)n * D;
         real *y = out + (size_t)n * D;
-        double sum = 0;
-        for (int d = 0; d < D; d++) sum += x[d];
-        const double mean = sum / D;
-        double sum_sq = 0; /* two passes: the centred sum of squares has no cancellation */
-        for (int d = 0; d < D; d++) {
-            double c = (double)x[d] - mean;
-            sum_sq += c * c;
-        }
-        const double invstd = 1.0 / sqrt(sum_sq / D + (double)eps);
-        saved_mean[n] = (real)mean;
+        const real m = (real)(row_sum(x, D) / D);
+        /* two passes: the centred sum of squares has no cancellation */
+        const double invstd = 1.0 / sqrt(row_centred_squares(x, D, m) / D + (double)eps);
+        saved_mean[n] = m;
         saved_invstd[n] = (real)invstd;
-        const real m = (real)mean, s = (real)invstd;
+        const real s = (real)invstd;
         for (int d = 0; d < D; d++) y[d] = (x[d] - m) * s * gamma[d] + beta[d];
     }
 }
@@ -41,11 +69,22 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
             const real *x = in + (size_t)n * D, *dy = dout + (size_t)n * D;
             real *dx = din + (size_t)n * D;
             const real m = saved_mean[n], s = saved_invstd[n];
-            double sum_g = 0, sum_g_xhat = 0;
-            for (int d = 0; d < D; d++) {
-                double g = (double)dy[d] * gamma[d];
+            double lane_g[LANES] = {0}, lane_g_xhat[LANES] = {0}, sum_g = 0, sum_g_xhat = 0;
+            int d = 0;
+            for (; d + LANES <= D; d += LANES)
+                for (int j = 0; j < LANES; j++) {
+                    const double g = (double)(dy[d + j] * gamma[d + j]);
+                    lane_g[j] += g;
+                    lane_g_xhat[j] += g * (double)((x[d + j] - m) * s);
+                }
+            for (; d < D; d++) {
+                const double g = (double)(dy[d] * gamma[d]);
                 sum_g += g;
                 sum_g_xhat += g * (double)((x[d] - m) * s);
+            }
+            for (int j = 0; j < LANES; j++) {
+                sum_g += lane_g[j];
+                sum_g_xhat += lane_g_xhat[j];
             }
             const real mean_g = (real)(sum_g / D), mean_g_xhat = (real)(sum_g_xhat / D);
             for (int d = 0; d < D; d++) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Issue 7's scaling benchmark: 12 equal short trials on 1, 2 and 4 worker ranks (mpirun -np 2, 3, 5).
+# Reports the makespan against the ideal (sum of the trials' own wall times / workers) and the
+# coordinator's CPU use. Usage: bash bench/sweep_scaling.sh [path/to/cohort]
+set -euo pipefail
+COHORT=${1:-build/runner/cohort}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+MPIRUN=(mpirun --oversubscribe)
+[ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
+cat > "$WORK/sweep.yaml" <<'YAML'
+name: scaling
+method: grid
+parameters:
+  model: {value: lenet}
+  seed: {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}
+  dataset: {value: synthetic}
+  synthetic_train: {value: 4096}
+  synthetic_test: {value: 512}
+  epochs: {value: 2}
+  batch_size: {value: 64}
+  threads: {value: 1}
+YAML
+printf '%-8s %-6s %12s %12s %10s %16s\n' workers cores makespan_s ideal_s ratio coordinator_cpu
+for np in 2 3 5; do
+  workers=$((np - 1))
+  db=$WORK/np$np.db
+  start=$(date +%s.%N)
+  "${MPIRUN[@]}" -np "$np" "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" > "$WORK/out$np.txt" 2>&1
+  end=$(date +%s.%N)
+  makespan=$(echo "$end - $start" | bc -l)
+  # A trial's own time: from its start to its end as recorded (includes data loading and evaluation).
+  sum=$(sqlite3 "$db" "SELECT sum((julianday(finished_at) - julianday(started_at)) * 86400) FROM runs")
+  ideal=$(echo "$sum / $workers" | bc -l)
+  cpu=$(sed -n 's/^coordinator: \(.*\) CPU over \(.*\) wall (\(.*\) of one core).*/\1 s (\3)/p' "$WORK/out$np.txt")
+  printf '%-8s %-6s %12.1f %12.1f %10.3f %16s\n' "$workers" "$(nproc)" "$makespan" "$ideal" \
+    "$(echo "$makespan / $ideal" | bc -l)" "$cpu"
+done
+echo "(ideal = sum of the trials' start-to-end times / workers; with more workers than cores each trial is slower, which the ideal includes)"

@@ -1,0 +1,205 @@
+/* The LaTeX report: booktabs table fragments for a paper (\input{report.tex}; the document needs
+ * \usepackage{booktabs}). Table 1: per group its best configuration; table 2: every configuration. Values
+ * are mean $\pm$ sample std over seeds; the best entry of each metric column is bold. Every text from the
+ * database is escaped: # $ % & _ { } ~ ^ \ < > | have no special meaning left. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+enum { MAX_CONFIG_ROWS = 200 };
+
+static void tex(FILE *out, const char *text) {
+    for (const char *p = text ? text : ""; *p; p++) {
+        switch (*p) {
+        case '#': fputs("\\#", out); break;
+        case '$': fputs("\\$", out); break;
+        case '%': fputs("\\%", out); break;
+        case '&': fputs("\\&", out); break;
+        case '_': fputs("\\_", out); break;
+        case '{': fputs("\\{", out); break;
+        case '}': fputs("\\}", out); break;
+        case '~': fputs("\\textasciitilde{}", out); break;
+        case '^': fputs("\\textasciicircum{}", out); break;
+        case '\\': fputs("\\textbackslash{}", out); break;
+        case '<': fputs("\\textless{}", out); break;
+        case '>': fputs("\\textgreater{}", out); break;
+        case '|': fputs("\\textbar{}", out); break;
+        case '\n': case '\r': fputc(' ', out); break;
+        default: fputc(*p, out);
+        }
+    }
+}
+
+/* A comment line: no line breaks inside. */
+static void tex_comment_text(FILE *out, const char *text) {
+    for (const char *p = text ? text : ""; *p; p++) fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+}
+
+static void stat_cell(FILE *out, Stat s, int decimals, int bold) {
+    if (s.n == 0 || isnan(s.mean)) {
+        fputs(" & --", out);
+        return;
+    }
+    fputs(bold ? " & $\\mathbf{" : " & $", out);
+    if (s.n > 1 && !isnan(s.std)) fprintf(out, "%.*f \\pm %.*f", decimals, s.mean, decimals, s.std);
+    else fprintf(out, "%.*f", decimals, s.mean);
+    fputs(bold ? "}$" : "$", out);
+}
+
+static void count_cell(FILE *out, int64_t v) {
+    char buf[32];
+    report_format_count(v, buf);
+    fprintf(out, " & %s", strcmp(buf, "-") ? buf : "--");
+}
+
+static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
+static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
+
+/* Best mean per column over the configurations listed: [0] metric, [1] top-1, [2] top-5. */
+static void best_of(const ReportData *d, const int *configs, int n, double best[3]) {
+    best[0] = best[1] = best[2] = NAN;
+    for (int i = 0; i < n; i++) {
+        if (configs[i] < 0) continue;
+        const ConfigSummary *cs = &d->configs[configs[i]];
+        if (metric_better(d->metric, cs->metric.mean, best[0])) best[0] = cs->metric.mean;
+        if (metric_better(MET_TEST_TOP1, cs->top1.mean, best[1])) best[1] = cs->top1.mean;
+        if (metric_better(MET_TEST_TOP5, cs->top5.mean, best[2])) best[2] = cs->top5.mean;
+    }
+}
+
+static void metric_headers(FILE *out, const ReportData *d) {
+    if (extra_metric(d)) {
+        fputs(" & ", out);
+        tex(out, metric_label(d->metric));
+    }
+    fputs(" & Top-1 (\\%) & Top-5 (\\%)", out);
+}
+
+static void metric_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double best[3]) {
+    if (extra_metric(d)) stat_cell(out, cs->metric, metric_decimals(d->metric), same(cs->metric.mean, best[0]));
+    stat_cell(out, cs->top1, 2, same(cs->top1.mean, best[1]));
+    stat_cell(out, cs->top5, 2, same(cs->top5.mean, best[2]));
+}
+
+static void group_table(FILE *out, const ReportData *d) {
+    int with_config = 0;
+    for (int g = 0; g < d->group_count; g++) with_config |= d->groups[g].config_count > 1;
+    int *best_configs = malloc(((size_t)d->group_count + 1) * sizeof *best_configs);
+    if (!best_configs) return;
+    for (int g = 0; g < d->group_count; g++) best_configs[g] = d->groups[g].best_config;
+    double best[3];
+    best_of(d, best_configs, d->group_count, best);
+    free(best_configs);
+
+    fputs("\\begin{table}[htbp]\n\\centering\n\\caption{Final-epoch test accuracy per ", out);
+    for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), tex(out, d->group_keys[k]);
+    fputs(with_config ? ": its best configuration's mean $\\pm$ standard deviation over $n$ seeds"
+                      : ": mean $\\pm$ standard deviation over $n$ seeds",
+          out);
+    fputs(". Bold: the best in each column.}\n\\label{tab:cohort-summary}\n\\begin{tabular}{", out);
+    for (int k = 0; k < d->group_key_count; k++) fputc('l', out);
+    if (with_config) fputc('l', out);
+    fputs(extra_metric(d) ? "rrrrr}\n\\toprule\n" : "rrrr}\n\\toprule\n", out);
+    for (int k = 0; k < d->group_key_count; k++) {
+        if (k) fputs(" & ", out);
+        char name[64];
+        snprintf(name, sizeof name, "%s", d->group_keys[k]);
+        name[0] = (char)(name[0] >= 'a' && name[0] <= 'z' ? name[0] - 32 : name[0]); /* "Model" */
+        tex(out, name);
+    }
+    if (with_config) fputs(" & Configuration", out);
+    fputs(" & $n$", out);
+    metric_headers(out, d);
+    fputs(" & Params \\\\\n\\midrule\n", out);
+    for (int g = 0; g < d->group_count; g++) {
+        const GroupSummary *gs = &d->groups[g];
+        for (int k = 0; k < d->group_key_count; k++) {
+            if (k) fputs(" & ", out);
+            tex(out, gs->values[k]);
+        }
+        const ConfigSummary *cs = gs->best_config >= 0 ? &d->configs[gs->best_config] : NULL;
+        if (with_config) {
+            fputs(" & ", out);
+            if (cs && *cs->key_params) tex(out, cs->key_params);
+            else fputs("--", out);
+        }
+        if (cs) {
+            fprintf(out, " & %d", cs->n);
+            metric_cells(out, d, cs, best);
+            count_cell(out, cs->params);
+        } else {
+            fputs(" & 0", out);
+            for (int i = 0; i < (extra_metric(d) ? 4 : 3); i++) fputs(" & --", out);
+        }
+        fputs(" \\\\\n", out);
+    }
+    fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", out);
+}
+
+static const ReportData *sort_d;
+static int cmp_config_rows(const void *a, const void *b) {
+    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
+    if (x->group_index != y->group_index) return x->group_index - y->group_index;
+    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
+    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
+    return *(const int *)a - *(const int *)b;
+}
+
+static void config_table(FILE *out, const ReportData *d) {
+    int n = 0;
+    int *rows = malloc(((size_t)d->config_count + 1) * sizeof *rows);
+    if (!rows) return;
+    for (int c = 0; c < d->config_count; c++)
+        if (d->configs[c].n > 0) rows[n++] = c;
+    sort_d = d;
+    qsort(rows, (size_t)n, sizeof *rows, cmp_config_rows);
+    int shown = n > MAX_CONFIG_ROWS ? MAX_CONFIG_ROWS : n;
+    double best[3];
+    best_of(d, rows, n, best);
+    fputs("\\begin{table}[htbp]\n\\centering\n\\caption{Every configuration with finished runs: mean $\\pm$ standard "
+          "deviation over $n$ seeds of the final-epoch accuracy. Bold: the best in each column.}\n"
+          "\\label{tab:cohort-configurations}\n\\begin{tabular}{ll",
+          out);
+    fputs(extra_metric(d) ? "rrrrr}\n\\toprule\n" : "rrrr}\n\\toprule\n", out);
+    fputs("Model & Configuration & $n$", out);
+    metric_headers(out, d);
+    fputs(" & Params \\\\\n\\midrule\n", out);
+    for (int i = 0; i < shown; i++) {
+        const ConfigSummary *cs = &d->configs[rows[i]];
+        if (i > 0 && cs->group_index != d->configs[rows[i - 1]].group_index) fputs("\\addlinespace\n", out);
+        tex(out, d->models[cs->model_index]);
+        fputs(" & ", out);
+        if (*cs->key_params) tex(out, cs->key_params);
+        else fputs("--", out);
+        fprintf(out, " & %d", cs->n);
+        metric_cells(out, d, cs, best);
+        count_cell(out, cs->params);
+        fputs(" \\\\\n", out);
+    }
+    if (shown < n) fprintf(out, "%% %d more configurations are in the CSV and JSON reports\n", n - shown);
+    fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", out);
+    free(rows);
+}
+
+int report_write_latex(FILE *out, const ReportData *d) {
+    fputs("% ", out);
+    tex_comment_text(out, d->title);
+    fprintf(out, "\n%% Generated %s by cohort report: %d runs, %d finished, %d configurations.\n", d->generated_at, d->count,
+            d->finished, d->config_count);
+    fputs("% A fragment: \\input it into a document with \\usepackage{booktabs}.\n", out);
+    fprintf(out, "%% Metric: final-epoch %s (%s is better).", metric_name(d->metric),
+            metric_minimise(d->metric) ? "lower" : "higher");
+    if (d->options->sweep_name) fputs(" Sweep: ", out), tex_comment_text(out, d->options->sweep_name), fputc('.', out);
+    if (d->options->where) fputs(" Where: ", out), tex_comment_text(out, d->options->where), fputc('.', out);
+    fputc('\n', out);
+    if (d->finished == 0) {
+        fputs("% No finished runs yet: no tables.\n", out);
+        return 0;
+    }
+    group_table(out, d);
+    fputc('\n', out);
+    config_table(out, d);
+    return 0;
+}
