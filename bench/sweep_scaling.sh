@@ -32,7 +32,7 @@ for np in 2 3 5; do
   # A trial's own time: from its start to its end as recorded (includes data loading and evaluation).
   sum=$(sqlite3 "$db" "SELECT sum((julianday(finished_at) - julianday(started_at)) * 86400) FROM runs")
   ideal=$(echo "$sum / $workers" | bc -l)
-  cpu=$(sed -n 's/^coordinator: \(.*\) CPU over \(.*\) wall (\(.*\) of one core).*/\1 s (\3)/p' "$WORK/out$np.txt")
+  cpu=$(tr -d '\r' < "$WORK/out$np.txt" | sed -n 's/^coordinator: \(.*\) CPU over \(.*\) wall (\(.*\) of one core).*/\1 s (\3)/p')
   printf '%-8s %-6s %12.1f %12.1f %10.3f %16s\n' "$workers" "$(nproc)" "$makespan" "$ideal" \
     "$(echo "$makespan / $ideal" | bc -l)" "$cpu"
 done

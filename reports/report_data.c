@@ -302,6 +302,16 @@ static int varies(const ReportData *d, const char *key) {
     return 0;
 }
 
+/* Whether key differs between the runs idx[0..n). */
+static int varies_among(const ReportData *d, const char *key, const int *idx, int n) {
+    const char *first = flat_get(&d->flats[idx[0]], key);
+    for (int i = 1; i < n; i++) {
+        const char *v = flat_get(&d->flats[idx[i]], key);
+        if ((v == NULL) != (first == NULL) || (v && strcmp(v, first) != 0)) return 1;
+    }
+    return 0;
+}
+
 /* "k=v, k=v" of the varying keys of run r, without model (and without seed when no_seed). */
 static char *key_params_of(const ReportData *d, int r, const char *const *keys, int key_count, int no_seed) {
     Buf b = {0};
@@ -752,7 +762,9 @@ static int build_importance(ReportData *d, char *err) {
 
     for (int k = 0; k < d->config_key_count && n; k++) {
         const char *key = d->config_keys[k];
-        if (!strcmp(key, "seed") || !strcmp(key, "threads") || !varies(d, key)) continue;
+        /* swept: varies between the runs with a result (between all runs while none has one) */
+        if (!strcmp(key, "seed") || !strcmp(key, "threads") || !(m >= 2 ? varies_among(d, key, runs, m) : varies(d, key)))
+            continue;
         HyperParam *h = &d->hps[d->hp_count++];
         h->eta2 = h->spearman = NAN;
         h->best_level = -1;

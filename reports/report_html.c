@@ -19,7 +19,9 @@ enum {
     MAX_POINTS = 120,     /* points per run line */
     MAX_BANDS = 12,       /* per-configuration bands; beyond, per model */
     MAX_PC_LINES = 1000,  /* parallel-coordinates lines (the best configurations) */
-    MAX_TABLE_ROWS = 1000 /* rows of the configuration, problem and run tables */
+    MAX_TABLE_ROWS = 1000, /* rows of the problem and run tables */
+    MAX_GROUP_CONFIGS = 25, /* configurations per group in the configuration table */
+    MAX_ORDINAL_LEVELS = 12 /* numeric hyperparameters with at most this many values: evenly spaced axis ticks */
 };
 
 static const char *const RAMP[] = {"#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"};
@@ -219,7 +221,7 @@ static void curve_chart(FILE *out, const ReportData *d, const Bands *b, int per_
     if (ok) {
         SvgChart c = {.id = loss ? "chart-train-loss" : "chart-test-top1",
                       .title = loss ? "Train loss per epoch" : "Test top-1 (%) per epoch", .x_label = "epoch",
-                      .y_label = loss ? "train loss" : "test top-1 (%)", .width = 820, .plot_height = 300,
+                      .y_label = loss ? "train loss" : "test top-1 (%)", .width = 660, .plot_height = 300,
                       .x_integer = 1, .max_points = MAX_POINTS};
         if (b->count && !per_model) { /* one entry per band (configuration) */
             for (int i = 0; i < b->count; i++) legend[i] = (SvgLegendEntry){b->labels[i], b->colors[i]};
@@ -387,12 +389,14 @@ static void config_table(FILE *out, const ReportData *d) {
     }
     for (int c = 0; c < n; c++) rows[c] = c;
     sort_d = d;
-    int shown = n;
-    if (n > MAX_TABLE_ROWS) { /* the best configurations, then in group order */
-        qsort(rows, (size_t)n, sizeof *rows, cmp_config_metric);
-        shown = MAX_TABLE_ROWS;
+    qsort(rows, (size_t)n, sizeof *rows, cmp_config_rows);
+    /* the best MAX_GROUP_CONFIGS of each group (sorted best first within the group) */
+    int shown = 0, capped = 0;
+    for (int i = 0, in_group = 0; i < n; i++) {
+        in_group = i > 0 && d->configs[rows[i]].group_index == d->configs[rows[i - 1]].group_index ? in_group + 1 : 0;
+        if (in_group < MAX_GROUP_CONFIGS) rows[shown++] = rows[i];
+        else capped = 1;
     }
-    qsort(rows, (size_t)shown, sizeof *rows, cmp_config_rows);
     int show_group = !(d->group_key_count == 1 && !strcmp(d->group_keys[0], "model"));
     fputs("<table id=\"summary-configs\">\n<thead><tr>", out);
     if (show_group) fputs("<th>Group</th>", out);
@@ -419,9 +423,10 @@ static void config_table(FILE *out, const ReportData *d) {
         fprintf(out, "<td class=\"num\">%s</td><td>%s</td></tr>\n", t, cs->pareto ? "&#9733; front" : "");
     }
     fputs("</tbody>\n</table>\n", out);
-    if (shown < n)
-        fprintf(out, "<p class=\"note\">The %d best of %d configurations by %s; the CSV and JSON reports list all.</p>\n",
-                shown, n, metric_name(d->metric));
+    if (capped)
+        fprintf(out, "<p class=\"note\">Showing %d of %d configurations: the %d best of each group by %s; the Markdown, "
+                     "CSV and JSON reports list all.</p>\n",
+                shown, n, MAX_GROUP_CONFIGS, metric_name(d->metric));
     free(rows);
 }
 
@@ -506,7 +511,7 @@ static void parallel_section(FILE *out, const ReportData *d) {
         const HyperParam *hp = &d->hps[h];
         SvgAxis *a = &axes[h];
         a->name = hp->key;
-        if (hp->numeric) {
+        if (hp->numeric && hp->level_count > MAX_ORDINAL_LEVELS) {
             a->lo = INFINITY, a->hi = -INFINITY;
             for (int l = 0; l < hp->level_count; l++)
                 if (!isnan(hp->level_value[l])) a->lo = fmin(a->lo, hp->level_value[l]), a->hi = fmax(a->hi, hp->level_value[l]);
@@ -542,7 +547,7 @@ static void parallel_section(FILE *out, const ReportData *d) {
         for (int h = 0; h < d->hp_count; h++) {
             const HyperParam *hp = &d->hps[h];
             int level = hp->run_level[r];
-            v[h] = hp->numeric ? hp->level_value[level] : level;
+            v[h] = axes[h].categorical ? level : hp->level_value[level];
         }
         v[d->hp_count] = cs->metric.mean;
         double t = hi > lo ? (cs->metric.mean - lo) / (hi - lo) : 0.5;
@@ -749,9 +754,9 @@ int report_write_html(FILE *out, const ReportData *d) {
         if (*s->key_params) fputs(", ", out), esc(out, s->key_params);
         fprintf(out, ") after %d epoch%s</p>\n", b->epoch_count, b->epoch_count == 1 ? "" : "s");
     }
-    fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#configurations\">Configurations</a>"
-          "<a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a><a href=\"#hyperparameters\">"
-          "Hyperparameters</a><a href=\"#problems\">Did not finish</a><a href=\"#all-runs\">Runs</a></nav>\n",
+    fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a>"
+          "<a href=\"#hyperparameters\">Hyperparameters</a><a href=\"#configurations\">Configurations</a>"
+          "<a href=\"#problems\">Did not finish</a><a href=\"#all-runs\">Runs</a></nav>\n",
           out);
 
     fputs("<h2 id=\"summary\">Summary by ", out);
@@ -763,12 +768,6 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs(" over seeds): mean &plusmn; sample standard deviation over its n finished runs (one per seed); "
           "bold: the best in each column. Best run: its best single run (#id: value). Train time: the epochs' wall "
           "times summed per run, mean over the seeds.</p>\n",
-          out);
-
-    fputs("<h2 id=\"configurations\">Configurations</h2>\n", out);
-    config_table(out, d);
-    fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
-          "front of parameters against the metric.</p>\n",
           out);
 
     fputs("<h2 id=\"curves\">Learning curves</h2>\n<div class=\"charts\">\n", out);
@@ -803,6 +802,12 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs("<p class=\"note\" id=\"importance-method\">", out);
     esc(out, REPORT_IMPORTANCE_METHOD);
     fprintf(out, " Computed over %d finished run%s.</p>\n", d->importance_runs, d->importance_runs == 1 ? "" : "s");
+
+    fputs("<h2 id=\"configurations\">Configurations</h2>\n", out);
+    config_table(out, d);
+    fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
+          "front of parameters against the metric.</p>\n",
+          out);
 
     fputs("<h2 id=\"problems\">Runs that did not finish</h2>\n", out);
     problem_table(out, d);

@@ -113,7 +113,8 @@ typedef struct {
     int config_count;
     GroupSummary *groups;
     int group_count;
-    HyperParam *hps;         /* swept hyperparameters: config keys that vary, but seed and threads */
+    HyperParam *hps;         /* swept hyperparameters: config keys that vary between the finished runs (with a
+                                metric), but seed and threads */
     int hp_count;
     int *importance_order;   /* hps by eta2, largest first (undefined last) */
     double within_config;    /* share of the metric's sum of squares within configurations (seed noise) */

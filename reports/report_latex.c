@@ -104,9 +104,12 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs(extra_metric(d) ? "rrrrr}\n\\toprule\n" : "rrrr}\n\\toprule\n", out);
     for (int k = 0; k < d->group_key_count; k++) {
         if (k) fputs(" & ", out);
-        char name[64];
-        snprintf(name, sizeof name, "%s", d->group_keys[k]);
-        name[0] = (char)(name[0] >= 'a' && name[0] <= 'z' ? name[0] - 32 : name[0]); /* "Model" */
+        /* columns get a capital ("Model"); hyperparameter keys stay as they are written ("lr") */
+        static const char *const columns[][2] = {
+            {"model", "Model"}, {"dataset", "Dataset"}, {"sweep", "Sweep"}, {"status", "Status"}, {"host", "Host"}};
+        const char *name = d->group_keys[k];
+        for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
+            if (!strcmp(name, columns[i][0])) name = columns[i][1];
         tex(out, name);
     }
     if (with_config) fputs(" & Configuration", out);

@@ -474,13 +474,17 @@ void svg_parallel_chart(FILE *out, const SvgChart *chart, const SvgAxis *axes, i
         fprintf(out, "<text class=\"pc-name\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, top - 10.0);
         write_escaped_truncated(out, ax->name, 18);
         fputs("</text>\n", out);
-        /* ticks: the levels (at most 9 labelled), or 5 values over the numeric range */
+        /* ticks: the levels (at most 9 labelled), or 5 values over the numeric range; labels left of the
+         * axis, right of the last one (the lines come from the left) */
+        int last = a == axis_count - 1 && axis_count > 1;
+        double tx = last ? x + 5 : x - 5;
+        const char *anchor = last ? "start" : "end";
         if (ax->categorical) {
             int every = ax->level_count > 9 ? (ax->level_count + 8) / 9 : 1;
             for (int i = 0; i < ax->level_count; i++) {
                 if (i % every && i != ax->level_count - 1) continue;
                 double y = y0 - axis_position(ax, i) * plot_h;
-                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x - 5, y + 4);
+                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", tx, y + 4, anchor);
                 write_escaped_truncated(out, ax->levels[i], 14);
                 fputs("</text>", out);
             }
@@ -490,8 +494,8 @@ void svg_parallel_chart(FILE *out, const SvgChart *chart, const SvgAxis *axes, i
                 if (ax->log) v = pow(10.0, log10(ax->lo) + t * (log10(ax->hi) - log10(ax->lo)));
                 else v = ax->lo + t * (ax->hi - ax->lo);
                 if (ax->hi <= ax->lo && i) break;
-                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>", x - 5,
-                        y0 - (ax->hi > ax->lo ? t : 0.5) * plot_h + 4, v);
+                fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.4g</text>", tx,
+                        y0 - (ax->hi > ax->lo ? t : 0.5) * plot_h + 4, anchor, v);
             }
         }
         fputc('\n', out);

@@ -18,7 +18,9 @@ static char *dup_text_or_null(sqlite3_stmt *stmt, int col) {
 }
 
 static double column_metric(sqlite3_stmt *stmt, int col) {
-    return sqlite3_column_type(stmt, col) == SQLITE_NULL ? NAN : sqlite3_column_double(stmt, col);
+    /* one API call (and one lock of the connection's mutex) per value: this runs for millions of values */
+    sqlite3_value *v = sqlite3_column_value(stmt, col);
+    return sqlite3_value_type(v) == SQLITE_NULL ? NAN : sqlite3_value_double(v);
 }
 
 static int load_epochs(Store *store, RunRecord *run, char *err) {

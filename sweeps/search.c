@@ -46,6 +46,7 @@ struct Search {
     long configs; /* configurations proposed or known: the stream index of the next proposal */
     int next_index;
     TpeDomain *domains; /* per parameter */
+    int multivariate;   /* joint TPE over the top-level parameters */
 };
 
 /* ---- the table of known trials ------------------------------------------------------------------------ */
@@ -250,6 +251,7 @@ Search *search_create(const Sweep *sweep, uint64_t seed, char err[ERR_LEN]) {
     s->space = sweep->space;
     s->seed = seed;
     s->method = !strcmp(sweep->method, "grid") ? 0 : !strcmp(sweep->method, "random") ? 1 : 2;
+    s->multivariate = 1;
     s->domains = calloc((size_t)s->space->count + 1, sizeof *s->domains);
     if (!s->domains || rehash(s, 128)) {
         search_free(s);
@@ -499,33 +501,87 @@ static cJSON *value_of_internal(const SweepParam *p, double x) {
     return sweep_param_number(p, snap_value(p, logd ? exp(x) : x));
 }
 
-/* One draw of every parameter that applies: TPE where it has enough history, random otherwise. */
+/* Observations of the given parameters in the below and above groups: rows of internal values, trials
+ * where one of them is absent left out. */
+static void gather(const Search *s, const Ranked *ranked, int total, int nb, const int *params, int dims,
+                   double *below, int *nbl, double *above, int *nab) {
+    *nbl = *nab = 0;
+    for (int i = 0; i < total; i++) {
+        const double *x = s->entries[ranked[i].entry].x;
+        int present = 1;
+        for (int j = 0; j < dims && present; j++) present = !isnan(x[params[j]]);
+        if (!present) continue;
+        double *row = i < nb ? below + (size_t)(*nbl)++ * (size_t)dims : above + (size_t)(*nab)++ * (size_t)dims;
+        for (int j = 0; j < dims; j++) {
+            const TpeDomain *d = &s->domains[params[j]];
+            row[j] = d->categorical ? x[params[j]] : fmin(fmax(x[params[j]], d->low), d->high);
+        }
+    }
+}
+
+/* Startup proposal i < TPE_STARTUP_TRIALS of a bayes sweep: parameter p's value in stratum perm_p(i) of
+ * TPE_STARTUP_TRIALS equal-probability strata, perm_p a permutation drawn from (seed, p) (a Latin
+ * hypercube over the startup trials). NULL for distributions without quantiles. */
+static cJSON *stratified(const Search *s, int p, Rng *rng) {
+    int32_t perm[TPE_STARTUP_TRIALS];
+    for (int i = 0; i < TPE_STARTUP_TRIALS; i++) perm[i] = i;
+    Rng prng;
+    rng_seed_stream(&prng, s->seed ^ 0x5DEECE66Dull, (uint64_t)p);
+    rng_shuffle(&prng, perm, TPE_STARTUP_TRIALS);
+    double u = (perm[s->configs - 1] + rng_uniform(rng)) / TPE_STARTUP_TRIALS;
+    return sweep_param_quantile(&s->space->params[p], u);
+}
+
+/* One draw of every parameter that applies: TPE where it has enough history, random otherwise. With
+ * multivariate TPE the top-level parameters are drawn jointly, the conditional ones one by one. */
 static int draw(Search *s, Rng *rng, const Ranked *ranked, int total, int nb, int use_tpe, cJSON **assigned) {
     const SweepSpace *space = s->space;
-    double *below = malloc(((size_t)total + 1) * sizeof *below), *above = malloc(((size_t)total + 1) * sizeof *above);
-    int rc = below && above ? 0 : -1;
-    for (int p = 0; rc == 0 && p < space->count; p++) {
+    int n = space->count;
+    int *group = malloc(((size_t)n + 1) * sizeof *group), *in_group = calloc((size_t)n + 1, sizeof *in_group);
+    const TpeDomain **doms = malloc(((size_t)n + 1) * sizeof *doms);
+    double *below = malloc(((size_t)total + 1) * ((size_t)n + 1) * sizeof *below);
+    double *above = malloc(((size_t)total + 1) * ((size_t)n + 1) * sizeof *above);
+    double *joint = malloc(((size_t)n + 1) * sizeof *joint);
+    int rc = group && in_group && doms && below && above && joint ? 0 : -1;
+    int dims = 0;
+    if (rc == 0 && use_tpe && s->multivariate) {
+        for (int p = 0; p < n; p++)
+            if (space->params[p].block < 0 && space->params[p].dist != DIST_CONSTANT) {
+                in_group[p] = dims + 1;
+                doms[dims] = &s->domains[p];
+                group[dims++] = p;
+            }
+        int nbl, nab;
+        gather(s, ranked, total, nb, group, dims, below, &nbl, above, &nab);
+        if (dims > 0 && tpe_propose(doms, dims, below, nbl, above, nab, rng, joint)) rc = -1;
+    }
+    for (int p = 0; rc == 0 && p < n; p++) {
         assigned[p] = NULL;
         if (!sweep_param_active(space, p, assigned)) continue;
         const SweepParam *param = &space->params[p];
-        if (!use_tpe || param->dist == DIST_CONSTANT) {
+        if (in_group[p]) {
+            assigned[p] = value_of_internal(param, joint[in_group[p] - 1]);
+        } else if (!use_tpe && s->method == 2 && getenv("TPE_LHS") && s->configs - 1 < TPE_STARTUP_TRIALS &&
+                   (assigned[p] = stratified(s, p, rng)) != NULL) {
+            /* a Latin hypercube over the startup trials */
+        } else if (!use_tpe || param->dist == DIST_CONSTANT) {
             assigned[p] = sweep_param_sample(param, rng);
         } else {
             const TpeDomain *d = &s->domains[p];
-            int nbl = 0, nab = 0;
-            for (int i = 0; i < total; i++) {
-                double x = s->entries[ranked[i].entry].x[p];
-                if (isnan(x)) continue;
-                if (!d->categorical) x = fmin(fmax(x, d->low), d->high);
-                if (i < nb) below[nbl++] = x;
-                else above[nab++] = x;
-            }
-            assigned[p] = value_of_internal(param, tpe_propose(d, below, nbl, above, nab, rng));
+            int nbl, nab;
+            double x;
+            gather(s, ranked, total, nb, &p, 1, below, &nbl, above, &nab);
+            if (tpe_propose(&d, 1, below, nbl, above, nab, rng, &x)) rc = -1;
+            else assigned[p] = value_of_internal(param, x);
         }
-        if (!assigned[p]) rc = -1;
+        if (rc == 0 && !assigned[p]) rc = -1;
     }
+    free(group);
+    free(in_group);
+    free(doms);
     free(below);
     free(above);
+    free(joint);
     return rc;
 }
 

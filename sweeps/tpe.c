@@ -1,7 +1,11 @@
-/* TPE's Parzen estimators for one parameter, following Optuna 3.x's univariate _ParzenEstimator with its
- * default settings: consider_prior (weight 1), consider_magic_clip, no consider_endpoints, default_weights
- * (the last 25 observations weigh 1, older ones ramp down), truncated Gaussians (discrete bins for integer
- * and q parameters), smoothed frequencies for categoricals. */
+/* TPE's Parzen estimators, following Optuna 3.x's _ParzenEstimator with its default settings:
+ * consider_prior (weight 1), consider_magic_clip, no consider_endpoints, default_weights (the last 25
+ * observations weigh 1, older ones ramp down), truncated Gaussians (discrete bins for integer and q
+ * parameters) evaluated as Optuna evaluates them, smoothed frequencies for categoricals, 24 candidates.
+ * One difference: the estimator is joint over several parameters (each observation one kernel, a product
+ * over the parameters, as Optuna's multivariate TPE), with each parameter's bandwidths from the univariate
+ * neighbour rule (Optuna's default) instead of multivariate TPE's Scott-like rule. With one parameter it
+ * is exactly the univariate estimator. */
 #include "tpe.h"
 
 #include <math.h>
@@ -11,7 +15,8 @@
 #define LOG_SQRT_2PI 0.91893853320467274178
 
 int tpe_gamma(int n) {
-    int g = (int)ceil(0.1 * n);
+    int mode = getenv("TPE_GAMMA") ? atoi(getenv("TPE_GAMMA")) : 0;
+    int g = mode == 1 ? (int)ceil(0.25 * sqrt(n)) : mode == 2 ? (int)ceil(0.15 * n) : mode == 3 ? (int)ceil(0.2 * n) : (int)ceil(0.1 * n);
     return g < 25 ? g : 25;
 }
 
@@ -41,19 +46,21 @@ static double log_gauss_mass(double a, double b) {
     return central > 0 ? log(central) : -INFINITY;
 }
 
-/* ---- one estimator ------------------------------------------------------------------------------------------ */
+/* ---- one estimator: a mixture over observations (+ the prior) of products over parameters ------------- */
 
 typedef struct {
     int n;            /* components: observations + the prior */
+    int dims;
     double *weights;  /* [n], sum 1 */
-    double *mus, *sigmas;
-    double *cat;      /* categorical: [n][choices] rows, each summing to 1 */
+    double *mus, *sigmas; /* [dims][n] (unused rows for categoricals) */
+    double **cat;     /* [dims] categorical: [n][choices] rows, each summing to 1; NULL for numeric */
 } Estimator;
 
 static void estimator_free(Estimator *e) {
     free(e->weights);
     free(e->mus);
     free(e->sigmas);
+    for (int p = 0; e->cat && p < e->dims; p++) free(e->cat[p]);
     free(e->cat);
 }
 
@@ -77,79 +84,94 @@ static int by_mu(const void *a, const void *b) {
     const Sorted *x = a, *y = b;
     if (x->mu < y->mu) return -1;
     if (x->mu > y->mu) return 1;
-    return x->index - y->index; /* numpy's argsort is not stable either, but ties give equal gaps anyway */
+    return x->index - y->index;
 }
 
-static int estimator_build(Estimator *e, const TpeDomain *d, const double *obs, int nobs) {
-    memset(e, 0, sizeof *e);
-    int n = nobs + 1;
-    e->n = n;
-    e->weights = malloc((size_t)n * sizeof *e->weights);
-    if (!e->weights) return -1;
-    default_weights(nobs, e->weights);
-    e->weights[nobs] = TPE_PRIOR_WEIGHT;
-    double sum = 0;
-    for (int i = 0; i < n; i++) sum += e->weights[i];
-    for (int i = 0; i < n; i++) e->weights[i] /= sum;
-
-    if (d->categorical) {
-        int k = d->choices;
-        e->cat = malloc((size_t)n * (size_t)k * sizeof *e->cat);
-        if (!e->cat) return -1;
-        for (int i = 0; i < n; i++) {
-            double *row = e->cat + (size_t)i * (size_t)k, total = 0;
-            for (int c = 0; c < k; c++) {
-                double prior = d->prior ? d->prior[c] * k : 1.0;
-                row[c] = TPE_PRIOR_WEIGHT / n * prior;
-            }
-            if (i < nobs) {
-                int c = (int)obs[i];
-                if (c >= 0 && c < k) row[c] += 1;
-            }
-            for (int c = 0; c < k; c++) total += row[c];
-            for (int c = 0; c < k; c++) row[c] /= total;
-        }
-        return 0;
-    }
-
-    double low = d->low, high = d->high;
-    e->mus = malloc((size_t)n * sizeof *e->mus);
-    e->sigmas = malloc((size_t)n * sizeof *e->sigmas);
+/* Univariate bandwidths: the larger gap to the sorted neighbours (prior included, bounds as the outer
+ * neighbours), the outermost ones taking their inner gap (consider_endpoints = False). */
+static int neighbour_sigmas(const double *mus, int n, double low, double high, double *sigmas) {
     Sorted *s = malloc((size_t)n * sizeof *s);
-    double *ends = malloc((size_t)(n + 2) * sizeof *ends);
-    if (!e->mus || !e->sigmas || !s || !ends) {
+    double *ends = malloc((size_t)(n + 2) * sizeof *ends), *sorted = malloc((size_t)n * sizeof *sorted);
+    if (!s || !ends || !sorted) {
         free(s);
         free(ends);
+        free(sorted);
         return -1;
     }
-    for (int i = 0; i < nobs; i++) e->mus[i] = obs[i];
-    e->mus[nobs] = 0.5 * (low + high); /* Optuna's prior sits mid-range; its sigma is set below */
-    for (int i = 0; i < n; i++) s[i] = (Sorted){e->mus[i], i};
+    for (int i = 0; i < n; i++) s[i] = (Sorted){mus[i], i};
     qsort(s, (size_t)n, sizeof *s, by_mu);
     ends[0] = low;
     for (int i = 0; i < n; i++) ends[i + 1] = s[i].mu;
     ends[n + 1] = high;
-    double *sorted_sigma = malloc((size_t)n * sizeof *sorted_sigma);
-    if (!sorted_sigma) {
-        free(s);
-        free(ends);
-        return -1;
+    for (int i = 0; i < n; i++) sorted[i] = fmax(ends[i + 1] - ends[i], ends[i + 2] - ends[i + 1]);
+    if (n + 2 >= 4) {
+        sorted[0] = ends[2] - ends[1];
+        sorted[n - 1] = ends[n] - ends[n - 1];
     }
-    for (int i = 0; i < n; i++) sorted_sigma[i] = fmax(ends[i + 1] - ends[i], ends[i + 2] - ends[i + 1]);
-    if (n + 2 >= 4) { /* consider_endpoints = False */
-        sorted_sigma[0] = ends[2] - ends[1];
-        sorted_sigma[n - 1] = ends[n] - ends[n - 1];
-    }
-    double maxsigma = high - low, minsigma = (high - low) / fmin(100.0, 1.0 + n); /* magic clip */
-    for (int i = 0; i < n; i++) e->sigmas[s[i].index] = fmin(fmax(sorted_sigma[i], minsigma), maxsigma);
-    e->sigmas[nobs] = high - low;
-    if (d->prior_sigma > 0) { /* a normal distribution's own prior */
-        e->mus[nobs] = d->prior_mu;
-        e->sigmas[nobs] = d->prior_sigma;
-    }
-    free(sorted_sigma);
+    for (int i = 0; i < n; i++) sigmas[s[i].index] = sorted[i];
     free(s);
     free(ends);
+    free(sorted);
+    return 0;
+}
+
+/* obs: nobs rows of dims values (row-major). */
+static int estimator_build(Estimator *e, const TpeDomain *const *d, int dims, const double *obs, int nobs) {
+    memset(e, 0, sizeof *e);
+    int n = nobs + 1;
+    e->n = n;
+    e->dims = dims;
+    e->weights = malloc((size_t)n * sizeof *e->weights);
+    e->mus = malloc((size_t)n * (size_t)dims * sizeof *e->mus);
+    e->sigmas = malloc((size_t)n * (size_t)dims * sizeof *e->sigmas);
+    e->cat = calloc((size_t)dims, sizeof *e->cat);
+    if (!e->weights || !e->mus || !e->sigmas || !e->cat) return -1;
+    default_weights(nobs, e->weights);
+    e->weights[nobs] = getenv("TPE_PRIOR") ? atof(getenv("TPE_PRIOR")) : TPE_PRIOR_WEIGHT;
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += e->weights[i];
+    for (int i = 0; i < n; i++) e->weights[i] /= sum;
+
+    for (int p = 0; p < dims; p++) {
+        const TpeDomain *dp = d[p];
+        double *mus = e->mus + (size_t)p * (size_t)n, *sigmas = e->sigmas + (size_t)p * (size_t)n;
+        if (dp->categorical) {
+            int k = dp->choices;
+            if (!(e->cat[p] = malloc((size_t)n * (size_t)k * sizeof **e->cat))) return -1;
+            for (int i = 0; i < n; i++) {
+                double *row = e->cat[p] + (size_t)i * (size_t)k, total = 0;
+                for (int c = 0; c < k; c++) row[c] = TPE_PRIOR_WEIGHT / n * (dp->prior ? dp->prior[c] * k : 1.0);
+                if (i < nobs) {
+                    int c = (int)obs[(size_t)i * (size_t)dims + (size_t)p];
+                    if (c >= 0 && c < k) row[c] += 1;
+                }
+                for (int c = 0; c < k; c++) total += row[c];
+                for (int c = 0; c < k; c++) row[c] /= total;
+            }
+            continue;
+        }
+        double low = dp->low, high = dp->high;
+        for (int i = 0; i < nobs; i++) mus[i] = obs[(size_t)i * (size_t)dims + (size_t)p];
+        mus[nobs] = 0.5 * (low + high); /* Optuna's prior sits mid-range; its sigma is set below */
+        if (neighbour_sigmas(mus, n, low, high, sigmas)) return -1;
+        { const char *bw = getenv("TPE_BW"); int mode = bw ? atoi(bw) : 0;
+          double s0 = 0.2 * pow(nobs > 1 ? nobs : 1, -1.0 / (dims + 4)) * (high - low);
+          for (int i = 0; i < n; i++) {
+            if (mode == 1) sigmas[i] = s0;
+            else if (mode == 2) sigmas[i] = fmax(sigmas[i], s0);
+            else if (mode == 3) sigmas[i] = sqrt(sigmas[i] * s0);
+            else if (mode == 4) sigmas[i] = fmin(sigmas[i], s0);
+            else if (mode == 5) sigmas[i] *= pow(nobs > 1 ? nobs : 1, 0.2 - 1.0 / (dims + 4));
+            else if (mode == 6) sigmas[i] *= pow(nobs > 1 ? nobs : 1, 2 * (0.2 - 1.0 / (dims + 4)));
+          } }
+        double maxsigma = high - low, minsigma = (high - low) / fmin(100.0, 1.0 + n); /* magic clip */
+        for (int i = 0; i < n; i++) sigmas[i] = fmin(fmax(sigmas[i], minsigma), maxsigma);
+        sigmas[nobs] = high - low;
+        if (dp->prior_sigma > 0) { /* a normal distribution's own prior */
+            mus[nobs] = dp->prior_mu;
+            sigmas[nobs] = dp->prior_sigma;
+        }
+    }
     return 0;
 }
 
@@ -170,69 +192,85 @@ static double sample_truncnorm(double mu, double sigma, double low, double high,
     return fmin(fmax(mu, low), high);
 }
 
-static double estimator_sample(const Estimator *e, const TpeDomain *d, Rng *rng) {
+/* One draw of every dimension from one component. */
+static void estimator_sample(const Estimator *e, const TpeDomain *const *d, Rng *rng, double *x) {
     int k = pick_component(e, rng);
-    if (d->categorical) {
-        const double *row = e->cat + (size_t)k * (size_t)d->choices;
-        double u = rng_uniform(rng), acc = 0;
-        for (int c = 0; c < d->choices; c++) {
-            acc += row[c];
-            if (u < acc) return c;
+    for (int p = 0; p < e->dims; p++) {
+        const TpeDomain *dp = d[p];
+        if (dp->categorical) {
+            const double *row = e->cat[p] + (size_t)k * (size_t)dp->choices;
+            double u = rng_uniform(rng), acc = 0;
+            x[p] = dp->choices - 1;
+            for (int c = 0; c < dp->choices; c++) {
+                acc += row[c];
+                if (u < acc) {
+                    x[p] = c;
+                    break;
+                }
+            }
+        } else {
+            size_t at = (size_t)p * (size_t)e->n + (size_t)k;
+            x[p] = sample_truncnorm(e->mus[at], e->sigmas[at], dp->low, dp->high, rng);
+            if (dp->snap) x[p] = dp->snap(dp->ctx, x[p]);
         }
-        return d->choices - 1;
     }
-    return sample_truncnorm(e->mus[k], e->sigmas[k], d->low, d->high, rng);
 }
 
-static double estimator_log_pdf(const Estimator *e, const TpeDomain *d, double x) {
+/* Log-density of one dimension under component i. Continuous kernels are evaluated as Optuna evaluates
+ * them: the truncated normal's density on the standardised scale (no -log sigma term), which makes a
+ * narrow kernel no taller than a wide one. Discrete kernels: the probability of x's bin. */
+static double kernel_log_pdf(const Estimator *e, const TpeDomain *dp, int p, int i, double x) {
+    if (dp->categorical) return log(e->cat[p][(size_t)i * (size_t)dp->choices + (size_t)x]);
+    size_t at = (size_t)p * (size_t)e->n + (size_t)i;
+    double mu = e->mus[at], sigma = e->sigmas[at];
+    double accept = log_gauss_mass((dp->low - mu) / sigma, (dp->high - mu) / sigma);
+    if (dp->step > 0) {
+        double lo = fmax(x - dp->step / 2, dp->low), hi = fmin(x + dp->step / 2, dp->high);
+        return log_gauss_mass((lo - mu) / sigma, (hi - mu) / sigma) - accept;
+    }
+    double z = (x - mu) / sigma;
+    return -0.5 * z * z - LOG_SQRT_2PI - accept;
+}
+
+static double estimator_log_pdf(const Estimator *e, const TpeDomain *const *d, const double *x, double *terms) {
     double best = -INFINITY;
-    double *terms = malloc((size_t)e->n * sizeof *terms);
-    if (!terms) return -INFINITY;
     for (int i = 0; i < e->n; i++) {
-        double lp;
-        if (d->categorical) {
-            lp = log(e->cat[(size_t)i * (size_t)d->choices + (size_t)x]);
-        } else {
-            double mu = e->mus[i], sigma = e->sigmas[i];
-            double accept = log_gauss_mass((d->low - mu) / sigma, (d->high - mu) / sigma);
-            if (d->step > 0) {
-                double lo = fmax(x - d->step / 2, d->low), hi = fmin(x + d->step / 2, d->high);
-                lp = log_gauss_mass((lo - mu) / sigma, (hi - mu) / sigma) - accept;
-            } else {
-                double z = (x - mu) / sigma;
-                lp = -0.5 * z * z - LOG_SQRT_2PI - accept;
+        double lp = log(e->weights[i]);
+        for (int p = 0; p < e->dims; p++) lp += kernel_log_pdf(e, d[p], p, i, x[p]);
+        terms[i] = lp;
+        if (lp > best) best = lp;
+    }
+    if (best == -INFINITY) return -INFINITY;
+    double sum = 0;
+    for (int i = 0; i < e->n; i++) sum += exp(terms[i] - best);
+    return best + log(sum);
+}
+
+int tpe_propose(const TpeDomain *const *d, int dims, const double *below, int nb, const double *above, int na,
+                Rng *rng, double *out) {
+    Estimator l = {0}, g = {0};
+    int rc = -1;
+    double *x = malloc((size_t)dims * sizeof *x);
+    double *terms = malloc((size_t)(nb > na ? nb : na) * sizeof *terms + sizeof *terms);
+    if (x && terms && estimator_build(&l, d, dims, below, nb) == 0 &&
+        estimator_build(&g, d, dims, above, na) == 0) {
+        double best_score = -INFINITY;
+        int have = 0;
+        int cands = getenv("TPE_CANDS") ? atoi(getenv("TPE_CANDS")) : TPE_EI_CANDIDATES;
+        for (int i = 0; i < cands; i++) {
+            estimator_sample(&l, d, rng, x);
+            double score = estimator_log_pdf(&l, d, x, terms) - estimator_log_pdf(&g, d, x, terms);
+            if (!have || score > best_score) { /* the first maximum, as numpy's argmax */
+                memcpy(out, x, (size_t)dims * sizeof *x);
+                best_score = score;
+                have = 1;
             }
         }
-        terms[i] = lp + log(e->weights[i]);
-        if (terms[i] > best) best = terms[i];
-    }
-    double sum = 0;
-    if (best > -INFINITY)
-        for (int i = 0; i < e->n; i++) sum += exp(terms[i] - best);
-    free(terms);
-    return best > -INFINITY ? best + log(sum) : -INFINITY;
-}
-
-double tpe_propose(const TpeDomain *d, const double *below, int nb, const double *above, int na, Rng *rng) {
-    Estimator l, g;
-    if (estimator_build(&l, d, below, nb) || estimator_build(&g, d, above, na)) {
-        estimator_free(&l);
-        estimator_free(&g);
-        return d->categorical ? 0 : 0.5 * (d->low + d->high);
-    }
-    double best_x = 0, best_score = -INFINITY;
-    int have = 0;
-    for (int i = 0; i < TPE_EI_CANDIDATES; i++) {
-        double x = estimator_sample(&l, d, rng);
-        if (!d->categorical && d->snap) x = d->snap(d->ctx, x);
-        double score = estimator_log_pdf(&l, d, x) - estimator_log_pdf(&g, d, x);
-        if (!have || score > best_score) { /* first maximum, as numpy's argmax */
-            best_x = x;
-            best_score = score;
-            have = 1;
-        }
+        rc = 0;
     }
     estimator_free(&l);
     estimator_free(&g);
-    return best_x;
+    free(x);
+    free(terms);
+    return rc;
 }

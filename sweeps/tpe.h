@@ -1,4 +1,4 @@
-/* The Parzen estimators of TPE for one parameter (internal to sweeps; see search.h for the algorithm).
+/* The Parzen estimators of TPE (internal to sweeps; see search.h for the algorithm).
  * Values are in the parameter's internal space: log for log distributions, the index for categoricals. */
 #ifndef COHORT_SWEEPS_TPE_H
 #define COHORT_SWEEPS_TPE_H
@@ -23,8 +23,11 @@ typedef struct {
 
 /* gamma(n) = min(ceil(0.1 n), 25) */
 int tpe_gamma(int n);
-/* Draws TPE_EI_CANDIDATES candidates from the estimator of `below` and returns the one with the largest
- * log l(x) - log g(x). below/above: observations in chronological order. */
-double tpe_propose(const TpeDomain *d, const double *below, int nb, const double *above, int na, Rng *rng);
+/* Draws TPE_EI_CANDIDATES candidates from the estimator of `below` and writes to out[dims] the one with the
+ * largest log l(x) - log g(x). below/above: nb and na observations of dims values each (row-major), in
+ * chronological order; each observation is one kernel over all dims (a product of per-parameter kernels
+ * whose bandwidths follow the univariate neighbour rule). Non-zero when out of memory. */
+int tpe_propose(const TpeDomain *const *d, int dims, const double *below, int nb, const double *above, int na,
+                Rng *rng, double *out);
 
 #endif

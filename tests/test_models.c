@@ -215,10 +215,11 @@ static bool has_shortcut_option(const char *model) {
 }
 
 static void check_cli(const char *cohort) {
-    const int classes[2] = {10, 100};
-    for (int c = 0; c < 2; c++) {
+    /* 100 classes, with the default shortcut and with option A (every run builds all the models: a few
+     * seconds each; the 10-class counts are checked through model_create above) */
+    const int classes[1] = {100};
+    for (int c = 0; c < 1; c++) {
         for (int a = 0; a < 2; a++) {
-            if (a && classes[c] == 10) continue; /* option A once: every run builds all the models */
             const char *shortcut = a ? "A" : NULL;
             char args[128], command[1024];
             snprintf(args, sizeof args, "--input 3x32x32 --classes %d%s", classes[c], a ? " --shortcut A" : "");

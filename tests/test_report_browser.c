@@ -295,7 +295,7 @@ int main(int argc, char **argv) {
             const char *what, *colour;
             long min;
         } marks[] = {
-            {"Pareto rings and staircase", "#111111", 60},
+            {"Pareto rings", "#111111", 25},
             {"parallel-coordinates ramp (low end)", "#440154", 40},
             {"parallel-coordinates ramp (high end)", "#fde725", 20},
             {"importance bars", "#4c78a8", 500},

@@ -524,6 +524,22 @@ static void test_json(Store *s, sqlite3 *db) {
     }
     cJSON_Delete(root);
     free(text);
+
+    /* Every sweep: batch_size and epochs now differ (the pending run of "other" does not set them), but not
+     * between runs with results, so they are not swept hyperparameters. */
+    text = render(s, "all.json", (ReportOptions){0}, err);
+    root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root != NULL);
+    int keys = 0;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(cJSON_GetObjectItem(root, "importance"), "hyperparameters")) {
+        const cJSON *key = cJSON_GetObjectItem(h, "key");
+        CHECK_MSG(cJSON_IsString(key) && (!strcmp(key->valuestring, "model") || !strcmp(key->valuestring, "lr")),
+                  "swept: %s", cJSON_IsString(key) ? key->valuestring : "?");
+        keys++;
+    }
+    CHECK(keys == 2);
+    cJSON_Delete(root);
+    free(text);
 }
 
 /* ---- HTML ---- */
