@@ -10,6 +10,7 @@ int cli_sweep(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_query(int argc, char **argv);
 int cli_models(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 /* True when argv[i] is --help or -h. */
 int is_help(const char *arg);

@@ -14,6 +14,7 @@ static const char USAGE[] =
     "  report   render a database as a report (HTML, Markdown, LaTeX, CSV or JSON)\n"
     "  query    run a read-only SQL query against a database (table, CSV or JSON)\n"
     "  models   list the models and their parameter counts\n"
+    "  bench    training throughput of one model on synthetic input\n"
     "\n"
     "`cohort COMMAND --help` describes each command. Exit codes: 0 success, 1 runtime failure,\n"
     "2 bad usage or bad input.\n";
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "report")) return cli_report(argc - 1, argv + 1);
     if (!strcmp(command, "query")) return cli_query(argc - 1, argv + 1);
     if (!strcmp(command, "models")) return cli_models(argc - 1, argv + 1);
+    if (!strcmp(command, "bench")) return cli_bench(argc - 1, argv + 1);
     fprintf(stderr, "cohort: unknown command '%s'\n\n%s", command, USAGE);
     return EXIT_BAD_INPUT;
 }

@@ -3,6 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double profile_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 void model_free(Model *model) {
     if (!model) return;
@@ -62,6 +69,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
     memcpy(values(m, m->input_slot), x, elements(m, m->input_slot, B) * sizeof(real));
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
+        double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
         real *out = values(m, l->out);
         const real *inp = values(m, l->in);
@@ -129,7 +137,9 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_TOKEN_TRANSPOSE: token_transpose_forward(out, inp, B, in->H, in->C); break;
         case LAYER_TOKEN_MEAN: token_mean_forward(out, inp, B, in->H, in->C, l->token); break;
         case LAYER_TOKEN_SELECT: token_select_forward(out, inp, B, in->H, in->C, l->token); break;
+        case LAYER_KIND_COUNT: break;
         }
+        if (m->profiling) m->profile_seconds[l->kind][0] += profile_clock() - started;
     }
     return values(m, m->output_slot);
 }
@@ -144,6 +154,7 @@ real *model_logits_grad(Model *m) { return m->act_grads + m->slots[m->output_slo
 void model_backward(Model *m, int B) {
     for (int i = m->layer_count - 1; i >= 0; i--) {
         const Layer *l = &m->layers[i];
+        double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
         const real *dout = m->act_grads + m->slots[l->out].offset;
         real *din = grads_of(m, l->in);
@@ -220,6 +231,8 @@ void model_backward(Model *m, int B) {
         case LAYER_TOKEN_TRANSPOSE: token_transpose_backward(din, dout, B, in->H, in->C); break;
         case LAYER_TOKEN_MEAN: token_mean_backward(din, dout, B, in->H, in->C, l->token); break;
         case LAYER_TOKEN_SELECT: token_select_backward(din, dout, B, in->H, in->C, l->token); break;
+        case LAYER_KIND_COUNT: break;
         }
+        if (m->profiling) m->profile_seconds[l->kind][1] += profile_clock() - started;
     }
 }

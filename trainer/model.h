@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "errors.h"
@@ -45,6 +46,7 @@ typedef enum {
     LAYER_TOKEN_TRANSPOSE, /* [B][T][D] -> [B][D][T] */
     LAYER_TOKEN_MEAN,    /* [B][T][D] -> [B][D], mean of tokens `token`..T-1 */
     LAYER_TOKEN_SELECT,  /* [B][T][D] -> [B][D], token `token` */
+    LAYER_KIND_COUNT
 } LayerKind;
 
 /* How a layer's parameters are initialised (builder_finish). */
@@ -99,6 +101,9 @@ typedef struct Model {
     ParamTensor *tensors;
     size_t param_count, buffer_count, act_count, saved_count, workspace_count;
     real *params, *grads, *buffers, *acts, *act_grads, *saved, *workspace;
+    /* Optional per-op-kind timing (`cohort bench`): seconds in forward [kind][0] and backward [kind][1]. */
+    bool profiling;
+    double profile_seconds[LAYER_KIND_COUNT][2];
     Rng dropout_rng;     /* seeded with the run, advanced by training-mode dropout */
 } Model;
 
@@ -117,6 +122,13 @@ void model_zero_grads(Model *model);
 /* The gradient of the logits ([B][classes], to be filled by the loss), then model_backward. */
 real *model_logits_grad(Model *model);
 void model_backward(Model *model, int B);
+
+/* Profiling for `cohort bench` (model_profile.c): turn timing on and zero it; the multiply-add FLOPs of one
+ * forward pass (convolutions, linear layers, attention; x2 per multiply-add); a table of time per op kind. */
+void model_profile_reset(Model *model);
+double model_forward_flops(const Model *model, int B);
+void model_profile_print(const Model *model, FILE *out);
+const char *layer_kind_name(LayerKind kind);
 
 /* The registry, for `cohort models` and validation. */
 int model_registry_count(void);
