@@ -56,15 +56,13 @@ int cli_models(int argc, char **argv) {
     }
     printf("%-12s %14s  %s\n", "model", "parameters", "description");
     for (int i = 0; i < model_registry_count(); i++) {
-        Model *m = NULL;
-        if (model_create(&m, model_registry_name(i), &cfg, C, H, W, classes, 1, 0, err)) {
+        size_t count = 0;
+        if (model_count_parameters(model_registry_name(i), &cfg, C, H, W, classes, &count, err)) {
             printf("%-12s %14s  %s (%s)\n", model_registry_name(i), "-", model_registry_help(i), err);
             continue;
         }
-        char count[32];
-        printf("%-12s %14s  %s\n", model_registry_name(i), thousands(model_parameter_count(m), count),
-               model_registry_help(i));
-        model_free(m);
+        char text[32];
+        printf("%-12s %14s  %s\n", model_registry_name(i), thousands(count, text), model_registry_help(i));
     }
     return EXIT_OK;
 }

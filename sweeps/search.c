@@ -519,19 +519,6 @@ static void gather(const Search *s, const Ranked *ranked, int total, int nb, con
     }
 }
 
-/* Startup proposal i < TPE_STARTUP_TRIALS of a bayes sweep: parameter p's value in stratum perm_p(i) of
- * TPE_STARTUP_TRIALS equal-probability strata, perm_p a permutation drawn from (seed, p) (a Latin
- * hypercube over the startup trials). NULL for distributions without quantiles. */
-static cJSON *stratified(const Search *s, int p, Rng *rng) {
-    int32_t perm[TPE_STARTUP_TRIALS];
-    for (int i = 0; i < TPE_STARTUP_TRIALS; i++) perm[i] = i;
-    Rng prng;
-    rng_seed_stream(&prng, s->seed ^ 0x5DEECE66Dull, (uint64_t)p);
-    rng_shuffle(&prng, perm, TPE_STARTUP_TRIALS);
-    double u = (perm[s->configs - 1] + rng_uniform(rng)) / TPE_STARTUP_TRIALS;
-    return sweep_param_quantile(&s->space->params[p], u);
-}
-
 /* One draw of every parameter that applies: TPE where it has enough history, random otherwise. With
  * multivariate TPE the top-level parameters are drawn jointly, the conditional ones one by one. */
 static int draw(Search *s, Rng *rng, const Ranked *ranked, int total, int nb, int use_tpe, cJSON **assigned) {
@@ -561,9 +548,6 @@ static int draw(Search *s, Rng *rng, const Ranked *ranked, int total, int nb, in
         const SweepParam *param = &space->params[p];
         if (in_group[p]) {
             assigned[p] = value_of_internal(param, joint[in_group[p] - 1]);
-        } else if (!use_tpe && s->method == 2 && getenv("TPE_LHS") && s->configs - 1 < TPE_STARTUP_TRIALS &&
-                   (assigned[p] = stratified(s, p, rng)) != NULL) {
-            /* a Latin hypercube over the startup trials */
         } else if (!use_tpe || param->dist == DIST_CONSTANT) {
             assigned[p] = sweep_param_sample(param, rng);
         } else {

@@ -125,9 +125,6 @@ int sweep_config_key(const cJSON *config, char key[17], char **out_text);
 
 /* One random draw of parameter p (W&B semantics), a new cJSON value. */
 cJSON *sweep_param_sample(const SweepParam *p, Rng *rng);
-/* The value at quantile u in [0, 1) of a uniform-family distribution (int_uniform, uniform, q_uniform,
- * the log ones); NULL for the others. */
-cJSON *sweep_param_quantile(const SweepParam *p, double u);
 /* A numeric value of parameter p as a JSON number of its type (integers rounded), rounded for print. */
 cJSON *sweep_param_number(const SweepParam *p, double v);
 

@@ -579,7 +579,7 @@ static int check_redefinitions(Reader *r) {
         for (int j = 0; j < i; j++) {
             if (strcmp(s->params[i].key, s->params[j].key)) continue;
             if (blocks_disjoint(s, s->params[i].block, s->params[j].block)) continue;
-            return sweep_error(r->err, s->file, s->params[i].line, s->params[i].column, s->params[i].key,
+            return sweep_error(r->err, s->file, s->params[i].line, s->params[i].column, s->params[i].path,
                                "also defined at line %d, column %d, and both can apply to one trial (a key may be "
                                "defined again only in blocks whose conditions exclude each other)",
                                s->params[j].line, s->params[j].column);

@@ -347,7 +347,7 @@ static int check_whole(Doc *d, const YNode *root) {
         return sweep_error(d->err, s->file, s->params[seed].line, s->params[seed].column, s->params[seed].path,
                            "seed is set by %s; remove it from parameters", key_of(root, "seeds") ? "seeds" : "repeats");
     if (!strncmp(out->metric, "val_", 4) && find_param(s, "val_split") < 0) {
-        const YNode *m = key_of(root, "metric");
+        const YNode *m = value_of(value_of(root, "metric"), "name");
         return fail(d, m, "metric.name", "%s needs a validation split: set val_split among the parameters", out->metric);
     }
     for (int i = 0; i < s->count; i++) {

@@ -168,23 +168,6 @@ cJSON *sweep_param_sample(const SweepParam *p, Rng *rng) {
     }
 }
 
-/* The value at quantile u in [0, 1) of a uniform-family distribution; NULL for the others. */
-cJSON *sweep_param_quantile(const SweepParam *p, double u) {
-    switch (p->dist) {
-    case DIST_INT_UNIFORM: {
-        double span = p->max - p->min + 1, k = floor(u * span);
-        return sweep_param_number(p, p->min + (k >= span ? span - 1 : k));
-    }
-    case DIST_UNIFORM: return sweep_param_number(p, p->min + u * (p->max - p->min));
-    case DIST_Q_UNIFORM: return sweep_param_number(p, snap_q(p, p->min + u * (p->max - p->min)));
-    case DIST_LOG_UNIFORM_VALUES: return sweep_param_number(p, exp(log(p->min) + u * (log(p->max) - log(p->min))));
-    case DIST_Q_LOG_UNIFORM_VALUES:
-        return sweep_param_number(p, snap_q(p, exp(log(p->min) + u * (log(p->max) - log(p->min)))));
-    case DIST_LOG_UNIFORM: return sweep_param_number(p, exp(p->min + u * (p->max - p->min)));
-    default: return NULL;
-    }
-}
-
 /* ---- probes: representative configs of a random/bayes space ----------------------------------------------- */
 
 /* A deterministic middle value of a parameter. */

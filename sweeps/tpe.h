@@ -26,7 +26,8 @@ int tpe_gamma(int n);
 /* Draws TPE_EI_CANDIDATES candidates from the estimator of `below` and writes to out[dims] the one with the
  * largest log l(x) - log g(x). below/above: nb and na observations of dims values each (row-major), in
  * chronological order; each observation is one kernel over all dims (a product of per-parameter kernels
- * whose bandwidths follow the univariate neighbour rule). Non-zero when out of memory. */
+ * whose bandwidths follow the univariate neighbour rule, widened by n^(1/5 - 1/(dims+4))). Non-zero when
+ * out of memory. */
 int tpe_propose(const TpeDomain *const *d, int dims, const double *below, int nb, const double *above, int na,
                 Rng *rng, double *out);
 

@@ -201,11 +201,14 @@ static const struct {
     const char *file;
     const char *error;
 } BAD[] = {
-    {"bad_top_key.yaml", ":3:1: metric: unknown key 'metric' (expected name, description, method or parameters)"},
+    {"bad_top_key.yaml", ":3:1: metrics: unknown key 'metrics' (expected name, description, method, metric, parameters, "
+                         "run_cap, seeds, repeats, search_seed, early_terminate, resources or max_retries)"},
     {"bad_param_key.yaml", ":5:3: parameters.learning_rate: unknown parameter 'learning_rate' (not a trainer setting)"},
-    {"bad_param_inner_key.yaml", ":6:5: parameters.lr.vlaues: unknown key 'vlaues' (expected value or values)"},
+    {"bad_param_inner_key.yaml", ":6:5: parameters.lr.vlaues: unknown key 'vlaues' (expected value, values, "
+                                 "probabilities, distribution, min, max, q, mu or sigma)"},
     {"bad_param_distribution.yaml",
-     ":4:8: parameters.lr.distribution: 'distribution' is not supported yet (expected value or values)"},
+     ":4:22: parameters.lr.distribution: method grid needs a finite set of values (value, values, int_uniform or "
+     "q_uniform), not uniform; use method random or bayes"},
     {"bad_type_number.yaml", ":4:15: parameters.lr.value: expected a number, got 'abc'"},
     {"bad_type_integer.yaml", ":4:19: parameters.epochs.value: expected an integer, got '2.5'"},
     {"bad_type_bool.yaml", ":4:29: parameters.nesterov.values[1]: expected true or false, got 'maybe'"},
@@ -214,9 +217,11 @@ static const struct {
     {"bad_range.yaml", ":7:9: parameters.momentum.values[1]: 1.5 is out of range [0, 0.999999]"},
     {"bad_empty_values.yaml", ":4:16: parameters.lr.values: expected a non-empty list"},
     {"bad_values_not_list.yaml", ":5:13: parameters.lr.values: expected a non-empty list, got a scalar"},
-    {"bad_value_and_values.yaml", ":4:20: parameters.lr.values: expected {value: X} or {values: [...]}, not both"},
-    {"bad_param_scalar.yaml", ":4:7: parameters.lr: expected {value: X} or {values: [...]}, got a scalar"},
-    {"bad_param_empty.yaml", ":4:7: parameters.lr: expected {value: X} or {values: [...]}"},
+    {"bad_value_and_values.yaml", ":4:20: parameters.lr.values: expected value or values, not both"},
+    {"bad_param_scalar.yaml",
+     ":4:7: parameters.lr: expected {value: X}, {values: [...]} or a distribution, got a scalar"},
+    {"bad_param_empty.yaml",
+     ":4:7: parameters.lr: expected {value: X}, {values: [...]} or a distribution (min/max, mu/sigma)"},
     {"bad_null_value.yaml", ":4:15: parameters.lr.value: expected a value, got null"},
     {"bad_nested_value.yaml", ":4:21: parameters.hidden.values[0]: expected a single value, got a list"},
     {"bad_missing_name.yaml", ":2:1: name: required key is missing"},
@@ -224,8 +229,9 @@ static const struct {
     {"bad_name_list.yaml", ":1:7: name: expected a string, got a list"},
     {"bad_duplicate_key.yaml", ":6:3: parameters.lr: duplicate key 'lr' (first at line 4, column 3)"},
     {"bad_duplicate_top_key.yaml", ":2:1: name: duplicate key 'name' (first at line 1, column 1)"},
-    {"bad_method_random.yaml", ":2:9: method: 'random' is not supported yet (only grid)"},
-    {"bad_method_unknown.yaml", ":2:9: method: unknown method 'hyperband' (expected grid)"},
+    {"bad_random_no_run_cap.yaml",
+     ":2:9: run_cap: method random needs run_cap: N, the number of runs to try (W&B would run forever)"},
+    {"bad_method_unknown.yaml", ":2:9: method: unknown method 'hyperband' (expected grid, random or bayes)"},
     {"bad_empty_file.yaml", ":1:1: yaml: the file is empty (expected name, method and parameters)"},
     {"bad_comments_only.yaml", ":1:1: yaml: the file is empty (expected name, method and parameters)"},
     {"bad_not_mapping.yaml", ":1:1: yaml: expected a mapping with name, method and parameters, got a list"},
@@ -236,6 +242,63 @@ static const struct {
      "(fashion-mnist, mnist, synthetic, cifar10, cifar100)"},
     {"bad_too_many.yaml", ":3:1: parameters: the grid has more than 100000 trials (the limit)"},
     {"missing.yaml", ":1:1: file: cannot open: No such file or directory"},
+    /* metric */
+    {"bad_metric_name.yaml", ":3:16: metric.name: unknown metric 'val_acc' (expected train_loss, train_top1, "
+                             "val_loss, val_top1, test_loss, test_top1, test_top5, or value for objectives)"},
+    {"bad_metric_goal.yaml", ":5:9: metric.goal: expected minimize or maximize, got 'maximise'"},
+    {"bad_metric_val.yaml", ":3:16: metric.name: val_loss needs a validation split: set val_split among the parameters"},
+    /* distributions */
+    {"bad_min_max.yaml", ":5:46: parameters.lr.max: min must be < max (min 0.5, max 0.1)"},
+    {"bad_log_min.yaml", ":7:10: parameters.lr.min: log distribution needs min > 0, got 0"},
+    {"bad_sigma.yaml", ":5:46: parameters.lr.sigma: sigma must be > 0, got -1"},
+    {"bad_distribution_name.yaml",
+     ":5:22: parameters.lr.distribution: unknown distribution 'gaussian' (expected constant, categorical, "
+     "int_uniform, uniform, q_uniform, log_uniform_values, q_log_uniform_values, log_uniform, normal, log_normal)"},
+    {"bad_probabilities_sum.yaml", ":5:48: parameters.model.probabilities: probabilities must sum to 1, got 0.9"},
+    {"bad_probabilities_count.yaml",
+     ":5:48: parameters.model.probabilities: expected a list of 2 probabilities, one per value"},
+    {"bad_int_key_uniform.yaml",
+     ":5:30: parameters.batch_size.distribution: 'batch_size' takes integers: use int_uniform, q_uniform or "
+     "q_log_uniform_values with an integer q, or values (not uniform)"},
+    {"bad_string_key_range.yaml",
+     ":5:3: parameters.model: 'model' takes text, so it needs value or values, not int_uniform"},
+    {"bad_key_for_distribution.yaml", ":5:51: parameters.lr.q: 'q' does not apply to uniform (it takes min and max)"},
+    {"bad_missing_max.yaml", ":5:3: parameters.lr: uniform needs max (it takes min and max)"},
+    {"bad_range_max.yaml", ":5:52: parameters.momentum.max: 1.5 is out of range [0, 0.999999]"},
+    {"bad_q_empty.yaml", ":5:58: parameters.lr.q: no multiple of q = 0.5 lies in [0.11, 0.19]"},
+    {"bad_random_combination.yaml", ":5:32: parameters.model: trial {\"lr\":0.01,\"model\":\"bogus\"}: model: unknown "
+                                    "model 'bogus' (see `cohort models`)"},
+    /* seeds, early_terminate, resources, max_retries */
+    {"bad_seeds_and_repeats.yaml", ":4:1: repeats: give seeds or repeats, not both"},
+    {"bad_seed_parameter.yaml", ":6:3: parameters.seed: seed is set by repeats; remove it from parameters"},
+    {"bad_repeats.yaml", ":3:10: repeats: 0 is out of range [1, 1000]"},
+    {"bad_seeds_twice.yaml", ":3:15: seeds[2]: seed 1 is listed twice"},
+    {"bad_early_type.yaml", ":4:25: early_terminate.type: unknown type 'bandit' (expected asha, hyperband or median)"},
+    {"bad_early_key.yaml", ":6:3: early_terminate.warmup_epochs: unknown key 'warmup_epochs' for type asha (expected "
+                           "min_epochs (min_iter), eta, max_epochs (max_iter) or s)"},
+    {"bad_hyperband_max.yaml", ":4:36: early_terminate.max_iter: max_iter needs min_iter (or s, W&B's bracket count)"},
+    {"bad_resources.yaml", ":3:13: resources.gpus: unknown key 'gpus' (expected threads)"},
+    {"bad_max_retries.yaml", ":3:14: max_retries: -1 is out of range [0, 1000]"},
+    /* conditional blocks */
+    {"bad_when_unknown.yaml",
+     ":6:12: parameters.adam.when.optimizer: 'optimizer' is not an earlier parameter of an enclosing scope"},
+    {"bad_when_value.yaml", ":6:25: parameters.transformer.when.model[1]: 'vitt' is not one of the values of model (line 4)"},
+    {"bad_when_distribution.yaml",
+     ":7:12: parameters.slow.when.lr: a condition needs a parameter with value or values, and 'lr' is uniform"},
+    {"bad_block_name.yaml", ":5:3: parameters.transformer: 'transformer' is not a setting; a conditional block named "
+                            "so needs when: {KEY: VALUE}, or an earlier parameter with the value 'transformer'"},
+    {"bad_redefined.yaml", ":8:7: parameters.vit.parameters.lr: also defined at line 5, column 3, and both can apply to "
+                           "one trial (a key may be defined again only in blocks whose conditions exclude each other)"},
+    /* analytic objectives */
+    {"bad_objective_function.yaml",
+     ":5:21: parameters.function.value: unknown function 'sphere' (branin, hartmann6, rosenbrock)"},
+    {"bad_objective_key.yaml",
+     ":8:3: parameters.lr: unknown parameter 'lr' (an objective takes function, x1..xN, curve_epochs)"},
+    {"bad_objective_domain.yaml", ":3:1: parameters: trial 1 {\"function\":\"branin\",\"model\":\"objective\",\"x1\":11,"
+                                  "\"x2\":2}: x1: 11 is outside branin's domain [-5, 10]"},
+    {"bad_objective_missing.yaml", ":4:1: parameters: trial {\"function\":\"hartmann6\",\"model\":\"objective\","
+                                   "\"x1\":0.5}: x2: required by hartmann6 (x1..x6)"},
+    {"bad_objective_metric.yaml", ":3:16: metric.name: an objective sweep's metric is 'value', not 'test_top1'"},
 };
 
 static void check_error(const char *name, const char *expected_suffix, int exact) {

@@ -112,6 +112,9 @@ typedef struct Model {
 int model_create(Model **out, const char *name, const TrainConfig *cfg, int C, int H, int W, int classes,
                  int max_batch, uint64_t seed, char err[ERR_LEN]);
 void model_free(Model *model);
+/* The trainable parameter count of a model without building its arenas (cheap even for ResNet-50). */
+int model_count_parameters(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, size_t *count,
+                           char err[ERR_LEN]);
 /* Trainable parameter count (as PyTorch's sum of numel over parameters()). */
 size_t model_parameter_count(const Model *model);
 

@@ -49,17 +49,45 @@ static const ModelEntry *find_model(const char *name) {
 
 bool model_is_known(const char *name) { return find_model(name) != NULL; }
 
+/* Describes the model's layers without allocating its arenas. */
+static Model *describe(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, ModelBuilder *mb,
+                       int *output, char err[ERR_LEN]) {
+    const ModelEntry *entry = find_model(name);
+    if (!entry) {
+        err_set(err, "model: unknown model '%s' (see `cohort models`)", name);
+        return NULL;
+    }
+    Model *m = calloc(1, sizeof *m);
+    if (!m) {
+        err_set(err, "out of memory");
+        return NULL;
+    }
+    snprintf(m->name, sizeof m->name, "%s", name);
+    builder_start(mb, m, C, H, W);
+    *output = entry->build(mb, name, cfg, classes);
+    return m;
+}
+
+int model_count_parameters(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, size_t *count,
+                           char err[ERR_LEN]) {
+    ModelBuilder mb;
+    int output;
+    Model *m = describe(name, cfg, C, H, W, classes, &mb, &output, err);
+    if (!m) return -1;
+    int rc = 0;
+    if (mb.failed) rc = err_set(err, "%s", mb.err);
+    *count = m->param_count;
+    model_free(m);
+    return rc;
+}
+
 int model_create(Model **out, const char *name, const TrainConfig *cfg, int C, int H, int W, int classes,
                  int max_batch, uint64_t seed, char err[ERR_LEN]) {
     *out = NULL;
-    const ModelEntry *entry = find_model(name);
-    if (!entry) return err_set(err, "model: unknown model '%s' (see `cohort models`)", name);
-    Model *m = calloc(1, sizeof *m);
-    if (!m) return err_set(err, "out of memory");
-    snprintf(m->name, sizeof m->name, "%s", name);
     ModelBuilder mb;
-    builder_start(&mb, m, C, H, W);
-    int output = entry->build(&mb, name, cfg, classes);
+    int output;
+    Model *m = describe(name, cfg, C, H, W, classes, &mb, &output, err);
+    if (!m) return -1;
     if (builder_finish(&mb, output, max_batch, seed, err)) {
         model_free(m);
         return -1;
