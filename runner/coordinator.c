@@ -68,6 +68,8 @@ typedef struct {
     int local_failed;       /* the local trial could not start: report it as failed */
     char local_failure[ERR_LEN];
     PendingAck acks[MAX_BATCH];
+    int64_t unlink_runs[MAX_BATCH]; /* checkpoints to delete once the batch is committed */
+    int unlink_count;
     int ack_count;
     int draining;
     double start, drain_start;
@@ -192,13 +194,12 @@ static const char *status_of(int ending) {
 }
 
 static void on_ended(Coordinator *c, int rank, const Message *m, const char *text) {
-    char err[ERR_LEN], path[4096];
+    char err[ERR_LEN];
     int t = trial_of_run(c, m->run_id);
     c->workers[rank].trial = -1;
     if (t < 0) return;
     SweepTrialState *trial = &c->trials[t];
     int ending = (int)m->value;
-    checkpoint_path_for(c->opt, m->run_id, path, sizeof path);
     if (ending == ENDED_PREEMPTED) {
         trial->state = TRIAL_QUEUED;
         char note[256];
@@ -225,7 +226,8 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
         if (ending == ENDED_FINISHED) c->tally->finished++;
         else if (ending == ENDED_STOPPED) c->tally->pruned++;
         else c->tally->diverged++;
-        if (!c->opt->keep_checkpoints) unlink(path);
+        /* Deleted only after the ending is committed: a kill before the commit resumes from it. */
+        if (!c->opt->keep_checkpoints && c->unlink_count < MAX_BATCH) c->unlink_runs[c->unlink_count++] = m->run_id;
     }
     trial->state = TRIAL_DONE;
     progress_ended(&c->progress, trial, status, text);
@@ -325,6 +327,12 @@ int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, cons
             store_error("commit", err);
             MPI_Abort(MPI_COMM_WORLD, 1); /* an unacknowledged epoch is retrained on resume; nothing is lost */
         }
+        for (int i = 0; i < c.unlink_count; i++) {
+            char path[4096];
+            checkpoint_path_for(opt, c.unlink_runs[i], path, sizeof path);
+            unlink(path);
+        }
+        c.unlink_count = 0;
         for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
         for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, 0);
         c.ack_count = 0;

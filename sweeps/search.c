@@ -184,7 +184,28 @@ static double snap_value(const SweepParam *p, double v) {
     return out;
 }
 
-static void make_domain(const SweepParam *p, TpeDomain *d) {
+/* Whether internal value x (log space for log_normal) is a value the parameter's key accepts. */
+static int valid_internal(const SweepSpace *space, const SweepParam *p, double x) {
+    char msg[ERR_LEN];
+    double v = p->dist == DIST_LOG_NORMAL ? exp(x) : x;
+    if (p->type == 'i') v = round(v);
+    return isfinite(v) && sweep_value_check_number(space->objective, p->key, sweep_round_sig(v, 10), msg) == 0;
+}
+
+/* The valid internal value nearest `far` on the way from `from` (bisection; `far` itself when valid, `from`
+ * when `from` is not valid either). */
+static double valid_bound(const SweepSpace *space, const SweepParam *p, double from, double far) {
+    if (valid_internal(space, p, far) || !valid_internal(space, p, from)) return far;
+    double good = from, bad = far;
+    for (int i = 0; i < 60; i++) {
+        double mid = 0.5 * (good + bad);
+        if (valid_internal(space, p, mid)) good = mid;
+        else bad = mid;
+    }
+    return good;
+}
+
+static void make_domain(const SweepSpace *space, const SweepParam *p, TpeDomain *d) {
     memset(d, 0, sizeof *d);
     d->snap = snap_internal;
     d->ctx = p;
@@ -225,9 +246,14 @@ static void make_domain(const SweepParam *p, TpeDomain *d) {
         break;
     case DIST_NORMAL:
     case DIST_LOG_NORMAL:
-        /* an unbounded distribution: modelled within 4 sigma, its prior the distribution itself */
-        d->low = p->mu - 4 * p->sigma;
-        d->high = p->mu + 4 * p->sigma;
+        /* an unbounded distribution: modelled within 4 sigma (cut to the values the key accepts), its prior
+         * the distribution itself */
+        d->low = valid_bound(space, p, p->mu, p->mu - 4 * p->sigma);
+        d->high = valid_bound(space, p, p->mu, p->mu + 4 * p->sigma);
+        if (!(d->low < d->high)) {
+            d->low = p->mu - 4 * p->sigma;
+            d->high = p->mu + 4 * p->sigma;
+        }
         d->prior_mu = p->mu;
         d->prior_sigma = p->sigma;
         break;
@@ -258,7 +284,7 @@ Search *search_create(const Sweep *sweep, uint64_t seed, char err[ERR_LEN]) {
         err_set(err, "search: out of memory");
         return NULL;
     }
-    for (int p = 0; p < s->space->count; p++) make_domain(&s->space->params[p], &s->domains[p]);
+    for (int p = 0; p < s->space->count; p++) make_domain(s->space, &s->space->params[p], &s->domains[p]);
     return s;
 }
 

@@ -54,6 +54,8 @@ typedef struct {
     int dims;
     double *weights;  /* [n], sum 1 */
     double *mus, *sigmas; /* [dims][n] (unused rows for categoricals) */
+    double *log_accept;   /* [dims][n]: log of each numeric kernel's mass within the bounds */
+    double *log_weights;  /* [n] */
     double **cat;     /* [dims] categorical: [n][choices] rows, each summing to 1; NULL for numeric */
 } Estimator;
 
@@ -61,6 +63,8 @@ static void estimator_free(Estimator *e) {
     free(e->weights);
     free(e->mus);
     free(e->sigmas);
+    free(e->log_accept);
+    free(e->log_weights);
     for (int p = 0; e->cat && p < e->dims; p++) free(e->cat[p]);
     free(e->cat);
 }
@@ -126,12 +130,17 @@ static int estimator_build(Estimator *e, const TpeDomain *const *d, int dims, co
     e->mus = malloc((size_t)n * (size_t)dims * sizeof *e->mus);
     e->sigmas = malloc((size_t)n * (size_t)dims * sizeof *e->sigmas);
     e->cat = calloc((size_t)dims, sizeof *e->cat);
-    if (!e->weights || !e->mus || !e->sigmas || !e->cat) return -1;
+    e->log_accept = malloc((size_t)n * (size_t)dims * sizeof *e->log_accept);
+    e->log_weights = malloc((size_t)n * sizeof *e->log_weights);
+    if (!e->weights || !e->mus || !e->sigmas || !e->cat || !e->log_accept || !e->log_weights) return -1;
     default_weights(nobs, e->weights);
     e->weights[nobs] = TPE_PRIOR_WEIGHT;
     double sum = 0;
     for (int i = 0; i < n; i++) sum += e->weights[i];
-    for (int i = 0; i < n; i++) e->weights[i] /= sum;
+    for (int i = 0; i < n; i++) {
+        e->weights[i] /= sum;
+        e->log_weights[i] = log(e->weights[i]);
+    }
 
     for (int p = 0; p < dims; p++) {
         const TpeDomain *dp = d[p];
@@ -166,6 +175,8 @@ static int estimator_build(Estimator *e, const TpeDomain *const *d, int dims, co
             mus[nobs] = dp->prior_mu;
             sigmas[nobs] = dp->prior_sigma;
         }
+        double *accept = e->log_accept + (size_t)p * (size_t)n;
+        for (int i = 0; i < n; i++) accept[i] = log_gauss_mass((low - mus[i]) / sigmas[i], (high - mus[i]) / sigmas[i]);
     }
     return 0;
 }
@@ -217,8 +228,7 @@ static void estimator_sample(const Estimator *e, const TpeDomain *const *d, Rng 
 static double kernel_log_pdf(const Estimator *e, const TpeDomain *dp, int p, int i, double x) {
     if (dp->categorical) return log(e->cat[p][(size_t)i * (size_t)dp->choices + (size_t)x]);
     size_t at = (size_t)p * (size_t)e->n + (size_t)i;
-    double mu = e->mus[at], sigma = e->sigmas[at];
-    double accept = log_gauss_mass((dp->low - mu) / sigma, (dp->high - mu) / sigma);
+    double mu = e->mus[at], sigma = e->sigmas[at], accept = e->log_accept[at];
     if (dp->step > 0) {
         double lo = fmax(x - dp->step / 2, dp->low), hi = fmin(x + dp->step / 2, dp->high);
         return log_gauss_mass((lo - mu) / sigma, (hi - mu) / sigma) - accept;
@@ -230,7 +240,7 @@ static double kernel_log_pdf(const Estimator *e, const TpeDomain *dp, int p, int
 static double estimator_log_pdf(const Estimator *e, const TpeDomain *const *d, const double *x, double *terms) {
     double best = -INFINITY;
     for (int i = 0; i < e->n; i++) {
-        double lp = log(e->weights[i]);
+        double lp = e->log_weights[i];
         for (int p = 0; p < e->dims; p++) lp += kernel_log_pdf(e, d[p], p, i, x[p]);
         terms[i] = lp;
         if (lp > best) best = lp;

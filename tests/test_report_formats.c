@@ -5,7 +5,7 @@
  *   column counts;   CSV: RFC 4180 parsed back, one row per run / per epoch, values exact;   JSON: parsed
  *   back, statistics, importance, Pareto;   HTML: charts, tables, escaping, the runs that did not finish;
  *   filters (--sweep, --where, and its refusals), --group-by, --metric (a minimised loss).
- * With --latex-compile PDFLATEX: compiles the LaTeX fragment in a document (exit 77 = skipped when there
+ * With --latex-compile PDFLATEX: compiles the LaTeX fragment in a document (exit 77, which CTest counts as a failure, when there
  * is no pdflatex). */
 #include <cjson/cJSON.h>
 #include <dirent.h>

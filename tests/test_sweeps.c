@@ -1,5 +1,6 @@
-/* Sweep files: the grid's order and typed values, stable trial keys, and the exact error (file, line,
- * column, key, message) for each file of the bad corpus. Usage: test_sweeps DATA_DIR */
+/* Sweep files: the grid's order and typed values, conditional blocks and seeds, stable trial keys, every
+ * top-level key, warnings, the dry-run text, and the exact error (file, line, column, key, message) for
+ * each file of the bad corpus. Usage: test_sweeps DATA_DIR */
 #include <stdio.h>
 #include <string.h>
 
@@ -196,6 +197,191 @@ static void test_duplicates(void) {
     sweep_free(&s);
 }
 
+/* A grid over a conditional space with repeats: the vit block adds dim (and heads) only to vit trials,
+ * seeds turn fastest, and the index is the grid position times the seed count plus the seed's place. */
+static void test_conditional_grid(void) {
+    Sweep s;
+    if (load_good("conditional_grid.yaml", &s)) return;
+    static const struct {
+        int index;
+        const char *config;
+    } want[] = {
+        {0, "{\"lr\":0.05,\"model\":\"lenet\",\"seed\":0}"},
+        {1, "{\"lr\":0.05,\"model\":\"lenet\",\"seed\":1}"},
+        {2, "{\"lr\":0.1,\"model\":\"lenet\",\"seed\":0}"},
+        {3, "{\"lr\":0.1,\"model\":\"lenet\",\"seed\":1}"},
+        {4, "{\"dim\":64,\"heads\":4,\"lr\":0.05,\"model\":\"vit\",\"seed\":0}"},
+        {5, "{\"dim\":64,\"heads\":4,\"lr\":0.05,\"model\":\"vit\",\"seed\":1}"},
+        {6, "{\"dim\":128,\"heads\":4,\"lr\":0.05,\"model\":\"vit\",\"seed\":0}"},
+        {7, "{\"dim\":128,\"heads\":4,\"lr\":0.05,\"model\":\"vit\",\"seed\":1}"},
+        {8, "{\"dim\":64,\"heads\":4,\"lr\":0.1,\"model\":\"vit\",\"seed\":0}"},
+        {9, "{\"dim\":64,\"heads\":4,\"lr\":0.1,\"model\":\"vit\",\"seed\":1}"},
+        {10, "{\"dim\":128,\"heads\":4,\"lr\":0.1,\"model\":\"vit\",\"seed\":0}"},
+        {11, "{\"dim\":128,\"heads\":4,\"lr\":0.1,\"model\":\"vit\",\"seed\":1}"},
+    };
+    CHECK(s.trial_count == 12);
+    CHECK(s.seed_count == 2 && s.seeds[0] == 0 && s.seeds[1] == 1);
+    for (int i = 0; i < s.trial_count && i < 12; i++) {
+        char buf[1024], h[17];
+        CHECK_MSG(!strcmp(config_text(&s.trials[i], buf), want[i].config), "trial %d: %s", i, buf);
+        CHECK_MSG(s.trials[i].index == want[i].index, "trial %d index %d", i, s.trials[i].index);
+        sweep_hash_hex(want[i].config, h);
+        CHECK(!strcmp(s.trials[i].key, h)); /* the key includes the seed */
+    }
+    CHECK_MSG(!strcmp(s.spec_json,
+                      "{\"method\":\"grid\",\"name\":\"conditional\",\"parameters\":{\"lr\":{\"values\":[0.05,0.1]},"
+                      "\"model\":{\"values\":[\"lenet\",\"vit\"]},\"vit\":{\"parameters\":{\"dim\":{\"values\":[64,128]},"
+                      "\"heads\":{\"value\":4}},\"when\":{\"model\":[\"vit\"]}}},\"seeds\":[0,1]}"),
+              "spec_json = %s", s.spec_json);
+    CHECK(s.warning_count == 0);
+    sweep_free(&s);
+}
+
+/* W&B keys Cohort does not use are warnings naming them (the library prints nothing), and so is W&B's
+ * int_uniform inference on a real-valued key. */
+static void test_wandb_warnings(void) {
+    Sweep s;
+    if (load_good("wandb_keys.yaml", &s)) return;
+    char path[1024];
+    data_file("wandb_keys.yaml", path);
+    static const char *const want[] = {
+        ":2:1: program: ignored (a W&B setting Cohort does not use)",
+        ":5:1: project: ignored (a W&B setting Cohort does not use)",
+        ":6:1: entity: ignored (a W&B setting Cohort does not use)",
+        ":11:1: command: ignored (a W&B setting Cohort does not use)",
+        ":9:3: metric.target: ignored (a W&B setting Cohort does not use)",
+        ":14:17: parameters.weight_decay: min and max are both integers, so the distribution is int_uniform (W&B's "
+        "rule); write 0.0 or distribution: uniform for a continuous range",
+    };
+    CHECK_MSG(s.warning_count == 6, "%d warnings", s.warning_count);
+    for (int i = 0; i < s.warning_count && i < 6; i++) {
+        char expected[2048];
+        snprintf(expected, sizeof expected, "%s%s", path, want[i]);
+        CHECK_MSG(!strcmp(s.warnings[i], expected), "warning %d:\n  got      %s\n  expected %s", i, s.warnings[i],
+                  expected);
+    }
+    /* metric given without goal: a loss is minimised */
+    CHECK(!strcmp(s.metric, "test_loss") && s.maximize == 0);
+    CHECK(!strcmp(s.method, "random") && s.run_cap == 4 && s.trial_count == 0);
+    sweep_free(&s);
+}
+
+/* Every top-level key, read into the Sweep. */
+static void test_everything(void) {
+    Sweep s;
+    if (load_good("everything.yaml", &s)) return;
+    CHECK(!strcmp(s.method, "bayes"));
+    CHECK(s.description && !strcmp(s.description, "all the keys at once"));
+    CHECK(!strcmp(s.metric, "val_top1") && s.maximize == 1); /* goal follows the name */
+    CHECK(s.run_cap == 30);
+    CHECK(s.seed_count == 2 && s.seeds[0] == 7 && s.seeds[1] == 11);
+    CHECK(s.search_seed == 5);
+    CHECK(s.threads == 2 && s.max_retries == 3);
+    CHECK(!s.objective);
+    /* hyperband with max_iter 27 and s = 2: W&B's rungs at 27/9 and 27/3 */
+    CHECK(s.early_terminate.type == SWEEP_STOP_ASHA && s.early_terminate.eta == 3);
+    CHECK(s.early_terminate.rung_count == 2 && s.early_terminate.rungs[0] == 3 && s.early_terminate.rungs[1] == 9);
+    CHECK(s.warning_count == 0);
+    /* resources and max_retries are not part of the spec: they do not change what a trial computes */
+    CHECK_MSG(!strcmp(s.spec_json,
+                      "{\"early_terminate\":{\"eta\":3,\"rungs\":[3,9],\"type\":\"asha\"},\"method\":\"bayes\","
+                      "\"metric\":{\"goal\":\"maximize\",\"name\":\"val_top1\"},\"name\":\"everything\",\"parameters\":{"
+                      "\"batch_size\":{\"distribution\":\"q_log_uniform_values\",\"max\":256,\"min\":16,\"q\":16},"
+                      "\"epochs\":{\"value\":27},\"lr\":{\"distribution\":\"log_uniform_values\",\"max\":0.1,\"min\":0.001},"
+                      "\"mlp\":{\"parameters\":{\"hidden\":{\"probabilities\":[0.25,0.75],\"values\":[\"256,128\",\"512\"]}},"
+                      "\"when\":{\"model\":[\"mlp\"]}},\"model\":{\"values\":[\"lenet\",\"mlp\"]},\"val_split\":{\"value\":0.1}},"
+                      "\"run_cap\":30,\"search_seed\":5,\"seeds\":[7,11]}"),
+              "spec_json = %s", s.spec_json);
+    /* probes: the center configuration (lenet) and one per categorical value, with what makes it apply
+     * (model = mlp for hidden), duplicates dropped: lenet, mlp + "256,128", mlp + "512" */
+    CHECK_MSG(s.probe_count == 3, "%d probes", s.probe_count);
+    int mlp_512 = 0;
+    for (int i = 0; i < s.probe_count; i++) {
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(s.probes[i], "model");
+        const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(s.probes[i], "hidden");
+        CHECK(cJSON_IsString(model));
+        if (cJSON_IsString(model) && !strcmp(model->valuestring, "lenet")) CHECK(hidden == NULL);
+        if (cJSON_IsString(hidden) && !strcmp(hidden->valuestring, "512")) mlp_512++;
+        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(s.probes[i], "seed");
+        CHECK(cJSON_IsNumber(seed) && seed->valuedouble == 7);
+    }
+    CHECK(mlp_512 == 1);
+    /* the JSON a run gets carries resources' threads; the config does not */
+    char *run = sweep_run_json(&s, s.probes[0]);
+    CHECK(run && strstr(run, "\"threads\":2"));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(s.probes[0], "threads"));
+    cJSON_free(run);
+    EpochMetrics m = {.epoch = 1, .val_top1 = 71.5, .test_top1 = 70.0};
+    CHECK(sweep_epoch_metric(&s, &m) == 71.5);
+    CHECK(sweep_better(&s, 72, 71.5) && !sweep_better(&s, 71, 71.5));
+    sweep_free(&s);
+}
+
+static int contains(const char *text, const char *part) {
+    int ok = text && strstr(text, part) != NULL;
+    if (!ok) fprintf(stderr, "  missing from the dry run: %s\n", part);
+    return ok;
+}
+
+/* --dry-run text: a grid's trials; a bayes sweep's space and budget. */
+static void test_describe(void) {
+    Sweep s;
+    if (load_good("conditional_grid.yaml", &s) == 0) {
+        char *t = sweep_describe(&s);
+        CHECK(contains(t, "sweep conditional: method grid, 12 trials, metric test_top1 (maximize)\n"));
+        CHECK(contains(t, "seeds: 0 1 (every configuration runs once per seed)\n"));
+        CHECK(contains(t, "dim=128 heads=4 lr=0.1 model=vit seed=1\n"));
+        CHECK(contains(t, s.trials[11].key));
+        free(t);
+        sweep_free(&s);
+    }
+    if (load_good("everything.yaml", &s) == 0) {
+        char *t = sweep_describe(&s);
+        CHECK(contains(t, "sweep everything: method bayes (TPE), budget 30 runs (run_cap), metric val_top1 (maximize)\n"));
+        CHECK(contains(t, "early_terminate: asha, eta 3, rungs at epochs 3, 9"));
+        CHECK(contains(t, "  lr               log_uniform_values   [0.001, 0.1]\n"));
+        CHECK(contains(t, "  batch_size       q_log_uniform_values [16, 256] step 16\n"));
+        CHECK(contains(t, "  mlp: when model in [mlp]\n"));
+        CHECK(contains(t, "    hidden           categorical          [256,128 (p=0.25), 512 (p=0.75)]\n"));
+        CHECK(contains(t, "resources: 2 threads per run\n"));
+        free(t);
+        sweep_free(&s);
+    }
+}
+
+/* run_cap on a grid keeps the first trials in grid order. */
+static void test_grid_run_cap(void) {
+    Sweep s;
+    char err[ERR_LEN];
+    int rc = sweep_load_text(&s, "inline.yaml",
+                             "name: capped\nmethod: grid\nrun_cap: 3\nrepeats: 2\nparameters:\n"
+                             "  lr: {values: [0.1, 0.2]}\n  epochs: {distribution: int_uniform, min: 1, max: 3}\n",
+                             err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    CHECK(s.trial_count == 3);
+    char buf[1024];
+    if (s.trial_count == 3) {
+        CHECK(!strcmp(config_text(&s.trials[0], buf), "{\"epochs\":1,\"lr\":0.1,\"seed\":0}"));
+        CHECK(!strcmp(config_text(&s.trials[1], buf), "{\"epochs\":1,\"lr\":0.1,\"seed\":1}"));
+        CHECK(!strcmp(config_text(&s.trials[2], buf), "{\"epochs\":2,\"lr\":0.1,\"seed\":0}"));
+    }
+    sweep_free(&s);
+    /* a grid over q_uniform: the multiples of q within [min, max] */
+    rc = sweep_load_text(&s, "inline.yaml",
+                         "name: q\nmethod: grid\nparameters:\n"
+                         "  batch_size: {distribution: q_uniform, min: 20, max: 70, q: 16}\n",
+                         err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    CHECK(s.trial_count == 3);
+    if (s.trial_count == 3) {
+        CHECK(!strcmp(config_text(&s.trials[0], buf), "{\"batch_size\":32}"));
+        CHECK(!strcmp(config_text(&s.trials[2], buf), "{\"batch_size\":64}"));
+    }
+    sweep_free(&s);
+}
+
 /* Each bad file and the exact error after its path. */
 static const struct {
     const char *file;
@@ -333,6 +519,11 @@ int main(int argc, char **argv) {
     test_grid_2x2();
     test_types();
     test_duplicates();
+    test_conditional_grid();
+    test_wandb_warnings();
+    test_everything();
+    test_describe();
+    test_grid_run_cap();
     test_bad_files();
     return check_report("test_sweeps");
 }

@@ -2,8 +2,8 @@
 # models (parameter counts, whole-model gradient checks, AdamW), and golden tests against PyTorch
 # (fixtures in tests/golden/fixtures/vit*.bin, mixer*.bin, regenerated with
 # `/usr/bin/python3 tests/golden/export_vit_fixtures.py`; the tests never need PyTorch).
-add_executable(test_ops_vit ${COHORT_TEST_DIR}/test_ops_vit.c ${COHORT_TEST_DIR}/gradcheck.c)
-target_link_libraries(test_ops_vit PRIVATE cohort_trainer_f64)
+add_executable(test_ops_vit ${COHORT_TEST_DIR}/test_ops_vit.c)
+target_link_libraries(test_ops_vit PRIVATE cohort_test_gradcheck_f64) # from ops.cmake: gradcheck.c + the double engine
 add_test(NAME test_ops_vit COMMAND test_ops_vit)
 
 add_executable(test_models_vit ${COHORT_TEST_DIR}/test_models_vit.c)
