@@ -5,7 +5,7 @@
  *   column counts;   CSV: RFC 4180 parsed back, one row per run / per epoch, values exact;   JSON: parsed
  *   back, statistics, importance, Pareto;   HTML: charts, tables, escaping, the runs that did not finish;
  *   filters (--sweep, --where, and its refusals), --group-by, --metric (a minimised loss).
- * With --latex-compile PDFLATEX: compiles the LaTeX fragment in a document (exit 77, which CTest counts as a failure, when there
+ * With --latex-compile PDFLATEX: compiles the LaTeX fragment in a document (exit 1, a failure, when there
  * is no pdflatex). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -712,8 +712,9 @@ static void test_filters(Store *s) {
 
 static int latex_compile(const char *pdflatex) {
     if (access(pdflatex, X_OK) != 0) {
-        printf("SKIPPED: %s not found (apt-get install texlive-latex-base texlive-latex-recommended)\n", pdflatex);
-        return 77;
+        fprintf(stderr, "FAILED: %s not found: the LaTeX table cannot be compiled "
+                        "(apt-get install texlive-latex-base texlive-latex-recommended; scripts/test.sh does)\n", pdflatex);
+        return 1;
     }
     if (fx_build(db_path)) return 1;
     char err[ERR_LEN] = "";

@@ -53,8 +53,10 @@ typedef enum {
 typedef enum {
     INIT_TORCH_DEFAULT,  /* PyTorch's nn.Linear/Conv2d default: weight and bias uniform in +-1/sqrt(fan_in)
                           * (conv layers built with builder_conv use Kaiming-normal fan_out instead) */
+    INIT_TORCH_ZERO_BIAS, /* weight as INIT_TORCH_DEFAULT, bias 0 (nn.MultiheadAttention's out_proj) */
     INIT_TRUNC_NORMAL,   /* weight normal(0, init_std) truncated to +-2 init_std; bias 0 (timm's ViT linears) */
-    INIT_XAVIER_UNIFORM, /* weight uniform in +-sqrt(6 / (fan_in + fan_out)); bias 0 (timm's MLP-Mixer linears) */
+    INIT_XAVIER_UNIFORM, /* weight uniform in +-sqrt(6 / (fan_in + fan_out)); bias 0 (nn.MultiheadAttention's
+                          * in_proj, timm's MLP-Mixer linears) */
 } ParamInit;
 
 /* A tensor slot: per-image shape and where its values and gradients live. Spatial slots are stored

@@ -327,10 +327,12 @@ static void init_fill(real *p, size_t n, real value) {
 static void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *rng) {
     real *w = m->params + l->weight, *b = l->bias != SIZE_MAX ? m->params + l->bias : NULL;
     switch (l->init) {
-    case INIT_TORCH_DEFAULT: {
+    case INIT_TORCH_DEFAULT:
+    case INIT_TORCH_ZERO_BIAS: {
         double bound = 1.0 / sqrt((double)fan_in);
         init_uniform(w, l->weight_count, bound, rng);
-        if (b) init_uniform(b, l->bias_count, bound, rng);
+        if (b && l->init == INIT_TORCH_DEFAULT) init_uniform(b, l->bias_count, bound, rng);
+        if (b && l->init == INIT_TORCH_ZERO_BIAS) init_fill(b, l->bias_count, 0);
         break;
     }
     case INIT_TRUNC_NORMAL:

@@ -13,8 +13,8 @@ parameters:
   model: {value: lenet}
   lr: {values: [0.01, 0.02, 0.03, 0.04, 0.05]}
   dataset: {value: synthetic}
-  synthetic_train: {value: 2400}
-  synthetic_test: {value: 300}
+  synthetic_train: {value: 1200}
+  synthetic_test: {value: 200}
   epochs: {value: 3}
   batch_size: {value: 32}
   augment: {value: true}
