@@ -6,19 +6,29 @@
  *   grid    the sweep's trials in grid order, skipping those already known.
  *   random  each parameter drawn from its distribution (sweeps.h), seeded: proposal i draws from a stream
  *           derived from (seed, i), so a sweep proposes the same configurations in every run.
- *   bayes   TPE (Bergstra et al. 2011) as Optuna's default TPESampler (3.x, univariate): the first 10
+ *   bayes   TPE (Bergstra et al. 2011) with Optuna's default TPESampler settings (3.x): the first 10
  *           finished trials are random; then the observations are split into the best gamma(n) =
- *           min(ceil(0.1 n), 25) ("below") and the rest ("above"); for each parameter a Parzen estimator is
- *           fitted to each group (a truncated Gaussian per observation, bandwidth = the larger distance to
- *           its sorted neighbours, clipped to [range / min(100, 1 + n), range] ("magic clip"), endpoints
- *           not considered, plus a prior component (the whole range) of weight 1; observations older than
- *           the last 25 ramp down in weight), 24 candidates are drawn from the "below" estimator and the one
- *           maximising l(x)/g(x) is proposed. Log distributions are modelled in log space, integer and q
- *           distributions as discrete bins, categoricals as smoothed frequencies; parameters of
- *           conditional blocks use only the trials where they applied. Asynchronous: trials still running
- *           count as the worst observations (Optuna's constant liar), so a free worker never gets the same
- *           proposal as a busy one; pruned trials rank after finished ones (deeper first), diverged ones
- *           at the bottom, failed ones are left out. Proposals depend only on the seed and the history.
+ *           min(ceil(0.1 n), 25) ("below") and the rest ("above"); a Parzen estimator is fitted to each
+ *           group (a truncated Gaussian per observation, bandwidth = the larger distance to its sorted
+ *           neighbours, clipped to [range / min(100, 1 + n), range] ("magic clip"), endpoints not
+ *           considered, plus a prior component over the whole range with weight 1; observations older than
+ *           the last 25 ramp down in weight; kernels evaluated on the standardised scale as Optuna does),
+ *           24 candidates are drawn from the "below" estimator and the one maximising l(x)/g(x) is proposed.
+ *           Log distributions are modelled in log space, integer and q distributions as discrete bins,
+ *           categoricals as smoothed frequencies (prior = their probabilities), normal ones within 4 sigma
+ *           of mu (cut to the key's valid range) with N(mu, sigma) as the prior.
+ *           Unlike Optuna's default (univariate), the top-level parameters are modelled jointly: each
+ *           observation is one kernel, a product over the parameters (as Optuna's multivariate=True), with
+ *           each parameter's neighbour bandwidth widened by n^(1/5 - 1/(d+4)) for d parameters (Scott's
+ *           d-dimensional rate over the one-dimensional one; 1 when d = 1). Chosen on held-out benchmark
+ *           seeds (bench/compare_optuna.py): joint kernels gain most on Hartmann-6 and Rosenbrock, the
+ *           neighbour bandwidths keep univariate TPE's lead on Branin. Parameters of conditional blocks are
+ *           modelled one at a time, from the trials where they applied.
+ *           Asynchronous: trials still running count as the worst observations (Optuna's constant liar), so
+ *           a free worker does not get what a busy one is evaluating; pruned trials rank after finished
+ *           ones (deeper first), diverged ones at the bottom, failed ones are left out. Each proposal draws
+ *           from a random stream derived from (seed, proposal number), so proposals depend only on the
+ *           seed and the history.
  * With seeds/repeats every proposed configuration is returned once per seed (consecutive calls). A
  * configuration whose key is already known is never proposed again; random/bayes stop at run_cap runs
  * (counting every known trial, failed ones included).

@@ -709,7 +709,7 @@ static cJSON *objective_config(const char *function, const double *x, int dim, i
     cJSON_AddStringToObject(c, "model", "objective");
     cJSON_AddStringToObject(c, "function", function);
     for (int i = 0; i < dim; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "x%d", i + 1);
         cJSON_AddNumberToObject(c, k, x[i]);
     }

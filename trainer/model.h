@@ -84,7 +84,7 @@ typedef struct {
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
-    real init_std;             /* INIT_TRUNC_NORMAL; also the class token and position embedding of LAYER_CLS_POS */
+    real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;
 
 /* One trainable tensor, for the optimiser: weight decay applies to `decay` tensors. */

@@ -66,8 +66,9 @@ static const TensorSlot *slot(ModelBuilder *mb, int x) { return &mb->model->slot
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias) {
     TensorSlot in = *slot(mb, x);
     if (in.flat) return fail(mb, "convolution over a flat tensor");
+    /* (H + 2 pad - k) / stride rounds toward zero, so check the window fits first. */
+    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return fail(mb, "input too small for a convolution");
     int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
-    if (OH < 1 || OW < 1) return fail(mb, "input too small for a convolution");
     int out = new_slot(mb, out_channels, OH, OW, false);
     Layer *l = new_layer(mb, LAYER_CONV, x);
     l->out = out;
@@ -116,8 +117,8 @@ int builder_dropout(ModelBuilder *mb, int x, double p) {
 static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int stride, int pad) {
     TensorSlot in = *slot(mb, x);
     if (in.flat) return fail(mb, "pooling over a flat tensor");
+    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return fail(mb, "input too small for pooling");
     int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
-    if (OH < 1 || OW < 1) return fail(mb, "input too small for pooling");
     int out = new_slot(mb, in.C, OH, OW, false);
     Layer *l = new_layer(mb, kind, x);
     l->out = out;
@@ -367,8 +368,8 @@ static void init_parameters(Model *m, uint64_t seed) {
             init_affine(m, l, (size_t)in->C * l->kernel * l->kernel, (size_t)m->slots[l->out].C, &rng);
             break;
         case LAYER_CLS_POS:
-            init_trunc_normal(m->params + l->weight, l->weight_count, l->init_std, &rng);
-            init_trunc_normal(m->params + l->bias, l->bias_count, l->init_std, &rng);
+            for (size_t k = 0; k < l->weight_count; k++) m->params[l->weight + k] = (real)(l->init_std * rng_normal(&rng));
+            for (size_t k = 0; k < l->bias_count; k++) m->params[l->bias + k] = (real)(l->init_std * rng_normal(&rng));
             break;
         case LAYER_LAYERNORM:
             init_fill(m->params + l->weight, l->weight_count, 1);

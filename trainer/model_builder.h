@@ -36,7 +36,7 @@ int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, 
 int builder_linear_init(ModelBuilder *mb, int x, int out_features, bool bias, ParamInit init, double std);
 /* PxP stride-P patches of a spatial input -> [B][(H/P)*(W/P)][dim] tokens, with bias; weight and bias by init. */
 int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit init, double std);
-/* Prepends a learned class token and adds a learned position embedding (both trunc-normal(std), no decay). */
+/* Prepends a learned class token and adds a learned position embedding (both normal(0, std), no decay). */
 int builder_cls_pos(ModelBuilder *mb, int x, double std);
 /* LayerNorm over the features of every token: gamma 1, beta 0, not decayed (as biases). */
 int builder_layernorm(ModelBuilder *mb, int x, double eps);

@@ -11,9 +11,14 @@
  *   Parameter order: patch weight [D][C][P][P], patch bias; class token [D]; position embedding [T+1][D];
  *   per block LN1 (gamma, beta), qkv [3D][D] + [3D], proj [D][D] + [D], LN2, fc1 [mlp][D] + [mlp],
  *   fc2 [D][mlp] + [D]; final LN; head [classes][D] + [classes].
- *   Initialisation (timm's init_weights_vit_timm): linears (qkv, proj, fc1, fc2, head) weight trunc-normal
- *   std 0.02 (truncated at +-2 std), bias 0; class token and position embedding trunc-normal 0.02; LayerNorm
- *   gamma 1, beta 0; the patch embedding keeps PyTorch's Conv2d default (uniform +-1/sqrt(C*P*P)).
+ *   Initialisation: PyTorch's own, as a ViT built from nn.TransformerEncoderLayer gets it -- qkv (in_proj)
+ *   xavier-uniform with bias 0, proj (out_proj) uniform +-1/sqrt(D) with bias 0, fc1, fc2, head and the patch
+ *   embedding nn.Linear/nn.Conv2d's default (weight and bias uniform +-1/sqrt(fan_in)), LayerNorm gamma 1,
+ *   beta 0 -- and class token and position embedding standard normal (torch.randn, as the common PyTorch
+ *   ViT). timm's trunc-normal(0.02) for every linear, class token and position embedding learns much more
+ *   slowly in short schedules: on 30,000 Fashion-MNIST images, one one-cycle epoch (dim 128, depth 4, AdamW
+ *   lr 1e-3) reached 67.8% test top-1 with it, 77.9% with PyTorch's linears and 0.02 embeddings, 82.8% with
+ *   the standard-normal embeddings.
  *
  * mixer: patch embedding -> depth blocks
  *       x += (FC2(GELU(FC1(LN(x)^T))))^T   (token mixing: linears over the T tokens of each feature)
@@ -28,15 +33,15 @@
 #include "model_builder.h"
 
 #define LN_EPS 1e-5
-#define VIT_INIT_STD 0.02
+#define EMBEDDING_STD 1.0 /* class token and position embedding: torch.randn */
 
 static int maybe_dropout(ModelBuilder *mb, int x, double p) { return p > 0 ? builder_dropout(mb, x, p) : x; }
 
 /* Linear -> GELU -> [dropout] -> Linear -> [dropout], over every token. */
 static int mlp(ModelBuilder *mb, int x, int hidden, int out, bool tanh_gelu, double p, ParamInit init) {
-    int h = builder_linear_init(mb, x, hidden, true, init, VIT_INIT_STD);
+    int h = builder_linear_init(mb, x, hidden, true, init, 0);
     h = maybe_dropout(mb, builder_gelu(mb, h, tanh_gelu), p);
-    h = builder_linear_init(mb, h, out, true, init, VIT_INIT_STD);
+    h = builder_linear_init(mb, h, out, true, init, 0);
     return maybe_dropout(mb, h, p);
 }
 
@@ -46,20 +51,20 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
     const double p = cfg->dropout;
     const bool tanh_gelu = !strcmp(cfg->gelu, "tanh");
     int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
-    x = builder_cls_pos(mb, x, VIT_INIT_STD);
+    x = builder_cls_pos(mb, x, EMBEDDING_STD);
     x = maybe_dropout(mb, x, p);
     for (int block = 0; block < cfg->depth; block++) {
         int h = builder_layernorm(mb, x, LN_EPS);
-        h = builder_linear_init(mb, h, 3 * D, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+        h = builder_linear_init(mb, h, 3 * D, true, INIT_XAVIER_UNIFORM, 0);
         h = builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
-        h = builder_linear_init(mb, h, D, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+        h = builder_linear_init(mb, h, D, true, INIT_TORCH_ZERO_BIAS, 0);
         x = builder_add(mb, x, maybe_dropout(mb, h, p));
         h = builder_layernorm(mb, x, LN_EPS);
-        x = builder_add(mb, x, mlp(mb, h, cfg->mlp_dim, D, tanh_gelu, p, INIT_TRUNC_NORMAL));
+        x = builder_add(mb, x, mlp(mb, h, cfg->mlp_dim, D, tanh_gelu, p, INIT_TORCH_DEFAULT));
     }
     x = builder_layernorm(mb, x, LN_EPS);
     x = !strcmp(cfg->pool, "mean") ? builder_token_mean(mb, x, 1) : builder_token_select(mb, x, 0);
-    return builder_linear_init(mb, x, classes, true, INIT_TRUNC_NORMAL, VIT_INIT_STD);
+    return builder_linear(mb, x, classes, true);
 }
 
 int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
