@@ -15,6 +15,8 @@
 #include "store.h"
 #include "sweep_run.h"
 #include "sweeps.h"
+#include "search.h"
+#include "objective.h"
 #include "trial.h"
 
 static const char HELP[] =
@@ -28,7 +30,8 @@ static const char HELP[] =
     "options:\n"
     "  --checkpoint-dir DIR  per-run checkpoints (default PATH.checkpoints; shared or node-local)\n"
     "  --keep-checkpoints    keep the checkpoints of ended runs (default: deleted when a run ends)\n"
-    "  --max-retries N       re-queue a failed or lost trial up to N times (default 0)\n"
+    "  --dry-run             print the trials (grid) or the space and budget (random, bayes); run nothing\n"
+    "  --max-retries N       re-queue a failed or lost trial up to N times (default: the file's max_retries, or 0)\n"
     "  --time-limit T        stop taking work and checkpoint before T (seconds, MM:SS or HH:MM:SS)\n"
     "  --allow-changed       accept a sweep file that changed since the database recorded it\n"
     "  --progress MODE       auto | bar | lines: a live status bar, or plain lines (default: a bar on a\n"
@@ -42,7 +45,7 @@ static const char HELP[] =
 
 typedef struct {
     const char *file, *db;
-    int allow_changed;
+    int allow_changed, dry_run, max_retries_given;
     char checkpoint_dir[4096];
     SweepOptions options;
 } SweepArgs;
@@ -85,6 +88,7 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
                 return EXIT_BAD_INPUT;
             }
             a->options.max_retries = (int)n, i++;
+            a->max_retries_given = 1;
         } else if (!strcmp(arg, "--time-limit") && value) {
             a->options.time_limit = parse_duration(value), i++;
             if (a->options.time_limit <= 0) {
@@ -102,6 +106,8 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
             i++;
         } else if (!strcmp(arg, "--keep-checkpoints")) {
             a->options.keep_checkpoints = 1;
+        } else if (!strcmp(arg, "--dry-run")) {
+            a->dry_run = 1;
         } else if (!strcmp(arg, "--allow-changed")) {
             a->allow_changed = 1;
         } else if (!strcmp(arg, "--verbose")) {
@@ -113,13 +119,33 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
             return EXIT_BAD_INPUT;
         }
     }
-    if (!a->file || !a->db) {
+    if (!a->file || (!a->db && !a->dry_run)) {
         if (rank == 0) fprintf(stderr, "cohort sweep: a sweep FILE and --db PATH are required\n\n%s", HELP);
         return EXIT_BAD_INPUT;
     }
-    if (!a->checkpoint_dir[0]) snprintf(a->checkpoint_dir, sizeof a->checkpoint_dir, "%s.checkpoints", a->db);
+    if (!a->checkpoint_dir[0]) snprintf(a->checkpoint_dir, sizeof a->checkpoint_dir, "%s.checkpoints", a->db ? a->db : "");
     a->options.checkpoint_dir = a->checkpoint_dir;
     return 0;
+}
+
+void trial_identity(const cJSON *config, char model[32], char dataset[32], uint64_t *seed, int *epochs) {
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(config, "model");
+    if (cJSON_IsString(m) && !strcmp(m->valuestring, "objective")) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(config, "function"), *sd = cJSON_GetObjectItemCaseSensitive(config, "seed");
+        snprintf(model, 32, "objective");
+        snprintf(dataset, 32, "%s", cJSON_IsString(f) ? f->valuestring : "analytic");
+        *seed = cJSON_IsNumber(sd) ? (uint64_t)sd->valuedouble : 0;
+        *epochs = objective_epochs(config);
+        return;
+    }
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    trial_config_from_json(config, &cfg, err); /* validated when the sweep was loaded */
+    snprintf(model, 32, "%s", cfg.model);
+    snprintf(dataset, 32, "%s", cfg.dataset);
+    *seed = cfg.seed;
+    *epochs = cfg.epochs;
 }
 
 /* Loads every distinct dataset the trials use once, so a missing or broken data file stops the sweep
@@ -127,13 +153,16 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
 static int check_data(const Sweep *sweep, char err[ERR_LEN]) {
     DataCache cache = {0};
     int rc = 0;
-    for (int i = 0; i < sweep->trial_count && !rc; i++) {
+    /* grid: every trial; random/bayes: representative configurations (every categorical value). */
+    int n = sweep->trial_count ? sweep->trial_count : sweep->probe_count;
+    for (int i = 0; i < n && !rc && !sweep->objective; i++) {
+        const cJSON *config = sweep->trial_count ? sweep->trials[i].config : sweep->probes[i];
         TrainConfig cfg;
         train_config_defaults(&cfg);
         const DataSplits *splits;
         char why[ERR_LEN];
-        if (trial_config_from_json(sweep->trials[i].config, &cfg, why) || data_cache_get(&cache, &cfg, &splits, why)) {
-            err_set(err, "%s: trial %d: %s", sweep->name, sweep->trials[i].index, why);
+        if (trial_config_from_json(config, &cfg, why) || data_cache_get(&cache, &cfg, &splits, why)) {
+            err_set(err, "%s: %s", sweep->name, why);
             rc = -1;
         }
     }
@@ -192,7 +221,7 @@ static int check_changed_spec(Store *store, const Sweep *sweep, int allow_change
 /* Registers the sweep and its trials (one transaction) and decides what this invocation runs:
  * pending and interrupted ("running" after a killed job) trials, and failed or lost ones with retries left. */
 static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *args, SweepTrialState **trials,
-                           int *count, int *skipped, char err[ERR_LEN]) {
+                           int *count, int *skipped, int64_t *sweep_id_out, char err[ERR_LEN]) {
     *trials = calloc((size_t)sweep->trial_count + 1, sizeof(SweepTrialState));
     *count = 0;
     *skipped = 0;
@@ -205,17 +234,15 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
     if (update_spec && store_set_sweep_spec(store, sweep_id, sweep->spec_hash, sweep->spec_json, err)) goto fail;
     for (int i = 0; i < sweep->trial_count; i++) {
         const SweepTrial *t = &sweep->trials[i];
-        TrainConfig cfg;
-        train_config_defaults(&cfg);
-        if (trial_config_from_json(t->config, &cfg, err)) goto fail;
-        char *json = cJSON_PrintUnformatted(t->config);
-        char status[16] = "";
+        char model[32], dataset[32], status[16] = "";
+        uint64_t seed;
+        int epochs, failures = 0;
         int64_t run_id;
-        int failures = 0;
-        if (store_upsert_run(store, sweep_id, t->key, t->index, json, cfg.model, cfg.dataset, cfg.seed, &run_id, status,
-                             err) ||
+        trial_identity(t->config, model, dataset, &seed, &epochs);
+        char *json = sweep_run_json(sweep, t->config);
+        if (store_upsert_run(store, sweep_id, t->key, t->index, json, model, dataset, seed, &run_id, status, err) ||
             store_run_failures(store, run_id, &failures, err)) {
-            free(json);
+            cJSON_free(json);
             goto fail;
         }
         int ended = !strcmp(status, RUN_FINISHED) || !strcmp(status, RUN_PRUNED) || !strcmp(status, RUN_DIVERGED);
@@ -223,23 +250,95 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
                               failures > args->options.max_retries;
         if (ended || retry_exhausted) {
             (*skipped)++;
-            free(json);
+            cJSON_free(json);
             continue;
         }
         SweepTrialState *p = &(*trials)[(*count)++];
         p->run_id = run_id;
         p->trial_index = t->index;
-        p->config_json = json;
-        p->epochs = cfg.epochs;
+        p->config_json = strdup(json);
+        cJSON_free(json);
+        p->epochs = epochs;
         p->failures = failures;
         p->state = TRIAL_QUEUED;
-        p->best = NAN;
+        p->best = p->last_value = NAN;
+        snprintf(p->key, sizeof p->key, "%s", t->key);
         trial_label(sweep, t, p->label, sizeof p->label);
     }
+    *sweep_id_out = sweep_id;
     return store_commit(store, err);
 fail:
     store_rollback(store);
     return -1;
+}
+
+static SearchStatus search_status_of(const RunRecord *r, int failures, int max_retries, int *queue) {
+    *queue = 0;
+    if (!strcmp(r->status, RUN_FINISHED)) return SEARCH_FINISHED;
+    if (!strcmp(r->status, RUN_PRUNED)) return SEARCH_PRUNED;
+    if (!strcmp(r->status, RUN_DIVERGED)) return SEARCH_DIVERGED;
+    if ((!strcmp(r->status, RUN_FAILED) || !strcmp(r->status, RUN_LOST)) && failures > max_retries) return SEARCH_FAILED;
+    *queue = 1; /* pending, interrupted, or failed with retries left */
+    return SEARCH_RUNNING;
+}
+
+/* Early stopping and (random/bayes) search state from what the database already holds of this sweep:
+ * every recorded epoch goes to the stopper; for random/bayes every run is restored into the search and
+ * those not ended are queued. trials is grown to hold what the search may still propose. */
+static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, SweepTrialState **trials, int *count,
+                          int *skipped, char err[ERR_LEN]) {
+    RunRecord *runs = NULL;
+    int n = 0;
+    if (store_load_runs(store, sweep->name, &runs, &n, err)) return -1;
+    int dynamic = strcmp(sweep->method, "grid") != 0;
+    int capacity = *count + 1 + (dynamic ? n + sweep->run_cap : 0);
+    SweepTrialState *grown = realloc(*trials, (size_t)capacity * sizeof **trials);
+    if (!grown) {
+        store_free_runs(runs, n);
+        return err_set(err, "out of memory");
+    }
+    *trials = grown;
+    args->options.trial_capacity = capacity;
+    args->options.stopper = stopper_create(sweep);
+    for (int i = 0; i < n; i++)
+        for (int e = 0; e < runs[i].epoch_count; e++)
+            stopper_record(args->options.stopper, runs[i].trial_key, runs[i].epochs[e].epoch,
+                           sweep_epoch_metric(sweep, &runs[i].epochs[e]));
+    int rc = 0;
+    if (dynamic) {
+        args->options.search = search_create(sweep, sweep->search_seed, err);
+        if (!args->options.search) rc = -1;
+        for (int i = 0; i < n && !rc; i++) {
+            const RunRecord *r = &runs[i];
+            int failures = 0, queue;
+            if (store_run_failures(store, r->id, &failures, err)) rc = -1;
+            SearchStatus status = search_status_of(r, failures, args->options.max_retries, &queue);
+            double value = r->epoch_count ? sweep_epoch_metric(sweep, &r->epochs[r->epoch_count - 1]) : NAN;
+            if (!rc && search_restore(args->options.search, r->config_json, status, r->epoch_count, value, err)) rc = -1;
+            if (rc) break;
+            if (!queue) {
+                (*skipped)++;
+                continue;
+            }
+            SweepTrialState *p = &(*trials)[(*count)++];
+            memset(p, 0, sizeof *p);
+            p->run_id = r->id;
+            p->trial_index = r->trial_index;
+            p->config_json = strdup(r->config_json);
+            cJSON *config = cJSON_Parse(r->config_json);
+            char model[32], dataset[32];
+            uint64_t seed;
+            trial_identity(config, model, dataset, &seed, &p->epochs);
+            cJSON_Delete(config);
+            p->failures = failures;
+            p->state = TRIAL_QUEUED;
+            p->best = p->last_value = NAN;
+            memcpy(p->key, r->trial_key, sizeof p->key - 1);
+            snprintf(p->label, sizeof p->label, "trial %d", r->trial_index);
+        }
+    }
+    store_free_runs(runs, n);
+    return rc;
 }
 
 int cli_sweep(int argc, char **argv) {
@@ -263,26 +362,44 @@ int cli_sweep(int argc, char **argv) {
     SweepTrialState *trials = NULL;
     int trial_count = 0, skipped = 0;
     char err[ERR_LEN] = "";
+    int dry_run_done = 0;
     if (rank == 0) {
-        if (sweep_load(&sweep, args.file, err) || check_data(&sweep, err)) {
+        args.options.sweep = &sweep;
+        if (sweep_load(&sweep, args.file, err)) {
             fprintf(stderr, "cohort sweep: %s\n", err);
             status = EXIT_BAD_INPUT;
-        } else if (store_open(&store, args.db, err)) {
+        } else {
+            for (int i = 0; i < sweep.warning_count; i++) fprintf(stderr, "cohort sweep: warning: %s\n", sweep.warnings[i]);
+            if (!args.max_retries_given && sweep.max_retries > 0) args.options.max_retries = sweep.max_retries;
+        }
+        if (status == 0 && args.dry_run) {
+            char *text = sweep_describe(&sweep);
+            fputs(text ? text : "", stdout);
+            free(text);
+            dry_run_done = 1;
+        } else if (status == 0 && check_data(&sweep, err)) {
+            fprintf(stderr, "cohort sweep: %s\n", err);
+            status = EXIT_BAD_INPUT;
+        } else if (status == 0 && store_open(&store, args.db, err)) {
             fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
             status = EXIT_RUNTIME;
-        } else {
-            int rc = register_trials(store, &sweep, &args, &trials, &trial_count, &skipped, err);
+        } else if (status == 0) {
+            int rc = register_trials(store, &sweep, &args, &trials, &trial_count, &skipped, &args.options.sweep_id, err);
+            if (!rc) rc = prepare_search(store, &sweep, &args, &trials, &trial_count, &skipped, err);
             if (rc) {
                 fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
                 status = rc == 2 ? EXIT_BAD_INPUT : EXIT_RUNTIME;
             }
         }
     }
-    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    args.options.local_training_ranks = status ? 0 : training_ranks_on_node();
+    int shared[2] = {status, dry_run_done};
+    MPI_Bcast(shared, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    status = shared[0];
+    dry_run_done = shared[1];
+    args.options.local_training_ranks = status || dry_run_done ? 0 : training_ranks_on_node();
 
     SweepTally tally = {0};
-    if (status == 0) {
+    if (status == 0 && !dry_run_done) {
         if (rank == 0) {
             printf("sweep %s: %d trials, %d already ended, %d to run on %d rank%s\n", sweep.name, sweep.trial_count,
                    skipped, trial_count, world_size, world_size > 1 ? "s" : "");
@@ -307,6 +424,8 @@ int cli_sweep(int argc, char **argv) {
     for (int i = 0; i < trial_count; i++) free(trials[i].config_json);
     free(trials);
     if (store) store_close(store);
+    if (args.options.search) search_free(args.options.search);
+    if (args.options.stopper) stopper_free(args.options.stopper);
     if (rank == 0) sweep_free(&sweep);
     MPI_Finalize();
     return status;

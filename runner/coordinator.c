@@ -18,6 +18,7 @@
 #include "protocol.h"
 #include "sweep_run.h"
 #include "trial_process.h"
+#include "search.h"
 
 #define MAX_BATCH 64        /* messages committed in one transaction at most */
 #define DRAIN_TIMEOUT 300.0
@@ -54,6 +55,7 @@ typedef struct {
 typedef struct {
     int rank;
     int64_t run_id;
+    int verdict; /* 1 = stop (early termination) */
 } PendingAck;
 
 typedef struct {
@@ -142,11 +144,53 @@ static void send_preempt(Coordinator *c, int rank) {
     else trial_process_preempt(&c->local);
 }
 
+/* A new trial from the random/bayes search, registered in the database: its index, or -1. */
+static int propose(Coordinator *c) {
+    if (!c->opt->search || c->trial_count >= c->opt->trial_capacity) return -1;
+    SweepTrial proposal = {0};
+    char err[ERR_LEN] = "";
+    int r = search_next(c->opt->search, &proposal, err);
+    if (r <= 0) {
+        if (r < 0) progress_note(&c->progress, "cohort: search: %s", err);
+        return -1;
+    }
+    char *json = sweep_run_json(c->opt->sweep, proposal.config);
+    char model[32], dataset[32], status[16];
+    uint64_t seed;
+    int epochs;
+    int64_t run_id;
+    trial_identity(proposal.config, model, dataset, &seed, &epochs);
+    if (store_upsert_run(c->store, c->opt->sweep_id, proposal.key, c->trial_count, json, model, dataset, seed, &run_id,
+                         status, err)) {
+        store_error("new trial", err);
+        cJSON_free(json);
+        sweep_trial_clear(&proposal);
+        return -1;
+    }
+    SweepTrialState *t = &c->trials[c->trial_count];
+    memset(t, 0, sizeof *t);
+    t->run_id = run_id;
+    t->trial_index = c->trial_count;
+    t->config_json = strdup(json);
+    t->epochs = epochs;
+    t->state = TRIAL_QUEUED;
+    t->best = t->last_value = NAN;
+    snprintf(t->key, sizeof t->key, "%s", proposal.key);
+    char *shown = cJSON_PrintUnformatted(proposal.config);
+    snprintf(t->label, sizeof t->label, "%s", shown ? shown : "");
+    free(shown);
+    cJSON_free(json);
+    sweep_trial_clear(&proposal);
+    progress_set_count(&c->progress, c->trial_count + 1);
+    return c->trial_count++;
+}
+
 /* Gives an idle worker the next queued trial, or shuts it down when nothing is left to do. */
 static void feed(Coordinator *c, int rank) {
     WorkerSlot *w = &c->workers[rank];
     if (w->shut_down || w->trial >= 0) return;
     int t = c->draining ? -1 : next_queued(c);
+    if (t < 0 && !c->draining) t = propose(c);
     if (t >= 0) {
         send_trial(c, rank, t);
     } else if (c->draining || count_state(c, TRIAL_RUNNING) == 0) {
@@ -180,7 +224,18 @@ static void on_epoch(Coordinator *c, int rank, const Message *m) {
         if (isnan(trial->best) || v > trial->best) trial->best = v;
         if (m->value == 0) progress_epoch(&c->progress, trial, rank, &m->metrics); /* replays were shown before */
     }
-    if (m->value == 0 && c->ack_count < MAX_BATCH) c->acks[c->ack_count++] = (PendingAck){rank, m->run_id};
+    int verdict = 0;
+    if (t >= 0 && c->opt->sweep) {
+        SweepTrialState *trial = &c->trials[t];
+        double value = sweep_epoch_metric(c->opt->sweep, &m->metrics);
+        trial->last_value = value;
+        if (c->opt->stopper) {
+            if (m->value != 0) stopper_record(c->opt->stopper, trial->key, m->metrics.epoch, value);
+            else if (m->metrics.epoch < trial->epochs)
+                verdict = stopper_should_stop(c->opt->stopper, trial->key, m->metrics.epoch, value, trial->stop_reason);
+        }
+    }
+    if (m->value == 0 && c->ack_count < MAX_BATCH) c->acks[c->ack_count++] = (PendingAck){rank, m->run_id, verdict};
 }
 
 static const char *status_of(int ending) {
@@ -211,7 +266,16 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
     }
     const char *status = status_of(ending);
     c->endings_in_batch++;
+    if (ending == ENDED_STOPPED && trial->stop_reason[0]) text = trial->stop_reason;
     if (store_run_ended(c->store, m->run_id, status, text, err)) store_error("run end", err);
+    if (c->opt->search) {
+        SearchStatus s = ending == ENDED_FINISHED   ? SEARCH_FINISHED
+                         : ending == ENDED_STOPPED  ? SEARCH_PRUNED
+                         : ending == ENDED_DIVERGED ? SEARCH_DIVERGED
+                                                    : SEARCH_FAILED;
+        int retry = (ending == ENDED_FAILED || ending == ENDED_LOST) && trial->failures + 1 <= c->opt->max_retries;
+        search_report(c->opt->search, trial->key, retry ? SEARCH_RUNNING : s, trial->epochs_done, trial->last_value);
+    }
     if (ending == ENDED_FAILED || ending == ENDED_LOST) {
         trial->failures++;
         if (ending == ENDED_FAILED) c->tally->failed++;
@@ -334,7 +398,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, cons
         }
         c.unlink_count = 0;
         for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
-        for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, 0);
+        for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);
         c.ack_count = 0;
         for (int r = 0; r < opt->world_size; r++) feed(&c, r);
         progress_update(&c.progress, now());

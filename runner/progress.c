@@ -101,3 +101,5 @@ void progress_finish(Progress *p, double now) {
     printf("[progress] %s\n", text);
     fflush(stdout);
 }
+
+void progress_set_count(Progress *p, int count) { p->count = count; }

@@ -22,6 +22,8 @@ void progress_note(Progress *p, const char *fmt, ...) __attribute__((format(prin
 void progress_epoch(Progress *p, const SweepTrialState *trial, int rank, const EpochMetrics *m);
 void progress_ended(Progress *p, const SweepTrialState *trial, const char *status, const char *text);
 void progress_update(Progress *p, double now);
+/* Trials known so far (a random/bayes search adds them as it goes). */
+void progress_set_count(Progress *p, int count);
 void progress_finish(Progress *p, double now);
 
 #endif

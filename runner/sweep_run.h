@@ -19,6 +19,9 @@ typedef struct {
     int failures;       /* times it ended failed or lost, over all invocations */
     enum { TRIAL_QUEUED, TRIAL_RUNNING, TRIAL_DONE } state;
     double best;        /* best value of the progress metric so far (NaN = none) */
+    char key[17];       /* the trial's key (search and early stopping know trials by it) */
+    double last_value;  /* the sweep's metric at the last epoch (NaN = none) */
+    char stop_reason[256]; /* why early termination stopped it */
 } SweepTrialState;
 
 typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;
@@ -32,6 +35,13 @@ typedef struct {
     double time_limit;          /* seconds from start; 0 = none */
     const char *checkpoint_dir; /* per-run checkpoints (created if missing) */
     int keep_checkpoints;       /* keep the checkpoints of ended runs */
+    /* The sweep (rank 0 only): random/bayes proposals come from `search` while workers are free, and
+     * `stopper` applies early_terminate at every epoch. trials has room for trial_capacity entries. */
+    const Sweep *sweep;
+    struct Search *search;
+    struct Stopper *stopper;
+    int64_t sweep_id;
+    int trial_capacity;
 } SweepOptions;
 
 typedef struct {
@@ -48,6 +58,8 @@ void sweep_install_signal_handlers(void);
  * ranks 1..world_size-1 one at a time. Only this function writes to the store. Returns the exit code. */
 int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, const SweepOptions *options,
                     SweepTally *tally);
+/* A trial's model, dataset, seed and epochs for the database (objective trials included). */
+void trial_identity(const cJSON *config, char model[32], char dataset[32], uint64_t *seed, int *epochs);
 /* A worker rank: trains trials until told to shut down. */
 void worker_run(const SweepOptions *options);
 

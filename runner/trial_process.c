@@ -1,5 +1,7 @@
 #include "trial_process.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "objective.h"
 
 /* ---- the child ---- */
 
@@ -100,6 +104,38 @@ static void run_child(ChildLink *link, TrainConfig *cfg, const DataSplits *data,
     _exit(0);
 }
 
+/* An analytic objective (sweeps/objective.h) instead of training: one value per "epoch", reported and
+ * acknowledged like a trainer's epochs, so search and early stopping run end to end in seconds. */
+static void run_objective_child(ChildLink *link, const cJSON *config) {
+    signal(SIGINT, SIG_IGN);
+    int epochs = objective_epochs(config);
+    Message start = {.value = 0};
+    send_record(link, TAG_STARTED, &start, "");
+    char err[ERR_LEN] = "";
+    int ending = ENDED_FINISHED;
+    for (int epoch = 1; epoch <= epochs; epoch++) {
+        double value;
+        if (objective_evaluate(config, epoch, &value, err)) {
+            ending = ENDED_FAILED;
+            break;
+        }
+        EpochMetrics m;
+        objective_epoch_metrics(epoch, value, &m);
+        if (child_on_epoch(&m, link)) {
+            ending = ENDED_STOPPED;
+            break;
+        }
+    }
+    Message end = {.value = ending};
+    send_record(link, TAG_ENDED, &end, ending == ENDED_FAILED ? err : NULL);
+    _exit(0);
+}
+
+static int is_objective(const cJSON *config) {
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
+    return cJSON_IsString(model) && !strcmp(model->valuestring, "objective");
+}
+
 /* ---- the parent ---- */
 
 int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
@@ -109,21 +145,31 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
     tp->from_child = tp->to_child = -1;
     TrainConfig cfg;
     train_config_defaults(&cfg);
-    const DataSplits *data;
-    if (trial_config_from_text(config_json, &cfg, err) || data_cache_get(cache, &cfg, &data, err)) return -1;
+    const DataSplits *data = NULL;
+    cJSON *config = cJSON_Parse(config_json);
+    if (!config) return err_set(err, "trial config is not valid JSON");
+    int objective = is_objective(config);
+    if (objective) {
+        if (objective_check(config, err)) {
+            cJSON_Delete(config);
+            return -1;
+        }
+    } else if (trial_config_from_json(config, &cfg, err) || data_cache_get(cache, &cfg, &data, err)) {
+        cJSON_Delete(config);
+        return -1;
+    }
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
     int up[2], down[2];
-    if (pipe(up) != 0) return err_set(err, "pipe: %s", strerror(errno));
-    if (pipe(down) != 0) {
-        close(up[0]);
-        close(up[1]);
-        return err_set(err, "pipe: %s", strerror(errno));
+    if (pipe(up) != 0 || pipe(down) != 0) {
+        cJSON_Delete(config);
+        return err_set(err, "pipe: %s", strerror(errno)); /* out of descriptors: the run fails */
     }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
+        cJSON_Delete(config);
         close(up[0]), close(up[1]), close(down[0]), close(down[1]);
         return err_set(err, "fork: %s", strerror(e));
     }
@@ -135,8 +181,10 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
         close(up[0]);
         close(down[1]);
         ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id};
+        if (objective) run_objective_child(&link, config);
         run_child(&link, &cfg, data, checkpoint_path);
     }
+    cJSON_Delete(config);
     close(up[1]);
     close(down[0]);
     tp->pid = pid;

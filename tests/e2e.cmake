@@ -4,3 +4,5 @@ add_test(NAME e2e_bad_input COMMAND bash ${COHORT_TEST_DIR}/e2e/bad_input.sh $<T
 set_tests_properties(e2e_sweep_mpi e2e_bad_input PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
 add_test(NAME e2e_resilience COMMAND bash ${COHORT_TEST_DIR}/e2e/resilience.sh $<TARGET_FILE:cohort>)
 set_tests_properties(e2e_resilience PROPERTIES TIMEOUT 1800 RUN_SERIAL TRUE)
+add_test(NAME e2e_search_mpi COMMAND bash ${COHORT_TEST_DIR}/e2e/search_mpi.sh $<TARGET_FILE:cohort> ${PROJECT_SOURCE_DIR}/examples)
+set_tests_properties(e2e_search_mpi PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
