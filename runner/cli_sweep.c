@@ -405,7 +405,7 @@ int cli_sweep(int argc, char **argv) {
                    skipped, trial_count, world_size, world_size > 1 ? "s" : "");
             fflush(stdout);
             double wall0 = MPI_Wtime();
-            status = coordinator_run(store, trials, trial_count, &args.options, &tally);
+            status = coordinator_run(store, trials, &trial_count, &args.options, &tally);
             struct rusage usage;
             getrusage(RUSAGE_SELF, &usage); /* the coordinator alone: trainers are other processes */
             double cpu = (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec +

@@ -360,16 +360,16 @@ static int all_shut_down(const Coordinator *c) {
     return 1;
 }
 
-int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, const SweepOptions *opt,
+int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, const SweepOptions *opt,
                     SweepTally *tally) {
-    Coordinator c = {.store = store, .trials = trials, .trial_count = trial_count, .opt = opt, .tally = tally};
+    Coordinator c = {.store = store, .trials = trials, .trial_count = *trial_count, .opt = opt, .tally = tally};
     c.workers = calloc((size_t)opt->world_size, sizeof(WorkerSlot));
     for (int r = 0; r < opt->world_size; r++) c.workers[r].trial = -1;
     if (opt->world_size > 1) c.workers[0].shut_down = 1; /* rank 0 only coordinates */
     mkdir(opt->checkpoint_dir, 0777);
     c.start = now();
     c.fault = failpoint_from_env();
-    progress_init(&c.progress, trials, trial_count, c.start, opt->progress);
+    progress_init(&c.progress, trials, *trial_count, c.start, opt->progress);
     int sleep_ms = 1;
     while (!all_shut_down(&c)) {
         if (sweep_stop_requested) start_draining(&c, "stop signal received");
@@ -413,6 +413,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, cons
     progress_finish(&c.progress, now());
     data_cache_free(&c.local_cache);
     free(c.workers);
+    *trial_count = c.trial_count; /* the search appended proposals; the caller frees them all */
     tally->interrupted = count_state(&c, TRIAL_QUEUED) + count_state(&c, TRIAL_RUNNING);
     if (c.draining && tally->interrupted) return EXIT_PREEMPTED_CODE;
     return tally->failed || tally->lost ? 1 : 0;

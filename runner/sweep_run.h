@@ -55,8 +55,10 @@ extern volatile sig_atomic_t sweep_stop_requested;
 void sweep_install_signal_handlers(void);
 
 /* Runs the queued trials: with world_size == 1 in a child of this process, otherwise by handing them to
- * ranks 1..world_size-1 one at a time. Only this function writes to the store. Returns the exit code. */
-int coordinator_run(Store *store, SweepTrialState *trials, int trial_count, const SweepOptions *options,
+ * ranks 1..world_size-1 one at a time. Only this function writes to the store. Returns the exit code.
+ * *trial_count grows by the trials a search proposed (trials has room for options->trial_capacity); the
+ * caller owns and frees every trial's config_json. */
+int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, const SweepOptions *options,
                     SweepTally *tally);
 /* A trial's model, dataset, seed and epochs for the database (objective trials included). */
 void trial_identity(const cJSON *config, char model[32], char dataset[32], uint64_t *seed, int *epochs);
