@@ -14,6 +14,7 @@
 #include "openblas_env.h"
 #include "ops.h"
 #include "optim.h"
+#include "threads.h"
 
 static const char HELP[] =
     "usage: cohort bench --model M [--batch 128] [--threads T] [--input 3x32x32] [--classes 100]\n"
@@ -70,7 +71,7 @@ int cli_bench(int argc, char **argv) {
         fprintf(stderr, "cohort bench: --model is required\n\n%s", HELP);
         return EXIT_BAD_INPUT;
     }
-    if (threads > 0) openblas_set_num_threads(threads);
+    engine_set_threads(threads);
     if (verbose) fprintf(stderr, "%s\n", openblas_core_note());
     Model *model;
     if (model_create(&model, cfg.model, &cfg, C, H, W, classes, batch, 1, err)) {
@@ -111,7 +112,7 @@ int cli_bench(int argc, char **argv) {
     double images_per_sec = (double)steps * batch / seconds;
     double gflops = 3.0 * model_forward_flops(model, batch) * steps / seconds * 1e-9;
     printf("model %s  input %dx%dx%d  classes %d  batch %d  threads %d  params %zu\n", cfg.model, C, H, W, classes,
-           batch, openblas_get_num_threads(), model->param_count);
+           batch, engine_threads(), model->param_count);
     printf("images/s %.1f  GFLOP/s %.1f  step %.1f ms  peak RSS %.1f MiB\n", images_per_sec, gflops,
            1e3 * seconds / steps, usage.ru_maxrss / 1024.0);
     model_profile_print(model, stdout);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "check.h"
 #include "gradcheck.h"
 #include "naive_ops.h"
@@ -34,10 +36,11 @@ static double max_error(const real *a, const double *b, size_t n) {
     return worst;
 }
 
-static void test_conv(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad,
-                      bool with_bias) {
+static void test_conv_slots(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride,
+                            int pad, bool with_bias, int slots) {
     ConvShape s;
     conv_shape_init(&s, B, C, H, W, OC, KH, KW, stride, pad);
+    s.slots = slots;
     const NaiveConv n = naive_conv(B, C, H, W, OC, KH, KW, stride, pad);
     const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)OC * C * KH * KW, out_n = (size_t)OC * B * n.OH * n.OW;
     double *in_d, *w_d, *b_d = NULL, *dout_d;
@@ -77,6 +80,54 @@ static void test_conv(const char *label, int B, int C, int H, int W, int OC, int
     free(workspace), free(expected), free(din), free(dw), free(db), free(ref_din), free(ref_dw), free(ref_db);
 }
 
+static void test_conv(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad,
+                      bool with_bias) {
+    test_conv_slots(label, B, C, H, W, OC, KH, KW, stride, pad, with_bias, 1);
+}
+
+/* The same convolution on 1, 2 and 3 threads (workspace for 3) gives bit-identical outputs and gradients:
+ * results may not depend on the thread count (a sweep's default threads depend on ranks per node). */
+static void test_conv_thread_invariance(const char *label, int B, int C, int H, int W, int OC, int stride) {
+    ConvShape s;
+    conv_shape_init(&s, B, C, H, W, OC, 3, 3, stride, 1);
+    s.slots = 3;
+    const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)OC * C * 9, out_n = (size_t)OC * B * s.OH * s.OW;
+    double *unused;
+    real *in = random_pair(&unused, in_n, 1.0);
+    free(unused);
+    real *w = random_pair(&unused, w_n, 0.1);
+    free(unused);
+    real *dout = random_pair(&unused, out_n, 1.0);
+    free(unused);
+    real *workspace = test_alloc(conv2d_workspace_size(&s) + 1, sizeof(real));
+    real *first[3] = {NULL, NULL, NULL};
+    const size_t sizes[3] = {out_n, in_n, w_n};
+    int mismatches = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        real *out = test_alloc(out_n, sizeof(real)), *din = test_alloc(in_n, sizeof(real));
+        real *dw = test_alloc(w_n, sizeof(real));
+        conv2d_forward(out, in, w, NULL, &s, workspace);
+        conv2d_backward(din, dw, NULL, dout, in, w, &s, workspace);
+        real *now[3] = {out, din, dw};
+        for (int k = 0; k < 3; k++) {
+            if (!first[k]) {
+                first[k] = now[k];
+                continue;
+            }
+            if (memcmp(first[k], now[k], sizes[k] * sizeof(real))) mismatches++;
+            free(now[k]);
+        }
+    }
+    omp_set_num_threads(2);
+    CHECK_MSG(conv2d_parallel_chunks(&s) && conv2d_chunk_images(&s) < B, "%s: expected several parallel chunks",
+              label);
+    CHECK_MSG(mismatches == 0, "%s: %d of out/din/dweight differ between 1, 2 and 3 threads", label, mismatches);
+    printf("  %-32s identical on 1, 2 and 3 threads (%d images per chunk)\n", label, conv2d_chunk_images(&s));
+    for (int k = 0; k < 3; k++) free(first[k]);
+    free(in), free(w), free(dout), free(workspace);
+}
+
 static void test_linear(const char *label, int B, int IN, int OUT, bool with_bias) {
     double *in_d, *w_d, *b_d = NULL;
     real *in = random_pair(&in_d, (size_t)B * IN, 1.0), *w = random_pair(&w_d, (size_t)OUT * IN, sqrt(1.0 / IN));
@@ -103,6 +154,11 @@ int main(void) {
     test_conv("conv2d 3x3 s1 p1 H!=W", 3, 2, 5, 8, 3, 3, 3, 1, 1, false);
     test_conv("conv2d 3x3 s1 p1 chunked", 8, 64, 32, 32, 2, 3, 3, 1, 1, true);
     test_conv("conv2d ResNet 16->32 3x3 s2", 16, 16, 32, 32, 32, 3, 3, 2, 1, false);
+    test_conv_slots("conv2d ResNet 16->16 3 slots", 12, 16, 32, 32, 16, 3, 3, 1, 1, false, 3);
+    test_conv_slots("conv2d ResNet 16->32 s2 3 slots", 12, 16, 32, 32, 32, 3, 3, 2, 1, false, 3);
+    test_conv("conv2d VGG 64->128 (large filters)", 4, 64, 4, 4, 128, 3, 3, 1, 1, false);
+    test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
+    test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

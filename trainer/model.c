@@ -38,6 +38,7 @@ static ConvShape conv_shape(const Model *m, const Layer *l, int B) {
     const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
     ConvShape s;
     conv_shape_init(&s, B, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+    s.slots = m->thread_slots;
     return s;
 }
 
@@ -144,9 +145,20 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
     return values(m, m->output_slot);
 }
 
+/* n reals of p set to zero, on the engine's threads when large */
+static void zero_reals(real *p, size_t n) {
+    const size_t block = (size_t)1 << 16;
+    const long blocks = (long)((n + block - 1) / block);
+#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+    for (long k = 0; k < blocks; k++) {
+        const size_t start = (size_t)k * block, len = n - start < block ? n - start : block;
+        memset(p + start, 0, len * sizeof(real));
+    }
+}
+
 void model_zero_grads(Model *m) {
-    memset(m->grads, 0, m->param_count * sizeof(real));
-    memset(m->act_grads, 0, m->act_count * sizeof(real));
+    zero_reals(m->grads, m->param_count);
+    zero_reals(m->act_grads, m->act_count);
 }
 
 real *model_logits_grad(Model *m) { return m->act_grads + m->slots[m->output_slot].offset; }

@@ -96,6 +96,7 @@ typedef struct {
 typedef struct Model {
     char name[32];
     int max_batch;
+    int thread_slots;    /* threads that may use the workspace at once: engine_threads() when built */
     int input_slot, output_slot;
     int layer_count, slot_count, tensor_count;
     Layer *layers;

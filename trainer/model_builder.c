@@ -1,4 +1,5 @@
 #include "model_builder.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -397,6 +398,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     m->output_slot = output;
     m->max_batch = max_batch;
+    m->thread_slots = engine_threads();
     if (!m->slots[output].flat) return err_set(err, "model %s: output is not a flat [B][classes] tensor", m->name);
     /* Slot offsets: each slot its own region for max_batch images (kept for backward). */
     m->act_count = 0;
@@ -414,6 +416,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
             ConvShape s;
             conv_shape_init(&s, max_batch, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+            s.slots = m->thread_slots;
             size_t ws = conv2d_workspace_size(&s);
             if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_PATCH_EMBED) {

@@ -20,6 +20,11 @@
 #include "real.h"
 #include "rng.h"
 
+/* Elementwise ops and per-channel loops run on the engine's threads (OpenMP) from this many elements on;
+ * below it, starting the threads costs more than it saves. Each thread writes its own elements or channels,
+ * in the same order whatever the thread count, so results do not depend on it. */
+#define OPS_PARALLEL_MIN ((size_t)1 << 15)
+
 /* ---- linear: in [B][IN], weight [OUT][IN], bias [OUT] (may be NULL), out [B][OUT] ---- */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features);
@@ -32,15 +37,19 @@ typedef struct {
     int OC, KH, KW;        /* filters */
     int stride, pad;       /* same in both directions; zero padding */
     int OH, OW;            /* output: (H + 2*pad - KH) / stride + 1 */
+    int slots;             /* threads that may run chunks at once: the workspace holds this many im2col chunks */
 } ConvShape;
 
-/* Fills OH and OW from the rest. */
+/* Fills OH and OW from the rest; slots = 1 (set it before sizing the workspace to run chunks in parallel). */
 void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
 /* reals of scratch that conv2d_forward/backward need for a shape (im2col of a chunk of the batch). */
 size_t conv2d_workspace_size(const ConvShape *s);
 /* Images per im2col chunk of the batch (the whole batch on the 1x1, stride 1, pad 0 path, which needs no
  * workspace at all). Exposed so that tests can make sure a shape really spans several chunks. */
 int conv2d_chunk_images(const ConvShape *s);
+/* Whether a shape takes the parallel-chunk path (small filters: chunks sized for the cache, one per thread,
+ * single-threaded GEMMs) rather than one OpenBLAS-threaded GEMM per large chunk. Exposed for tests. */
+bool conv2d_parallel_chunks(const ConvShape *s);
 void conv2d_forward(real *out, const real *in, const real *weight, const real *bias, const ConvShape *s,
                     real *workspace);
 void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,

@@ -13,6 +13,7 @@
 #include "ops.h"
 #include "optim.h"
 #include "checkpoint.h"
+#include "threads.h"
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -88,7 +89,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     result->outcome = TRAIN_FAILED;
     const Dataset *train = &data->train;
     if (train->count == 0) return err_set(err, "dataset %s: no training images", train->name);
-    if (cfg->threads > 0) openblas_set_num_threads(cfg->threads);
+    engine_set_threads(cfg->threads);
 
     const int batch = cfg->batch_size < train->count ? cfg->batch_size : train->count;
     const int classes = train->classes;

@@ -4,23 +4,78 @@
 
 #include "ops.h"
 
+/* The channel sums below run in blocks: SUM_LANES independent accumulators in `real` (which GCC keeps in
+ * vector registers, where one double accumulator would serialise on the add latency) over at most SUM_BLOCK
+ * elements, then added into double. The order is fixed, so results do not depend on threads. */
+#define SUM_LANES 16
+#define SUM_BLOCK 1024
+
+/* sum of (x - shift) and of (x - shift)^2 over x [n] */
+static void sums_shifted(const real *x, int n, real shift, double *sum, double *sum_sq) {
+    double total = 0, total_sq = 0;
+    for (int start = 0; start < n; start += SUM_BLOCK) {
+        const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
+        real lane[SUM_LANES] = {0}, lane_sq[SUM_LANES] = {0};
+        int i = start;
+        for (; i + SUM_LANES <= end; i += SUM_LANES)
+            for (int j = 0; j < SUM_LANES; j++) {
+                const real d = x[i + j] - shift;
+                lane[j] += d;
+                lane_sq[j] += d * d;
+            }
+        for (; i < end; i++) {
+            const real d = x[i] - shift;
+            lane[0] += d;
+            lane_sq[0] += d * d;
+        }
+        for (int j = 0; j < SUM_LANES; j++) {
+            total += lane[j];
+            total_sq += lane_sq[j];
+        }
+    }
+    *sum = total;
+    *sum_sq = total_sq;
+}
+
+/* sum of dy and of dy * (x - mean) over dy, x [n] */
+static void sums_with_centred(const real *dy, const real *x, int n, real mean, double *sum, double *sum_centred) {
+    double total = 0, total_centred = 0;
+    for (int start = 0; start < n; start += SUM_BLOCK) {
+        const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
+        real lane[SUM_LANES] = {0}, lane_centred[SUM_LANES] = {0};
+        int i = start;
+        for (; i + SUM_LANES <= end; i += SUM_LANES)
+            for (int j = 0; j < SUM_LANES; j++) {
+                lane[j] += dy[i + j];
+                lane_centred[j] += dy[i + j] * (x[i + j] - mean);
+            }
+        for (; i < end; i++) {
+            lane[0] += dy[i];
+            lane_centred[0] += dy[i] * (x[i] - mean);
+        }
+        for (int j = 0; j < SUM_LANES; j++) {
+            total += lane[j];
+            total_centred += lane_centred[j];
+        }
+    }
+    *sum = total;
+    *sum_centred = total_centred;
+}
+
 /* in [C][N], gamma/beta [C] -> out [C][N]; saved_mean/saved_invstd [C] for backward;
  * running_mean/running_var [C] updated in place (either may be NULL to skip the update). */
 void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
                              const real *in, const real *gamma, const real *beta, int C, int N, real momentum,
                              real eps) {
     if (N <= 0) return;
+#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const real *x = in + (size_t)c * N;
-        /* One pass over the channel: sums of (x - shift) in double, shifted by the first value so that a
-         * large mean does not cancel the variance away. */
-        const double shift = x[0];
-        double sum = 0, sum_sq = 0;
-        for (int i = 0; i < N; i++) {
-            double d = (double)x[i] - shift;
-            sum += d;
-            sum_sq += d * d;
-        }
+        /* One pass over the channel: sums of (x - shift), shifted by the first value so that a large mean
+         * does not cancel the variance away. */
+        const real shift = x[0];
+        double sum, sum_sq;
+        sums_shifted(x, N, shift, &sum, &sum_sq);
         const double mean_shifted = sum / N;
         double var = sum_sq / N - mean_shifted * mean_shifted; /* biased: used to normalise */
         if (var < 0) var = 0;
@@ -48,6 +103,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
 /* in [C][N], gamma/beta/running_mean/running_var [C] -> out [C][N] */
 void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
                             const real *running_mean, const real *running_var, int C, int N, real eps) {
+#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
         const real mean = running_mean[c];
@@ -67,16 +123,15 @@ void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const 
 void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
                         const real *saved_mean, const real *saved_invstd, int C, int N) {
     if (N <= 0) return;
+#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const real *x = in + (size_t)c * N;
         const real *dy = dout + (size_t)c * N;
         const double mean = saved_mean[c];
         const double invstd = saved_invstd[c];
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int i = 0; i < N; i++) {
-            sum_dy += dy[i];
-            sum_dy_xhat += dy[i] * (((double)x[i] - mean) * invstd);
-        }
+        double sum_dy, sum_dy_centred;
+        sums_with_centred(dy, x, N, (real)mean, &sum_dy, &sum_dy_centred);
+        const double sum_dy_xhat = sum_dy_centred * invstd;
         if (dbeta) dbeta[c] += (real)sum_dy;
         if (dgamma) dgamma[c] += (real)sum_dy_xhat;
         if (din) {

@@ -4,14 +4,31 @@
  * output columns of images b0..b0+nb-1 are one contiguous column range of it. So a whole chunk of images is
  * ONE gemm:
  *     out[OC][b0*OHW .. (b0+nb)*OHW)  =  weight[OC][C*KH*KW]  x  col[C*KH*KW][nb*OHW]
- * with ldc = B*OHW, where col is the im2col of those nb images. The chunk size bounds the workspace
- * (col) while keeping the GEMM wide enough to run at full speed. */
+ * with ldc = B*OHW, where col is the im2col of those nb images.
+ *
+ * Two ways to cut the batch into chunks, chosen from the shape alone:
+ *  - small filters (OC x C*KH*KW up to CONV_SMALL_WEIGHT reals, e.g. every layer of the CIFAR ResNets): the
+ *    GEMM has few rows, so it streams col once per multiply-add row group and is bound by memory when col
+ *    is large. Chunks are sized so that col stays in a core's L2 cache (CONV_CACHE_COL), and the threads
+ *    take whole chunks (OpenMP), each calling a single-threaded GEMM on its own slot of the workspace. The
+ *    weight gradient of each of CONV_WEIGHT_GROUPS fixed groups of chunks goes to its own buffer, and the
+ *    groups are then added in order: the result does not depend on the number of threads.
+ *  - large filters (VGG's 256- and 512-channel layers): chunks up to CONV_COL_BUDGET, one GEMM each,
+ *    threaded inside OpenBLAS; the GEMMs are large enough to run near peak. */
 #include <string.h>
+
+#include <omp.h>
 
 #include "ops.h"
 
-/* Upper bound on the reals of one im2col chunk (16 MiB in float); a chunk holds at least one image. */
+/* Upper bound on the reals of one im2col chunk on the large-filter path (16 MiB in float). */
 #define CONV_COL_BUDGET ((size_t)1 << 22)
+/* Filters up to this many reals take the parallel-chunk path. */
+#define CONV_SMALL_WEIGHT ((size_t)1 << 16)
+/* im2col reals per chunk on the parallel-chunk path: 768 KiB in float, within a core's L2. */
+#define CONV_CACHE_COL ((size_t)3 << 16)
+/* Chunk groups whose weight gradients are summed separately on the parallel-chunk path. */
+#define CONV_WEIGHT_GROUPS 8
 
 void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
     s->B = B;
@@ -25,6 +42,7 @@ void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, i
     s->pad = pad;
     s->OH = (H + 2 * pad - KH) / stride + 1;
     s->OW = (W + 2 * pad - KW) / stride + 1;
+    s->slots = 1;
 }
 
 /* A 1x1 kernel with stride 1 and no padding reads the input exactly as the GEMM wants it: [C][B*H*W]. */
@@ -37,18 +55,39 @@ static size_t col_reals_per_image(const ConvShape *s) {
     return (size_t)s->C * s->KH * s->KW * s->OH * s->OW;
 }
 
+static size_t weight_reals(const ConvShape *s) { return (size_t)s->OC * s->C * s->KH * s->KW; }
+
+bool conv2d_parallel_chunks(const ConvShape *s) {
+    return !is_pointwise(s) && s->B > 1 && weight_reals(s) <= CONV_SMALL_WEIGHT;
+}
+
 int conv2d_chunk_images(const ConvShape *s) {
     if (is_pointwise(s) || s->B <= 1) return s->B;
     size_t per_image = col_reals_per_image(s);
-    size_t images = per_image == 0 ? (size_t)s->B : CONV_COL_BUDGET / per_image;
+    size_t budget = conv2d_parallel_chunks(s) ? CONV_CACHE_COL : CONV_COL_BUDGET;
+    size_t images = per_image == 0 ? (size_t)s->B : budget / per_image;
     if (images < 1) images = 1;
     if (images > (size_t)s->B) images = (size_t)s->B;
     return (int)images;
 }
 
+static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; }
+
+/* Layout of the workspace on the parallel-chunk path: slot_count im2col chunks, then the weight-gradient
+ * buffers of the chunk groups. */
+static size_t chunk_col_reals(const ConvShape *s) {
+    /* the im2col of dout for the input gradient (stride 1: OC*KH*KW x H*W per image) shares the slot */
+    size_t per_image = col_reals_per_image(s);
+    size_t grad_per_image = (size_t)s->OC * s->KH * s->KW * s->H * s->W;
+    if (s->stride == 1 && grad_per_image > per_image) per_image = grad_per_image;
+    return (size_t)conv2d_chunk_images(s) * per_image;
+}
+
 size_t conv2d_workspace_size(const ConvShape *s) {
     if (is_pointwise(s)) return 0;
-    return (size_t)conv2d_chunk_images(s) * col_reals_per_image(s);
+    if (!conv2d_parallel_chunks(s)) return chunk_col_reals(s);
+    /* + the weight-gradient buffers of the chunk groups and the flipped weights */
+    return (size_t)slot_count(s) * chunk_col_reals(s) + (CONV_WEIGHT_GROUPS + 1) * weight_reals(s);
 }
 
 /* For kernel column kw, the output columns ow whose input column ow*stride - pad + kw lies inside
@@ -68,6 +107,38 @@ static void valid_output_columns(const ConvShape *s, int kw, int *lo, int *hi) {
     *hi = last_plus_one;
 }
 
+/* One row (c, kh, kw) of im2col when stride is 1 and OW == W (e.g. 3x3 with padding 1): output (oh, ow)
+ * reads input (oh + kh - pad, ow + kw - pad), a constant shift of the flattened plane. So the rows of an
+ * image that lie inside the input are ONE copy, after which the columns that read padding (they picked up
+ * the neighbouring row's edge) are zeroed, and the rows that read padding are zeroed whole. */
+static void im2col_row_shifted(real *col_row, const real *in, const ConvShape *s, int c, int kh, int kw, int lo,
+                               int hi, int b0, int nb) {
+    const size_t plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
+    const int W = s->W;
+    int oh_first = s->pad - kh, oh_end = s->H + s->pad - kh; /* rows with 0 <= oh + kh - pad < H */
+    if (oh_first < 0) oh_first = 0;
+    if (oh_end > s->OH) oh_end = s->OH;
+    for (int j = 0; j < nb; j++) {
+        const real *image = in + ((size_t)c * s->B + (size_t)(b0 + j)) * plane;
+        real *dst = col_row + (size_t)j * out_plane;
+        if (oh_end <= oh_first || hi <= lo) {
+            memset(dst, 0, out_plane * sizeof(real));
+            continue;
+        }
+        memset(dst, 0, (size_t)oh_first * W * sizeof(real));
+        /* from (oh_first, lo) to (oh_end - 1, hi - 1) inclusive: both ends read real input elements */
+        const size_t d0 = (size_t)oh_first * W + lo, d1 = (size_t)(oh_end - 1) * W + hi;
+        const real *src = image + (ptrdiff_t)(oh_first + kh - s->pad) * W + (lo + kw - s->pad);
+        memcpy(dst + d0, src, (d1 - d0) * sizeof(real));
+        for (int oh = oh_first; oh < oh_end; oh++) {
+            real *row = dst + (size_t)oh * W;
+            for (int ow = 0; ow < lo; ow++) row[ow] = 0;
+            for (int ow = hi; ow < W; ow++) row[ow] = 0;
+        }
+        memset(dst + (size_t)oh_end * W, 0, (size_t)(s->OH - oh_end) * W * sizeof(real));
+    }
+}
+
 /* in [C][B][H][W] -> col [C*KH*KW][nb*OH*OW] for images b0..b0+nb-1 (zeros where the kernel reads padding).
  * Row (c, kh, kw) of col is written in memory order, so both the reads (one input row at a time) and the
  * writes stream. */
@@ -83,6 +154,10 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
                 int lo, hi;
                 valid_output_columns(s, kw, &lo, &hi);
                 const int input_column_offset = kw - s->pad; /* input column = ow*stride + offset */
+                if (stride == 1 && s->OW == s->W) {
+                    im2col_row_shifted(col_row, in, s, c, kh, kw, lo, hi, b0, nb);
+                    continue;
+                }
                 for (int j = 0; j < nb; j++) {
                     const real *image = in + ((size_t)c * s->B + (size_t)(b0 + j)) * plane;
                     for (int oh = 0; oh < s->OH; oh++) {
@@ -142,6 +217,102 @@ static void col2im_add(real *din, const real *col, const ConvShape *s, int b0, i
     }
 }
 
+static int threads_for(const ConvShape *s, int chunks) {
+    int threads = omp_get_max_threads();
+    if (threads > slot_count(s)) threads = slot_count(s);
+    if (threads > chunks) threads = chunks;
+    return threads < 1 ? 1 : threads;
+}
+
+/* The parallel-chunk forward: each thread takes whole chunks, im2col into its slot, one GEMM per chunk. */
+static void forward_parallel_chunks(real *out, const real *in, const real *weight, const ConvShape *s,
+                                    real *workspace) {
+    const int out_plane = s->OH * s->OW, out_width = s->B * out_plane, patch = s->C * s->KH * s->KW;
+    const int chunk = conv2d_chunk_images(s), chunks = (s->B + chunk - 1) / chunk;
+    const size_t slot_reals = chunk_col_reals(s);
+#pragma omp parallel for schedule(static) num_threads(threads_for(s, chunks))
+    for (int k = 0; k < chunks; k++) {
+        real *col = workspace + (size_t)omp_get_thread_num() * slot_reals;
+        const int b0 = k * chunk, nb = s->B - b0 < chunk ? s->B - b0 : chunk;
+        im2col(col, in, s, b0, nb);
+        gemm(false, false, s->OC, nb * out_plane, patch, 1, weight, patch, col, nb * out_plane, 0,
+             out + (size_t)b0 * out_plane, out_width);
+    }
+}
+
+/* With stride 1 the input gradient is itself a convolution: of dout (OC channels, padded by K-1-pad) with
+ * the weights transposed to [C][OC] and flipped in both kernel axes. Written that way it is an im2col of
+ * dout and a GEMM with OC*KH*KW terms per output (instead of a GEMM with only OC terms into a col buffer
+ * that is then scattered back), and the GEMM adds straight into din. */
+static bool input_grad_as_convolution(const ConvShape *s) { return s->stride == 1 && s->KH - 1 - s->pad >= 0 && s->KW - 1 - s->pad >= 0; }
+
+static ConvShape input_grad_shape(const ConvShape *s) {
+    ConvShape t;
+    conv_shape_init(&t, s->B, s->OC, s->OH, s->OW, s->C, s->KH, s->KW, 1, s->KH - 1 - s->pad);
+    t.slots = s->slots;
+    return t;
+}
+
+/* weight [OC][C][KH][KW] -> flipped [C][OC][KH][KW] with flipped[c][oc][kh][kw] = weight[oc][c][KH-1-kh][KW-1-kw] */
+static void flip_weight(real *flipped, const real *weight, const ConvShape *s) {
+    const int kk = s->KH * s->KW;
+    for (int oc = 0; oc < s->OC; oc++)
+        for (int c = 0; c < s->C; c++) {
+            const real *src = weight + ((size_t)oc * s->C + c) * kk;
+            real *dst = flipped + ((size_t)c * s->OC + oc) * kk;
+            for (int k = 0; k < kk; k++) dst[k] = src[kk - 1 - k];
+        }
+}
+
+/* The parallel-chunk backward. Chunk group g (a fixed range of chunks, whatever the thread count) sums its
+ * weight gradient into its own buffer; din is written image by image, so threads never share an output. */
+static void backward_parallel_chunks(real *din, real *dweight, const real *dout, const real *in, const real *weight,
+                                     const ConvShape *s, real *workspace) {
+    const int out_plane = s->OH * s->OW, out_width = s->B * out_plane, patch = s->C * s->KH * s->KW;
+    const int chunk = conv2d_chunk_images(s), chunks = (s->B + chunk - 1) / chunk;
+    const int groups = chunks < CONV_WEIGHT_GROUPS ? chunks : CONV_WEIGHT_GROUPS;
+    const size_t slot_reals = chunk_col_reals(s), wn = weight_reals(s);
+    real *group_dweight = workspace + (size_t)slot_count(s) * slot_reals; /* [groups][OC][patch] */
+    const bool as_convolution = din && input_grad_as_convolution(s);
+    const ConvShape t = input_grad_shape(s);
+    real *flipped = group_dweight + (size_t)CONV_WEIGHT_GROUPS * wn; /* [C][OC*KH*KW] */
+    if (as_convolution) flip_weight(flipped, weight, s);
+    const int in_plane = s->H * s->W, in_width = s->B * in_plane, out_patch = s->OC * s->KH * s->KW;
+#pragma omp parallel for schedule(static) num_threads(threads_for(s, groups))
+    for (int g = 0; g < groups; g++) {
+        real *col = workspace + (size_t)omp_get_thread_num() * slot_reals;
+        real *dw = group_dweight + (size_t)g * wn;
+        const int first = (int)((long)g * chunks / groups), last = (int)((long)(g + 1) * chunks / groups);
+        for (int k = first; k < last; k++) {
+            const int b0 = k * chunk, nb = s->B - b0 < chunk ? s->B - b0 : chunk, width = nb * out_plane;
+            const real *dout_chunk = dout + (size_t)b0 * out_plane;
+            if (dweight) {
+                im2col(col, in, s, b0, nb);
+                /* dw[OC][patch] (+)= dout_chunk[OC][nb*OHW] x col[patch][nb*OHW]^T */
+                gemm(false, true, s->OC, patch, width, 1, dout_chunk, out_width, col, width, k == first ? 0 : 1, dw,
+                     patch);
+            }
+            if (as_convolution) {
+                /* din[C][b0*HW ..] (row stride B*HW) += flipped[C][OC*KH*KW] x im2col(dout)[OC*KH*KW][nb*HW] */
+                im2col(col, dout, &t, b0, nb);
+                gemm(false, false, s->C, nb * in_plane, out_patch, 1, flipped, out_patch, col, nb * in_plane, 1,
+                     din + (size_t)b0 * in_plane, in_width);
+            } else if (din) {
+                gemm(true, false, patch, width, s->OC, 1, weight, patch, dout_chunk, out_width, 0, col, width);
+                col2im_add(din, col, s, b0, nb);
+            }
+        }
+    }
+    if (!dweight) return;
+    const int threads = threads_for(s, groups);
+#pragma omp parallel for schedule(static) num_threads(threads) if (wn >= 8192)
+    for (size_t i = 0; i < wn; i++) {
+        real sum = 0;
+        for (int g = 0; g < groups; g++) sum += group_dweight[(size_t)g * wn + i];
+        dweight[i] += sum;
+    }
+}
+
 /* in [C][B][H][W], weight [OC][C][KH][KW], bias [OC] or NULL -> out [OC][B][OH][OW];
  * workspace: conv2d_workspace_size(s) reals (may be NULL when that is 0). */
 void conv2d_forward(real *out, const real *in, const real *weight, const real *bias, const ConvShape *s,
@@ -155,6 +326,8 @@ void conv2d_forward(real *out, const real *in, const real *weight, const real *b
     } else if (is_pointwise(s)) {
         /* out[OC][B*HW] = weight[OC][C] x in[C][B*HW] */
         gemm(false, false, s->OC, out_width, s->C, 1, weight, s->C, in, out_width, 0, out, out_width);
+    } else if (conv2d_parallel_chunks(s)) {
+        forward_parallel_chunks(out, in, weight, s, workspace);
     } else {
         const int chunk = conv2d_chunk_images(s);
         for (int b0 = 0; b0 < s->B; b0 += chunk) {
@@ -199,6 +372,10 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (dweight) gemm(false, true, s->OC, s->C, out_width, 1, dout, out_width, in, out_width, 1, dweight, s->C);
         /* din[C][B*HW] += weight[OC][C]^T x dout[OC][B*HW] */
         if (din) gemm(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
+        return;
+    }
+    if (conv2d_parallel_chunks(s)) {
+        backward_parallel_chunks(din, dweight, dout, in, weight, s, workspace);
         return;
     }
     const int chunk = conv2d_chunk_images(s);

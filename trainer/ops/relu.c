@@ -3,6 +3,7 @@
 
 /* in [n] -> out [n]; out may alias in (in-place relu) */
 void relu_forward(real *out, const real *in, size_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
 }
 
@@ -10,5 +11,9 @@ void relu_forward(real *out, const real *in, size_t n) {
  * backward needs only the output, and the input buffer can be reused after the forward. */
 void relu_backward(real *din, const real *dout, const real *out, size_t n) {
     if (!din) return;
-    for (size_t i = 0; i < n; i++) din[i] += out[i] > 0 ? dout[i] : 0;
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) {
+        const real g = dout[i]; /* loaded unconditionally: the select then vectorises instead of branching */
+        din[i] += out[i] > 0 ? g : 0;
+    }
 }

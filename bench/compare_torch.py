@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Training throughput and peak memory of Cohort's engine against PyTorch on the same CPU, side by side.
+
+    /usr/bin/python3 bench/compare_torch.py [--cohort build/runner/cohort] [--models resnet20,resnet56,...]
+                                            [--batch 128] [--threads 2] [--repeats 3] [--steps 10]
+
+PyTorch is Debian's python3-torch (1.13; `apt-get install -y python3-torch`), hence /usr/bin/python3. It is
+needed by this script only, never by the build or the tests.
+
+For every model, `repeats` rounds each run `cohort bench` and then the same architecture in PyTorch (order
+alternating between rounds, so that drift in the machine's load hits both sides alike), each in its own
+process: same batch, same thread count, synthetic 3x32x32 input, 100 classes, SGD with momentum 0.9 and
+weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser step timed after warm-up.
+Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
+the rounds and the ratio Cohort/PyTorch. Exit status 0 when every target of issue 5 holds: throughput
+>= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit"]
+THROUGHPUT_TARGET = {"vit": 2.0}
+
+VGG_LAYERS = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+}
+
+
+def torch_model(name, classes):
+    """The architecture as Cohort builds it, from the golden-fixture exporters' definitions."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
+    import export_fixtures
+    import export_vit_fixtures
+
+    if name.startswith("resnet"):
+        return export_fixtures.CifarResNet(int(name[len("resnet"):]), classes)
+    if name in VGG_LAYERS:
+        return export_fixtures.VGG(VGG_LAYERS[name], 1.0, classes)
+    if name == "vit":  # Cohort's default: dim 192, depth 6, heads 3, mlp 384, patch 4, class token, exact GELU
+        return export_vit_fixtures.ViT(3, 32, 32, classes, 192, 6, 3, 384, 4, "cls", False)
+    raise SystemExit("compare_torch.py: no PyTorch definition for model '%s'" % name)
+
+
+def torch_worker(args):
+    """Runs in its own process: trains the PyTorch model and prints 'images/s X  peak_rss_mib Y'."""
+    import resource
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = torch_model(args.model, args.classes)
+    model.train()
+    if args.model == "vit":
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(args.batch, 3, 32, 32)
+    y = torch.randint(0, args.classes, (args.batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    seconds = time.perf_counter() - start
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print("images/s %.1f  peak_rss_mib %.1f" % (args.batch * args.steps / seconds, rss_mib))
+
+
+def run_torch(args, model):
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", "--model", model, "--batch", str(args.batch),
+           "--threads", str(args.threads), "--classes", str(args.classes), "--steps", str(args.steps),
+           "--warmup", str(args.warmup)]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    m = re.search(r"images/s ([\d.]+)\s+peak_rss_mib ([\d.]+)", out)
+    return {"ips": float(m.group(1)), "rss": float(m.group(2)), "gflops": float("nan")}
+
+
+def run_cohort(args, model):
+    cmd = [args.cohort, "bench", "--model", model, "--batch", str(args.batch), "--threads", str(args.threads),
+           "--classes", str(args.classes), "--input", "3x32x32", "--steps", str(args.steps),
+           "--warmup", str(args.warmup)]
+    if model == "vit":
+        cmd += ["--optimizer", "adamw", "--weight_decay", "0.05", "--lr", "0.001"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    m = re.search(r"images/s ([\d.]+)\s+GFLOP/s ([\d.]+).*peak RSS ([\d.]+) MiB", out)
+    if not m:
+        raise SystemExit("compare_torch.py: cannot read cohort bench output:\n" + out)
+    return {"ips": float(m.group(1)), "gflops": float(m.group(2)), "rss": float(m.group(3))}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cohort", default=os.path.join(ROOT, "build", "runner", "cohort"))
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--classes", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--model", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.torch_worker:
+        torch_worker(args)
+        return 0
+
+    rows, ok = [], True
+    print("batch %d, threads %d, %d rounds, %d timed steps each; medians" % (args.batch, args.threads, args.repeats,
+                                                                             args.steps), flush=True)
+    header = "%-9s %11s %11s %7s %7s %9s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
+                                                      "GFLOP/s", "cohort MiB", "torch MiB")
+    for model in args.models.split(","):
+        cohort, torch = [], []
+        for r in range(args.repeats):
+            sides = [(cohort, run_cohort), (torch, run_torch)]
+            for results, run in sides if r % 2 == 0 else reversed(sides):
+                results.append(run(args, model))
+            print("  %s round %d: cohort %.1f img/s, torch %.1f img/s" % (model, r + 1, cohort[-1]["ips"],
+                                                                       torch[-1]["ips"]), flush=True)
+        med = lambda rs, k: statistics.median(x[k] for x in rs)
+        c_ips, t_ips = med(cohort, "ips"), med(torch, "ips")
+        ratio, target = c_ips / t_ips, THROUGHPUT_TARGET.get(model, 1.0)
+        c_rss, t_rss = med(cohort, "rss"), med(torch, "rss")
+        met = ratio >= target and c_rss <= t_rss
+        ok &= met
+        rows.append("%-9s %11.1f %11.1f %6.2fx %6.1fx %9.1f %12.0f %12.0f%s" % (
+            model, c_ips, t_ips, ratio, target, med(cohort, "gflops"), c_rss, t_rss, "" if met else "  <- below target"))
+    print(header)
+    print("\n".join(rows))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
