@@ -311,11 +311,16 @@ static void check_eval_mode(const char *name, double width, int C, int H, int W)
         size_t N = (size_t)s->H * s->W * B;
         const real *in = m->acts + s->offset, *out = m->acts + m->slots[l->out].offset;
         const real *rm = m->buffers + l->buffer, *rv = rm + s->C;
+        /* a ReLU that ran in place on this BN's output (they share a region) has since rectified it */
+        bool rectified = false;
+        for (int t = 0; t < m->slot_count; t++)
+            rectified |= t != l->out && m->slots[t].offset == m->slots[l->out].offset;
         for (int c = 0; c < s->C; c++) {
             double g = m->params[l->weight + c], b = m->params[l->bias + c];
             double inv = 1.0 / sqrt((double)rv[c] + 1e-5);
             for (size_t k = 0; k < N; k++) {
                 double e = g * ((double)in[c * N + k] - rm[c]) * inv + b;
+                if (rectified) e = fmax(e, 0.0);
                 worst_bn = fmax(worst_bn, fabs(out[c * N + k] - e) / fmax(1, fabs(e)));
             }
         }

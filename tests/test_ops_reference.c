@@ -143,6 +143,27 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(out), free(expected);
 }
 
+/* ReLU run in place (input, output and their gradients sharing buffers, as models arrange for BN -> ReLU)
+ * gives exactly the gradient of the out-of-place op with a zeroed input gradient. */
+static void test_relu_in_place(void) {
+    const size_t n = 100000; /* above OPS_PARALLEL_MIN: the threaded loop */
+    double *unused;
+    real *x = random_pair(&unused, n, 1.0);
+    free(unused);
+    real *g = random_pair(&unused, n, 1.0);
+    free(unused);
+    real *out = test_alloc(n, sizeof(real)), *din = test_alloc(n, sizeof(real));
+    relu_forward(out, x, n);
+    relu_backward(din, g, out, n);
+    relu_forward(x, x, n);  /* in place */
+    relu_backward(g, g, x, n); /* in place: g holds d/d(output) on entry */
+    int mismatches = 0;
+    for (size_t i = 0; i < n; i++) mismatches += x[i] != out[i] || g[i] != din[i] || (out[i] <= 0 && g[i] != 0);
+    CHECK_MSG(mismatches == 0, "relu in place: %d of %zu values differ from the out-of-place op", mismatches, n);
+    printf("  %-32s in place equals out of place\n", "relu");
+    free(x), free(g), free(out), free(din);
+}
+
 int main(void) {
     rng_seed(&rng, 7);
     printf("float engine vs double references (tolerance %.0e)\n", FLOAT_TOL);
@@ -159,6 +180,7 @@ int main(void) {
     test_conv("conv2d VGG 64->128 (large filters)", 4, 64, 4, 4, 128, 3, 3, 1, 1, false);
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
+    test_relu_in_place();
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

@@ -400,12 +400,39 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     m->max_batch = max_batch;
     m->thread_slots = engine_threads();
     if (!m->slots[output].flat) return err_set(err, "model %s: output is not a flat [B][classes] tensor", m->name);
-    /* Slot offsets: each slot its own region for max_batch images (kept for backward). */
+    /* Slot offsets: each slot its own region for max_batch images (kept for backward), except the output of
+     * a ReLU whose input feeds nothing else (BN -> ReLU, add -> ReLU): that ReLU runs in place, its values
+     * and gradient sharing its input's region. Safe because no backward needs those pre-ReLU values (BN and
+     * add use their inputs, not their outputs), and the ReLU's own backward needs only its output's sign,
+     * then masks the shared gradient in place. It saves an activation and a gradient per such pair. */
+    int *consumers = calloc((size_t)m->slot_count, sizeof(int));
+    int *alias_of = malloc((size_t)m->slot_count * sizeof(int));
+    if (!consumers || !alias_of) {
+        free(consumers), free(alias_of);
+        return err_set(err, "model %s: out of memory", m->name);
+    }
+    for (int i = 0; i < m->layer_count; i++) {
+        consumers[m->layers[i].in]++;
+        if (m->layers[i].kind == LAYER_ADD) consumers[m->layers[i].in2]++;
+    }
+    consumers[output]++;
+    for (int s = 0; s < m->slot_count; s++) alias_of[s] = -1;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind == LAYER_RELU && l->in != m->input_slot && consumers[l->in] == 1 && l->out > l->in)
+            alias_of[l->out] = alias_of[l->in] >= 0 ? alias_of[l->in] : l->in;
+    }
     m->act_count = 0;
     for (int s = 0; s < m->slot_count; s++) {
+        if (alias_of[s] >= 0) {
+            m->slots[s].offset = m->slots[alias_of[s]].offset;
+            continue;
+        }
         m->slots[s].offset = m->act_count;
         m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
     }
+    free(consumers);
+    free(alias_of);
     m->saved_count = 0;
     m->workspace_count = 0;
     for (int i = 0; i < m->layer_count; i++) {

@@ -8,9 +8,16 @@ void relu_forward(real *out, const real *in, size_t n) {
 }
 
 /* dout, out [n]; adds into din [n]. The forward output is positive exactly where the input was, so the
- * backward needs only the output, and the input buffer can be reused after the forward. */
+ * backward needs only the output, and the input buffer can be reused after the forward.
+ * In place (din == dout: the ReLU ran in place and its input and output share one gradient buffer, which
+ * holds d/d(output) on entry) the gradient is masked instead: d/d(input) = d/d(output) where out > 0. */
 void relu_backward(real *din, const real *dout, const real *out, size_t n) {
     if (!din) return;
+    if (din == dout) {
+#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++) din[i] = out[i] > 0 ? din[i] : 0;
+        return;
+    }
 #pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         const real g = dout[i]; /* loaded unconditionally: the select then vectorises instead of branching */
