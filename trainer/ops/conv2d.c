@@ -244,7 +244,11 @@ static void forward_parallel_chunks(real *out, const real *in, const real *weigh
  * the weights transposed to [C][OC] and flipped in both kernel axes. Written that way it is an im2col of
  * dout and a GEMM with OC*KH*KW terms per output (instead of a GEMM with only OC terms into a col buffer
  * that is then scattered back), and the GEMM adds straight into din. */
-static bool input_grad_as_convolution(const ConvShape *s) { return s->stride == 1 && s->KH - 1 - s->pad >= 0 && s->KW - 1 - s->pad >= 0; }
+/* Only for 'same' padding (output as large as the input): there both ways cost the same multiply-adds,
+ * while for a 'valid' convolution the transposed one would multiply mostly padding. */
+static bool input_grad_as_convolution(const ConvShape *s) {
+    return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1;
+}
 
 static ConvShape input_grad_shape(const ConvShape *s) {
     ConvShape t;
