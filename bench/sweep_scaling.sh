@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 7's scaling benchmark: 12 equal short trials on 1, 2 and 4 worker ranks (mpirun -np 2, 3, 5).
-# Reports the makespan against the ideal (sum of the trials' own wall times / workers) and the
-# coordinator's CPU use. Usage: bash bench/sweep_scaling.sh [path/to/cohort]
+# Reports the makespan against the ideal (sum of the trials' own wall times / workers) -- both the
+# scheduling makespan (the coordinator's loop: first assignment to last result) and end to end (mpirun
+# launch to exit, which adds Open MPI's start-up and shutdown) -- and the coordinator's CPU use while
+# scheduling. Usage: bash bench/sweep_scaling.sh [path/to/cohort]
 set -euo pipefail
 COHORT=${1:-build/runner/cohort}
 WORK=$(mktemp -d)
@@ -21,7 +23,7 @@ parameters:
   batch_size: {value: 64}
   threads: {value: 1}
 YAML
-printf '%-8s %-6s %12s %12s %10s %16s\n' workers cores makespan_s ideal_s ratio coordinator_cpu
+printf '%-8s %-6s %10s %10s %8s %10s %8s %22s\n' workers cores ideal_s sched_s ratio end2end_s ratio coordinator_cpu
 for np in 2 3 5; do
   workers=$((np - 1))
   db=$WORK/np$np.db
@@ -32,8 +34,10 @@ for np in 2 3 5; do
   # A trial's own time: from its start to its end as recorded (includes data loading and evaluation).
   sum=$(sqlite3 "$db" "SELECT sum((julianday(finished_at) - julianday(started_at)) * 86400) FROM runs")
   ideal=$(echo "$sum / $workers" | bc -l)
-  cpu=$(tr -d '\r' < "$WORK/out$np.txt" | sed -n 's/^coordinator: \(.*\) CPU over \(.*\) wall (\(.*\) of one core).*/\1 s (\3)/p')
-  printf '%-8s %-6s %12.1f %12.1f %10.3f %16s\n' "$workers" "$(nproc)" "$makespan" "$ideal" \
-    "$(echo "$makespan / $ideal" | bc -l)" "$cpu"
+  line=$(tr -d '\r' < "$WORK/out$np.txt" | grep '^coordinator: ')
+  cpu=$(sed -n 's/^coordinator: \([0-9.]*\) s CPU over .* wall (\(.*\) of one core).*/\1 s (\2)/p' <<< "$line")
+  sched=$(sed -n 's/^coordinator: .* CPU over \([0-9.]*\) s wall.*/\1/p' <<< "$line")
+  printf '%-8s %-6s %10.1f %10.1f %8.3f %10.1f %8.3f %22s\n' "$workers" "$(nproc)" "$ideal" "$sched" \
+    "$(echo "$sched / $ideal" | bc -l)" "$makespan" "$(echo "$makespan / $ideal" | bc -l)" "$cpu"
 done
 echo "(ideal = sum of the trials' start-to-end times / workers; with more workers than cores each trial is slower, which the ideal includes)"

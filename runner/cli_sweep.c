@@ -220,6 +220,14 @@ static int check_changed_spec(Store *store, const Sweep *sweep, int allow_change
 
 /* Registers the sweep and its trials (one transaction) and decides what this invocation runs:
  * pending and interrupted ("running" after a killed job) trials, and failed or lost ones with retries left. */
+/* user + system CPU seconds of this process so far */
+static double process_cpu_seconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec + (double)usage.ru_stime.tv_sec +
+           1e-6 * (double)usage.ru_stime.tv_usec;
+}
+
 static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *args, SweepTrialState **trials,
                            int *count, int *skipped, int64_t *sweep_id_out, char err[ERR_LEN]) {
     *trials = calloc((size_t)sweep->trial_count + 1, sizeof(SweepTrialState));
@@ -404,15 +412,13 @@ int cli_sweep(int argc, char **argv) {
             printf("sweep %s: %d trials, %d already ended, %d to run on %d rank%s\n", sweep.name, sweep.trial_count,
                    skipped, trial_count, world_size, world_size > 1 ? "s" : "");
             fflush(stdout);
-            double wall0 = MPI_Wtime();
+            double setup_cpu = process_cpu_seconds(), wall0 = MPI_Wtime();
             status = coordinator_run(store, trials, &trial_count, &args.options, &tally);
-            struct rusage usage;
-            getrusage(RUSAGE_SELF, &usage); /* the coordinator alone: trainers are other processes */
-            double cpu = (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec +
-                         (double)usage.ru_stime.tv_sec + 1e-6 * (double)usage.ru_stime.tv_usec;
-            double wall = MPI_Wtime() - wall0;
-            printf("coordinator: %.2f s CPU over %.1f s wall (%.2f%% of one core), including setup\n", cpu, wall,
-                   wall > 0 ? 100.0 * cpu / wall : 0.0);
+            /* the coordinator alone: trainers are other processes */
+            double cpu = process_cpu_seconds() - setup_cpu, wall = MPI_Wtime() - wall0;
+            printf("coordinator: %.2f s CPU over %.1f s wall (%.2f%% of one core) while scheduling; %.2f s CPU before "
+                   "(MPI start-up, parsing, database)\n",
+                   cpu, wall, wall > 0 ? 100.0 * cpu / wall : 0.0, setup_cpu);
             printf("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d already ended, %d left for a "
                    "later run; results in %s\n",
                    sweep.name, tally.finished, tally.pruned, tally.diverged, tally.failed, tally.lost, skipped,
