@@ -14,6 +14,9 @@
 #include "gradcheck.h"
 #include "ops.h"
 
+/* workspace for two threads: the samples of the attention checks run in parallel (the engine's default here) */
+#define ATTENTION_SLOTS 2
+
 _Static_assert(sizeof(real) == sizeof(double), "test_ops_vit must link the double engine");
 
 /* The nonlinear ops (layer norm, GELU, softmax in attention) have a truncation error of O(FD_EPS^2) and the
@@ -287,7 +290,7 @@ static double attention_loss(void *ptr) {
     AttentionCtx *c = ptr;
     Rng r = c->dropout_start;
     attention_forward(c->out, c->probs, c->p > 0 ? c->mask : NULL, c->qkv, c->B, c->T, c->D, c->heads, c->p, &r,
-                      c->workspace);
+                      c->workspace, ATTENTION_SLOTS);
     return dot_product(c->out, c->R, (size_t)c->B * c->T * c->D);
 }
 
@@ -324,7 +327,7 @@ static void test_attention(const char *label, int B, int T, int D, int heads, do
     const size_t qkv_n = (size_t)B * T * 3 * D, out_n = (size_t)B * T * D, probs_n = (size_t)B * heads * T * T;
     AttentionCtx c = {random_tensor(qkv_n, 1.0), test_alloc(out_n, sizeof(real)), random_tensor(out_n, 1),
                       test_alloc(probs_n, sizeof(real)), test_alloc(probs_n, sizeof(real)),
-                      test_alloc(attention_workspace_size(T), sizeof(real)), B, T, D, heads, (real)p, rng};
+                      test_alloc(attention_workspace_size(T, ATTENTION_SLOTS), sizeof(real)), B, T, D, heads, (real)p, rng};
     rng_next(&rng);
     attention_loss(&c);
     double *expected = test_alloc(out_n, sizeof(double));
@@ -344,7 +347,7 @@ static void test_attention(const char *label, int B, int T, int D, int heads, do
         CHECK_MSG(dropped > 0 && dropped < probs_n, "%s: %zu of %zu dropped", label, dropped, probs_n);
     }
     Grad dqkv = grad_new(qkv_n);
-    attention_backward(dqkv.grad, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, T, D, heads, c.workspace);
+    attention_backward(dqkv.grad, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, T, D, heads, c.workspace, ATTENTION_SLOTS);
     grad_finish(&dqkv);
     record(label, "qkv", gradcheck(attention_loss, &c, c.qkv, dqkv.grad, qkv_n, FD_EPS, 0, &rng));
     grad_free(&dqkv);

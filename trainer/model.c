@@ -132,7 +132,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
             real *probs = m->saved + l->saved;
             real *mask = training && l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
             attention_forward(out, probs, mask, inp, B, in->H, m->slots[l->out].C, l->heads, l->dropout_p,
-                              &m->dropout_rng, m->workspace);
+                              &m->dropout_rng, m->workspace, m->thread_slots);
             break;
         }
         case LAYER_TOKEN_TRANSPOSE: token_transpose_forward(out, inp, B, in->H, in->C); break;
@@ -237,7 +237,8 @@ void model_backward(Model *m, int B) {
         case LAYER_ATTENTION: {
             const real *probs = m->saved + l->saved;
             const real *mask = l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
-            attention_backward(din, dout, inp, probs, mask, B, in->H, m->slots[l->out].C, l->heads, m->workspace);
+            attention_backward(din, dout, inp, probs, mask, B, in->H, m->slots[l->out].C, l->heads, m->workspace,
+                               m->thread_slots);
             break;
         }
         case LAYER_TOKEN_TRANSPOSE: token_transpose_backward(din, dout, B, in->H, in->C); break;

@@ -453,7 +453,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             size_t ws = patch_embed_workspace_size(&s);
             if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_ATTENTION) {
-            size_t ws = attention_workspace_size(m->slots[l->out].H);
+            size_t ws = attention_workspace_size(m->slots[l->out].H, m->thread_slots);
             if (ws > m->workspace_count) m->workspace_count = ws;
         }
     }

@@ -150,12 +150,13 @@ void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool t
  * dh = D / heads, as nn.MultiheadAttention's fused in_proj) -> out [B][T][D], the heads' contexts
  * softmax(Q K^T / sqrt(dh)) V side by side. probs [B][heads][T][T] saves the softmax; mask (same shape, or
  * NULL for no attention dropout) the inverted-dropout mask drawn from rng with probability dropout_p.
- * One GEMM per (sample, head) and product, on strided views of qkv. Workspace: attention_workspace_size(T). ---- */
-size_t attention_workspace_size(int T);
+ * One GEMM per (sample, head) and product, on strided views of qkv. Workspace: attention_workspace_size(T, slots):
+ * a 2 T^2 block for each of `slots` threads that may run samples at once. ---- */
+size_t attention_workspace_size(int T, int slots);
 void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
-                       real dropout_p, Rng *rng, real *workspace);
+                       real dropout_p, Rng *rng, real *workspace, int slots);
 void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
-                        int T, int D, int heads, real *workspace);
+                        int T, int D, int heads, real *workspace, int slots);
 
 /* ---- token transpose: in [B][R][C] -> out [B][C][R] (MLP-Mixer token mixing as a linear layer) ---- */
 void token_transpose_forward(real *out, const real *in, int B, int R, int C);

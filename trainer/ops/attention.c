@@ -7,10 +7,21 @@
  * reading them in place: nothing is copied or transposed. */
 #include <math.h>
 
+#include <omp.h>
+
 #include "fast_math.h"
+
 #include "ops.h"
 
-size_t attention_workspace_size(int T) { return 2 * (size_t)T * T; }
+size_t attention_workspace_size(int T, int slots) { return (size_t)(slots > 1 ? slots : 1) * 2 * (size_t)T * T; }
+
+/* Threads for a loop over B samples: no more than the workspace slots (each thread uses its own). */
+static int sample_threads(int B, int slots) {
+    int threads = omp_get_max_threads();
+    if (threads > slots) threads = slots;
+    if (threads > B) threads = B;
+    return threads < 1 ? 1 : threads;
+}
 
 /* Row-wise softmax of a [T][T] block in place: max subtracted, sum in double. The max and the sum run in
  * LANES independent partial results (a fixed order, so the result does not depend on the machine), which
@@ -40,13 +51,16 @@ static void softmax_rows(real *s, int T) {
 
 /* qkv [B][T][3D] -> out [B][T][D]; probs [B][heads][T][T] receives the softmax A (saved for backward);
  * mask [B][heads][T][T] the dropout mask (0 or 1/(1-p)) when attention dropout is on, else NULL (then p and
- * rng are unused). workspace: attention_workspace_size(T) reals. */
+ * rng are unused). workspace: attention_workspace_size(T, slots) reals. */
 void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
-                       real dropout_p, Rng *rng, real *workspace) {
+                       real dropout_p, Rng *rng, real *workspace, int slots) {
     if (B <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
     const size_t block = (size_t)T * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
+    /* Samples in parallel (single-threaded GEMMs inside), except with attention dropout, whose masks must be
+     * drawn from the run's stream in sample order. */
+#pragma omp parallel for schedule(static) num_threads(sample_threads(B, slots)) if (!mask)
     for (int b = 0; b < B; b++) {
         const real *x = qkv + (size_t)b * T * ld;
         for (int h = 0; h < heads; h++) {
@@ -58,7 +72,7 @@ void attention_forward(real *out, real *probs, real *mask, const real *qkv, int 
             const real *used = a;
             if (mask) {
                 dropout_forward(workspace, mask + ((size_t)b * heads + h) * block, a, block, dropout_p, rng);
-                used = workspace;
+                used = workspace; /* serial loop: slot 0 */
             }
             /* O_h[T][dh] (row stride D) = A'[T][T] x V[T][dh] */
             gemm(false, false, T, dh, T, 1, used, T, v, ld, 0, out + (size_t)b * T * D + (size_t)h * dh, D);
@@ -67,17 +81,19 @@ void attention_forward(real *out, real *probs, real *mask, const real *qkv, int 
 }
 
 /* dout [B][T][D], qkv [B][T][3D], probs (and mask, or NULL) [B][heads][T][T] from the forward pass;
- * adds into dqkv [B][T][3D]. workspace: attention_workspace_size(T) reals. Per (sample, head):
+ * adds into dqkv [B][T][3D]. workspace: attention_workspace_size(T, slots) reals. Per (sample, head):
  *   dV += A'^T dO;  dA' = dO V^T;  dA = dA' * mask;  dS = A * (dA - rowsum(dA * A));
  *   dQ += scale dS K;  dK += scale dS^T Q */
 void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
-                        int T, int D, int heads, real *workspace) {
+                        int T, int D, int heads, real *workspace, int slots) {
     if (!dqkv || B <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
     const size_t block = (size_t)T * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
-    real *dattn = workspace, *dropped = workspace + block;
+    /* samples in parallel: each writes only its own rows of dqkv, with its own slot of the workspace */
+#pragma omp parallel for schedule(static) num_threads(sample_threads(B, slots))
     for (int b = 0; b < B; b++) {
+        real *dattn = workspace + (size_t)omp_get_thread_num() * 2 * block, *dropped = dattn + block;
         const real *x = qkv + (size_t)b * T * ld;
         real *dx = dqkv + (size_t)b * T * ld;
         for (int h = 0; h < heads; h++) {

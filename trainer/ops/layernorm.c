@@ -5,7 +5,7 @@
 #include "ops.h"
 
 /* dgamma/dbeta sum over rows; they are accumulated in double this many features at a time. */
-#define LN_COLUMN_BLOCK 64
+#define LN_COLUMN_BLOCK 32
 
 /* Row sums are taken in LANES double partial sums (a fixed order, so results do not depend on the machine),
  * which GCC vectorises, where one running double sum would be a scalar loop. */
@@ -45,6 +45,7 @@ static double row_centred_squares(const real *x, int D, real mean) {
 void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
                        const real *beta, int N, int D, real eps) {
     if (D <= 0) return;
+#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
     for (int n = 0; n < N; n++) {
         const real *x = in + (size_t)n * D;
         real *y = out + (size_t)n * D;
@@ -65,17 +66,20 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
                         const real *saved_mean, const real *saved_invstd, int N, int D) {
     if (D <= 0) return;
     if (din) {
+#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
         for (int n = 0; n < N; n++) {
             const real *x = in + (size_t)n * D, *dy = dout + (size_t)n * D;
             real *dx = din + (size_t)n * D;
             const real m = saved_mean[n], s = saved_invstd[n];
-            double lane_g[LANES] = {0}, lane_g_xhat[LANES] = {0}, sum_g = 0, sum_g_xhat = 0;
+            /* LANES partial sums in `real` over one row (a few hundred features), then added in double */
+            real lane_g[LANES] = {0}, lane_g_xhat[LANES] = {0};
+            double sum_g = 0, sum_g_xhat = 0;
             int d = 0;
             for (; d + LANES <= D; d += LANES)
                 for (int j = 0; j < LANES; j++) {
-                    const double g = (double)(dy[d + j] * gamma[d + j]);
+                    const real g = dy[d + j] * gamma[d + j];
                     lane_g[j] += g;
-                    lane_g_xhat[j] += g * (double)((x[d + j] - m) * s);
+                    lane_g_xhat[j] += g * ((x[d + j] - m) * s);
                 }
             for (; d < D; d++) {
                 const double g = (double)(dy[d] * gamma[d]);
@@ -94,6 +98,8 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
         }
     }
     if (!dgamma && !dbeta) return;
+    /* column blocks in parallel; within a block the rows are summed in order */
+#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
     for (int d0 = 0; d0 < D; d0 += LN_COLUMN_BLOCK) {
         const int width = D - d0 < LN_COLUMN_BLOCK ? D - d0 : LN_COLUMN_BLOCK;
         double sum_dy[LN_COLUMN_BLOCK] = {0}, sum_dy_xhat[LN_COLUMN_BLOCK] = {0};
