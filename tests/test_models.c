@@ -410,10 +410,35 @@ static void check_model_gradients(const char *name, const char *shortcut, double
     model_free(m);
 }
 
+/* Memory plan of resnet20 at batch 16: in-place ReLUs share their input's activation, and activation
+ * gradients share regions over time, so the gradient arena is a small fraction of the activations (a
+ * change that gave every slot its own region again would fail here; correctness is the gradient checks'). */
+static void check_memory_plan(void) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    Model *m = build("resnet20", &cfg, 3, 32, 32, 10, 16);
+    if (!m) return;
+    size_t slot_total = 0;
+    int relu_in_place = 0;
+    for (int s = 0; s < m->slot_count; s++)
+        slot_total += (size_t)m->slots[s].C * m->slots[s].H * m->slots[s].W * 16;
+    for (int i = 0; i < m->layer_count; i++)
+        relu_in_place += m->layers[i].kind == LAYER_RELU &&
+                         m->slots[m->layers[i].in].offset == m->slots[m->layers[i].out].offset;
+    CHECK_MSG(relu_in_place == 19, "resnet20: %d of 19 ReLUs run in place", relu_in_place);
+    CHECK_MSG(m->act_count * 4 < slot_total * 3, "resnet20: activations %zu reals of %zu", m->act_count, slot_total);
+    CHECK_MSG(m->act_grad_count * 5 < m->act_count, "resnet20: gradient arena %zu reals vs activations %zu",
+              m->act_grad_count, m->act_count);
+    printf("resnet20 batch 16: slots %zu reals, activations %zu, activation gradients %zu\n", slot_total, m->act_count,
+           m->act_grad_count);
+    model_free(m);
+}
+
 int main(int argc, char **argv) {
     if (sizeof(real) == sizeof(float)) { /* the same code in double: no need to build every model twice */
         check_counts();
         check_names();
+        check_memory_plan();
         if (argc > 1) check_cli(argv[1]);
     }
     check_eval_mode("resnet8", 1, 3, 8, 8);

@@ -25,7 +25,7 @@ size_t model_parameter_count(const Model *model) { return model->param_count; }
 static real *values(Model *m, int slot) { return m->acts + m->slots[slot].offset; }
 static real *grads_of(Model *m, int slot) {
     /* The input image needs no gradient. */
-    return slot == m->input_slot ? NULL : m->act_grads + m->slots[slot].offset;
+    return m->slots[slot].grad_offset == SIZE_MAX ? NULL : m->act_grads + m->slots[slot].grad_offset;
 }
 static size_t elements(const Model *m, int slot, int B) {
     const TensorSlot *s = &m->slots[slot];
@@ -156,19 +156,24 @@ static void zero_reals(real *p, size_t n) {
     }
 }
 
+/* Parameter gradients, and the logits' gradient (the loss adds into it); every other activation gradient
+ * is zeroed in model_backward when its region becomes live. */
 void model_zero_grads(Model *m) {
     zero_reals(m->grads, m->param_count);
-    zero_reals(m->act_grads, m->act_count);
+    zero_reals(model_logits_grad(m), elements(m, m->output_slot, m->max_batch));
 }
 
-real *model_logits_grad(Model *m) { return m->act_grads + m->slots[m->output_slot].offset; }
+real *model_logits_grad(Model *m) { return grads_of(m, m->output_slot); }
 
 void model_backward(Model *m, int B) {
     for (int i = m->layer_count - 1; i >= 0; i--) {
         const Layer *l = &m->layers[i];
         double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
-        const real *dout = m->act_grads + m->slots[l->out].offset;
+        if (l->zero_out_grad) zero_reals(grads_of(m, l->out), elements(m, l->out, B));
+        if (l->zero_in_grad && grads_of(m, l->in)) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
+        if (l->zero_in2_grad && grads_of(m, l->in2)) zero_reals(grads_of(m, l->in2), elements(m, l->in2, B));
+        const real *dout = grads_of(m, l->out);
         real *din = grads_of(m, l->in);
         const real *inp = values(m, l->in);
         switch (l->kind) {

@@ -5,7 +5,8 @@
  *   grads   [P]  lines up with params element for element
  *   buffers [Q]  non-trained state (BN running mean and variance), saved in checkpoints
  *   acts         every tensor slot's values for max_batch images, kept from forward for backward
- *   act_grads    same layout as acts
+ *   act_grads    activation gradients; slots whose gradients are never alive at once share a region
+ *                (grad_plan.c), so this is far smaller than acts
  *   saved        per-layer state for backward (BN batch mean / inverse std, LN per-token mean / inverse std,
  *                dropout masks, pool argmax, attention probabilities and attention-dropout masks)
  *   workspace    shared scratch (im2col, the patch matrix of a patch embedding, attention's [T][T] blocks),
@@ -67,7 +68,8 @@ typedef enum {
 typedef struct {
     int C, H, W;
     bool flat;
-    size_t offset;       /* into acts and act_grads */
+    size_t offset;       /* into acts (slots of an in-place ReLU share one) */
+    size_t grad_offset;  /* into act_grads (shared over time, see grad_plan.c); SIZE_MAX for the input image */
 } TensorSlot;
 
 typedef struct {
@@ -84,6 +86,7 @@ typedef struct {
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
+    bool zero_in_grad, zero_in2_grad, zero_out_grad; /* regions that become live at this layer's backward */
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;
 
@@ -102,7 +105,7 @@ typedef struct Model {
     Layer *layers;
     TensorSlot *slots;
     ParamTensor *tensors;
-    size_t param_count, buffer_count, act_count, saved_count, workspace_count;
+    size_t param_count, buffer_count, act_count, act_grad_count, saved_count, workspace_count;
     real *params, *grads, *buffers, *acts, *act_grads, *saved, *workspace;
     /* Optional per-op-kind timing (`cohort bench`): seconds in forward [kind][0] and backward [kind][1]. */
     bool profiling;

@@ -433,6 +433,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     free(consumers);
     free(alias_of);
+    if (grad_plan(m, max_batch)) return err_set(err, "model %s: out of memory", m->name);
     m->saved_count = 0;
     m->workspace_count = 0;
     for (int i = 0; i < m->layer_count; i++) {
@@ -457,7 +458,8 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             if (ws > m->workspace_count) m->workspace_count = ws;
         }
     }
-    size_t total = 2 * m->param_count + m->buffer_count + 2 * m->act_count + m->saved_count + m->workspace_count;
+    size_t total =
+        2 * m->param_count + m->buffer_count + m->act_count + m->act_grad_count + m->saved_count + m->workspace_count;
     real *arena = aligned_alloc(64, ((total * sizeof(real)) + 63) & ~(size_t)63);
     if (!arena) return err_set(err, "model %s: out of memory for %zu MB of arenas", m->name, total * sizeof(real) >> 20);
     memset(arena, 0, total * sizeof(real));
@@ -466,7 +468,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     m->buffers = m->grads + m->param_count;
     m->acts = m->buffers + m->buffer_count;
     m->act_grads = m->acts + m->act_count;
-    m->saved = m->act_grads + m->act_count;
+    m->saved = m->act_grads + m->act_grad_count;
     m->workspace = m->saved + m->saved_count;
     init_parameters(m, seed);
     return 0;

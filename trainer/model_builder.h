@@ -64,4 +64,8 @@ int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
 /* Allocates the arenas for max_batch and initialises parameters from seed. Non-zero on failure. */
 int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]);
 
+/* Plans the activation-gradient regions (grad_plan.c): sets every slot's grad_offset, the layers' zeroing
+ * flags and act_grad_count. Slot offsets into acts must be set. Returns -1 when out of memory. */
+int grad_plan(Model *model, int max_batch);
+
 #endif

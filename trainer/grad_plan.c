@@ -1,0 +1,135 @@
+/* Where each activation gradient lives: regions of act_grads shared between slots whose gradients are never
+ * needed at the same time.
+ *
+ * Backward runs the layers in reverse. A slot's gradient (with the ReLU-in-place aliasing of
+ * model_builder.c, a group of slots sharing one region of acts shares one gradient too) is first written
+ * by the backward of its last consumer in forward order (for the model output: by the loss, before
+ * backward), and last read by the backward of the layer that produced it. Outside that interval its
+ * region can hold another gradient, so regions are packed by first fit over the intervals, and each is
+ * zeroed when its interval starts (the layer flags zero_in_grad / zero_in2_grad / zero_out_grad, and
+ * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
+ * once instead of all of them. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "model_builder.h"
+
+/* backward time of layer i: 0 for the last layer, L-1 for the first; -1 is the loss */
+typedef struct {
+    long start, end;     /* live over backward times [start, end] */
+    size_t size;         /* reals */
+    size_t offset;
+    int root;            /* the slot whose acts offset the group shares */
+    bool used;
+} GradGroup;
+
+typedef struct {
+    size_t offset, size;
+    long end;
+} Placed;
+
+/* lowest offset at which `size` reals fit between the placed regions (sorted by offset) */
+static size_t first_fit(const Placed *placed, int count, size_t size) {
+    size_t candidate = 0;
+    for (int i = 0; i < count; i++) {
+        if (placed[i].offset >= candidate + size) break;
+        if (placed[i].offset + placed[i].size > candidate) candidate = placed[i].offset + placed[i].size;
+    }
+    return candidate;
+}
+
+static void insert_sorted(Placed *placed, int *count, Placed p) {
+    int i = *count;
+    while (i > 0 && placed[i - 1].offset > p.offset) {
+        placed[i] = placed[i - 1];
+        i--;
+    }
+    placed[i] = p;
+    (*count)++;
+}
+
+int grad_plan(Model *m, int max_batch) {
+    const int L = m->layer_count, S = m->slot_count;
+    GradGroup *groups = calloc((size_t)S, sizeof *groups);
+    int *group_of = malloc((size_t)S * sizeof(int));
+    Placed *placed = malloc((size_t)S * sizeof(Placed));
+    int *order = malloc((size_t)S * sizeof(int));
+    if (!groups || !group_of || !placed || !order) {
+        free(groups), free(group_of), free(placed), free(order);
+        return -1;
+    }
+    /* group = the lowest slot sharing an acts offset (slots sharing one are an in-place ReLU chain) */
+    for (int s = 0; s < S; s++) {
+        group_of[s] = s;
+        for (int t = 0; t < s; t++)
+            if (m->slots[t].offset == m->slots[s].offset) {
+                group_of[s] = group_of[t];
+                break;
+            }
+    }
+    for (int s = 0; s < S; s++) {
+        GradGroup *g = &groups[group_of[s]];
+        size_t n = ((size_t)m->slots[s].C * m->slots[s].H * m->slots[s].W * max_batch + 15) & ~(size_t)15;
+        if (!g->used) *g = (GradGroup){.start = LONG_MAX, .end = -2, .root = group_of[s], .used = true};
+        if (n > g->size) g->size = n;
+    }
+    for (int i = 0; i < L; i++) {
+        const Layer *l = &m->layers[i];
+        const long t = L - 1 - i;
+        GradGroup *in = &groups[group_of[l->in]];
+        if (t < in->start) in->start = t;
+        if (l->kind == LAYER_ADD) {
+            GradGroup *in2 = &groups[group_of[l->in2]];
+            if (t < in2->start) in2->start = t;
+        }
+        GradGroup *out = &groups[group_of[l->out]];
+        if (t > out->end) out->end = t; /* the producer of the group (the earliest layer) reads it last */
+    }
+    GradGroup *output = &groups[group_of[m->output_slot]];
+    output->start = -1;
+    for (int s = 0; s < S; s++) {
+        GradGroup *g = &groups[s];
+        if (!g->used || group_of[s] != s) continue;
+        if (g->root == group_of[m->input_slot]) g->used = false; /* the input image needs no gradient */
+        else if (g->start == LONG_MAX) g->start = g->end;        /* no consumer: zeros read by its producer */
+    }
+    /* place the groups in order of their start, freeing regions whose interval ended before it */
+    int n = 0;
+    for (int s = 0; s < S; s++)
+        if (groups[s].used && group_of[s] == s) order[n++] = s;
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && groups[order[b - 1]].start > groups[order[b]].start; b--) {
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    int live = 0;
+    size_t total = 0;
+    for (int k = 0; k < n; k++) {
+        GradGroup *g = &groups[order[k]];
+        int kept = 0;
+        for (int i = 0; i < live; i++)
+            if (placed[i].end >= g->start) placed[kept++] = placed[i];
+        live = kept;
+        g->offset = first_fit(placed, live, g->size);
+        insert_sorted(placed, &live, (Placed){g->offset, g->size, g->end});
+        if (g->offset + g->size > total) total = g->offset + g->size;
+    }
+    for (int s = 0; s < S; s++) {
+        const GradGroup *g = &groups[group_of[s]];
+        m->slots[s].grad_offset = g->used ? g->offset : SIZE_MAX;
+    }
+    for (int i = 0; i < L; i++) {
+        Layer *l = &m->layers[i];
+        const long t = L - 1 - i;
+        const GradGroup *in = &groups[group_of[l->in]], *out = &groups[group_of[l->out]];
+        l->zero_in_grad = in->used && in->start == t;
+        l->zero_in2_grad = l->kind == LAYER_ADD && groups[group_of[l->in2]].used &&
+                           groups[group_of[l->in2]].start == t && group_of[l->in2] != group_of[l->in];
+        l->zero_out_grad = out->used && out->start == t && out->end == t && group_of[l->out] != group_of[m->output_slot];
+    }
+    m->act_grad_count = total;
+    free(groups), free(group_of), free(placed), free(order);
+    return 0;
+}
