@@ -147,6 +147,9 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
     const size_t out_plane = (size_t)s->OH * s->OW;
     const size_t col_width = (size_t)nb * out_plane;
     const int stride = s->stride;
+    /* channels in parallel when called outside a parallel region (the large-filter path, whose GEMMs are
+     * threaded inside OpenBLAS); each channel writes its own rows of col */
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         for (int kh = 0; kh < s->KH; kh++) {
             for (int kw = 0; kw < s->KW; kw++) {
@@ -191,6 +194,8 @@ static void col2im_add(real *din, const real *col, const ConvShape *s, int b0, i
     const size_t out_plane = (size_t)s->OH * s->OW;
     const size_t col_width = (size_t)nb * out_plane;
     const int stride = s->stride;
+    /* channels in parallel outside a parallel region: channel c adds only into its own planes of din */
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         for (int kh = 0; kh < s->KH; kh++) {
             for (int kw = 0; kw < s->KW; kw++) {
