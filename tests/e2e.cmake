@@ -6,3 +6,4 @@ add_test(NAME e2e_resilience COMMAND bash ${COHORT_TEST_DIR}/e2e/resilience.sh $
 set_tests_properties(e2e_resilience PROPERTIES TIMEOUT 1800 RUN_SERIAL TRUE)
 add_test(NAME e2e_search_mpi COMMAND bash ${COHORT_TEST_DIR}/e2e/search_mpi.sh $<TARGET_FILE:cohort> ${PROJECT_SOURCE_DIR}/examples)
 set_tests_properties(e2e_search_mpi PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
+add_test(NAME e2e_openblas_core COMMAND bash ${COHORT_TEST_DIR}/e2e/openblas_core.sh $<TARGET_FILE:cohort>)
