@@ -1,7 +1,6 @@
 /* cohort bench: training throughput of one model on synthetic input — forward, loss, backward and
  * optimiser step over whole mini-batches, timed after warm-up — with achieved GFLOP/s, peak resident
  * memory and the share of time per op kind. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

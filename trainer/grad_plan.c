@@ -20,7 +20,6 @@ typedef struct {
     long start, end;     /* live over backward times [start, end] */
     size_t size;         /* reals */
     size_t offset;
-    int root;            /* the slot whose acts offset the group shares */
     bool used;
 } GradGroup;
 
@@ -49,29 +48,19 @@ static void insert_sorted(Placed *placed, int *count, Placed p) {
     (*count)++;
 }
 
-int grad_plan(Model *m, int max_batch) {
+int grad_plan(Model *m, int max_batch, const int *group_of) {
     const int L = m->layer_count, S = m->slot_count;
     GradGroup *groups = calloc((size_t)S, sizeof *groups);
-    int *group_of = malloc((size_t)S * sizeof(int));
     Placed *placed = malloc((size_t)S * sizeof(Placed));
     int *order = malloc((size_t)S * sizeof(int));
-    if (!groups || !group_of || !placed || !order) {
-        free(groups), free(group_of), free(placed), free(order);
+    if (!groups || !placed || !order) {
+        free(groups), free(placed), free(order);
         return -1;
-    }
-    /* group = the lowest slot sharing an acts offset (slots sharing one are an in-place ReLU chain) */
-    for (int s = 0; s < S; s++) {
-        group_of[s] = s;
-        for (int t = 0; t < s; t++)
-            if (m->slots[t].offset == m->slots[s].offset) {
-                group_of[s] = group_of[t];
-                break;
-            }
     }
     for (int s = 0; s < S; s++) {
         GradGroup *g = &groups[group_of[s]];
         size_t n = ((size_t)m->slots[s].C * m->slots[s].H * m->slots[s].W * max_batch + 15) & ~(size_t)15;
-        if (!g->used) *g = (GradGroup){.start = LONG_MAX, .end = -2, .root = group_of[s], .used = true};
+        if (!g->used) *g = (GradGroup){.start = LONG_MAX, .end = -2, .used = true};
         if (n > g->size) g->size = n;
     }
     for (int i = 0; i < L; i++) {
@@ -91,7 +80,7 @@ int grad_plan(Model *m, int max_batch) {
     for (int s = 0; s < S; s++) {
         GradGroup *g = &groups[s];
         if (!g->used || group_of[s] != s) continue;
-        if (g->root == group_of[m->input_slot]) g->used = false; /* the input image needs no gradient */
+        if (s == group_of[m->input_slot]) g->used = false; /* the input image needs no gradient */
         else if (g->start == LONG_MAX) g->start = g->end;        /* no consumer: zeros read by its producer */
     }
     /* place the groups in order of their start, freeing regions whose interval ended before it */
@@ -130,6 +119,6 @@ int grad_plan(Model *m, int max_batch) {
         l->zero_out_grad = out->used && out->start == t && out->end == t && group_of[l->out] != group_of[m->output_slot];
     }
     m->act_grad_count = total;
-    free(groups), free(group_of), free(placed), free(order);
+    free(groups), free(placed), free(order);
     return 0;
 }

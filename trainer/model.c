@@ -171,8 +171,8 @@ void model_backward(Model *m, int B) {
         double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
         if (l->zero_out_grad) zero_reals(grads_of(m, l->out), elements(m, l->out, B));
-        if (l->zero_in_grad && grads_of(m, l->in)) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
-        if (l->zero_in2_grad && grads_of(m, l->in2)) zero_reals(grads_of(m, l->in2), elements(m, l->in2, B));
+        if (l->zero_in_grad) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
+        if (l->zero_in2_grad) zero_reals(grads_of(m, l->in2), elements(m, l->in2, B));
         const real *dout = grads_of(m, l->out);
         real *din = grads_of(m, l->in);
         const real *inp = values(m, l->in);

@@ -406,9 +406,9 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
      * add use their inputs, not their outputs), and the ReLU's own backward needs only its output's sign,
      * then masks the shared gradient in place. It saves an activation and a gradient per such pair. */
     int *consumers = calloc((size_t)m->slot_count, sizeof(int));
-    int *alias_of = malloc((size_t)m->slot_count * sizeof(int));
-    if (!consumers || !alias_of) {
-        free(consumers), free(alias_of);
+    int *group_of = malloc((size_t)m->slot_count * sizeof(int)); /* the slot whose region each slot shares */
+    if (!consumers || !group_of) {
+        free(consumers), free(group_of);
         return err_set(err, "model %s: out of memory", m->name);
     }
     for (int i = 0; i < m->layer_count; i++) {
@@ -416,24 +416,24 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         if (m->layers[i].kind == LAYER_ADD) consumers[m->layers[i].in2]++;
     }
     consumers[output]++;
-    for (int s = 0; s < m->slot_count; s++) alias_of[s] = -1;
-    for (int i = 0; i < m->layer_count; i++) {
+    for (int s = 0; s < m->slot_count; s++) group_of[s] = s;
+    for (int i = 0; i < m->layer_count; i++) { /* layers in order, so a chain's root is already resolved */
         const Layer *l = &m->layers[i];
-        if (l->kind == LAYER_RELU && l->in != m->input_slot && consumers[l->in] == 1 && l->out > l->in)
-            alias_of[l->out] = alias_of[l->in] >= 0 ? alias_of[l->in] : l->in;
+        if (l->kind == LAYER_RELU && l->in != m->input_slot && consumers[l->in] == 1) group_of[l->out] = group_of[l->in];
     }
     m->act_count = 0;
     for (int s = 0; s < m->slot_count; s++) {
-        if (alias_of[s] >= 0) {
-            m->slots[s].offset = m->slots[alias_of[s]].offset;
+        if (group_of[s] != s) {
+            m->slots[s].offset = m->slots[group_of[s]].offset;
             continue;
         }
         m->slots[s].offset = m->act_count;
         m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
     }
+    int planned = grad_plan(m, max_batch, group_of);
     free(consumers);
-    free(alias_of);
-    if (grad_plan(m, max_batch)) return err_set(err, "model %s: out of memory", m->name);
+    free(group_of);
+    if (planned) return err_set(err, "model %s: out of memory", m->name);
     m->saved_count = 0;
     m->workspace_count = 0;
     for (int i = 0; i < m->layer_count; i++) {

@@ -65,7 +65,9 @@ int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
 int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]);
 
 /* Plans the activation-gradient regions (grad_plan.c): sets every slot's grad_offset, the layers' zeroing
- * flags and act_grad_count. Slot offsets into acts must be set. Returns -1 when out of memory. */
-int grad_plan(Model *model, int max_batch);
+ * flags and act_grad_count. group_of[s] is the slot whose activation region slot s shares (s itself, or the
+ * input of the in-place ReLU chain it ends); slots of a group share one gradient. Returns -1 when out of
+ * memory. */
+int grad_plan(Model *model, int max_batch, const int *group_of);
 
 #endif

@@ -2,7 +2,6 @@
  * every epoch. Everything the loop touches is allocated before the first step. */
 #include "train.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -10,56 +10,33 @@
 #define SUM_LANES 16
 #define SUM_BLOCK 1024
 
-/* sum of (x - shift) and of (x - shift)^2 over x [n] */
-static void sums_shifted(const real *x, int n, real shift, double *sum, double *sum_sq) {
-    double total = 0, total_sq = 0;
+/* Over a [n] and b [n]: sum of (a - a_shift) and of (a - a_shift) * (b - b_shift). The forward pass takes
+ * a = b = x shifted by its first value (sum and sum of squares); the backward a = dy, b = x - mean. */
+static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
+                            double *sum_product) {
+    double total = 0, total_product = 0;
     for (int start = 0; start < n; start += SUM_BLOCK) {
         const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
-        real lane[SUM_LANES] = {0}, lane_sq[SUM_LANES] = {0};
+        real lane[SUM_LANES] = {0}, lane_product[SUM_LANES] = {0};
         int i = start;
         for (; i + SUM_LANES <= end; i += SUM_LANES)
             for (int j = 0; j < SUM_LANES; j++) {
-                const real d = x[i + j] - shift;
+                const real d = a[i + j] - a_shift;
                 lane[j] += d;
-                lane_sq[j] += d * d;
+                lane_product[j] += d * (b[i + j] - b_shift);
             }
         for (; i < end; i++) {
-            const real d = x[i] - shift;
+            const real d = a[i] - a_shift;
             lane[0] += d;
-            lane_sq[0] += d * d;
+            lane_product[0] += d * (b[i] - b_shift);
         }
         for (int j = 0; j < SUM_LANES; j++) {
             total += lane[j];
-            total_sq += lane_sq[j];
+            total_product += lane_product[j];
         }
     }
     *sum = total;
-    *sum_sq = total_sq;
-}
-
-/* sum of dy and of dy * (x - mean) over dy, x [n] */
-static void sums_with_centred(const real *dy, const real *x, int n, real mean, double *sum, double *sum_centred) {
-    double total = 0, total_centred = 0;
-    for (int start = 0; start < n; start += SUM_BLOCK) {
-        const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
-        real lane[SUM_LANES] = {0}, lane_centred[SUM_LANES] = {0};
-        int i = start;
-        for (; i + SUM_LANES <= end; i += SUM_LANES)
-            for (int j = 0; j < SUM_LANES; j++) {
-                lane[j] += dy[i + j];
-                lane_centred[j] += dy[i + j] * (x[i + j] - mean);
-            }
-        for (; i < end; i++) {
-            lane[0] += dy[i];
-            lane_centred[0] += dy[i] * (x[i] - mean);
-        }
-        for (int j = 0; j < SUM_LANES; j++) {
-            total += lane[j];
-            total_centred += lane_centred[j];
-        }
-    }
-    *sum = total;
-    *sum_centred = total_centred;
+    *sum_product = total_product;
 }
 
 /* in [C][N], gamma/beta [C] -> out [C][N]; saved_mean/saved_invstd [C] for backward;
@@ -75,7 +52,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
          * does not cancel the variance away. */
         const real shift = x[0];
         double sum, sum_sq;
-        sums_shifted(x, N, shift, &sum, &sum_sq);
+        sum_and_product(x, shift, x, shift, N, &sum, &sum_sq);
         const double mean_shifted = sum / N;
         double var = sum_sq / N - mean_shifted * mean_shifted; /* biased: used to normalise */
         if (var < 0) var = 0;
@@ -130,7 +107,7 @@ void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
         const double mean = saved_mean[c];
         const double invstd = saved_invstd[c];
         double sum_dy, sum_dy_centred;
-        sums_with_centred(dy, x, N, (real)mean, &sum_dy, &sum_dy_centred);
+        sum_and_product(dy, 0, x, (real)mean, N, &sum_dy, &sum_dy_centred);
         const double sum_dy_xhat = sum_dy_centred * invstd;
         if (dbeta) dbeta[c] += (real)sum_dy;
         if (dgamma) dgamma[c] += (real)sum_dy_xhat;

@@ -61,9 +61,26 @@ bool conv2d_parallel_chunks(const ConvShape *s) {
     return !is_pointwise(s) && s->B > 1 && weight_reals(s) <= CONV_SMALL_WEIGHT;
 }
 
+/* With stride 1 the input gradient can be computed as a convolution of dout with flipped filters
+ * (backward_parallel_chunks). Only for 'same' padding (output as large as the input): there both ways cost the same multiply-adds,
+ * while for a 'valid' convolution the transposed one would multiply mostly padding. */
+static bool input_grad_as_convolution(const ConvShape *s) {
+    return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1;
+}
+
+/* reals one image needs in a workspace slot: its im2col, or on the parallel-chunk path with 'same' stride-1
+ * padding the im2col of dout for the input gradient (OC*KH*KW x H*W), whichever is larger */
+static size_t slot_reals_per_image(const ConvShape *s) {
+    size_t per_image = col_reals_per_image(s);
+    size_t grad_per_image = (size_t)s->OC * s->KH * s->KW * s->H * s->W;
+    if (conv2d_parallel_chunks(s) && input_grad_as_convolution(s) && grad_per_image > per_image)
+        per_image = grad_per_image;
+    return per_image;
+}
+
 int conv2d_chunk_images(const ConvShape *s) {
     if (is_pointwise(s) || s->B <= 1) return s->B;
-    size_t per_image = col_reals_per_image(s);
+    size_t per_image = slot_reals_per_image(s);
     size_t budget = conv2d_parallel_chunks(s) ? CONV_CACHE_COL : CONV_COL_BUDGET;
     size_t images = per_image == 0 ? (size_t)s->B : budget / per_image;
     if (images < 1) images = 1;
@@ -75,13 +92,7 @@ static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; 
 
 /* Layout of the workspace on the parallel-chunk path: slot_count im2col chunks, then the weight-gradient
  * buffers of the chunk groups. */
-static size_t chunk_col_reals(const ConvShape *s) {
-    /* the im2col of dout for the input gradient (stride 1: OC*KH*KW x H*W per image) shares the slot */
-    size_t per_image = col_reals_per_image(s);
-    size_t grad_per_image = (size_t)s->OC * s->KH * s->KW * s->H * s->W;
-    if (s->stride == 1 && grad_per_image > per_image) per_image = grad_per_image;
-    return (size_t)conv2d_chunk_images(s) * per_image;
-}
+static size_t chunk_col_reals(const ConvShape *s) { return (size_t)conv2d_chunk_images(s) * slot_reals_per_image(s); }
 
 size_t conv2d_workspace_size(const ConvShape *s) {
     if (is_pointwise(s)) return 0;
@@ -249,11 +260,6 @@ static void forward_parallel_chunks(real *out, const real *in, const real *weigh
  * the weights transposed to [C][OC] and flipped in both kernel axes. Written that way it is an im2col of
  * dout and a GEMM with OC*KH*KW terms per output (instead of a GEMM with only OC terms into a col buffer
  * that is then scattered back), and the GEMM adds straight into din. */
-/* Only for 'same' padding (output as large as the input): there both ways cost the same multiply-adds,
- * while for a 'valid' convolution the transposed one would multiply mostly padding. */
-static bool input_grad_as_convolution(const ConvShape *s) {
-    return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1;
-}
 
 static ConvShape input_grad_shape(const ConvShape *s) {
     ConvShape t;
