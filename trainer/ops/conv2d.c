@@ -19,6 +19,7 @@
 
 #include <omp.h>
 
+#include "conv2d_panels.h"
 #include "ops.h"
 
 /* Upper bound on the reals of one im2col chunk on the large-filter path (16 MiB in float). */
@@ -94,11 +95,33 @@ static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; 
  * buffers of the chunk groups. */
 static size_t chunk_col_reals(const ConvShape *s) { return (size_t)conv2d_chunk_images(s) * slot_reals_per_image(s); }
 
+static ConvShape input_grad_shape(const ConvShape *s);
+
+/* The panel path (conv2d_panels.c) takes the forward pass and the stride-1 input gradient of small-filter
+ * shapes where the CPU has AVX-512; the weight gradient stays on the chunked GEMM path. */
+static bool forward_on_panels(const ConvShape *s) { return conv2d_parallel_chunks(s) && conv_panels_apply(s); }
+static bool input_grad_on_panels(const ConvShape *s) {
+    if (!conv2d_parallel_chunks(s) || !input_grad_as_convolution(s)) return false;
+    const ConvShape t = input_grad_shape(s);
+    return conv_panels_apply(&t);
+}
+
 size_t conv2d_workspace_size(const ConvShape *s) {
     if (is_pointwise(s)) return 0;
     if (!conv2d_parallel_chunks(s)) return chunk_col_reals(s);
     /* + the weight-gradient buffers of the chunk groups and the flipped weights */
-    return (size_t)slot_count(s) * chunk_col_reals(s) + (CONV_WEIGHT_GROUPS + 1) * weight_reals(s);
+    size_t reals = (size_t)slot_count(s) * chunk_col_reals(s) + (CONV_WEIGHT_GROUPS + 1) * weight_reals(s);
+    /* the panel passes never run while the chunked one does, so they share its memory */
+    if (forward_on_panels(s)) {
+        const size_t panel_reals = conv_panels_workspace(s, s->OC);
+        if (panel_reals > reals) reals = panel_reals;
+    }
+    if (input_grad_on_panels(s)) {
+        const ConvShape t = input_grad_shape(s);
+        const size_t panel_reals = conv_panels_workspace(&t, s->C);
+        if (panel_reals > reals) reals = panel_reals;
+    }
+    return reals;
 }
 
 /* For kernel column kw, the output columns ow whose input column ow*stride - pad + kw lies inside
@@ -344,6 +367,8 @@ void conv2d_forward(real *out, const real *in, const real *weight, const real *b
     } else if (is_pointwise(s)) {
         /* out[OC][B*HW] = weight[OC][C] x in[C][B*HW] */
         gemm(false, false, s->OC, out_width, s->C, 1, weight, s->C, in, out_width, 0, out, out_width);
+    } else if (forward_on_panels(s)) {
+        conv_panels_convolve(out, in, weight, PANEL_FILTERS_FORWARD, s->OC, s, false, workspace);
     } else if (conv2d_parallel_chunks(s)) {
         forward_parallel_chunks(out, in, weight, s, workspace);
     } else {
@@ -390,6 +415,14 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (dweight) gemm(false, true, s->OC, s->C, out_width, 1, dout, out_width, in, out_width, 1, dweight, s->C);
         /* din[C][B*HW] += weight[OC][C]^T x dout[OC][B*HW] */
         if (din) gemm(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
+        return;
+    }
+    if (din && input_grad_on_panels(s)) {
+        /* weight gradient on the chunked path first (its workspace use ends with it), then the input
+         * gradient as the convolution of dout with the flipped filters */
+        if (dweight) backward_parallel_chunks(NULL, dweight, dout, in, weight, s, workspace);
+        const ConvShape t = input_grad_shape(s);
+        conv_panels_convolve(din, dout, weight, PANEL_FILTERS_FLIPPED, s->C, &t, true, workspace);
         return;
     }
     if (conv2d_parallel_chunks(s)) {

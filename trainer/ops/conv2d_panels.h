@@ -1,0 +1,37 @@
+/* Direct AVX-512 path of conv2d for stride-1 'same' convolutions (every 3x3 layer of the CIFAR ResNets and
+ * VGGs except the strided ones), used by conv2d.c behind the conv2d_forward/backward interface.
+ *
+ * It is im2col + GEMM like the general path, but in pieces small enough to stay in the L1/L2 cache: the
+ * output pixels of the whole batch are cut into panels of 48 columns; for each panel the im2col is written
+ * straight into packed form [K][48] (K = C*KH*KW), and an 8x48 register-tile micro-kernel multiplies it by
+ * the filters, packed [OC/8][K][8]. No OpenBLAS packing, no large im2col buffer. Threads take whole panels,
+ * and every output element is one kernel's sum over k in order, so results do not depend on the thread count.
+ *
+ * Only in the float build, and only where the CPU has AVX-512F; elsewhere conv2d.c uses its GEMM paths. */
+#ifndef COHORT_CONV2D_PANELS_H
+#define COHORT_CONV2D_PANELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../ops.h"
+
+/* Whether the panel path computes the convolution of shape s here: float build, AVX-512F CPU, stride 1,
+ * 'same' padding, planes of a multiple of 16 pixels, and a batch > 1. */
+bool conv_panels_apply(const ConvShape *s);
+/* reals of workspace conv_panels_convolve needs for shape s with out_channels filters (s->slots threads). */
+size_t conv_panels_workspace(const ConvShape *s, int out_channels);
+
+/* Filters as the micro-kernel reads them. */
+typedef enum {
+    PANEL_FILTERS_FORWARD, /* filters [M][C][KH][KW] (M = out channels) */
+    PANEL_FILTERS_FLIPPED, /* filters [C_orig=M][C][KH][KW] read transposed and flipped in both kernel axes:
+                            * the input gradient as a convolution of dout (s describes that convolution) */
+} PanelFilters;
+
+/* out[M][B*H*W] (= or += when accumulate) the convolution of in [C][B][H][W] (shape s: C, H, W, KH, KW,
+ * pad) with M filters. workspace: conv_panels_workspace(s, M) reals. */
+void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
+                          const ConvShape *s, bool accumulate, real *workspace);
+
+#endif
