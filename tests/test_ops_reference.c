@@ -13,6 +13,7 @@
 #include "gradcheck.h"
 #include "naive_ops.h"
 #include "ops.h"
+#include "ops/conv2d_panels.h"
 
 _Static_assert(sizeof(real) == sizeof(float), "test_ops_reference must link the float engine");
 
@@ -178,6 +179,22 @@ int main(void) {
     test_conv_slots("conv2d ResNet 16->16 3 slots", 12, 16, 32, 32, 16, 3, 3, 1, 1, false, 3);
     test_conv_slots("conv2d ResNet 16->32 s2 3 slots", 12, 16, 32, 32, 32, 3, 3, 2, 1, false, 3);
     test_conv("conv2d VGG 64->128 (large filters)", 4, 64, 4, 4, 128, 3, 3, 1, 1, false);
+    /* shapes of the AVX-512 panel path (where the CPU has it): the ResNet stem (K = 27, not a multiple of
+     * any tile height), filters not a multiple of 8 or 16 (edge rows; weight gradient on the GEMM path),
+     * 48 and 64 filters (the 8x3 and 6x4 weight-gradient tiles), a batch whose pixels end mid-panel, and
+     * planes of a size that is not a multiple of 16 (GEMM path) */
+    if (__builtin_cpu_supports("avx512f")) { /* so that the cases below really run the panel path here */
+        ConvShape panel_shape;
+        conv_shape_init(&panel_shape, 5, 3, 8, 8, 16, 3, 3, 1, 1);
+        CHECK_MSG(conv_panels_apply(&panel_shape) && conv_panels_weight_grad_apply(&panel_shape),
+                  "AVX-512 CPU, but the panel path does not take a 3x3 'same' convolution");
+    }
+    test_conv_slots("conv2d panels stem 3->16", 5, 3, 8, 8, 16, 3, 3, 1, 1, false, 2);
+    test_conv_slots("conv2d panels 16->20", 3, 16, 8, 8, 20, 3, 3, 1, 1, true, 2);
+    test_conv_slots("conv2d panels 8->48 4x4", 7, 8, 4, 4, 48, 3, 3, 1, 1, false, 3);
+    test_conv_slots("conv2d panels 32->64 8x8", 4, 32, 8, 8, 64, 3, 3, 1, 1, false, 2);
+    test_conv_slots("conv2d panels 5x5 16->32", 3, 16, 8, 8, 32, 5, 5, 1, 2, false, 2);
+    test_conv_slots("conv2d 16->16 6x6 (not panels)", 3, 16, 6, 6, 16, 3, 3, 1, 1, false, 2);
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();

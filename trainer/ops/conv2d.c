@@ -112,7 +112,7 @@ size_t conv2d_workspace_size(const ConvShape *s) {
     /* + the weight-gradient buffers of the chunk groups and the flipped weights */
     size_t reals = (size_t)slot_count(s) * chunk_col_reals(s) + (CONV_WEIGHT_GROUPS + 1) * weight_reals(s);
     /* the panel passes never run while the chunked one does, so they share its memory */
-    if (forward_on_panels(s)) {
+    if (forward_on_panels(s) || conv_panels_weight_grad_apply(s)) {
         const size_t panel_reals = conv_panels_workspace(s, s->OC);
         if (panel_reals > reals) reals = panel_reals;
     }
@@ -417,12 +417,16 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (din) gemm(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
         return;
     }
-    if (din && input_grad_on_panels(s)) {
-        /* weight gradient on the chunked path first (its workspace use ends with it), then the input
-         * gradient as the convolution of dout with the flipped filters */
-        if (dweight) backward_parallel_chunks(NULL, dweight, dout, in, weight, s, workspace);
-        const ConvShape t = input_grad_shape(s);
-        conv_panels_convolve(din, dout, weight, PANEL_FILTERS_FLIPPED, s->C, &t, true, workspace);
+    if (conv2d_parallel_chunks(s) && (input_grad_on_panels(s) || conv_panels_weight_grad_apply(s))) {
+        /* the passes one after the other, each using the whole workspace */
+        if (dweight && conv_panels_weight_grad_apply(s)) conv_panels_weight_grad(dweight, dout, in, s, workspace);
+        else if (dweight) backward_parallel_chunks(NULL, dweight, dout, in, weight, s, workspace);
+        if (din && input_grad_on_panels(s)) {
+            const ConvShape t = input_grad_shape(s);
+            conv_panels_convolve(din, dout, weight, PANEL_FILTERS_FLIPPED, s->C, &t, true, workspace);
+        } else if (din) {
+            backward_parallel_chunks(din, NULL, dout, in, weight, s, workspace);
+        }
         return;
     }
     if (conv2d_parallel_chunks(s)) {

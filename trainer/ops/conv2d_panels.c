@@ -14,6 +14,8 @@
 
 #define PANEL_COLS 48
 #define TILE_ROWS 8
+/* fixed groups of panels whose weight gradients are summed separately, then in order */
+#define PANEL_WEIGHT_GROUPS 8
 
 static size_t patch_of(const ConvShape *s) { return (size_t)s->C * s->KH * s->KW; }
 static size_t row_blocks(int M) { return ((size_t)M + TILE_ROWS - 1) / TILE_ROWS; }
@@ -23,9 +25,16 @@ static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; 
 static size_t mask_count(const ConvShape *s) { return (size_t)s->KH * s->KW * (size_t)(s->H * s->W / 16); }
 static size_t mask_reals(const ConvShape *s) { return (mask_count(s) * sizeof(uint16_t) + sizeof(real) - 1) / sizeof(real); }
 
+/* panel rows rounded up to a multiple of every weight-gradient tile height (24, 12, 8, 6) */
+static size_t padded_patch(const ConvShape *s) { return (patch_of(s) + 23) / 24 * 24; }
+
 size_t conv_panels_workspace(const ConvShape *s, int out_channels) {
     const size_t packed_filters = row_blocks(out_channels) * TILE_ROWS * patch_of(s);
-    return packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
+    const size_t convolve = packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
+    /* weight gradient: group sums [groups][padded K][OC], masks, per slot a panel and dout transposed */
+    const size_t weight_grad = (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) +
+                               (size_t)slot_count(s) * (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
+    return convolve > weight_grad ? convolve : weight_grad;
 }
 
 #ifdef COHORT_REAL_DOUBLE
@@ -38,6 +47,15 @@ bool conv_panels_apply(const ConvShape *s) {
 void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
                           const ConvShape *s, bool accumulate, real *workspace) {
     (void)out, (void)in, (void)filters, (void)layout, (void)M, (void)s, (void)accumulate, (void)workspace;
+}
+
+bool conv_panels_weight_grad_apply(const ConvShape *s) {
+    (void)s;
+    return false;
+}
+
+void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace) {
+    (void)dweight, (void)dout, (void)in, (void)s, (void)workspace;
 }
 
 #else
@@ -91,12 +109,38 @@ static void build_masks(uint16_t *masks, const ConvShape *s) {
         }
 }
 
+/* Panels read their input from C channel planes far apart, a few cache lines from each: too many streams
+ * for the hardware prefetcher, so without help every line is a miss to L3 or memory. Each panel therefore
+ * asks for the input lines the panel PREFETCH_PANELS ahead will read first: per channel and kernel row, the
+ * 48 pixels (plus the line they straddle) at that row's shift. */
+#define PREFETCH_PANELS 2
+static void prefetch_ahead(const real *planes, const ConvShape *s, size_t N, size_t n0) {
+    const size_t ahead = n0 + (size_t)PREFETCH_PANELS * PANEL_COLS;
+    if (ahead >= N) return;
+    for (int c = 0; c < s->C; c++)
+        for (int kh = 0; kh < s->KH; kh++) {
+            const ptrdiff_t start = (ptrdiff_t)ahead + (ptrdiff_t)(kh - s->pad) * s->W - s->pad;
+            for (int line = 0; line < 4; line++) {
+                const ptrdiff_t at = start + 16 * line;
+                if (at >= 0 && (size_t)at < N) __builtin_prefetch(planes + (size_t)c * N + (size_t)at, 0, 3);
+            }
+        }
+}
+
+/* the 48 columns from n0 of each of `rows` rows of a [rows][N] matrix */
+static void prefetch_rows(const real *matrix, int rows, size_t N, size_t n0) {
+    if (n0 >= N) return;
+    for (int r = 0; r < rows; r++)
+        for (int line = 0; line < PANEL_COLS / 16; line++) __builtin_prefetch(matrix + (size_t)r * N + n0 + 16 * line, 1, 3);
+}
+
 /* Bp[k][48] for output pixels n0..n0+47 of the batch: input value at the tap's shift, or 0 where the tap
  * reads padding or the pixel is past the batch. Lanes masked off are not read (no fault past the array). */
 __attribute__((target("avx512f"))) static void pack_panel(real *panel, const real *in, const uint16_t *masks,
                                                            const ConvShape *s, size_t n0) {
     const size_t N = (size_t)s->B * s->H * s->W, plane = (size_t)s->H * s->W, vectors = plane / 16;
     const int taps = s->KH * s->KW;
+    prefetch_ahead(in, s, N, n0);
     for (int t = 0; t < taps; t++) {
         const ptrdiff_t shift = (ptrdiff_t)(t / s->KW - s->pad) * s->W + (t % s->KW - s->pad);
         __mmask16 lane_mask[PANEL_COLS / 16];
@@ -145,6 +189,12 @@ __attribute__((target("avx512f"))) static void kernel_8x48(size_t K, const real 
         }
 }
 
+static int threads_for(const ConvShape *s) {
+    int threads = omp_get_max_threads();
+    if (threads > slot_count(s)) threads = slot_count(s);
+    return threads < 1 ? 1 : threads;
+}
+
 void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
                           const ConvShape *s, bool accumulate, real *workspace) {
     const size_t K = patch_of(s), N = (size_t)s->B * s->H * s->W;
@@ -154,20 +204,148 @@ void conv_panels_convolve(real *out, const real *in, const real *filters, PanelF
     real *panel_slots = packed + blocks * TILE_ROWS * K + mask_reals(s);
     pack_filters(packed, filters, layout, M, s);
     build_masks(masks, s);
-    int threads = omp_get_max_threads();
-    if (threads > slot_count(s)) threads = slot_count(s);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(s))
     for (size_t p = 0; p < panels; p++) {
         real *panel = panel_slots + (size_t)omp_get_thread_num() * K * PANEL_COLS;
         const size_t n0 = p * PANEL_COLS;
         const int cols = N - n0 < PANEL_COLS ? (int)(N - n0) : PANEL_COLS;
         pack_panel(panel, in, masks, s, n0);
+        /* the output rows of the next panel, which the kernels will write (or read and write) */
+        prefetch_rows(out, M, N, n0 + PANEL_COLS);
         for (size_t rb = 0; rb < blocks; rb++) {
             const int rows = M - (int)rb * TILE_ROWS < TILE_ROWS ? M - (int)rb * TILE_ROWS : TILE_ROWS;
             kernel_8x48(K, packed + rb * TILE_ROWS * K, panel, out + rb * TILE_ROWS * N + n0, N, rows, cols,
                         accumulate);
         }
     }
+}
+
+/* ---- weight gradient ----
+ * dweight[oc][k] = sum over the batch's pixels n of dout[oc][n] * col[k][n], panel by panel:
+ *   panel       Bp [padded K][48]   the forward im2col of the layer input (pack_panel)
+ *   dout_t      [48][OC]            dout of the panel's pixels, transposed
+ *   group sum   [padded K][OC]      += Bp x dout_t, a tile of ROWS k-rows x VECS*16 channels at a time
+ * The tile broadcasts Bp[k][n] for ROWS values of k and loads VECS vectors of dout_t[n]: ROWS*VECS = 24
+ * accumulators, and ROWS + VECS loads per 24 multiply-adds. */
+
+/* dout_t[n][oc] = dout[oc][n0 + n] for the panel's pixels (zero past the batch), 16x16 blocks at a time */
+__attribute__((target("avx512f"))) static void transpose_dout(real *dout_t, const real *dout, size_t N, int OC,
+                                                               size_t n0) {
+    for (int v = 0; v < PANEL_COLS / 16; v++) {
+        const size_t n = n0 + 16 * (size_t)v;
+        const __mmask16 lanes = n < N ? (__mmask16)0xFFFF : 0;
+        for (int oc0 = 0; oc0 < OC; oc0 += 16) {
+            __m512 rows[16];
+            for (int i = 0; i < 16; i++)
+                rows[i] = _mm512_maskz_loadu_ps(lanes, dout + (size_t)(oc0 + i) * N + (lanes ? n : 0));
+            /* 16x16 transpose: pairs, then quads, then 128-bit lanes, then 256-bit halves */
+            __m512 t[16];
+            for (int i = 0; i < 16; i += 2) {
+                t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
+                t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
+            }
+            for (int i = 0; i < 16; i += 4) {
+                rows[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+                rows[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+                rows[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+                rows[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+            }
+            for (int i = 0; i < 4; i++) {
+                t[i] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0x88);
+                t[i + 4] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0xDD);
+                t[i + 8] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0x88);
+                t[i + 12] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0xDD);
+            }
+            for (int i = 0; i < 4; i++) {
+                rows[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+                rows[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+                rows[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+                rows[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+            }
+            /* rows[j] now holds pixel n + j: dout[oc0 .. oc0+15][n + j] */
+            for (int j = 0; j < 16; j++) _mm512_storeu_ps(dout_t + (size_t)(16 * v + j) * OC + oc0, rows[j]);
+        }
+    }
+}
+
+#define DEFINE_WEIGHT_GRAD_TILE(NAME, ROWS, VECS)                                                                 \
+    __attribute__((target("avx512f"))) static void NAME(const real *panel, const real *dout_t, int OC, real *sum) { \
+        __m512 acc[ROWS][VECS];                                                                                   \
+        for (int r = 0; r < ROWS; r++)                                                                            \
+            for (int v = 0; v < VECS; v++) acc[r][v] = _mm512_setzero_ps();                                       \
+        for (int n = 0; n < PANEL_COLS; n++) {                                                                    \
+            __m512 d[VECS];                                                                                       \
+            for (int v = 0; v < VECS; v++) d[v] = _mm512_loadu_ps(dout_t + (size_t)n * OC + 16 * v);              \
+            for (int r = 0; r < ROWS; r++) {                                                                      \
+                const __m512 a = _mm512_set1_ps(panel[r * PANEL_COLS + n]);                                       \
+                for (int v = 0; v < VECS; v++) acc[r][v] = _mm512_fmadd_ps(a, d[v], acc[r][v]);                   \
+            }                                                                                                     \
+        }                                                                                                         \
+        for (int r = 0; r < ROWS; r++)                                                                            \
+            for (int v = 0; v < VECS; v++) {                                                                      \
+                real *dst = sum + (size_t)r * OC + 16 * v;                                                        \
+                _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), acc[r][v]));                            \
+            }                                                                                                     \
+    }
+
+DEFINE_WEIGHT_GRAD_TILE(weight_grad_tile_24x1, 24, 1)
+DEFINE_WEIGHT_GRAD_TILE(weight_grad_tile_12x2, 12, 2)
+DEFINE_WEIGHT_GRAD_TILE(weight_grad_tile_8x3, 8, 3)
+DEFINE_WEIGHT_GRAD_TILE(weight_grad_tile_6x4, 6, 4)
+
+/* channel vectors per tile: the largest of 4, 3, 2, 1 that divides OC/16 */
+static int tile_vectors(int OC) {
+    const int q = OC / 16;
+    return q % 4 == 0 ? 4 : q % 3 == 0 ? 3 : q % 2 == 0 ? 2 : 1;
+}
+
+bool conv_panels_weight_grad_apply(const ConvShape *s) { return conv_panels_apply(s) && s->OC % 16 == 0; }
+
+void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace) {
+    const size_t K = patch_of(s), Kp = padded_patch(s), N = (size_t)s->B * s->H * s->W;
+    const int OC = s->OC, vecs = tile_vectors(OC), rows = 24 / vecs;
+    const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS;
+    const int groups = panels < PANEL_WEIGHT_GROUPS ? (int)panels : PANEL_WEIGHT_GROUPS;
+    real *group_sums = workspace; /* [groups][Kp][OC] */
+    uint16_t *masks = (uint16_t *)(group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC);
+    real *slots = group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC + mask_reals(s);
+    build_masks(masks, s);
+    memset(group_sums, 0, (size_t)groups * Kp * OC * sizeof(real));
+    int threads = threads_for(s);
+    if (threads > groups) threads = groups;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int g = 0; g < groups; g++) {
+        real *panel = slots + (size_t)omp_get_thread_num() * (Kp + (size_t)OC) * PANEL_COLS;
+        real *dout_t = panel + Kp * PANEL_COLS;
+        real *sum = group_sums + (size_t)g * Kp * OC;
+        /* rows K..Kp of the panel are read by the last tile and land in rows of sum that are never used */
+        memset(panel + K * PANEL_COLS, 0, (Kp - K) * PANEL_COLS * sizeof(real));
+        const size_t first = (size_t)g * panels / groups, last = (size_t)(g + 1) * panels / groups;
+        for (size_t p = first; p < last; p++) {
+            pack_panel(panel, in, masks, s, p * PANEL_COLS);
+            transpose_dout(dout_t, dout, N, OC, p * PANEL_COLS);
+            prefetch_rows(dout, OC, N, (p + PREFETCH_PANELS) * PANEL_COLS);
+            for (size_t k0 = 0; k0 < K; k0 += (size_t)rows)
+                for (int oc0 = 0; oc0 < OC; oc0 += 16 * vecs) {
+                    const real *tile_panel = panel + k0 * PANEL_COLS;
+                    real *tile_sum = sum + k0 * OC + oc0;
+                    switch (vecs) {
+                    case 4: weight_grad_tile_6x4(tile_panel, dout_t + oc0, OC, tile_sum); break;
+                    case 3: weight_grad_tile_8x3(tile_panel, dout_t + oc0, OC, tile_sum); break;
+                    case 2: weight_grad_tile_12x2(tile_panel, dout_t + oc0, OC, tile_sum); break;
+                    default: weight_grad_tile_24x1(tile_panel, dout_t + oc0, OC, tile_sum); break;
+                    }
+                }
+        }
+    }
+    /* dweight[oc][k] += sum over groups, in order, of group_sums[g][k][oc] */
+#pragma omp parallel for schedule(static) num_threads(threads_for(s)) if (K * OC >= 8192)
+    for (int oc = 0; oc < OC; oc++)
+        for (size_t k = 0; k < K; k++) {
+            real total = 0;
+            for (int g = 0; g < groups; g++) total += group_sums[((size_t)g * Kp + k) * OC + oc];
+            dweight[(size_t)oc * K + k] += total;
+        }
 }
 
 #endif
