@@ -25,6 +25,17 @@
  * in the same order whatever the thread count, so results do not depend on it. */
 #define OPS_PARALLEL_MIN ((size_t)1 << 15)
 
+/* The elementwise and per-row ops are compiled twice, for AVX-512 and for any x86-64, and the dynamic loader
+ * picks the one this CPU runs (GCC function multiversioning), so that the engine stays one portable binary
+ * while its loops use 16-float vectors where there are any. On a given CPU the choice is fixed, so results
+ * stay independent of thread counts and ranks; across CPU generations they may differ in the last bits (as
+ * OpenBLAS's kernels already do). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OPS_VECTOR_CLONES __attribute__((target_clones("avx512f", "default")))
+#else
+#define OPS_VECTOR_CLONES
+#endif
+
 /* ---- linear: in [B][IN], weight [OUT][IN], bias [OUT] (may be NULL), out [B][OUT] ---- */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features);
