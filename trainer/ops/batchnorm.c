@@ -12,8 +12,8 @@
 
 /* Over a [n] and b [n]: sum of (a - a_shift) and of (a - a_shift) * (b - b_shift). The forward pass takes
  * a = b = x shifted by its first value (sum and sum of squares); the backward a = dy, b = x - mean. */
-static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
-                            double *sum_product) {
+static void sum_and_product_generic(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
+                                    double *sum_product) {
     double total = 0, total_product = 0;
     for (int start = 0; start < n; start += SUM_BLOCK) {
         const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
@@ -37,6 +37,55 @@ static void sum_and_product(const real *a, real a_shift, const real *b, real b_s
     }
     *sum = total;
     *sum_product = total_product;
+}
+
+#ifndef COHORT_REAL_DOUBLE
+#include <immintrin.h>
+
+/* The same sums with AVX-512 written out: GCC's vectorisation of the loop above keeps its lanes on the
+ * stack and made these sums a tenth of a ResNet training step. Two 16-float accumulators per sum, added
+ * into double every SUM_BLOCK elements, in a fixed order. */
+__attribute__((target("avx512f"))) static void sum_and_product_avx512(const float *a, float a_shift, const float *b,
+                                                                      float b_shift, int n, double *sum,
+                                                                      double *sum_product) {
+    const __m512 va = _mm512_set1_ps(a_shift), vb = _mm512_set1_ps(b_shift);
+    double total = 0, total_product = 0;
+    for (int start = 0; start < n; start += SUM_BLOCK) {
+        const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+        __m512 p0 = _mm512_setzero_ps(), p1 = _mm512_setzero_ps();
+        int i = start;
+        for (; i + 32 <= end; i += 32) {
+            const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), va);
+            const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), va);
+            s0 = _mm512_add_ps(s0, d0);
+            s1 = _mm512_add_ps(s1, d1);
+            p0 = _mm512_fmadd_ps(d0, _mm512_sub_ps(_mm512_loadu_ps(b + i), vb), p0);
+            p1 = _mm512_fmadd_ps(d1, _mm512_sub_ps(_mm512_loadu_ps(b + i + 16), vb), p1);
+        }
+        float tail = 0, tail_product = 0;
+        for (; i < end; i++) {
+            const float d = a[i] - a_shift;
+            tail += d;
+            tail_product += d * (b[i] - b_shift);
+        }
+        total += (double)_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) + tail;
+        total_product += (double)_mm512_reduce_add_ps(_mm512_add_ps(p0, p1)) + tail_product;
+    }
+    *sum = total;
+    *sum_product = total_product;
+}
+#endif
+
+static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
+                            double *sum_product) {
+#ifndef COHORT_REAL_DOUBLE
+    if (__builtin_cpu_supports("avx512f")) {
+        sum_and_product_avx512(a, a_shift, b, b_shift, n, sum, sum_product);
+        return;
+    }
+#endif
+    sum_and_product_generic(a, a_shift, b, b_shift, n, sum, sum_product);
 }
 
 /* in [C][N], gamma/beta [C] -> out [C][N]; saved_mean/saved_invstd [C] for backward;
