@@ -14,6 +14,8 @@
 
 #define PANEL_COLS 48
 #define TILE_ROWS 8
+/* kernel taps (KH*KW) up to which the panel path runs: 7x7 */
+#define MAX_PANEL_TAPS 49
 /* fixed groups of panels whose weight gradients are summed separately, then in order */
 #define PANEL_WEIGHT_GROUPS 8
 
@@ -70,7 +72,8 @@ static bool is_same_stride_one(const ConvShape *s) {
 bool conv_panels_apply(const ConvShape *s) {
     static int cpu_has_avx512 = -1;
     if (cpu_has_avx512 < 0) cpu_has_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return cpu_has_avx512 && is_same_stride_one(s) && s->B > 1 && (s->H * s->W) % 16 == 0 && s->C > 0;
+    return cpu_has_avx512 && is_same_stride_one(s) && s->B > 1 && (s->H * s->W) % 16 == 0 && s->C > 0 &&
+           s->KH * s->KW <= MAX_PANEL_TAPS;
 }
 
 /* Ap[rb][k][r] = filter row rb*8 + r at k, zero past M */
@@ -141,20 +144,27 @@ __attribute__((target("avx512f"))) static void pack_panel(real *panel, const rea
     const size_t N = (size_t)s->B * s->H * s->W, plane = (size_t)s->H * s->W, vectors = plane / 16;
     const int taps = s->KH * s->KW;
     prefetch_ahead(in, s, N, n0);
+    /* per tap: its shift in the flattened plane and the valid lanes of the panel's three vectors */
+    ptrdiff_t shift[MAX_PANEL_TAPS];
+    __mmask16 lane_mask[MAX_PANEL_TAPS][PANEL_COLS / 16];
     for (int t = 0; t < taps; t++) {
-        const ptrdiff_t shift = (ptrdiff_t)(t / s->KW - s->pad) * s->W + (t % s->KW - s->pad);
-        __mmask16 lane_mask[PANEL_COLS / 16];
+        shift[t] = (ptrdiff_t)(t / s->KW - s->pad) * s->W + (t % s->KW - s->pad);
         for (int v = 0; v < PANEL_COLS / 16; v++) {
             const size_t n = n0 + 16 * (size_t)v;
-            lane_mask[v] = n < N ? masks[(size_t)t * vectors + (n % plane) / 16] : 0;
+            lane_mask[t][v] = n < N ? masks[(size_t)t * vectors + (n % plane) / 16] : 0;
         }
-        for (int c = 0; c < s->C; c++) {
+    }
+    /* channel by channel, so that the panel is written in order and a channel's input lines are read
+     * by all its taps while they are in L1 */
+    real *dst = panel;
+    for (int c = 0; c < s->C; c++) {
+        const uintptr_t channel = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)n0 * sizeof(real);
+        for (int t = 0; t < taps; t++, dst += PANEL_COLS) {
             /* address arithmetic in integers: masked-off lanes may point outside the input */
-            const uintptr_t src = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)((ptrdiff_t)n0 + shift) * sizeof(real);
-            real *dst = panel + ((size_t)c * taps + t) * PANEL_COLS;
+            const uintptr_t src = channel + (uintptr_t)shift[t] * sizeof(real);
             for (int v = 0; v < PANEL_COLS / 16; v++)
                 _mm512_storeu_ps(dst + 16 * v,
-                                 _mm512_maskz_loadu_ps(lane_mask[v], (const void *)(src + 64 * (uintptr_t)v)));
+                                 _mm512_maskz_loadu_ps(lane_mask[t][v], (const void *)(src + 64 * (uintptr_t)v)));
         }
     }
 }
