@@ -27,7 +27,7 @@ static int sample_threads(int B, int slots) {
  * LANES independent partial results (a fixed order, so the result does not depend on the machine), which
  * GCC vectorises; one running max or sum would be a chain of dependent scalar operations. */
 #define LANES 8
-static void softmax_rows(real *s, int T) {
+static inline __attribute__((always_inline)) void softmax_rows(real *s, int T) {
     for (int i = 0; i < T; i++) {
         real *row = s + (size_t)i * T;
         real lane_max[LANES];

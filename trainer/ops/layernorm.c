@@ -12,7 +12,7 @@
 #define LANES 8
 
 /* sum of x[0..D) */
-static double row_sum(const real *x, int D) {
+static inline __attribute__((always_inline)) double row_sum(const real *x, int D) {
     double lane[LANES] = {0};
     int d = 0;
     for (; d + LANES <= D; d += LANES)
@@ -24,7 +24,7 @@ static double row_sum(const real *x, int D) {
 }
 
 /* sum of (x - mean)^2 */
-static double row_centred_squares(const real *x, int D, real mean) {
+static inline __attribute__((always_inline)) double row_centred_squares(const real *x, int D, real mean) {
     double lane[LANES] = {0};
     int d = 0;
     for (; d + LANES <= D; d += LANES)

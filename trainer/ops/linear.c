@@ -1,9 +1,10 @@
 /* Fully connected layer: out = in x W^T + b, over the whole mini-batch in one GEMM. */
 #include "ops.h"
 
-/* Column sums of dout are taken this many columns at a time, so that the double accumulators stay in
- * registers / L1 while the rows of dout are read in memory order. */
-#define BIAS_COLUMN_BLOCK 64
+/* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time (blocks in parallel), in float over
+ * BIAS_ROW_CHUNK rows (vector registers), then added into double: a fixed order whatever the threads. */
+#define BIAS_COLUMN_BLOCK 32
+#define BIAS_ROW_CHUNK 256
 
 /* in [B][IN], weight [OUT][IN], bias [OUT] or NULL -> out [B][OUT] */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
@@ -30,7 +31,7 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
 }
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
-void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
+OPS_VECTOR_CLONES void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features) {
     if (B <= 0 || out_features <= 0) return;
     if (dbias) {
@@ -39,9 +40,14 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
         for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
             int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
             double sums[BIAS_COLUMN_BLOCK] = {0};
-            for (int b = 0; b < B; b++) {
-                const real *dout_row = dout + (size_t)b * out_features + o0;
-                for (int j = 0; j < width; j++) sums[j] += dout_row[j];
+            for (int b0 = 0; b0 < B; b0 += BIAS_ROW_CHUNK) {
+                const int b1 = B - b0 < BIAS_ROW_CHUNK ? B : b0 + BIAS_ROW_CHUNK;
+                real partial[BIAS_COLUMN_BLOCK] = {0};
+                for (int b = b0; b < b1; b++) {
+                    const real *dout_row = dout + (size_t)b * out_features + o0;
+                    for (int j = 0; j < width; j++) partial[j] += dout_row[j];
+                }
+                for (int j = 0; j < width; j++) sums[j] += partial[j];
             }
             for (int j = 0; j < width; j++) dbias[o0 + j] += (real)sums[j];
         }
