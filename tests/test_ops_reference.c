@@ -195,6 +195,12 @@ int main(void) {
     test_conv_slots("conv2d panels 32->64 8x8", 4, 32, 8, 8, 64, 3, 3, 1, 1, false, 2);
     test_conv_slots("conv2d panels 5x5 16->32", 3, 16, 8, 8, 32, 5, 5, 1, 2, false, 2);
     test_conv_slots("conv2d 16->16 6x6 (not panels)", 3, 16, 6, 6, 16, 3, 3, 1, 1, false, 2);
+    /* stride-2 panels: one output row per vector, two rows per vector (OW = 8), the 1x1 shortcut, and an
+     * odd input whose last tap column reads padding */
+    test_conv_slots("conv2d panels s2 16->32 32x32", 3, 16, 32, 32, 32, 3, 3, 2, 1, false, 2);
+    test_conv_slots("conv2d panels s2 32->64 16x16", 3, 32, 16, 16, 64, 3, 3, 2, 1, true, 2);
+    test_conv_slots("conv2d panels 1x1 s2 16->32", 3, 16, 32, 32, 32, 1, 1, 2, 0, false, 2);
+    test_conv_slots("conv2d panels s2 31x31 8->16", 3, 8, 31, 31, 16, 3, 3, 2, 1, false, 2);
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();

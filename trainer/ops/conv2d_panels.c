@@ -24,7 +24,7 @@ static size_t row_blocks(int M) { return ((size_t)M + TILE_ROWS - 1) / TILE_ROWS
 static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; }
 
 /* masks of valid lanes: one 16-bit mask per kernel tap per 16 pixels of a plane, packed into reals */
-static size_t mask_count(const ConvShape *s) { return (size_t)s->KH * s->KW * (size_t)(s->H * s->W / 16); }
+static size_t mask_count(const ConvShape *s) { return (size_t)s->KH * s->KW * (size_t)(s->OH * s->OW / 16); }
 static size_t mask_reals(const ConvShape *s) { return (mask_count(s) * sizeof(uint16_t) + sizeof(real) - 1) / sizeof(real); }
 
 /* panel rows rounded up to a multiple of every weight-gradient tile height (24, 12, 8, 6) */
@@ -72,8 +72,10 @@ static bool is_same_stride_one(const ConvShape *s) {
 bool conv_panels_apply(const ConvShape *s) {
     static int cpu_has_avx512 = -1;
     if (cpu_has_avx512 < 0) cpu_has_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return cpu_has_avx512 && is_same_stride_one(s) && s->B > 1 && (s->H * s->W) % 16 == 0 && s->C > 0 &&
-           s->KH * s->KW <= MAX_PANEL_TAPS;
+    /* stride 2: a vector of 16 output pixels is one output row (OW a multiple of 16) or two (OW = 8) */
+    const bool stride_two = s->stride == 2 && (s->OW % 16 == 0 || s->OW == 8);
+    return cpu_has_avx512 && (is_same_stride_one(s) || stride_two) && s->B > 1 && (s->OH * s->OW) % 16 == 0 &&
+           s->C > 0 && s->KH * s->KW <= MAX_PANEL_TAPS;
 }
 
 /* Ap[rb][k][r] = filter row rb*8 + r at k, zero past M */
@@ -97,14 +99,15 @@ static void pack_filters(real *packed, const real *filters, PanelFilters layout,
 
 /* masks[tap][q] has bit i set when output pixel 16q+i of a plane reads a real input pixel at that tap */
 static void build_masks(uint16_t *masks, const ConvShape *s) {
-    const int plane = s->H * s->W, vectors = plane / 16;
+    const int plane = s->OH * s->OW, vectors = plane / 16;
     for (int kh = 0; kh < s->KH; kh++)
         for (int kw = 0; kw < s->KW; kw++) {
             uint16_t *tap_masks = masks + (size_t)(kh * s->KW + kw) * vectors;
             for (int q = 0; q < vectors; q++) {
                 uint16_t bits = 0;
                 for (int i = 0; i < 16; i++) {
-                    const int p = 16 * q + i, ih = p / s->W + kh - s->pad, iw = p % s->W + kw - s->pad;
+                    const int p = 16 * q + i;
+                    const int ih = p / s->OW * s->stride + kh - s->pad, iw = p % s->OW * s->stride + kw - s->pad;
                     if (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W) bits |= (uint16_t)(1u << i);
                 }
                 tap_masks[q] = bits;
@@ -139,8 +142,62 @@ static void prefetch_rows(const real *matrix, int rows, size_t N, size_t n0) {
 
 /* Bp[k][48] for output pixels n0..n0+47 of the batch: input value at the tap's shift, or 0 where the tap
  * reads padding or the pixel is past the batch. Lanes masked off are not read (no fault past the array). */
+/* 8 mask bits spread to the even bits of 16: lane i of a stride-2 vector reads lane 2i of a pair of loads */
+static __mmask16 even_bits(unsigned bits) {
+    bits &= 0xFF;
+    bits = (bits | bits << 4) & 0x0F0F;
+    bits = (bits | bits << 2) & 0x3333;
+    bits = (bits | bits << 1) & 0x5555;
+    return (__mmask16)bits;
+}
+
+/* The panel of a stride-2 convolution. Output pixels ow0 .. ow0+15 of a row read every other input column:
+ * the even lanes of two 16-float loads, joined by one permute. The second load continues the first (OW a
+ * multiple of 16) or starts on the input row two below (OW = 8: the vector spans two output rows). Loads
+ * are masked to the lanes that are used and valid, so nothing outside the input is read. */
+__attribute__((target("avx512f"))) static void pack_panel_stride_two(real *panel, const real *in,
+                                                                     const uint16_t *masks, const ConvShape *s,
+                                                                     size_t n0) {
+    const size_t plane = (size_t)s->OH * s->OW, N = (size_t)s->B * plane, vectors = plane / 16;
+    const size_t in_plane = (size_t)s->H * s->W, N_in = (size_t)s->B * in_plane;
+    const int taps = s->KH * s->KW;
+    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const ptrdiff_t second = s->OW == 8 ? 2 * (ptrdiff_t)s->W : 16; /* from the first load's start */
+    ptrdiff_t first_load[MAX_PANEL_TAPS][PANEL_COLS / 16]; /* index in a channel's run of N_in values */
+    __mmask16 lane_mask[MAX_PANEL_TAPS][PANEL_COLS / 16], load_mask[MAX_PANEL_TAPS][PANEL_COLS / 16][2];
+    for (int t = 0; t < taps; t++)
+        for (int v = 0; v < PANEL_COLS / 16; v++) {
+            const size_t n = n0 + 16 * (size_t)v;
+            const size_t p = n < N ? n % plane : 0, image = n < N ? n / plane : 0;
+            const __mmask16 lanes = n < N ? masks[(size_t)t * vectors + p / 16] : 0;
+            const ptrdiff_t ih = (ptrdiff_t)(p / s->OW) * 2 + t / s->KW - s->pad;
+            const ptrdiff_t iw = (ptrdiff_t)(p % s->OW) * 2 + t % s->KW - s->pad;
+            first_load[t][v] = (ptrdiff_t)(image * in_plane) + ih * s->W + iw;
+            lane_mask[t][v] = lanes;
+            load_mask[t][v][0] = even_bits(lanes);
+            load_mask[t][v][1] = even_bits((unsigned)lanes >> 8);
+        }
+    real *dst = panel;
+    for (int c = 0; c < s->C; c++) {
+        const uintptr_t channel = (uintptr_t)(in + (size_t)c * N_in);
+        for (int t = 0; t < taps; t++, dst += PANEL_COLS)
+            for (int v = 0; v < PANEL_COLS / 16; v++) {
+                /* address arithmetic in integers: masked-off lanes may lie outside the input */
+                const uintptr_t a = channel + (uintptr_t)first_load[t][v] * sizeof(real);
+                const __m512 lo = _mm512_maskz_loadu_ps(load_mask[t][v][0], (const void *)a);
+                const __m512 hi = _mm512_maskz_loadu_ps(load_mask[t][v][1],
+                                                        (const void *)(a + (uintptr_t)second * sizeof(real)));
+                _mm512_storeu_ps(dst + 16 * v, _mm512_maskz_permutex2var_ps(lane_mask[t][v], lo, evens, hi));
+            }
+    }
+}
+
 __attribute__((target("avx512f"))) static void pack_panel(real *panel, const real *in, const uint16_t *masks,
                                                            const ConvShape *s, size_t n0) {
+    if (s->stride == 2) {
+        pack_panel_stride_two(panel, in, masks, s, n0);
+        return;
+    }
     const size_t N = (size_t)s->B * s->H * s->W, plane = (size_t)s->H * s->W, vectors = plane / 16;
     const int taps = s->KH * s->KW;
     prefetch_ahead(in, s, N, n0);
@@ -207,7 +264,7 @@ static int threads_for(const ConvShape *s) {
 
 void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
                           const ConvShape *s, bool accumulate, real *workspace) {
-    const size_t K = patch_of(s), N = (size_t)s->B * s->H * s->W;
+    const size_t K = patch_of(s), N = (size_t)s->B * s->OH * s->OW;
     const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS, blocks = row_blocks(M);
     real *packed = workspace;
     uint16_t *masks = (uint16_t *)(packed + blocks * TILE_ROWS * K);
@@ -312,7 +369,7 @@ static int tile_vectors(int OC) {
 bool conv_panels_weight_grad_apply(const ConvShape *s) { return conv_panels_apply(s) && s->OC % 16 == 0; }
 
 void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace) {
-    const size_t K = patch_of(s), Kp = padded_patch(s), N = (size_t)s->B * s->H * s->W;
+    const size_t K = patch_of(s), Kp = padded_patch(s), N = (size_t)s->B * s->OH * s->OW;
     const int OC = s->OC, vecs = tile_vectors(OC), rows = 24 / vecs;
     const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS;
     const int groups = panels < PANEL_WEIGHT_GROUPS ? (int)panels : PANEL_WEIGHT_GROUPS;
