@@ -4,8 +4,10 @@
 
 #include "ops.h"
 
-/* dgamma/dbeta sum over rows; they are accumulated in double this many features at a time. */
+/* dgamma/dbeta sum over rows, LN_COLUMN_BLOCK features at a time (blocks in parallel): in `real` over
+ * LN_ROW_CHUNK rows (vector registers), then into double; a fixed order whatever the threads. */
 #define LN_COLUMN_BLOCK 32
+#define LN_ROW_CHUNK 256
 
 /* Row sums are taken in LANES double partial sums (a fixed order, so results do not depend on the machine),
  * which GCC vectorises, where one running double sum would be a scalar loop. */
@@ -103,12 +105,20 @@ OPS_VECTOR_CLONES void layernorm_backward(real *din, real *dgamma, real *dbeta, 
     for (int d0 = 0; d0 < D; d0 += LN_COLUMN_BLOCK) {
         const int width = D - d0 < LN_COLUMN_BLOCK ? D - d0 : LN_COLUMN_BLOCK;
         double sum_dy[LN_COLUMN_BLOCK] = {0}, sum_dy_xhat[LN_COLUMN_BLOCK] = {0};
-        for (int n = 0; n < N; n++) {
-            const real *x = in + (size_t)n * D + d0, *dy = dout + (size_t)n * D + d0;
-            const real m = saved_mean[n], s = saved_invstd[n];
+        for (int n0 = 0; n0 < N; n0 += LN_ROW_CHUNK) {
+            const int n1 = N - n0 < LN_ROW_CHUNK ? N : n0 + LN_ROW_CHUNK;
+            real part_dy[LN_COLUMN_BLOCK] = {0}, part_dy_xhat[LN_COLUMN_BLOCK] = {0};
+            for (int n = n0; n < n1; n++) {
+                const real *x = in + (size_t)n * D + d0, *dy = dout + (size_t)n * D + d0;
+                const real m = saved_mean[n], s = saved_invstd[n];
+                for (int j = 0; j < width; j++) {
+                    part_dy[j] += dy[j];
+                    part_dy_xhat[j] += dy[j] * ((x[j] - m) * s);
+                }
+            }
             for (int j = 0; j < width; j++) {
-                sum_dy[j] += dy[j];
-                sum_dy_xhat[j] += (double)dy[j] * (double)((x[j] - m) * s);
+                sum_dy[j] += part_dy[j];
+                sum_dy_xhat[j] += part_dy_xhat[j];
             }
         }
         for (int j = 0; j < width; j++) {
