@@ -14,7 +14,9 @@
  *    weight gradient of each of CONV_WEIGHT_GROUPS fixed groups of chunks goes to its own buffer, and the
  *    groups are then added in order: the result does not depend on the number of threads.
  *  - large filters (VGG's 256- and 512-channel layers): chunks up to CONV_COL_BUDGET, one GEMM each,
- *    threaded inside OpenBLAS; the GEMMs are large enough to run near peak. */
+ *    threaded inside OpenBLAS; the GEMMs are large enough to run near peak.
+ * On AVX-512 CPUs most small-filter work skips both and runs on conv2d_panels.c's packed micro-kernel
+ * (forward and weight gradient of stride-1 'same' and stride-2 shapes, input gradient of the former). */
 #include <string.h>
 
 #include <omp.h>

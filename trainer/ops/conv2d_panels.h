@@ -1,5 +1,5 @@
-/* Direct AVX-512 path of conv2d for stride-1 'same' convolutions (every 3x3 layer of the CIFAR ResNets and
- * VGGs except the strided ones), used by conv2d.c behind the conv2d_forward/backward interface.
+/* AVX-512 path of conv2d for stride-1 'same' and for stride-2 convolutions (every layer of the CIFAR ResNets,
+ * VGG's first ones), used by conv2d.c behind the conv2d_forward/backward interface.
  *
  * It is im2col + GEMM like the general path, but in pieces small enough to stay in the L1/L2 cache: the
  * output pixels of the whole batch are cut into panels of 48 columns; for each panel the im2col is written
@@ -16,8 +16,10 @@
 
 #include "../ops.h"
 
-/* Whether the panel path computes the convolution of shape s here: float build, AVX-512F CPU, stride 1,
- * 'same' padding, planes of a multiple of 16 pixels, and a batch > 1. */
+/* Whether the panel path computes the convolution of shape s here: float build, AVX-512F CPU, a batch > 1,
+ * output planes of a multiple of 16 pixels, and stride 1 with 'same' padding or stride 2 with output rows
+ * of 8 or a multiple of 16 pixels. (conv2d.c runs the input gradient here only where it is itself a
+ * stride-1 'same' convolution.) */
 bool conv_panels_apply(const ConvShape *s);
 /* reals of workspace conv_panels_convolve needs for shape s with out_channels filters (s->slots threads). */
 size_t conv_panels_workspace(const ConvShape *s, int out_channels);
