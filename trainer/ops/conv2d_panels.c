@@ -70,8 +70,7 @@ static bool is_same_stride_one(const ConvShape *s) {
 }
 
 bool conv_panels_apply(const ConvShape *s) {
-    static int cpu_has_avx512 = -1;
-    if (cpu_has_avx512 < 0) cpu_has_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    const bool cpu_has_avx512 = __builtin_cpu_supports("avx512f"); /* reads a word libgcc filled at start-up */
     /* stride 2: a vector of 16 output pixels is one output row (OW a multiple of 16) or two (OW = 8) */
     const bool stride_two = s->stride == 2 && (s->OW % 16 == 0 || s->OW == 8);
     return cpu_has_avx512 && (is_same_stride_one(s) || stride_two) && s->B > 1 && (s->OH * s->OW) % 16 == 0 &&
