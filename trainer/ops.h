@@ -36,6 +36,16 @@
 #define OPS_VECTOR_CLONES
 #endif
 
+/* Whether this CPU runs AVX-512F: the run-time choice of the hand-written AVX-512 paths (convolution panels,
+ * batch-norm sums), which exist only in the float build. */
+static inline bool ops_cpu_has_avx512(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(COHORT_REAL_DOUBLE)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
 /* ---- linear: in [B][IN], weight [OUT][IN], bias [OUT] (may be NULL), out [B][OUT] ---- */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features);

@@ -47,7 +47,8 @@ void sgd_update(real *w, const real *grad, real *velocity, size_t n, double lr, 
     }
 }
 
-OPS_VECTOR_CLONES void adamw_update(real *w, const real *grad, real *m, real *v, size_t n, double lr, double beta1, double beta2,
+OPS_VECTOR_CLONES
+void adamw_update(real *w, const real *grad, real *m, real *v, size_t n, double lr, double beta1, double beta2,
                   double eps, double weight_decay, long step) {
     const double bias_correction1 = 1.0 - pow(beta1, (double)step);
     const double bias_correction2 = 1.0 - pow(beta2, (double)step);

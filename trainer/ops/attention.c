@@ -52,7 +52,8 @@ static inline __attribute__((always_inline)) void softmax_rows(real *s, int T) {
 /* qkv [B][T][3D] -> out [B][T][D]; probs [B][heads][T][T] receives the softmax A (saved for backward);
  * mask [B][heads][T][T] the dropout mask (0 or 1/(1-p)) when attention dropout is on, else NULL (then p and
  * rng are unused). workspace: attention_workspace_size(T, slots) reals. */
-OPS_VECTOR_CLONES void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
+OPS_VECTOR_CLONES
+void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
                        real dropout_p, Rng *rng, real *workspace, int slots) {
     if (B <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
@@ -84,7 +85,8 @@ OPS_VECTOR_CLONES void attention_forward(real *out, real *probs, real *mask, con
  * adds into dqkv [B][T][3D]. workspace: attention_workspace_size(T, slots) reals. Per (sample, head):
  *   dV += A'^T dO;  dA' = dO V^T;  dA = dA' * mask;  dS = A * (dA - rowsum(dA * A));
  *   dQ += scale dS K;  dK += scale dS^T Q */
-OPS_VECTOR_CLONES void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
+OPS_VECTOR_CLONES
+void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
                         int T, int D, int heads, real *workspace, int slots) {
     if (!dqkv || B <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;

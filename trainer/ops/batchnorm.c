@@ -80,7 +80,7 @@ __attribute__((target("avx512f"))) static void sum_and_product_avx512(const floa
 static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
                             double *sum_product) {
 #ifndef COHORT_REAL_DOUBLE
-    if (__builtin_cpu_supports("avx512f")) {
+    if (ops_cpu_has_avx512()) {
         sum_and_product_avx512(a, a_shift, b, b_shift, n, sum, sum_product);
         return;
     }

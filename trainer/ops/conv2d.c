@@ -65,8 +65,9 @@ bool conv2d_parallel_chunks(const ConvShape *s) {
 }
 
 /* With stride 1 the input gradient can be computed as a convolution of dout with flipped filters
- * (backward_parallel_chunks). Only for 'same' padding (output as large as the input): there both ways cost the same multiply-adds,
- * while for a 'valid' convolution the transposed one would multiply mostly padding. */
+ * (backward_parallel_chunks, conv_panels_convolve). Only for 'same' padding (output as large as the input):
+ * there both ways cost the same multiply-adds, while for a 'valid' convolution the transposed one would
+ * multiply mostly padding. */
 static bool input_grad_as_convolution(const ConvShape *s) {
     return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1;
 }
@@ -99,8 +100,9 @@ static size_t chunk_col_reals(const ConvShape *s) { return (size_t)conv2d_chunk_
 
 static ConvShape input_grad_shape(const ConvShape *s);
 
-/* The panel path (conv2d_panels.c) takes the forward pass and the stride-1 input gradient of small-filter
- * shapes where the CPU has AVX-512; the weight gradient stays on the chunked GEMM path. */
+/* The panel path (conv2d_panels.c) takes the small-filter shapes it can where the CPU has AVX-512: the
+ * forward pass, the weight gradient when OC is a multiple of 16, and the input gradient where it is a
+ * stride-1 'same' convolution of dout. */
 static bool forward_on_panels(const ConvShape *s) { return conv2d_parallel_chunks(s) && conv_panels_apply(s); }
 static bool input_grad_on_panels(const ConvShape *s) {
     if (!conv2d_parallel_chunks(s) || !input_grad_as_convolution(s)) return false;
@@ -113,14 +115,15 @@ size_t conv2d_workspace_size(const ConvShape *s) {
     if (!conv2d_parallel_chunks(s)) return chunk_col_reals(s);
     /* + the weight-gradient buffers of the chunk groups and the flipped weights */
     size_t reals = (size_t)slot_count(s) * chunk_col_reals(s) + (CONV_WEIGHT_GROUPS + 1) * weight_reals(s);
-    /* the panel passes never run while the chunked one does, so they share its memory */
-    if (forward_on_panels(s) || conv_panels_weight_grad_apply(s)) {
+    /* the panel passes never run while the chunked one does, so they share its memory (the input-gradient
+     * pass keeps the flipped filters after its own workspace) */
+    if (forward_on_panels(s)) {
         const size_t panel_reals = conv_panels_workspace(s, s->OC);
         if (panel_reals > reals) reals = panel_reals;
     }
     if (input_grad_on_panels(s)) {
         const ConvShape t = input_grad_shape(s);
-        const size_t panel_reals = conv_panels_workspace(&t, s->C);
+        const size_t panel_reals = conv_panels_workspace(&t, s->C) + weight_reals(s);
         if (panel_reals > reals) reals = panel_reals;
     }
     return reals;
@@ -370,7 +373,7 @@ void conv2d_forward(real *out, const real *in, const real *weight, const real *b
         /* out[OC][B*HW] = weight[OC][C] x in[C][B*HW] */
         gemm(false, false, s->OC, out_width, s->C, 1, weight, s->C, in, out_width, 0, out, out_width);
     } else if (forward_on_panels(s)) {
-        conv_panels_convolve(out, in, weight, PANEL_FILTERS_FORWARD, s->OC, s, false, workspace);
+        conv_panels_convolve(out, in, weight, s->OC, s, false, workspace);
     } else if (conv2d_parallel_chunks(s)) {
         forward_parallel_chunks(out, in, weight, s, workspace);
     } else {
@@ -419,20 +422,22 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (din) gemm(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
         return;
     }
-    if (conv2d_parallel_chunks(s) && (input_grad_on_panels(s) || conv_panels_weight_grad_apply(s))) {
-        /* the passes one after the other, each using the whole workspace */
-        if (dweight && conv_panels_weight_grad_apply(s)) conv_panels_weight_grad(dweight, dout, in, s, workspace);
-        else if (dweight) backward_parallel_chunks(NULL, dweight, dout, in, weight, s, workspace);
-        if (din && input_grad_on_panels(s)) {
-            const ConvShape t = input_grad_shape(s);
-            conv_panels_convolve(din, dout, weight, PANEL_FILTERS_FLIPPED, s->C, &t, true, workspace);
-        } else if (din) {
-            backward_parallel_chunks(din, NULL, dout, in, weight, s, workspace);
-        }
-        return;
-    }
     if (conv2d_parallel_chunks(s)) {
-        backward_parallel_chunks(din, dweight, dout, in, weight, s, workspace);
+        /* what the panel path takes, then the rest on the chunked GEMM path: one pass after the other, each
+         * using the whole workspace */
+        const bool weight_on_panels = dweight && conv_panels_weight_grad_apply(s);
+        const bool input_on_panels = din && input_grad_on_panels(s);
+        if (weight_on_panels) conv_panels_weight_grad(dweight, dout, in, s, workspace);
+        if (input_on_panels) {
+            /* din += the convolution of dout (geometry t) with the flipped filters [C][OC][KH][KW] */
+            const ConvShape t = input_grad_shape(s);
+            real *flipped = workspace + conv_panels_workspace(&t, s->C);
+            flip_weight(flipped, weight, s);
+            conv_panels_convolve(din, dout, flipped, s->C, &t, true, workspace);
+        }
+        real *chunk_din = input_on_panels ? NULL : din, *chunk_dweight = weight_on_panels ? NULL : dweight;
+        if (chunk_din || chunk_dweight)
+            backward_parallel_chunks(chunk_din, chunk_dweight, dout, in, weight, s, workspace);
         return;
     }
     const int chunk = conv2d_chunk_images(s);

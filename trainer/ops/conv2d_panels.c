@@ -25,7 +25,9 @@ static int slot_count(const ConvShape *s) { return s->slots > 1 ? s->slots : 1; 
 
 /* masks of valid lanes: one 16-bit mask per kernel tap per 16 pixels of a plane, packed into reals */
 static size_t mask_count(const ConvShape *s) { return (size_t)s->KH * s->KW * (size_t)(s->OH * s->OW / 16); }
-static size_t mask_reals(const ConvShape *s) { return (mask_count(s) * sizeof(uint16_t) + sizeof(real) - 1) / sizeof(real); }
+static size_t mask_reals(const ConvShape *s) {
+    return (mask_count(s) * sizeof(uint16_t) + sizeof(real) - 1) / sizeof(real);
+}
 
 /* panel rows rounded up to a multiple of every weight-gradient tile height (24, 12, 8, 6) */
 static size_t padded_patch(const ConvShape *s) { return (patch_of(s) + 23) / 24 * 24; }
@@ -46,9 +48,9 @@ bool conv_panels_apply(const ConvShape *s) {
     return false;
 }
 
-void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
-                          const ConvShape *s, bool accumulate, real *workspace) {
-    (void)out, (void)in, (void)filters, (void)layout, (void)M, (void)s, (void)accumulate, (void)workspace;
+void conv_panels_convolve(real *out, const real *in, const real *filters, int M, const ConvShape *s,
+                          bool accumulate, real *workspace) {
+    (void)out, (void)in, (void)filters, (void)M, (void)s, (void)accumulate, (void)workspace;
 }
 
 bool conv_panels_weight_grad_apply(const ConvShape *s) {
@@ -70,29 +72,19 @@ static bool is_same_stride_one(const ConvShape *s) {
 }
 
 bool conv_panels_apply(const ConvShape *s) {
-    const bool cpu_has_avx512 = __builtin_cpu_supports("avx512f"); /* reads a word libgcc filled at start-up */
     /* stride 2: a vector of 16 output pixels is one output row (OW a multiple of 16) or two (OW = 8) */
     const bool stride_two = s->stride == 2 && (s->OW % 16 == 0 || s->OW == 8);
-    return cpu_has_avx512 && (is_same_stride_one(s) || stride_two) && s->B > 1 && (s->OH * s->OW) % 16 == 0 &&
+    return ops_cpu_has_avx512() && (is_same_stride_one(s) || stride_two) && s->B > 1 && (s->OH * s->OW) % 16 == 0 &&
            s->C > 0 && s->KH * s->KW <= MAX_PANEL_TAPS;
 }
 
-/* Ap[rb][k][r] = filter row rb*8 + r at k, zero past M */
-static void pack_filters(real *packed, const real *filters, PanelFilters layout, int M, const ConvShape *s) {
-    const size_t K = patch_of(s), taps = (size_t)s->KH * s->KW;
+/* Ap[rb][k][r] = filters[rb*8 + r][k], zero past M */
+static void pack_filters(real *packed, const real *filters, int M, size_t K) {
     memset(packed, 0, row_blocks(M) * TILE_ROWS * K * sizeof(real));
     for (int row = 0; row < M; row++) {
         real *dst = packed + (size_t)(row / TILE_ROWS) * K * TILE_ROWS + row % TILE_ROWS;
-        if (layout == PANEL_FILTERS_FORWARD) {
-            const real *src = filters + (size_t)row * K;
-            for (size_t k = 0; k < K; k++) dst[k * TILE_ROWS] = src[k];
-        } else {
-            /* k = (input channel ci of this convolution, tap t) reads filters[ci][row][taps-1-t] */
-            for (int ci = 0; ci < s->C; ci++) {
-                const real *src = filters + ((size_t)ci * M + row) * taps;
-                for (size_t t = 0; t < taps; t++) dst[((size_t)ci * taps + t) * TILE_ROWS] = src[taps - 1 - t];
-            }
-        }
+        const real *src = filters + (size_t)row * K;
+        for (size_t k = 0; k < K; k++) dst[k * TILE_ROWS] = src[k];
     }
 }
 
@@ -137,7 +129,8 @@ static void prefetch_ahead(const real *planes, const ConvShape *s, size_t N, siz
 static void prefetch_rows(const real *matrix, int rows, size_t N, size_t n0) {
     if (n0 >= N) return;
     for (int r = 0; r < rows; r++)
-        for (int line = 0; line < PANEL_COLS / 16; line++) __builtin_prefetch(matrix + (size_t)r * N + n0 + 16 * line, 1, 3);
+        for (int line = 0; line < PANEL_COLS / 16; line++)
+            __builtin_prefetch(matrix + (size_t)r * N + n0 + 16 * line, 1, 3);
 }
 
 /* 8 mask bits spread to the even bits of 16: lane i of a stride-2 vector reads lane 2i of a pair of loads */
@@ -262,14 +255,14 @@ static int threads_for(const ConvShape *s) {
     return threads < 1 ? 1 : threads;
 }
 
-void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
-                          const ConvShape *s, bool accumulate, real *workspace) {
+void conv_panels_convolve(real *out, const real *in, const real *filters, int M, const ConvShape *s,
+                          bool accumulate, real *workspace) {
     const size_t K = patch_of(s), N = (size_t)s->B * s->OH * s->OW;
     const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS, blocks = row_blocks(M);
     real *packed = workspace;
     uint16_t *masks = (uint16_t *)(packed + blocks * TILE_ROWS * K);
     real *panel_slots = packed + blocks * TILE_ROWS * K + mask_reals(s);
-    pack_filters(packed, filters, layout, M, s);
+    pack_filters(packed, filters, M, K);
     build_masks(masks, s);
 #pragma omp parallel for schedule(static) num_threads(threads_for(s))
     for (size_t p = 0; p < panels; p++) {

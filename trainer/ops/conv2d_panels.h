@@ -24,22 +24,15 @@ bool conv_panels_apply(const ConvShape *s);
 /* reals of workspace conv_panels_convolve needs for shape s with out_channels filters (s->slots threads). */
 size_t conv_panels_workspace(const ConvShape *s, int out_channels);
 
-/* Filters as the micro-kernel reads them. */
-typedef enum {
-    PANEL_FILTERS_FORWARD, /* filters [M][C][KH][KW] (M = out channels) */
-    PANEL_FILTERS_FLIPPED, /* filters [C_orig=M][C][KH][KW] read transposed and flipped in both kernel axes:
-                            * the input gradient as a convolution of dout (s describes that convolution) */
-} PanelFilters;
-
-/* out[M][B*H*W] (= or += when accumulate) the convolution of in [C][B][H][W] (shape s: C, H, W, KH, KW,
- * pad) with M filters. workspace: conv_panels_workspace(s, M) reals. */
-void conv_panels_convolve(real *out, const real *in, const real *filters, PanelFilters layout, int M,
-                          const ConvShape *s, bool accumulate, real *workspace);
+/* out[M][B*OH*OW] (= or += when accumulate) the convolution of in [C][B][H][W] (shape s: C, H, W, KH, KW,
+ * stride, pad) with filters [M][C][KH][KW]. workspace: conv_panels_workspace(s, M) reals. */
+void conv_panels_convolve(real *out, const real *in, const real *filters, int M, const ConvShape *s,
+                          bool accumulate, real *workspace);
 
 /* Whether conv_panels_weight_grad computes the weight gradient of shape s: as conv_panels_apply, and OC a
  * multiple of 16. */
 bool conv_panels_weight_grad_apply(const ConvShape *s);
-/* dweight[OC][C][KH][KW] += the weight gradient from dout [OC][B][H][W] and in [C][B][H][W];
+/* dweight[OC][C][KH][KW] += the weight gradient from dout [OC][B][OH][OW] and in [C][B][H][W];
  * workspace: conv_panels_workspace(s, s->OC) reals. Summed in fixed groups of panels, then in order. */
 void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace);
 

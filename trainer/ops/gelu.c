@@ -11,7 +11,8 @@
 #define TANH_CUBIC 0.044715
 
 /* in [n] -> out [n] */
-OPS_VECTOR_CLONES void gelu_forward(real *out, const real *in, size_t n, bool tanh_form) {
+OPS_VECTOR_CLONES
+void gelu_forward(real *out, const real *in, size_t n, bool tanh_form) {
     if (tanh_form) {
         /* 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)), the logistic function of 2u */
         const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
@@ -33,7 +34,8 @@ OPS_VECTOR_CLONES void gelu_forward(real *out, const real *in, size_t n, bool ta
 /* dout, in [n]; adds into din [n]:
  *   exact: d/dx = Phi(x) + x phi(x);
  *   tanh:  d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2) with t = tanh(u), u = k (x + c x^3) */
-OPS_VECTOR_CLONES void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form) {
+OPS_VECTOR_CLONES
+void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form) {
     if (!din) return;
     if (tanh_form) {
         /* with s = 1 / (1 + exp(-2u)) and 1 - s = 1 / (1 + exp(2u)), each from its own exp so that neither

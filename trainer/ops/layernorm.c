@@ -44,7 +44,8 @@ static inline __attribute__((always_inline)) double row_centred_squares(const re
 }
 
 /* in [N][D] (N = B*T token rows), gamma/beta [D] -> out [N][D]; saved_mean/saved_invstd [N] for backward. */
-OPS_VECTOR_CLONES void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
+OPS_VECTOR_CLONES
+void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
                        const real *beta, int N, int D, real eps) {
     if (D <= 0) return;
 #pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
@@ -64,7 +65,8 @@ OPS_VECTOR_CLONES void layernorm_forward(real *out, real *saved_mean, real *save
 /* dout, in [N][D], gamma [D], saved_mean/saved_invstd [N]; adds into din [N][D], dgamma [D], dbeta [D].
  * With xhat = (x - mean) * invstd and g = dout * gamma (per row):
  *   din = invstd * (g - mean(g) - xhat * mean(g * xhat)),  dgamma = sum_rows dout * xhat,  dbeta = sum_rows dout */
-OPS_VECTOR_CLONES void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
+OPS_VECTOR_CLONES
+void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
                         const real *saved_mean, const real *saved_invstd, int N, int D) {
     if (D <= 0) return;
     if (din) {

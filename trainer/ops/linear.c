@@ -31,7 +31,8 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
 }
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
-OPS_VECTOR_CLONES void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
+OPS_VECTOR_CLONES
+void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features) {
     if (B <= 0 || out_features <= 0) return;
     if (dbias) {
