@@ -22,7 +22,13 @@ static const char HELP[] =
     "Trains M on random input for --steps mini-batches after --warmup ones and reports training images/s\n"
     "(forward + backward + optimiser step), achieved GFLOP/s (multiply-adds of convolutions and linear\n"
     "layers x2, forward and both backward products), peak resident memory, and the share of time per op\n"
-    "kind. Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
+    "kind; then the median, fastest and slowest step (on a shared machine the median is the steadier\n"
+    "figure). Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
+
+static int compare_doubles(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 static double now(void) {
     struct timespec ts;
@@ -92,20 +98,28 @@ int cli_bench(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
     for (int b = 0; b < batch; b++) labels[b] = (int32_t)rng_below(&rng, (uint32_t)classes);
 
-    double t0 = 0;
+    /* per-step wall times too: on a shared node a neighbour's burst lands in a few steps, and the median
+     * step is what a quiet machine would give */
+    double *step_seconds = malloc((size_t)steps * sizeof(double));
+    double t0 = 0, step_start = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
             model_profile_reset(model);
             t0 = now();
         }
+        step_start = now();
         const real *logits = model_forward(model, x, batch, true);
         softmax_xent_forward(probs, logits, labels, batch, classes, 0);
         model_zero_grads(model);
         softmax_xent_backward(model_logits_grad(model), probs, labels, batch, classes, 0);
         model_backward(model, batch);
         optimizer_step(&opt, model, 0.01);
+        if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
     }
     double seconds = now() - t0;
+    qsort(step_seconds, (size_t)steps, sizeof(double), compare_doubles);
+    const double median_step =
+        steps % 2 ? step_seconds[steps / 2] : 0.5 * (step_seconds[steps / 2 - 1] + step_seconds[steps / 2]);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double images_per_sec = (double)steps * batch / seconds;
@@ -114,7 +128,10 @@ int cli_bench(int argc, char **argv) {
            batch, engine_threads(), model->param_count);
     printf("images/s %.1f  GFLOP/s %.1f  step %.1f ms  peak RSS %.1f MiB\n", images_per_sec, gflops,
            1e3 * seconds / steps, usage.ru_maxrss / 1024.0);
+    printf("median step %.1f ms (%.1f images/s)  fastest %.1f ms  slowest %.1f ms\n", 1e3 * median_step,
+           batch / median_step, 1e3 * step_seconds[0], 1e3 * step_seconds[steps - 1]);
     model_profile_print(model, stdout);
+    free(step_seconds);
     free(x);
     free(probs);
     free(labels);
