@@ -149,7 +149,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
 static void zero_reals(real *p, size_t n) {
     const size_t block = (size_t)1 << 16;
     const long blocks = (long)((n + block - 1) / block);
-#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if (n >= OPS_PARALLEL_MIN)
     for (long k = 0; k < blocks; k++) {
         const size_t start = (size_t)k * block, len = n - start < block ? n - start : block;
         memset(p + start, 0, len * sizeof(real));

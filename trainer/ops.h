@@ -25,6 +25,13 @@
  * in the same order whatever the thread count, so results do not depend on it. */
 #define OPS_PARALLEL_MIN ((size_t)1 << 15)
 
+/* The engine's parallel loops hand out their iterations dynamically, OPS_ELEMENT_CHUNK elements (or one
+ * channel, row block, panel group...) at a time: on a shared node or a VM one core is often slowed by a
+ * neighbour (measured on the development VM: one core 40 % slower than the other for minutes), and with a
+ * static split the other core then waits at the end of every loop. Every such loop computes each iteration on
+ * its own (sums run in fixed groups, then in order), so results still do not depend on which thread ran what. */
+#define OPS_ELEMENT_CHUNK 8192
+
 /* The elementwise and per-row ops are compiled twice, for AVX-512 and for any x86-64, and the dynamic loader
  * picks the one this CPU runs (GCC function multiversioning), so that the engine stays one portable binary
  * while its loops use 16-float vectors where there are any. On a given CPU the choice is fixed, so results

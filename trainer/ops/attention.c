@@ -61,7 +61,7 @@ void attention_forward(real *out, real *probs, real *mask, const real *qkv, int 
     const real scale = (real)(1.0 / sqrt((double)dh));
     /* Samples in parallel (single-threaded GEMMs inside), except with attention dropout, whose masks must be
      * drawn from the run's stream in sample order. */
-#pragma omp parallel for schedule(static) num_threads(sample_threads(B, slots)) if (!mask)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(sample_threads(B, slots)) if (!mask)
     for (int b = 0; b < B; b++) {
         const real *x = qkv + (size_t)b * T * ld;
         for (int h = 0; h < heads; h++) {
@@ -93,7 +93,7 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
     const size_t block = (size_t)T * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
     /* samples in parallel: each writes only its own rows of dqkv, with its own slot of the workspace */
-#pragma omp parallel for schedule(static) num_threads(sample_threads(B, slots))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(sample_threads(B, slots))
     for (int b = 0; b < B; b++) {
         real *dattn = workspace + (size_t)omp_get_thread_num() * 2 * block, *dropped = dattn + block;
         const real *x = qkv + (size_t)b * T * ld;

@@ -94,7 +94,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
                              const real *in, const real *gamma, const real *beta, int C, int N, real momentum,
                              real eps) {
     if (N <= 0) return;
-#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const real *x = in + (size_t)c * N;
         /* One pass over the channel: sums of (x - shift), shifted by the first value so that a large mean
@@ -129,7 +129,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
 /* in [C][N], gamma/beta/running_mean/running_var [C] -> out [C][N] */
 void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
                             const real *running_mean, const real *running_var, int C, int N, real eps) {
-#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
         const real mean = running_mean[c];
@@ -149,7 +149,7 @@ void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const 
 void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
                         const real *saved_mean, const real *saved_invstd, int C, int N) {
     if (N <= 0) return;
-#pragma omp parallel for schedule(static) if ((size_t)C * N >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const real *x = in + (size_t)c * N;
         const real *dy = dout + (size_t)c * N;

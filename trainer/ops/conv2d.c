@@ -188,7 +188,7 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
     const int stride = s->stride;
     /* channels in parallel when called outside a parallel region (the large-filter path, whose GEMMs are
      * threaded inside OpenBLAS); each channel writes its own rows of col */
-#pragma omp parallel for schedule(static) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         for (int kh = 0; kh < s->KH; kh++) {
             for (int kw = 0; kw < s->KW; kw++) {
@@ -234,7 +234,7 @@ static void col2im_add(real *din, const real *col, const ConvShape *s, int b0, i
     const size_t col_width = (size_t)nb * out_plane;
     const int stride = s->stride;
     /* channels in parallel outside a parallel region: channel c adds only into its own planes of din */
-#pragma omp parallel for schedule(static) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         for (int kh = 0; kh < s->KH; kh++) {
             for (int kw = 0; kw < s->KW; kw++) {
@@ -274,7 +274,7 @@ static void forward_parallel_chunks(real *out, const real *in, const real *weigh
     const int out_plane = s->OH * s->OW, out_width = s->B * out_plane, patch = s->C * s->KH * s->KW;
     const int chunk = conv2d_chunk_images(s), chunks = (s->B + chunk - 1) / chunk;
     const size_t slot_reals = chunk_col_reals(s);
-#pragma omp parallel for schedule(static) num_threads(threads_for(s, chunks))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(s, chunks))
     for (int k = 0; k < chunks; k++) {
         real *col = workspace + (size_t)omp_get_thread_num() * slot_reals;
         const int b0 = k * chunk, nb = s->B - b0 < chunk ? s->B - b0 : chunk;
@@ -321,7 +321,7 @@ static void backward_parallel_chunks(real *din, real *dweight, const real *dout,
     real *flipped = group_dweight + (size_t)CONV_WEIGHT_GROUPS * wn; /* [C][OC*KH*KW] */
     if (as_convolution) flip_weight(flipped, weight, s);
     const int in_plane = s->H * s->W, in_width = s->B * in_plane, out_patch = s->OC * s->KH * s->KW;
-#pragma omp parallel for schedule(static) num_threads(threads_for(s, groups))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(s, groups))
     for (int g = 0; g < groups; g++) {
         real *col = workspace + (size_t)omp_get_thread_num() * slot_reals;
         real *dw = group_dweight + (size_t)g * wn;
@@ -350,7 +350,7 @@ static void backward_parallel_chunks(real *din, real *dweight, const real *dout,
     if (!dweight) return;
     const int threads = threads_for(s, groups);
     /* dweight[oc][p] += sum over groups, in order, of dw_g[p][oc] */
-#pragma omp parallel for schedule(static) num_threads(threads) if (wn >= 8192)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (wn >= 8192)
     for (int oc = 0; oc < s->OC; oc++)
         for (int p = 0; p < patch; p++) {
             real sum = 0;

@@ -264,7 +264,7 @@ void conv_panels_convolve(real *out, const real *in, const real *filters, int M,
     real *panel_slots = packed + blocks * TILE_ROWS * K + mask_reals(s);
     pack_filters(packed, filters, M, K);
     build_masks(masks, s);
-#pragma omp parallel for schedule(static) num_threads(threads_for(s))
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads_for(s))
     for (size_t p = 0; p < panels; p++) {
         real *panel = panel_slots + (size_t)omp_get_thread_num() * K * PANEL_COLS;
         const size_t n0 = p * PANEL_COLS;
@@ -374,7 +374,7 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
     memset(group_sums, 0, (size_t)groups * Kp * OC * sizeof(real));
     int threads = threads_for(s);
     if (threads > groups) threads = groups;
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int g = 0; g < groups; g++) {
         real *panel = slots + (size_t)omp_get_thread_num() * (Kp + (size_t)OC) * PANEL_COLS;
         real *dout_t = panel + Kp * PANEL_COLS;
@@ -400,7 +400,7 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
         }
     }
     /* dweight[oc][k] += sum over groups, in order, of group_sums[g][k][oc] */
-#pragma omp parallel for schedule(static) num_threads(threads_for(s)) if (K * OC >= 8192)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(s)) if (K * OC >= 8192)
     for (int oc = 0; oc < OC; oc++)
         for (size_t k = 0; k < K; k++) {
             real total = 0;

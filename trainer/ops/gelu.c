@@ -16,13 +16,13 @@ void gelu_forward(real *out, const real *in, size_t n, bool tanh_form) {
     if (tanh_form) {
         /* 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)), the logistic function of 2u */
         const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
-#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
             out[i] = x / ((real)1 + real_exp(-2 * k * (x + c * x * x * x)));
         }
     } else {
-#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
             const real e = real_exp((real)-0.5 * x * x); /* exp(-(x / sqrt 2)^2) */
@@ -41,7 +41,7 @@ void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool t
         /* with s = 1 / (1 + exp(-2u)) and 1 - s = 1 / (1 + exp(2u)), each from its own exp so that neither
          * cancels: 0.5 (1 + t) = s and 1 - t^2 = 4 s (1 - s) */
         const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
-#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) {
             const real x = in[i], x2 = x * x, two_u = 2 * k * (x + c * x2 * x);
             const real s = (real)1 / ((real)1 + real_exp(-two_u)), one_minus_s = (real)1 / ((real)1 + real_exp(two_u));
@@ -49,7 +49,7 @@ void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool t
             din[i] += dout[i] * d;
         }
     } else {
-#pragma omp parallel for schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) {
             const real x = in[i];
             const real e = real_exp((real)-0.5 * x * x); /* sqrt(2 pi) phi(x), and erf's exp(-(x / sqrt 2)^2) */

@@ -48,7 +48,7 @@ OPS_VECTOR_CLONES
 void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
                        const real *beta, int N, int D, real eps) {
     if (D <= 0) return;
-#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 32) if ((size_t)N * D >= OPS_PARALLEL_MIN)
     for (int n = 0; n < N; n++) {
         const real *x = in + (size_t)n * D;
         real *y = out + (size_t)n * D;
@@ -70,7 +70,7 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
                         const real *saved_mean, const real *saved_invstd, int N, int D) {
     if (D <= 0) return;
     if (din) {
-#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 32) if ((size_t)N * D >= OPS_PARALLEL_MIN)
         for (int n = 0; n < N; n++) {
             const real *x = in + (size_t)n * D, *dy = dout + (size_t)n * D;
             real *dx = din + (size_t)n * D;
@@ -103,7 +103,7 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
     }
     if (!dgamma && !dbeta) return;
     /* column blocks in parallel; within a block the rows are summed in order */
-#pragma omp parallel for schedule(static) if ((size_t)N * D >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)N * D >= OPS_PARALLEL_MIN)
     for (int d0 = 0; d0 < D; d0 += LN_COLUMN_BLOCK) {
         const int width = D - d0 < LN_COLUMN_BLOCK ? D - d0 : LN_COLUMN_BLOCK;
         double sum_dy[LN_COLUMN_BLOCK] = {0}, sum_dy_xhat[LN_COLUMN_BLOCK] = {0};

@@ -13,7 +13,7 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
     real beta = 0;
     if (bias) {
         /* Start every row from the bias and let the GEMM accumulate on top (beta = 1): one pass over out. */
-#pragma omp parallel for schedule(static) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 32) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
         for (int b = 0; b < B; b++) {
             real *out_row = out + (size_t)b * out_features;
             for (int o = 0; o < out_features; o++) out_row[o] = bias[o];
@@ -37,7 +37,7 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
     if (B <= 0 || out_features <= 0) return;
     if (dbias) {
         /* column blocks in parallel; within a block the rows are summed in order */
-#pragma omp parallel for schedule(static) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
         for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
             int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
             double sums[BIAS_COLUMN_BLOCK] = {0};

@@ -29,7 +29,7 @@ static void window(int o, int stride, int pad, int K, int size, int *lo, int *hi
 void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     /* planes in parallel: each writes only its own */
-#pragma omp parallel for schedule(static) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
         const real *x = in + (size_t)p * in_plane;
         real *y = out + (size_t)p * out_plane;
@@ -63,7 +63,7 @@ void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const 
     if (!din) return;
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     /* planes in parallel: each writes only its own */
-#pragma omp parallel for schedule(static) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
         real *dx = din + (size_t)p * in_plane;
         const real *dy = dout + (size_t)p * out_plane;
@@ -79,7 +79,7 @@ void avgpool_forward(real *out, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     const double inv_area = 1.0 / ((double)s->K * s->K);
     /* planes in parallel: each writes only its own */
-#pragma omp parallel for schedule(static) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
         const real *x = in + (size_t)p * in_plane;
         real *y = out + (size_t)p * out_plane;
@@ -104,7 +104,7 @@ void avgpool_backward(real *din, const real *dout, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     const double inv_area = 1.0 / ((double)s->K * s->K);
     /* planes in parallel: each writes only its own */
-#pragma omp parallel for schedule(static) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
+#pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
         real *dx = din + (size_t)p * in_plane;
         const real *dy = dout + (size_t)p * out_plane;

@@ -3,7 +3,7 @@
 
 /* in [n] -> out [n]; out may alias in (in-place relu) */
 void relu_forward(real *out, const real *in, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
 }
 
@@ -14,11 +14,11 @@ void relu_forward(real *out, const real *in, size_t n) {
 void relu_backward(real *din, const real *dout, const real *out, size_t n) {
     if (!din) return;
     if (din == dout) {
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) din[i] = out[i] > 0 ? din[i] : 0;
         return;
     }
-#pragma omp parallel for simd schedule(static) if (n >= OPS_PARALLEL_MIN)
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         const real g = dout[i]; /* loaded unconditionally: the select then vectorises instead of branching */
         din[i] += out[i] > 0 ? g : 0;
