@@ -194,6 +194,9 @@ int main(void) {
     test_conv_slots("conv2d panels 8->48 4x4", 7, 8, 4, 4, 48, 3, 3, 1, 1, false, 3);
     test_conv_slots("conv2d panels 32->64 8x8", 4, 32, 8, 8, 64, 3, 3, 1, 1, false, 2);
     test_conv_slots("conv2d panels 5x5 16->32", 3, 16, 8, 8, 32, 5, 5, 1, 2, false, 2);
+    /* stride 1 with taps reaching 3 columns out (7x7), and rows of 32 pixels (2 vectors a row) */
+    test_conv_slots("conv2d panels 7x7 4->16 16x16", 2, 4, 16, 16, 16, 7, 7, 1, 3, true, 2);
+    test_conv_slots("conv2d panels 8->16 32x32", 2, 8, 32, 32, 16, 3, 3, 1, 1, false, 2);
     test_conv_slots("conv2d 16->16 6x6 (not panels)", 3, 16, 6, 6, 16, 3, 3, 1, 1, false, 2);
     /* stride-2 panels: one output row per vector, two rows per vector (OW = 8), the 1x1 shortcut, and an
      * odd input whose last tap column reads padding */
