@@ -165,6 +165,41 @@ static void test_relu_in_place(void) {
     free(x), free(g), free(out), free(din);
 }
 
+/* maxpool 2x2 stride 2 (VGG's; an AVX-512 path where the CPU has it) against windows scanned value by value:
+ * the first maximum wins (row-major), a NaN wins over any number, argmax is the index in the input plane.
+ * Output rows of 1 to 24 values (masked vector tails) and an odd input size (its last row and column unused). */
+static void test_maxpool_2x2(int planes, int H, int W) {
+    PoolShape s;
+    pool_shape_init(&s, planes, H, W, 2, 2, 0);
+    const size_t in_n = (size_t)planes * H * W, out_n = (size_t)planes * s.OH * s.OW;
+    double *unused;
+    real *x = random_pair(&unused, in_n, 1.0);
+    free(unused);
+    for (size_t i = 0; i < in_n; i++) x[i] = roundf(2 * x[i]) / 2; /* coarse values: many ties in a window */
+    for (size_t i = 3; i < in_n; i += 37) x[i] = NAN;
+    real *out = test_alloc(out_n, sizeof(real));
+    int32_t *argmax = test_alloc(out_n, sizeof(int32_t));
+    maxpool_forward(out, argmax, x, &s);
+    int mismatches = 0;
+    for (int p = 0; p < planes; p++)
+        for (int oh = 0; oh < s.OH; oh++)
+            for (int ow = 0; ow < s.OW; ow++) {
+                const real *plane = x + (size_t)p * H * W;
+                int best = -1;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        const int i = (2 * oh + dy) * W + 2 * ow + dx;
+                        if (best < 0 || plane[i] > plane[best] || (isnan(plane[i]) && !isnan(plane[best]))) best = i;
+                    }
+                const size_t o = ((size_t)p * s.OH + oh) * s.OW + ow;
+                const bool same_value = isnan(plane[best]) ? isnan(out[o]) : out[o] == plane[best];
+                mismatches += argmax[o] != best || !same_value;
+            }
+    CHECK_MSG(mismatches == 0, "maxpool 2x2 on %dx%d: %d of %zu outputs differ", H, W, mismatches, out_n);
+    printf("  maxpool 2x2 %2dx%-2d %-18s value and argmax equal\n", H, W, "");
+    free(x), free(out), free(argmax);
+}
+
 int main(void) {
     rng_seed(&rng, 7);
     printf("float engine vs double references (tolerance %.0e)\n", FLOAT_TOL);
@@ -207,6 +242,8 @@ int main(void) {
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();
+    const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
+    for (int i = 0; i < 7; i++) test_maxpool_2x2(300, pool_sizes[i][0], pool_sizes[i][1]);
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

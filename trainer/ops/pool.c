@@ -22,18 +22,104 @@ static void window(int o, int stride, int pad, int K, int size, int *lo, int *hi
     *hi = end > size ? size : end;
 }
 
+/* The window's running maximum takes v (at input index i) if v is greater, or if v is NaN and the maximum is
+ * not. */
+static inline __attribute__((always_inline)) void take_if_greater(real v, int32_t i, real *best, int32_t *best_index) {
+    const bool wins = v > *best || (v != v && *best == *best);
+    *best = wins ? v : *best;
+    *best_index = wins ? i : *best_index;
+}
+
+/* One plane of the 2x2, stride-2, unpadded pooling (VGG's): the general loop's comparisons in the same
+ * order, without its per-window bounds and branches (the general loop was 7.7 % of a VGG-11 training step). */
+static inline __attribute__((always_inline)) void maxpool_2x2_plane(real *y, int32_t *arg, const real *x,
+                                                                    const PoolShape *s) {
+    for (int oh = 0; oh < s->OH; oh++) {
+        const real *top = x + (size_t)2 * oh * s->W, *bottom = top + s->W;
+        for (int ow = 0; ow < s->OW; ow++) {
+            const int32_t first = 2 * oh * s->W + 2 * ow;
+            real best = top[2 * ow];
+            int32_t best_index = first;
+            take_if_greater(top[2 * ow + 1], first + 1, &best, &best_index);
+            take_if_greater(bottom[2 * ow], first + s->W, &best, &best_index);
+            take_if_greater(bottom[2 * ow + 1], first + s->W + 1, &best, &best_index);
+            y[oh * s->OW + ow] = best;
+            arg[oh * s->OW + ow] = best_index;
+        }
+    }
+}
+
+#ifndef COHORT_REAL_DOUBLE
+#include <immintrin.h>
+
+/* maxpool_2x2_plane with AVX-512, 16 outputs of a row at a time: the row pair's 32 values are split into
+ * even and odd columns by two permutes, then the same take_if_greater comparisons run on whole vectors.
+ * Loads and stores are masked to the row's OW outputs (rows of 8, 4, 2 or 1 outputs in VGG's deep layers). */
+__attribute__((target("avx512f"))) static void maxpool_2x2_plane_avx512(float *y, int32_t *arg, const float *x,
+                                                                        const PoolShape *s) {
+    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+    for (int oh = 0; oh < s->OH; oh++) {
+        const float *top = x + (size_t)2 * oh * s->W, *bottom = top + s->W;
+        for (int ow = 0; ow < s->OW; ow += 16) {
+            const int n = s->OW - ow < 16 ? s->OW - ow : 16;
+            const __mmask16 outputs = (__mmask16)((1u << n) - 1);
+            /* input columns 2*ow .. 2*ow + 2n - 1: the first 16 in the low load, the rest in the high one */
+            const __mmask16 low = n >= 8 ? (__mmask16)0xFFFF : (__mmask16)((1u << 2 * n) - 1);
+            const __mmask16 high = n > 8 ? (__mmask16)((1u << (2 * n - 16)) - 1) : 0;
+            const __m512 t0 = _mm512_maskz_loadu_ps(low, top + 2 * ow),
+                         t1 = _mm512_maskz_loadu_ps(high, top + 2 * ow + 16);
+            const __m512 b0 = _mm512_maskz_loadu_ps(low, bottom + 2 * ow),
+                         b1 = _mm512_maskz_loadu_ps(high, bottom + 2 * ow + 16);
+            /* the window's top-left value and index, then its other three in row-major order */
+            __m512 best = _mm512_permutex2var_ps(t0, evens, t1);
+            __m512i best_index = _mm512_add_epi32(_mm512_set1_epi32(2 * oh * s->W + 2 * ow), evens);
+            const __m512 others[3] = {_mm512_permutex2var_ps(t0, odds, t1), _mm512_permutex2var_ps(b0, evens, b1),
+                                      _mm512_permutex2var_ps(b0, odds, b1)};
+            const int32_t offsets[3] = {1, s->W, s->W + 1};
+            const __m512i top_left = best_index;
+            for (int c = 0; c < 3; c++) {
+                const __m512 v = others[c];
+                const __mmask16 wins =
+                    _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                    (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
+                best = _mm512_mask_mov_ps(best, wins, v);
+                best_index =
+                    _mm512_mask_mov_epi32(best_index, wins, _mm512_add_epi32(top_left, _mm512_set1_epi32(offsets[c])));
+            }
+            _mm512_mask_storeu_ps(y + (size_t)oh * s->OW + ow, outputs, best);
+            _mm512_mask_storeu_epi32(arg + (size_t)oh * s->OW + ow, outputs, best_index);
+        }
+    }
+}
+#endif
+
 /* in [P][H][W] -> out [P][OH][OW], argmax [P][OH][OW] (index ih*W + iw within the input plane).
  * Padding is -inf, so it never wins; scanning the window in row-major order and replacing the best only on
  * a strictly greater value makes the first maximum win, as PyTorch does. A NaN wins over any number so that
  * it propagates. */
 void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
+    const bool two_by_two = s->K == 2 && s->stride == 2 && s->pad == 0;
+#ifndef COHORT_REAL_DOUBLE
+    const bool avx512 = two_by_two && ops_cpu_has_avx512();
+#endif
     /* planes in parallel: each writes only its own */
 #pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
         const real *x = in + (size_t)p * in_plane;
         real *y = out + (size_t)p * out_plane;
         int32_t *arg = argmax + (size_t)p * out_plane;
+        if (two_by_two) {
+#ifndef COHORT_REAL_DOUBLE
+            if (avx512) {
+                maxpool_2x2_plane_avx512(y, arg, x, s);
+                continue;
+            }
+#endif
+            maxpool_2x2_plane(y, arg, x, s);
+            continue;
+        }
         for (int oh = 0; oh < s->OH; oh++) {
             int h0, h1;
             window(oh, s->stride, s->pad, s->K, s->H, &h0, &h1);
