@@ -34,11 +34,13 @@ static size_t padded_patch(const ConvShape *s) { return (patch_of(s) + 23) / 24 
 
 size_t conv_panels_workspace(const ConvShape *s, int out_channels) {
     const size_t packed_filters = row_blocks(out_channels) * TILE_ROWS * patch_of(s);
-    const size_t convolve = packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
-    /* weight gradient: group sums [groups][padded K][OC], masks, per slot a panel and dout transposed */
-    const size_t weight_grad = (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) +
-                               (size_t)slot_count(s) * (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
-    return convolve > weight_grad ? convolve : weight_grad;
+    return packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
+}
+
+size_t conv_panels_weight_grad_workspace(const ConvShape *s) {
+    /* group sums [groups][padded K][OC], masks, per slot a panel and dout transposed */
+    return (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) +
+           (size_t)slot_count(s) * (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
 }
 
 #ifdef COHORT_REAL_DOUBLE

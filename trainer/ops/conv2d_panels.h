@@ -32,8 +32,10 @@ void conv_panels_convolve(real *out, const real *in, const real *filters, int M,
 /* Whether conv_panels_weight_grad computes the weight gradient of shape s: as conv_panels_apply, and OC a
  * multiple of 16. */
 bool conv_panels_weight_grad_apply(const ConvShape *s);
+/* reals of workspace conv_panels_weight_grad needs for shape s (s->slots threads). */
+size_t conv_panels_weight_grad_workspace(const ConvShape *s);
 /* dweight[OC][C][KH][KW] += the weight gradient from dout [OC][B][OH][OW] and in [C][B][H][W];
- * workspace: conv_panels_workspace(s, s->OC) reals. Summed in fixed groups of panels, then in order. */
+ * workspace: conv_panels_weight_grad_workspace(s) reals. Summed in fixed groups of panels, then in order. */
 void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace);
 
 #endif
