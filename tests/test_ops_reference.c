@@ -233,6 +233,12 @@ int main(void) {
     test_conv_slots("conv2d panels 7x7 4->16 16x16", 2, 4, 16, 16, 16, 7, 7, 1, 3, true, 2);
     test_conv_slots("conv2d panels 8->16 32x32", 2, 8, 32, 32, 16, 3, 3, 1, 1, false, 2);
     test_conv_slots("conv2d 16->16 6x6 (not panels)", 3, 16, 6, 6, 16, 3, 3, 1, 1, false, 2);
+    /* large filters (VGG's deep layers, the "VGG 64->128" case above): forward on panels where the CPU
+     * has AVX-512, both gradients on the OpenBLAS path */
+    ConvShape large;
+    conv_shape_init(&large, 4, 64, 8, 8, 128, 3, 3, 1, 1);
+    CHECK_MSG(!conv2d_parallel_chunks(&large) && (conv_panels_apply(&large) || !__builtin_cpu_supports("avx512f")),
+              "64->128 3x3 is expected to be a large-filter shape that the panel path takes");
     /* stride-2 panels: one output row per vector, two rows per vector (OW = 8), the 1x1 shortcut, and an
      * odd input whose last tap column reads padding */
     test_conv_slots("conv2d panels s2 16->32 32x32", 3, 16, 32, 32, 32, 3, 3, 2, 1, false, 2);
