@@ -332,6 +332,53 @@ static void test_batchnorm(const char *label, int C, int N, double input_offset,
     free(c.running_mean), free(c.running_var);
 }
 
+/* batch norm + ReLU in one op: the forward equals max(0, batchnorm) (training and evaluation), and the
+ * gradients through it match finite differences */
+static double batchnorm_relu_loss(void *p) {
+    BatchnormCtx *c = p;
+    batchnorm_relu_forward_train(c->out, c->saved_mean, c->saved_invstd, NULL, NULL, c->in, c->gamma, c->beta, c->C,
+                                 c->N, c->momentum, c->eps);
+    return dot_product(c->out, c->R, (size_t)c->C * c->N);
+}
+
+static void test_batchnorm_relu(const char *label, int C, int N) {
+    const size_t n = (size_t)C * N;
+    BatchnormCtx c = {random_tensor(n, 1.5), random_tensor((size_t)C, 0.3), random_tensor((size_t)C, 0.5),
+                      test_alloc(n, sizeof(real)), random_tensor(n, 1.0), test_alloc((size_t)C, sizeof(real)),
+                      test_alloc((size_t)C, sizeof(real)), NULL, NULL, C, N, 0.1, 1e-5};
+    for (int i = 0; i < C; i++) c.gamma[i] += 1.0;
+    real *plain = test_alloc(n, sizeof(real)), *mean = test_alloc((size_t)C, sizeof(real));
+    real *invstd = test_alloc((size_t)C, sizeof(real)), *running_var = test_alloc((size_t)C, sizeof(real));
+    batchnorm_forward_train(plain, mean, invstd, NULL, NULL, c.in, c.gamma, c.beta, C, N, c.momentum, c.eps);
+    batchnorm_relu_loss(&c);
+    int negatives = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(c.out[i] == (plain[i] > 0 ? plain[i] : 0));
+        negatives += plain[i] < 0;
+    }
+    CHECK_MSG(negatives > 0 && negatives < (int)n, "%s: the ReLU should cut some outputs and keep others", label);
+    fill_uniform(running_var, (size_t)C, 0.5, 2.0, &rng);
+    batchnorm_forward_eval(plain, c.in, c.gamma, c.beta, mean, running_var, C, N, c.eps);
+    batchnorm_relu_forward_eval(c.out, c.in, c.gamma, c.beta, mean, running_var, C, N, c.eps);
+    for (size_t i = 0; i < n; i++) CHECK(c.out[i] == (plain[i] > 0 ? plain[i] : 0));
+
+    batchnorm_relu_loss(&c);
+    Grad din = grad_new(n), dgamma = grad_new((size_t)C), dbeta = grad_new((size_t)C);
+    batchnorm_relu_backward(din.grad, dgamma.grad, dbeta.grad, c.R, c.out, c.in, c.gamma, c.saved_mean,
+                            c.saved_invstd, C, N);
+    grad_finish(&din);
+    grad_finish(&dgamma);
+    grad_finish(&dbeta);
+    record(label, "in", gradcheck(batchnorm_relu_loss, &c, c.in, din.grad, n, FD_EPS, 0, &rng));
+    record(label, "gamma", gradcheck(batchnorm_relu_loss, &c, c.gamma, dgamma.grad, (size_t)C, FD_EPS, 0, &rng));
+    record(label, "beta", gradcheck(batchnorm_relu_loss, &c, c.beta, dbeta.grad, (size_t)C, FD_EPS, 0, &rng));
+    grad_free(&din);
+    grad_free(&dgamma);
+    grad_free(&dbeta);
+    free(plain), free(mean), free(invstd), free(running_var);
+    free(c.in), free(c.gamma), free(c.beta), free(c.out), free(c.R), free(c.saved_mean), free(c.saved_invstd);
+}
+
 /* ================================ relu ================================ */
 
 typedef struct {
@@ -728,6 +775,7 @@ int main(void) {
 
     test_batchnorm("batchnorm", 3, 20, 3.0, 2.0);
     test_batchnorm("batchnorm small-N", 2, 4, -1.0, 0.5);
+    test_batchnorm_relu("batchnorm+relu", 3, 20);
 
     test_relu();
 

@@ -165,6 +165,35 @@ static void test_relu_in_place(void) {
     free(x), free(g), free(out), free(din);
 }
 
+/* batch norm + ReLU as one op (the AVX-512 gated sums where the CPU has them) equals batch norm, then the
+ * ReLU in place, bit for bit: forward output, input gradient, gamma and beta gradients */
+static void test_batchnorm_relu_fused(int C, int N) {
+    const size_t n = (size_t)C * N;
+    double *unused;
+    real *x = random_pair(&unused, n, 2.0);
+    free(unused);
+    real *dy = random_pair(&unused, n, 1.0);
+    free(unused);
+    real gamma[8], beta[8], mean[8], invstd[8], dgamma[2][8] = {{0}}, dbeta[2][8] = {{0}};
+    for (int c = 0; c < C; c++) gamma[c] = 1.0f + 0.1f * c, beta[c] = 0.2f * c - 0.3f;
+    real *fused = test_alloc(n, sizeof(real)), *plain = test_alloc(n, sizeof(real));
+    real *din_fused = test_alloc(n, sizeof(real)), *din_plain = test_alloc(n, sizeof(real));
+    real *dy_plain = test_alloc(n, sizeof(real));
+    memcpy(dy_plain, dy, n * sizeof(real));
+    batchnorm_relu_forward_train(fused, mean, invstd, NULL, NULL, x, gamma, beta, C, N, 0.1f, 1e-5f);
+    batchnorm_relu_backward(din_fused, dgamma[0], dbeta[0], dy, fused, x, gamma, mean, invstd, C, N);
+    batchnorm_forward_train(plain, mean, invstd, NULL, NULL, x, gamma, beta, C, N, 0.1f, 1e-5f);
+    relu_forward(plain, plain, n);
+    relu_backward(dy_plain, dy_plain, plain, n);
+    batchnorm_backward(din_plain, dgamma[1], dbeta[1], dy_plain, x, gamma, mean, invstd, C, N);
+    int mismatches = 0;
+    for (size_t i = 0; i < n; i++) mismatches += fused[i] != plain[i] || din_fused[i] != din_plain[i];
+    for (int c = 0; c < C; c++) mismatches += dgamma[0][c] != dgamma[1][c] || dbeta[0][c] != dbeta[1][c];
+    CHECK_MSG(mismatches == 0, "batchnorm+relu %dx%d: %d values differ from batchnorm then relu", C, N, mismatches);
+    printf("  batchnorm+relu %dx%-5d %-14s equals batchnorm, then relu\n", C, N, "");
+    free(x), free(dy), free(fused), free(plain), free(din_fused), free(din_plain), free(dy_plain);
+}
+
 /* maxpool 2x2 stride 2 (VGG's; an AVX-512 path where the CPU has it) against windows scanned value by value:
  * the first maximum wins (row-major), a NaN wins over any number, argmax is the index in the input plane.
  * Output rows of 1 to 24 values (masked vector tails) and an odd input size (its last row and column unused). */
@@ -248,6 +277,8 @@ int main(void) {
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();
+    test_batchnorm_relu_fused(3, 5000);
+    test_batchnorm_relu_fused(8, 131);
     const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
     for (int i = 0; i < 7; i++) test_maxpool_2x2(300, pool_sizes[i][0], pool_sizes[i][1]);
     test_linear("linear", 4, 7, 5, true);

@@ -83,15 +83,23 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_BATCHNORM: {
             int C = in->C, N = in->H * in->W * B;
             real *running_mean = m->buffers + l->buffer, *running_var = running_mean + C;
-            if (training)
-                batchnorm_forward_train(out, m->saved + l->saved, m->saved + l->saved + C, running_mean, running_var,
-                                        inp, param(m, l->weight), param(m, l->bias), C, N, BN_MOMENTUM, BN_EPS);
+            real *mean = m->saved + l->saved, *invstd = mean + C;
+            const real *gamma = param(m, l->weight), *beta = param(m, l->bias);
+            if (training && l->relu_after)
+                batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N,
+                                             BN_MOMENTUM, BN_EPS);
+            else if (training)
+                batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N,
+                                        BN_MOMENTUM, BN_EPS);
+            else if (l->relu_after)
+                batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
             else
-                batchnorm_forward_eval(out, inp, param(m, l->weight), param(m, l->bias), running_mean, running_var, C,
-                                       N, BN_EPS);
+                batchnorm_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
             break;
         }
-        case LAYER_RELU: relu_forward(out, inp, elements(m, l->in, B)); break;
+        case LAYER_RELU:
+            if (!l->done_by_previous) relu_forward(out, inp, elements(m, l->in, B));
+            break;
         case LAYER_MAXPOOL: {
             PoolShape s = pool_shape(m, l, B);
             maxpool_forward(out, (int32_t *)(m->saved + l->saved), inp, &s);
@@ -185,12 +193,17 @@ void model_backward(Model *m, int B) {
         }
         case LAYER_BATCHNORM: {
             int C = in->C, N = in->H * in->W * B;
-            batchnorm_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
-                               m->saved + l->saved, m->saved + l->saved + C, C, N);
+            const real *mean = m->saved + l->saved, *invstd = mean + C;
+            if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
+                batchnorm_relu_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, values(m, l->out),
+                                        inp, param(m, l->weight), mean, invstd, C, N);
+            else
+                batchnorm_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp,
+                                   param(m, l->weight), mean, invstd, C, N);
             break;
         }
         case LAYER_RELU:
-            if (din) relu_backward(din, dout, values(m, l->out), elements(m, l->in, B));
+            if (din && !l->done_by_previous) relu_backward(din, dout, values(m, l->out), elements(m, l->in, B));
             break;
         case LAYER_MAXPOOL: {
             PoolShape s = pool_shape(m, l, B);

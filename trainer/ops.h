@@ -94,6 +94,16 @@ void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const 
                             const real *running_mean, const real *running_var, int C, int N, real eps);
 void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
                         const real *saved_mean, const real *saved_invstd, int C, int N);
+/* Batch norm followed by a ReLU, in one pass over the data each way instead of two: out = max(0, BN(in)).
+ * The backward takes dout, the gradient of that out, and out itself (the ReLU passes dout where out > 0);
+ * dout and out may be the buffers the ReLU would have run in place on. Same arguments otherwise. */
+void batchnorm_relu_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean,
+                                  real *running_var, const real *in, const real *gamma, const real *beta, int C, int N,
+                                  real momentum, real eps);
+void batchnorm_relu_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
+                                 const real *running_mean, const real *running_var, int C, int N, real eps);
+void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *out, const real *in,
+                             const real *gamma, const real *saved_mean, const real *saved_invstd, int C, int N);
 
 /* ---- relu: n elements; backward reads the forward output (out > 0 exactly where in > 0) ---- */
 void relu_forward(real *out, const real *in, size_t n);

@@ -10,10 +10,17 @@
 #define SUM_LANES 16
 #define SUM_BLOCK 1024
 
-/* Over a [n] and b [n]: sum of (a - a_shift) and of (a - a_shift) * (b - b_shift). The forward pass takes
- * a = b = x shifted by its first value (sum and sum of squares); the backward a = dy, b = x - mean. */
-static void sum_and_product_generic(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
-                                    double *sum_product) {
+/* Over a [n] and b [n]: sum of (a - a_shift) and of (a - a_shift) * (b - b_shift), where gate (NULL: none)
+ * leaves out the elements i with gate[i] <= 0. The forward pass takes a = b = x shifted by its first value
+ * (sum and sum of squares); the backward a = dy, b = x - mean, and with a ReLU after the batch norm
+ * gate = its output (the ReLU passes no gradient where its output is 0). */
+static inline __attribute__((always_inline)) real gated(const real *a, real a_shift, const real *gate, int i) {
+    const real d = a[i] - a_shift; /* computed unconditionally: the select then vectorises */
+    return gate && !(gate[i] > 0) ? 0 : d;
+}
+
+static void sum_and_product_generic(const real *a, real a_shift, const real *b, real b_shift, const real *gate,
+                                    int n, double *sum, double *sum_product) {
     double total = 0, total_product = 0;
     for (int start = 0; start < n; start += SUM_BLOCK) {
         const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
@@ -21,12 +28,12 @@ static void sum_and_product_generic(const real *a, real a_shift, const real *b, 
         int i = start;
         for (; i + SUM_LANES <= end; i += SUM_LANES)
             for (int j = 0; j < SUM_LANES; j++) {
-                const real d = a[i + j] - a_shift;
+                const real d = gated(a, a_shift, gate, i + j);
                 lane[j] += d;
                 lane_product[j] += d * (b[i + j] - b_shift);
             }
         for (; i < end; i++) {
-            const real d = a[i] - a_shift;
+            const real d = gated(a, a_shift, gate, i);
             lane[0] += d;
             lane_product[0] += d * (b[i] - b_shift);
         }
@@ -46,9 +53,9 @@ static void sum_and_product_generic(const real *a, real a_shift, const real *b, 
  * stack and made these sums a tenth of a ResNet training step. Two 16-float accumulators per sum, added
  * into double every SUM_BLOCK elements, in a fixed order. */
 __attribute__((target("avx512f"))) static void sum_and_product_avx512(const float *a, float a_shift, const float *b,
-                                                                      float b_shift, int n, double *sum,
-                                                                      double *sum_product) {
-    const __m512 va = _mm512_set1_ps(a_shift), vb = _mm512_set1_ps(b_shift);
+                                                                      float b_shift, const float *gate, int n,
+                                                                      double *sum, double *sum_product) {
+    const __m512 va = _mm512_set1_ps(a_shift), vb = _mm512_set1_ps(b_shift), zero = _mm512_setzero_ps();
     double total = 0, total_product = 0;
     for (int start = 0; start < n; start += SUM_BLOCK) {
         const int end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
@@ -56,8 +63,11 @@ __attribute__((target("avx512f"))) static void sum_and_product_avx512(const floa
         __m512 p0 = _mm512_setzero_ps(), p1 = _mm512_setzero_ps();
         int i = start;
         for (; i + 32 <= end; i += 32) {
-            const __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), va);
-            const __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), va);
+            /* the gate's lanes that pass (gate > 0), or all of them */
+            const __mmask16 g0 = gate ? _mm512_cmp_ps_mask(_mm512_loadu_ps(gate + i), zero, _CMP_GT_OQ) : 0xFFFF;
+            const __mmask16 g1 = gate ? _mm512_cmp_ps_mask(_mm512_loadu_ps(gate + i + 16), zero, _CMP_GT_OQ) : 0xFFFF;
+            const __m512 d0 = _mm512_maskz_sub_ps(g0, _mm512_loadu_ps(a + i), va);
+            const __m512 d1 = _mm512_maskz_sub_ps(g1, _mm512_loadu_ps(a + i + 16), va);
             s0 = _mm512_add_ps(s0, d0);
             s1 = _mm512_add_ps(s1, d1);
             p0 = _mm512_fmadd_ps(d0, _mm512_sub_ps(_mm512_loadu_ps(b + i), vb), p0);
@@ -65,7 +75,7 @@ __attribute__((target("avx512f"))) static void sum_and_product_avx512(const floa
         }
         float tail = 0, tail_product = 0;
         for (; i < end; i++) {
-            const float d = a[i] - a_shift;
+            const float d = gated(a, a_shift, gate, i);
             tail += d;
             tail_product += d * (b[i] - b_shift);
         }
@@ -77,22 +87,33 @@ __attribute__((target("avx512f"))) static void sum_and_product_avx512(const floa
 }
 #endif
 
-static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, int n, double *sum,
-                            double *sum_product) {
+static void sum_and_product(const real *a, real a_shift, const real *b, real b_shift, const real *gate, int n,
+                            double *sum, double *sum_product) {
 #ifndef COHORT_REAL_DOUBLE
     if (ops_cpu_has_avx512()) {
-        sum_and_product_avx512(a, a_shift, b, b_shift, n, sum, sum_product);
+        sum_and_product_avx512(a, a_shift, b, b_shift, gate, n, sum, sum_product);
         return;
     }
 #endif
-    sum_and_product_generic(a, a_shift, b, b_shift, n, sum, sum_product);
+    sum_and_product_generic(a, a_shift, b, b_shift, gate, n, sum, sum_product);
 }
 
-/* in [C][N], gamma/beta [C] -> out [C][N]; saved_mean/saved_invstd [C] for backward;
- * running_mean/running_var [C] updated in place (either may be NULL to skip the update). */
-void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
-                             const real *in, const real *gamma, const real *beta, int C, int N, real momentum,
-                             real eps) {
+/* out[0..N) = (x - mean) * scale + shift, then max(0, .) when relu */
+static inline __attribute__((always_inline)) void normalise(real *y, const real *x, int N, real mean, real scale, real shift, bool relu) {
+    if (relu) {
+        for (int i = 0; i < N; i++) {
+            const real v = (x[i] - mean) * scale + shift;
+            y[i] = v > 0 ? v : 0;
+        }
+    } else {
+        for (int i = 0; i < N; i++) y[i] = (x[i] - mean) * scale + shift;
+    }
+}
+
+OPS_VECTOR_CLONES
+static void forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
+                          const real *in, const real *gamma, const real *beta, int C, int N, real momentum, real eps,
+                          bool relu) {
     if (N <= 0) return;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
@@ -101,7 +122,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
          * does not cancel the variance away. */
         const real shift = x[0];
         double sum, sum_sq;
-        sum_and_product(x, shift, x, shift, N, &sum, &sum_sq);
+        sum_and_product(x, shift, x, shift, NULL, N, &sum, &sum_sq);
         const double mean_shifted = sum / N;
         double var = sum_sq / N - mean_shifted * mean_shifted; /* biased: used to normalise */
         if (var < 0) var = 0;
@@ -112,11 +133,7 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
 
         /* out = (x - mean) * (invstd * gamma) + beta. Subtracting the mean first (rather than folding it
          * into the offset) avoids cancellation in float when |mean| >> std. */
-        const real mean_r = (real)mean;
-        const real scale = (real)(invstd * (double)gamma[c]);
-        const real shift_out = beta[c];
-        real *y = out + (size_t)c * N;
-        for (int i = 0; i < N; i++) y[i] = (x[i] - mean_r) * scale + shift_out;
+        normalise(out + (size_t)c * N, x, N, (real)mean, (real)(invstd * (double)gamma[c]), beta[c], relu);
 
         /* PyTorch tracks the unbiased variance; with a single value per channel (which PyTorch refuses to
          * train on) we fall back to the biased one rather than divide by zero. */
@@ -126,19 +143,44 @@ void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, re
     }
 }
 
-/* in [C][N], gamma/beta/running_mean/running_var [C] -> out [C][N] */
-void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
-                            const real *running_mean, const real *running_var, int C, int N, real eps) {
+/* in [C][N], gamma/beta [C] -> out [C][N]; saved_mean/saved_invstd [C] for backward;
+ * running_mean/running_var [C] updated in place (either may be NULL to skip the update). */
+void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
+                             const real *in, const real *gamma, const real *beta, int C, int N, real momentum,
+                             real eps) {
+    forward_train(out, saved_mean, saved_invstd, running_mean, running_var, in, gamma, beta, C, N, momentum, eps,
+                  false);
+}
+
+/* the same, then out = max(0, out) */
+void batchnorm_relu_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean,
+                                  real *running_var, const real *in, const real *gamma, const real *beta, int C, int N,
+                                  real momentum, real eps) {
+    forward_train(out, saved_mean, saved_invstd, running_mean, running_var, in, gamma, beta, C, N, momentum, eps,
+                  true);
+}
+
+OPS_VECTOR_CLONES
+static void forward_eval(real *out, const real *in, const real *gamma, const real *beta, const real *running_mean,
+                         const real *running_var, int C, int N, real eps, bool relu) {
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
         const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
-        const real mean = running_mean[c];
-        const real scale = (real)(invstd * (double)gamma[c]);
-        const real shift_out = beta[c];
-        const real *x = in + (size_t)c * N;
-        real *y = out + (size_t)c * N;
-        for (int i = 0; i < N; i++) y[i] = (x[i] - mean) * scale + shift_out;
+        normalise(out + (size_t)c * N, in + (size_t)c * N, N, running_mean[c], (real)(invstd * (double)gamma[c]),
+                  beta[c], relu);
     }
+}
+
+/* in [C][N], gamma/beta/running_mean/running_var [C] -> out [C][N] */
+void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
+                            const real *running_mean, const real *running_var, int C, int N, real eps) {
+    forward_eval(out, in, gamma, beta, running_mean, running_var, C, N, eps, false);
+}
+
+/* the same, then out = max(0, out) */
+void batchnorm_relu_forward_eval(real *out, const real *in, const real *gamma, const real *beta,
+                                 const real *running_mean, const real *running_var, int C, int N, real eps) {
+    forward_eval(out, in, gamma, beta, running_mean, running_var, C, N, eps, true);
 }
 
 /* dout, in [C][N], gamma/saved_mean/saved_invstd [C]; adds into din [C][N], dgamma [C], dbeta [C].
@@ -146,8 +188,9 @@ void batchnorm_forward_eval(real *out, const real *in, const real *gamma, const 
  *   dbeta  = sum dout,  dgamma = sum dout * xhat,
  *   din    = gamma * invstd / N * (N * dout - dbeta - xhat * dgamma)
  * (the last two terms are the gradient flowing through the batch mean and variance). */
-void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
-                        const real *saved_mean, const real *saved_invstd, int C, int N) {
+OPS_VECTOR_CLONES
+static void backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *relu_out, const real *in,
+                     const real *gamma, const real *saved_mean, const real *saved_invstd, int C, int N) {
     if (N <= 0) return;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
@@ -156,7 +199,8 @@ void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
         const double mean = saved_mean[c];
         const double invstd = saved_invstd[c];
         double sum_dy, sum_dy_centred;
-        sum_and_product(dy, 0, x, (real)mean, N, &sum_dy, &sum_dy_centred);
+        const real *gate = relu_out ? relu_out + (size_t)c * N : NULL;
+        sum_and_product(dy, 0, x, (real)mean, gate, N, &sum_dy, &sum_dy_centred);
         const double sum_dy_xhat = sum_dy_centred * invstd;
         if (dbeta) dbeta[c] += (real)sum_dy;
         if (dgamma) dgamma[c] += (real)sum_dy_xhat;
@@ -168,7 +212,27 @@ void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
             const real mean_dy = (real)(sum_dy / N);
             const real xhat_coeff = (real)(sum_dy_xhat / N * invstd); /* mean_dy_xhat * invstd */
             real *dx = din + (size_t)c * N;
-            for (int i = 0; i < N; i++) dx[i] += k * (dy[i] - mean_dy - (x[i] - mean_r) * xhat_coeff);
+            if (gate) {
+                for (int i = 0; i < N; i++) {
+                    const real d = dy[i]; /* loaded unconditionally: the select then vectorises */
+                    const real g = gate[i] > 0 ? d : 0;
+                    dx[i] += k * (g - mean_dy - (x[i] - mean_r) * xhat_coeff);
+                }
+            } else {
+                for (int i = 0; i < N; i++) dx[i] += k * (dy[i] - mean_dy - (x[i] - mean_r) * xhat_coeff);
+            }
         }
     }
+}
+
+void batchnorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
+                        const real *saved_mean, const real *saved_invstd, int C, int N) {
+    backward(din, dgamma, dbeta, dout, NULL, in, gamma, saved_mean, saved_invstd, C, N);
+}
+
+/* batch norm + ReLU: dout [C][N] is the gradient of out = max(0, BN(in)), and out that output; the ReLU
+ * passes dout where out > 0. Otherwise as batchnorm_backward. */
+void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *out, const real *in,
+                             const real *gamma, const real *saved_mean, const real *saved_invstd, int C, int N) {
+    backward(din, dgamma, dbeta, dout, out, in, gamma, saved_mean, saved_invstd, C, N);
 }
