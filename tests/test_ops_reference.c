@@ -194,6 +194,36 @@ static void test_batchnorm_relu_fused(int C, int N) {
     free(x), free(dy), free(fused), free(plain), free(din_fused), free(din_plain), free(dy_plain);
 }
 
+/* add + ReLU as one op equals add, then the ReLU in place, bit for bit (threaded sizes) */
+static void test_add_relu_fused(void) {
+    const size_t n = 100000;
+    double *unused;
+    real *a = random_pair(&unused, n, 1.0);
+    free(unused);
+    real *b = random_pair(&unused, n, 1.0);
+    free(unused);
+    real *dy = random_pair(&unused, n, 1.0);
+    free(unused);
+    real *fused = test_alloc(n, sizeof(real)), *plain = test_alloc(n, sizeof(real));
+    real *dy_plain = test_alloc(n, sizeof(real));
+    real *grads[4];
+    for (int i = 0; i < 4; i++) grads[i] = test_alloc(n, sizeof(real));
+    memcpy(dy_plain, dy, n * sizeof(real));
+    add_relu_forward(fused, a, b, n);
+    add_relu_backward(grads[0], grads[1], dy, fused, n);
+    add_forward(plain, a, b, n);
+    relu_forward(plain, plain, n);
+    relu_backward(dy_plain, dy_plain, plain, n);
+    add_backward(grads[2], grads[3], dy_plain, n);
+    int mismatches = 0;
+    for (size_t i = 0; i < n; i++)
+        mismatches += fused[i] != plain[i] || grads[0][i] != grads[2][i] || grads[1][i] != grads[3][i];
+    CHECK_MSG(mismatches == 0, "add+relu: %d of %zu values differ from add then relu", mismatches, n);
+    printf("  %-32s equals add, then relu\n", "add+relu");
+    free(a), free(b), free(dy), free(fused), free(plain), free(dy_plain);
+    for (int i = 0; i < 4; i++) free(grads[i]);
+}
+
 /* maxpool 2x2 stride 2 (VGG's; an AVX-512 path where the CPU has it) against windows scanned value by value:
  * the first maximum wins (row-major), a NaN wins over any number, argmax is the index in the input plane.
  * Output rows of 1 to 24 values (masked vector tails) and an odd input size (its last row and column unused). */
@@ -278,6 +308,7 @@ int main(void) {
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();
     test_batchnorm_relu_fused(3, 5000);
+    test_add_relu_fused();
     test_batchnorm_relu_fused(8, 131);
     const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
     for (int i = 0; i < 7; i++) test_maxpool_2x2(300, pool_sizes[i][0], pool_sizes[i][1]);

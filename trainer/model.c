@@ -115,7 +115,12 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_LINEAR: /* every token: B*H rows */
             linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B * in->H, in->C, m->slots[l->out].C);
             break;
-        case LAYER_ADD: add_forward(out, inp, values(m, l->in2), elements(m, l->out, B)); break;
+        case LAYER_ADD:
+            if (l->relu_after)
+                add_relu_forward(out, inp, values(m, l->in2), elements(m, l->out, B));
+            else
+                add_forward(out, inp, values(m, l->in2), elements(m, l->out, B));
+            break;
         case LAYER_DROPOUT:
             if (training && l->dropout_p > 0)
                 dropout_forward(out, m->saved + l->saved, inp, elements(m, l->in, B), l->dropout_p, &m->dropout_rng);
@@ -225,7 +230,12 @@ void model_backward(Model *m, int B) {
             linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
                             B * in->H, in->C, m->slots[l->out].C);
             break;
-        case LAYER_ADD: add_backward(din, grads_of(m, l->in2), dout, elements(m, l->out, B)); break;
+        case LAYER_ADD:
+            if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
+                add_relu_backward(din, grads_of(m, l->in2), dout, values(m, l->out), elements(m, l->out, B));
+            else
+                add_backward(din, grads_of(m, l->in2), dout, elements(m, l->out, B));
+            break;
         case LAYER_DROPOUT:
             if (!din) break;
             if (l->dropout_p > 0) {

@@ -87,8 +87,8 @@ typedef struct {
     real eps;                  /* LAYER_LAYERNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
     bool zero_in_grad, zero_in2_grad, zero_out_grad; /* regions that become live at this layer's backward */
-    /* A batch norm whose output feeds only an in-place ReLU runs both (batchnorm_relu_*): relu_after on the
-     * batch norm, done_by_previous on the ReLU, which then does nothing itself. */
+    /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
+     * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */
     bool relu_after, done_by_previous;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;

@@ -421,12 +421,13 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         const Layer *l = &m->layers[i];
         if (l->kind == LAYER_RELU && l->in != m->input_slot && consumers[l->in] == 1) group_of[l->out] = group_of[l->in];
     }
-    /* a batch norm and the in-place ReLU right after it run as one op (one pass over the data each way) */
+    /* a batch norm or a residual add and the in-place ReLU right after it run as one op (one pass over the
+     * data each way) */
     for (int i = 0; i + 1 < m->layer_count; i++) {
-        Layer *bn = &m->layers[i], *relu = &m->layers[i + 1];
-        if (bn->kind == LAYER_BATCHNORM && relu->kind == LAYER_RELU && relu->in == bn->out &&
-            group_of[relu->out] == group_of[relu->in]) {
-            bn->relu_after = true;
+        Layer *first = &m->layers[i], *relu = &m->layers[i + 1];
+        if ((first->kind == LAYER_BATCHNORM || first->kind == LAYER_ADD) && relu->kind == LAYER_RELU &&
+            relu->in == first->out && group_of[relu->out] == group_of[relu->in]) {
+            first->relu_after = true;
             relu->done_by_previous = true;
         }
     }

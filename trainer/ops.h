@@ -133,6 +133,10 @@ void flatten_backward(real *din, const real *dout, int C, int B, int HW);
 /* ---- residual add: out = a + b, n elements; backward adds dout into both ---- */
 void add_forward(real *out, const real *a, const real *b, size_t n);
 void add_backward(real *da, real *db, const real *dout, size_t n);
+/* the add and a ReLU after it in one pass: out = max(0, a + b); the backward takes dout, the gradient of that
+ * out, and out itself, and adds dout where out > 0 into da and db */
+void add_relu_forward(real *out, const real *a, const real *b, size_t n);
+void add_relu_backward(real *da, real *db, const real *dout, const real *out, size_t n);
 
 /* ---- dropout (inverted): mask[i] is 0 or 1/(1-p), drawn from rng; out = in * mask ---- */
 void dropout_forward(real *out, real *mask, const real *in, size_t n, real p, Rng *rng);

@@ -15,3 +15,24 @@ void add_backward(real *da, real *db, const real *dout, size_t n) {
         if (db) db[i] += dout[i];
     }
 }
+
+/* a, b [n] -> out [n] = max(0, a + b): the residual add and the in-place ReLU after it as one pass */
+void add_relu_forward(real *out, const real *a, const real *b, size_t n) {
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) {
+        const real v = a[i] + b[i];
+        out[i] = v > 0 ? v : 0;
+    }
+}
+
+/* dout [n], the gradient of out = max(0, a + b), and out [n]; adds dout where out > 0 into da and db (either
+ * may be NULL). dout and out may be the buffers the ReLU would have run in place on. */
+void add_relu_backward(real *da, real *db, const real *dout, const real *out, size_t n) {
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) {
+        const real d = dout[i]; /* loaded unconditionally: the select then vectorises */
+        const real g = out[i] > 0 ? d : 0;
+        if (da) da[i] += g;
+        if (db) db[i] += g;
+    }
+}

@@ -99,7 +99,8 @@ static void sum_and_product(const real *a, real a_shift, const real *b, real b_s
 }
 
 /* out[0..N) = (x - mean) * scale + shift, then max(0, .) when relu */
-static inline __attribute__((always_inline)) void normalise(real *y, const real *x, int N, real mean, real scale, real shift, bool relu) {
+static inline __attribute__((always_inline)) void normalise(real *y, const real *x, int N, real mean, real scale,
+                                                            real shift, bool relu) {
     if (relu) {
         for (int i = 0; i < N; i++) {
             const real v = (x[i] - mean) * scale + shift;
