@@ -259,7 +259,8 @@ void model_backward(Model *m, int B) {
             break;
         case LAYER_LAYERNORM:
             layernorm_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
-                               m->saved + l->saved, m->saved + l->saved + (size_t)B * in->H, B * in->H, in->C);
+                               m->saved + l->saved, m->saved + l->saved + (size_t)B * in->H, B * in->H, in->C,
+                               m->workspace);
             break;
         case LAYER_GELU: gelu_backward(din, dout, inp, elements(m, l->in, B), l->gelu_tanh); break;
         case LAYER_ATTENTION: {

@@ -463,6 +463,9 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             patch_shape_init(&s, max_batch, in->C, in->H, in->W, l->kernel, out->C);
             size_t ws = patch_embed_workspace_size(&s);
             if (ws > m->workspace_count) m->workspace_count = ws;
+        } else if (l->kind == LAYER_LAYERNORM) {
+            size_t ws = layernorm_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->in].C);
+            if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_ATTENTION) {
             size_t ws = attention_workspace_size(m->slots[l->out].H, m->thread_slots);
             if (ws > m->workspace_count) m->workspace_count = ws;

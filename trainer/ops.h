@@ -181,7 +181,9 @@ void cls_pos_backward(real *din, real *dcls, real *dpos, const real *dout, int B
 void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const real *in, const real *gamma,
                        const real *beta, int N, int D, real eps);
 void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
-                        const real *saved_mean, const real *saved_invstd, int N, int D);
+                        const real *saved_mean, const real *saved_invstd, int N, int D, real *workspace);
+/* reals of workspace layernorm_backward needs for N rows of D features */
+size_t layernorm_workspace_size(int N, int D);
 
 /* ---- GELU, n elements: exact x * Phi(x) (erf), or the tanh approximation when tanh_form; backward reads the
  * forward input. ---- */

@@ -4,9 +4,8 @@
 
 #include "ops.h"
 
-/* dgamma/dbeta sum over rows, LN_COLUMN_BLOCK features at a time (blocks in parallel): in `real` over
- * LN_ROW_CHUNK rows (vector registers), then into double; a fixed order whatever the threads. */
-#define LN_COLUMN_BLOCK 32
+/* dgamma/dbeta sum over rows in `real` over LN_ROW_CHUNK rows at a time, then the chunks in double; a fixed
+ * order whatever the threads. */
 #define LN_ROW_CHUNK 256
 
 /* Row sums are taken in LANES double partial sums (a fixed order, so results do not depend on the machine),
@@ -62,19 +61,37 @@ void layernorm_forward(real *out, real *saved_mean, real *saved_invstd, const re
     }
 }
 
+size_t layernorm_workspace_size(int N, int D) {
+    return ((size_t)N + LN_ROW_CHUNK - 1) / LN_ROW_CHUNK * 2 * (size_t)D;
+}
+
 /* dout, in [N][D], gamma [D], saved_mean/saved_invstd [N]; adds into din [N][D], dgamma [D], dbeta [D].
  * With xhat = (x - mean) * invstd and g = dout * gamma (per row):
- *   din = invstd * (g - mean(g) - xhat * mean(g * xhat)),  dgamma = sum_rows dout * xhat,  dbeta = sum_rows dout */
+ *   din = invstd * (g - mean(g) - xhat * mean(g * xhat)),  dgamma = sum_rows dout * xhat,  dbeta = sum_rows dout
+ * One pass over the rows, LN_ROW_CHUNK at a time (chunks in parallel): each chunk's dgamma and dbeta are
+ * summed in `real` over its rows in order into its own slot of workspace (layernorm_workspace_size reals),
+ * and the chunks are then added in order in double, so the result does not depend on the threads. */
 OPS_VECTOR_CLONES
 void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *in, const real *gamma,
-                        const real *saved_mean, const real *saved_invstd, int N, int D) {
-    if (D <= 0) return;
-    if (din) {
-#pragma omp parallel for schedule(dynamic, 32) if ((size_t)N * D >= OPS_PARALLEL_MIN)
-        for (int n = 0; n < N; n++) {
+                        const real *saved_mean, const real *saved_invstd, int N, int D, real *workspace) {
+    if (D <= 0 || N <= 0) return;
+    const bool affine_grads = dgamma || dbeta;
+    const int chunks = (N + LN_ROW_CHUNK - 1) / LN_ROW_CHUNK;
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)N * D >= OPS_PARALLEL_MIN)
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        real *part_dgamma = workspace + (size_t)chunk * 2 * D, *part_dbeta = part_dgamma + D;
+        if (affine_grads)
+            for (int d = 0; d < D; d++) part_dgamma[d] = part_dbeta[d] = 0;
+        const int n1 = N - chunk * LN_ROW_CHUNK < LN_ROW_CHUNK ? N : (chunk + 1) * LN_ROW_CHUNK;
+        for (int n = chunk * LN_ROW_CHUNK; n < n1; n++) {
             const real *x = in + (size_t)n * D, *dy = dout + (size_t)n * D;
-            real *dx = din + (size_t)n * D;
             const real m = saved_mean[n], s = saved_invstd[n];
+            if (affine_grads)
+                for (int d = 0; d < D; d++) {
+                    part_dbeta[d] += dy[d];
+                    part_dgamma[d] += dy[d] * ((x[d] - m) * s);
+                }
+            if (!din) continue;
             /* LANES partial sums in `real` over one row (a few hundred features), then added in double */
             real lane_g[LANES] = {0}, lane_g_xhat[LANES] = {0};
             double sum_g = 0, sum_g_xhat = 0;
@@ -95,37 +112,21 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
                 sum_g_xhat += lane_g_xhat[j];
             }
             const real mean_g = (real)(sum_g / D), mean_g_xhat = (real)(sum_g_xhat / D);
-            for (int d = 0; d < D; d++) {
+            real *dx = din + (size_t)n * D;
+            for (d = 0; d < D; d++) {
                 const real xhat = (x[d] - m) * s;
                 dx[d] += s * (dy[d] * gamma[d] - mean_g - xhat * mean_g_xhat);
             }
         }
     }
-    if (!dgamma && !dbeta) return;
-    /* column blocks in parallel; within a block the rows are summed in order */
-#pragma omp parallel for schedule(dynamic, 1) if ((size_t)N * D >= OPS_PARALLEL_MIN)
-    for (int d0 = 0; d0 < D; d0 += LN_COLUMN_BLOCK) {
-        const int width = D - d0 < LN_COLUMN_BLOCK ? D - d0 : LN_COLUMN_BLOCK;
-        double sum_dy[LN_COLUMN_BLOCK] = {0}, sum_dy_xhat[LN_COLUMN_BLOCK] = {0};
-        for (int n0 = 0; n0 < N; n0 += LN_ROW_CHUNK) {
-            const int n1 = N - n0 < LN_ROW_CHUNK ? N : n0 + LN_ROW_CHUNK;
-            real part_dy[LN_COLUMN_BLOCK] = {0}, part_dy_xhat[LN_COLUMN_BLOCK] = {0};
-            for (int n = n0; n < n1; n++) {
-                const real *x = in + (size_t)n * D + d0, *dy = dout + (size_t)n * D + d0;
-                const real m = saved_mean[n], s = saved_invstd[n];
-                for (int j = 0; j < width; j++) {
-                    part_dy[j] += dy[j];
-                    part_dy_xhat[j] += dy[j] * ((x[j] - m) * s);
-                }
-            }
-            for (int j = 0; j < width; j++) {
-                sum_dy[j] += part_dy[j];
-                sum_dy_xhat[j] += part_dy_xhat[j];
-            }
+    if (!affine_grads) return;
+    for (int d = 0; d < D; d++) {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            sum_dy_xhat += workspace[(size_t)chunk * 2 * D + d];
+            sum_dy += workspace[(size_t)chunk * 2 * D + D + d];
         }
-        for (int j = 0; j < width; j++) {
-            if (dbeta) dbeta[d0 + j] += (real)sum_dy[j];
-            if (dgamma) dgamma[d0 + j] += (real)sum_dy_xhat[j];
-        }
+        if (dbeta) dbeta[d] += (real)sum_dy;
+        if (dgamma) dgamma[d] += (real)sum_dy_xhat;
     }
 }
