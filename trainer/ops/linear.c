@@ -1,10 +1,34 @@
 /* Fully connected layer: out = in x W^T + b, over the whole mini-batch in one GEMM. */
+#include <omp.h>
+
 #include "ops.h"
 
 /* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time (blocks in parallel), in float over
  * BIAS_ROW_CHUNK rows (vector registers), then added into double: a fixed order whatever the threads. */
 #define BIAS_COLUMN_BLOCK 32
 #define BIAS_ROW_CHUNK 256
+
+/* Products over many rows (every token of a ViT batch: 8320 rows) are cut into fixed chunks of LINEAR_ROW_CHUNK
+ * rows handed out dynamically, each a single-threaded GEMM (OpenBLAS's OpenMP build runs a GEMM called inside
+ * a parallel region on the calling thread), instead of one GEMM split statically by OpenBLAS: a core slowed by
+ * a neighbour then takes fewer chunks. The chunks are fixed, so results do not depend on the threads. */
+#define LINEAR_ROW_CHUNK 512
+
+/* C[rows][N] (row stride ldc) (beta: 0 = or 1 = +) A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when
+ * transpose_b, else B [K][N]; in row chunks when there are several and more than one thread */
+static void gemm_row_chunks(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
+                            real beta, real *C, int ldc) {
+    const int chunks = (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
+    if (chunks < 2 || omp_get_max_threads() < 2) {
+        gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        const int r0 = chunk * LINEAR_ROW_CHUNK, n = rows - r0 < LINEAR_ROW_CHUNK ? rows - r0 : LINEAR_ROW_CHUNK;
+        gemm(false, transpose_b, n, N, K, 1, A + (size_t)r0 * lda, lda, B, ldb, beta, C + (size_t)r0 * ldc, ldc);
+    }
+}
 
 /* in [B][IN], weight [OUT][IN], bias [OUT] or NULL -> out [B][OUT] */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
@@ -26,8 +50,8 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
         return;
     }
     /* out[B][OUT] = in[B][IN] x weight[OUT][IN]^T */
-    gemm(false, true, B, out_features, in_features, 1, in, in_features, weight, in_features, beta, out,
-         out_features);
+    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, beta, out,
+                    out_features);
 }
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
@@ -60,6 +84,6 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
              in_features);
     /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
     if (din)
-        gemm(false, false, B, in_features, out_features, 1, dout, out_features, weight, in_features, 1, din,
-             in_features);
+        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, 1, din,
+                        in_features);
 }
