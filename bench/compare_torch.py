@@ -14,8 +14,8 @@ weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser st
 Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
 the rounds of each side's images/s, and as the ratio the median over rounds of each round's Cohort/PyTorch
 ratio: the two runs of a round are seconds apart, so that ratio cancels most of the machine's drift in load,
-which on shared machines moves both sides' absolute figures by 20-30 % within minutes. Exit status 0 when every target of issue 5 holds: throughput
->= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
+which on shared machines moves both sides' absolute figures by 20-30 % within minutes. Exit status 0 when
+every target of issue 5 holds: throughput >= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
 import argparse
 import os
 import re
@@ -125,8 +125,8 @@ def main():
         return 0
 
     rows, ok = [], True
-    print("batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)" % (args.batch, args.threads, args.repeats,
-                                                                             args.steps), flush=True)
+    print("batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)"
+          % (args.batch, args.threads, args.repeats, args.steps), flush=True)
     header = "%-9s %11s %11s %7s %7s %9s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
                                                       "GFLOP/s", "cohort MiB", "torch MiB")
     for model in args.models.split(","):

@@ -93,6 +93,12 @@ int cli_bench(int argc, char **argv) {
     real *x = malloc(n * sizeof(real));
     real *probs = malloc((size_t)batch * classes * sizeof(real));
     int32_t *labels = malloc((size_t)batch * sizeof(int32_t));
+    double *step_seconds = malloc((size_t)steps * sizeof(double)); /* each timed step's wall time */
+    if (!x || !probs || !labels || !step_seconds) {
+        fprintf(stderr, "cohort bench: out of memory\n");
+        free(x), free(probs), free(labels), free(step_seconds), optimizer_free(&opt), model_free(model);
+        return EXIT_RUNTIME;
+    }
     Rng rng;
     rng_seed(&rng, 7);
     for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
@@ -100,14 +106,13 @@ int cli_bench(int argc, char **argv) {
 
     /* per-step wall times too: on a shared node a neighbour's burst lands in a few steps, and the median
      * step is what a quiet machine would give */
-    double *step_seconds = malloc((size_t)steps * sizeof(double));
-    double t0 = 0, step_start = 0;
+    double t0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
             model_profile_reset(model);
             t0 = now();
         }
-        step_start = now();
+        const double step_start = now();
         const real *logits = model_forward(model, x, batch, true);
         softmax_xent_forward(probs, logits, labels, batch, classes, 0);
         model_zero_grads(model);

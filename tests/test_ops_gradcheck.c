@@ -558,53 +558,39 @@ static void test_flatten(void) {
 typedef struct {
     real *a, *b, *out, *R;
     size_t n;
+    bool relu; /* add_relu_*: out = max(0, a + b) */
 } AddCtx;
 
 static double add_loss(void *p) {
     AddCtx *c = p;
-    add_forward(c->out, c->a, c->b, c->n);
+    if (c->relu)
+        add_relu_forward(c->out, c->a, c->b, c->n);
+    else
+        add_forward(c->out, c->a, c->b, c->n);
     return dot_product(c->out, c->R, c->n);
 }
 
-static void test_add(void) {
-    const size_t n = 17;
-    AddCtx c = {random_tensor(n, 1), random_tensor(n, 1), test_alloc(n, sizeof(real)), random_tensor(n, 1), n};
-    add_loss(&c);
-    for (size_t i = 0; i < n; i++) CHECK(c.out[i] == c.a[i] + c.b[i]);
-    Grad da = grad_new(n), db = grad_new(n);
-    add_backward(da.grad, db.grad, c.R, n);
-    grad_finish(&da);
-    grad_finish(&db);
-    record("add", "a", gradcheck(add_loss, &c, c.a, da.grad, n, FD_EPS, 0, &rng));
-    record("add", "b", gradcheck(add_loss, &c, c.b, db.grad, n, FD_EPS, 0, &rng));
-    grad_free(&da);
-    grad_free(&db);
-    free(c.a), free(c.b), free(c.out), free(c.R);
-}
-
-/* add + ReLU in one op: max(0, a + b), and its gradients against finite differences */
-static double add_relu_loss(void *p) {
-    AddCtx *c = p;
-    add_relu_forward(c->out, c->a, c->b, c->n);
-    return dot_product(c->out, c->R, c->n);
-}
-
-static void test_add_relu(void) {
+/* add, and add + ReLU in one op (max(0, a + b); the ReLU must cut some outputs and keep others) */
+static void test_add(const char *label, bool relu) {
     const size_t n = 40;
-    AddCtx c = {random_tensor(n, 1), random_tensor(n, 1), test_alloc(n, sizeof(real)), random_tensor(n, 1), n};
-    add_relu_loss(&c);
+    AddCtx c = {random_tensor(n, 1), random_tensor(n, 1), test_alloc(n, sizeof(real)), random_tensor(n, 1), n, relu};
+    add_loss(&c);
     int cut = 0;
     for (size_t i = 0; i < n; i++) {
-        CHECK(c.out[i] == (c.a[i] + c.b[i] > 0 ? c.a[i] + c.b[i] : 0));
-        cut += c.out[i] == 0;
+        const real sum = c.a[i] + c.b[i];
+        CHECK(c.out[i] == (relu && !(sum > 0) ? 0 : sum));
+        cut += relu && c.out[i] == 0;
     }
-    CHECK_MSG(cut > 0 && cut < (int)n, "add+relu: the ReLU should cut some outputs and keep others");
+    if (relu) CHECK_MSG(cut > 0 && cut < (int)n, "%s: the ReLU should cut some outputs and keep others", label);
     Grad da = grad_new(n), db = grad_new(n);
-    add_relu_backward(da.grad, db.grad, c.R, c.out, n);
+    if (relu)
+        add_relu_backward(da.grad, db.grad, c.R, c.out, n);
+    else
+        add_backward(da.grad, db.grad, c.R, n);
     grad_finish(&da);
     grad_finish(&db);
-    record("add+relu", "a", gradcheck(add_relu_loss, &c, c.a, da.grad, n, FD_EPS, 0, &rng));
-    record("add+relu", "b", gradcheck(add_relu_loss, &c, c.b, db.grad, n, FD_EPS, 0, &rng));
+    record(label, "a", gradcheck(add_loss, &c, c.a, da.grad, n, FD_EPS, 0, &rng));
+    record(label, "b", gradcheck(add_loss, &c, c.b, db.grad, n, FD_EPS, 0, &rng));
     grad_free(&da);
     grad_free(&db);
     free(c.a), free(c.b), free(c.out), free(c.R);
@@ -816,8 +802,8 @@ int main(void) {
 
     test_global_avgpool();
     test_flatten();
-    test_add();
-    test_add_relu();
+    test_add("add", false);
+    test_add("add+relu", true);
     test_dropout();
 
     test_shortcut("shortcut_pad s2", 2, 2, 5, 6, 4, 2);

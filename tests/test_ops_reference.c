@@ -21,10 +21,16 @@ _Static_assert(sizeof(real) == sizeof(float), "test_ops_reference must link the 
 
 static Rng rng;
 
-/* Random values in float for the engine and the same values in double for the reference. */
-static real *random_pair(double **as_double, size_t n, double scale) {
+/* Random normal values in float, for the engine only. */
+static real *random_reals(size_t n, double scale) {
     real *x = test_alloc(n, sizeof(real));
     fill_normal(x, n, scale, &rng);
+    return x;
+}
+
+/* Random values in float for the engine and the same values in double for the reference. */
+static real *random_pair(double **as_double, size_t n, double scale) {
+    real *x = random_reals(n, scale);
     *as_double = test_alloc(n, sizeof(double));
     for (size_t i = 0; i < n; i++) (*as_double)[i] = x[i];
     return x;
@@ -93,13 +99,9 @@ static void test_conv_thread_invariance(const char *label, int B, int C, int H, 
     conv_shape_init(&s, B, C, H, W, OC, 3, 3, stride, 1);
     s.slots = 3;
     const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)OC * C * 9, out_n = (size_t)OC * B * s.OH * s.OW;
-    double *unused;
-    real *in = random_pair(&unused, in_n, 1.0);
-    free(unused);
-    real *w = random_pair(&unused, w_n, 0.1);
-    free(unused);
-    real *dout = random_pair(&unused, out_n, 1.0);
-    free(unused);
+    real *in = random_reals(in_n, 1.0);
+    real *w = random_reals(w_n, 0.1);
+    real *dout = random_reals(out_n, 1.0);
     real *workspace = test_alloc(conv2d_workspace_size(&s) + 1, sizeof(real));
     real *first[3] = {NULL, NULL, NULL};
     const size_t sizes[3] = {out_n, in_n, w_n};
@@ -161,11 +163,8 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
  * gives exactly the gradient of the out-of-place op with a zeroed input gradient. */
 static void test_relu_in_place(void) {
     const size_t n = 100000; /* above OPS_PARALLEL_MIN: the threaded loop */
-    double *unused;
-    real *x = random_pair(&unused, n, 1.0);
-    free(unused);
-    real *g = random_pair(&unused, n, 1.0);
-    free(unused);
+    real *x = random_reals(n, 1.0);
+    real *g = random_reals(n, 1.0);
     real *out = test_alloc(n, sizeof(real)), *din = test_alloc(n, sizeof(real));
     relu_forward(out, x, n);
     relu_backward(din, g, out, n);
@@ -182,11 +181,8 @@ static void test_relu_in_place(void) {
  * ReLU in place, bit for bit: forward output, input gradient, gamma and beta gradients */
 static void test_batchnorm_relu_fused(int C, int N) {
     const size_t n = (size_t)C * N;
-    double *unused;
-    real *x = random_pair(&unused, n, 2.0);
-    free(unused);
-    real *dy = random_pair(&unused, n, 1.0);
-    free(unused);
+    real *x = random_reals(n, 2.0);
+    real *dy = random_reals(n, 1.0);
     real gamma[8], beta[8], mean[8], invstd[8], dgamma[2][8] = {{0}}, dbeta[2][8] = {{0}};
     for (int c = 0; c < C; c++) gamma[c] = 1.0f + 0.1f * c, beta[c] = 0.2f * c - 0.3f;
     real *fused = test_alloc(n, sizeof(real)), *plain = test_alloc(n, sizeof(real));
@@ -210,13 +206,9 @@ static void test_batchnorm_relu_fused(int C, int N) {
 /* add + ReLU as one op equals add, then the ReLU in place, bit for bit (threaded sizes) */
 static void test_add_relu_fused(void) {
     const size_t n = 100000;
-    double *unused;
-    real *a = random_pair(&unused, n, 1.0);
-    free(unused);
-    real *b = random_pair(&unused, n, 1.0);
-    free(unused);
-    real *dy = random_pair(&unused, n, 1.0);
-    free(unused);
+    real *a = random_reals(n, 1.0);
+    real *b = random_reals(n, 1.0);
+    real *dy = random_reals(n, 1.0);
     real *fused = test_alloc(n, sizeof(real)), *plain = test_alloc(n, sizeof(real));
     real *dy_plain = test_alloc(n, sizeof(real));
     real *grads[4];
@@ -237,16 +229,15 @@ static void test_add_relu_fused(void) {
     for (int i = 0; i < 4; i++) free(grads[i]);
 }
 
-/* maxpool 2x2 stride 2 (VGG's; an AVX-512 path where the CPU has it) against windows scanned value by value:
- * the first maximum wins (row-major), a NaN wins over any number, argmax is the index in the input plane.
- * Output rows of 1 to 24 values (masked vector tails) and an odd input size (its last row and column unused). */
-static void test_maxpool_2x2(int planes, int H, int W) {
+/* max pooling against windows scanned value by value: the first maximum wins (row-major), a NaN wins over any
+ * number, argmax is the index in the input plane. 2x2 stride 2 is VGG's (an AVX-512 path where the CPU has
+ * it): output rows of 1 to 24 values (masked vector tails) and an odd input size (its last row and column
+ * unused); 3x3 stride 2 with padding runs the general loop. */
+static void test_maxpool(int planes, int H, int W, int K, int stride, int pad) {
     PoolShape s;
-    pool_shape_init(&s, planes, H, W, 2, 2, 0);
+    pool_shape_init(&s, planes, H, W, K, stride, pad);
     const size_t in_n = (size_t)planes * H * W, out_n = (size_t)planes * s.OH * s.OW;
-    double *unused;
-    real *x = random_pair(&unused, in_n, 1.0);
-    free(unused);
+    real *x = random_reals(in_n, 1.0);
     for (size_t i = 0; i < in_n; i++) x[i] = roundf(2 * x[i]) / 2; /* coarse values: many ties in a window */
     for (size_t i = 3; i < in_n; i += 37) x[i] = NAN;
     real *out = test_alloc(out_n, sizeof(real));
@@ -258,17 +249,19 @@ static void test_maxpool_2x2(int planes, int H, int W) {
             for (int ow = 0; ow < s.OW; ow++) {
                 const real *plane = x + (size_t)p * H * W;
                 int best = -1;
-                for (int dy = 0; dy < 2; dy++)
-                    for (int dx = 0; dx < 2; dx++) {
-                        const int i = (2 * oh + dy) * W + 2 * ow + dx;
+                for (int ih = oh * stride - pad; ih < oh * stride - pad + K; ih++)
+                    for (int iw = ow * stride - pad; iw < ow * stride - pad + K; iw++) {
+                        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                        const int i = ih * W + iw;
                         if (best < 0 || plane[i] > plane[best] || (isnan(plane[i]) && !isnan(plane[best]))) best = i;
                     }
                 const size_t o = ((size_t)p * s.OH + oh) * s.OW + ow;
                 const bool same_value = isnan(plane[best]) ? isnan(out[o]) : out[o] == plane[best];
                 mismatches += argmax[o] != best || !same_value;
             }
-    CHECK_MSG(mismatches == 0, "maxpool 2x2 on %dx%d: %d of %zu outputs differ", H, W, mismatches, out_n);
-    printf("  maxpool 2x2 %2dx%-2d %-18s value and argmax equal\n", H, W, "");
+    CHECK_MSG(mismatches == 0, "maxpool %dx%d s%d p%d on %dx%d: %d of %zu outputs differ", K, K, stride, pad, H, W,
+              mismatches, out_n);
+    printf("  maxpool %dx%d s%d p%d %2dx%-2d %-10s value and argmax equal\n", K, K, stride, pad, H, W, "");
     free(x), free(out), free(argmax);
 }
 
@@ -290,7 +283,7 @@ int main(void) {
      * any tile height), filters not a multiple of 8 or 16 (edge rows; weight gradient on the GEMM path),
      * 48 and 64 filters (the 8x3 and 6x4 weight-gradient tiles), a batch whose pixels end mid-panel, and
      * planes of a size that is not a multiple of 16 (GEMM path) */
-    if (__builtin_cpu_supports("avx512f")) { /* so that the cases below really run the panel path here */
+    if (ops_cpu_has_avx512()) { /* so that the cases below really run the panel path here */
         ConvShape panel_shape;
         conv_shape_init(&panel_shape, 5, 3, 8, 8, 16, 3, 3, 1, 1);
         CHECK_MSG(conv_panels_apply(&panel_shape) && conv_panels_weight_grad_apply(&panel_shape),
@@ -309,7 +302,7 @@ int main(void) {
      * has AVX-512, both gradients on the OpenBLAS path */
     ConvShape large;
     conv_shape_init(&large, 4, 64, 8, 8, 128, 3, 3, 1, 1);
-    CHECK_MSG(!conv2d_parallel_chunks(&large) && (conv_panels_apply(&large) || !__builtin_cpu_supports("avx512f")),
+    CHECK_MSG(!conv2d_parallel_chunks(&large) && (conv_panels_apply(&large) || !ops_cpu_has_avx512()),
               "64->128 3x3 is expected to be a large-filter shape that the panel path takes");
     /* stride-2 panels: one output row per vector, two rows per vector (OW = 8), the 1x1 shortcut, and an
      * odd input whose last tap column reads padding */
@@ -324,7 +317,8 @@ int main(void) {
     test_add_relu_fused();
     test_batchnorm_relu_fused(8, 131);
     const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
-    for (int i = 0; i < 7; i++) test_maxpool_2x2(300, pool_sizes[i][0], pool_sizes[i][1]);
+    for (int i = 0; i < 7; i++) test_maxpool(300, pool_sizes[i][0], pool_sizes[i][1], 2, 2, 0);
+    test_maxpool(50, 9, 8, 3, 2, 1);
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

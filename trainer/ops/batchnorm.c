@@ -213,15 +213,7 @@ static void backward(real *din, real *dgamma, real *dbeta, const real *dout, con
             const real mean_dy = (real)(sum_dy / N);
             const real xhat_coeff = (real)(sum_dy_xhat / N * invstd); /* mean_dy_xhat * invstd */
             real *dx = din + (size_t)c * N;
-            if (gate) {
-                for (int i = 0; i < N; i++) {
-                    const real d = dy[i]; /* loaded unconditionally: the select then vectorises */
-                    const real g = gate[i] > 0 ? d : 0;
-                    dx[i] += k * (g - mean_dy - (x[i] - mean_r) * xhat_coeff);
-                }
-            } else {
-                for (int i = 0; i < N; i++) dx[i] += k * (dy[i] - mean_dy - (x[i] - mean_r) * xhat_coeff);
-            }
+            for (int i = 0; i < N; i++) dx[i] += k * (gated(dy, 0, gate, i) - mean_dy - (x[i] - mean_r) * xhat_coeff);
         }
     }
 }

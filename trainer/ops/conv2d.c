@@ -455,10 +455,6 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
             backward_parallel_chunks(chunk_din, chunk_dweight, dout, in, weight, s, workspace);
         return;
     }
-    if (din && input_grad_on_panels(s)) {
-        panel_input_grad(din, dout, weight, s, workspace);
-        din = NULL;
-    }
     const int chunk = conv2d_chunk_images(s);
     for (int b0 = 0; b0 < s->B; b0 += chunk) {
         const int nb = s->B - b0 < chunk ? s->B - b0 : chunk;

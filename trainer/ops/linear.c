@@ -1,4 +1,5 @@
-/* Fully connected layer: out = in x W^T + b, over the whole mini-batch in one GEMM. */
+/* Fully connected layer: out = in x W^T + b over every row of the mini-batch (every token, for a ViT), as
+ * GEMMs over many rows at a time. */
 #include <omp.h>
 
 #include "ops.h"

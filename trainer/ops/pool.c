@@ -23,7 +23,7 @@ static void window(int o, int stride, int pad, int K, int size, int *lo, int *hi
 }
 
 /* The window's running maximum takes v (at input index i) if v is greater, or if v is NaN and the maximum is
- * not. */
+ * not: the first maximum wins, and a NaN propagates (PyTorch's rule, shared by every max-pool path). */
 static inline __attribute__((always_inline)) void take_if_greater(real v, int32_t i, real *best, int32_t *best_index) {
     const bool wins = v > *best || (v != v && *best == *best);
     *best = wins ? v : *best;
@@ -128,15 +128,15 @@ void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape
                 window(ow, s->stride, s->pad, s->K, s->W, &w0, &w1);
                 real best = -INFINITY;
                 int32_t best_index = -1; /* stays -1 only if the window is all padding */
-                for (int ih = h0; ih < h1; ih++) {
+                for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) {
-                        real v = x[ih * s->W + iw];
-                        if (v > best || (isnan(v) && !isnan(best)) || best_index < 0) {
-                            best = v;
+                        if (best_index < 0) { /* the window's first value */
+                            best = x[ih * s->W + iw];
                             best_index = ih * s->W + iw;
+                        } else {
+                            take_if_greater(x[ih * s->W + iw], ih * s->W + iw, &best, &best_index);
                         }
                     }
-                }
                 y[oh * s->OW + ow] = best;
                 arg[oh * s->OW + ow] = best_index;
             }
