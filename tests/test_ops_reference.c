@@ -142,10 +142,19 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     const double error = max_error(out, expected, (size_t)B * OUT);
     CHECK_MSG(error <= FLOAT_TOL, "%s forward error %.3e", label, error);
     for (int i = 0; i < B * OUT; i++) CHECK_CLOSE(out[i], expected[i], FLOAT_TOL);
-    /* the input gradient, added into a din that is not zero: din += dout[B][OUT] x W[OUT][IN] */
-    double *dout_d, *din_d;
+    /* the input and bias gradients, added into buffers that are not zero: din += dout[B][OUT] x W[OUT][IN],
+     * dbias[o] += sum over the rows of dout[b][o] */
+    double *dout_d, *din_d, *dbias_d;
     real *dout = random_pair(&dout_d, (size_t)B * OUT, 1.0), *din = random_pair(&din_d, (size_t)B * IN, 1.0);
-    linear_backward(din, NULL, NULL, dout, in, w, B, IN, OUT);
+    real *dbias = random_pair(&dbias_d, (size_t)OUT, 1.0);
+    linear_backward(din, NULL, dbias, dout, in, w, B, IN, OUT);
+    double dbias_error = 0;
+    for (int o = 0; o < OUT; o++) {
+        double sum = dbias_d[o];
+        for (int b = 0; b < B; b++) sum += dout_d[(size_t)b * OUT + o];
+        dbias_error = fmax(dbias_error, fabs(dbias[o] - sum) / fmax(1.0, fabs(sum)));
+    }
+    CHECK_MSG(dbias_error <= FLOAT_TOL, "%s dbias error %.3e", label, dbias_error);
     double din_error = 0;
     for (int b = 0; b < B; b++)
         for (int i = 0; i < IN; i++) {
@@ -154,9 +163,9 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
             din_error = fmax(din_error, fabs(din[(size_t)b * IN + i] - sum) / fmax(1.0, fabs(sum)));
         }
     CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
-    printf("  %-32s forward %.1e  din %.1e\n", label, error, din_error);
+    printf("  %-32s forward %.1e  din %.1e  dbias %.1e\n", label, error, din_error, dbias_error);
     free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(out), free(expected);
-    free(dout), free(dout_d), free(din), free(din_d);
+    free(dout), free(dout_d), free(din), free(din_d), free(dbias), free(dbias_d);
 }
 
 /* ReLU run in place (input, output and their gradients sharing buffers, as models arrange for BN -> ReLU)
@@ -322,6 +331,6 @@ int main(void) {
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);
-    test_linear("linear 1100 rows (3 row chunks)", 1100, 24, 40, true);
+    test_linear("linear 1100 rows (3 row chunks)", 1100, 24, 70, true);
     return check_report("test_ops_reference");
 }

@@ -1,12 +1,13 @@
 /* Fully connected layer: out = in x W^T + b over every row of the mini-batch (every token, for a ViT), as
  * GEMMs over many rows at a time. */
 #include <omp.h>
+#include <string.h>
 
 #include "ops.h"
 
 /* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time (blocks in parallel), in float over
  * BIAS_ROW_CHUNK rows (vector registers), then added into double: a fixed order whatever the threads. */
-#define BIAS_COLUMN_BLOCK 32
+#define BIAS_COLUMN_BLOCK 64
 #define BIAS_ROW_CHUNK 256
 
 /* Products over many rows (every token of a ViT batch: 8320 rows) are cut into fixed chunks of LINEAR_ROW_CHUNK
@@ -15,43 +16,56 @@
  * a neighbour then takes fewer chunks. The chunks are fixed, so results do not depend on the threads. */
 #define LINEAR_ROW_CHUNK 512
 
-/* C[rows][N] (row stride ldc) (beta: 0 = or 1 = +) A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when
- * transpose_b, else B [K][N]; in row chunks when there are several and more than one thread */
+/* C[rows][N] (row stride ldc) = or += A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when transpose_b, else
+ * B [K][N]. When row_init [N] is given every row of C starts from it (a bias), else accumulate says whether the
+ * product is added into C or overwrites it. */
+static void gemm_rows(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
+                      const real *row_init, bool accumulate, real *C, int ldc) {
+    if (row_init)
+        for (int r = 0; r < rows; r++) memcpy(C + (size_t)r * ldc, row_init, (size_t)N * sizeof(real));
+    gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, row_init || accumulate ? 1 : 0, C, ldc);
+}
+
+/* gemm_rows in row chunks when there are several and more than one thread; a chunk's rows are set from row_init
+ * just before its GEMM, while they are still in the cache */
 static void gemm_row_chunks(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
-                            real beta, real *C, int ldc) {
+                            const real *row_init, bool accumulate, real *C, int ldc) {
     const int chunks = (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
     if (chunks < 2 || omp_get_max_threads() < 2) {
-        gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, beta, C, ldc);
+        gemm_rows(rows, N, K, A, lda, transpose_b, B, ldb, row_init, accumulate, C, ldc);
         return;
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int chunk = 0; chunk < chunks; chunk++) {
         const int r0 = chunk * LINEAR_ROW_CHUNK, n = rows - r0 < LINEAR_ROW_CHUNK ? rows - r0 : LINEAR_ROW_CHUNK;
-        gemm(false, transpose_b, n, N, K, 1, A + (size_t)r0 * lda, lda, B, ldb, beta, C + (size_t)r0 * ldc, ldc);
+        gemm_rows(n, N, K, A + (size_t)r0 * lda, lda, transpose_b, B, ldb, row_init, accumulate,
+                  C + (size_t)r0 * ldc, ldc);
     }
+}
+
+/* partial[j] = sum over rows r (in order) of rows_start[r * stride + j], j < width */
+static inline void column_sums(real *partial, const real *rows_start, int rows, int stride, int width) {
+    for (int j = 0; j < width; j++) partial[j] = 0;
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < width; j++) partial[j] += rows_start[(size_t)r * stride + j];
+}
+
+/* the same for a whole block: a constant width, so that the sums stay in vector registers across the rows */
+static inline void column_sums_full_block(real *partial, const real *rows_start, int rows, int stride) {
+    column_sums(partial, rows_start, rows, stride, BIAS_COLUMN_BLOCK);
 }
 
 /* in [B][IN], weight [OUT][IN], bias [OUT] or NULL -> out [B][OUT] */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features) {
     if (B <= 0 || out_features <= 0) return;
-    real beta = 0;
-    if (bias) {
-        /* Start every row from the bias and let the GEMM accumulate on top (beta = 1): one pass over out. */
-#pragma omp parallel for schedule(dynamic, 32) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
-        for (int b = 0; b < B; b++) {
-            real *out_row = out + (size_t)b * out_features;
-            for (int o = 0; o < out_features; o++) out_row[o] = bias[o];
-        }
-        beta = 1;
-    }
     if (in_features <= 0) {
-        if (!bias)
-            for (size_t i = 0; i < (size_t)B * out_features; i++) out[i] = 0;
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < out_features; o++) out[(size_t)b * out_features + o] = bias ? bias[o] : 0;
         return;
     }
     /* out[B][OUT] = in[B][IN] x weight[OUT][IN]^T */
-    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, beta, out,
+    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, bias, false, out,
                     out_features);
 }
 
@@ -64,15 +78,16 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
         /* column blocks in parallel; within a block the rows are summed in order */
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
         for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
-            int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
+            const int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
             double sums[BIAS_COLUMN_BLOCK] = {0};
             for (int b0 = 0; b0 < B; b0 += BIAS_ROW_CHUNK) {
-                const int b1 = B - b0 < BIAS_ROW_CHUNK ? B : b0 + BIAS_ROW_CHUNK;
-                real partial[BIAS_COLUMN_BLOCK] = {0};
-                for (int b = b0; b < b1; b++) {
-                    const real *dout_row = dout + (size_t)b * out_features + o0;
-                    for (int j = 0; j < width; j++) partial[j] += dout_row[j];
-                }
+                const int rows = B - b0 < BIAS_ROW_CHUNK ? B - b0 : BIAS_ROW_CHUNK;
+                const real *block = dout + (size_t)b0 * out_features + o0;
+                real partial[BIAS_COLUMN_BLOCK];
+                if (width == BIAS_COLUMN_BLOCK)
+                    column_sums_full_block(partial, block, rows, out_features);
+                else
+                    column_sums(partial, block, rows, out_features, width);
                 for (int j = 0; j < width; j++) sums[j] += partial[j];
             }
             for (int j = 0; j < width; j++) dbias[o0 + j] += (real)sums[j];
@@ -85,6 +100,6 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
              in_features);
     /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
     if (din)
-        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, 1, din,
-                        in_features);
+        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, NULL, true,
+                        din, in_features);
 }
