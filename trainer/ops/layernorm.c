@@ -11,8 +11,9 @@
 
 /* Rows are worked on ROW_LANES values at a time as GCC vectors (one 16-float register with AVX-512, four SSE
  * registers otherwise; the same arithmetic either way). Written out because GCC's vectoriser kept the
- * per-lane partial sums of plain loops in memory: the backward pass ran at ~10 cycles a value, compute-bound. A row's sums run in ROW_LANES partial sums in `real` (a few dozen values each),
- * then the lanes are added in order in double: a fixed order, whatever the machine. */
+ * per-lane partial sums of plain loops in memory: the backward pass ran at ~10 cycles a value, compute-bound.
+ * A row's sums run in ROW_LANES partial sums in `real` (a few dozen values each), then the lanes are added in
+ * order in double: a fixed order, whatever the machine. */
 #define ROW_LANES 16
 typedef real RowLanes __attribute__((vector_size(ROW_LANES * sizeof(real))));
 
