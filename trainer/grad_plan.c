@@ -8,7 +8,14 @@
  * region can hold another gradient, so regions are packed by first fit over the intervals, and each is
  * zeroed when its interval starts (the layer flags zero_in_grad / zero_in2_grad / zero_out_grad, and
  * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
- * once instead of all of them. */
+ * once instead of all of them.
+ *
+ * A residual add (out = a + b) passes its output's gradient unchanged to both inputs. When the add is the
+ * first writer of a's gradient (a has no later consumer) and the last reader of out's, a's gradient would be
+ * zeroed and then set to out's, just as out's gradient dies: instead a's gradient takes over out's region
+ * (one interval from out's start to a's end) and the add leaves it alone (in_grad_is_out_grad), saving a
+ * zeroing pass and a read-modify-write pass over the tensor. Only for the plain add: with the ReLU fused
+ * (add_relu_backward) a's gradient is the gated one, not out's. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,8 +60,9 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     GradGroup *groups = calloc((size_t)S, sizeof *groups);
     Placed *placed = malloc((size_t)S * sizeof(Placed));
     int *order = malloc((size_t)S * sizeof(int));
-    if (!groups || !placed || !order) {
-        free(groups), free(placed), free(order);
+    int *grad_group = malloc((size_t)S * sizeof(int)); /* group_of, with the residual adds' merges */
+    if (!groups || !placed || !order || !grad_group) {
+        free(groups), free(placed), free(order), free(grad_group);
         return -1;
     }
     for (int s = 0; s < S; s++) {
@@ -83,10 +91,32 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         if (s == group_of[m->input_slot]) g->used = false; /* the input image needs no gradient */
         else if (g->start == LONG_MAX) g->start = g->end;        /* no consumer: zeros read by its producer */
     }
+    for (int s = 0; s < S; s++) grad_group[s] = group_of[s];
+    for (int i = 0; i < L; i++) {
+        Layer *l = &m->layers[i];
+        l->in_grad_is_out_grad = l->in2_grad_is_out_grad = false;
+        if (l->kind != LAYER_ADD || l->relu_after) continue;
+        const long t = L - 1 - i;
+        const int out = grad_group[l->out];
+        GradGroup *o = &groups[out];
+        if (out == grad_group[m->output_slot] || o->end != t) continue;
+        for (int k = 0; k < 2; k++) {
+            const int in = grad_group[k ? l->in2 : l->in];
+            GradGroup *g = &groups[in];
+            if (in == out || !g->used || g->start != t || g->size != o->size) continue;
+            o->end = g->end;
+            g->used = false;
+            for (int s = 0; s < S; s++)
+                if (grad_group[s] == in) grad_group[s] = out;
+            if (k) l->in2_grad_is_out_grad = true;
+            else l->in_grad_is_out_grad = true;
+            break;
+        }
+    }
     /* place the groups in order of their start, freeing regions whose interval ended before it */
     int n = 0;
     for (int s = 0; s < S; s++)
-        if (groups[s].used && group_of[s] == s) order[n++] = s;
+        if (groups[s].used && grad_group[s] == s) order[n++] = s;
     for (int a = 1; a < n; a++)
         for (int b = a; b > 0 && groups[order[b - 1]].start > groups[order[b]].start; b--) {
             int tmp = order[b];
@@ -106,19 +136,19 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         if (g->offset + g->size > total) total = g->offset + g->size;
     }
     for (int s = 0; s < S; s++) {
-        const GradGroup *g = &groups[group_of[s]];
+        const GradGroup *g = &groups[grad_group[s]];
         m->slots[s].grad_offset = g->used ? g->offset : SIZE_MAX;
     }
     for (int i = 0; i < L; i++) {
         Layer *l = &m->layers[i];
         const long t = L - 1 - i;
-        const GradGroup *in = &groups[group_of[l->in]], *out = &groups[group_of[l->out]];
+        const GradGroup *in = &groups[grad_group[l->in]], *out = &groups[grad_group[l->out]];
         l->zero_in_grad = in->used && in->start == t;
-        l->zero_in2_grad = l->kind == LAYER_ADD && groups[group_of[l->in2]].used &&
-                           groups[group_of[l->in2]].start == t && group_of[l->in2] != group_of[l->in];
-        l->zero_out_grad = out->used && out->start == t && out->end == t && group_of[l->out] != group_of[m->output_slot];
+        l->zero_in2_grad = l->kind == LAYER_ADD && groups[grad_group[l->in2]].used &&
+                           groups[grad_group[l->in2]].start == t && grad_group[l->in2] != grad_group[l->in];
+        l->zero_out_grad = out->used && out->start == t && out->end == t && grad_group[l->out] != grad_group[m->output_slot];
     }
     m->act_grad_count = total;
-    free(groups), free(placed), free(order);
+    free(groups), free(placed), free(order), free(grad_group);
     return 0;
 }
