@@ -153,9 +153,7 @@ static void check_residual_gradient_plan(void) {
         adds++;
         const size_t out = m->slots[l->out].grad_offset, in = m->slots[l->in].grad_offset,
                      in2 = m->slots[l->in2].grad_offset;
-        if (l->in_grad_is_out_grad && !l->in2_grad_is_out_grad && in == out && in2 != out && !l->zero_in_grad &&
-            l->zero_in2_grad)
-            passed_through++;
+        if (in == out && in2 != out && !l->zero_in_grad && l->zero_in2_grad) passed_through++;
         if (stream_region == SIZE_MAX) stream_region = out;
         CHECK_MSG(out == stream_region, "add %d: the residual stream's gradient moved region", adds);
     }

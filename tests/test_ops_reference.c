@@ -186,6 +186,37 @@ static void test_relu_in_place(void) {
     free(x), free(g), free(out), free(din);
 }
 
+/* A residual add whose input gradient is its output gradient's own buffer (the gradient plan's hand-over):
+ * add_backward leaves that input's gradient as it is and adds only into the other; add_relu_backward masks it in
+ * place. Either input may be the in-place one. Same values as the out-of-place op into a zeroed gradient. */
+static void test_add_in_place(void) {
+    const size_t n = 100000; /* above OPS_PARALLEL_MIN: the threaded loop */
+    real *a = random_reals(n, 1.0), *b = random_reals(n, 1.0), *dout = random_reals(n, 1.0);
+    real *out = test_alloc(n, sizeof(real)), *shared = test_alloc(n, sizeof(real));
+    real *expect_in = test_alloc(n, sizeof(real)), *expect_other = test_alloc(n, sizeof(real));
+    real *other = test_alloc(n, sizeof(real));
+    add_relu_forward(out, a, b, n);
+    for (int relu = 0; relu < 2; relu++)
+        for (int in_place_b = 0; in_place_b < 2; in_place_b++) {
+            for (size_t i = 0; i < n; i++) {
+                expect_in[i] = 0; /* the out-of-place op's gradient for the in-place input starts from zero */
+                expect_other[i] = other[i] = (real)(i % 7) * 0.25f;
+            }
+            memcpy(shared, dout, n * sizeof(real));
+            if (relu) add_relu_backward(expect_in, expect_other, dout, out, n);
+            else add_backward(expect_in, expect_other, dout, n);
+            real *da = in_place_b ? other : shared, *db = in_place_b ? shared : other;
+            if (relu) add_relu_backward(da, db, shared, out, n);
+            else add_backward(da, db, shared, n);
+            int mismatches = 0;
+            for (size_t i = 0; i < n; i++) mismatches += shared[i] != expect_in[i] || other[i] != expect_other[i];
+            CHECK_MSG(mismatches == 0, "%s, %s in place: %d of %zu values differ from the out-of-place op",
+                      relu ? "add+relu" : "add", in_place_b ? "b" : "a", mismatches, n);
+        }
+    printf("  %-32s in place equals out of place\n", "add, add+relu");
+    free(a), free(b), free(dout), free(out), free(shared), free(expect_in), free(expect_other), free(other);
+}
+
 /* batch norm + ReLU as one op (the AVX-512 gated sums where the CPU has them) equals batch norm, then the
  * ReLU in place, bit for bit: forward output, input gradient, gamma and beta gradients */
 static void test_batchnorm_relu_fused(int C, int N) {
@@ -322,6 +353,7 @@ int main(void) {
     test_conv_thread_invariance("conv2d 16->16 s1 threads", 12, 16, 32, 32, 16, 1);
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();
+    test_add_in_place();
     test_batchnorm_relu_fused(3, 5000);
     test_add_relu_fused();
     test_batchnorm_relu_fused(8, 131);

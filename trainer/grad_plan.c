@@ -13,9 +13,9 @@
  * A residual add (out = a + b) passes its output's gradient unchanged to both inputs. When the add is the
  * first writer of a's gradient (a has no later consumer) and the last reader of out's, a's gradient would be
  * zeroed and then set to out's, just as out's gradient dies: instead a's gradient takes over out's region
- * (one interval from out's start to a's end) and the add leaves it alone (in_grad_is_out_grad), saving a
- * zeroing pass and a read-modify-write pass over the tensor. Only for the plain add: with the ReLU fused
- * (add_relu_backward) a's gradient is the gated one, not out's. */
+ * (one interval from out's start to a's end), saving a zeroing pass and a read-modify-write pass over the
+ * tensor. The add's backward then finds da == dout and leaves it as it is (add_backward) or applies the
+ * fused ReLU's mask to it in place (add_relu_backward), as an in-place ReLU does. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,9 +93,8 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     }
     for (int s = 0; s < S; s++) grad_group[s] = group_of[s];
     for (int i = 0; i < L; i++) {
-        Layer *l = &m->layers[i];
-        l->in_grad_is_out_grad = l->in2_grad_is_out_grad = false;
-        if (l->kind != LAYER_ADD || l->relu_after) continue;
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_ADD) continue;
         const long t = L - 1 - i;
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
@@ -108,8 +107,6 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
             g->used = false;
             for (int s = 0; s < S; s++)
                 if (grad_group[s] == in) grad_group[s] = out;
-            if (k) l->in2_grad_is_out_grad = true;
-            else l->in_grad_is_out_grad = true;
             break;
         }
     }

@@ -233,9 +233,8 @@ void model_backward(Model *m, int B) {
         case LAYER_ADD:
             if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
                 add_relu_backward(din, grads_of(m, l->in2), dout, values(m, l->out), elements(m, l->out, B));
-            else /* an input whose gradient shares dout's region already has it (grad_plan.c) */
-                add_backward(l->in_grad_is_out_grad ? NULL : din, l->in2_grad_is_out_grad ? NULL : grads_of(m, l->in2),
-                             dout, elements(m, l->out, B));
+            else
+                add_backward(din, grads_of(m, l->in2), dout, elements(m, l->out, B));
             break;
         case LAYER_DROPOUT:
             if (!din) break;

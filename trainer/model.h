@@ -90,10 +90,6 @@ typedef struct {
     /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
      * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */
     bool relu_after, done_by_previous;
-    /* LAYER_ADD without relu_after: the gradient of input in (in2_grad_is_out_grad: of in2) shares the region of
-     * the output's gradient (grad_plan.c), which is then already that input's gradient, so the backward adds
-     * only into the other input's gradient. */
-    bool in_grad_is_out_grad, in2_grad_is_out_grad;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;
 

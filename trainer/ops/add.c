@@ -7,8 +7,11 @@ void add_forward(real *out, const real *a, const real *b, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
-/* dout [n]; adds dout into da [n] and db [n] (either may be NULL). */
+/* dout [n]; adds dout into da [n] and db [n] (either may be NULL). An input gradient that is dout's own buffer
+ * (grad_plan.c hands a residual add's output gradient region on to an input) already holds its gradient. */
 void add_backward(real *da, real *db, const real *dout, size_t n) {
+    if (da == dout) da = NULL;
+    if (db == dout) db = NULL;
 #pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         if (da) da[i] += dout[i];
@@ -26,8 +29,24 @@ void add_relu_forward(real *out, const real *a, const real *b, size_t n) {
 }
 
 /* dout [n], the gradient of out = max(0, a + b), and out [n]; adds dout where out > 0 into da and db (either
- * may be NULL). dout and out may be the buffers the ReLU would have run in place on. */
+ * may be NULL). dout and out may be the buffers the ReLU would have run in place on. An input gradient that is
+ * dout's own buffer (see add_backward) gets the masked gradient in place, as relu_backward does. */
 void add_relu_backward(real *da, real *db, const real *dout, const real *out, size_t n) {
+    if (db == dout) { /* the sum is symmetric: make a the in-place one */
+        real *swap = da;
+        da = db;
+        db = swap;
+    }
+    if (da == dout) {
+        real *dab = da;
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++) {
+            const real g = out[i] > 0 ? dab[i] : 0;
+            dab[i] = g;
+            if (db) db[i] += g;
+        }
+        return;
+    }
 #pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         const real d = dout[i]; /* loaded unconditionally: the select then vectorises */
