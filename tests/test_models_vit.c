@@ -135,30 +135,36 @@ static void check_vit_layout(void) {
     model_free(m);
 }
 
-/* The residual stream's gradient: every block's two adds pass their output's gradient to the stream input
- * through a shared region (grad_plan.c), so none of them zeroes or adds into it; the branch input still gets
- * its own zeroed region. Correctness of the gradients is the whole-model checks' below. */
-static void check_residual_gradient_plan(void) {
+/* Gradient regions handed on (grad_plan.c): every block's two residual adds pass their output's gradient to
+ * the stream input through a shared region, so none of them zeroes or adds into it (the branch input still
+ * gets its own zeroed region), and every GELU turns its output's gradient into its input's in place.
+ * Correctness of the gradients is the whole-model checks' below. */
+static void check_gradient_handover(void) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     char err[ERR_LEN];
     Model *m = NULL;
     CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0);
     if (!m) return;
-    int adds = 0, passed_through = 0;
+    int adds = 0, adds_handed_over = 0, gelus = 0, gelus_in_place = 0;
     size_t stream_region = SIZE_MAX;
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
+        const size_t out = m->slots[l->out].grad_offset, in = m->slots[l->in].grad_offset;
+        if (l->kind == LAYER_GELU) {
+            gelus++;
+            gelus_in_place += in == out && !l->zero_in_grad;
+        }
         if (l->kind != LAYER_ADD) continue;
         adds++;
-        const size_t out = m->slots[l->out].grad_offset, in = m->slots[l->in].grad_offset,
-                     in2 = m->slots[l->in2].grad_offset;
-        if (in == out && in2 != out && !l->zero_in_grad && l->zero_in2_grad) passed_through++;
+        if (in == out && m->slots[l->in2].grad_offset != out && !l->zero_in_grad && l->zero_in2_grad)
+            adds_handed_over++;
         if (stream_region == SIZE_MAX) stream_region = out;
         CHECK_MSG(out == stream_region, "add %d: the residual stream's gradient moved region", adds);
     }
-    CHECK_MSG(adds == 12 && passed_through == 12, "vit: %d of %d residual adds pass their gradient through", passed_through,
-              adds);
+    CHECK_MSG(adds == 12 && adds_handed_over == 12, "vit: %d of %d residual adds hand their gradient on",
+              adds_handed_over, adds);
+    CHECK_MSG(gelus == 6 && gelus_in_place == 6, "vit: %d of %d GELUs work in place", gelus_in_place, gelus);
     model_free(m);
 }
 
@@ -399,7 +405,7 @@ static void check_learning(const char *name, double dropout) {
 int main(void) {
     check_parameter_counts();
     check_vit_layout();
-    check_residual_gradient_plan();
+    check_gradient_handover();
     if (sizeof(real) == sizeof(double)) {
         TrainConfig cfg;
         small_vit(&cfg);

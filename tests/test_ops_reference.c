@@ -217,6 +217,32 @@ static void test_add_in_place(void) {
     free(a), free(b), free(dout), free(out), free(shared), free(expect_in), free(expect_other), free(other);
 }
 
+/* GELU (both forms) and dropout backward with din == dout: the same values as into a zeroed din */
+static void test_gelu_dropout_in_place(void) {
+    const size_t n = 100000;
+    real *x = random_reals(n, 2.0), *dout = random_reals(n, 1.0), *mask = test_alloc(n, sizeof(real));
+    real *expected = test_alloc(n, sizeof(real)), *shared = test_alloc(n, sizeof(real));
+    for (size_t i = 0; i < n; i++) mask[i] = i % 3 ? 1.25f : 0;
+    for (int op = 0; op < 3; op++) {
+        memset(expected, 0, n * sizeof(real));
+        memcpy(shared, dout, n * sizeof(real));
+        if (op < 2) {
+            gelu_backward(expected, dout, x, n, op == 1);
+            gelu_backward(shared, shared, x, n, op == 1);
+        } else {
+            dropout_backward(expected, dout, mask, n);
+            dropout_backward(shared, shared, mask, n);
+        }
+        int mismatches = 0;
+        for (size_t i = 0; i < n; i++) mismatches += shared[i] != expected[i];
+        const char *name = op == 0 ? "gelu (erf)" : op == 1 ? "gelu (tanh)" : "dropout";
+        CHECK_MSG(mismatches == 0, "%s in place: %d of %zu values differ from the out-of-place op", name, mismatches, n);
+        CHECK_MSG(expected[1] != 0 && expected[1] != dout[1], "%s: the gradient was not transformed", name);
+        printf("  %-32s in place equals out of place\n", name);
+    }
+    free(x), free(dout), free(mask), free(expected), free(shared);
+}
+
 /* batch norm + ReLU as one op (the AVX-512 gated sums where the CPU has them) equals batch norm, then the
  * ReLU in place, bit for bit: forward output, input gradient, gamma and beta gradients */
 static void test_batchnorm_relu_fused(int C, int N) {
@@ -354,6 +380,7 @@ int main(void) {
     test_conv_thread_invariance("conv2d 16->32 s2 threads", 12, 16, 32, 32, 32, 2);
     test_relu_in_place();
     test_add_in_place();
+    test_gelu_dropout_in_place();
     test_batchnorm_relu_fused(3, 5000);
     test_add_relu_fused();
     test_batchnorm_relu_fused(8, 131);

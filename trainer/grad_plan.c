@@ -10,12 +10,12 @@
  * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
  * once instead of all of them.
  *
- * A residual add (out = a + b) passes its output's gradient unchanged to both inputs. When the add is the
- * first writer of a's gradient (a has no later consumer) and the last reader of out's, a's gradient would be
- * zeroed and then set to out's, just as out's gradient dies: instead a's gradient takes over out's region
- * (one interval from out's start to a's end), saving a zeroing pass and a read-modify-write pass over the
- * tensor. The add's backward then finds da == dout and leaves it as it is (add_backward) or applies the
- * fused ReLU's mask to it in place (add_relu_backward), as an in-place ReLU does. */
+ * An elementwise layer (residual add, GELU, dropout) that is the first writer of an input's gradient (the
+ * input has no later consumer) and the last reader of its output's would zero the input's gradient and then
+ * fill it from the output's, just as that one dies: instead the input's gradient takes over the output's
+ * region (one interval from the output's start to the input's end), saving a zeroing pass and a
+ * read-modify-write pass over the tensor. The op then finds din == dout and works in place (ops.h): the add
+ * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,12 +94,12 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     for (int s = 0; s < S; s++) grad_group[s] = group_of[s];
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
-        if (l->kind != LAYER_ADD) continue;
+        if (l->kind != LAYER_ADD && l->kind != LAYER_GELU && l->kind != LAYER_DROPOUT) continue;
         const long t = L - 1 - i;
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
         if (out == grad_group[m->output_slot] || o->end != t) continue;
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < (l->kind == LAYER_ADD ? 2 : 1); k++) {
             const int in = grad_group[k ? l->in2 : l->in];
             GradGroup *g = &groups[in];
             if (in == out || !g->used || g->start != t || g->size != o->size) continue;

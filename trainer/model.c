@@ -240,7 +240,7 @@ void model_backward(Model *m, int B) {
             if (!din) break;
             if (l->dropout_p > 0) {
                 dropout_backward(din, dout, m->saved + l->saved, elements(m, l->in, B));
-            } else {
+            } else if (din != dout) { /* identity; a gradient region handed on (grad_plan.c) already holds it */
                 size_t n = elements(m, l->in, B);
                 for (size_t k = 0; k < n; k++) din[k] += dout[k];
             }

@@ -28,8 +28,11 @@ void dropout_forward(real *out, real *mask, const real *in, size_t n, real p, Rn
     }
 }
 
-/* dout, mask [n]; adds into din [n] */
+/* dout, mask [n]; adds into din [n] (in place when din == dout, see ops.h) */
 void dropout_backward(real *din, const real *dout, const real *mask, size_t n) {
     if (!din) return;
-    for (size_t i = 0; i < n; i++) din[i] += dout[i] * mask[i];
+    if (din == dout)
+        for (size_t i = 0; i < n; i++) din[i] *= mask[i];
+    else
+        for (size_t i = 0; i < n; i++) din[i] += dout[i] * mask[i];
 }

@@ -31,30 +31,39 @@ void gelu_forward(real *out, const real *in, size_t n, bool tanh_form) {
     }
 }
 
-/* dout, in [n]; adds into din [n]:
- *   exact: d/dx = Phi(x) + x phi(x);
- *   tanh:  d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2) with t = tanh(u), u = k (x + c x^3) */
+/* d/dx of the exact form: Phi(x) + x phi(x) */
+static inline real gelu_erf_slope(real x) {
+    const real e = real_exp((real)-0.5 * x * x); /* sqrt(2 pi) phi(x), and erf's exp(-(x / sqrt 2)^2) */
+    const real cdf = (real)0.5 * ((real)1 + real_erf_with_exp(x * (real)INV_SQRT2, e));
+    return cdf + x * (real)INV_SQRT_2PI * e;
+}
+
+/* d/dx of the tanh form: 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2) with t = tanh(u), u = k (x + c x^3).
+ * With s = 1 / (1 + exp(-2u)) and 1 - s = 1 / (1 + exp(2u)), each from its own exp so that neither cancels:
+ * 0.5 (1 + t) = s and 1 - t^2 = 4 s (1 - s). */
+static inline real gelu_tanh_slope(real x) {
+    const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
+    const real x2 = x * x, two_u = 2 * k * (x + c * x2 * x);
+    const real s = (real)1 / ((real)1 + real_exp(-two_u)), one_minus_s = (real)1 / ((real)1 + real_exp(two_u));
+    return s + 2 * x * s * one_minus_s * k * ((real)1 + 3 * c * x2);
+}
+
+/* dout, in [n]; adds dout * GELU'(in) into din [n] (in place when din == dout, see ops.h) */
 OPS_VECTOR_CLONES
 void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form) {
     if (!din) return;
-    if (tanh_form) {
-        /* with s = 1 / (1 + exp(-2u)) and 1 - s = 1 / (1 + exp(2u)), each from its own exp so that neither
-         * cancels: 0.5 (1 + t) = s and 1 - t^2 = 4 s (1 - s) */
-        const real k = (real)SQRT_2_OVER_PI, c = (real)TANH_CUBIC;
+    const bool in_place = din == dout;
+    if (tanh_form && in_place) {
 #pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
-        for (size_t i = 0; i < n; i++) {
-            const real x = in[i], x2 = x * x, two_u = 2 * k * (x + c * x2 * x);
-            const real s = (real)1 / ((real)1 + real_exp(-two_u)), one_minus_s = (real)1 / ((real)1 + real_exp(two_u));
-            const real d = s + 2 * x * s * one_minus_s * k * ((real)1 + 3 * c * x2);
-            din[i] += dout[i] * d;
-        }
+        for (size_t i = 0; i < n; i++) din[i] *= gelu_tanh_slope(in[i]);
+    } else if (tanh_form) {
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++) din[i] += dout[i] * gelu_tanh_slope(in[i]);
+    } else if (in_place) {
+#pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++) din[i] *= gelu_erf_slope(in[i]);
     } else {
 #pragma omp parallel for schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
-        for (size_t i = 0; i < n; i++) {
-            const real x = in[i];
-            const real e = real_exp((real)-0.5 * x * x); /* sqrt(2 pi) phi(x), and erf's exp(-(x / sqrt 2)^2) */
-            const real cdf = (real)0.5 * ((real)1 + real_erf_with_exp(x * (real)INV_SQRT2, e));
-            din[i] += dout[i] * (cdf + x * (real)INV_SQRT_2PI * e);
-        }
+        for (size_t i = 0; i < n; i++) din[i] += dout[i] * gelu_erf_slope(in[i]);
     }
 }
