@@ -426,12 +426,14 @@ static void check_memory_plan(void) {
         relu_in_place += m->layers[i].kind == LAYER_RELU &&
                          m->slots[m->layers[i].in].offset == m->slots[m->layers[i].out].offset;
     CHECK_MSG(relu_in_place == 19, "resnet20: %d of 19 ReLUs run in place", relu_in_place);
-    /* every block's residual add + ReLU hands its output gradient's region on to its shortcut input */
+    /* every block's residual add + ReLU hands its output gradient's region on to both inputs (the branch's
+     * batch norm reads it before the block's first convolution adds into it) */
     int handed_over = 0;
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
         handed_over += l->kind == LAYER_ADD && m->slots[l->in].grad_offset == m->slots[l->out].grad_offset &&
-                       m->slots[l->in2].grad_offset != m->slots[l->out].grad_offset && !l->zero_in_grad;
+                       m->slots[l->in2].grad_offset == m->slots[l->out].grad_offset && !l->zero_in_grad &&
+                       !l->zero_in2_grad;
     }
     CHECK_MSG(handed_over == 9, "resnet20: %d of 9 residual adds hand their gradient region on", handed_over);
     CHECK_MSG(m->act_count * 4 < slot_total * 3, "resnet20: activations %zu reals of %zu", m->act_count, slot_total);

@@ -136,8 +136,9 @@ static void check_vit_layout(void) {
 }
 
 /* Gradient regions handed on (grad_plan.c): every block's two residual adds pass their output's gradient to
- * the stream input through a shared region, so none of them zeroes or adds into it (the branch input still
- * gets its own zeroed region), and every GELU turns its output's gradient into its input's in place.
+ * both inputs through one shared region (the branch's producer reads it before the block's LayerNorm adds
+ * into it), so none of them zeroes or adds anything, and every GELU turns its output's gradient into its
+ * input's in place.
  * Correctness of the gradients is the whole-model checks' below. */
 static void check_gradient_handover(void) {
     TrainConfig cfg;
@@ -157,7 +158,7 @@ static void check_gradient_handover(void) {
         }
         if (l->kind != LAYER_ADD) continue;
         adds++;
-        if (in == out && m->slots[l->in2].grad_offset != out && !l->zero_in_grad && l->zero_in2_grad)
+        if (in == out && m->slots[l->in2].grad_offset == out && !l->zero_in_grad && !l->zero_in2_grad)
             adds_handed_over++;
         if (stream_region == SIZE_MAX) stream_region = out;
         CHECK_MSG(out == stream_region, "add %d: the residual stream's gradient moved region", adds);

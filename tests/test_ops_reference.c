@@ -188,7 +188,8 @@ static void test_relu_in_place(void) {
 
 /* A residual add whose input gradient is its output gradient's own buffer (the gradient plan's hand-over):
  * add_backward leaves that input's gradient as it is and adds only into the other; add_relu_backward masks it in
- * place. Either input may be the in-place one. Same values as the out-of-place op into a zeroed gradient. */
+ * place. Either input may be the in-place one, or both (one shared region). Same values as the out-of-place op
+ * into a zeroed gradient. */
 static void test_add_in_place(void) {
     const size_t n = 100000; /* above OPS_PARALLEL_MIN: the threaded loop */
     real *a = random_reals(n, 1.0), *b = random_reals(n, 1.0), *dout = random_reals(n, 1.0);
@@ -197,7 +198,7 @@ static void test_add_in_place(void) {
     real *other = test_alloc(n, sizeof(real));
     add_relu_forward(out, a, b, n);
     for (int relu = 0; relu < 2; relu++)
-        for (int in_place_b = 0; in_place_b < 2; in_place_b++) {
+        for (int in_place = 0; in_place < 3; in_place++) { /* a, b, or both (they share the region) */
             for (size_t i = 0; i < n; i++) {
                 expect_in[i] = 0; /* the out-of-place op's gradient for the in-place input starts from zero */
                 expect_other[i] = other[i] = (real)(i % 7) * 0.25f;
@@ -205,13 +206,14 @@ static void test_add_in_place(void) {
             memcpy(shared, dout, n * sizeof(real));
             if (relu) add_relu_backward(expect_in, expect_other, dout, out, n);
             else add_backward(expect_in, expect_other, dout, n);
-            real *da = in_place_b ? other : shared, *db = in_place_b ? shared : other;
+            real *da = in_place == 1 ? other : shared, *db = in_place == 0 ? other : shared;
             if (relu) add_relu_backward(da, db, shared, out, n);
             else add_backward(da, db, shared, n);
             int mismatches = 0;
-            for (size_t i = 0; i < n; i++) mismatches += shared[i] != expect_in[i] || other[i] != expect_other[i];
+            for (size_t i = 0; i < n; i++)
+                mismatches += shared[i] != expect_in[i] || (in_place < 2 && other[i] != expect_other[i]);
             CHECK_MSG(mismatches == 0, "%s, %s in place: %d of %zu values differ from the out-of-place op",
-                      relu ? "add+relu" : "add", in_place_b ? "b" : "a", mismatches, n);
+                      relu ? "add+relu" : "add", in_place == 0 ? "a" : in_place == 1 ? "b" : "a and b", mismatches, n);
         }
     printf("  %-32s in place equals out of place\n", "add, add+relu");
     free(a), free(b), free(dout), free(out), free(shared), free(expect_in), free(expect_other), free(other);

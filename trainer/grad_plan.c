@@ -15,7 +15,11 @@
  * fill it from the output's, just as that one dies: instead the input's gradient takes over the output's
  * region (one interval from the output's start to the input's end), saving a zeroing pass and a
  * read-modify-write pass over the tensor. The op then finds din == dout and works in place (ops.h): the add
- * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask. */
+ * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask.
+ * An add's second input (a residual block's branch) can share the region as well, both inputs' gradients
+ * being the same values, when nothing else writes the second one's gradient and its producer reads it before
+ * the region's next write (the first input's other consumers, e.g. the block's LayerNorm or first
+ * convolution): then the add's backward has nothing left to do. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +57,20 @@ static void insert_sorted(Placed *placed, int *count, Placed p) {
     }
     placed[i] = p;
     (*count)++;
+}
+
+/* The first backward time after t at which a layer writes into gradient group `group` (it consumes a slot of
+ * the group), or LONG_MAX */
+static long first_write_after(const Model *m, const int *grad_group, int group, long t) {
+    const int L = m->layer_count;
+    long first = LONG_MAX;
+    for (int i = 0; i < L; i++) {
+        const Layer *l = &m->layers[i];
+        const long time = L - 1 - i;
+        const bool writes = grad_group[l->in] == group || (l->kind == LAYER_ADD && grad_group[l->in2] == group);
+        if (writes && time > t && time < first) first = time;
+    }
+    return first;
 }
 
 int grad_plan(Model *m, int max_batch, const int *group_of) {
@@ -99,15 +117,31 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
         if (out == grad_group[m->output_slot] || o->end != t) continue;
+        if (l->kind == LAYER_ADD && grad_group[l->in] == grad_group[l->in2]) continue; /* a + a: twice dout */
+        /* the inputs that could take over the region, with the first write into their gradient after this
+         * layer's and the time their producer reads it */
+        int candidates[2], count = 0;
+        long next_write[2], read_at[2];
         for (int k = 0; k < (l->kind == LAYER_ADD ? 2 : 1); k++) {
             const int in = grad_group[k ? l->in2 : l->in];
-            GradGroup *g = &groups[in];
+            const GradGroup *g = &groups[in];
             if (in == out || !g->used || g->start != t || g->size != o->size) continue;
-            o->end = g->end;
+            candidates[count] = in;
+            next_write[count] = first_write_after(m, grad_group, in, t);
+            read_at[count] = g->end;
+            count++;
+        }
+        /* both: only if one of them has no other writer and is read before the other's next write */
+        if (count == 2 && !(next_write[0] == LONG_MAX && read_at[0] < next_write[1]) &&
+            !(next_write[1] == LONG_MAX && read_at[1] < next_write[0]))
+            count = 1;
+        for (int c = 0; c < count; c++) {
+            const int in = candidates[c];
+            GradGroup *g = &groups[in];
+            if (g->end > o->end) o->end = g->end;
             g->used = false;
             for (int s = 0; s < S; s++)
                 if (grad_group[s] == in) grad_group[s] = out;
-            break;
         }
     }
     /* place the groups in order of their start, freeing regions whose interval ended before it */

@@ -12,10 +12,17 @@ void add_forward(real *out, const real *a, const real *b, size_t n) {
 void add_backward(real *da, real *db, const real *dout, size_t n) {
     if (da == dout) da = NULL;
     if (db == dout) db = NULL;
+    if (!da || !db) { /* one gradient to add into (or none): the loop below would test a NULL pointer per value */
+        real *d = da ? da : db;
+        if (!d) return;
+#pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++) d[i] += dout[i];
+        return;
+    }
 #pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
-        if (da) da[i] += dout[i];
-        if (db) db[i] += dout[i];
+        da[i] += dout[i];
+        db[i] += dout[i];
     }
 }
 
@@ -32,26 +39,34 @@ void add_relu_forward(real *out, const real *a, const real *b, size_t n) {
  * may be NULL). dout and out may be the buffers the ReLU would have run in place on. An input gradient that is
  * dout's own buffer (see add_backward) gets the masked gradient in place, as relu_backward does. */
 void add_relu_backward(real *da, real *db, const real *dout, const real *out, size_t n) {
-    if (db == dout) { /* the sum is symmetric: make a the in-place one */
+    if (db == dout && da != dout) { /* the sum is symmetric: make a the in-place one */
         real *swap = da;
         da = db;
         db = swap;
     }
     if (da == dout) {
-        real *dab = da;
+        if (!db || db == dout) { /* no other gradient, or both inputs share the region: only the mask */
+            relu_backward(da, da, out, n);
+            return;
+        }
 #pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < n; i++) {
-            const real g = out[i] > 0 ? dab[i] : 0;
-            dab[i] = g;
-            if (db) db[i] += g;
+            const real g = out[i] > 0 ? da[i] : 0;
+            da[i] = g;
+            db[i] += g;
         }
+        return;
+    }
+    if (!da || !db) { /* one gradient to add into (or none) */
+        real *d = da ? da : db;
+        if (d) relu_backward(d, dout, out, n);
         return;
     }
 #pragma omp parallel for simd schedule(dynamic, OPS_ELEMENT_CHUNK) if (n >= OPS_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         const real d = dout[i]; /* loaded unconditionally: the select then vectorises */
         const real g = out[i] > 0 ? d : 0;
-        if (da) da[i] += g;
-        if (db) db[i] += g;
+        da[i] += g;
+        db[i] += g;
     }
 }
