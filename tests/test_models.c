@@ -426,15 +426,20 @@ static void check_memory_plan(void) {
         relu_in_place += m->layers[i].kind == LAYER_RELU &&
                          m->slots[m->layers[i].in].offset == m->slots[m->layers[i].out].offset;
     CHECK_MSG(relu_in_place == 19, "resnet20: %d of 19 ReLUs run in place", relu_in_place);
-    /* every block's residual add + ReLU hands its output gradient's region on to both inputs (the branch's
-     * batch norm reads it before the block's first convolution adds into it) */
-    int handed_over = 0;
+    /* gradient regions handed on (grad_plan.c): every batch norm writes its input gradient over its output's,
+     * every residual add + ReLU masks its output's gradient in place as one input's (the branch's: the
+     * shortcut's cannot share it, the branch's batch norm rewrites it before the shortcut's producer reads) */
+    int handed_over = 0, batchnorms = 0, batchnorms_in_place = 0;
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
-        handed_over += l->kind == LAYER_ADD && m->slots[l->in].grad_offset == m->slots[l->out].grad_offset &&
-                       m->slots[l->in2].grad_offset == m->slots[l->out].grad_offset && !l->zero_in_grad &&
-                       !l->zero_in2_grad;
+        const size_t out = m->slots[l->out].grad_offset;
+        batchnorms += l->kind == LAYER_BATCHNORM;
+        batchnorms_in_place += l->kind == LAYER_BATCHNORM && m->slots[l->in].grad_offset == out && !l->zero_in_grad;
+        handed_over += l->kind == LAYER_ADD &&
+                       (m->slots[l->in].grad_offset == out) + (m->slots[l->in2].grad_offset == out) == 1;
     }
+    CHECK_MSG(batchnorms >= 19 && batchnorms_in_place == batchnorms, "resnet20: %d of %d batch norms work in place",
+              batchnorms_in_place, batchnorms);
     CHECK_MSG(handed_over == 9, "resnet20: %d of 9 residual adds hand their gradient region on", handed_over);
     CHECK_MSG(m->act_count * 4 < slot_total * 3, "resnet20: activations %zu reals of %zu", m->act_count, slot_total);
     CHECK_MSG(m->act_grad_count * 5 < m->act_count, "resnet20: gradient arena %zu reals vs activations %zu",

@@ -267,8 +267,22 @@ static void test_batchnorm_relu_fused(int C, int N) {
     for (size_t i = 0; i < n; i++) mismatches += fused[i] != plain[i] || din_fused[i] != din_plain[i];
     for (int c = 0; c < C; c++) mismatches += dgamma[0][c] != dgamma[1][c] || dbeta[0][c] != dbeta[1][c];
     CHECK_MSG(mismatches == 0, "batchnorm+relu %dx%d: %d values differ from batchnorm then relu", C, N, mismatches);
-    printf("  batchnorm+relu %dx%-5d %-14s equals batchnorm, then relu\n", C, N, "");
-    free(x), free(dy), free(fused), free(plain), free(din_fused), free(din_plain), free(dy_plain);
+    /* in place (din == dout, the gradient plan's hand-over): the same input gradient as into a zeroed din */
+    real *shared = test_alloc(n, sizeof(real)), dgamma_in_place[8] = {0}, dbeta_in_place[8] = {0};
+    int in_place_mismatches = 0;
+    for (int fused_op = 0; fused_op < 2; fused_op++) {
+        memcpy(shared, fused_op ? dy : dy_plain, n * sizeof(real));
+        if (fused_op)
+            batchnorm_relu_backward(shared, dgamma_in_place, dbeta_in_place, shared, fused, x, gamma, mean, invstd, C,
+                                    N);
+        else
+            batchnorm_backward(shared, dgamma_in_place, dbeta_in_place, shared, x, gamma, mean, invstd, C, N);
+        for (size_t i = 0; i < n; i++) in_place_mismatches += shared[i] != (fused_op ? din_fused : din_plain)[i];
+    }
+    CHECK_MSG(in_place_mismatches == 0, "batchnorm (+relu) %dx%d in place: %d values differ", C, N,
+              in_place_mismatches);
+    printf("  batchnorm+relu %dx%-5d %-14s equals batchnorm, then relu; in place too\n", C, N, "");
+    free(x), free(dy), free(fused), free(plain), free(din_fused), free(din_plain), free(dy_plain), free(shared);
 }
 
 /* add + ReLU as one op equals add, then the ReLU in place, bit for bit (threaded sizes) */

@@ -10,12 +10,14 @@
  * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
  * once instead of all of them.
  *
- * An elementwise layer (residual add, GELU, dropout) that is the first writer of an input's gradient (the
+ * An elementwise layer (residual add, GELU, dropout, and batch norm, which reads each channel's dout for its
+ * sums before it writes the channel's din) that is the first writer of an input's gradient (the
  * input has no later consumer) and the last reader of its output's would zero the input's gradient and then
  * fill it from the output's, just as that one dies: instead the input's gradient takes over the output's
  * region (one interval from the output's start to the input's end), saving a zeroing pass and a
  * read-modify-write pass over the tensor. The op then finds din == dout and works in place (ops.h): the add
- * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask.
+ * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask,
+ * batch norm writes its input gradient over the output's.
  * An add's second input (a residual block's branch) can share the region as well, both inputs' gradients
  * being the same values, when nothing else writes the second one's gradient and its producer reads it before
  * the region's next write (the first input's other consumers, e.g. the block's LayerNorm or first
@@ -112,7 +114,8 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     for (int s = 0; s < S; s++) grad_group[s] = group_of[s];
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
-        if (l->kind != LAYER_ADD && l->kind != LAYER_GELU && l->kind != LAYER_DROPOUT) continue;
+        if (l->kind != LAYER_ADD && l->kind != LAYER_GELU && l->kind != LAYER_DROPOUT && l->kind != LAYER_BATCHNORM)
+            continue;
         const long t = L - 1 - i;
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
@@ -177,7 +180,8 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         l->zero_in_grad = in->used && in->start == t;
         l->zero_in2_grad = l->kind == LAYER_ADD && groups[grad_group[l->in2]].used &&
                            groups[grad_group[l->in2]].start == t && grad_group[l->in2] != grad_group[l->in];
-        l->zero_out_grad = out->used && out->start == t && out->end == t && grad_group[l->out] != grad_group[m->output_slot];
+        l->zero_out_grad = out->used && out->start == t && out->end == t &&
+                           grad_group[l->out] != grad_group[m->output_slot];
     }
     m->act_grad_count = total;
     free(groups), free(placed), free(order), free(grad_group);

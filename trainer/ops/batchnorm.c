@@ -213,7 +213,12 @@ static void backward(real *din, real *dgamma, real *dbeta, const real *dout, con
             const real mean_dy = (real)(sum_dy / N);
             const real xhat_coeff = (real)(sum_dy_xhat / N * invstd); /* mean_dy_xhat * invstd */
             real *dx = din + (size_t)c * N;
-            for (int i = 0; i < N; i++) dx[i] += k * (gated(dy, 0, gate, i) - mean_dy - (x[i] - mean_r) * xhat_coeff);
+            if (din == dout) /* in place (ops.h): dy is read before dx is written, value by value */
+                for (int i = 0; i < N; i++)
+                    dx[i] = k * (gated(dy, 0, gate, i) - mean_dy - (x[i] - mean_r) * xhat_coeff);
+            else
+                for (int i = 0; i < N; i++)
+                    dx[i] += k * (gated(dy, 0, gate, i) - mean_dy - (x[i] - mean_r) * xhat_coeff);
         }
     }
 }
