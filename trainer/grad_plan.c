@@ -10,18 +10,19 @@
  * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
  * once instead of all of them.
  *
- * An elementwise layer (residual add, GELU, dropout, and batch norm, which reads each channel's dout for its
- * sums before it writes the channel's din) that is the first writer of an input's gradient (the
- * input has no later consumer) and the last reader of its output's would zero the input's gradient and then
- * fill it from the output's, just as that one dies: instead the input's gradient takes over the output's
- * region (one interval from the output's start to the input's end), saving a zeroing pass and a
- * read-modify-write pass over the tensor. The op then finds din == dout and works in place (ops.h): the add
- * leaves it as it is (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask,
- * batch norm writes its input gradient over the output's.
- * An add's second input (a residual block's branch) can share the region as well, both inputs' gradients
- * being the same values, when nothing else writes the second one's gradient and its producer reads it before
- * the region's next write (the first input's other consumers, e.g. the block's LayerNorm or first
- * convolution): then the add's backward has nothing left to do. */
+ * An elementwise layer (residual add, GELU, dropout) or a batch norm (which reads each channel's dout for
+ * its sums before it writes the channel's din) that is the first writer of an input's gradient (the input
+ * has no later consumer) and the last reader of its output's would zero the input's gradient and then fill
+ * it from the output's, just as that one dies: instead the input's gradient takes over the output's region
+ * (one interval from the output's start to the input's end), saving a zeroing pass and a read-modify-write
+ * pass over the tensor. The op then finds din == dout and works in place (ops.h): the add leaves it as it is
+ * (or applies the fused ReLU's mask), GELU and dropout multiply by their slope or mask, batch norm writes its
+ * input gradient over the output's.
+ * Both inputs of an add can share the region, their gradients being the same values, when one of them has no
+ * other writer and its producer reads it before the other's next write (a ViT block: the branch is read by
+ * its projection before the block's LayerNorm adds into the stream); then the add's backward has nothing left
+ * to do. In a ResNet block the branch ends in a batch norm that rewrites the region in place, so there only
+ * the branch shares it. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
