@@ -97,12 +97,19 @@ static void check_uniform(const Model *m, const ParamTensor *pt, double bound, c
               "%s: std %g (uniform +-%g: %g), max %g", what, std, bound, expected, worst);
 }
 
-static void check_vit_layout(void) {
+/* The default ViT (dim 192, depth 6) on 3x32x32 with 10 classes, batch 2; NULL (and a failed check) if it cannot
+ * be built */
+static Model *default_vit(void) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     char err[ERR_LEN];
     Model *m = NULL;
-    CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0);
+    CHECK_MSG(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0, "%s", err);
+    return m;
+}
+
+static void check_vit_layout(void) {
+    Model *m = default_vit();
     if (!m) return;
     const size_t D = 192;
     /* patch w, patch b, cls, pos, 6 x (ln w, ln b, qkv w, qkv b, proj w, proj b, ln w, ln b, fc1 w, fc1 b,
@@ -141,11 +148,7 @@ static void check_vit_layout(void) {
  * input's in place.
  * Correctness of the gradients is the whole-model checks' below. */
 static void check_gradient_handover(void) {
-    TrainConfig cfg;
-    train_config_defaults(&cfg);
-    char err[ERR_LEN];
-    Model *m = NULL;
-    CHECK(model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0);
+    Model *m = default_vit();
     if (!m) return;
     int adds = 0, adds_handed_over = 0, gelus = 0, gelus_in_place = 0;
     size_t stream_region = SIZE_MAX;

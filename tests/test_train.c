@@ -133,16 +133,24 @@ static int record(const EpochMetrics *m, void *user) {
     return 0;
 }
 
+/* A run of `model` on the synthetic dataset: defaults, then these sizes, epochs, batch and learning rate */
+static void synthetic_run(TrainConfig *cfg, const char *model, int train_images, int test_images, int epochs,
+                          int batch, double lr) {
+    train_config_defaults(cfg);
+    char err[ERR_LEN];
+    CHECK_MSG(train_config_set(cfg, "dataset", "synthetic", err) == 0, "%s", err);
+    strcpy(cfg->model, model);
+    cfg->synthetic_train = train_images;
+    cfg->synthetic_test = test_images;
+    cfg->epochs = epochs;
+    cfg->batch_size = batch;
+    cfg->lr = lr;
+}
+
 static void check_learning(void) {
     TrainConfig cfg;
-    train_config_defaults(&cfg);
     char err[ERR_LEN];
-    CHECK(train_config_set(&cfg, "dataset", "synthetic", err) == 0);
-    cfg.synthetic_train = 1024;
-    cfg.synthetic_test = 512;
-    cfg.epochs = 3;
-    cfg.batch_size = 32;
-    cfg.lr = 0.02;
+    synthetic_run(&cfg, "lenet", 1024, 512, 3, 32, 0.02);
     cfg.threads = 1;
     DataSplits data;
     CHECK(data_load(&data, &cfg, err) == 0);
@@ -177,16 +185,9 @@ static void check_learning(void) {
  * bit-identical losses. */
 static void check_thread_invariance(const char *model) {
     TrainConfig cfg;
-    train_config_defaults(&cfg);
     char err[ERR_LEN];
-    CHECK(train_config_set(&cfg, "dataset", "synthetic", err) == 0);
-    strcpy(cfg.model, model);
+    synthetic_run(&cfg, model, 256, 64, 1, 32, 0.05);
     strcpy(cfg.input_shape, "3x16x16");
-    cfg.synthetic_train = 256;
-    cfg.synthetic_test = 64;
-    cfg.epochs = 1;
-    cfg.batch_size = 32;
-    cfg.lr = 0.05;
     DataSplits data;
     CHECK_MSG(data_load(&data, &cfg, err) == 0, "%s", err);
     Recorder runs[3];

@@ -240,9 +240,8 @@ void model_backward(Model *m, int B) {
             if (!din) break;
             if (l->dropout_p > 0) {
                 dropout_backward(din, dout, m->saved + l->saved, elements(m, l->in, B));
-            } else if (din != dout) { /* identity; a gradient region handed on (grad_plan.c) already holds it */
-                size_t n = elements(m, l->in, B);
-                for (size_t k = 0; k < n; k++) din[k] += dout[k];
+            } else { /* identity: dout added into din, or nothing when the plan handed dout's region on */
+                add_backward(din, NULL, dout, elements(m, l->in, B));
             }
             break;
         case LAYER_SHORTCUT_PAD:

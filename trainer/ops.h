@@ -13,9 +13,8 @@
  * parameter gradients), so fan-out needs no special case; a NULL gradient pointer means "not needed".
  * The elementwise ops (relu, add, add + relu, dropout, gelu) and batch norm (+ ReLU) also take an input
  * gradient that is dout's own buffer (din == dout): it holds d/d(output) on entry and becomes d/d(input) in
- * place. The gradient plan
- * (grad_plan.c) arranges this where the op is the first writer of that input gradient, which would otherwise
- * be zeroed only to receive a copy of dout as dout dies. */
+ * place. The gradient plan (grad_plan.c) arranges this where the op is the first writer of that input
+ * gradient, which would otherwise be zeroed only to receive a copy of dout as dout dies. */
 #ifndef COHORT_OPS_H
 #define COHORT_OPS_H
 
