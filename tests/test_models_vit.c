@@ -145,7 +145,8 @@ static void check_vit_layout(void) {
 /* Gradient regions handed on (grad_plan.c): every block's two residual adds pass their output's gradient to
  * both inputs through one shared region (the branch's producer reads it before the block's LayerNorm adds
  * into it), so none of them zeroes or adds anything, and every GELU turns its output's gradient into its
- * input's in place.
+ * input's in place. The residual stream keeps one region through the blocks; the last block, which (with
+ * class-token pooling) runs on the class token's row alone after its attention, has its own.
  * Correctness of the gradients is the whole-model checks' below. */
 static void check_gradient_handover(void) {
     Model *m = default_vit();
@@ -163,12 +164,44 @@ static void check_gradient_handover(void) {
         adds++;
         if (in == out && m->slots[l->in2].grad_offset == out && !l->zero_in_grad && !l->zero_in2_grad)
             adds_handed_over++;
-        if (stream_region == SIZE_MAX) stream_region = out;
+        if (stream_region == SIZE_MAX || adds == 11) stream_region = out; /* adds 11, 12: the last block */
         CHECK_MSG(out == stream_region, "add %d: the residual stream's gradient moved region", adds);
     }
     CHECK_MSG(adds == 12 && adds_handed_over == 12, "vit: %d of %d residual adds hand their gradient on",
               adds_handed_over, adds);
     CHECK_MSG(gelus == 6 && gelus_in_place == 6, "vit: %d of %d GELUs work in place", gelus_in_place, gelus);
+    model_free(m);
+}
+
+/* With class-token pooling the last block attends from the class token only and runs on its row alone
+ * (models_vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
+ * classifier's input; that the pruned block computes the full block's function is golden_vit's check against
+ * PyTorch's nn.TransformerEncoderLayer. */
+static void check_class_token_block(const char *pool) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    strcpy(cfg.pool, pool);
+    char err[ERR_LEN];
+    Model *m = NULL;
+    const bool built = model_create(&m, "vit", &cfg, 3, 32, 32, 10, 2, 7, err) == 0;
+    CHECK_MSG(built, "%s", err);
+    if (!built) return;
+    const bool pruned = !strcmp(pool, "cls");
+    int attentions = 0, full = 0, class_token_only = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->kind != LAYER_ATTENTION) continue;
+        attentions++;
+        const int queries = m->slots[l->out].H, keys = m->slots[l->in].H;
+        full += queries == 65 && keys == 65;
+        class_token_only += queries == 1 && keys == 65 && attentions == cfg.depth;
+    }
+    const Layer *head = &m->layers[m->layer_count - 1];
+    CHECK_MSG(attentions == 6 && full == (pruned ? 5 : 6) && class_token_only == (pruned ? 1 : 0),
+              "vit (%s pooling): %d attentions, %d over all 65 queries, %d over the class token only", pool,
+              attentions, full, class_token_only);
+    CHECK_MSG(head->kind == LAYER_LINEAR && m->slots[head->in].H == 1 && m->slots[head->in].C == cfg.dim,
+              "vit (%s pooling): the head reads one row of %d features", pool, cfg.dim);
     model_free(m);
 }
 
@@ -417,6 +450,8 @@ int main(void) {
     check_parameter_counts();
     check_vit_layout();
     check_gradient_handover();
+    check_class_token_block("cls");
+    check_class_token_block("mean");
     if (sizeof(real) == sizeof(double)) {
         TrainConfig cfg;
         small_vit(&cfg);

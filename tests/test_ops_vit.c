@@ -283,7 +283,7 @@ static void test_gelu(const char *label, bool tanh_form) {
 
 typedef struct {
     real *qkv, *out, *R, *probs, *mask, *workspace;
-    int B, T, D, heads;
+    int B, Tq, T, D, heads; /* queries: the first Tq of the T tokens */
     real p;
     Rng dropout_start; /* every forward draws the same mask */
 } AttentionCtx;
@@ -291,18 +291,18 @@ typedef struct {
 static double attention_loss(void *ptr) {
     AttentionCtx *c = ptr;
     Rng r = c->dropout_start;
-    attention_forward(c->out, c->probs, c->p > 0 ? c->mask : NULL, c->qkv, c->B, c->T, c->D, c->heads, c->p, &r,
+    attention_forward(c->out, c->probs, c->p > 0 ? c->mask : NULL, c->qkv, c->B, c->Tq, c->T, c->D, c->heads, c->p, &r,
                       c->workspace, ATTENTION_SLOTS);
-    return dot_product(c->out, c->R, (size_t)c->B * c->T * c->D);
+    return dot_product(c->out, c->R, (size_t)c->B * c->Tq * c->D);
 }
 
-/* softmax(Q K^T / sqrt(dh)) (.* mask) V, loop by loop */
-static void naive_attention(double *out, const real *qkv, const real *mask, int B, int T, int D, int heads) {
+/* softmax(Q K^T / sqrt(dh)) (.* mask) V for queries 0..Tq-1, loop by loop */
+static void naive_attention(double *out, const real *qkv, const real *mask, int B, int Tq, int T, int D, int heads) {
     const int dh = D / heads;
     double *a = test_alloc((size_t)T, sizeof(double));
     for (int b = 0; b < B; b++)
         for (int h = 0; h < heads; h++)
-            for (int i = 0; i < T; i++) {
+            for (int i = 0; i < Tq; i++) {
                 double max = -INFINITY, sum = 0;
                 for (int j = 0; j < T; j++) {
                     double s = 0;
@@ -314,26 +314,26 @@ static void naive_attention(double *out, const real *qkv, const real *mask, int 
                 for (int j = 0; j < T; j++) sum += (a[j] = exp(a[j] - max));
                 for (int j = 0; j < T; j++) {
                     a[j] /= sum;
-                    if (mask) a[j] *= mask[(((size_t)b * heads + h) * T + i) * T + j];
+                    if (mask) a[j] *= mask[(((size_t)b * heads + h) * Tq + i) * T + j];
                 }
                 for (int k = 0; k < dh; k++) {
                     double o = 0;
                     for (int j = 0; j < T; j++) o += a[j] * qkv[((size_t)b * T + j) * 3 * D + 2 * D + h * dh + k];
-                    out[((size_t)b * T + i) * D + h * dh + k] = o;
+                    out[((size_t)b * Tq + i) * D + h * dh + k] = o;
                 }
             }
     free(a);
 }
 
-static void test_attention(const char *label, int B, int T, int D, int heads, double p) {
-    const size_t qkv_n = (size_t)B * T * 3 * D, out_n = (size_t)B * T * D, probs_n = (size_t)B * heads * T * T;
+static void test_attention(const char *label, int B, int Tq, int T, int D, int heads, double p) {
+    const size_t qkv_n = (size_t)B * T * 3 * D, out_n = (size_t)B * Tq * D, probs_n = (size_t)B * heads * Tq * T;
     AttentionCtx c = {random_tensor(qkv_n, 1.0), test_alloc(out_n, sizeof(real)), random_tensor(out_n, 1),
                       test_alloc(probs_n, sizeof(real)), test_alloc(probs_n, sizeof(real)),
-                      test_alloc(attention_workspace_size(T, ATTENTION_SLOTS), sizeof(real)), B, T, D, heads, (real)p, rng};
+                      test_alloc(attention_workspace_size(Tq, T, ATTENTION_SLOTS), sizeof(real)), B, Tq, T, D, heads, (real)p, rng};
     rng_next(&rng);
     attention_loss(&c);
     double *expected = test_alloc(out_n, sizeof(double));
-    naive_attention(expected, c.qkv, p > 0 ? c.mask : NULL, B, T, D, heads);
+    naive_attention(expected, c.qkv, p > 0 ? c.mask : NULL, B, Tq, T, D, heads);
     CHECK_MSG(max_scaled_difference(c.out, expected, out_n) <= EXACT_TOL, "%s forward", label);
     for (size_t r = 0; r < probs_n / T; r++) { /* each saved softmax row sums to 1 */
         double sum = 0;
@@ -349,7 +349,7 @@ static void test_attention(const char *label, int B, int T, int D, int heads, do
         CHECK_MSG(dropped > 0 && dropped < probs_n, "%s: %zu of %zu dropped", label, dropped, probs_n);
     }
     Grad dqkv = grad_new(qkv_n);
-    attention_backward(dqkv.grad, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, T, D, heads, c.workspace, ATTENTION_SLOTS);
+    attention_backward(dqkv.grad, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, Tq, T, D, heads, c.workspace, ATTENTION_SLOTS);
     grad_finish(&dqkv);
     record(label, "qkv", gradcheck(attention_loss, &c, c.qkv, dqkv.grad, qkv_n, FD_EPS, 0, &rng));
     grad_free(&dqkv);
@@ -426,11 +426,14 @@ int main(void) {
     test_gelu("gelu erf", false);
     test_gelu("gelu tanh", true);
 
-    test_attention("attention 2 heads", 2, 5, 6, 2, 0);
-    test_attention("attention 3 heads", 2, 4, 6, 3, 0);
-    test_attention("attention 1 head", 1, 6, 4, 1, 0);
-    test_attention("attention dropout 0.3", 2, 5, 6, 2, 0.3);
-    test_attention("attention T=19 (softmax lanes)", 1, 19, 8, 2, 0);
+    test_attention("attention 2 heads", 2, 5, 5, 6, 2, 0);
+    test_attention("attention 3 heads", 2, 4, 4, 6, 3, 0);
+    test_attention("attention 1 head", 1, 6, 6, 4, 1, 0);
+    test_attention("attention dropout 0.3", 2, 5, 5, 6, 2, 0.3);
+    test_attention("attention T=19 (softmax lanes)", 1, 19, 19, 8, 2, 0);
+    /* a ViT's last block with class-token pooling: the class token as the only query; and 3 of 7 */
+    test_attention("attention 1 query of 6", 3, 1, 6, 6, 2, 0);
+    test_attention("attention 3 queries of 7, dropout 0.3", 2, 3, 7, 6, 3, 0.3);
 
     test_token_op("token_transpose", TOKEN_TRANSPOSE, 2, 3, 5, 0);
     test_token_op("token_transpose tiles", TOKEN_TRANSPOSE, 2, 37, 34, 0);

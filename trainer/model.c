@@ -58,8 +58,7 @@ static PatchShape patch_shape(const Model *m, const Layer *l, int B) {
 
 /* Attention's saved state: the softmax probabilities, then (with attention dropout) the mask. */
 static size_t attention_probs_count(const Model *m, const Layer *l, int B) {
-    const int T = m->slots[l->out].H;
-    return (size_t)B * l->heads * T * T;
+    return (size_t)B * l->heads * m->slots[l->out].H * m->slots[l->in].H; /* [B][heads][Tq][T] */
 }
 
 /* PyTorch's BatchNorm2d defaults. */
@@ -144,7 +143,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_ATTENTION: {
             real *probs = m->saved + l->saved;
             real *mask = training && l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
-            attention_forward(out, probs, mask, inp, B, in->H, m->slots[l->out].C, l->heads, l->dropout_p,
+            attention_forward(out, probs, mask, inp, B, m->slots[l->out].H, in->H, m->slots[l->out].C, l->heads, l->dropout_p,
                               &m->dropout_rng, m->workspace, m->thread_slots);
             break;
         }
@@ -265,7 +264,7 @@ void model_backward(Model *m, int B) {
         case LAYER_ATTENTION: {
             const real *probs = m->saved + l->saved;
             const real *mask = l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
-            attention_backward(din, dout, inp, probs, mask, B, in->H, m->slots[l->out].C, l->heads, m->workspace,
+            attention_backward(din, dout, inp, probs, mask, B, m->slots[l->out].H, in->H, m->slots[l->out].C, l->heads, m->workspace,
                                m->thread_slots);
             break;
         }

@@ -253,17 +253,22 @@ int builder_gelu(ModelBuilder *mb, int x, bool tanh_form) {
     return out;
 }
 
-int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout) {
+int builder_attention_queries(ModelBuilder *mb, int qkv, int heads, double attn_dropout, int queries) {
     TensorSlot in = *slot(mb, qkv);
     if (!in.flat || in.C % 3 != 0) return fail(mb, "attention needs a fused [B][T][3D] qkv token tensor");
     const int D = in.C / 3;
     if (heads < 1 || D % heads != 0) return fail(mb, "attention: the width must be a multiple of the heads");
-    int out = new_slot(mb, D, in.H, 1, true);
+    if (queries < 1 || queries > in.H) return fail(mb, "attention: queries must be 1 to the token count");
+    int out = new_slot(mb, D, queries, 1, true);
     Layer *l = new_layer(mb, LAYER_ATTENTION, qkv);
     l->out = out;
     l->heads = heads;
     l->dropout_p = (real)attn_dropout;
     return out;
+}
+
+int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout) {
+    return builder_attention_queries(mb, qkv, heads, attn_dropout, slot(mb, qkv)->H);
 }
 
 int builder_token_transpose(ModelBuilder *mb, int x) {
@@ -299,8 +304,8 @@ static size_t saved_size(const Model *m, const Layer *l, int batch) {
     case LAYER_DROPOUT: return slot_elements(out, batch);
     case LAYER_LAYERNORM: return 2 * (size_t)batch * out->H; /* mean and inverse std per token */
     case LAYER_ATTENTION: {
-        /* softmax probabilities [B][heads][T][T], then the attention-dropout mask of the same shape */
-        size_t probs = (size_t)batch * l->heads * out->H * out->H;
+        /* softmax probabilities [B][heads][Tq][T], then the attention-dropout mask of the same shape */
+        size_t probs = (size_t)batch * l->heads * out->H * m->slots[l->in].H;
         return l->dropout_p > 0 ? 2 * probs : probs;
     }
     default: return 0;
@@ -467,7 +472,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             size_t ws = layernorm_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->in].C);
             if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_ATTENTION) {
-            size_t ws = attention_workspace_size(m->slots[l->out].H, m->thread_slots);
+            size_t ws = attention_workspace_size(m->slots[l->out].H, m->slots[l->in].H, m->thread_slots);
             if (ws > m->workspace_count) m->workspace_count = ws;
         }
     }

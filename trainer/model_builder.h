@@ -43,6 +43,8 @@ int builder_layernorm(ModelBuilder *mb, int x, double eps);
 int builder_gelu(ModelBuilder *mb, int x, bool tanh_form);
 /* Multi-head self-attention core over a fused qkv [B][T][3D] (the output of a linear to 3D) -> [B][T][D]. */
 int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout);
+/* The same with only the first `queries` tokens as queries (all tokens as keys and values) -> [B][queries][D]. */
+int builder_attention_queries(ModelBuilder *mb, int qkv, int heads, double attn_dropout, int queries);
 int builder_token_transpose(ModelBuilder *mb, int x);       /* [B][T][D] -> [B][D][T] */
 int builder_token_mean(ModelBuilder *mb, int x, int first); /* mean of tokens first..T-1 -> [B][D] */
 int builder_token_select(ModelBuilder *mb, int x, int index);

@@ -33,8 +33,8 @@ double model_forward_flops(const Model *m, int B) {
             flops += 2.0 * (double)l->weight_count * out->H * out->W * B;
             break;
         case LAYER_LINEAR: flops += 2.0 * (double)l->weight_count * in->H * B; break; /* per token */
-        case LAYER_ATTENTION: /* QK^T and PV: 2 x T x T x D each */
-            flops += 2.0 * 2.0 * (double)in->H * in->H * out->C * B;
+        case LAYER_ATTENTION: /* QK^T and PV: 2 x Tq x T x D each */
+            flops += 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
             break;
         default: break;
         }

@@ -53,17 +53,30 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
     int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
     x = builder_cls_pos(mb, x, EMBEDDING_STD);
     x = maybe_dropout(mb, x, p);
+    const bool class_token_pool = strcmp(cfg->pool, "mean") != 0;
     for (int block = 0; block < cfg->depth; block++) {
+        /* With class-token pooling only the class token's row of the last block's output reaches the loss:
+         * that block attends from the class token alone (its keys and values still come from every token)
+         * and runs its projection, residual adds, LayerNorm and MLP on that one row. The same function as
+         * the full block, with 1/T of the work after the QKV projection (golden_vit checks it against
+         * PyTorch's full nn.TransformerEncoderLayer). */
+        const bool class_token_only = class_token_pool && block == cfg->depth - 1;
         int h = builder_layernorm(mb, x, LN_EPS);
         h = builder_linear_init(mb, h, 3 * D, true, INIT_XAVIER_UNIFORM, 0);
-        h = builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
+        h = class_token_only ? builder_attention_queries(mb, h, cfg->heads, cfg->attn_dropout, 1)
+                             : builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
         h = builder_linear_init(mb, h, D, true, INIT_TORCH_ZERO_BIAS, 0);
+        if (class_token_only) x = builder_token_select(mb, x, 0);
         x = builder_add(mb, x, maybe_dropout(mb, h, p));
         h = builder_layernorm(mb, x, LN_EPS);
         x = builder_add(mb, x, mlp(mb, h, cfg->mlp_dim, D, tanh_gelu, p, INIT_TORCH_DEFAULT));
     }
     x = builder_layernorm(mb, x, LN_EPS);
-    x = !strcmp(cfg->pool, "mean") ? builder_token_mean(mb, x, 1) : builder_token_select(mb, x, 0);
+    /* class-token pooling: the last block already kept only the class token (or, with no blocks, select it) */
+    if (!class_token_pool)
+        x = builder_token_mean(mb, x, 1);
+    else if (cfg->depth == 0)
+        x = builder_token_select(mb, x, 0);
     return builder_linear(mb, x, classes, true);
 }
 

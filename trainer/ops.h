@@ -195,16 +195,18 @@ void gelu_forward(real *out, const real *in, size_t n, bool tanh_form);
 void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool tanh_form);
 
 /* ---- multi-head self-attention core: qkv [B][T][3D] (q | k | v per token, head h = columns h*dh.. of each,
- * dh = D / heads, as nn.MultiheadAttention's fused in_proj) -> out [B][T][D], the heads' contexts
- * softmax(Q K^T / sqrt(dh)) V side by side. probs [B][heads][T][T] saves the softmax; mask (same shape, or
- * NULL for no attention dropout) the inverted-dropout mask drawn from rng with probability dropout_p.
- * One GEMM per (sample, head) and product, on strided views of qkv. Workspace: attention_workspace_size(T, slots):
- * a 2 T^2 block for each of `slots` threads that may run samples at once. ---- */
-size_t attention_workspace_size(int T, int slots);
-void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
+ * dh = D / heads, as nn.MultiheadAttention's fused in_proj) -> out [B][Tq][D], the heads' contexts
+ * softmax(Q K^T / sqrt(dh)) V side by side for the first Tq tokens as queries (Tq <= T; all T but in a ViT's
+ * last block with class-token pooling) over all T as keys and values. probs [B][heads][Tq][T] saves the
+ * softmax; mask (same shape, or NULL for no attention dropout) the inverted-dropout mask drawn from rng with
+ * probability dropout_p. One GEMM per (sample, head) and product, on strided views of qkv. Workspace:
+ * attention_workspace_size(Tq, T, slots): two [Tq][T] blocks for each of `slots` threads that may run samples
+ * at once. ---- */
+size_t attention_workspace_size(int Tq, int T, int slots);
+void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int Tq, int T, int D, int heads,
                        real dropout_p, Rng *rng, real *workspace, int slots);
 void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
-                        int T, int D, int heads, real *workspace, int slots);
+                        int Tq, int T, int D, int heads, real *workspace, int slots);
 
 /* ---- token transpose: in [B][R][C] -> out [B][C][R] (MLP-Mixer token mixing as a linear layer) ---- */
 void token_transpose_forward(real *out, const real *in, int B, int R, int C);

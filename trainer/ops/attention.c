@@ -1,8 +1,10 @@
 /* The core of multi-head self-attention, from the fused QKV projection to the context:
  *     per sample b and head h:  S = Q_h K_h^T / sqrt(dh),  A = softmax_rows(S),  A' = dropout(A),  O_h = A' V_h
+ * for the first Tq of the T tokens as queries (Tq = T everywhere but a ViT's last block with class-token
+ * pooling, where only the class token's context reaches the loss: Tq = 1) against all T as keys and values.
  * The QKV projection and the output projection are ordinary linear layers over tokens; this op only reads
  * qkv [B][T][3D] (per token: q | k | v, each D = heads * dh wide, head h owning columns h*dh .. h*dh+dh-1,
- * the layout of nn.MultiheadAttention's in_proj) and writes the heads' contexts side by side into [B][T][D].
+ * the layout of nn.MultiheadAttention's in_proj) and writes the heads' contexts side by side into [B][Tq][D].
  * Q_h, K_h and V_h are strided views of qkv (row stride 3D), so every product is one GEMM per (sample, head)
  * reading them in place: nothing is copied or transposed. */
 #include <math.h>
@@ -13,7 +15,7 @@
 
 #include "ops.h"
 
-size_t attention_workspace_size(int T, int slots) { return (size_t)(slots > 1 ? slots : 1) * 2 * (size_t)T * T; }
+size_t attention_workspace_size(int Tq, int T, int slots) { return (size_t)(slots > 1 ? slots : 1) * 2 * (size_t)Tq * T; }
 
 /* Threads for a loop over B samples: no more than the workspace slots (each thread uses its own). */
 static int sample_threads(int B, int slots) {
@@ -23,12 +25,12 @@ static int sample_threads(int B, int slots) {
     return threads < 1 ? 1 : threads;
 }
 
-/* Row-wise softmax of a [T][T] block in place: max subtracted, sum in double. The max and the sum run in
+/* Row-wise softmax of a [rows][T] block in place: max subtracted, sum in double. The max and the sum run in
  * LANES independent partial results (a fixed order, so the result does not depend on the machine), which
  * GCC vectorises; one running max or sum would be a chain of dependent scalar operations. */
 #define LANES 8
-static inline __attribute__((always_inline)) void softmax_rows(real *s, int T) {
-    for (int i = 0; i < T; i++) {
+static inline __attribute__((always_inline)) void softmax_rows(real *s, int rows, int T) {
+    for (int i = 0; i < rows; i++) {
         real *row = s + (size_t)i * T;
         real lane_max[LANES];
         for (int j = 0; j < LANES; j++) lane_max[j] = row[0];
@@ -49,15 +51,15 @@ static inline __attribute__((always_inline)) void softmax_rows(real *s, int T) {
     }
 }
 
-/* qkv [B][T][3D] -> out [B][T][D]; probs [B][heads][T][T] receives the softmax A (saved for backward);
- * mask [B][heads][T][T] the dropout mask (0 or 1/(1-p)) when attention dropout is on, else NULL (then p and
- * rng are unused). workspace: attention_workspace_size(T, slots) reals. */
+/* qkv [B][T][3D] -> out [B][Tq][D]; probs [B][heads][Tq][T] receives the softmax A (saved for backward);
+ * mask [B][heads][Tq][T] the dropout mask (0 or 1/(1-p)) when attention dropout is on, else NULL (then p and
+ * rng are unused). workspace: attention_workspace_size(Tq, T, slots) reals. */
 OPS_VECTOR_CLONES
-void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int T, int D, int heads,
+void attention_forward(real *out, real *probs, real *mask, const real *qkv, int B, int Tq, int T, int D, int heads,
                        real dropout_p, Rng *rng, real *workspace, int slots) {
-    if (B <= 0 || T <= 0 || D <= 0) return;
+    if (B <= 0 || Tq <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
-    const size_t block = (size_t)T * T;
+    const size_t block = (size_t)Tq * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
     /* Samples in parallel (single-threaded GEMMs inside), except with attention dropout, whose masks must be
      * drawn from the run's stream in sample order. */
@@ -67,30 +69,31 @@ void attention_forward(real *out, real *probs, real *mask, const real *qkv, int 
         for (int h = 0; h < heads; h++) {
             const real *q = x + (size_t)h * dh, *k = q + D, *v = q + 2 * D;
             real *a = probs + ((size_t)b * heads + h) * block;
-            /* S[T][T] = scale * Q[T][dh] x K[T][dh]^T */
-            gemm(false, true, T, T, dh, scale, q, ld, k, ld, 0, a, T);
-            softmax_rows(a, T);
+            /* S[Tq][T] = scale * Q[Tq][dh] x K[T][dh]^T */
+            gemm(false, true, Tq, T, dh, scale, q, ld, k, ld, 0, a, T);
+            softmax_rows(a, Tq, T);
             const real *used = a;
             if (mask) {
                 dropout_forward(workspace, mask + ((size_t)b * heads + h) * block, a, block, dropout_p, rng);
                 used = workspace; /* serial loop: slot 0 */
             }
-            /* O_h[T][dh] (row stride D) = A'[T][T] x V[T][dh] */
-            gemm(false, false, T, dh, T, 1, used, T, v, ld, 0, out + (size_t)b * T * D + (size_t)h * dh, D);
+            /* O_h[Tq][dh] (row stride D) = A'[Tq][T] x V[T][dh] */
+            gemm(false, false, Tq, dh, T, 1, used, T, v, ld, 0, out + (size_t)b * Tq * D + (size_t)h * dh, D);
         }
     }
 }
 
-/* dout [B][T][D], qkv [B][T][3D], probs (and mask, or NULL) [B][heads][T][T] from the forward pass;
- * adds into dqkv [B][T][3D]. workspace: attention_workspace_size(T, slots) reals. Per (sample, head):
+/* dout [B][Tq][D], qkv [B][T][3D], probs (and mask, or NULL) [B][heads][Tq][T] from the forward pass;
+ * adds into dqkv [B][T][3D] (the Q part of rows Tq.. receives nothing). workspace:
+ * attention_workspace_size(Tq, T, slots) reals. Per (sample, head):
  *   dV += A'^T dO;  dA' = dO V^T;  dA = dA' * mask;  dS = A * (dA - rowsum(dA * A));
  *   dQ += scale dS K;  dK += scale dS^T Q */
 OPS_VECTOR_CLONES
 void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
-                        int T, int D, int heads, real *workspace, int slots) {
-    if (!dqkv || B <= 0 || T <= 0 || D <= 0) return;
+                        int Tq, int T, int D, int heads, real *workspace, int slots) {
+    if (!dqkv || B <= 0 || Tq <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
-    const size_t block = (size_t)T * T;
+    const size_t block = (size_t)Tq * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
     /* samples in parallel: each writes only its own rows of dqkv, with its own slot of the workspace */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(sample_threads(B, slots))
@@ -103,20 +106,20 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
             real *dq = dx + (size_t)h * dh, *dk = dq + D, *dv = dq + 2 * D;
             const real *a = probs + ((size_t)b * heads + h) * block;
             const real *m = mask ? mask + ((size_t)b * heads + h) * block : NULL;
-            const real *o_grad = dout + (size_t)b * T * D + (size_t)h * dh;
+            const real *o_grad = dout + (size_t)b * Tq * D + (size_t)h * dh;
             const real *used = a;
             if (m) {
                 for (size_t i = 0; i < block; i++) dropped[i] = a[i] * m[i];
                 used = dropped;
             }
             /* dV[T][dh] += A'^T x dO */
-            gemm(true, false, T, dh, T, 1, used, T, o_grad, D, 1, dv, ld);
-            /* dA'[T][T] = dO[T][dh] x V[T][dh]^T */
-            gemm(false, true, T, T, dh, 1, o_grad, D, v, ld, 0, dattn, T);
+            gemm(true, false, T, dh, Tq, 1, used, T, o_grad, D, 1, dv, ld);
+            /* dA'[Tq][T] = dO[Tq][dh] x V[T][dh]^T */
+            gemm(false, true, Tq, T, dh, 1, o_grad, D, v, ld, 0, dattn, T);
             if (m)
                 for (size_t i = 0; i < block; i++) dattn[i] *= m[i];
             /* softmax backward, row by row (the dot product in LANES double partial sums) */
-            for (int i = 0; i < T; i++) {
+            for (int i = 0; i < Tq; i++) {
                 real *g = dattn + (size_t)i * T;
                 const real *p = a + (size_t)i * T;
                 double lane[LANES] = {0}, dot = 0;
@@ -128,9 +131,9 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
                 const real c = (real)dot;
                 for (int j = 0; j < T; j++) g[j] = p[j] * (g[j] - c);
             }
-            /* dQ[T][dh] += scale dS x K;  dK[T][dh] += scale dS^T x Q */
-            gemm(false, false, T, dh, T, scale, dattn, T, k, ld, 1, dq, ld);
-            gemm(true, false, T, dh, T, scale, dattn, T, q, ld, 1, dk, ld);
+            /* dQ[Tq][dh] += scale dS x K;  dK[T][dh] += scale dS^T x Q */
+            gemm(false, false, Tq, dh, T, scale, dattn, T, k, ld, 1, dq, ld);
+            gemm(true, false, T, dh, Tq, scale, dattn, T, q, ld, 1, dk, ld);
         }
     }
 }
