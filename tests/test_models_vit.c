@@ -175,8 +175,9 @@ static void check_gradient_handover(void) {
 
 /* With class-token pooling the last block attends from the class token only and runs on its row alone
  * (models_vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
- * classifier's input; that the pruned block computes the full block's function is golden_vit's check against
- * PyTorch's nn.TransformerEncoderLayer. */
+ * classifier's input, and every block's projection and second MLP layer running with their residual add
+ * (add_after); that the pruned block and the fused pairs compute the full block's function is golden_vit's
+ * check against PyTorch's nn.TransformerEncoderLayer. */
 static void check_class_token_block(const char *pool) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
@@ -196,6 +197,12 @@ static void check_class_token_block(const char *pool) {
         full += queries == 65 && keys == 65;
         class_token_only += queries == 1 && keys == 65 && attentions == cfg.depth;
     }
+    /* every block's projection and second MLP layer write their residual add's output (linear_add_forward) */
+    int fused = 0;
+    for (int i = 0; i + 1 < m->layer_count; i++)
+        fused += m->layers[i].add_after && m->layers[i].kind == LAYER_LINEAR && m->layers[i + 1].kind == LAYER_ADD &&
+                 m->layers[i + 1].done_by_previous;
+    CHECK_MSG(fused == 12, "vit (%s pooling): %d of 12 linear layers fused with their residual add", pool, fused);
     const Layer *head = &m->layers[m->layer_count - 1];
     CHECK_MSG(attentions == 6 && full == (pruned ? 5 : 6) && class_token_only == (pruned ? 1 : 0),
               "vit (%s pooling): %d attentions, %d over all 65 queries, %d over the class token only", pool,

@@ -168,6 +168,24 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     free(dout), free(dout_d), free(din), free(din_d), free(dbias), free(dbias_d);
 }
 
+/* linear_add_forward: residual + linear, against the naive linear plus the residual in double */
+static void test_linear_add(const char *label, int B, int IN, int OUT, bool with_bias) {
+    double *in_d, *w_d, *b_d = NULL, *res_d;
+    real *in = random_pair(&in_d, (size_t)B * IN, 1.0), *w = random_pair(&w_d, (size_t)OUT * IN, sqrt(1.0 / IN));
+    real *bias = with_bias ? random_pair(&b_d, (size_t)OUT, 0.5) : NULL;
+    real *residual = random_pair(&res_d, (size_t)B * OUT, 1.0);
+    real *out = test_alloc((size_t)B * OUT, sizeof(real));
+    double *expected = test_alloc((size_t)B * OUT, sizeof(double));
+    linear_add_forward(out, in, w, bias, residual, B, IN, OUT);
+    naive_linear_forward(expected, in_d, w_d, b_d, B, IN, OUT);
+    for (size_t i = 0; i < (size_t)B * OUT; i++) expected[i] += res_d[i];
+    const double error = max_error(out, expected, (size_t)B * OUT);
+    CHECK_MSG(error <= FLOAT_TOL, "%s error %.3e", label, error);
+    printf("  %-32s error %.1e\n", label, error);
+    free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(residual), free(res_d), free(out);
+    free(expected);
+}
+
 /* ReLU run in place (input, output and their gradients sharing buffers, as models arrange for BN -> ReLU)
  * gives exactly the gradient of the out-of-place op with a zeroed input gradient. */
 static void test_relu_in_place(void) {
@@ -407,5 +425,8 @@ int main(void) {
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);
     test_linear("linear 1100 rows (3 row chunks)", 1100, 24, 70, true);
+    test_linear_add("linear + residual", 5, 7, 6, true);
+    test_linear_add("linear + residual, no bias", 4, 9, 5, false);
+    test_linear_add("linear + residual, 1100 rows", 1100, 24, 70, true);
     return check_report("test_ops_reference");
 }

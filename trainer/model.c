@@ -112,9 +112,17 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
         case LAYER_GLOBAL_AVGPOOL: global_avgpool_forward(out, inp, in->C, B, in->H * in->W); break;
         case LAYER_FLATTEN: flatten_forward(out, inp, in->C, B, in->H * in->W); break;
         case LAYER_LINEAR: /* every token: B*H rows */
-            linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B * in->H, in->C, m->slots[l->out].C);
+            if (l->add_after) { /* writes the next layer's (the residual add's) output: residual + linear */
+                const Layer *add = l + 1;
+                const int residual = add->in == l->out ? add->in2 : add->in;
+                linear_add_forward(values(m, add->out), inp, param(m, l->weight), param(m, l->bias),
+                                   values(m, residual), B * in->H, in->C, m->slots[l->out].C);
+            } else {
+                linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B * in->H, in->C, m->slots[l->out].C);
+            }
             break;
         case LAYER_ADD:
+            if (l->done_by_previous) break;
             if (l->relu_after)
                 add_relu_forward(out, inp, values(m, l->in2), elements(m, l->out, B));
             else

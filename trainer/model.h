@@ -90,6 +90,10 @@ typedef struct {
     /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
      * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */
     bool relu_after, done_by_previous;
+    /* A linear layer whose output feeds only the residual add right after it writes the add's output itself
+     * (linear_add_forward): add_after on the linear, done_by_previous on the add (whose forward is then
+     * skipped; its backward, which passes the gradient through, runs as usual). */
+    bool add_after;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;
 

@@ -436,6 +436,15 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             relu->done_by_previous = true;
         }
     }
+    /* a linear layer and the residual add that is the only consumer of its output: one pass (model.h) */
+    for (int i = 0; i + 1 < m->layer_count; i++) {
+        Layer *linear = &m->layers[i], *add = &m->layers[i + 1];
+        if (linear->kind == LAYER_LINEAR && add->kind == LAYER_ADD && !add->relu_after &&
+            consumers[linear->out] == 1 && (add->in == linear->out) != (add->in2 == linear->out)) {
+            linear->add_after = true;
+            add->done_by_previous = true;
+        }
+    }
     m->act_count = 0;
     for (int s = 0; s < m->slot_count; s++) {
         if (group_of[s] != s) {

@@ -65,8 +65,10 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
         h = builder_linear_init(mb, h, 3 * D, true, INIT_XAVIER_UNIFORM, 0);
         h = class_token_only ? builder_attention_queries(mb, h, cfg->heads, cfg->attn_dropout, 1)
                              : builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
-        h = builder_linear_init(mb, h, D, true, INIT_TORCH_ZERO_BIAS, 0);
+        /* (selected before the projection, so that the projection and its residual add stay adjacent and run
+         * as one op: model.h, add_after) */
         if (class_token_only) x = builder_token_select(mb, x, 0);
+        h = builder_linear_init(mb, h, D, true, INIT_TORCH_ZERO_BIAS, 0);
         x = builder_add(mb, x, maybe_dropout(mb, h, p));
         h = builder_layernorm(mb, x, LN_EPS);
         x = builder_add(mb, x, mlp(mb, h, cfg->mlp_dim, D, tanh_gelu, p, INIT_TORCH_DEFAULT));

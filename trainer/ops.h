@@ -60,6 +60,11 @@ static inline bool ops_cpu_has_avx512(void) {
 /* ---- linear: in [B][IN], weight [OUT][IN], bias [OUT] (may be NULL), out [B][OUT] ---- */
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features);
+/* out = residual + linear(in), residual [B][OUT]: a linear layer and the residual add after it (a transformer
+ * block's projection and second MLP layer) in one pass, each row chunk starting from residual + bias before
+ * its GEMM. The backward is linear_backward's (the add's backward passes its gradient through). */
+void linear_add_forward(real *out, const real *in, const real *weight, const real *bias, const real *residual, int B,
+                        int in_features, int out_features);
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features);
 

@@ -17,29 +17,39 @@
 #define LINEAR_ROW_CHUNK 512
 
 /* C[rows][N] (row stride ldc) = or += A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when transpose_b, else
- * B [K][N]. When row_init [N] is given every row of C starts from it (a bias), else accumulate says whether the
- * product is added into C or overwrites it. */
+ * B [K][N]. When row_init [N] (a bias) or residual [rows][N] (row stride ldc) is given, every row of C starts
+ * from it (from their sum when both are), else accumulate says whether the product is added into C or
+ * overwrites it. */
 static void gemm_rows(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
-                      const real *row_init, bool accumulate, real *C, int ldc) {
-    if (row_init)
+                      const real *row_init, const real *residual, bool accumulate, real *C, int ldc) {
+    if (residual)
+        for (int r = 0; r < rows; r++) {
+            real *c = C + (size_t)r * ldc;
+            const real *x = residual + (size_t)r * ldc;
+            if (row_init)
+                for (int j = 0; j < N; j++) c[j] = x[j] + row_init[j];
+            else
+                memcpy(c, x, (size_t)N * sizeof(real));
+        }
+    else if (row_init)
         for (int r = 0; r < rows; r++) memcpy(C + (size_t)r * ldc, row_init, (size_t)N * sizeof(real));
-    gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, row_init || accumulate ? 1 : 0, C, ldc);
+    gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, row_init || residual || accumulate ? 1 : 0, C, ldc);
 }
 
 /* gemm_rows in row chunks when there are several and more than one thread; a chunk's rows are set from row_init
  * just before its GEMM, while they are still in the cache */
 static void gemm_row_chunks(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
-                            const real *row_init, bool accumulate, real *C, int ldc) {
+                            const real *row_init, const real *residual, bool accumulate, real *C, int ldc) {
     const int chunks = (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
     if (chunks < 2 || omp_get_max_threads() < 2) {
-        gemm_rows(rows, N, K, A, lda, transpose_b, B, ldb, row_init, accumulate, C, ldc);
+        gemm_rows(rows, N, K, A, lda, transpose_b, B, ldb, row_init, residual, accumulate, C, ldc);
         return;
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int chunk = 0; chunk < chunks; chunk++) {
         const int r0 = chunk * LINEAR_ROW_CHUNK, n = rows - r0 < LINEAR_ROW_CHUNK ? rows - r0 : LINEAR_ROW_CHUNK;
-        gemm_rows(n, N, K, A + (size_t)r0 * lda, lda, transpose_b, B, ldb, row_init, accumulate,
-                  C + (size_t)r0 * ldc, ldc);
+        gemm_rows(n, N, K, A + (size_t)r0 * lda, lda, transpose_b, B, ldb, row_init,
+                  residual ? residual + (size_t)r0 * ldc : NULL, accumulate, C + (size_t)r0 * ldc, ldc);
     }
 }
 
@@ -55,18 +65,26 @@ static inline void column_sums_full_block(real *partial, const real *rows_start,
     column_sums(partial, rows_start, rows, stride, BIAS_COLUMN_BLOCK);
 }
 
-/* in [B][IN], weight [OUT][IN], bias [OUT] or NULL -> out [B][OUT] */
-void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
-                    int out_features) {
+/* in [B][IN], weight [OUT][IN], bias [OUT] or NULL, residual [B][OUT] or NULL -> out [B][OUT] */
+void linear_add_forward(real *out, const real *in, const real *weight, const real *bias, const real *residual, int B,
+                        int in_features, int out_features) {
     if (B <= 0 || out_features <= 0) return;
     if (in_features <= 0) {
         for (int b = 0; b < B; b++)
-            for (int o = 0; o < out_features; o++) out[(size_t)b * out_features + o] = bias ? bias[o] : 0;
+            for (int o = 0; o < out_features; o++) {
+                const size_t i = (size_t)b * out_features + o;
+                out[i] = (residual ? residual[i] : 0) + (bias ? bias[o] : 0);
+            }
         return;
     }
-    /* out[B][OUT] = in[B][IN] x weight[OUT][IN]^T */
-    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, bias, false, out,
-                    out_features);
+    /* out[B][OUT] = residual + bias + in[B][IN] x weight[OUT][IN]^T */
+    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, bias, residual, false,
+                    out, out_features);
+}
+
+void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
+                    int out_features) {
+    linear_add_forward(out, in, weight, bias, NULL, B, in_features, out_features);
 }
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
@@ -100,6 +118,6 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
              in_features);
     /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
     if (din)
-        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, NULL, true,
-                        din, in_features);
+        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, NULL, NULL,
+                        true, din, in_features);
 }
