@@ -116,7 +116,9 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     CHECK(max_scaled_difference(c.out, expected, (size_t)B * OUT) <= EXACT_TOL);
 
     Grad din = grad_new((size_t)B * IN), dw = grad_new((size_t)OUT * IN), db = grad_new((size_t)OUT);
-    linear_backward(din.grad, dw.grad, with_bias ? db.grad : NULL, c.R, c.in, c.weight, B, IN, OUT);
+    real *workspace = test_alloc(linear_workspace_size(B, OUT) + 1, sizeof(real)); /* bias sums in the din loop */
+    linear_backward(din.grad, dw.grad, with_bias ? db.grad : NULL, c.R, c.in, c.weight, B, IN, OUT, workspace);
+    free(workspace);
     grad_finish(&din);
     grad_finish(&dw);
     grad_finish(&db);
@@ -143,17 +145,18 @@ static void test_linear_accumulates(void) {
     real *db = test_alloc((size_t)OUT, sizeof(real));
     real *once[3] = {test_alloc((size_t)B * IN, sizeof(real)), test_alloc((size_t)OUT * IN, sizeof(real)),
                      test_alloc((size_t)OUT, sizeof(real))};
-    linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
+    real *workspace = test_alloc(linear_workspace_size(B, OUT), sizeof(real));
+    linear_backward(din, dw, db, dout, in, w, B, IN, OUT, workspace);
     memcpy(once[0], din, (size_t)B * IN * sizeof(real));
     memcpy(once[1], dw, (size_t)OUT * IN * sizeof(real));
     memcpy(once[2], db, (size_t)OUT * sizeof(real));
-    linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
+    linear_backward(din, dw, db, dout, in, w, B, IN, OUT, workspace);
     for (int i = 0; i < B * IN; i++) CHECK_CLOSE(din[i], 2 * once[0][i], EXACT_TOL);
     for (int i = 0; i < OUT * IN; i++) CHECK_CLOSE(dw[i], 2 * once[1][i], EXACT_TOL);
     for (int i = 0; i < OUT; i++) CHECK_CLOSE(db[i], 2 * once[2][i], EXACT_TOL);
     /* and the gradient is not trivially zero */
     CHECK(fabs(once[0][0]) > 0 && fabs(once[1][0]) > 0 && fabs(once[2][0]) > 0);
-    free(in), free(w), free(dout), free(din), free(dw), free(db);
+    free(in), free(w), free(dout), free(din), free(dw), free(db), free(workspace);
     for (int i = 0; i < 3; i++) free(once[i]);
 }
 

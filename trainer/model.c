@@ -235,7 +235,7 @@ void model_backward(Model *m, int B) {
             break;
         case LAYER_LINEAR:
             linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
-                            B * in->H, in->C, m->slots[l->out].C);
+                            B * in->H, in->C, m->slots[l->out].C, m->workspace);
             break;
         case LAYER_ADD:
             if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */

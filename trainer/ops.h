@@ -66,7 +66,9 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
 void linear_add_forward(real *out, const real *in, const real *weight, const real *bias, const real *residual, int B,
                         int in_features, int out_features);
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
-                     int B, int in_features, int out_features);
+                     int B, int in_features, int out_features, real *workspace);
+/* reals of the workspace linear_backward may use (or NULL): the bias gradient's per-block column sums */
+size_t linear_workspace_size(int B, int out_features);
 
 /* ---- conv2d: in [C][B][H][W], weight [OC][C][KH][KW], bias [OC] (may be NULL), out [OC][B][OH][OW] ---- */
 typedef struct {

@@ -36,16 +36,18 @@ static void gemm_rows(int rows, int N, int K, const real *A, int lda, bool trans
     gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, row_init || residual || accumulate ? 1 : 0, C, ldc);
 }
 
-/* gemm_rows in row chunks when there are several and more than one thread; a chunk's rows are set from row_init
- * just before its GEMM, while they are still in the cache */
+/* gemm_rows in row chunks, in parallel when there are several; a chunk's rows are set from row_init just before
+ * its GEMM, while they are still in the cache. Chunked with one thread too: OpenBLAS picks its kernels by the
+ * product's size (small-matrix kernels below some M*N*K), so one GEMM over all rows can round differently from
+ * the chunks, and results must not depend on the thread count. */
 static void gemm_row_chunks(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
                             const real *row_init, const real *residual, bool accumulate, real *C, int ldc) {
     const int chunks = (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
-    if (chunks < 2 || omp_get_max_threads() < 2) {
+    if (chunks < 2) {
         gemm_rows(rows, N, K, A, lda, transpose_b, B, ldb, row_init, residual, accumulate, C, ldc);
         return;
     }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
     for (int chunk = 0; chunk < chunks; chunk++) {
         const int r0 = chunk * LINEAR_ROW_CHUNK, n = rows - r0 < LINEAR_ROW_CHUNK ? rows - r0 : LINEAR_ROW_CHUNK;
         gemm_rows(n, N, K, A + (size_t)r0 * lda, lda, transpose_b, B, ldb, row_init,
@@ -87,11 +89,60 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
     linear_add_forward(out, in, weight, bias, NULL, B, in_features, out_features);
 }
 
-/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] */
+size_t linear_workspace_size(int B, int out_features) {
+    return (size_t)((B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK) * (size_t)(out_features > 0 ? out_features : 0);
+}
+
+/* partials[k][o] = sum of dout[r][o] over the rows r of the k-th BIAS_ROW_CHUNK-row block, for the blocks of rows
+ * r0 .. r0+rows-1 (r0 a multiple of BIAS_ROW_CHUNK); in float, BIAS_COLUMN_BLOCK columns at a time */
+static inline void row_block_column_sums(real *partials, const real *dout, int r0, int rows, int out_features) {
+    for (int b0 = r0; b0 < r0 + rows; b0 += BIAS_ROW_CHUNK) {
+        const int n = r0 + rows - b0 < BIAS_ROW_CHUNK ? r0 + rows - b0 : BIAS_ROW_CHUNK;
+        real *partial = partials + (size_t)(b0 / BIAS_ROW_CHUNK) * out_features;
+        for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
+            const int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
+            const real *block = dout + (size_t)b0 * out_features + o0;
+            if (width == BIAS_COLUMN_BLOCK)
+                column_sums_full_block(partial + o0, block, n, out_features);
+            else
+                column_sums(partial + o0, block, n, out_features, width);
+        }
+    }
+}
+
+/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT].
+ * workspace: linear_workspace_size(B, OUT) reals, or NULL. With a workspace and both din and dbias, the bias
+ * gradient's column sums are taken in the input gradient's row-chunk loop, each chunk's rows of dout right
+ * after its GEMM has read them, instead of in a pass of their own; the sums (per 256-row block in float,
+ * then over the blocks in order in double) are the same either way, so the results are bit-identical. */
 OPS_VECTOR_CLONES
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
-                     int B, int in_features, int out_features) {
+                     int B, int in_features, int out_features, real *workspace) {
     if (B <= 0 || out_features <= 0) return;
+    if (din && dbias && workspace && in_features > 0) {
+        /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN], one GEMM threaded by OpenBLAS. Its rounding can depend
+         * on OpenBLAS's thread count for some shapes (seen in test_ops_reference: OUT 70, IN 24, 1100 rows,
+         * 1 thread against 2); the whole-model thread-invariance tests (ViT, Mixer, resnet8) are not affected. */
+        if (dweight)
+            gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
+                 in_features);
+        /* per row chunk: din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's column sums */
+        const int chunks = (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            const int r0 = chunk * LINEAR_ROW_CHUNK, n = B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK;
+            gemm_rows(n, in_features, out_features, dout + (size_t)r0 * out_features, out_features, false, weight,
+                      in_features, NULL, NULL, true, din + (size_t)r0 * in_features, in_features);
+            row_block_column_sums(workspace, dout, r0, n, out_features);
+        }
+        const int blocks = (B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK;
+        for (int o = 0; o < out_features; o++) {
+            double sum = 0;
+            for (int k = 0; k < blocks; k++) sum += workspace[(size_t)k * out_features + o];
+            dbias[o] += (real)sum;
+        }
+        return;
+    }
     if (dbias) {
         /* column blocks in parallel; within a block the rows are summed in order */
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
