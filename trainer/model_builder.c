@@ -440,7 +440,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     for (int i = 0; i + 1 < m->layer_count; i++) {
         Layer *linear = &m->layers[i], *add = &m->layers[i + 1];
         if (linear->kind == LAYER_LINEAR && add->kind == LAYER_ADD && !add->relu_after &&
-            consumers[linear->out] == 1 && (add->in == linear->out) != (add->in2 == linear->out)) {
+            consumers[linear->out] == 1 && (add->in == linear->out || add->in2 == linear->out)) {
             linear->add_after = true;
             add->done_by_previous = true;
         }

@@ -67,7 +67,7 @@ void linear_add_forward(real *out, const real *in, const real *weight, const rea
                         int in_features, int out_features);
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features, real *workspace);
-/* reals of the workspace linear_backward may use (or NULL): the bias gradient's per-block column sums */
+/* reals of the workspace linear_backward needs when it computes a bias gradient: per-block column sums */
 size_t linear_workspace_size(int B, int out_features);
 
 /* ---- conv2d: in [C][B][H][W], weight [OC][C][KH][KW], bias [OC] (may be NULL), out [OC][B][OH][OW] ---- */
@@ -176,7 +176,7 @@ typedef struct {
     int GH, GW, T;         /* filled by patch_shape_init */
 } PatchShape;
 void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D);
-size_t patch_embed_workspace_size(const PatchShape *s);  /* reals: the [B*T][C*P*P] patch matrix */
+size_t patch_embed_workspace_size(const PatchShape *s); /* reals: the [B*T][C*P*P] patch matrix + bias sums */
 void patch_embed_forward(real *out, const real *in, const real *weight, const real *bias, const PatchShape *s,
                          real *workspace);
 void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,

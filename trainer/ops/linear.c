@@ -5,8 +5,8 @@
 
 #include "ops.h"
 
-/* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time (blocks in parallel), in float over
- * BIAS_ROW_CHUNK rows (vector registers), then added into double: a fixed order whatever the threads. */
+/* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time, in float over BIAS_ROW_CHUNK rows (vector
+ * registers), then added into double: a fixed order whatever the threads. */
 #define BIAS_COLUMN_BLOCK 64
 #define BIAS_ROW_CHUNK 256
 
@@ -15,6 +15,7 @@
  * a parallel region on the calling thread), instead of one GEMM split statically by OpenBLAS: a core slowed by
  * a neighbour then takes fewer chunks. The chunks are fixed, so results do not depend on the threads. */
 #define LINEAR_ROW_CHUNK 512
+_Static_assert(LINEAR_ROW_CHUNK % BIAS_ROW_CHUNK == 0, "a row chunk holds whole bias blocks");
 
 /* C[rows][N] (row stride ldc) = or += A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when transpose_b, else
  * B [K][N]. When row_init [N] (a bias) or residual [rows][N] (row stride ldc) is given, every row of C starts
@@ -111,64 +112,38 @@ static inline void row_block_column_sums(real *partials, const real *dout, int r
 }
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT].
- * workspace: linear_workspace_size(B, OUT) reals, or NULL. With a workspace and both din and dbias, the bias
- * gradient's column sums are taken in the input gradient's row-chunk loop, each chunk's rows of dout right
- * after its GEMM has read them, instead of in a pass of their own; the sums (per 256-row block in float,
- * then over the blocks in order in double) are the same either way, so the results are bit-identical. */
+ * workspace: linear_workspace_size(B, OUT) reals (needed when dbias is given). The bias gradient's column sums
+ * are taken per 256-row block in float into the workspace, in the same row-chunk loop as the input gradient
+ * (each chunk's rows of dout right after its GEMM has read them), then added over the blocks in order in
+ * double: a fixed order whatever the threads, and the same with or without an input gradient. */
 OPS_VECTOR_CLONES
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features, real *workspace) {
     if (B <= 0 || out_features <= 0) return;
-    if (din && dbias && workspace && in_features > 0) {
-        /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN], one GEMM threaded by OpenBLAS. Its rounding can depend
-         * on OpenBLAS's thread count for some shapes (seen in test_ops_reference: OUT 70, IN 24, 1100 rows,
-         * 1 thread against 2); the whole-model thread-invariance tests (ViT, Mixer, resnet8) are not affected. */
-        if (dweight)
-            gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
-                 in_features);
-        /* per row chunk: din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's column sums */
-        const int chunks = (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
-        for (int chunk = 0; chunk < chunks; chunk++) {
-            const int r0 = chunk * LINEAR_ROW_CHUNK, n = B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK;
+    /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN], one GEMM threaded by OpenBLAS. Its rounding can depend on
+     * OpenBLAS's thread count for some shapes (seen for OUT 70, IN 24, 1100 rows: 1 thread against 2); the
+     * shipped models' shapes and the whole-model thread-invariance tests (ViT, Mixer, resnet8) are not affected. */
+    if (dweight && in_features > 0)
+        gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
+             in_features);
+    const bool input_grad = din && in_features > 0;
+    if (!input_grad && !dbias) return;
+    /* per row chunk: din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's bias column sums */
+    const int chunks = (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && omp_get_max_threads() > 1)
+    for (int chunk = 0; chunk < chunks; chunk++) {
+        const int r0 = chunk * LINEAR_ROW_CHUNK, n = B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK;
+        if (input_grad)
             gemm_rows(n, in_features, out_features, dout + (size_t)r0 * out_features, out_features, false, weight,
                       in_features, NULL, NULL, true, din + (size_t)r0 * in_features, in_features);
-            row_block_column_sums(workspace, dout, r0, n, out_features);
-        }
+        if (dbias) row_block_column_sums(workspace, dout, r0, n, out_features);
+    }
+    if (dbias) {
         const int blocks = (B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK;
         for (int o = 0; o < out_features; o++) {
             double sum = 0;
             for (int k = 0; k < blocks; k++) sum += workspace[(size_t)k * out_features + o];
             dbias[o] += (real)sum;
         }
-        return;
     }
-    if (dbias) {
-        /* column blocks in parallel; within a block the rows are summed in order */
-#pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * out_features >= OPS_PARALLEL_MIN)
-        for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
-            const int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
-            double sums[BIAS_COLUMN_BLOCK] = {0};
-            for (int b0 = 0; b0 < B; b0 += BIAS_ROW_CHUNK) {
-                const int rows = B - b0 < BIAS_ROW_CHUNK ? B - b0 : BIAS_ROW_CHUNK;
-                const real *block = dout + (size_t)b0 * out_features + o0;
-                real partial[BIAS_COLUMN_BLOCK];
-                if (width == BIAS_COLUMN_BLOCK)
-                    column_sums_full_block(partial, block, rows, out_features);
-                else
-                    column_sums(partial, block, rows, out_features, width);
-                for (int j = 0; j < width; j++) sums[j] += partial[j];
-            }
-            for (int j = 0; j < width; j++) dbias[o0 + j] += (real)sums[j];
-        }
-    }
-    if (in_features <= 0) return;
-    /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN] */
-    if (dweight)
-        gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
-             in_features);
-    /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
-    if (din)
-        gemm_row_chunks(B, in_features, out_features, dout, out_features, false, weight, in_features, NULL, NULL,
-                        true, din, in_features);
 }

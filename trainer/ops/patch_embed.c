@@ -21,7 +21,12 @@ void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D) {
     s->T = s->GH * s->GW;
 }
 
-size_t patch_embed_workspace_size(const PatchShape *s) { return (size_t)s->B * s->T * s->C * s->P * s->P; }
+static size_t patch_matrix_size(const PatchShape *s) { return (size_t)s->B * s->T * s->C * s->P * s->P; }
+
+/* the patch matrix, then linear_backward's bias sums */
+size_t patch_embed_workspace_size(const PatchShape *s) {
+    return patch_matrix_size(s) + linear_workspace_size(s->B * s->T, s->D);
+}
 
 /* in [C][B][H][W] -> patches [B*T][C*P*P]; row (b, gy, gx), column (c, kh, kw). Each inner step copies one
  * run of P contiguous pixels. */
@@ -72,7 +77,7 @@ void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dou
     const int rows = s->B * s->T, K = s->C * s->P * s->P;
     if (dweight || dbias) {
         if (dweight) gather_patches(workspace, in, s);
-        linear_backward(NULL, dweight, dbias, dout, workspace, weight, rows, K, s->D, NULL);
+        linear_backward(NULL, dweight, dbias, dout, workspace, weight, rows, K, s->D, workspace + patch_matrix_size(s));
     }
     if (din && K > 0) {
         /* dpatches[B*T][K] = dout[B*T][D] x weight[D][K] */
