@@ -117,7 +117,7 @@ static void test_patch_embed(const char *label, int B, int C, int H, int W, int 
     c.out = test_alloc(c.out_n, sizeof(real));
     c.R = random_tensor(c.out_n, 1.0);
     c.workspace = test_alloc(patch_embed_workspace_size(&c.s), sizeof(real));
-    CHECK(patch_embed_workspace_size(&c.s) == (size_t)B * c.s.T * C * P * P + linear_workspace_size(B * c.s.T, D));
+    CHECK(patch_embed_workspace_size(&c.s) == (size_t)B * c.s.T * C * P * P + linear_workspace_size(B * c.s.T, C * P * P, D));
 
     /* forward against a direct stride-P convolution, tokens in PyTorch's flatten(2).transpose(1, 2) order */
     patch_loss(&c);

@@ -472,7 +472,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             size_t ws = conv2d_workspace_size(&s);
             if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_LINEAR) {
-            size_t ws = linear_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->out].C);
+            size_t ws = linear_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->in].C, m->slots[l->out].C);
             if (ws > m->workspace_count) m->workspace_count = ws;
         } else if (l->kind == LAYER_PATCH_EMBED) {
             const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];

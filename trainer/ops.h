@@ -67,8 +67,9 @@ void linear_add_forward(real *out, const real *in, const real *weight, const rea
                         int in_features, int out_features);
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features, real *workspace);
-/* reals of the workspace linear_backward needs when it computes a bias gradient: per-block column sums */
-size_t linear_workspace_size(int B, int out_features);
+/* reals of the workspace linear_backward needs: per-block bias column sums and the weight gradient's row-group
+ * slots */
+size_t linear_workspace_size(int B, int in_features, int out_features);
 
 /* ---- conv2d: in [C][B][H][W], weight [OC][C][KH][KW], bias [OC] (may be NULL), out [OC][B][OH][OW] ---- */
 typedef struct {

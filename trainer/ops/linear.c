@@ -90,8 +90,39 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
     linear_add_forward(out, in, weight, bias, NULL, B, in_features, out_features);
 }
 
-size_t linear_workspace_size(int B, int out_features) {
-    return (size_t)((B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK) * (size_t)(out_features > 0 ? out_features : 0);
+/* The weight gradient sums over every row (8320 for a ViT batch). It is cut into a fixed number of row groups of
+ * about WEIGHT_GRAD_GROUP_ROWS rows, and, when there are few groups, the output rows of dweight into blocks, so
+ * that there are tiles for every thread. Each tile is a single-threaded GEMM; group 0 adds into dweight, the
+ * others write workspace slots that are then added in group order. The tiles depend on the shape only, so the
+ * result does not depend on the threads (OpenBLAS's own split of one threaded GEMM does, for some shapes). */
+#define WEIGHT_GRAD_GROUP_ROWS 1024
+#define WEIGHT_GRAD_MIN_TILES 4
+#define WEIGHT_GRAD_MIN_BLOCK 64
+
+typedef struct {
+    int groups, blocks; /* row groups of the batch x blocks of dweight's rows */
+} WeightGradTiles;
+
+static WeightGradTiles weight_grad_tiles(int B, int out_features) {
+    WeightGradTiles t = {(B + WEIGHT_GRAD_GROUP_ROWS - 1) / WEIGHT_GRAD_GROUP_ROWS, 1};
+    if (t.groups < 1) t.groups = 1;
+    if (t.groups < WEIGHT_GRAD_MIN_TILES) {
+        t.blocks = (WEIGHT_GRAD_MIN_TILES + t.groups - 1) / t.groups;
+        const int most = out_features / WEIGHT_GRAD_MIN_BLOCK;
+        if (t.blocks > most) t.blocks = most > 1 ? most : 1;
+    }
+    return t;
+}
+
+static size_t bias_partials_size(int B, int out_features) {
+    return (size_t)((B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK) * (size_t)out_features;
+}
+
+size_t linear_workspace_size(int B, int in_features, int out_features) {
+    if (B <= 0 || out_features <= 0) return 0;
+    const WeightGradTiles t = weight_grad_tiles(B, out_features);
+    return bias_partials_size(B, out_features) +
+           (size_t)(t.groups - 1) * (size_t)out_features * (size_t)(in_features > 0 ? in_features : 0);
 }
 
 /* partials[k][o] = sum of dout[r][o] over the rows r of the k-th BIAS_ROW_CHUNK-row block, for the blocks of rows
@@ -111,38 +142,58 @@ static inline void row_block_column_sums(real *partials, const real *dout, int r
     }
 }
 
-/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT].
- * workspace: linear_workspace_size(B, OUT) reals (needed when dbias is given). The bias gradient's column sums
- * are taken per 256-row block in float into the workspace, in the same row-chunk loop as the input gradient
- * (each chunk's rows of dout right after its GEMM has read them), then added over the blocks in order in
- * double: a fixed order whatever the threads, and the same with or without an input gradient. */
+/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] (any may
+ * be NULL). workspace: linear_workspace_size(B, IN, OUT) reals. One parallel loop runs the weight gradient's
+ * tiles, then the input gradient's row chunks, each chunk followed by its rows' bias column sums (per 256-row
+ * block, in float, while those rows of dout are still in the cache). Then the weight gradient's slots are added
+ * in group order and the bias blocks in order in double: fixed orders whatever the threads, and the same with
+ * or without an input gradient. */
 OPS_VECTOR_CLONES
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features, real *workspace) {
     if (B <= 0 || out_features <= 0) return;
-    /* dweight[OUT][IN] += dout[B][OUT]^T x in[B][IN], one GEMM threaded by OpenBLAS. Its rounding can depend on
-     * OpenBLAS's thread count for some shapes (seen for OUT 70, IN 24, 1100 rows: 1 thread against 2); the
-     * shipped models' shapes and the whole-model thread-invariance tests (ViT, Mixer, resnet8) are not affected. */
-    if (dweight && in_features > 0)
-        gemm(true, false, out_features, in_features, B, 1, dout, out_features, in, in_features, 1, dweight,
-             in_features);
-    const bool input_grad = din && in_features > 0;
-    if (!input_grad && !dbias) return;
-    /* per row chunk: din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's bias column sums */
-    const int chunks = (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1 && omp_get_max_threads() > 1)
-    for (int chunk = 0; chunk < chunks; chunk++) {
+    const bool weight_grad = dweight && in_features > 0, input_grad = din && in_features > 0;
+    const WeightGradTiles t = weight_grad_tiles(B, out_features);
+    const int tiles = weight_grad ? t.groups * t.blocks : 0;
+    const int chunks = input_grad || dbias ? (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK : 0;
+    real *bias_partials = workspace, *weight_slots = workspace + bias_partials_size(B, out_features);
+    const size_t weight_size = (size_t)out_features * in_features;
+    /* a parallel region even for one task: a GEMM called outside one would be threaded by OpenBLAS itself */
+#pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
+    for (int task = 0; task < tiles + chunks; task++) {
+        if (task < tiles) {
+            /* dweight[o0..o1][IN] (+)= dout[rows][o0..o1]^T x in[rows][IN] over the group's rows */
+            const int group = task / t.blocks, block = task % t.blocks;
+            const int r0 = (int)((long)B * group / t.groups), r1 = (int)((long)B * (group + 1) / t.groups);
+            const int o0 = (int)((long)out_features * block / t.blocks);
+            const int o1 = (int)((long)out_features * (block + 1) / t.blocks);
+            real *target = group == 0 ? dweight : weight_slots + (size_t)(group - 1) * weight_size;
+            gemm(true, false, o1 - o0, in_features, r1 - r0, 1, dout + (size_t)r0 * out_features + o0, out_features,
+                 in + (size_t)r0 * in_features, in_features, group == 0 ? 1 : 0, target + (size_t)o0 * in_features,
+                 in_features);
+            continue;
+        }
+        /* din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's bias column sums */
+        const int chunk = task - tiles;
         const int r0 = chunk * LINEAR_ROW_CHUNK, n = B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK;
         if (input_grad)
             gemm_rows(n, in_features, out_features, dout + (size_t)r0 * out_features, out_features, false, weight,
                       in_features, NULL, NULL, true, din + (size_t)r0 * in_features, in_features);
-        if (dbias) row_block_column_sums(workspace, dout, r0, n, out_features);
+        if (dbias) row_block_column_sums(bias_partials, dout, r0, n, out_features);
+    }
+    if (weight_grad && t.groups > 1) {
+#pragma omp parallel for schedule(static) if (weight_size >= 16384 && omp_get_max_threads() > 1)
+        for (size_t i = 0; i < weight_size; i++) {
+            real sum = dweight[i];
+            for (int group = 1; group < t.groups; group++) sum += weight_slots[(size_t)(group - 1) * weight_size + i];
+            dweight[i] = sum;
+        }
     }
     if (dbias) {
         const int blocks = (B + BIAS_ROW_CHUNK - 1) / BIAS_ROW_CHUNK;
         for (int o = 0; o < out_features; o++) {
             double sum = 0;
-            for (int k = 0; k < blocks; k++) sum += workspace[(size_t)k * out_features + o];
+            for (int k = 0; k < blocks; k++) sum += bias_partials[(size_t)k * out_features + o];
             dbias[o] += (real)sum;
         }
     }

@@ -25,7 +25,7 @@ static size_t patch_matrix_size(const PatchShape *s) { return (size_t)s->B * s->
 
 /* the patch matrix, then linear_backward's bias sums */
 size_t patch_embed_workspace_size(const PatchShape *s) {
-    return patch_matrix_size(s) + linear_workspace_size(s->B * s->T, s->D);
+    return patch_matrix_size(s) + linear_workspace_size(s->B * s->T, s->C * s->P * s->P, s->D);
 }
 
 /* in [C][B][H][W] -> patches [B*T][C*P*P]; row (b, gy, gx), column (c, kh, kw). Each inner step copies one
