@@ -182,7 +182,7 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (dbias) row_block_column_sums(bias_partials, dout, r0, n, out_features);
     }
     if (weight_grad && t.groups > 1) {
-#pragma omp parallel for schedule(static) if (weight_size >= 16384 && omp_get_max_threads() > 1)
+#pragma omp parallel for schedule(static) if (weight_size * (t.groups - 1) >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < weight_size; i++) {
             real sum = dweight[i];
             for (int group = 1; group < t.groups; group++) sum += weight_slots[(size_t)(group - 1) * weight_size + i];
