@@ -200,41 +200,47 @@ static void test_linear_add(const char *label, int B, int IN, int OUT, bool with
     free(expected);
 }
 
-/* The parameter gradients are the same with or without an input gradient, and all three gradients are bit for
- * bit the same on 1, 2 and 3 threads (OpenBLAS's own split of one threaded weight-gradient GEMM was not, for
- * 1100 rows of 24 -> 70: 1,260 of 1,680 values differed between 1 and 2 threads). */
-static void test_linear_backward_invariance(int B, int IN, int OUT) {
+/* The parameter gradients are the same with or without an input gradient, and the output and all three gradients
+ * are bit for bit the same on 1, 2 and 3 threads (OpenBLAS's own split of one threaded GEMM was not: 1,260 of
+ * 1,680 weight-gradient values for 1100 rows of 24 -> 70, 25,950 of 32,768 outputs for 128 rows of 784 -> 256). */
+static void test_linear_thread_invariance(int B, int IN, int OUT) {
     real *in = random_reals((size_t)B * IN, 1.0), *w = random_reals((size_t)OUT * IN, 0.3);
-    real *dout = random_reals((size_t)B * OUT, 1.0);
+    real *bias = random_reals((size_t)OUT, 1.0), *dout = random_reals((size_t)B * OUT, 1.0);
     real *workspace = test_alloc(linear_workspace_size(B, IN, OUT), sizeof(real));
-    const size_t sizes[3] = {(size_t)B * IN, (size_t)OUT * IN, (size_t)OUT};
-    real *reference[3];
-    for (int k = 0; k < 3; k++) reference[k] = test_alloc(sizes[k], sizeof(real));
-    linear_backward(reference[0], reference[1], reference[2], dout, in, w, B, IN, OUT, workspace);
-    real *dw_alone = test_alloc(sizes[1], sizeof(real)), *db_alone = test_alloc(sizes[2], sizeof(real));
-    linear_backward(NULL, dw_alone, db_alone, dout, in, w, B, IN, OUT, workspace);
-    CHECK_MSG(memcmp(db_alone, reference[2], sizes[2] * sizeof(real)) == 0 &&
-                  memcmp(dw_alone, reference[1], sizes[1] * sizeof(real)) == 0,
-              "linear %d rows: the parameter gradients differ without an input gradient", B);
+    enum { OUTPUT, DIN, DWEIGHT, DBIAS, RESULTS };
+    static const char *names[RESULTS] = {"output", "din", "dweight", "dbias"};
+    const size_t sizes[RESULTS] = {(size_t)B * OUT, (size_t)B * IN, (size_t)OUT * IN, (size_t)OUT};
+    real *reference[RESULTS] = {NULL};
     int mismatches = 0;
     for (int threads = 1; threads <= 3; threads++) {
         omp_set_num_threads(threads);
-        real *grads[3];
-        for (int k = 0; k < 3; k++) grads[k] = test_alloc(sizes[k], sizeof(real));
-        linear_backward(grads[0], grads[1], grads[2], dout, in, w, B, IN, OUT, workspace);
-        for (int k = 0; k < 3; k++) {
-            if (memcmp(reference[k], grads[k], sizes[k] * sizeof(real)) != 0) {
-                mismatches++;
-                fprintf(stderr, "  threads %d: gradient %d differs\n", threads, k);
+        real *results[RESULTS];
+        for (int k = 0; k < RESULTS; k++) results[k] = test_alloc(sizes[k], sizeof(real));
+        linear_forward(results[OUTPUT], in, w, bias, B, IN, OUT);
+        linear_backward(results[DIN], results[DWEIGHT], results[DBIAS], dout, in, w, B, IN, OUT, workspace);
+        for (int k = 0; k < RESULTS; k++) {
+            if (!reference[k]) {
+                reference[k] = results[k];
+                continue;
             }
-            free(grads[k]);
+            if (memcmp(reference[k], results[k], sizes[k] * sizeof(real)) != 0) {
+                mismatches++;
+                fprintf(stderr, "  linear %d x %d -> %d, threads %d: %s differs\n", B, IN, OUT, threads, names[k]);
+            }
+            free(results[k]);
         }
     }
     omp_set_num_threads(2);
-    CHECK_MSG(mismatches == 0, "linear %d rows: %d of din/dweight/dbias differ between thread counts", B, mismatches);
-    CHECK(reference[2][0] != 0);
-    for (int k = 0; k < 3; k++) free(reference[k]);
-    free(in), free(w), free(dout), free(workspace), free(dw_alone), free(db_alone);
+    CHECK_MSG(mismatches == 0, "linear %d rows: %d results differ between 1, 2 and 3 threads", B, mismatches);
+    CHECK(reference[DBIAS][0] != 0);
+    /* the parameter gradients without an input gradient */
+    real *dw_alone = test_alloc(sizes[DWEIGHT], sizeof(real)), *db_alone = test_alloc(sizes[DBIAS], sizeof(real));
+    linear_backward(NULL, dw_alone, db_alone, dout, in, w, B, IN, OUT, workspace);
+    CHECK_MSG(memcmp(db_alone, reference[DBIAS], sizes[DBIAS] * sizeof(real)) == 0 &&
+                  memcmp(dw_alone, reference[DWEIGHT], sizes[DWEIGHT] * sizeof(real)) == 0,
+              "linear %d rows: the parameter gradients differ without an input gradient", B);
+    for (int k = 0; k < RESULTS; k++) free(reference[k]);
+    free(in), free(w), free(bias), free(dout), free(workspace), free(dw_alone), free(db_alone);
 }
 
 /* ReLU run in place (input, output and their gradients sharing buffers, as models arrange for BN -> ReLU)
@@ -479,10 +485,12 @@ int main(void) {
     test_linear("linear 128 rows, 4 weight blocks", 128, 40, 300, true);
     test_linear("linear 2100 rows, 3x2 weight tiles", 2100, 33, 130, true);
     test_linear("linear 4200 rows, 5 weight groups", 4200, 20, 70, false);
-    test_linear_backward_invariance(1100, 24, 70);  /* 3 row chunks, a partial 64-column block */
-    test_linear_backward_invariance(1300, 16, 200); /* a last chunk of 276 rows: one full and one short bias block */
-    test_linear_backward_invariance(4200, 24, 70);  /* 5 weight-gradient row groups */
-    test_linear_backward_invariance(128, 40, 300);  /* 1 row group, 4 blocks of the weight's rows */
+    test_linear_thread_invariance(1100, 24, 70);  /* 3 row chunks, a partial 64-column block */
+    test_linear_thread_invariance(1300, 16, 200); /* a last chunk of 276 rows: one full and one short bias block */
+    test_linear_thread_invariance(4200, 24, 70);  /* 5 weight-gradient row groups */
+    test_linear_thread_invariance(128, 40, 300);  /* 1 row group, 4 blocks of the weight's rows */
+    test_linear_thread_invariance(128, 784, 256); /* one row chunk: 4 column blocks (a Fashion-MNIST MLP) */
+    test_linear_thread_invariance(64, 1000, 70);  /* one row chunk, one column block */
     test_linear_add("linear + residual", 5, 7, 6, true);
     test_linear_add("linear + residual, no bias", 4, 9, 5, false);
     test_linear_add("linear + residual, 1100 rows", 1100, 24, 70, true);

@@ -10,50 +10,88 @@
 #define BIAS_COLUMN_BLOCK 64
 #define BIAS_ROW_CHUNK 256
 
-/* Products over many rows (every token of a ViT batch: 8320 rows) are cut into fixed chunks of LINEAR_ROW_CHUNK
- * rows handed out dynamically, each a single-threaded GEMM (OpenBLAS's OpenMP build runs a GEMM called inside
- * a parallel region on the calling thread), instead of one GEMM split statically by OpenBLAS: a core slowed by
- * a neighbour then takes fewer chunks. The chunks are fixed, so results do not depend on the threads. */
+/* Every product is cut into fixed tiles, each a single-threaded GEMM (OpenBLAS's OpenMP build runs a GEMM called
+ * inside a parallel region on the calling thread), handed out dynamically: a core slowed by a neighbour then
+ * takes fewer tiles. The rows are cut into pieces (the forward and input-gradient products: chunks of
+ * LINEAR_ROW_CHUNK rows; the weight gradient: equal groups of about WEIGHT_GRAD_GROUP_ROWS rows) and, when there
+ * are fewer than TILES_MIN pieces, the output columns into blocks of at least TILE_MIN_COLUMNS, so that a small
+ * batch still gives every thread work. The tiles depend on the shape only, and they run inside a parallel region
+ * even when there is one: a GEMM called outside one is threaded by OpenBLAS itself, whose split rounds
+ * differently on different thread counts for some shapes (forward 784 -> 256 over 128 rows: 25,950 of 32,768
+ * outputs differed between 1 and 2 threads; weight gradient 24 -> 70 over 1,100 rows: 1,260 of 1,680). */
 #define LINEAR_ROW_CHUNK 512
+#define WEIGHT_GRAD_GROUP_ROWS 1024
+#define TILES_MIN 4
+#define TILE_MIN_COLUMNS 64
 _Static_assert(LINEAR_ROW_CHUNK % BIAS_ROW_CHUNK == 0, "a row chunk holds whole bias blocks");
+
+typedef struct {
+    int pieces, blocks; /* pieces of the rows x blocks of the output columns */
+} Tiles;
+
+static Tiles tiles_for(int pieces, int columns) {
+    Tiles t = {pieces > 0 ? pieces : 1, 1};
+    if (t.pieces < TILES_MIN) {
+        const int most = columns / TILE_MIN_COLUMNS;
+        t.blocks = (TILES_MIN + t.pieces - 1) / t.pieces;
+        if (t.blocks > most) t.blocks = most > 1 ? most : 1;
+    }
+    return t;
+}
+
+/* the first of the values of part k when n values are cut into `parts` parts of (nearly) equal size */
+static inline int part_start(int n, int k, int parts) { return (int)((long)n * k / parts); }
+
+static int row_chunks(int rows) { return (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK; }
 
 /* C[rows][N] (row stride ldc) = or += A[rows][K] (row stride lda) x B, B = W^T (W [N][K]) when transpose_b, else
  * B [K][N]. When row_init [N] (a bias) or residual [rows][N] (row stride ldc) is given, every row of C starts
  * from it (from their sum when both are), else accumulate says whether the product is added into C or
  * overwrites it. */
-static void gemm_rows(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
-                      const real *row_init, const real *residual, bool accumulate, real *C, int ldc) {
-    if (residual)
+typedef struct {
+    int rows, N, K;
+    const real *A;
+    int lda;
+    bool transpose_b;
+    const real *B;
+    int ldb;
+    const real *row_init, *residual;
+    bool accumulate;
+    real *C;
+    int ldc;
+} RowProduct;
+
+/* One tile of p: the rows of a LINEAR_ROW_CHUNK chunk and one block of the columns, set from row_init and
+ * residual just before its GEMM, while they are still in the cache. */
+static void row_product_tile(const RowProduct *p, Tiles t, int tile) {
+    const int chunk = tile / t.blocks, block = tile % t.blocks;
+    const int r0 = chunk * LINEAR_ROW_CHUNK, rows = p->rows - r0 < LINEAR_ROW_CHUNK ? p->rows - r0 : LINEAR_ROW_CHUNK;
+    const int c0 = part_start(p->N, block, t.blocks), width = part_start(p->N, block + 1, t.blocks) - c0;
+    real *C = p->C + (size_t)r0 * p->ldc + c0;
+    const real *row_init = p->row_init ? p->row_init + c0 : NULL;
+    if (p->residual)
         for (int r = 0; r < rows; r++) {
-            real *c = C + (size_t)r * ldc;
-            const real *x = residual + (size_t)r * ldc;
+            real *c = C + (size_t)r * p->ldc;
+            const real *x = p->residual + (size_t)(r0 + r) * p->ldc + c0;
             if (row_init)
-                for (int j = 0; j < N; j++) c[j] = x[j] + row_init[j];
+                for (int j = 0; j < width; j++) c[j] = x[j] + row_init[j];
             else
-                memcpy(c, x, (size_t)N * sizeof(real));
+                memcpy(c, x, (size_t)width * sizeof(real));
         }
     else if (row_init)
-        for (int r = 0; r < rows; r++) memcpy(C + (size_t)r * ldc, row_init, (size_t)N * sizeof(real));
-    gemm(false, transpose_b, rows, N, K, 1, A, lda, B, ldb, row_init || residual || accumulate ? 1 : 0, C, ldc);
+        for (int r = 0; r < rows; r++) memcpy(C + (size_t)r * p->ldc, row_init, (size_t)width * sizeof(real));
+    const real *B = p->transpose_b ? p->B + (size_t)c0 * p->ldb : p->B + c0;
+    gemm(false, p->transpose_b, rows, width, p->K, 1, p->A + (size_t)r0 * p->lda, p->lda, B, p->ldb,
+         row_init || p->residual || p->accumulate ? 1 : 0, C, p->ldc);
 }
 
-/* gemm_rows in row chunks, in parallel when there are several; a chunk's rows are set from row_init just before
- * its GEMM, while they are still in the cache. Chunked with one thread too: OpenBLAS picks its kernels by the
- * product's size (small-matrix kernels below some M*N*K), so one GEMM over all rows can round differently from
- * the chunks, and results must not depend on the thread count. */
-static void gemm_row_chunks(int rows, int N, int K, const real *A, int lda, bool transpose_b, const real *B, int ldb,
-                            const real *row_init, const real *residual, bool accumulate, real *C, int ldc) {
-    const int chunks = (rows + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK;
-    if (chunks < 2) {
-        gemm_rows(rows, N, K, A, lda, transpose_b, B, ldb, row_init, residual, accumulate, C, ldc);
-        return;
-    }
+static Tiles row_product_tiles(const RowProduct *p) { return tiles_for(row_chunks(p->rows), p->N); }
+
+/* The whole product, tile by tile. */
+static void row_product(const RowProduct *p) {
+    const Tiles t = row_product_tiles(p);
 #pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
-    for (int chunk = 0; chunk < chunks; chunk++) {
-        const int r0 = chunk * LINEAR_ROW_CHUNK, n = rows - r0 < LINEAR_ROW_CHUNK ? rows - r0 : LINEAR_ROW_CHUNK;
-        gemm_rows(n, N, K, A + (size_t)r0 * lda, lda, transpose_b, B, ldb, row_init,
-                  residual ? residual + (size_t)r0 * ldc : NULL, accumulate, C + (size_t)r0 * ldc, ldc);
-    }
+    for (int tile = 0; tile < t.pieces * t.blocks; tile++) row_product_tile(p, t, tile);
 }
 
 /* partial[j] = sum over rows r (in order) of rows_start[r * stride + j], j < width */
@@ -81,8 +119,10 @@ void linear_add_forward(real *out, const real *in, const real *weight, const rea
         return;
     }
     /* out[B][OUT] = residual + bias + in[B][IN] x weight[OUT][IN]^T */
-    gemm_row_chunks(B, out_features, in_features, in, in_features, true, weight, in_features, bias, residual, false,
-                    out, out_features);
+    const RowProduct p = {.rows = B, .N = out_features, .K = in_features, .A = in, .lda = in_features,
+                          .transpose_b = true, .B = weight, .ldb = in_features, .row_init = bias,
+                          .residual = residual, .C = out, .ldc = out_features};
+    row_product(&p);
 }
 
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
@@ -90,28 +130,9 @@ void linear_forward(real *out, const real *in, const real *weight, const real *b
     linear_add_forward(out, in, weight, bias, NULL, B, in_features, out_features);
 }
 
-/* The weight gradient sums over every row (8320 for a ViT batch). It is cut into a fixed number of row groups of
- * about WEIGHT_GRAD_GROUP_ROWS rows, and, when there are few groups, the output rows of dweight into blocks, so
- * that there are tiles for every thread. Each tile is a single-threaded GEMM; group 0 adds into dweight, the
- * others write workspace slots that are then added in group order. The tiles depend on the shape only, so the
- * result does not depend on the threads (OpenBLAS's own split of one threaded GEMM does, for some shapes). */
-#define WEIGHT_GRAD_GROUP_ROWS 1024
-#define WEIGHT_GRAD_MIN_TILES 4
-#define WEIGHT_GRAD_MIN_BLOCK 64
-
-typedef struct {
-    int groups, blocks; /* row groups of the batch x blocks of dweight's rows */
-} WeightGradTiles;
-
-static WeightGradTiles weight_grad_tiles(int B, int out_features) {
-    WeightGradTiles t = {(B + WEIGHT_GRAD_GROUP_ROWS - 1) / WEIGHT_GRAD_GROUP_ROWS, 1};
-    if (t.groups < 1) t.groups = 1;
-    if (t.groups < WEIGHT_GRAD_MIN_TILES) {
-        t.blocks = (WEIGHT_GRAD_MIN_TILES + t.groups - 1) / t.groups;
-        const int most = out_features / WEIGHT_GRAD_MIN_BLOCK;
-        if (t.blocks > most) t.blocks = most > 1 ? most : 1;
-    }
-    return t;
+/* The weight gradient's tiles: row groups (pieces) x blocks of dweight's rows (the output features). */
+static Tiles weight_grad_tiles(int B, int out_features) {
+    return tiles_for((B + WEIGHT_GRAD_GROUP_ROWS - 1) / WEIGHT_GRAD_GROUP_ROWS, out_features);
 }
 
 static size_t bias_partials_size(int B, int out_features) {
@@ -120,9 +141,22 @@ static size_t bias_partials_size(int B, int out_features) {
 
 size_t linear_workspace_size(int B, int in_features, int out_features) {
     if (B <= 0 || out_features <= 0) return 0;
-    const WeightGradTiles t = weight_grad_tiles(B, out_features);
+    const Tiles t = weight_grad_tiles(B, out_features);
     return bias_partials_size(B, out_features) +
-           (size_t)(t.groups - 1) * (size_t)out_features * (size_t)(in_features > 0 ? in_features : 0);
+           (size_t)(t.pieces - 1) * (size_t)out_features * (size_t)(in_features > 0 ? in_features : 0);
+}
+
+/* One tile of the weight gradient: dweight[o0..o1][IN] (+)= dout[rows][o0..o1]^T x in[rows][IN] over one row
+ * group's rows. Group 0 adds into dweight, group g > 0 writes slot g - 1 (weight_slots [groups-1][OUT][IN]). */
+static void weight_grad_tile(real *dweight, real *weight_slots, const real *dout, const real *in, int B,
+                             int in_features, int out_features, Tiles t, int tile) {
+    const int group = tile / t.blocks, block = tile % t.blocks;
+    const int r0 = part_start(B, group, t.pieces), r1 = part_start(B, group + 1, t.pieces);
+    const int o0 = part_start(out_features, block, t.blocks), o1 = part_start(out_features, block + 1, t.blocks);
+    real *target = group == 0 ? dweight : weight_slots + (size_t)(group - 1) * out_features * in_features;
+    gemm(true, false, o1 - o0, in_features, r1 - r0, 1, dout + (size_t)r0 * out_features + o0, out_features,
+         in + (size_t)r0 * in_features, in_features, group == 0 ? 1 : 0, target + (size_t)o0 * in_features,
+         in_features);
 }
 
 /* partials[k][o] = sum of dout[r][o] over the rows r of the k-th BIAS_ROW_CHUNK-row block, for the blocks of rows
@@ -144,48 +178,45 @@ static inline void row_block_column_sums(real *partials, const real *dout, int r
 
 /* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] (any may
  * be NULL). workspace: linear_workspace_size(B, IN, OUT) reals. One parallel loop runs the weight gradient's
- * tiles, then the input gradient's row chunks, each chunk followed by its rows' bias column sums (per 256-row
- * block, in float, while those rows of dout are still in the cache). Then the weight gradient's slots are added
- * in group order and the bias blocks in order in double: fixed orders whatever the threads, and the same with
- * or without an input gradient. */
+ * tiles, then the input gradient's tiles; the first column block of each row chunk is followed by the chunk's
+ * bias column sums (per 256-row block, in float, while those rows of dout are still in the cache). Then the
+ * weight gradient's slots are added in group order and the bias blocks in order in double: fixed orders
+ * whatever the threads, and the same with or without an input gradient. */
 OPS_VECTOR_CLONES
 void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
                      int B, int in_features, int out_features, real *workspace) {
     if (B <= 0 || out_features <= 0) return;
     const bool weight_grad = dweight && in_features > 0, input_grad = din && in_features > 0;
-    const WeightGradTiles t = weight_grad_tiles(B, out_features);
-    const int tiles = weight_grad ? t.groups * t.blocks : 0;
-    const int chunks = input_grad || dbias ? (B + LINEAR_ROW_CHUNK - 1) / LINEAR_ROW_CHUNK : 0;
+    const Tiles weight_tiles = weight_grad_tiles(B, out_features);
+    /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
+    const RowProduct input_product = {.rows = B, .N = in_features, .K = out_features, .A = dout,
+                                      .lda = out_features, .B = weight, .ldb = in_features, .accumulate = true,
+                                      .C = din, .ldc = in_features};
+    const Tiles input_tiles = input_grad ? row_product_tiles(&input_product) : (Tiles){row_chunks(B), 1};
+    const int weight_tasks = weight_grad ? weight_tiles.pieces * weight_tiles.blocks : 0;
+    const int input_tasks = input_grad || dbias ? input_tiles.pieces * input_tiles.blocks : 0;
     real *bias_partials = workspace, *weight_slots = workspace + bias_partials_size(B, out_features);
-    const size_t weight_size = (size_t)out_features * in_features;
-    /* a parallel region even for one task: a GEMM called outside one would be threaded by OpenBLAS itself */
 #pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
-    for (int task = 0; task < tiles + chunks; task++) {
-        if (task < tiles) {
-            /* dweight[o0..o1][IN] (+)= dout[rows][o0..o1]^T x in[rows][IN] over the group's rows */
-            const int group = task / t.blocks, block = task % t.blocks;
-            const int r0 = (int)((long)B * group / t.groups), r1 = (int)((long)B * (group + 1) / t.groups);
-            const int o0 = (int)((long)out_features * block / t.blocks);
-            const int o1 = (int)((long)out_features * (block + 1) / t.blocks);
-            real *target = group == 0 ? dweight : weight_slots + (size_t)(group - 1) * weight_size;
-            gemm(true, false, o1 - o0, in_features, r1 - r0, 1, dout + (size_t)r0 * out_features + o0, out_features,
-                 in + (size_t)r0 * in_features, in_features, group == 0 ? 1 : 0, target + (size_t)o0 * in_features,
-                 in_features);
+    for (int task = 0; task < weight_tasks + input_tasks; task++) {
+        if (task < weight_tasks) {
+            weight_grad_tile(dweight, weight_slots, dout, in, B, in_features, out_features, weight_tiles, task);
             continue;
         }
-        /* din[rows][IN] += dout[rows][OUT] x weight[OUT][IN], then the chunk's bias column sums */
-        const int chunk = task - tiles;
-        const int r0 = chunk * LINEAR_ROW_CHUNK, n = B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK;
-        if (input_grad)
-            gemm_rows(n, in_features, out_features, dout + (size_t)r0 * out_features, out_features, false, weight,
-                      in_features, NULL, NULL, true, din + (size_t)r0 * in_features, in_features);
-        if (dbias) row_block_column_sums(bias_partials, dout, r0, n, out_features);
+        const int tile = task - weight_tasks;
+        if (input_grad) row_product_tile(&input_product, input_tiles, tile);
+        if (dbias && tile % input_tiles.blocks == 0) {
+            const int r0 = tile / input_tiles.blocks * LINEAR_ROW_CHUNK;
+            row_block_column_sums(bias_partials, dout, r0, B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK,
+                                  out_features);
+        }
     }
-    if (weight_grad && t.groups > 1) {
-#pragma omp parallel for schedule(static) if (weight_size * (t.groups - 1) >= OPS_PARALLEL_MIN)
+    const size_t weight_size = (size_t)out_features * in_features;
+    if (weight_grad && weight_tiles.pieces > 1) {
+#pragma omp parallel for schedule(static) if (weight_size * (weight_tiles.pieces - 1) >= OPS_PARALLEL_MIN)
         for (size_t i = 0; i < weight_size; i++) {
             real sum = dweight[i];
-            for (int group = 1; group < t.groups; group++) sum += weight_slots[(size_t)(group - 1) * weight_size + i];
+            for (int group = 1; group < weight_tiles.pieces; group++)
+                sum += weight_slots[(size_t)(group - 1) * weight_size + i];
             dweight[i] = sum;
         }
     }
