@@ -77,4 +77,18 @@ static inline void naive_linear_forward(double *out, const double *in, const dou
         }
 }
 
+/* The transpose of the above, term by term: adds into din [B][IN], dweight [OUT][IN] and dbias [OUT]. */
+static inline void naive_linear_backward(double *din, double *dweight, double *dbias, const double *dout,
+                                         const double *in, const double *weight, int B, int IN, int OUT) {
+    for (int b = 0; b < B; b++)
+        for (int o = 0; o < OUT; o++) {
+            const double g = dout[(size_t)b * OUT + o];
+            dbias[o] += g;
+            for (int i = 0; i < IN; i++) {
+                dweight[(size_t)o * IN + i] += g * in[(size_t)b * IN + i];
+                din[(size_t)b * IN + i] += g * weight[(size_t)o * IN + i];
+            }
+        }
+}
+
 #endif
