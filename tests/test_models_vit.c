@@ -198,10 +198,12 @@ static void check_class_token_block(const char *pool) {
         class_token_only += queries == 1 && keys == 65 && attentions == cfg.depth;
     }
     /* every block's projection and second MLP layer write their residual add's output (linear_add_forward) */
+    /* ... and their own output slot takes no activation memory: it points at the add's output */
     int fused = 0;
     for (int i = 0; i + 1 < m->layer_count; i++)
         fused += m->layers[i].add_after && m->layers[i].kind == LAYER_LINEAR && m->layers[i + 1].kind == LAYER_ADD &&
-                 m->layers[i + 1].done_by_previous;
+                 m->layers[i + 1].done_by_previous &&
+                 m->slots[m->layers[i].out].offset == m->slots[m->layers[i + 1].out].offset;
     CHECK_MSG(fused == 12, "vit (%s pooling): %d of 12 linear layers fused with their residual add", pool, fused);
     const Layer *head = &m->layers[m->layer_count - 1];
     CHECK_MSG(attentions == 6 && full == (pruned ? 5 : 6) && class_token_only == (pruned ? 1 : 0),

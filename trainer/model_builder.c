@@ -445,8 +445,19 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             add->done_by_previous = true;
         }
     }
+    /* A linear layer with add_after never writes its own output's values (nothing reads them either: the add's
+     * backward does not), so that slot takes no region of its own: it points at the add's output. Its gradient
+     * is still its own (grad_plan). */
+    bool *values_unused = calloc((size_t)m->slot_count, sizeof(bool));
+    if (!values_unused) {
+        free(consumers), free(group_of);
+        return err_set(err, "model %s: out of memory", m->name);
+    }
+    for (int i = 0; i < m->layer_count; i++)
+        if (m->layers[i].add_after) values_unused[m->layers[i].out] = true;
     m->act_count = 0;
     for (int s = 0; s < m->slot_count; s++) {
+        if (values_unused[s]) continue;
         if (group_of[s] != s) {
             m->slots[s].offset = m->slots[group_of[s]].offset;
             continue;
@@ -454,6 +465,9 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         m->slots[s].offset = m->act_count;
         m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
     }
+    for (int i = 0; i < m->layer_count; i++)
+        if (m->layers[i].add_after) m->slots[m->layers[i].out].offset = m->slots[m->layers[i + 1].out].offset;
+    free(values_unused);
     int planned = grad_plan(m, max_batch, group_of);
     free(consumers);
     free(group_of);
