@@ -116,7 +116,7 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     CHECK(max_scaled_difference(c.out, expected, (size_t)B * OUT) <= EXACT_TOL);
 
     Grad din = grad_new((size_t)B * IN), dw = grad_new((size_t)OUT * IN), db = grad_new((size_t)OUT);
-    real *workspace = test_alloc(linear_workspace_size(B, IN, OUT) + 1, sizeof(real)); /* bias sums in the din loop */
+    real *workspace = test_alloc(linear_workspace_size(B, IN, OUT) + 1, sizeof(real)); /* bias sums, weight slots */
     linear_backward(din.grad, dw.grad, with_bias ? db.grad : NULL, c.R, c.in, c.weight, B, IN, OUT, workspace);
     free(workspace);
     grad_finish(&din);

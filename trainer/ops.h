@@ -177,7 +177,7 @@ typedef struct {
     int GH, GW, T;         /* filled by patch_shape_init */
 } PatchShape;
 void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D);
-size_t patch_embed_workspace_size(const PatchShape *s); /* reals: the [B*T][C*P*P] patch matrix + bias sums */
+size_t patch_embed_workspace_size(const PatchShape *s); /* reals: the [B*T][C*P*P] patch matrix + linear_backward's */
 void patch_embed_forward(real *out, const real *in, const real *weight, const real *bias, const PatchShape *s,
                          real *workspace);
 void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,

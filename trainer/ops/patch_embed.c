@@ -23,7 +23,7 @@ void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D) {
 
 static size_t patch_matrix_size(const PatchShape *s) { return (size_t)s->B * s->T * s->C * s->P * s->P; }
 
-/* the patch matrix, then linear_backward's bias sums */
+/* the patch matrix, then linear_backward's workspace */
 size_t patch_embed_workspace_size(const PatchShape *s) {
     return patch_matrix_size(s) + linear_workspace_size(s->B * s->T, s->C * s->P * s->P, s->D);
 }
