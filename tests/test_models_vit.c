@@ -176,7 +176,8 @@ static void check_gradient_handover(void) {
 /* With class-token pooling the last block attends from the class token only and runs on its row alone
  * (models_vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
  * classifier's input, and every block's projection and second MLP layer running with their residual add
- * (add_after); that the pruned block and the fused pairs compute the full block's function is golden_vit's
+ * (add_after), the pruned block's QKV projection computing its queries for the class token only
+ * (first_token_outputs); that the pruned block and the fused pairs compute the full block's function is golden_vit's
  * check against PyTorch's nn.TransformerEncoderLayer. */
 static void check_class_token_block(const char *pool) {
     TrainConfig cfg;
@@ -205,6 +206,17 @@ static void check_class_token_block(const char *pool) {
                  m->layers[i + 1].done_by_previous &&
                  m->slots[m->layers[i].out].offset == m->slots[m->layers[i + 1].out].offset;
     CHECK_MSG(fused == 12, "vit (%s pooling): %d of 12 linear layers fused with their residual add", pool, fused);
+    /* the last block's QKV projection computes the queries (its first D outputs) for the class token only */
+    int first_token_layers = 0, first_token_outputs = 0;
+    for (int i = 0; i + 1 < m->layer_count; i++)
+        if (m->layers[i].first_token_outputs) {
+            first_token_layers++;
+            first_token_outputs = m->layers[i].first_token_outputs;
+            CHECK(m->layers[i + 1].kind == LAYER_ATTENTION && m->slots[m->layers[i + 1].out].H == 1);
+        }
+    CHECK_MSG(first_token_layers == (pruned ? 1 : 0) && (!pruned || first_token_outputs == cfg.dim),
+              "vit (%s pooling): %d linear layers with first-token-only outputs (%d outputs)", pool,
+              first_token_layers, first_token_outputs);
     const Layer *head = &m->layers[m->layer_count - 1];
     CHECK_MSG(attentions == 6 && full == (pruned ? 5 : 6) && class_token_only == (pruned ? 1 : 0),
               "vit (%s pooling): %d attentions, %d over all 65 queries, %d over the class token only", pool,

@@ -37,9 +37,15 @@ static real *random_pair(double **as_double, size_t n, double scale) {
 }
 
 /* max |a - b| / max(1, |b|) */
+/* the largest error relative to max(1, |b|); NaN when any value is NaN (fmax would drop it) */
+static double error_at(real a, double b) { return fabs((double)a - b) / fmax(1.0, fabs(b)); }
 static double max_error(const real *a, const double *b, size_t n) {
     double worst = 0;
-    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)a[i] - b[i]) / fmax(1.0, fabs(b[i])));
+    for (size_t i = 0; i < n; i++) {
+        const double e = error_at(a[i], b[i]);
+        if (isnan(e)) return e;
+        if (e > worst) worst = e;
+    }
     return worst;
 }
 
@@ -179,6 +185,75 @@ static void test_linear_add(const char *label, int B, int IN, int OUT, bool with
     printf("  %-32s error %.1e\n", label, error);
     free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(residual), free(res_d), free(out);
     free(expected);
+}
+
+/* linear_first_token_*: over B samples of T tokens, the first `lead` outputs for each sample's first token only.
+ * The entries it computes match the naive linear in double; the others are neither written (the output keeps a
+ * marker) nor read (dout holds NaN there, which would reach every gradient). Bit for bit the same on 1, 2 and 3
+ * threads. */
+static void test_linear_first_token(const char *label, int B, int T, int IN, int OUT, int lead) {
+    const int rows = B * T;
+    const real marker = 12345;
+    double *in_d, *w_d, *b_d, *dout_d, *din_d, *dweight_d, *dbias_d;
+    real *in = random_pair(&in_d, (size_t)rows * IN, 1.0), *w = random_pair(&w_d, (size_t)OUT * IN, sqrt(1.0 / IN));
+    real *bias = random_pair(&b_d, (size_t)OUT, 0.5), *dout = random_pair(&dout_d, (size_t)rows * OUT, 1.0);
+    double *expected = test_alloc((size_t)rows * OUT, sizeof(double));
+    naive_linear_forward(expected, in_d, w_d, b_d, rows, IN, OUT);
+    for (int r = 0; r < rows; r++)
+        for (int o = 0; o < lead && r % T > 0; o++) {
+            dout[(size_t)r * OUT + o] = NAN;
+            dout_d[(size_t)r * OUT + o] = 0; /* the reference: no gradient reaches the entries never computed */
+        }
+    real *din = random_pair(&din_d, (size_t)rows * IN, 1.0), *dweight = random_pair(&dweight_d, (size_t)OUT * IN, 1.0);
+    real *dbias = random_pair(&dbias_d, (size_t)OUT, 1.0);
+    naive_linear_backward(din_d, dweight_d, dbias_d, dout_d, in_d, w_d, rows, IN, OUT);
+    real *workspace = test_alloc(linear_workspace_size(rows, IN, OUT), sizeof(real));
+    const size_t sizes[4] = {(size_t)rows * OUT, (size_t)rows * IN, (size_t)OUT * IN, (size_t)OUT};
+    real *start[4] = {NULL, din, dweight, dbias}, *first[4] = {NULL}, *results[4];
+    int mismatches = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        for (int k = 0; k < 4; k++) {
+            results[k] = test_alloc(sizes[k], sizeof(real));
+            if (start[k]) memcpy(results[k], start[k], sizes[k] * sizeof(real)); /* gradients add into these */
+        }
+        for (size_t i = 0; i < sizes[0]; i++) results[0][i] = marker;
+        linear_first_token_forward(results[0], in, w, bias, B, T, IN, OUT, lead);
+        linear_first_token_backward(results[1], results[2], results[3], dout, in, w, B, T, IN, OUT, lead, workspace);
+        for (int k = 0; k < 4; k++) {
+            if (!first[k])
+                first[k] = results[k];
+            else {
+                mismatches += memcmp(first[k], results[k], sizes[k] * sizeof(real)) != 0;
+                free(results[k]);
+            }
+        }
+    }
+    omp_set_num_threads(2);
+    CHECK_MSG(mismatches == 0, "%s: %d results differ between 1, 2 and 3 threads", label, mismatches);
+    double error = 0;
+    int written = 0;
+    for (int r = 0; r < rows; r++)
+        for (int o = 0; o < OUT; o++) {
+            const size_t i = (size_t)r * OUT + o;
+            if (o < lead && r % T > 0)
+                written += first[0][i] != marker;
+            else
+                error = fmax(error, error_at(first[0][i], expected[i])); /* the forward reads no NaN */
+        }
+    CHECK_MSG(error <= FLOAT_TOL, "%s forward error %.3e", label, error);
+    CHECK_MSG(written == 0, "%s: %d outputs written that only the first token needs", label, written);
+    const double din_error = max_error(first[1], din_d, sizes[1]);
+    const double dweight_error = max_error(first[2], dweight_d, sizes[2]);
+    const double dbias_error = max_error(first[3], dbias_d, sizes[3]);
+    CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
+    CHECK_MSG(dweight_error <= FLOAT_TOL, "%s dweight error %.3e", label, dweight_error);
+    CHECK_MSG(dbias_error <= FLOAT_TOL, "%s dbias error %.3e", label, dbias_error);
+    printf("  %-32s forward %.1e  din %.1e  dweight %.1e  dbias %.1e\n", label, error, din_error, dweight_error,
+           dbias_error);
+    for (int k = 0; k < 4; k++) free(first[k]);
+    free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(dout), free(dout_d), free(expected);
+    free(din), free(din_d), free(dweight), free(dweight_d), free(dbias), free(dbias_d), free(workspace);
 }
 
 /* The parameter gradients are the same with or without an input gradient, and the output and all three gradients
@@ -472,6 +547,8 @@ int main(void) {
     test_linear_thread_invariance(128, 40, 300);  /* 1 row group, 4 blocks of the weight's rows */
     test_linear_thread_invariance(128, 784, 256); /* one row chunk: 4 column blocks (a Fashion-MNIST MLP) */
     test_linear_thread_invariance(64, 1000, 70);  /* one row chunk, one column block */
+    test_linear_first_token("linear, first-token queries", 4, 5, 7, 9, 3);
+    test_linear_first_token("linear, first token, 8320 rows", 128, 65, 24, 72, 24); /* a ViT's last QKV, narrow */
     test_linear_add("linear + residual", 5, 7, 6, true);
     test_linear_add("linear + residual, no bias", 4, 9, 5, false);
     test_linear_add("linear + residual, 1100 rows", 1100, 24, 70, true);

@@ -117,6 +117,9 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
                 const int residual = add->in == l->out ? add->in2 : add->in;
                 linear_add_forward(values(m, add->out), inp, param(m, l->weight), param(m, l->bias),
                                    values(m, residual), B * in->H, in->C, m->slots[l->out].C);
+            } else if (l->first_token_outputs) {
+                linear_first_token_forward(out, inp, param(m, l->weight), param(m, l->bias), B, in->H, in->C,
+                                           m->slots[l->out].C, l->first_token_outputs);
             } else {
                 linear_forward(out, inp, param(m, l->weight), param(m, l->bias), B * in->H, in->C, m->slots[l->out].C);
             }
@@ -234,8 +237,13 @@ void model_backward(Model *m, int B) {
             if (din) flatten_backward(din, dout, in->C, B, in->H * in->W);
             break;
         case LAYER_LINEAR:
-            linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
-                            B * in->H, in->C, m->slots[l->out].C, m->workspace);
+            if (l->first_token_outputs)
+                linear_first_token_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp,
+                                            param(m, l->weight), B, in->H, in->C, m->slots[l->out].C,
+                                            l->first_token_outputs, m->workspace);
+            else
+                linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
+                                B * in->H, in->C, m->slots[l->out].C, m->workspace);
             break;
         case LAYER_ADD:
             if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */

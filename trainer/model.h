@@ -94,6 +94,10 @@ typedef struct {
      * (linear_add_forward): add_after on the linear, done_by_previous on the add (whose forward is then
      * skipped; its backward, which passes the gradient through, runs as usual). */
     bool add_after;
+    /* LAYER_LINEAR over tokens: its first first_token_outputs outputs are computed (and their gradients taken)
+     * for each sample's first token only (linear_first_token_*): the queries of a ViT's last-block QKV
+     * projection feeding attention from the class token alone. 0: every output for every token. */
+    int first_token_outputs;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
 } Layer;
 

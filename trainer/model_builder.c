@@ -4,6 +4,19 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* The model's one arena, in 2 MiB-aligned memory that the kernel may back with transparent huge pages
+ * (Debian's default THP mode is "madvise": only regions that ask get them). */
+static void *arena_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    bytes = (bytes + huge - 1) & ~(huge - 1);
+    void *arena = aligned_alloc(huge, bytes);
+#ifdef MADV_HUGEPAGE
+    if (arena) madvise(arena, bytes, MADV_HUGEPAGE); /* advice only: without THP the arena works as before */
+#endif
+    return arena;
+}
 
 static void *grow(void *array, int *capacity, int needed, size_t item) {
     if (needed <= *capacity) return array;
@@ -445,6 +458,16 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             add->done_by_previous = true;
         }
     }
+    /* Attention from the first token alone (one query of T > 1 tokens) reads no other token's query: a linear
+     * layer whose output only that attention reads computes the queries (its first D outputs) for the first
+     * token only (model.h). */
+    for (int i = 0; i + 1 < m->layer_count; i++) {
+        Layer *linear = &m->layers[i];
+        const Layer *attention = &m->layers[i + 1];
+        if (linear->kind == LAYER_LINEAR && attention->kind == LAYER_ATTENTION && attention->in == linear->out &&
+            consumers[linear->out] == 1 && m->slots[attention->out].H == 1 && m->slots[linear->out].H > 1)
+            linear->first_token_outputs = m->slots[attention->out].C;
+    }
     /* A linear layer with add_after never writes its own output's values (nothing reads them either: the add's
      * backward does not), so that slot takes no region of its own: it points at the add's output. Its gradient
      * is still its own (grad_plan). */
@@ -504,7 +527,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     size_t total =
         2 * m->param_count + m->buffer_count + m->act_count + m->act_grad_count + m->saved_count + m->workspace_count;
-    real *arena = aligned_alloc(64, ((total * sizeof(real)) + 63) & ~(size_t)63);
+    real *arena = arena_alloc(total * sizeof(real));
     if (!arena) return err_set(err, "model %s: out of memory for %zu MB of arenas", m->name, total * sizeof(real) >> 20);
     memset(arena, 0, total * sizeof(real));
     m->params = arena;

@@ -70,6 +70,16 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
 /* reals of the workspace linear_backward needs: per-block bias column sums and the weight gradient's row-group
  * slots */
 size_t linear_workspace_size(int B, int in_features, int out_features);
+/* A linear layer over token tensors in [B][T][IN] -> out [B][T][OUT] whose first `lead` outputs are computed
+ * for each sample's first token only (out[b][t][0..lead) for t > 0 is neither written nor, in dout, read): a
+ * ViT's last-block QKV projection with class-token pooling, whose queries attention needs for the class token
+ * alone. Same results as linear_forward / linear_backward on the entries computed, within float rounding;
+ * workspace: linear_workspace_size(B * T, IN, OUT). */
+void linear_first_token_forward(real *out, const real *in, const real *weight, const real *bias, int B, int T,
+                                int in_features, int out_features, int lead);
+void linear_first_token_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
+                                 const real *weight, int B, int T, int in_features, int out_features, int lead,
+                                 real *workspace);
 
 /* ---- conv2d: in [C][B][H][W], weight [OC][C][KH][KW], bias [OC] (may be NULL), out [OC][B][OH][OW] ---- */
 typedef struct {

@@ -106,28 +106,34 @@ static inline void column_sums_full_block(real *partial, const real *rows_start,
     column_sums(partial, rows_start, rows, stride, BIAS_COLUMN_BLOCK);
 }
 
-/* in [B][IN], weight [OUT][IN], bias [OUT] or NULL, residual [B][OUT] or NULL -> out [B][OUT] */
-void linear_add_forward(real *out, const real *in, const real *weight, const real *bias, const real *residual, int B,
-                        int in_features, int out_features) {
+/* in [B][IN] (row stride in_stride), weight [OUT][IN], bias [OUT] or NULL, residual [B][OUT] (row stride
+ * out_stride) or NULL -> out [B][OUT] (row stride out_stride) */
+static void linear_rows_forward(real *out, int out_stride, const real *in, int in_stride, const real *weight,
+                                const real *bias, const real *residual, int B, int in_features, int out_features) {
     if (B <= 0 || out_features <= 0) return;
     if (in_features <= 0) {
         for (int b = 0; b < B; b++)
             for (int o = 0; o < out_features; o++) {
-                const size_t i = (size_t)b * out_features + o;
+                const size_t i = (size_t)b * out_stride + o;
                 out[i] = (residual ? residual[i] : 0) + (bias ? bias[o] : 0);
             }
         return;
     }
     /* out[B][OUT] = residual + bias + in[B][IN] x weight[OUT][IN]^T */
-    const RowProduct p = {.rows = B, .N = out_features, .K = in_features, .A = in, .lda = in_features,
+    const RowProduct p = {.rows = B, .N = out_features, .K = in_features, .A = in, .lda = in_stride,
                           .transpose_b = true, .B = weight, .ldb = in_features, .row_init = bias,
-                          .residual = residual, .C = out, .ldc = out_features};
+                          .residual = residual, .C = out, .ldc = out_stride};
     row_product(&p);
+}
+
+void linear_add_forward(real *out, const real *in, const real *weight, const real *bias, const real *residual, int B,
+                        int in_features, int out_features) {
+    linear_rows_forward(out, out_features, in, in_features, weight, bias, residual, B, in_features, out_features);
 }
 
 void linear_forward(real *out, const real *in, const real *weight, const real *bias, int B, int in_features,
                     int out_features) {
-    linear_add_forward(out, in, weight, bias, NULL, B, in_features, out_features);
+    linear_rows_forward(out, out_features, in, in_features, weight, bias, NULL, B, in_features, out_features);
 }
 
 /* The weight gradient's tiles: row groups (pieces) x blocks of dweight's rows (the output features). */
@@ -147,31 +153,34 @@ size_t linear_workspace_size(int B, int in_features, int out_features) {
 }
 
 /* One tile of the weight gradient: dweight[o0..o1][IN] (+)= dout[rows][o0..o1]^T x in[rows][IN] over one row
- * group's rows. Group 0 adds into dweight, group g > 0 writes slot g - 1 (weight_slots [groups-1][OUT][IN]). */
-static void weight_grad_tile(real *dweight, real *weight_slots, const real *dout, const real *in, int B,
-                             int in_features, int out_features, Tiles t, int tile) {
+ * group's rows (row strides out_stride and in_stride). Group 0 adds into dweight, group g > 0 writes slot g - 1
+ * (weight_slots [groups-1][OUT][IN]). */
+static void weight_grad_tile(real *dweight, real *weight_slots, const real *dout, int out_stride, const real *in,
+                             int in_stride, int B, int in_features, int out_features, Tiles t, int tile) {
     const int group = tile / t.blocks, block = tile % t.blocks;
     const int r0 = part_start(B, group, t.pieces), r1 = part_start(B, group + 1, t.pieces);
     const int o0 = part_start(out_features, block, t.blocks), o1 = part_start(out_features, block + 1, t.blocks);
     real *target = group == 0 ? dweight : weight_slots + (size_t)(group - 1) * out_features * in_features;
-    gemm(true, false, o1 - o0, in_features, r1 - r0, 1, dout + (size_t)r0 * out_features + o0, out_features,
-         in + (size_t)r0 * in_features, in_features, group == 0 ? 1 : 0, target + (size_t)o0 * in_features,
+    gemm(true, false, o1 - o0, in_features, r1 - r0, 1, dout + (size_t)r0 * out_stride + o0, out_stride,
+         in + (size_t)r0 * in_stride, in_stride, group == 0 ? 1 : 0, target + (size_t)o0 * in_features,
          in_features);
 }
 
-/* partials[k][o] = sum of dout[r][o] over the rows r of the k-th BIAS_ROW_CHUNK-row block, for the blocks of rows
- * r0 .. r0+rows-1 (r0 a multiple of BIAS_ROW_CHUNK); in float, BIAS_COLUMN_BLOCK columns at a time */
-static inline void row_block_column_sums(real *partials, const real *dout, int r0, int rows, int out_features) {
+/* partials[k][o] = sum of dout[r][o] (row stride out_stride) over the rows r of the k-th BIAS_ROW_CHUNK-row block,
+ * for the blocks of rows r0 .. r0+rows-1 (r0 a multiple of BIAS_ROW_CHUNK); in float, BIAS_COLUMN_BLOCK columns
+ * at a time */
+static inline void row_block_column_sums(real *partials, const real *dout, int out_stride, int r0, int rows,
+                                         int out_features) {
     for (int b0 = r0; b0 < r0 + rows; b0 += BIAS_ROW_CHUNK) {
         const int n = r0 + rows - b0 < BIAS_ROW_CHUNK ? r0 + rows - b0 : BIAS_ROW_CHUNK;
         real *partial = partials + (size_t)(b0 / BIAS_ROW_CHUNK) * out_features;
         for (int o0 = 0; o0 < out_features; o0 += BIAS_COLUMN_BLOCK) {
             const int width = out_features - o0 < BIAS_COLUMN_BLOCK ? out_features - o0 : BIAS_COLUMN_BLOCK;
-            const real *block = dout + (size_t)b0 * out_features + o0;
+            const real *block = dout + (size_t)b0 * out_stride + o0;
             if (width == BIAS_COLUMN_BLOCK)
-                column_sums_full_block(partial + o0, block, n, out_features);
+                column_sums_full_block(partial + o0, block, n, out_stride);
             else
-                column_sums(partial + o0, block, n, out_features, width);
+                column_sums(partial + o0, block, n, out_stride, width);
         }
     }
 }
@@ -183,15 +192,16 @@ static inline void row_block_column_sums(real *partials, const real *dout, int r
  * weight gradient's slots are added in group order and the bias blocks in order in double: fixed orders
  * whatever the threads, and the same with or without an input gradient. */
 OPS_VECTOR_CLONES
-void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
-                     int B, int in_features, int out_features, real *workspace) {
+static void linear_rows_backward(real *din, real *dweight, real *dbias, const real *dout, int out_stride,
+                                 const real *in, int in_stride, const real *weight, int B, int in_features,
+                                 int out_features, real *workspace) {
     if (B <= 0 || out_features <= 0) return;
     const bool weight_grad = dweight && in_features > 0, input_grad = din && in_features > 0;
     const Tiles weight_tiles = weight_grad_tiles(B, out_features);
     /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
     const RowProduct input_product = {.rows = B, .N = in_features, .K = out_features, .A = dout,
-                                      .lda = out_features, .B = weight, .ldb = in_features, .accumulate = true,
-                                      .C = din, .ldc = in_features};
+                                      .lda = out_stride, .B = weight, .ldb = in_features, .accumulate = true,
+                                      .C = din, .ldc = in_stride};
     const Tiles input_tiles = input_grad ? row_product_tiles(&input_product) : (Tiles){row_chunks(B), 1};
     const int weight_tasks = weight_grad ? weight_tiles.pieces * weight_tiles.blocks : 0;
     const int input_tasks = input_grad || dbias ? input_tiles.pieces * input_tiles.blocks : 0;
@@ -199,15 +209,16 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
 #pragma omp parallel for schedule(dynamic, 1) if (omp_get_max_threads() > 1)
     for (int task = 0; task < weight_tasks + input_tasks; task++) {
         if (task < weight_tasks) {
-            weight_grad_tile(dweight, weight_slots, dout, in, B, in_features, out_features, weight_tiles, task);
+            weight_grad_tile(dweight, weight_slots, dout, out_stride, in, in_stride, B, in_features, out_features,
+                             weight_tiles, task);
             continue;
         }
         const int tile = task - weight_tasks;
         if (input_grad) row_product_tile(&input_product, input_tiles, tile);
         if (dbias && tile % input_tiles.blocks == 0) {
             const int r0 = tile / input_tiles.blocks * LINEAR_ROW_CHUNK;
-            row_block_column_sums(bias_partials, dout, r0, B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK,
-                                  out_features);
+            row_block_column_sums(bias_partials, dout, out_stride, r0,
+                                  B - r0 < LINEAR_ROW_CHUNK ? B - r0 : LINEAR_ROW_CHUNK, out_features);
         }
     }
     const size_t weight_size = (size_t)out_features * in_features;
@@ -228,4 +239,35 @@ void linear_backward(real *din, real *dweight, real *dbias, const real *dout, co
             dbias[o] += (real)sum;
         }
     }
+}
+
+void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
+                     int B, int in_features, int out_features, real *workspace) {
+    linear_rows_backward(din, dweight, dbias, dout, out_features, in, in_features, weight, B, in_features,
+                         out_features, workspace);
+}
+
+/* A linear layer over token tensors whose first `lead` outputs are needed for each sample's first token only
+ * (the queries of a ViT's last block with class-token pooling, where attention uses no other token's query):
+ * in [B][T][IN], weight [OUT][IN], bias [OUT] -> out [B][T][OUT], where out[b][t][0..lead) for t > 0 is not
+ * written. Two products: the other OUT - lead outputs over all B*T rows, the lead outputs over the B first-token
+ * rows (row strides T*IN and T*OUT). */
+void linear_first_token_forward(real *out, const real *in, const real *weight, const real *bias, int B, int T,
+                                int in_features, int out_features, int lead) {
+    linear_rows_forward(out + lead, out_features, in, in_features, weight + (size_t)lead * in_features,
+                        bias ? bias + lead : NULL, NULL, B * T, in_features, out_features - lead);
+    linear_rows_forward(out, T * out_features, in, T * in_features, weight, bias, NULL, B, in_features, lead);
+}
+
+/* Its backward: dout [B][T][OUT], of which dout[b][t][0..lead) for t > 0 is not read; adds into din [B][T][IN],
+ * dweight, dbias as linear_backward. The first-token product runs second, so that every din row receives its
+ * two sums in a fixed order. workspace: linear_workspace_size(B * T, IN, OUT) reals (more than either needs). */
+void linear_first_token_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
+                                 const real *weight, int B, int T, int in_features, int out_features, int lead,
+                                 real *workspace) {
+    linear_rows_backward(din, dweight ? dweight + (size_t)lead * in_features : NULL, dbias ? dbias + lead : NULL,
+                         dout + lead, out_features, in, in_features, weight + (size_t)lead * in_features, B * T,
+                         in_features, out_features - lead, workspace);
+    linear_rows_backward(din, dweight, dbias, dout, T * out_features, in, T * in_features, weight, B, in_features,
+                         lead, workspace);
 }
