@@ -32,9 +32,11 @@ double model_forward_flops(const Model *m, int B) {
         case LAYER_PATCH_EMBED: /* output elements x (C x K x K) multiply-adds */
             flops += 2.0 * (double)l->weight_count * out->H * out->W * B;
             break;
-        case LAYER_LINEAR: /* per token; the first first_token_outputs outputs for the first token only */
-            flops += 2.0 * (double)in->C * ((double)(out->C - l->first_token_outputs) * in->H + l->first_token_outputs) * B;
+        case LAYER_LINEAR: { /* per token; the first first_token_outputs outputs for the first token only */
+            const double outputs = (double)(out->C - l->first_token_outputs) * in->H + l->first_token_outputs;
+            flops += 2.0 * (double)in->C * outputs * B;
             break;
+        }
         case LAYER_ATTENTION: /* QK^T and PV: 2 x Tq x T x D each */
             flops += 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
             break;
