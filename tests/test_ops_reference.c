@@ -36,16 +36,13 @@ static real *random_pair(double **as_double, size_t n, double scale) {
     return x;
 }
 
-/* max |a - b| / max(1, |b|) */
-/* the largest error relative to max(1, |b|); NaN when any value is NaN (fmax would drop it) */
+/* the larger of two errors, NaN once either is NaN (fmax would drop it, and a NaN result would pass) */
+static double worse_error(double worst, double e) { return isnan(worst) || isnan(e) ? NAN : fmax(worst, e); }
+/* |a - b| / max(1, |b|) */
 static double error_at(real a, double b) { return fabs((double)a - b) / fmax(1.0, fabs(b)); }
 static double max_error(const real *a, const double *b, size_t n) {
     double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double e = error_at(a[i], b[i]);
-        if (isnan(e)) return e;
-        if (e > worst) worst = e;
-    }
+    for (size_t i = 0; i < n; i++) worst = worse_error(worst, error_at(a[i], b[i]));
     return worst;
 }
 
@@ -81,8 +78,8 @@ static void test_conv_slots(const char *label, int B, int C, int H, int W, int O
     for (size_t i = 0; i < w_n; i++) dw_scale = fmax(dw_scale, fabs(ref_dw[i]));
     for (int i = 0; i < OC; i++) db_scale = fmax(db_scale, fabs(ref_db[i]));
     double din_error = max_error(din, ref_din, in_n), dw_error = 0, db_error = 0;
-    for (size_t i = 0; i < w_n; i++) dw_error = fmax(dw_error, fabs(dw[i] - ref_dw[i]) / dw_scale);
-    for (int i = 0; i < OC; i++) db_error = fmax(db_error, fabs(db[i] - ref_db[i]) / db_scale);
+    for (size_t i = 0; i < w_n; i++) dw_error = worse_error(dw_error, fabs(dw[i] - ref_dw[i]) / dw_scale);
+    for (int i = 0; i < OC; i++) db_error = worse_error(db_error, fabs(db[i] - ref_db[i]) / db_scale);
     CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
     CHECK_MSG(dw_error <= FLOAT_TOL, "%s dweight error %.3e", label, dw_error);
     CHECK_MSG(db_error <= FLOAT_TOL, "%s dbias error %.3e", label, db_error);
@@ -239,7 +236,7 @@ static void test_linear_first_token(const char *label, int B, int T, int IN, int
             if (o < lead && r % T > 0)
                 written += first[0][i] != marker;
             else
-                error = fmax(error, error_at(first[0][i], expected[i])); /* the forward reads no NaN */
+                error = worse_error(error, error_at(first[0][i], expected[i]));
         }
     CHECK_MSG(error <= FLOAT_TOL, "%s forward error %.3e", label, error);
     CHECK_MSG(written == 0, "%s: %d outputs written that only the first token needs", label, written);
