@@ -117,7 +117,8 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
 
     Grad din = grad_new((size_t)B * IN), dw = grad_new((size_t)OUT * IN), db = grad_new((size_t)OUT);
     real *workspace = test_alloc(linear_workspace_size(B, IN, OUT) + 1, sizeof(real)); /* bias sums, weight slots */
-    linear_backward(din.grad, dw.grad, with_bias ? db.grad : NULL, c.R, c.in, c.weight, B, IN, OUT, workspace);
+    linear_backward(din.grad, GRAD_ADD, dw.grad, with_bias ? db.grad : NULL, c.R, c.in, c.weight, B, IN, OUT,
+                    workspace);
     free(workspace);
     grad_finish(&din);
     grad_finish(&dw);
@@ -146,16 +147,22 @@ static void test_linear_accumulates(void) {
     real *once[3] = {test_alloc((size_t)B * IN, sizeof(real)), test_alloc((size_t)OUT * IN, sizeof(real)),
                      test_alloc((size_t)OUT, sizeof(real))};
     real *workspace = test_alloc(linear_workspace_size(B, IN, OUT), sizeof(real));
-    linear_backward(din, dw, db, dout, in, w, B, IN, OUT, workspace);
+    linear_backward(din, GRAD_ADD, dw, db, dout, in, w, B, IN, OUT, workspace);
     memcpy(once[0], din, (size_t)B * IN * sizeof(real));
     memcpy(once[1], dw, (size_t)OUT * IN * sizeof(real));
     memcpy(once[2], db, (size_t)OUT * sizeof(real));
-    linear_backward(din, dw, db, dout, in, w, B, IN, OUT, workspace);
+    linear_backward(din, GRAD_ADD, dw, db, dout, in, w, B, IN, OUT, workspace);
     for (int i = 0; i < B * IN; i++) CHECK_CLOSE(din[i], 2 * once[0][i], EXACT_TOL);
     for (int i = 0; i < OUT * IN; i++) CHECK_CLOSE(dw[i], 2 * once[1][i], EXACT_TOL);
     for (int i = 0; i < OUT; i++) CHECK_CLOSE(db[i], 2 * once[2][i], EXACT_TOL);
     /* and the gradient is not trivially zero */
     CHECK(fabs(once[0][0]) > 0 && fabs(once[1][0]) > 0 && fabs(once[2][0]) > 0);
+    /* GRAD_WRITE: din is written over whatever it held (NaN here); the parameter gradients still add */
+    for (int i = 0; i < B * IN; i++) din[i] = NAN;
+    linear_backward(din, GRAD_WRITE, dw, db, dout, in, w, B, IN, OUT, workspace);
+    for (int i = 0; i < B * IN; i++) CHECK_CLOSE(din[i], once[0][i], EXACT_TOL);
+    for (int i = 0; i < OUT * IN; i++) CHECK_CLOSE(dw[i], 3 * once[1][i], EXACT_TOL);
+    for (int i = 0; i < OUT; i++) CHECK_CLOSE(db[i], 3 * once[2][i], EXACT_TOL);
     free(in), free(w), free(dout), free(din), free(dw), free(db), free(workspace);
     for (int i = 0; i < 3; i++) free(once[i]);
 }

@@ -150,8 +150,19 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     real *dout = random_pair(&dout_d, (size_t)B * OUT, 1.0), *din = random_pair(&din_d, (size_t)B * IN, 1.0);
     real *dweight = random_pair(&dweight_d, (size_t)OUT * IN, 1.0), *dbias = random_pair(&dbias_d, (size_t)OUT, 1.0);
     real *workspace = test_alloc(linear_workspace_size(B, IN, OUT), sizeof(real)); /* bias sums, weight slots */
-    linear_backward(din, dweight, dbias, dout, in, w, B, IN, OUT, workspace);
+    linear_backward(din, GRAD_ADD, dweight, dbias, dout, in, w, B, IN, OUT, workspace);
+    /* GRAD_WRITE: the input gradient alone, written over NaN */
+    real *din_written = test_alloc((size_t)B * IN, sizeof(real));
+    for (size_t i = 0; i < (size_t)B * IN; i++) din_written[i] = NAN;
+    linear_backward(din_written, GRAD_WRITE, NULL, NULL, dout, in, w, B, IN, OUT, workspace);
     free(workspace);
+    double *din_alone_d = test_alloc((size_t)B * IN, sizeof(double));
+    double *dweight_scratch = test_alloc((size_t)OUT * IN, sizeof(double));
+    double *dbias_scratch = test_alloc((size_t)OUT, sizeof(double));
+    naive_linear_backward(din_alone_d, dweight_scratch, dbias_scratch, dout_d, in_d, w_d, B, IN, OUT);
+    const double written_error = max_error(din_written, din_alone_d, (size_t)B * IN);
+    CHECK_MSG(written_error <= FLOAT_TOL, "%s din written (GRAD_WRITE) error %.3e", label, written_error);
+    free(din_written), free(din_alone_d), free(dweight_scratch), free(dbias_scratch);
     /* the same sums in double, added into the same starting values */
     naive_linear_backward(din_d, dweight_d, dbias_d, dout_d, in_d, w_d, B, IN, OUT);
     const double din_error = max_error(din, din_d, (size_t)B * IN);
@@ -216,7 +227,8 @@ static void test_linear_first_token(const char *label, int B, int T, int IN, int
         }
         for (size_t i = 0; i < sizes[0]; i++) results[0][i] = marker;
         linear_first_token_forward(results[0], in, w, bias, B, T, IN, OUT, lead);
-        linear_first_token_backward(results[1], results[2], results[3], dout, in, w, B, T, IN, OUT, lead, workspace);
+        linear_first_token_backward(results[1], GRAD_ADD, results[2], results[3], dout, in, w, B, T, IN, OUT, lead,
+                                    workspace);
         for (int k = 0; k < 4; k++) {
             if (!first[k])
                 first[k] = results[k];
@@ -246,8 +258,18 @@ static void test_linear_first_token(const char *label, int B, int T, int IN, int
     CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
     CHECK_MSG(dweight_error <= FLOAT_TOL, "%s dweight error %.3e", label, dweight_error);
     CHECK_MSG(dbias_error <= FLOAT_TOL, "%s dbias error %.3e", label, dbias_error);
-    printf("  %-32s forward %.1e  din %.1e  dweight %.1e  dbias %.1e\n", label, error, din_error, dweight_error,
-           dbias_error);
+    /* GRAD_WRITE: the input gradient alone, written over NaN */
+    real *din_written = test_alloc(sizes[1], sizeof(real));
+    for (size_t i = 0; i < sizes[1]; i++) din_written[i] = NAN;
+    linear_first_token_backward(din_written, GRAD_WRITE, NULL, NULL, dout, in, w, B, T, IN, OUT, lead, workspace);
+    double *din_alone_d = test_alloc(sizes[1], sizeof(double)), *dweight_scratch = test_alloc(sizes[2], sizeof(double));
+    double *dbias_scratch = test_alloc(sizes[3], sizeof(double));
+    naive_linear_backward(din_alone_d, dweight_scratch, dbias_scratch, dout_d, in_d, w_d, rows, IN, OUT);
+    const double written_error = max_error(din_written, din_alone_d, sizes[1]);
+    CHECK_MSG(written_error <= FLOAT_TOL, "%s din written (GRAD_WRITE) error %.3e", label, written_error);
+    free(din_written), free(din_alone_d), free(dweight_scratch), free(dbias_scratch);
+    printf("  %-32s forward %.1e  din %.1e (written %.1e)  dweight %.1e  dbias %.1e\n", label, error, din_error,
+           written_error, dweight_error, dbias_error);
     for (int k = 0; k < 4; k++) free(first[k]);
     free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(dout), free(dout_d), free(expected);
     free(din), free(din_d), free(dweight), free(dweight_d), free(dbias), free(dbias_d), free(workspace);
@@ -270,7 +292,7 @@ static void test_linear_thread_invariance(int B, int IN, int OUT) {
         real *results[RESULTS];
         for (int k = 0; k < RESULTS; k++) results[k] = test_alloc(sizes[k], sizeof(real));
         linear_forward(results[OUTPUT], in, w, bias, B, IN, OUT);
-        linear_backward(results[DIN], results[DWEIGHT], results[DBIAS], dout, in, w, B, IN, OUT, workspace);
+        linear_backward(results[DIN], GRAD_ADD, results[DWEIGHT], results[DBIAS], dout, in, w, B, IN, OUT, workspace);
         for (int k = 0; k < RESULTS; k++) {
             if (!reference[k]) {
                 reference[k] = results[k];
@@ -288,7 +310,7 @@ static void test_linear_thread_invariance(int B, int IN, int OUT) {
     CHECK(reference[DBIAS][0] != 0);
     /* the parameter gradients without an input gradient */
     real *dw_alone = test_alloc(sizes[DWEIGHT], sizeof(real)), *db_alone = test_alloc(sizes[DBIAS], sizeof(real));
-    linear_backward(NULL, dw_alone, db_alone, dout, in, w, B, IN, OUT, workspace);
+    linear_backward(NULL, GRAD_ADD, dw_alone, db_alone, dout, in, w, B, IN, OUT, workspace);
     CHECK_MSG(memcmp(db_alone, reference[DBIAS], sizes[DBIAS] * sizeof(real)) == 0 &&
                   memcmp(dw_alone, reference[DWEIGHT], sizes[DWEIGHT] * sizeof(real)) == 0,
               "linear %d rows: the parameter gradients differ without an input gradient", B);

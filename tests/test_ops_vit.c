@@ -349,9 +349,25 @@ static void test_attention(const char *label, int B, int Tq, int T, int D, int h
         CHECK_MSG(dropped > 0 && dropped < probs_n, "%s: %zu of %zu dropped", label, dropped, probs_n);
     }
     Grad dqkv = grad_new(qkv_n);
-    attention_backward(dqkv.grad, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, Tq, T, D, heads, c.workspace, ATTENTION_SLOTS);
+    attention_backward(dqkv.grad, GRAD_ADD, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, Tq, T, D, heads, c.workspace,
+                       ATTENTION_SLOTS);
     grad_finish(&dqkv);
     record(label, "qkv", gradcheck(attention_loss, &c, c.qkv, dqkv.grad, qkv_n, FD_EPS, 0, &rng));
+    /* GRAD_WRITE: the same gradient written over NaN (what the buffer held is ignored), zeros where no query
+     * reaches (the Q part of rows Tq..) */
+    real *written = test_alloc(qkv_n, sizeof(real));
+    for (size_t i = 0; i < qkv_n; i++) written[i] = NAN;
+    attention_backward(written, GRAD_WRITE, c.R, c.qkv, c.probs, p > 0 ? c.mask : NULL, B, Tq, T, D, heads,
+                       c.workspace, ATTENTION_SLOTS);
+    size_t differ = 0, zero_queries = 0;
+    for (size_t i = 0; i < qkv_n; i++) {
+        differ += !(fabs(written[i] - dqkv.grad[i]) <= EXACT_TOL);
+        zero_queries += (int)(i / (3 * D) % T) >= Tq && (int)(i % (3 * D)) < D && written[i] == 0;
+    }
+    CHECK_MSG(differ == 0, "%s: %zu of %zu written gradients differ from the added ones", label, differ, qkv_n);
+    CHECK_MSG(zero_queries == (size_t)B * (T - Tq) * D, "%s: %zu query gradients of rows Tq.. are zero", label,
+              zero_queries);
+    free(written);
     grad_free(&dqkv);
     free(expected), free(c.qkv), free(c.out), free(c.R), free(c.probs), free(c.mask), free(c.workspace);
 }

@@ -7,7 +7,8 @@
  * backward), and last read by the backward of the layer that produced it. Outside that interval its
  * region can hold another gradient, so regions are packed by first fit over the intervals, and each is
  * zeroed when its interval starts (the layer flags zero_in_grad / zero_in2_grad / zero_out_grad, and
- * model_zero_grads for the output). Peak gradient memory is then the largest set of gradients alive at
+ * model_zero_grads for the output; a linear or attention layer flagged zero_in_grad writes its input gradient
+ * instead, GRAD_WRITE in ops.h). Peak gradient memory is then the largest set of gradients alive at
  * once instead of all of them.
  *
  * An elementwise layer (residual add, GELU, dropout) or a batch norm (which reads each channel's dout for

@@ -194,7 +194,10 @@ void model_backward(Model *m, int B) {
         double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
         if (l->zero_out_grad) zero_reals(grads_of(m, l->out), elements(m, l->out, B));
-        if (l->zero_in_grad) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
+        /* the linear and attention backwards write an input gradient they are the first writer of (ops.h) */
+        const bool writes_din = l->zero_in_grad && (l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION);
+        const GradMode din_mode = writes_din ? GRAD_WRITE : GRAD_ADD;
+        if (l->zero_in_grad && !writes_din) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
         if (l->zero_in2_grad) zero_reals(grads_of(m, l->in2), elements(m, l->in2, B));
         const real *dout = grads_of(m, l->out);
         real *din = grads_of(m, l->in);
@@ -238,12 +241,12 @@ void model_backward(Model *m, int B) {
             break;
         case LAYER_LINEAR:
             if (l->first_token_outputs)
-                linear_first_token_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp,
-                                            param(m, l->weight), B, in->H, in->C, m->slots[l->out].C,
+                linear_first_token_backward(din, din_mode, param_grad(m, l->weight), param_grad(m, l->bias), dout,
+                                            inp, param(m, l->weight), B, in->H, in->C, m->slots[l->out].C,
                                             l->first_token_outputs, m->workspace);
             else
-                linear_backward(din, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp, param(m, l->weight),
-                                B * in->H, in->C, m->slots[l->out].C, m->workspace);
+                linear_backward(din, din_mode, param_grad(m, l->weight), param_grad(m, l->bias), dout, inp,
+                                param(m, l->weight), B * in->H, in->C, m->slots[l->out].C, m->workspace);
             break;
         case LAYER_ADD:
             if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
@@ -280,8 +283,8 @@ void model_backward(Model *m, int B) {
         case LAYER_ATTENTION: {
             const real *probs = m->saved + l->saved;
             const real *mask = l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
-            attention_backward(din, dout, inp, probs, mask, B, m->slots[l->out].H, in->H, m->slots[l->out].C, l->heads, m->workspace,
-                               m->thread_slots);
+            attention_backward(din, din_mode, dout, inp, probs, mask, B, m->slots[l->out].H, in->H,
+                               m->slots[l->out].C, l->heads, m->workspace, m->thread_slots);
             break;
         }
         case LAYER_TOKEN_TRANSPOSE: token_transpose_backward(din, dout, B, in->H, in->C); break;

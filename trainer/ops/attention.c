@@ -84,23 +84,28 @@ void attention_forward(real *out, real *probs, real *mask, const real *qkv, int 
 }
 
 /* dout [B][Tq][D], qkv [B][T][3D], probs (and mask, or NULL) [B][heads][Tq][T] from the forward pass;
- * adds into dqkv [B][T][3D] (the Q part of rows Tq.. receives nothing). workspace:
+ * adds into dqkv [B][T][3D] (the Q part of rows Tq.. receives nothing), or with GRAD_WRITE overwrites it (the
+ * Q part of rows Tq.. with zeros): every (sample, head) block of dQ, dK and dV receives one product. workspace:
  * attention_workspace_size(Tq, T, slots) reals. Per (sample, head):
  *   dV += A'^T dO;  dA' = dO V^T;  dA = dA' * mask;  dS = A * (dA - rowsum(dA * A));
  *   dQ += scale dS K;  dK += scale dS^T Q */
 OPS_VECTOR_CLONES
-void attention_backward(real *dqkv, const real *dout, const real *qkv, const real *probs, const real *mask, int B,
-                        int Tq, int T, int D, int heads, real *workspace, int slots) {
+void attention_backward(real *dqkv, GradMode dqkv_mode, const real *dout, const real *qkv, const real *probs,
+                        const real *mask, int B, int Tq, int T, int D, int heads, real *workspace, int slots) {
     if (!dqkv || B <= 0 || Tq <= 0 || T <= 0 || D <= 0) return;
     const int dh = D / heads, ld = 3 * D;
     const size_t block = (size_t)Tq * T;
     const real scale = (real)(1.0 / sqrt((double)dh));
+    const real beta = dqkv_mode == GRAD_ADD ? 1 : 0;
     /* samples in parallel: each writes only its own rows of dqkv, with its own slot of the workspace */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(sample_threads(B, slots))
     for (int b = 0; b < B; b++) {
         real *dattn = workspace + (size_t)omp_get_thread_num() * 2 * block, *dropped = dattn + block;
         const real *x = qkv + (size_t)b * T * ld;
         real *dx = dqkv + (size_t)b * T * ld;
+        if (dqkv_mode == GRAD_WRITE)
+            for (int t = Tq; t < T; t++)
+                for (int i = 0; i < D; i++) dx[(size_t)t * ld + i] = 0;
         for (int h = 0; h < heads; h++) {
             const real *q = x + (size_t)h * dh, *k = q + D, *v = q + 2 * D;
             real *dq = dx + (size_t)h * dh, *dk = dq + D, *dv = dq + 2 * D;
@@ -112,8 +117,8 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
                 for (size_t i = 0; i < block; i++) dropped[i] = a[i] * m[i];
                 used = dropped;
             }
-            /* dV[T][dh] += A'^T x dO */
-            gemm(true, false, T, dh, Tq, 1, used, T, o_grad, D, 1, dv, ld);
+            /* dV[T][dh] (+)= A'^T x dO */
+            gemm(true, false, T, dh, Tq, 1, used, T, o_grad, D, beta, dv, ld);
             /* dA'[Tq][T] = dO[Tq][dh] x V[T][dh]^T */
             gemm(false, true, Tq, T, dh, 1, o_grad, D, v, ld, 0, dattn, T);
             if (m)
@@ -131,9 +136,9 @@ void attention_backward(real *dqkv, const real *dout, const real *qkv, const rea
                 const real c = (real)dot;
                 for (int j = 0; j < T; j++) g[j] = p[j] * (g[j] - c);
             }
-            /* dQ[Tq][dh] += scale dS x K;  dK[T][dh] += scale dS^T x Q */
-            gemm(false, false, Tq, dh, T, scale, dattn, T, k, ld, 1, dq, ld);
-            gemm(true, false, T, dh, Tq, scale, dattn, T, q, ld, 1, dk, ld);
+            /* dQ[Tq][dh] (+)= scale dS x K;  dK[T][dh] (+)= scale dS^T x Q */
+            gemm(false, false, Tq, dh, T, scale, dattn, T, k, ld, beta, dq, ld);
+            gemm(true, false, T, dh, Tq, scale, dattn, T, q, ld, beta, dk, ld);
         }
     }
 }

@@ -185,23 +185,30 @@ static inline void row_block_column_sums(real *partials, const real *dout, int o
     }
 }
 
-/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN], dweight [OUT][IN], dbias [OUT] (any may
- * be NULL). workspace: linear_workspace_size(B, IN, OUT) reals. One parallel loop runs the weight gradient's
- * tiles, then the input gradient's tiles; the first column block of each row chunk is followed by the chunk's
- * bias column sums (per 256-row block, in float, while those rows of dout are still in the cache). Then the
- * weight gradient's slots are added in group order and the bias blocks in order in double: fixed orders
- * whatever the threads, and the same with or without an input gradient. */
+/* dout [B][OUT], in [B][IN], weight [OUT][IN]; adds into din [B][IN] (or writes it: din_mode), dweight
+ * [OUT][IN], dbias [OUT] (any may be NULL). workspace: linear_workspace_size(B, IN, OUT) reals. One parallel
+ * loop runs the weight gradient's tiles, then the input gradient's tiles; the first column block of each row
+ * chunk is followed by the chunk's bias column sums (per 256-row block, in float, while those rows of dout are
+ * still in the cache). Then the weight gradient's slots are added in group order and the bias blocks in order
+ * in double: fixed orders whatever the threads, and the same with or without an input gradient. */
 OPS_VECTOR_CLONES
-static void linear_rows_backward(real *din, real *dweight, real *dbias, const real *dout, int out_stride,
+static void linear_rows_backward(real *din, GradMode din_mode, real *dweight, real *dbias, const real *dout,
+                                 int out_stride,
                                  const real *in, int in_stride, const real *weight, int B, int in_features,
                                  int out_features, real *workspace) {
-    if (B <= 0 || out_features <= 0) return;
+    if (B <= 0) return;
+    if (out_features <= 0) { /* no outputs: a zero input gradient */
+        if (din && din_mode == GRAD_WRITE)
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < in_features; i++) din[(size_t)b * in_stride + i] = 0;
+        return;
+    }
     const bool weight_grad = dweight && in_features > 0, input_grad = din && in_features > 0;
     const Tiles weight_tiles = weight_grad_tiles(B, out_features);
-    /* din[B][IN] += dout[B][OUT] x weight[OUT][IN] */
+    /* din[B][IN] (+)= dout[B][OUT] x weight[OUT][IN] */
     const RowProduct input_product = {.rows = B, .N = in_features, .K = out_features, .A = dout,
-                                      .lda = out_stride, .B = weight, .ldb = in_features, .accumulate = true,
-                                      .C = din, .ldc = in_stride};
+                                      .lda = out_stride, .B = weight, .ldb = in_features,
+                                      .accumulate = din_mode == GRAD_ADD, .C = din, .ldc = in_stride};
     const Tiles input_tiles = input_grad ? row_product_tiles(&input_product) : (Tiles){row_chunks(B), 1};
     const int weight_tasks = weight_grad ? weight_tiles.pieces * weight_tiles.blocks : 0;
     const int input_tasks = input_grad || dbias ? input_tiles.pieces * input_tiles.blocks : 0;
@@ -241,9 +248,9 @@ static void linear_rows_backward(real *din, real *dweight, real *dbias, const re
     }
 }
 
-void linear_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in, const real *weight,
-                     int B, int in_features, int out_features, real *workspace) {
-    linear_rows_backward(din, dweight, dbias, dout, out_features, in, in_features, weight, B, in_features,
+void linear_backward(real *din, GradMode din_mode, real *dweight, real *dbias, const real *dout, const real *in,
+                     const real *weight, int B, int in_features, int out_features, real *workspace) {
+    linear_rows_backward(din, din_mode, dweight, dbias, dout, out_features, in, in_features, weight, B, in_features,
                          out_features, workspace);
 }
 
@@ -259,15 +266,16 @@ void linear_first_token_forward(real *out, const real *in, const real *weight, c
     linear_rows_forward(out, T * out_features, in, T * in_features, weight, bias, NULL, B, in_features, lead);
 }
 
-/* Its backward: dout [B][T][OUT], of which dout[b][t][0..lead) for t > 0 is not read; adds into din [B][T][IN],
- * dweight, dbias as linear_backward. The first-token product runs second, so that every din row receives its
- * two sums in a fixed order. workspace: linear_workspace_size(B * T, IN, OUT) reals (more than either needs). */
-void linear_first_token_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
-                                 const real *weight, int B, int T, int in_features, int out_features, int lead,
-                                 real *workspace) {
-    linear_rows_backward(din, dweight ? dweight + (size_t)lead * in_features : NULL, dbias ? dbias + lead : NULL,
-                         dout + lead, out_features, in, in_features, weight + (size_t)lead * in_features, B * T,
-                         in_features, out_features - lead, workspace);
-    linear_rows_backward(din, dweight, dbias, dout, T * out_features, in, T * in_features, weight, B, in_features,
-                         lead, workspace);
+/* Its backward: dout [B][T][OUT], of which dout[b][t][0..lead) for t > 0 is not read; adds into (din_mode: or
+ * writes) din [B][T][IN], and adds into dweight, dbias as linear_backward. The first-token product runs second
+ * and always adds, so that every din row receives its two sums in a fixed order. workspace:
+ * linear_workspace_size(B * T, IN, OUT) reals (more than either needs). */
+void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, real *dbias, const real *dout,
+                                 const real *in, const real *weight, int B, int T, int in_features, int out_features,
+                                 int lead, real *workspace) {
+    linear_rows_backward(din, din_mode, dweight ? dweight + (size_t)lead * in_features : NULL,
+                         dbias ? dbias + lead : NULL, dout + lead, out_features, in, in_features,
+                         weight + (size_t)lead * in_features, B * T, in_features, out_features - lead, workspace);
+    linear_rows_backward(din, out_features > lead ? GRAD_ADD : din_mode, dweight, dbias, dout, T * out_features, in,
+                         T * in_features, weight, B, in_features, lead, workspace);
 }

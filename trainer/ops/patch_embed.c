@@ -77,7 +77,8 @@ void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dou
     const int rows = s->B * s->T, K = s->C * s->P * s->P;
     if (dweight || dbias) {
         if (dweight) gather_patches(workspace, in, s);
-        linear_backward(NULL, dweight, dbias, dout, workspace, weight, rows, K, s->D, workspace + patch_matrix_size(s));
+        linear_backward(NULL, GRAD_ADD, dweight, dbias, dout, workspace, weight, rows, K, s->D,
+                        workspace + patch_matrix_size(s));
     }
     if (din && K > 0) {
         /* dpatches[B*T][K] = dout[B*T][D] x weight[D][K] */
