@@ -193,9 +193,8 @@ static inline void row_block_column_sums(real *partials, const real *dout, int o
  * in double: fixed orders whatever the threads, and the same with or without an input gradient. */
 OPS_VECTOR_CLONES
 static void linear_rows_backward(real *din, GradMode din_mode, real *dweight, real *dbias, const real *dout,
-                                 int out_stride,
-                                 const real *in, int in_stride, const real *weight, int B, int in_features,
-                                 int out_features, real *workspace) {
+                                 int out_stride, const real *in, int in_stride, const real *weight, int B,
+                                 int in_features, int out_features, real *workspace) {
     if (B <= 0) return;
     if (out_features <= 0) { /* no outputs: a zero input gradient */
         if (din && din_mode == GRAD_WRITE)
