@@ -146,12 +146,14 @@ static void check_vit_layout(void) {
  * both inputs through one shared region (the branch's producer reads it before the block's LayerNorm adds
  * into it), so none of them zeroes or adds anything, and every GELU turns its output's gradient into its
  * input's in place. The residual stream keeps one region through the blocks; the last block, which (with
- * class-token pooling) runs on the class token's row alone after its attention, has its own.
+ * class-token pooling) runs on the class token's row alone after its attention, has its own. Every linear
+ * and attention layer (25 and 6) is the first writer of its input's gradient and writes it (write_in_grad,
+ * GRAD_WRITE) instead of the model zeroing it first.
  * Correctness of the gradients is the whole-model checks' below. */
 static void check_gradient_handover(void) {
     Model *m = default_vit();
     if (!m) return;
-    int adds = 0, adds_handed_over = 0, gelus = 0, gelus_in_place = 0;
+    int adds = 0, adds_handed_over = 0, gelus = 0, gelus_in_place = 0, gemm_layers = 0, gemm_layers_writing = 0;
     size_t stream_region = SIZE_MAX;
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
@@ -160,6 +162,12 @@ static void check_gradient_handover(void) {
             gelus++;
             gelus_in_place += in == out && !l->zero_in_grad;
         }
+        if (l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION) {
+            gemm_layers++;
+            gemm_layers_writing += l->write_in_grad && !l->zero_in_grad;
+        }
+        CHECK_MSG(!l->write_in_grad || l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION,
+                  "layer %d (kind %d) is flagged to write its input gradient", i, (int)l->kind);
         if (l->kind != LAYER_ADD) continue;
         adds++;
         if (in == out && m->slots[l->in2].grad_offset == out && !l->zero_in_grad && !l->zero_in2_grad)
@@ -170,6 +178,8 @@ static void check_gradient_handover(void) {
     CHECK_MSG(adds == 12 && adds_handed_over == 12, "vit: %d of %d residual adds hand their gradient on",
               adds_handed_over, adds);
     CHECK_MSG(gelus == 6 && gelus_in_place == 6, "vit: %d of %d GELUs work in place", gelus_in_place, gelus);
+    CHECK_MSG(gemm_layers == 31 && gemm_layers_writing == 31,
+              "vit: %d of %d linear and attention layers write their input gradient", gemm_layers_writing, gemm_layers);
     model_free(m);
 }
 

@@ -134,6 +134,25 @@ static void test_conv_thread_invariance(const char *label, int B, int C, int H, 
     free(in), free(w), free(dout), free(workspace);
 }
 
+/* The error of an input gradient written with GRAD_WRITE (over NaN, by `backward`) against the naive one alone:
+ * the naive linear's input gradient over `rows` rows, added into zeros. */
+static double written_input_grad_error(const real *written, const double *dout_d, const double *in_d,
+                                       const double *w_d, int rows, int IN, int OUT) {
+    double *din_d = test_alloc((size_t)rows * IN, sizeof(double));
+    double *dweight_scratch = test_alloc((size_t)OUT * IN, sizeof(double));
+    double *dbias_scratch = test_alloc((size_t)OUT, sizeof(double));
+    naive_linear_backward(din_d, dweight_scratch, dbias_scratch, dout_d, in_d, w_d, rows, IN, OUT);
+    const double error = max_error(written, din_d, (size_t)rows * IN);
+    free(din_d), free(dweight_scratch), free(dbias_scratch);
+    return error;
+}
+
+static real *nan_filled(size_t n) {
+    real *x = test_alloc(n, sizeof(real));
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+    return x;
+}
+
 static void test_linear(const char *label, int B, int IN, int OUT, bool with_bias) {
     double *in_d, *w_d, *b_d = NULL;
     real *in = random_pair(&in_d, (size_t)B * IN, 1.0), *w = random_pair(&w_d, (size_t)OUT * IN, sqrt(1.0 / IN));
@@ -152,17 +171,12 @@ static void test_linear(const char *label, int B, int IN, int OUT, bool with_bia
     real *workspace = test_alloc(linear_workspace_size(B, IN, OUT), sizeof(real)); /* bias sums, weight slots */
     linear_backward(din, GRAD_ADD, dweight, dbias, dout, in, w, B, IN, OUT, workspace);
     /* GRAD_WRITE: the input gradient alone, written over NaN */
-    real *din_written = test_alloc((size_t)B * IN, sizeof(real));
-    for (size_t i = 0; i < (size_t)B * IN; i++) din_written[i] = NAN;
+    real *din_written = nan_filled((size_t)B * IN);
     linear_backward(din_written, GRAD_WRITE, NULL, NULL, dout, in, w, B, IN, OUT, workspace);
     free(workspace);
-    double *din_alone_d = test_alloc((size_t)B * IN, sizeof(double));
-    double *dweight_scratch = test_alloc((size_t)OUT * IN, sizeof(double));
-    double *dbias_scratch = test_alloc((size_t)OUT, sizeof(double));
-    naive_linear_backward(din_alone_d, dweight_scratch, dbias_scratch, dout_d, in_d, w_d, B, IN, OUT);
-    const double written_error = max_error(din_written, din_alone_d, (size_t)B * IN);
+    const double written_error = written_input_grad_error(din_written, dout_d, in_d, w_d, B, IN, OUT);
     CHECK_MSG(written_error <= FLOAT_TOL, "%s din written (GRAD_WRITE) error %.3e", label, written_error);
-    free(din_written), free(din_alone_d), free(dweight_scratch), free(dbias_scratch);
+    free(din_written);
     /* the same sums in double, added into the same starting values */
     naive_linear_backward(din_d, dweight_d, dbias_d, dout_d, in_d, w_d, B, IN, OUT);
     const double din_error = max_error(din, din_d, (size_t)B * IN);
@@ -259,15 +273,11 @@ static void test_linear_first_token(const char *label, int B, int T, int IN, int
     CHECK_MSG(dweight_error <= FLOAT_TOL, "%s dweight error %.3e", label, dweight_error);
     CHECK_MSG(dbias_error <= FLOAT_TOL, "%s dbias error %.3e", label, dbias_error);
     /* GRAD_WRITE: the input gradient alone, written over NaN */
-    real *din_written = test_alloc(sizes[1], sizeof(real));
-    for (size_t i = 0; i < sizes[1]; i++) din_written[i] = NAN;
+    real *din_written = nan_filled(sizes[1]);
     linear_first_token_backward(din_written, GRAD_WRITE, NULL, NULL, dout, in, w, B, T, IN, OUT, lead, workspace);
-    double *din_alone_d = test_alloc(sizes[1], sizeof(double)), *dweight_scratch = test_alloc(sizes[2], sizeof(double));
-    double *dbias_scratch = test_alloc(sizes[3], sizeof(double));
-    naive_linear_backward(din_alone_d, dweight_scratch, dbias_scratch, dout_d, in_d, w_d, rows, IN, OUT);
-    const double written_error = max_error(din_written, din_alone_d, sizes[1]);
+    const double written_error = written_input_grad_error(din_written, dout_d, in_d, w_d, rows, IN, OUT);
     CHECK_MSG(written_error <= FLOAT_TOL, "%s din written (GRAD_WRITE) error %.3e", label, written_error);
-    free(din_written), free(din_alone_d), free(dweight_scratch), free(dbias_scratch);
+    free(din_written);
     printf("  %-32s forward %.1e  din %.1e (written %.1e)  dweight %.1e  dbias %.1e\n", label, error, din_error,
            written_error, dweight_error, dbias_error);
     for (int k = 0; k < 4; k++) free(first[k]);
@@ -568,6 +578,7 @@ int main(void) {
     test_linear_thread_invariance(64, 1000, 70);  /* one row chunk, one column block */
     test_linear_first_token("linear, first-token queries", 4, 5, 7, 9, 3);
     test_linear_first_token("linear, first token, 8320 rows", 128, 65, 24, 72, 24); /* a ViT's last QKV, narrow */
+    test_linear_first_token("linear, every output first-token", 3, 4, 5, 6, 6);
     test_linear_add("linear + residual", 5, 7, 6, true);
     test_linear_add("linear + residual, no bias", 4, 9, 5, false);
     test_linear_add("linear + residual, 1100 rows", 1100, 24, 70, true);

@@ -7,8 +7,9 @@
  * backward), and last read by the backward of the layer that produced it. Outside that interval its
  * region can hold another gradient, so regions are packed by first fit over the intervals, and each is
  * zeroed when its interval starts (the layer flags zero_in_grad / zero_in2_grad / zero_out_grad, and
- * model_zero_grads for the output; a linear or attention layer flagged zero_in_grad writes its input gradient
- * instead, GRAD_WRITE in ops.h). Peak gradient memory is then the largest set of gradients alive at
+ * model_zero_grads for the output), unless the layer starting it is a linear or attention layer, whose
+ * backward then writes the input gradient instead of adding into it (write_in_grad; GRAD_WRITE in ops.h).
+ * Peak gradient memory is then the largest set of gradients alive at
  * once instead of all of them.
  *
  * An elementwise layer (residual add, GELU, dropout) or a batch norm (which reads each channel's dout for
@@ -62,6 +63,10 @@ static void insert_sorted(Placed *placed, int *count, Placed p) {
     placed[i] = p;
     (*count)++;
 }
+
+/* Whether the layer's backward can write an input gradient it is the first writer of instead of adding into it:
+ * those whose input gradient is wholly GEMM output (ops.h, GRAD_WRITE). */
+static bool writes_fresh_input_grad(LayerKind kind) { return kind == LAYER_LINEAR || kind == LAYER_ATTENTION; }
 
 /* The first backward time after t at which a layer writes into gradient group `group` (it consumes a slot of
  * the group), or LONG_MAX */
@@ -179,7 +184,9 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         Layer *l = &m->layers[i];
         const long t = L - 1 - i;
         const GradGroup *in = &groups[grad_group[l->in]], *out = &groups[grad_group[l->out]];
-        l->zero_in_grad = in->used && in->start == t;
+        const bool first_writer = in->used && in->start == t;
+        l->write_in_grad = first_writer && writes_fresh_input_grad(l->kind);
+        l->zero_in_grad = first_writer && !l->write_in_grad;
         l->zero_in2_grad = l->kind == LAYER_ADD && groups[grad_group[l->in2]].used &&
                            groups[grad_group[l->in2]].start == t && grad_group[l->in2] != grad_group[l->in];
         l->zero_out_grad = out->used && out->start == t && out->end == t &&

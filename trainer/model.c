@@ -194,10 +194,8 @@ void model_backward(Model *m, int B) {
         double started = m->profiling ? profile_clock() : 0;
         const TensorSlot *in = &m->slots[l->in];
         if (l->zero_out_grad) zero_reals(grads_of(m, l->out), elements(m, l->out, B));
-        /* the linear and attention backwards write an input gradient they are the first writer of (ops.h) */
-        const bool writes_din = l->zero_in_grad && (l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION);
-        const GradMode din_mode = writes_din ? GRAD_WRITE : GRAD_ADD;
-        if (l->zero_in_grad && !writes_din) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
+        if (l->zero_in_grad) zero_reals(grads_of(m, l->in), elements(m, l->in, B));
+        const GradMode din_mode = l->write_in_grad ? GRAD_WRITE : GRAD_ADD; /* see grad_plan.c */
         if (l->zero_in2_grad) zero_reals(grads_of(m, l->in2), elements(m, l->in2, B));
         const real *dout = grads_of(m, l->out);
         real *din = grads_of(m, l->in);

@@ -87,6 +87,7 @@ typedef struct {
     real eps;                  /* LAYER_LAYERNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
     bool zero_in_grad, zero_in2_grad, zero_out_grad; /* regions that become live at this layer's backward */
+    bool write_in_grad; /* the input's region becomes live here too, and the backward writes it (GRAD_WRITE) */
     /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
      * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */
     bool relu_after, done_by_previous;

@@ -267,7 +267,8 @@ void linear_first_token_forward(real *out, const real *in, const real *weight, c
 
 /* Its backward: dout [B][T][OUT], of which dout[b][t][0..lead) for t > 0 is not read; adds into (din_mode: or
  * writes) din [B][T][IN], and adds into dweight, dbias as linear_backward. The first-token product runs second
- * and always adds, so that every din row receives its two sums in a fixed order. workspace:
+ * and always adds (the first writes din whatever its width, zeros when lead == OUT), so that every din row
+ * receives its two sums in a fixed order. workspace:
  * linear_workspace_size(B * T, IN, OUT) reals (more than either needs). */
 void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, real *dbias, const real *dout,
                                  const real *in, const real *weight, int B, int T, int in_features, int out_features,
@@ -275,6 +276,6 @@ void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, re
     linear_rows_backward(din, din_mode, dweight ? dweight + (size_t)lead * in_features : NULL,
                          dbias ? dbias + lead : NULL, dout + lead, out_features, in, in_features,
                          weight + (size_t)lead * in_features, B * T, in_features, out_features - lead, workspace);
-    linear_rows_backward(din, out_features > lead ? GRAD_ADD : din_mode, dweight, dbias, dout, T * out_features, in,
-                         T * in_features, weight, B, in_features, lead, workspace);
+    linear_rows_backward(din, GRAD_ADD, dweight, dbias, dout, T * out_features, in, T * in_features, weight, B,
+                         in_features, lead, workspace);
 }
