@@ -13,6 +13,7 @@
 #include "openblas_env.h"
 #include "spec_diff.h"
 #include "store.h"
+#include "sweep_claim.h"
 #include "sweep_run.h"
 #include "sweeps.h"
 #include "search.h"
@@ -40,6 +41,8 @@ static const char HELP[] =
     "\n"
     "On SIGTERM, SIGUSR1 or SIGINT every running trial checkpoints at its next batch, the coordinator\n"
     "commits, and cohort exits with code 3; run the same command to resume.\n"
+    "While it runs the sweep holds an exclusive lock on PATH.lock and DIR/cohort.lock: another sweep on the\n"
+    "same database or checkpoint directory is refused (exit code 2) and writes nothing.\n"
     "Exit codes: 0 every trial ended (finished, pruned or diverged), 1 some trial failed or was lost\n"
     "(the others still ran), 2 bad input (nothing written), 3 stopped early (resume to continue).\n";
 
@@ -371,6 +374,8 @@ int cli_sweep(int argc, char **argv) {
     int trial_count = 0, skipped = 0;
     char err[ERR_LEN] = "";
     int dry_run_done = 0;
+    SweepClaim claim = {-1, -1};
+    ClaimResult claim_result = CLAIM_ERROR;
     if (rank == 0) {
         args.options.sweep = &sweep;
         if (sweep_load(&sweep, args.file, err)) {
@@ -388,6 +393,10 @@ int cli_sweep(int argc, char **argv) {
         } else if (status == 0 && check_data(&sweep, err)) {
             fprintf(stderr, "cohort sweep: %s\n", err);
             status = EXIT_BAD_INPUT;
+        } else if (status == 0 && (claim_result = sweep_claim(&claim, args.db, args.checkpoint_dir, err)) != CLAIM_TAKEN) {
+            /* Before the database is opened at all: a second coordinator writes nothing. */
+            fprintf(stderr, "cohort sweep: %s\n", err);
+            status = claim_result == CLAIM_HELD_BY_OTHER ? EXIT_BAD_INPUT : EXIT_RUNTIME;
         } else if (status == 0 && store_open(&store, args.db, err)) {
             fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
             status = EXIT_RUNTIME;
@@ -430,6 +439,7 @@ int cli_sweep(int argc, char **argv) {
     for (int i = 0; i < trial_count; i++) free(trials[i].config_json);
     free(trials);
     if (store) store_close(store);
+    sweep_claim_release(&claim);
     if (args.options.search) search_free(args.options.search);
     if (args.options.stopper) stopper_free(args.options.stopper);
     if (rank == 0) sweep_free(&sweep);

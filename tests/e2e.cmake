@@ -8,3 +8,5 @@ add_test(NAME e2e_search_mpi COMMAND bash ${COHORT_TEST_DIR}/e2e/search_mpi.sh $
 set_tests_properties(e2e_search_mpi PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
 add_test(NAME e2e_openblas_core COMMAND bash ${COHORT_TEST_DIR}/e2e/openblas_core.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_bench_output COMMAND bash ${COHORT_TEST_DIR}/e2e/bench_output.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_reliability COMMAND bash ${COHORT_TEST_DIR}/e2e/reliability.sh $<TARGET_FILE:cohort>)
+set_tests_properties(e2e_reliability PROPERTIES TIMEOUT 1800 RUN_SERIAL TRUE)

