@@ -1,10 +1,11 @@
-/* Threads of the engine. OpenBLAS is its OpenMP build, so its GEMMs and the engine's own parallel loops
- * (convolution chunks, elementwise ops, batch norm channels) share one OpenMP thread pool: setting the count
- * here governs both, and nothing runs more threads than that. Results do not depend on the count. */
+/* Threads of the engine: one OpenMP pool for its parallel loops (convolution chunks and panels, GEMM tiles,
+ * elementwise ops, batch norm channels). OpenBLAS is its OpenMP build, and every product runs single-threaded
+ * inside it, on the thread that owns the tile (gemm.c), so nothing runs more threads than this count. Results
+ * do not depend on the count. */
 #ifndef COHORT_THREADS_H
 #define COHORT_THREADS_H
 
-/* Sets the thread count (n > 0) for OpenBLAS and the engine; n <= 0 leaves the current count. */
+/* Sets the thread count (n > 0); n <= 0 leaves the current count. */
 void engine_set_threads(int n);
 /* The current thread count. */
 int engine_threads(void);

@@ -13,8 +13,10 @@
  *    take whole chunks (OpenMP), each calling a single-threaded GEMM on its own slot of the workspace. The
  *    weight gradient of each of CONV_WEIGHT_GROUPS fixed groups of chunks goes to its own buffer, and the
  *    groups are then added in order: the result does not depend on the number of threads.
- *  - large filters (VGG's 256- and 512-channel layers): chunks up to CONV_COL_BUDGET, one GEMM each,
- *    threaded inside OpenBLAS; the GEMMs are large enough to run near peak.
+ *  - large filters (VGG's 256- and 512-channel layers): chunks up to CONV_COL_BUDGET, one GEMM each, cut
+ *    into a fixed grid of tiles of its output that the threads share (gemm_tiled); the GEMMs are large enough
+ *    to run near peak. Each output element is one tile's sum over the chunk, the chunks in order.
+ * 1x1 stride-1 convolutions need no im2col: one tiled GEMM over the whole batch.
  * On AVX-512 CPUs most small-filter work skips both and runs on conv2d_panels.c's packed micro-kernel
  * (forward and weight gradient of stride-1 'same' and stride-2 shapes, input gradient of the former), and so
  * does the forward pass of the large-filter layers. */
@@ -200,7 +202,7 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
     const size_t col_width = (size_t)nb * out_plane;
     const int stride = s->stride;
     /* channels in parallel when called outside a parallel region (the large-filter path, whose GEMMs are
-     * threaded inside OpenBLAS); each channel writes its own rows of col */
+     * tiled over the threads); each channel writes its own rows of col */
 #pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel() && col_width * s->C >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         for (int kh = 0; kh < s->KH; kh++) {
@@ -384,7 +386,7 @@ void conv2d_forward(real *out, const real *in, const real *weight, const real *b
         memset(out, 0, (size_t)s->OC * out_width * sizeof(real));
     } else if (is_pointwise(s)) {
         /* out[OC][B*HW] = weight[OC][C] x in[C][B*HW] */
-        gemm(false, false, s->OC, out_width, s->C, 1, weight, s->C, in, out_width, 0, out, out_width);
+        gemm_tiled(false, false, s->OC, out_width, s->C, 1, weight, s->C, in, out_width, 0, out, out_width);
     } else if (forward_on_panels(s)) {
         conv_panels_convolve(out, in, weight, s->OC, s, false, workspace);
     } else if (conv2d_parallel_chunks(s)) {
@@ -396,8 +398,8 @@ void conv2d_forward(real *out, const real *in, const real *weight, const real *b
             const int chunk_width = nb * out_plane;
             im2col(workspace, in, s, b0, nb);
             /* out[OC][b0*OHW ..] (row stride B*OHW) = weight[OC][patch] x col[patch][nb*OHW] */
-            gemm(false, false, s->OC, chunk_width, patch, 1, weight, patch, workspace, chunk_width, 0,
-                 out + (size_t)b0 * out_plane, out_width);
+            gemm_tiled(false, false, s->OC, chunk_width, patch, 1, weight, patch, workspace, chunk_width, 0,
+                       out + (size_t)b0 * out_plane, out_width);
         }
     }
     if (bias) {
@@ -438,9 +440,10 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
     if (patch <= 0 || (!din && !dweight)) return;
     if (is_pointwise(s)) {
         /* dweight[OC][C] += dout[OC][B*HW] x in[C][B*HW]^T */
-        if (dweight) gemm(false, true, s->OC, s->C, out_width, 1, dout, out_width, in, out_width, 1, dweight, s->C);
+        if (dweight)
+            gemm_tiled(false, true, s->OC, s->C, out_width, 1, dout, out_width, in, out_width, 1, dweight, s->C);
         /* din[C][B*HW] += weight[OC][C]^T x dout[OC][B*HW] */
-        if (din) gemm(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
+        if (din) gemm_tiled(true, false, s->C, out_width, s->OC, 1, weight, s->C, dout, out_width, 1, din, out_width);
         return;
     }
     if (conv2d_parallel_chunks(s)) {
@@ -463,13 +466,13 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         if (dweight) {
             im2col(workspace, in, s, b0, nb);
             /* dweight[OC][patch] += dout_chunk[OC][nb*OHW] x col[patch][nb*OHW]^T */
-            gemm(false, true, s->OC, patch, chunk_width, 1, dout_chunk, out_width, workspace, chunk_width, 1,
-                 dweight, patch);
+            gemm_tiled(false, true, s->OC, patch, chunk_width, 1, dout_chunk, out_width, workspace, chunk_width, 1,
+                       dweight, patch);
         }
         if (din) {
             /* dcol[patch][nb*OHW] = weight[OC][patch]^T x dout_chunk[OC][nb*OHW], then scattered into din */
-            gemm(true, false, patch, chunk_width, s->OC, 1, weight, patch, dout_chunk, out_width, 0, workspace,
-                 chunk_width);
+            gemm_tiled(true, false, patch, chunk_width, s->OC, 1, weight, patch, dout_chunk, out_width, 0, workspace,
+                       chunk_width);
             col2im_add(din, workspace, s, b0, nb);
         }
     }

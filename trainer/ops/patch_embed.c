@@ -82,7 +82,7 @@ void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dou
     }
     if (din && K > 0) {
         /* dpatches[B*T][K] = dout[B*T][D] x weight[D][K] */
-        gemm(false, false, rows, K, s->D, 1, dout, s->D, weight, K, 0, workspace, K);
+        gemm_tiled(false, false, rows, K, s->D, 1, dout, s->D, weight, K, 0, workspace, K);
         scatter_patches_add(din, workspace, s);
     }
 }
