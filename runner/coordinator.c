@@ -26,7 +26,7 @@
 
 /* Failpoints for the resilience tests: COHORT_FAULT="commit:N" kills this process (SIGKILL) inside the
  * N-th transaction that holds writes, before its COMMIT; "ended:N" right after the N-th run ending is
- * committed. Unset in normal use. */
+ * committed. Unset in normal use. ("freeze:R:E" is the trainer's failpoint, in trial_process.c.) */
 typedef struct {
     char kind[16];
     int at, seen;
@@ -69,6 +69,7 @@ typedef struct {
     DataCache local_cache;
     int local_failed;       /* the local trial could not start: report it as failed */
     char local_failure[ERR_LEN];
+    int local_note;         /* the local trial's start left a note (c->local.note) to handle */
     PendingAck acks[MAX_BATCH];
     int64_t unlink_runs[MAX_BATCH]; /* checkpoints to delete once the batch is committed */
     int unlink_count;
@@ -127,6 +128,8 @@ static void send_trial(Coordinator *c, int rank, int t) {
         c->local.run_id = trial->run_id;
         snprintf(c->local_failure, sizeof c->local_failure, "%s", err);
         c->local_failed = 1;
+    } else if (c->local.note[0]) {
+        c->local_note = 1;
     }
 }
 
@@ -202,12 +205,28 @@ static void feed(Coordinator *c, int rank) {
 
 /* ---- handling what workers report (inside the batch's transaction) ---- */
 
+/* A note from the trial's start (a bad checkpoint set aside): on standard error now, and in the run's
+ * error text from its start to its end. */
+static void on_note(Coordinator *c, const Message *m, const char *text) {
+    int t = trial_of_run(c, m->run_id);
+    if (t < 0 || !text) return;
+    SweepTrialState *trial = &c->trials[t];
+    snprintf(trial->note, sizeof trial->note, "%s", text);
+    progress_warn(&c->progress, "[run %lld %s] %s", (long long)m->run_id, trial->label, text);
+    char err[ERR_LEN];
+    if (store_run_note(c->store, m->run_id, text, err)) store_error("run note", err);
+}
+
 static void on_started(Coordinator *c, int rank, const Message *m, const char *host) {
     char err[ERR_LEN];
     int resumed = m->metrics.epoch;
+    /* A run that starts over (resumed == 0) loses its committed epochs here, in the same transaction: its
+     * epochs are always those of one line of training, re-trained ones replacing the old. */
     if (store_run_started(c->store, m->run_id, rank, host ? host : "", m->value, resumed, err))
         store_error("run start", err);
     int t = trial_of_run(c, m->run_id);
+    if (t >= 0 && c->trials[t].note[0] && store_run_note(c->store, m->run_id, c->trials[t].note, err))
+        store_error("run note", err);
     if (t >= 0) c->trials[t].epochs_done = resumed;
     if (resumed > 0) progress_note(&c->progress, "[run %lld %s] resumed after epoch %d from its checkpoint",
                                    (long long)m->run_id, t >= 0 ? c->trials[t].label : "", resumed);
@@ -267,6 +286,11 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
     const char *status = status_of(ending);
     c->endings_in_batch++;
     if (ending == ENDED_STOPPED && trial->stop_reason[0]) text = trial->stop_reason;
+    char with_note[2 * ERR_LEN + 8];
+    if (trial->note[0]) { /* the note stays in the run's record, after the ending's own text */
+        snprintf(with_note, sizeof with_note, "%s%s%s", text ? text : "", text ? "; " : "", trial->note);
+        text = with_note;
+    }
     if (store_run_ended(c->store, m->run_id, status, text, err)) store_error("run end", err);
     if (c->opt->search) {
         SearchStatus s = ending == ENDED_FINISHED   ? SEARCH_FINISHED
@@ -303,6 +327,7 @@ static void handle(Coordinator *c, int rank, int tag, const Message *m, const ch
     case TAG_STARTED: on_started(c, rank, m, text); break;
     case TAG_EPOCH: on_epoch(c, rank, m); break;
     case TAG_ENDED: on_ended(c, rank, m, text); break;
+    case TAG_NOTE: on_note(c, m, text); break;
     default: fprintf(stderr, "cohort: coordinator: unexpected message tag %d from rank %d\n", tag, rank);
     }
 }
@@ -316,6 +341,12 @@ static int gather_batch(Coordinator *c, int timeout_ms) {
             c->local_failed = 0;
             handle(c, 0, TAG_ENDED, &end, c->local_failure);
             return 1;
+        }
+        if (c->local_note) {
+            Message note = {.run_id = c->local.run_id};
+            c->local_note = 0;
+            handle(c, 0, TAG_NOTE, &note, c->local.note);
+            handled++;
         }
         ChildRecord r;
         while (handled < MAX_BATCH && trial_process_read(&c->local, &r, handled ? 0 : timeout_ms)) {

@@ -64,6 +64,17 @@ void progress_note(Progress *p, const char *fmt, ...) {
     fflush(stdout);
 }
 
+void progress_warn(Progress *p, const char *fmt, ...) {
+    clear_bar(p);
+    fflush(stdout);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
 void progress_epoch(Progress *p, const SweepTrialState *t, int rank, const EpochMetrics *m) {
     progress_note(p,
                   "[run %lld %s] epoch %d/%d: train loss %.4f top-1 %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% "

@@ -19,6 +19,8 @@ typedef struct {
  * when its own output goes to a file, so there lines unless --progress bar is asked for. */
 void progress_init(Progress *p, const SweepTrialState *trials, int count, double start, ProgressMode mode);
 void progress_note(Progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like progress_note, on standard error (things that went wrong and were handled). */
+void progress_warn(Progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void progress_epoch(Progress *p, const SweepTrialState *trial, int rank, const EpochMetrics *m);
 void progress_ended(Progress *p, const SweepTrialState *trial, const char *status, const char *text);
 void progress_update(Progress *p, double now);

@@ -8,6 +8,8 @@
  *   coordinator -> worker   TAG_EPOCH_ACK verdict (0 go on, 1 stop) sent only after the epoch is committed
  *   worker -> coordinator   TAG_ENDED     run_id, ending, error text; also means "ready for the next trial"
  *   coordinator -> worker   TAG_PREEMPT   (no payload)          checkpoint at the next batch and end the trial
+ *   worker -> coordinator   TAG_NOTE      run_id + text          something the run's record should say (a bad
+ *                                                                checkpoint set aside); sent before TAG_STARTED
  *   TAG_STARTED carries the parameter count in `value` and, in metrics.epoch, the epochs a resumed run
  *   brought from its checkpoint (their metrics come first as TAG_EPOCH with value 1, not acknowledged).
  *
@@ -30,6 +32,7 @@ enum {
     TAG_EPOCH_ACK,
     TAG_ENDED,
     TAG_PREEMPT,
+    TAG_NOTE,
 };
 
 /* Run endings carried by TAG_ENDED. */

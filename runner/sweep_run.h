@@ -22,6 +22,7 @@ typedef struct {
     char key[17];       /* the trial's key (search and early stopping know trials by it) */
     double last_value;  /* the sweep's metric at the last epoch (NaN = none) */
     char stop_reason[256]; /* why early termination stopped it */
+    char note[ERR_LEN];    /* kept in the run's error text to its end (a bad checkpoint set aside), or "" */
 } SweepTrialState;
 
 typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;

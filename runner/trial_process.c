@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "objective.h"
 
 /* ---- the child ---- */
@@ -27,7 +28,19 @@ typedef struct {
     int up, down;
     int64_t run_id;
     int resumed_epochs;
+    int freeze_after_epoch; /* failpoint: stop this process after this epoch's acknowledgement (0 = never) */
 } ChildLink;
+
+/* Failpoint for the reliability tests: COHORT_FAULT="freeze:R:E" makes the trainer of run R stop itself
+ * (SIGSTOP, as a frozen trainer would be) right after epoch E was committed and acknowledged, once: a
+ * resumed trainer does not train epoch E again. Unset in normal use. */
+static int freeze_epoch_for(int64_t run_id) {
+    const char *spec = getenv("COHORT_FAULT");
+    long long run = 0;
+    int epoch = 0;
+    if (spec && sscanf(spec, "freeze:%lld:%d", &run, &epoch) == 2 && run == run_id) return epoch;
+    return 0;
+}
 
 static void send_record(const ChildLink *link, int tag, const Message *msg, const char *text) {
     ChildRecord r;
@@ -75,6 +88,7 @@ static int child_on_epoch(const EpochMetrics *metrics, void *user) {
         if (n < 0 && errno == EINTR) continue;
         _exit(3); /* parent gone: nothing more can be recorded */
     }
+    if (link->freeze_after_epoch == metrics->epoch) raise(SIGSTOP);
     return verdict != 0;
 }
 
@@ -138,6 +152,21 @@ static int is_objective(const cJSON *config) {
 
 /* ---- the parent ---- */
 
+/* A checkpoint that fails its check would fail every attempt to resume the run: rename it to
+ * PATH.corrupt-N (the first unused N; kept for inspection) so that the run starts over. */
+static void set_aside_bad_checkpoint(const char *path, uint64_t config_fingerprint, char note[ERR_LEN]) {
+    char why[ERR_LEN], aside[4200];
+    if (access(path, F_OK) != 0 || checkpoint_verify(path, config_fingerprint, why) == 0) return;
+    for (int n = 1;; n++) {
+        snprintf(aside, sizeof aside, "%s.corrupt-%d", path, n);
+        if (access(aside, F_OK) != 0) break;
+    }
+    if (rename(path, aside) != 0)
+        err_set(note, "%s; could not set it aside as %s: %s", why, aside, strerror(errno));
+    else
+        err_set(note, "%s; set aside as %s, the run restarts from its first epoch", why, aside);
+}
+
 int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]) {
     memset(tp, 0, sizeof *tp);
@@ -159,6 +188,7 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
         return -1;
     }
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
+    if (!objective && checkpoint_path) set_aside_bad_checkpoint(checkpoint_path, train_config_fingerprint(&cfg), tp->note);
     int up[2], down[2];
     if (pipe(up) != 0 || pipe(down) != 0) {
         cJSON_Delete(config);
@@ -180,7 +210,7 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
         if (getppid() != parent) _exit(3);
         close(up[0]);
         close(down[1]);
-        ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id};
+        ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id, .freeze_after_epoch = freeze_epoch_for(run_id)};
         if (objective) run_objective_child(&link, config);
         run_child(&link, &cfg, data, checkpoint_path);
     }

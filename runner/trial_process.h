@@ -24,10 +24,15 @@ typedef struct {
     int from_child, to_child;
     int64_t run_id;
     bool running;
+    /* What the start did that the run's record should say, or "": a checkpoint that failed its check was
+     * renamed to PATH.corrupt-N and the run starts from its first epoch. */
+    char note[ERR_LEN];
 } TrialProcess;
 
 /* Parses the trial's config, loads its data (cached across trials) and forks the trainer.
- * checkpoint_path may be NULL. Non-zero with err when the config or data is bad (nothing forked). */
+ * checkpoint_path may be NULL. A checkpoint there that fails checkpoint_verify (corrupt, truncated, of another
+ * version or made for other settings) is set aside first, so that it cannot fail every retry; tp->note says so.
+ * Non-zero with err when the config or data is bad (nothing forked). */
 int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]);
 /* Waits up to timeout_ms for a record. 1: a record; 0: nothing yet; when the child exits without saying

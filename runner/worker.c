@@ -89,8 +89,13 @@ void worker_run(const SweepOptions *options) {
                                     err)) {
                 Message end = {.run_id = m.run_id, .value = ENDED_FAILED};
                 message_send(0, TAG_ENDED, &end, err);
-            } else if (options->verbose) {
-                fprintf(stderr, "worker: run %lld in process %d\n", (long long)m.run_id, (int)trial.pid);
+            } else {
+                if (trial.note[0]) {
+                    Message note = {.run_id = m.run_id};
+                    message_send(0, TAG_NOTE, &note, trial.note);
+                }
+                if (options->verbose)
+                    fprintf(stderr, "worker: run %lld in process %d\n", (long long)m.run_id, (int)trial.pid);
             }
             break;
         }

@@ -57,6 +57,8 @@ int store_run_started(Store *store, int64_t run_id, int rank, const char *host, 
                       int epochs_kept, char err[ERR_LEN]);
 /* Puts a run back to pending (preempted, or to be retried), with a note in `error`. */
 int store_run_requeued(Store *store, int64_t run_id, const char *reason, char err[ERR_LEN]);
+/* Sets the run's `error` text (a note while it runs, e.g. that a bad checkpoint was set aside). */
+int store_run_note(Store *store, int64_t run_id, const char *note, char err[ERR_LEN]);
 /* How many times the run ended failed or lost. */
 int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]);
 int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);

@@ -195,6 +195,18 @@ int store_run_requeued(Store *store, int64_t run_id, const char *reason, char er
     return 0;
 }
 
+int store_run_note(Store *store, int64_t run_id, const char *note, char err[ERR_LEN]) {
+    char what[64];
+    snprintf(what, sizeof what, "noting on run %lld", (long long)run_id);
+    sqlite3_stmt *stmt;
+    if (store_stmt(store, STMT_RUN_NOTE, "UPDATE runs SET error = ?2 WHERE id = ?1", &stmt, err)) return -1;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    bind_text_or_null(stmt, 2, note);
+    if (step_done(store, stmt, what, err)) return -1;
+    if (sqlite3_changes(store->db) != 1) return err_set(err, "%s: %s: no such run", store->path, what);
+    return 0;
+}
+
 int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]) {
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_RUN_FAILURES, "SELECT failures FROM runs WHERE id = ?1", &stmt, err)) return -1;

@@ -97,6 +97,52 @@ int checkpoint_save(const char *path, const Model *model, const Optimizer *opt, 
     return 0;
 }
 
+/* The header checks that need no model: magic, version, precision, config, plausible positions. */
+static int check_header(const CheckpointHeader *h, const char *path, uint64_t config_fingerprint, char err[ERR_LEN]) {
+    if (memcmp(h->magic, MAGIC, sizeof MAGIC) != 0) return err_set(err, "%s: not a Cohort checkpoint", path);
+    if (h->version != CHECKPOINT_VERSION)
+        return err_set(err, "%s: checkpoint version %u, this build reads version %d", path, h->version, CHECKPOINT_VERSION);
+    if (h->real_size != sizeof(real))
+        return err_set(err, "%s: checkpoint holds %u-byte reals, this build uses %zu", path, h->real_size, sizeof(real));
+    if (h->config_fingerprint != config_fingerprint)
+        return err_set(err, "%s: checkpoint was made with different settings (config fingerprint %016llx, expected %016llx)",
+                       path, (unsigned long long)h->config_fingerprint, (unsigned long long)config_fingerprint);
+    if (h->epochs_done < 0 || h->epochs_done > 10000000 || h->next_epoch < 1 || h->position < 0)
+        return err_set(err, "%s: corrupt checkpoint header", path);
+    return 0;
+}
+
+int checkpoint_verify(const char *path, uint64_t config_fingerprint, char err[ERR_LEN]) {
+    Stream s = {fopen(path, "rb"), crc32_z(0, NULL, 0), 0};
+    if (!s.f) return err_set(err, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    CheckpointHeader h;
+    get(&s, &h, sizeof h);
+    int rc = -1;
+    /* Counts above 2^40 reals cannot be a real model: treated as corruption before any size arithmetic. */
+    const uint64_t most = (uint64_t)1 << 40;
+    if (s.failed) err_set(err, "%s: checkpoint is truncated", path);
+    else if (check_header(&h, path, config_fingerprint, err)) {
+    } else if (h.param_count > most || h.buffer_count > most || h.state_count > most) {
+        err_set(err, "%s: corrupt checkpoint header", path);
+    } else {
+        uint64_t left = (h.param_count + h.buffer_count + h.state_count) * h.real_size +
+                        (uint64_t)h.epochs_done * sizeof(EpochMetrics);
+        char chunk[1 << 14];
+        while (left && !s.failed) {
+            size_t n = left < sizeof chunk ? (size_t)left : sizeof chunk;
+            get(&s, chunk, n);
+            left -= n;
+        }
+        uint32_t stored = 0, computed = (uint32_t)s.crc;
+        if (!s.failed && fread(&stored, sizeof stored, 1, s.f) != 1) s.failed = 1;
+        if (s.failed) err_set(err, "%s: checkpoint is truncated", path);
+        else if (stored != computed || fgetc(s.f) != EOF) err_set(err, "%s: checkpoint checksum mismatch (corrupt file)", path);
+        else rc = 0;
+    }
+    fclose(s.f);
+    return rc;
+}
+
 int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *st, uint64_t config_fingerprint,
                     char err[ERR_LEN]) {
     Stream s = {fopen(path, "rb"), crc32_z(0, NULL, 0), 0};
@@ -105,21 +151,16 @@ int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *
     get(&s, &h, sizeof h);
     int rc = -1;
     EpochMetrics *history = NULL;
-    if (s.failed || memcmp(h.magic, MAGIC, sizeof MAGIC) != 0) {
+    if (s.failed) {
         err_set(err, "%s: not a Cohort checkpoint", path);
-    } else if (h.version != CHECKPOINT_VERSION) {
-        err_set(err, "%s: checkpoint version %u, this build reads version %d", path, h.version, CHECKPOINT_VERSION);
-    } else if (h.real_size != sizeof(real)) {
-        err_set(err, "%s: checkpoint holds %u-byte reals, this build uses %zu", path, h.real_size, sizeof(real));
-    } else if (strncmp(h.model, model->name, sizeof h.model) != 0 || h.param_count != model->param_count ||
-               h.buffer_count != model->buffer_count || h.state_count != opt->state_count) {
+    } else if (memcmp(h.magic, MAGIC, sizeof MAGIC) == 0 && h.version == CHECKPOINT_VERSION &&
+               h.real_size == sizeof(real) &&
+               (strncmp(h.model, model->name, sizeof h.model) != 0 || h.param_count != model->param_count ||
+                h.buffer_count != model->buffer_count || h.state_count != opt->state_count)) {
         err_set(err, "%s: checkpoint is of model %.32s with %llu parameters, not %s with %zu", path, h.model,
                 (unsigned long long)h.param_count, model->name, model->param_count);
-    } else if (h.config_fingerprint != config_fingerprint) {
-        err_set(err, "%s: checkpoint was made with different settings (config fingerprint %016llx, expected %016llx)",
-                path, (unsigned long long)h.config_fingerprint, (unsigned long long)config_fingerprint);
-    } else if (h.epochs_done < 0 || h.epochs_done > 10000000 || h.next_epoch < 1 || h.position < 0) {
-        err_set(err, "%s: corrupt checkpoint header", path);
+    } else if (check_header(&h, path, config_fingerprint, err)) {
+        /* err says why */
     } else {
         /* Read into scratch first so a corrupt file leaves the model untouched. */
         size_t pb = model->param_count * sizeof(real), bb = model->buffer_count * sizeof(real),

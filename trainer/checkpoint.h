@@ -41,4 +41,10 @@ int checkpoint_save(const char *path, const Model *model, const Optimizer *opt, 
 int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *state, uint64_t config_fingerprint,
                     char err[ERR_LEN]);
 
+/* Checks a checkpoint file on its own, without building its model: a Cohort checkpoint of this version and
+ * precision, made for config_fingerprint, exactly as long as its header says and with a matching CRC.
+ * 0 when it is sound; non-zero with err ("...: checkpoint checksum mismatch (corrupt file)", "...: checkpoint
+ * is truncated", ...) otherwise. Reads the file once, in 16 KiB pieces. */
+int checkpoint_verify(const char *path, uint64_t config_fingerprint, char err[ERR_LEN]);
+
 #endif

@@ -62,10 +62,28 @@ wait_job() {
 }
 # trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output.
 trainer_pid() { sed -n "s/^worker: run $2 in process \([0-9]*\)\$/\1/p" "$1" | tail -n 1; }
+is_stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
+# frozen_trainer OUTPUT RUN WHAT: waits for run RUN's trainer to stop itself at a COHORT_FAULT=freeze
+# failpoint (a frozen trainer) and prints its pid.
+frozen_trainer() {
+  local out=$1 run=$2 what=$3 pid=""
+  wait_until "$what: run $run's trainer started" 120 seen "$out" "^worker: run $run in process" &&
+    pid=$(trainer_pid "$out" "$run") &&
+    wait_until "$what: run $run's trainer froze after epoch 1" 120 is_stopped "$pid" &&
+    STOPPED_PIDS+=("$pid")
+  echo "$pid"
+}
 seen() { grep -q -- "$2" "$1" 2>/dev/null; }
 sweep() { # sweep NP DB [extra args...]
   local np=$1 db=$2; shift 2
   "${MPIRUN[@]}" -np "$np" "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" "$@"
+}
+# start_sweep NP DB OUTPUT FAULT [extra args...]: the sweep in the background with COHORT_FAULT=FAULT and
+# --verbose (trainer pids); JOB is mpirun's pid.
+start_sweep() {
+  local np=$1 db=$2 out=$3 fault=$4; shift 4
+  env COHORT_FAULT="$fault" "${MPIRUN[@]}" -np "$np" "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" --verbose "$@" > "$out" 2>&1 &
+  JOB=$!
 }
 
 sweep 3 "$WORK/reference.db" > "$WORK/reference.out" 2>&1
@@ -74,14 +92,12 @@ REFERENCE=$(sql "$WORK/reference.db" "$METRICS")
 expect_eq "reference epochs" "$(sql "$WORK/reference.db" "SELECT count(*) FROM epochs")" 12
 
 # ---- One coordinator per database and per checkpoint directory ----
-# Sweep A is held in flight by stopping one of its trainers (SIGSTOP), so it owns the database for as long
-# as the checks below take, however slow the machine.
+# Sweep A is held in flight by a frozen trainer (it stops itself after its first epoch), so it owns the
+# database for as long as the checks below take, however slow the machine.
 DB=$WORK/claim.db
-sweep 3 "$DB" --verbose > "$WORK/claim-a.out" 2>&1 &
-job_a=$!
-wait_until "claim: sweep A started run 1" 120 seen "$WORK/claim-a.out" "^worker: run 1 in process"
-pid=$(trainer_pid "$WORK/claim-a.out" 1)
-kill -STOP "$pid" && STOPPED_PIDS+=("$pid")
+start_sweep 3 "$DB" "$WORK/claim-a.out" freeze:1:1
+job_a=$JOB
+frozen_trainer "$WORK/claim-a.out" 1 claim > /dev/null
 holder=$(cat "$DB.lock" 2>/dev/null)
 coordinator=$(sed -n 's/.*pid \([0-9]*\),.*/\1/p' "$DB.lock" 2>/dev/null)
 check "claim: the lock file names this host and a pid: '$holder'" grep -q "^host $(hostname), pid [0-9]*, since 20" "$DB.lock"
@@ -115,5 +131,32 @@ sweep 3 "$DB" > "$WORK/claim-resume.out" 2>&1
 expect_eq "claim: resume after kill -9, exit code" "$?" 0
 expect_eq "claim: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
 expect_eq "claim: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
+
+# ---- A checkpoint that fails its check is set aside and its run restarts ----
+# Run 1 freezes after epoch 1; it is told to stop (SIGUSR1, pending until it continues), the sweep is
+# stopped, and the trainer continued: it checkpoints in epoch 2 and the sweep exits 3 with run 1 pending.
+DB=$WORK/corrupt.db
+start_sweep 2 "$DB" "$WORK/corrupt.out" freeze:1:1
+job=$JOB
+pid=$(frozen_trainer "$WORK/corrupt.out" 1 corrupt)
+kill -USR1 "$pid"
+kill -USR1 "$job"
+kill -CONT "$pid"
+wait_job "corrupt: stopped sweep" "$job" 300
+expect_eq "corrupt: stopped sweep's exit code" "$JOB_RC" 3
+expect_eq "corrupt: run 1 is pending with epoch 1 committed" \
+  "$(sql "$DB" "SELECT status || ' ' || (SELECT count(*) FROM epochs WHERE run_id = 1) FROM runs WHERE id = 1")" "pending 1"
+ckpt=$DB.checkpoints/run-1.ckpt
+check "corrupt: run 1 has a checkpoint" test -s "$ckpt"
+size=$(stat -c %s "$ckpt" 2>/dev/null || echo 0)
+printf '\xde\xad\xbe\xef' | dd of="$ckpt" bs=1 seek=$((size / 2)) conv=notrunc status=none
+sweep 2 "$DB" > "$WORK/corrupt-resume.out" 2> "$WORK/corrupt-resume.err"
+expect_eq "corrupt: resume exit code" "$?" 0
+check "corrupt: the checkpoint was set aside" test -s "$ckpt.corrupt-1"
+check "corrupt: standard error says so" grep -q "run-1.ckpt: checkpoint checksum mismatch (corrupt file); set aside as .*run-1.ckpt.corrupt-1" "$WORK/corrupt-resume.err"
+check "corrupt: the run's error text says so" grep -q "set aside as .*run-1.ckpt.corrupt-1" <(sql "$DB" "SELECT error FROM runs WHERE id = 1")
+expect_eq "corrupt: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
+expect_eq "corrupt: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "corrupt: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
 
 finish
