@@ -455,7 +455,7 @@ static void check_learning(const char *name, double dropout) {
     cfg.threads = 1;
     DataSplits data;
     CHECK_MSG(data_load(&data, &cfg, err) == 0, "%s", err);
-    Recorder a = {0}, b = {0};
+    Recorder a = {0};
     TrainHooks hooks = {.on_epoch = record, .user = &a};
     TrainResult result;
     CHECK_MSG(train_run(&cfg, &data, &hooks, &result, err) == 0, "%s", err);
@@ -463,17 +463,6 @@ static void check_learning(const char *name, double dropout) {
            dropout, a.last.test_top1, a.first_loss, a.last.train_loss, a.last.images_per_sec);
     CHECK_MSG(a.last.test_top1 > 75.0, "%s: test top-1 %.2f%% (chance is 10%%)", name, a.last.test_top1);
     CHECK(a.last.train_loss < a.first_loss);
-    /* Same seed on 2 and on 3 threads: bit-identical to the 1-thread run (every parallel sum has a fixed order;
-     * batch 64 x 17 tokens = 1088 rows: several linear row chunks and LayerNorm chunks) */
-    for (int threads = 2; threads <= 3; threads++) {
-        cfg.threads = threads;
-        b = (Recorder){0};
-        hooks.user = &b;
-        CHECK(train_run(&cfg, &data, &hooks, &result, err) == 0);
-        CHECK_MSG(a.last.test_loss == b.last.test_loss && a.last.train_loss == b.last.train_loss,
-                  "%s (dropout %g): same seed on %d threads, different results (test loss %.9g vs %.9g)", name,
-                  dropout, threads, a.last.test_loss, b.last.test_loss);
-    }
     data_free(&data);
 }
 

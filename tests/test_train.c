@@ -180,35 +180,6 @@ static void check_learning(void) {
     data_free(&data);
 }
 
-/* A trial's result does not depend on the thread count: a residual network (batch norm and add + ReLU working
- * on gradients in place, the panel convolutions, dynamic work split), and an MLP on Fashion-MNIST-shaped input
- * (linear layers over one row chunk, whose forward OpenBLAS used to thread itself), trained on 1, 2 and 3
- * threads give bit-identical losses. */
-static void check_thread_invariance(const char *model, const char *input_shape, int batch) {
-    TrainConfig cfg;
-    char err[ERR_LEN];
-    synthetic_run(&cfg, model, 256, 64, 1, batch, 0.05);
-    strcpy(cfg.input_shape, input_shape);
-    DataSplits data;
-    CHECK_MSG(data_load(&data, &cfg, err) == 0, "%s", err);
-    Recorder runs[3];
-    memset(runs, 0, sizeof runs);
-    for (int threads = 1; threads <= 3; threads++) {
-        cfg.threads = threads;
-        TrainHooks hooks = {.on_epoch = record, .user = &runs[threads - 1]};
-        TrainResult result;
-        CHECK_MSG(train_run(&cfg, &data, &hooks, &result, err) == 0, "%s", err);
-    }
-    for (int k = 1; k < 3; k++)
-        CHECK_MSG(runs[k].last.train_loss == runs[0].last.train_loss &&
-                      runs[k].last.test_loss == runs[0].last.test_loss,
-                  "%s: %d threads give test loss %.17g, 1 thread %.17g", model, k + 1, runs[k].last.test_loss,
-                  runs[0].last.test_loss);
-    printf("%s on 1, 2 and 3 threads: the same train loss %.6f and test loss %.6f\n", model, runs[0].last.train_loss,
-           runs[0].last.test_loss);
-    data_free(&data);
-}
-
 int main(void) {
     check_parameter_counts();
     if (sizeof(real) == sizeof(double)) { /* finite differences need double precision */
@@ -217,8 +188,6 @@ int main(void) {
     } else {
         check_sgd_and_schedules();
         check_learning();
-        check_thread_invariance("resnet8", "3x16x16", 32);
-        check_thread_invariance("mlp", "1x28x28", 128);
     }
     return check_report("test_train");
 }

@@ -5,3 +5,12 @@ add_test(NAME train COMMAND test_train)
 add_executable(test_train_f64 ${COHORT_TEST_DIR}/test_train.c)
 target_link_libraries(test_train_f64 PRIVATE cohort_trainer_f64)
 add_test(NAME train_model_gradcheck COMMAND test_train_f64)
+
+# Results independent of the thread count (ops, products and whole models on 1, 2 and 3 threads): once under
+# the environment as it is, and once per OpenBLAS core type this CPU can run, each in its own child process
+# with OPENBLAS_CORETYPE set for that child only (see the file's header).
+add_executable(test_thread_invariance ${COHORT_TEST_DIR}/test_thread_invariance.c)
+target_link_libraries(test_thread_invariance PRIVATE cohort_test_gradcheck_f32)
+add_test(NAME thread_invariance COMMAND test_thread_invariance)
+add_test(NAME thread_invariance_kernels COMMAND test_thread_invariance --kernels)
+set_tests_properties(thread_invariance_kernels PROPERTIES TIMEOUT 900)
