@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "layer.h"
 #include "model_builder.h"
 
 /* backward time of layer i: 0 for the last layer, L-1 for the first; -1 is the loss */
@@ -64,9 +65,6 @@ static void insert_sorted(Placed *placed, int *count, Placed p) {
     (*count)++;
 }
 
-/* Whether the layer's backward can write an input gradient it is the first writer of instead of adding into it:
- * those whose input gradient is wholly GEMM output (ops.h, GRAD_WRITE). */
-static bool writes_fresh_input_grad(LayerKind kind) { return kind == LAYER_LINEAR || kind == LAYER_ATTENTION; }
 
 /* The first backward time after t at which a layer writes into gradient group `group` (it consumes a slot of
  * the group), or LONG_MAX */
@@ -76,7 +74,7 @@ static long first_write_after(const Model *m, const int *grad_group, int group, 
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
         const long time = L - 1 - i;
-        const bool writes = grad_group[l->in] == group || (l->kind == LAYER_ADD && grad_group[l->in2] == group);
+        const bool writes = grad_group[l->in] == group || (op_descriptor(l->kind)->two_inputs && grad_group[l->in2] == group);
         if (writes && time > t && time < first) first = time;
     }
     return first;
@@ -103,7 +101,7 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const long t = L - 1 - i;
         GradGroup *in = &groups[group_of[l->in]];
         if (t < in->start) in->start = t;
-        if (l->kind == LAYER_ADD) {
+        if (op_descriptor(l->kind)->two_inputs) {
             GradGroup *in2 = &groups[group_of[l->in2]];
             if (t < in2->start) in2->start = t;
         }
@@ -121,18 +119,17 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     for (int s = 0; s < S; s++) grad_group[s] = group_of[s];
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
-        if (l->kind != LAYER_ADD && l->kind != LAYER_GELU && l->kind != LAYER_DROPOUT && l->kind != LAYER_BATCHNORM)
-            continue;
+        if (!op_descriptor(l->kind)->grad_in_place) continue;
         const long t = L - 1 - i;
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
         if (out == grad_group[m->output_slot] || o->end != t) continue;
-        if (l->kind == LAYER_ADD && grad_group[l->in] == grad_group[l->in2]) continue; /* a + a: twice dout */
+        if (op_descriptor(l->kind)->two_inputs && grad_group[l->in] == grad_group[l->in2]) continue; /* a + a: twice dout */
         /* the inputs that could take over the region, with the first write into their gradient after this
          * layer's and the time their producer reads it */
         int candidates[2], count = 0;
         long next_write[2], read_at[2];
-        for (int k = 0; k < (l->kind == LAYER_ADD ? 2 : 1); k++) {
+        for (int k = 0; k < (op_descriptor(l->kind)->two_inputs ? 2 : 1); k++) {
             const int in = grad_group[k ? l->in2 : l->in];
             const GradGroup *g = &groups[in];
             if (in == out || !g->used || g->start != t || g->size != o->size) continue;
@@ -185,9 +182,9 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const long t = L - 1 - i;
         const GradGroup *in = &groups[grad_group[l->in]], *out = &groups[grad_group[l->out]];
         const bool first_writer = in->used && in->start == t;
-        l->write_in_grad = first_writer && writes_fresh_input_grad(l->kind);
+        l->write_in_grad = first_writer && op_descriptor(l->kind)->writes_fresh_input_grad;
         l->zero_in_grad = first_writer && !l->write_in_grad;
-        l->zero_in2_grad = l->kind == LAYER_ADD && groups[grad_group[l->in2]].used &&
+        l->zero_in2_grad = op_descriptor(l->kind)->two_inputs && groups[grad_group[l->in2]].used &&
                            groups[grad_group[l->in2]].start == t && grad_group[l->in2] != grad_group[l->in];
         l->zero_out_grad = out->used && out->start == t && out->end == t &&
                            grad_group[l->out] != grad_group[m->output_slot];

@@ -1,4 +1,5 @@
 #include "model_builder.h"
+#include "layer.h"
 #include "threads.h"
 
 #include <math.h>
@@ -308,102 +309,14 @@ int builder_token_select(ModelBuilder *mb, int x, int index) { return token_pool
 
 static size_t slot_elements(const TensorSlot *s, int batch) { return (size_t)s->C * s->H * s->W * batch; }
 
-/* Bytes of per-layer saved state for backward, in reals. */
-static size_t saved_size(const Model *m, const Layer *l, int batch) {
-    const TensorSlot *out = &m->slots[l->out];
-    switch (l->kind) {
-    case LAYER_BATCHNORM: return 2 * (size_t)out->C;
-    case LAYER_MAXPOOL:
-    case LAYER_DROPOUT: return slot_elements(out, batch);
-    case LAYER_LAYERNORM: return 2 * (size_t)batch * out->H; /* mean and inverse std per token */
-    case LAYER_ATTENTION: {
-        /* softmax probabilities [B][heads][Tq][T], then the attention-dropout mask of the same shape */
-        size_t probs = (size_t)batch * l->heads * out->H * m->slots[l->in].H;
-        return l->dropout_p > 0 ? 2 * probs : probs;
-    }
-    default: return 0;
-    }
-}
-
-static void init_uniform(real *p, size_t n, double bound, Rng *rng) {
-    for (size_t i = 0; i < n; i++) p[i] = (real)((2.0 * rng_uniform(rng) - 1.0) * bound);
-}
-
-/* normal(0, std) truncated to +-2 std, by rejection */
-static void init_trunc_normal(real *p, size_t n, double std, Rng *rng) {
-    for (size_t i = 0; i < n; i++) {
-        double z;
-        do z = rng_normal(rng);
-        while (fabs(z) > 2.0);
-        p[i] = (real)(std * z);
-    }
-}
-
-static void init_fill(real *p, size_t n, real value) {
-    for (size_t i = 0; i < n; i++) p[i] = value;
-}
-
-/* A linear map's weight [fan_out][fan_in] and bias by l->init. */
-static void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *rng) {
-    real *w = m->params + l->weight, *b = l->bias != SIZE_MAX ? m->params + l->bias : NULL;
-    switch (l->init) {
-    case INIT_TORCH_DEFAULT:
-    case INIT_TORCH_ZERO_BIAS: {
-        double bound = 1.0 / sqrt((double)fan_in);
-        init_uniform(w, l->weight_count, bound, rng);
-        if (b && l->init == INIT_TORCH_DEFAULT) init_uniform(b, l->bias_count, bound, rng);
-        if (b && l->init == INIT_TORCH_ZERO_BIAS) init_fill(b, l->bias_count, 0);
-        break;
-    }
-    case INIT_TRUNC_NORMAL:
-        init_trunc_normal(w, l->weight_count, l->init_std, rng);
-        if (b) init_fill(b, l->bias_count, 0);
-        break;
-    case INIT_XAVIER_UNIFORM:
-        init_uniform(w, l->weight_count, sqrt(6.0 / ((double)fan_in + (double)fan_out)), rng);
-        if (b) init_fill(b, l->bias_count, 0);
-        break;
-    }
-}
-
+/* Every layer's parameters from the run's initialisation stream, in layer order (op descriptors). */
 static void init_parameters(Model *m, uint64_t seed) {
     Rng rng;
     rng_seed_stream(&rng, seed, 1);
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
-        const TensorSlot *in = &m->slots[l->in];
-        switch (l->kind) {
-        case LAYER_CONV: {
-            /* He et al. 2015, fan_out mode (as torchvision's ResNets): std = sqrt(2 / (OC * K * K)) */
-            const TensorSlot *out = &m->slots[l->out];
-            double std = sqrt(2.0 / ((double)out->C * l->kernel * l->kernel));
-            for (size_t k = 0; k < l->weight_count; k++) m->params[l->weight + k] = (real)(std * rng_normal(&rng));
-            if (l->bias != SIZE_MAX)
-                init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), &rng);
-            break;
-        }
-        case LAYER_LINEAR: init_affine(m, l, (size_t)in->C, (size_t)m->slots[l->out].C, &rng); break;
-        case LAYER_PATCH_EMBED:
-            init_affine(m, l, (size_t)in->C * l->kernel * l->kernel, (size_t)m->slots[l->out].C, &rng);
-            break;
-        case LAYER_CLS_POS:
-            for (size_t k = 0; k < l->weight_count; k++) m->params[l->weight + k] = (real)(l->init_std * rng_normal(&rng));
-            for (size_t k = 0; k < l->bias_count; k++) m->params[l->bias + k] = (real)(l->init_std * rng_normal(&rng));
-            break;
-        case LAYER_LAYERNORM:
-            init_fill(m->params + l->weight, l->weight_count, 1);
-            init_fill(m->params + l->bias, l->bias_count, 0);
-            break;
-        case LAYER_BATCHNORM:
-            for (size_t c = 0; c < l->weight_count; c++) {
-                m->params[l->weight + c] = 1;
-                m->params[l->bias + c] = 0;
-                m->buffers[l->buffer + c] = 0;                    /* running mean */
-                m->buffers[l->buffer + l->weight_count + c] = 1;  /* running var */
-            }
-            break;
-        default: break;
-        }
+        const OpDescriptor *op = op_descriptor(l->kind);
+        if (op->init) op->init(m, l, &rng);
     }
     rng_seed_stream(&m->dropout_rng, seed, 4);
 }
@@ -431,7 +344,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     for (int i = 0; i < m->layer_count; i++) {
         consumers[m->layers[i].in]++;
-        if (m->layers[i].kind == LAYER_ADD) consumers[m->layers[i].in2]++;
+        if (op_descriptor(m->layers[i].kind)->two_inputs) consumers[m->layers[i].in2]++;
     }
     consumers[output]++;
     for (int s = 0; s < m->slot_count; s++) group_of[s] = s;
@@ -499,31 +412,11 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     m->workspace_count = 0;
     for (int i = 0; i < m->layer_count; i++) {
         Layer *l = &m->layers[i];
+        const OpDescriptor *op = op_descriptor(l->kind);
         l->saved = m->saved_count;
-        m->saved_count += saved_size(m, l, max_batch);
-        if (l->kind == LAYER_CONV) {
-            const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
-            ConvShape s;
-            conv_shape_init(&s, max_batch, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
-            s.slots = m->thread_slots;
-            size_t ws = conv2d_workspace_size(&s);
-            if (ws > m->workspace_count) m->workspace_count = ws;
-        } else if (l->kind == LAYER_LINEAR) {
-            size_t ws = linear_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->in].C, m->slots[l->out].C);
-            if (ws > m->workspace_count) m->workspace_count = ws;
-        } else if (l->kind == LAYER_PATCH_EMBED) {
-            const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
-            PatchShape s;
-            patch_shape_init(&s, max_batch, in->C, in->H, in->W, l->kernel, out->C);
-            size_t ws = patch_embed_workspace_size(&s);
-            if (ws > m->workspace_count) m->workspace_count = ws;
-        } else if (l->kind == LAYER_LAYERNORM) {
-            size_t ws = layernorm_workspace_size(max_batch * m->slots[l->in].H, m->slots[l->in].C);
-            if (ws > m->workspace_count) m->workspace_count = ws;
-        } else if (l->kind == LAYER_ATTENTION) {
-            size_t ws = attention_workspace_size(m->slots[l->out].H, m->slots[l->in].H, m->thread_slots);
-            if (ws > m->workspace_count) m->workspace_count = ws;
-        }
+        if (op->saved_reals) m->saved_count += op->saved_reals(m, l, max_batch);
+        const size_t ws = op->workspace_reals ? op->workspace_reals(m, l, max_batch) : 0;
+        if (ws > m->workspace_count) m->workspace_count = ws;
     }
     size_t total =
         2 * m->param_count + m->buffer_count + m->act_count + m->act_grad_count + m->saved_count + m->workspace_count;

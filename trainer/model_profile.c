@@ -1,21 +1,7 @@
 /* Where a training step spends its time, for `cohort bench`. */
 #include <string.h>
 
-#include "model.h"
-
-static const char *const KIND_NAMES[LAYER_KIND_COUNT] = {
-    [LAYER_CONV] = "conv",           [LAYER_BATCHNORM] = "batchnorm",   [LAYER_RELU] = "relu",
-    [LAYER_MAXPOOL] = "maxpool",     [LAYER_AVGPOOL] = "avgpool",       [LAYER_GLOBAL_AVGPOOL] = "global_avgpool",
-    [LAYER_FLATTEN] = "flatten",     [LAYER_LINEAR] = "linear",         [LAYER_ADD] = "add",
-    [LAYER_DROPOUT] = "dropout",     [LAYER_SHORTCUT_PAD] = "shortcut_pad", [LAYER_PATCH_EMBED] = "patch_embed",
-    [LAYER_CLS_POS] = "cls_pos",     [LAYER_LAYERNORM] = "layernorm",   [LAYER_GELU] = "gelu",
-    [LAYER_ATTENTION] = "attention", [LAYER_TOKEN_TRANSPOSE] = "token_transpose",
-    [LAYER_TOKEN_MEAN] = "token_mean", [LAYER_TOKEN_SELECT] = "token_select",
-};
-
-const char *layer_kind_name(LayerKind kind) {
-    return kind < LAYER_KIND_COUNT && KIND_NAMES[kind] ? KIND_NAMES[kind] : "?";
-}
+#include "layer.h"
 
 void model_profile_reset(Model *model) {
     model->profiling = true;
@@ -25,23 +11,8 @@ void model_profile_reset(Model *model) {
 double model_forward_flops(const Model *m, int B) {
     double flops = 0;
     for (int i = 0; i < m->layer_count; i++) {
-        const Layer *l = &m->layers[i];
-        const TensorSlot *in = &m->slots[l->in], *out = &m->slots[l->out];
-        switch (l->kind) {
-        case LAYER_CONV:
-        case LAYER_PATCH_EMBED: /* output elements x (C x K x K) multiply-adds */
-            flops += 2.0 * (double)l->weight_count * out->H * out->W * B;
-            break;
-        case LAYER_LINEAR: { /* per token; the first first_token_outputs outputs for the first token only */
-            const double outputs = (double)(out->C - l->first_token_outputs) * in->H + l->first_token_outputs;
-            flops += 2.0 * (double)in->C * outputs * B;
-            break;
-        }
-        case LAYER_ATTENTION: /* QK^T and PV: 2 x Tq x T x D each */
-            flops += 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
-            break;
-        default: break;
-        }
+        const OpDescriptor *op = op_descriptor(m->layers[i].kind);
+        if (op->forward_flops) flops += op->forward_flops(m, &m->layers[i], B);
     }
     return flops;
 }

@@ -1,5 +1,6 @@
 /* Residual addition: out = a + b, elementwise. */
 #include "ops.h"
+#include "layer.h"
 
 /* a, b [n] -> out [n]; out may alias a or b */
 void add_forward(real *out, const real *a, const real *b, size_t n) {
@@ -70,3 +71,30 @@ void add_relu_backward(real *da, real *db, const real *dout, const real *out, si
         db[i] += g;
     }
 }
+
+/* ---- as a layer: out = in + in2 (a residual add), with the ReLU after it when the builder fused them
+ * (relu_after); nothing to do forward when the linear layer before it wrote its output (done_by_previous) ---- */
+
+static void add_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    if (l->done_by_previous) return;
+    real *out = slot_values(m, l->out);
+    const real *a = slot_values(m, l->in), *b = slot_values(m, l->in2);
+    if (l->relu_after)
+        add_relu_forward(out, a, b, slot_count_for(m, l->out, B));
+    else
+        add_forward(out, a, b, slot_count_for(m, l->out, B));
+}
+
+static void add_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    real *da = slot_grad(m, l->in), *db = slot_grad(m, l->in2);
+    const real *dout = slot_grad(m, l->out);
+    if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
+        add_relu_backward(da, db, dout, slot_values(m, l->out), slot_count_for(m, l->out, B));
+    else
+        add_backward(da, db, dout, slot_count_for(m, l->out, B));
+}
+
+const OpDescriptor OP_ADD = {.name = "add", .forward = add_layer_forward, .backward = add_layer_backward,
+                             .two_inputs = true, .grad_in_place = true};

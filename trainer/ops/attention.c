@@ -14,6 +14,7 @@
 #include "fast_math.h"
 
 #include "ops.h"
+#include "layer.h"
 
 size_t attention_workspace_size(int Tq, int T, int slots) { return (size_t)(slots > 1 ? slots : 1) * 2 * (size_t)Tq * T; }
 
@@ -142,3 +143,47 @@ void attention_backward(real *dqkv, GradMode dqkv_mode, const real *dout, const 
         }
     }
 }
+
+/* ---- as a layer: fused qkv [B][T][3D] -> context [B][Tq][D]; saved: the softmax probabilities
+ * [B][heads][Tq][T], then (with attention dropout) the mask of the same shape ---- */
+
+static size_t attention_probs_count(const Model *m, const Layer *l, int B) {
+    return (size_t)B * l->heads * layer_out_slot(m, l)->H * layer_in_slot(m, l)->H;
+}
+
+static void attention_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    real *probs = layer_saved(m, l);
+    real *mask = training && l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
+    attention_forward(slot_values(m, l->out), probs, mask, slot_values(m, l->in), B, out->H, in->H, out->C, l->heads,
+                      l->dropout_p, &m->dropout_rng, m->workspace, m->thread_slots);
+}
+
+static void attention_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    const real *probs = layer_saved(m, l);
+    const real *mask = l->dropout_p > 0 ? probs + attention_probs_count(m, l, B) : NULL;
+    attention_backward(slot_grad(m, l->in), din_mode, slot_grad(m, l->out), slot_values(m, l->in), probs, mask, B,
+                       out->H, in->H, out->C, l->heads, m->workspace, m->thread_slots);
+}
+
+static size_t attention_layer_saved(const Model *m, const Layer *l, int batch) {
+    const size_t probs = attention_probs_count(m, l, batch);
+    return l->dropout_p > 0 ? 2 * probs : probs;
+}
+
+static size_t attention_layer_workspace(const Model *m, const Layer *l, int batch) {
+    (void)batch;
+    return attention_workspace_size(layer_out_slot(m, l)->H, layer_in_slot(m, l)->H, m->thread_slots);
+}
+
+/* QK^T and PV: 2 x Tq x T x D multiply-adds each */
+static double attention_layer_flops(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    return 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
+}
+
+const OpDescriptor OP_ATTENTION = {.name = "attention", .forward = attention_layer_forward,
+                                   .backward = attention_layer_backward, .saved_reals = attention_layer_saved,
+                                   .workspace_reals = attention_layer_workspace,
+                                   .forward_flops = attention_layer_flops, .writes_fresh_input_grad = true};

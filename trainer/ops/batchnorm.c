@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* The channel sums below run in blocks: SUM_LANES independent accumulators in `real` (which GCC keeps in
  * vector registers, where one double accumulator would serialise on the add latency) over at most SUM_BLOCK
@@ -234,3 +235,62 @@ void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *d
                              const real *gamma, const real *saved_mean, const real *saved_invstd, int C, int N) {
     backward(din, dgamma, dbeta, dout, out, in, gamma, saved_mean, saved_invstd, C, N);
 }
+
+/* ---- as a layer: per channel of [C][B][H][W]; weight = gamma [C], bias = beta [C]; buffers: running mean
+ * and variance [C] each; saved: the batch mean and inverse std [C] each. Runs the ReLU after it when the
+ * builder fused them (relu_after). ---- */
+
+/* PyTorch's BatchNorm2d defaults. */
+#define BN_MOMENTUM ((real)0.1)
+#define BN_EPS ((real)1e-5)
+
+static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    const int C = in->C, N = in->H * in->W * B;
+    real *out = slot_values(m, l->out);
+    const real *inp = slot_values(m, l->in);
+    real *running_mean = m->buffers + l->buffer, *running_var = running_mean + C;
+    real *mean = layer_saved(m, l), *invstd = mean + C;
+    const real *gamma = layer_param(m, l->weight), *beta = layer_param(m, l->bias);
+    if (training && l->relu_after)
+        batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
+                                     BN_EPS);
+    else if (training)
+        batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
+                                BN_EPS);
+    else if (l->relu_after)
+        batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
+    else
+        batchnorm_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
+}
+
+static void batchnorm_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    const int C = in->C, N = in->H * in->W * B;
+    const real *mean = layer_saved(m, l), *invstd = mean + C;
+    real *din = slot_grad(m, l->in), *dgamma = layer_param_grad(m, l->weight), *dbeta = layer_param_grad(m, l->bias);
+    const real *dout = slot_grad(m, l->out), *inp = slot_values(m, l->in), *gamma = layer_param(m, l->weight);
+    if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
+        batchnorm_relu_backward(din, dgamma, dbeta, dout, slot_values(m, l->out), inp, gamma, mean, invstd, C, N);
+    else
+        batchnorm_backward(din, dgamma, dbeta, dout, inp, gamma, mean, invstd, C, N);
+}
+
+static size_t batchnorm_layer_saved(const Model *m, const Layer *l, int batch) {
+    (void)batch;
+    return 2 * (size_t)layer_out_slot(m, l)->C;
+}
+
+/* gamma 1, beta 0, running mean 0, running variance 1 */
+static void batchnorm_layer_init(Model *m, const Layer *l, Rng *rng) {
+    (void)rng;
+    init_fill(m->params + l->weight, l->weight_count, 1);
+    init_fill(m->params + l->bias, l->bias_count, 0);
+    init_fill(m->buffers + l->buffer, l->weight_count, 0);
+    init_fill(m->buffers + l->buffer + l->weight_count, l->weight_count, 1);
+}
+
+const OpDescriptor OP_BATCHNORM = {.name = "batchnorm", .forward = batchnorm_layer_forward,
+                                   .backward = batchnorm_layer_backward, .saved_reals = batchnorm_layer_saved,
+                                   .init = batchnorm_layer_init, .grad_in_place = true};

@@ -1,6 +1,7 @@
 /* ViT's class token and learned position embedding: prepend the class token to every sample's patch
  * tokens and add the position embedding to all T+1 tokens (timm's _pos_embed with a class token). */
 #include "ops.h"
+#include "layer.h"
 
 /* Batch sums of dpos are taken this many features at a time in double accumulators. */
 #define POS_COLUMN_BLOCK 64
@@ -41,3 +42,28 @@ void cls_pos_backward(real *din, real *dcls, real *dpos, const real *dout, int B
         }
     }
 }
+
+/* ---- as a layer: [B][T][D] -> [B][T+1][D]; weight = class token [D], bias = position embedding [T+1][D] ---- */
+
+static void cls_pos_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    cls_pos_forward(slot_values(m, l->out), slot_values(m, l->in), layer_param(m, l->weight), layer_param(m, l->bias),
+                    B, in->H, in->C);
+}
+
+static void cls_pos_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    cls_pos_backward(slot_grad(m, l->in), layer_param_grad(m, l->weight), layer_param_grad(m, l->bias),
+                     slot_grad(m, l->out), B, in->H, in->C);
+}
+
+/* both normal(0, init_std): the class token, then the position embedding */
+static void cls_pos_layer_init(Model *m, const Layer *l, Rng *rng) {
+    init_normal(m->params + l->weight, l->weight_count, l->init_std, rng);
+    init_normal(m->params + l->bias, l->bias_count, l->init_std, rng);
+}
+
+const OpDescriptor OP_CLS_POS = {.name = "cls_pos", .forward = cls_pos_layer_forward,
+                                 .backward = cls_pos_layer_backward, .init = cls_pos_layer_init};

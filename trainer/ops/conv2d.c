@@ -20,12 +20,14 @@
  * On AVX-512 CPUs most small-filter work skips both and runs on conv2d_panels.c's packed micro-kernel
  * (forward and weight gradient of stride-1 'same' and stride-2 shapes, input gradient of the former), and so
  * does the forward pass of the large-filter layers. */
+#include <math.h>
 #include <string.h>
 
 #include <omp.h>
 
 #include "conv2d_panels.h"
 #include "ops.h"
+#include "layer.h"
 
 /* Upper bound on the reals of one im2col chunk on the large-filter path (16 MiB in float). */
 #define CONV_COL_BUDGET ((size_t)1 << 22)
@@ -477,3 +479,50 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
         }
     }
 }
+
+/* ---- as a layer: in [C][B][H][W] -> out [OC][B][OH][OW]; weight [OC][C][K][K], bias [OC] or none ---- */
+
+static ConvShape layer_conv_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    ConvShape s;
+    conv_shape_init(&s, B, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+    s.slots = m->thread_slots;
+    return s;
+}
+
+static void conv_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const ConvShape s = layer_conv_shape(m, l, B);
+    conv2d_forward(slot_values(m, l->out), slot_values(m, l->in), layer_param(m, l->weight), layer_param(m, l->bias),
+                   &s, m->workspace);
+}
+
+static void conv_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const ConvShape s = layer_conv_shape(m, l, B);
+    conv2d_backward(slot_grad(m, l->in), layer_param_grad(m, l->weight), layer_param_grad(m, l->bias),
+                    slot_grad(m, l->out), slot_values(m, l->in), layer_param(m, l->weight), &s, m->workspace);
+}
+
+static size_t conv_layer_workspace(const Model *m, const Layer *l, int batch) {
+    const ConvShape s = layer_conv_shape(m, l, batch);
+    return conv2d_workspace_size(&s);
+}
+
+/* output elements x (C x K x K) multiply-adds */
+static double conv_layer_flops(const Model *m, const Layer *l, int B) {
+    const TensorSlot *out = layer_out_slot(m, l);
+    return 2.0 * (double)l->weight_count * out->H * out->W * B;
+}
+
+/* He et al. 2015, fan_out mode (as torchvision's ResNets): std = sqrt(2 / (OC * K * K)); a bias as PyTorch's */
+static void conv_layer_init(Model *m, const Layer *l, Rng *rng) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    init_normal(m->params + l->weight, l->weight_count, sqrt(2.0 / ((double)out->C * l->kernel * l->kernel)), rng);
+    if (l->bias != SIZE_MAX)
+        init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), rng);
+}
+
+const OpDescriptor OP_CONV = {.name = "conv", .forward = conv_layer_forward, .backward = conv_layer_backward,
+                              .workspace_reals = conv_layer_workspace, .forward_flops = conv_layer_flops,
+                              .init = conv_layer_init};

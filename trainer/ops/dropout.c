@@ -1,6 +1,9 @@
 /* Inverted dropout: surviving activations are scaled by 1/(1-p) at training time, so evaluation needs no
  * rescaling (evaluation simply skips the op). */
+#include <string.h>
+
 #include "ops.h"
+#include "layer.h"
 
 /* in [n] -> out [n], mask [n] (each 0 or 1/(1-p)); draws n uniforms from rng when 0 < p < 1. */
 void dropout_forward(real *out, real *mask, const real *in, size_t n, real p, Rng *rng) {
@@ -36,3 +39,33 @@ void dropout_backward(real *din, const real *dout, const real *mask, size_t n) {
     else
         for (size_t i = 0; i < n; i++) din[i] += dout[i] * mask[i];
 }
+
+/* ---- as a layer: saves its mask (one real per element) in training; the identity otherwise ---- */
+
+static void dropout_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    real *out = slot_values(m, l->out);
+    const real *in = slot_values(m, l->in);
+    const size_t n = slot_count_for(m, l->in, B);
+    if (training && l->dropout_p > 0)
+        dropout_forward(out, layer_saved(m, l), in, n, l->dropout_p, &m->dropout_rng);
+    else
+        memcpy(out, in, n * sizeof(real));
+}
+
+static void dropout_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    real *din = slot_grad(m, l->in);
+    if (!din) return;
+    if (l->dropout_p > 0)
+        dropout_backward(din, slot_grad(m, l->out), layer_saved(m, l), slot_count_for(m, l->in, B));
+    else /* identity: dout added into din, or nothing when the plan handed dout's region on */
+        add_backward(din, NULL, slot_grad(m, l->out), slot_count_for(m, l->in, B));
+}
+
+static size_t dropout_layer_saved(const Model *m, const Layer *l, int batch) {
+    return slot_count_for(m, l->out, batch);
+}
+
+const OpDescriptor OP_DROPOUT = {.name = "dropout", .forward = dropout_layer_forward,
+                                 .backward = dropout_layer_backward, .saved_reals = dropout_layer_saved,
+                                 .grad_in_place = true};

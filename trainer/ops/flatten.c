@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* in [C][B][HW] -> out [B][C*HW] */
 void flatten_forward(real *out, const real *in, int C, int B, int HW) {
@@ -27,3 +28,21 @@ void flatten_backward(real *din, const real *dout, int C, int B, int HW) {
         }
     }
 }
+
+/* ---- as a layer: [C][B][H][W] -> [B][C*H*W] ---- */
+
+static void flatten_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    flatten_forward(slot_values(m, l->out), slot_values(m, l->in), in->C, B, in->H * in->W);
+}
+
+static void flatten_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    real *din = slot_grad(m, l->in);
+    if (din) flatten_backward(din, slot_grad(m, l->out), in->C, B, in->H * in->W);
+}
+
+const OpDescriptor OP_FLATTEN = {.name = "flatten", .forward = flatten_layer_forward,
+                                 .backward = flatten_layer_backward};

@@ -4,6 +4,7 @@
  * written through exp. */
 #include "fast_math.h"
 #include "ops.h"
+#include "layer.h"
 
 #define INV_SQRT2 0.70710678118654752440
 #define INV_SQRT_2PI 0.39894228040143267794
@@ -67,3 +68,19 @@ void gelu_backward(real *din, const real *dout, const real *in, size_t n, bool t
         for (size_t i = 0; i < n; i++) din[i] += dout[i] * gelu_erf_slope(in[i]);
     }
 }
+
+/* ---- as a layer (erf form, or the tanh approximation with gelu_tanh) ---- */
+
+static void gelu_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    gelu_forward(slot_values(m, l->out), slot_values(m, l->in), slot_count_for(m, l->in, B), l->gelu_tanh);
+}
+
+static void gelu_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    gelu_backward(slot_grad(m, l->in), slot_grad(m, l->out), slot_values(m, l->in), slot_count_for(m, l->in, B),
+                  l->gelu_tanh);
+}
+
+const OpDescriptor OP_GELU = {.name = "gelu", .forward = gelu_layer_forward, .backward = gelu_layer_backward,
+                              .grad_in_place = true};

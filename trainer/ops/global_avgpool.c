@@ -1,5 +1,6 @@
 /* Global average pooling: the mean of each (channel, sample) plane, producing flat features [B][C]. */
 #include "ops.h"
+#include "layer.h"
 
 /* in [C][B][HW] -> out [B][C] */
 void global_avgpool_forward(real *out, const real *in, int C, int B, int HW) {
@@ -25,3 +26,21 @@ void global_avgpool_backward(real *din, const real *dout, int C, int B, int HW) 
         }
     }
 }
+
+/* ---- as a layer: [C][B][H][W] -> [B][C] ---- */
+
+static void global_avgpool_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    global_avgpool_forward(slot_values(m, l->out), slot_values(m, l->in), in->C, B, in->H * in->W);
+}
+
+static void global_avgpool_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    real *din = slot_grad(m, l->in);
+    if (din) global_avgpool_backward(din, slot_grad(m, l->out), in->C, B, in->H * in->W);
+}
+
+const OpDescriptor OP_GLOBAL_AVGPOOL = {.name = "global_avgpool", .forward = global_avgpool_layer_forward,
+                                        .backward = global_avgpool_layer_backward};

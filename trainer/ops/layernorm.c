@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* dgamma/dbeta sum over rows in `real` over LN_ROW_CHUNK rows at a time, then the chunks in double; a fixed
  * order whatever the threads. */
@@ -152,3 +153,43 @@ void layernorm_backward(real *din, real *dgamma, real *dbeta, const real *dout, 
         if (dgamma) dgamma[d] += (real)sum_dy_xhat;
     }
 }
+
+/* ---- as a layer: over the features of every token, [B][T][D]; weight = gamma [D], bias = beta [D]; saved:
+ * the mean [B*T], then the inverse std [B*T] ---- */
+
+static void layernorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    const size_t rows = (size_t)B * in->H;
+    layernorm_forward(slot_values(m, l->out), layer_saved(m, l), layer_saved(m, l) + rows, slot_values(m, l->in),
+                      layer_param(m, l->weight), layer_param(m, l->bias), (int)rows, in->C, l->eps);
+}
+
+static void layernorm_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    const size_t rows = (size_t)B * in->H;
+    layernorm_backward(slot_grad(m, l->in), layer_param_grad(m, l->weight), layer_param_grad(m, l->bias),
+                       slot_grad(m, l->out), slot_values(m, l->in), layer_param(m, l->weight), layer_saved(m, l),
+                       layer_saved(m, l) + rows, (int)rows, in->C, m->workspace);
+}
+
+static size_t layernorm_layer_saved(const Model *m, const Layer *l, int batch) {
+    return 2 * (size_t)batch * layer_out_slot(m, l)->H; /* mean and inverse std per token */
+}
+
+static size_t layernorm_layer_workspace(const Model *m, const Layer *l, int batch) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    return layernorm_workspace_size(batch * in->H, in->C);
+}
+
+/* gamma 1, beta 0 */
+static void layernorm_layer_init(Model *m, const Layer *l, Rng *rng) {
+    (void)rng;
+    init_fill(m->params + l->weight, l->weight_count, 1);
+    init_fill(m->params + l->bias, l->bias_count, 0);
+}
+
+const OpDescriptor OP_LAYERNORM = {.name = "layernorm", .forward = layernorm_layer_forward,
+                                   .backward = layernorm_layer_backward, .saved_reals = layernorm_layer_saved,
+                                   .workspace_reals = layernorm_layer_workspace, .init = layernorm_layer_init};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* Column sums of dout are taken BIAS_COLUMN_BLOCK columns at a time, in float over BIAS_ROW_CHUNK rows (vector
  * registers), then added into double: a fixed order whatever the threads. */
@@ -279,3 +280,58 @@ void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, re
     linear_rows_backward(din, GRAD_ADD, dweight, dbias, dout, T * out_features, in, T * in_features, weight, B,
                          in_features, lead, workspace);
 }
+
+/* ---- as a layer: every token, [B][T][IN] -> [B][T][OUT] (B*T rows); weight [OUT][IN], bias [OUT] or none.
+ * Fused by the builder: with add_after it writes the residual add right after it (its own output slot has
+ * no values of its own); with first_token_outputs its first outputs are computed for the first token only.
+ * ---- */
+
+static void linear_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    const int OUT = layer_out_slot(m, l)->C;
+    const real *inp = slot_values(m, l->in), *weight = layer_param(m, l->weight), *bias = layer_param(m, l->bias);
+    if (l->add_after) { /* writes the next layer's (the residual add's) output: residual + linear */
+        const Layer *add = l + 1;
+        const int residual = add->in == l->out ? add->in2 : add->in;
+        linear_add_forward(slot_values(m, add->out), inp, weight, bias, slot_values(m, residual), B * in->H, in->C,
+                           OUT);
+    } else if (l->first_token_outputs) {
+        linear_first_token_forward(slot_values(m, l->out), inp, weight, bias, B, in->H, in->C, OUT,
+                                   l->first_token_outputs);
+    } else {
+        linear_forward(slot_values(m, l->out), inp, weight, bias, B * in->H, in->C, OUT);
+    }
+}
+
+static void linear_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    const int OUT = layer_out_slot(m, l)->C;
+    real *din = slot_grad(m, l->in), *dweight = layer_param_grad(m, l->weight), *dbias = layer_param_grad(m, l->bias);
+    const real *dout = slot_grad(m, l->out), *inp = slot_values(m, l->in), *weight = layer_param(m, l->weight);
+    if (l->first_token_outputs)
+        linear_first_token_backward(din, din_mode, dweight, dbias, dout, inp, weight, B, in->H, in->C, OUT,
+                                    l->first_token_outputs, m->workspace);
+    else
+        linear_backward(din, din_mode, dweight, dbias, dout, inp, weight, B * in->H, in->C, OUT, m->workspace);
+}
+
+static size_t linear_layer_workspace(const Model *m, const Layer *l, int batch) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    return linear_workspace_size(batch * in->H, in->C, layer_out_slot(m, l)->C);
+}
+
+/* per token; the first first_token_outputs outputs for the first token only */
+static double linear_layer_flops(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
+    const double outputs = (double)(out->C - l->first_token_outputs) * in->H + l->first_token_outputs;
+    return 2.0 * (double)in->C * outputs * B;
+}
+
+static void linear_layer_init(Model *m, const Layer *l, Rng *rng) {
+    init_affine(m, l, (size_t)layer_in_slot(m, l)->C, (size_t)layer_out_slot(m, l)->C, rng);
+}
+
+const OpDescriptor OP_LINEAR = {.name = "linear", .forward = linear_layer_forward, .backward = linear_layer_backward,
+                                .workspace_reals = linear_layer_workspace, .forward_flops = linear_layer_flops,
+                                .init = linear_layer_init, .writes_fresh_input_grad = true};

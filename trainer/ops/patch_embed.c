@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 void patch_shape_init(PatchShape *s, int B, int C, int H, int W, int P, int D) {
     s->B = B;
@@ -86,3 +87,46 @@ void patch_embed_backward(real *din, real *dweight, real *dbias, const real *dou
         scatter_patches_add(din, workspace, s);
     }
 }
+
+/* ---- as a layer: [C][B][H][W] -> tokens [B][T][D]; weight [D][C][P][P] (P = l->kernel), bias [D] ---- */
+
+static PatchShape layer_patch_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    PatchShape s;
+    patch_shape_init(&s, B, in->C, in->H, in->W, l->kernel, layer_out_slot(m, l)->C);
+    return s;
+}
+
+static void patch_embed_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const PatchShape s = layer_patch_shape(m, l, B);
+    patch_embed_forward(slot_values(m, l->out), slot_values(m, l->in), layer_param(m, l->weight),
+                        layer_param(m, l->bias), &s, m->workspace);
+}
+
+static void patch_embed_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const PatchShape s = layer_patch_shape(m, l, B);
+    patch_embed_backward(slot_grad(m, l->in), layer_param_grad(m, l->weight), layer_param_grad(m, l->bias),
+                         slot_grad(m, l->out), slot_values(m, l->in), layer_param(m, l->weight), &s, m->workspace);
+}
+
+static size_t patch_embed_layer_workspace(const Model *m, const Layer *l, int batch) {
+    const PatchShape s = layer_patch_shape(m, l, batch);
+    return patch_embed_workspace_size(&s);
+}
+
+/* tokens x (C x P x P) multiply-adds per output feature */
+static double patch_embed_layer_flops(const Model *m, const Layer *l, int B) {
+    const TensorSlot *out = layer_out_slot(m, l);
+    return 2.0 * (double)l->weight_count * out->H * out->W * B;
+}
+
+static void patch_embed_layer_init(Model *m, const Layer *l, Rng *rng) {
+    init_affine(m, l, (size_t)layer_in_slot(m, l)->C * l->kernel * l->kernel, (size_t)layer_out_slot(m, l)->C, rng);
+}
+
+const OpDescriptor OP_PATCH_EMBED = {.name = "patch_embed", .forward = patch_embed_layer_forward,
+                                     .backward = patch_embed_layer_backward,
+                                     .workspace_reals = patch_embed_layer_workspace,
+                                     .forward_flops = patch_embed_layer_flops, .init = patch_embed_layer_init};

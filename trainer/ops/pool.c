@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "ops.h"
+#include "layer.h"
 
 void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad) {
     s->planes = planes;
@@ -207,3 +208,48 @@ void avgpool_backward(real *din, const real *dout, const PoolShape *s) {
         }
     }
 }
+
+/* ---- as layers: every plane of [C][B][H][W] pooled; max pooling saves its argmax (int32 per output) ---- */
+
+static PoolShape layer_pool_shape(const Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    PoolShape s;
+    pool_shape_init(&s, in->C * B, in->H, in->W, l->kernel, l->stride, l->pad);
+    return s;
+}
+
+static void maxpool_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const PoolShape s = layer_pool_shape(m, l, B);
+    maxpool_forward(slot_values(m, l->out), (int32_t *)layer_saved(m, l), slot_values(m, l->in), &s);
+}
+
+static void maxpool_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const PoolShape s = layer_pool_shape(m, l, B);
+    real *din = slot_grad(m, l->in);
+    if (din) maxpool_backward(din, slot_grad(m, l->out), (const int32_t *)layer_saved(m, l), &s);
+}
+
+static size_t maxpool_layer_saved(const Model *m, const Layer *l, int batch) {
+    _Static_assert(sizeof(int32_t) <= sizeof(real), "an argmax fits a real's place");
+    return slot_count_for(m, l->out, batch);
+}
+
+static void avgpool_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const PoolShape s = layer_pool_shape(m, l, B);
+    avgpool_forward(slot_values(m, l->out), slot_values(m, l->in), &s);
+}
+
+static void avgpool_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const PoolShape s = layer_pool_shape(m, l, B);
+    real *din = slot_grad(m, l->in);
+    if (din) avgpool_backward(din, slot_grad(m, l->out), &s);
+}
+
+const OpDescriptor OP_MAXPOOL = {.name = "maxpool", .forward = maxpool_layer_forward,
+                                 .backward = maxpool_layer_backward, .saved_reals = maxpool_layer_saved};
+const OpDescriptor OP_AVGPOOL = {.name = "avgpool", .forward = avgpool_layer_forward,
+                                 .backward = avgpool_layer_backward};

@@ -1,5 +1,6 @@
 /* Rectified linear unit, elementwise. */
 #include "ops.h"
+#include "layer.h"
 
 /* in [n] -> out [n]; out may alias in (in-place relu) */
 void relu_forward(real *out, const real *in, size_t n) {
@@ -24,3 +25,19 @@ void relu_backward(real *din, const real *dout, const real *out, size_t n) {
         din[i] += out[i] > 0 ? g : 0;
     }
 }
+
+/* ---- as a layer (nothing to do when the batch norm or add before it ran it: done_by_previous) ---- */
+
+static void relu_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    if (!l->done_by_previous) relu_forward(slot_values(m, l->out), slot_values(m, l->in), slot_count_for(m, l->in, B));
+}
+
+static void relu_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    real *din = slot_grad(m, l->in);
+    if (din && !l->done_by_previous)
+        relu_backward(din, slot_grad(m, l->out), slot_values(m, l->out), slot_count_for(m, l->in, B));
+}
+
+const OpDescriptor OP_RELU = {.name = "relu", .forward = relu_layer_forward, .backward = relu_layer_backward};

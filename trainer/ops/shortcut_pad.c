@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* Output spatial size of x[..., ::stride, ::stride]: ceil(H / stride). */
 static int subsampled_size(int size, int stride) { return (size + stride - 1) / stride; }
@@ -52,3 +53,23 @@ void shortcut_pad_backward(real *din, const real *dout, int B, int C, int H, int
         }
     }
 }
+
+/* ---- as a layer: [C][B][H][W] -> [OC][B][ceil(H/stride)][ceil(W/stride)] ---- */
+
+static void shortcut_pad_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    shortcut_pad_forward(slot_values(m, l->out), slot_values(m, l->in), B, in->C, in->H, in->W,
+                         layer_out_slot(m, l)->C, l->stride);
+}
+
+static void shortcut_pad_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    real *din = slot_grad(m, l->in);
+    if (din)
+        shortcut_pad_backward(din, slot_grad(m, l->out), B, in->C, in->H, in->W, layer_out_slot(m, l)->C, l->stride);
+}
+
+const OpDescriptor OP_SHORTCUT_PAD = {.name = "shortcut_pad", .forward = shortcut_pad_layer_forward,
+                                      .backward = shortcut_pad_layer_backward};

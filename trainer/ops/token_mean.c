@@ -1,6 +1,7 @@
 /* Mean pooling over tokens: the average of tokens first .. T-1 of every sample (first = 1 skips ViT's class
  * token, as timm's global_pool='avg'; first = 0 averages all, as MLP-Mixer). */
 #include "ops.h"
+#include "layer.h"
 
 /* in [B][T][D] -> out [B][D] */
 void token_mean_forward(real *out, const real *in, int B, int T, int D, int first) {
@@ -31,3 +32,20 @@ void token_mean_backward(real *din, const real *dout, int B, int T, int D, int f
         }
     }
 }
+
+/* ---- as a layer: [B][T][D] -> [B][D], the mean of tokens l->token..T-1 ---- */
+
+static void token_mean_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_mean_forward(slot_values(m, l->out), slot_values(m, l->in), B, in->H, in->C, l->token);
+}
+
+static void token_mean_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_mean_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C, l->token);
+}
+
+const OpDescriptor OP_TOKEN_MEAN = {.name = "token_mean", .forward = token_mean_layer_forward,
+                                    .backward = token_mean_layer_backward};

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "layer.h"
 
 /* in [B][T][D] -> out [B][D] = in[b][index] */
 void token_select_forward(real *out, const real *in, int B, int T, int D, int index) {
@@ -18,3 +19,20 @@ void token_select_backward(real *din, const real *dout, int B, int T, int D, int
         for (int d = 0; d < D; d++) dx[d] += g[d];
     }
 }
+
+/* ---- as a layer: [B][T][D] -> [B][D], token l->token ---- */
+
+static void token_select_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_select_forward(slot_values(m, l->out), slot_values(m, l->in), B, in->H, in->C, l->token);
+}
+
+static void token_select_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_select_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C, l->token);
+}
+
+const OpDescriptor OP_TOKEN_SELECT = {.name = "token_select", .forward = token_select_layer_forward,
+                                      .backward = token_select_layer_backward};

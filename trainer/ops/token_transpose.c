@@ -1,6 +1,7 @@
 /* Swapping the two inner axes of a token tensor, [B][R][C] -> [B][C][R]: MLP-Mixer's token mixing becomes
  * an ordinary linear layer (over rows of T values) between two transposes. */
 #include "ops.h"
+#include "layer.h"
 
 /* Square tiles keep both the reads and the writes within a few cache lines. */
 #define TRANSPOSE_TILE 32
@@ -37,3 +38,20 @@ void token_transpose_backward(real *din, const real *dout, int B, int R, int C) 
             }
     }
 }
+
+/* ---- as a layer: [B][T][D] -> [B][D][T] ---- */
+
+static void token_transpose_layer_forward(Model *m, const Layer *l, int B, bool training) {
+    (void)training;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_transpose_forward(slot_values(m, l->out), slot_values(m, l->in), B, in->H, in->C);
+}
+
+static void token_transpose_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
+    (void)din_mode;
+    const TensorSlot *in = layer_in_slot(m, l);
+    token_transpose_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C);
+}
+
+const OpDescriptor OP_TOKEN_TRANSPOSE = {.name = "token_transpose", .forward = token_transpose_layer_forward,
+                                         .backward = token_transpose_layer_backward};

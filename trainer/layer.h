@@ -1,0 +1,70 @@
+/* An op as a layer of a model: its descriptor, and the accessors its adapter uses.
+ *
+ * Each op file in trainer/ops/ holds the op's forward/backward pair on plain arrays (declared in ops.h) and,
+ * at its end, the op's descriptor: how a model runs it as a layer (where its inputs, outputs, parameters,
+ * saved state and workspace are), how much saved state and workspace it needs, its FLOPs, how its parameters
+ * are initialised, and the properties the gradient plan relies on. op_registry.c lists the descriptors by
+ * LayerKind; the model, the builder, the profiler and the gradient plan read them and never switch on kinds.
+ * Adding an op: its file (op + descriptor), its LayerKind, its registry line, and a builder function. */
+#ifndef COHORT_LAYER_H
+#define COHORT_LAYER_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+typedef struct {
+    const char *name; /* as `cohort bench` prints it */
+    /* y = op(x) for B images; training selects batch statistics, dropout and saved state for backward */
+    void (*forward)(Model *m, const Layer *l, int B, bool training);
+    /* the gradients of the inputs and parameters from the output's; din_mode is GRAD_WRITE only where the
+     * gradient plan made this layer the first writer of its input's gradient and writes_fresh_input_grad */
+    void (*backward)(Model *m, const Layer *l, int B, GradMode din_mode);
+    /* reals of state kept from forward for backward (NULL: none), for `batch` images */
+    size_t (*saved_reals)(const Model *m, const Layer *l, int batch);
+    /* reals of the model's shared scratch the layer needs (NULL: none), for `batch` images */
+    size_t (*workspace_reals)(const Model *m, const Layer *l, int batch);
+    /* multiply-add FLOPs (x2) of one forward pass over B images (NULL: not counted, e.g. elementwise) */
+    double (*forward_flops)(const Model *m, const Layer *l, int B);
+    /* its parameters and buffers from the run's initialisation stream (NULL: it has none) */
+    void (*init)(Model *m, const Layer *l, Rng *rng);
+    /* reads a second input, in2 (a residual add) */
+    bool two_inputs;
+    /* its backward works in place when its input's gradient is its output's (din == dout), so the gradient plan
+     * may hand the output gradient's region on to the input (grad_plan.c) */
+    bool grad_in_place;
+    /* its backward can write (GRAD_WRITE) an input gradient it is the first writer of, instead of adding */
+    bool writes_fresh_input_grad;
+} OpDescriptor;
+
+/* The descriptor of a kind (op_registry.c). */
+const OpDescriptor *op_descriptor(LayerKind kind);
+
+/* ---- accessors for descriptors ---- */
+
+static inline const TensorSlot *layer_in_slot(const Model *m, const Layer *l) { return &m->slots[l->in]; }
+static inline const TensorSlot *layer_out_slot(const Model *m, const Layer *l) { return &m->slots[l->out]; }
+/* a slot's values for the current batch */
+static inline real *slot_values(Model *m, int slot) { return m->acts + m->slots[slot].offset; }
+/* a slot's gradient, NULL for the input image (it needs none) */
+static inline real *slot_grad(Model *m, int slot) {
+    return m->slots[slot].grad_offset == SIZE_MAX ? NULL : m->act_grads + m->slots[slot].grad_offset;
+}
+/* values of a slot for B images */
+static inline size_t slot_count_for(const Model *m, int slot, int B) {
+    const TensorSlot *s = &m->slots[slot];
+    return (size_t)s->C * s->H * s->W * B;
+}
+/* a parameter tensor and its gradient by offset (NULL when absent) */
+static inline real *layer_param(Model *m, size_t offset) { return offset == SIZE_MAX ? NULL : m->params + offset; }
+static inline real *layer_param_grad(Model *m, size_t offset) { return offset == SIZE_MAX ? NULL : m->grads + offset; }
+static inline real *layer_saved(Model *m, const Layer *l) { return m->saved + l->saved; }
+
+/* Shared initialisations (param_init.c). */
+void init_uniform(real *p, size_t n, double bound, Rng *rng);
+void init_normal(real *p, size_t n, double std, Rng *rng);
+void init_fill(real *p, size_t n, real value);
+/* a linear map's weight [fan_out][fan_in] and bias by l->init */
+void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *rng);
+
+#endif
