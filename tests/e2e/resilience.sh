@@ -1,10 +1,69 @@
 #!/usr/bin/env bash
 # Survive anything: kill the job at several points and resume — the per-epoch metrics equal those of an
 # uninterrupted sweep bit for bit, no committed epoch is trained twice and the database stays intact;
-# SIGUSR1/SIGTERM stop cleanly and resume; a diverging trial and a killed trainer are recorded as such
-# while the others finish; -np 2, 3 and 5 give identical metrics.
+# SIGUSR1 and a time limit stop cleanly and resume; a diverging trial and a killed trainer are recorded as
+# such while the others finish; -np 2, 3 and 5 give identical metrics.
+# Every interruption happens at a failpoint or after an observed event (a line in the output, a process
+# state), never after a fixed delay, so the outcome does not depend on how loaded the machine is: where
+# a trial must still be running, its trainer holds itself at COHORT_FAULT=freeze:RUN:EPOCH (it stops
+# itself with SIGSTOP after that epoch is committed and acknowledged) until the test releases it.
 COHORT=$1
 source "$(dirname "$0")/lib.sh"
+
+# Processes are only ever signalled by pid. On exit, whatever this test started and left behind (a frozen
+# trainer, a job whose check failed) is ended: every process with an argument under $WORK is ours.
+our_processes() { # [PATH]: pids of live processes with PATH (default: anything under $WORK) as an argument
+  local pattern=(-F -- "$WORK/") f pid
+  [ $# -gt 0 ] && pattern=(-xF -- "$1")
+  # -z: each NUL-separated argument is a line. grep's own command line matches too; it is gone by the
+  # time is_alive looks.
+  for f in $(grep -lz "${pattern[@]}" /proc/[0-9]*/cmdline 2>/dev/null); do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    is_alive "$pid" && echo "$pid"
+  done
+}
+cleanup() {
+  local pid
+  for pid in $(our_processes); do kill -CONT "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds. When LIMIT_SECONDS
+# pass first that is a failed check; the limit only keeps a broken build from hanging the suite.
+wait_until() {
+  local what=$1 limit=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then fail "$what: not seen within $limit s"; return 1; fi
+    sleep 0.1
+  done
+}
+state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # R, S, T (stopped), Z; empty when gone
+is_alive() { local s; s=$(state_of "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
+is_stopped() { [ "$(state_of "$1")" = T ]; }
+seen() { grep -q -- "$2" "$1" 2>/dev/null; }
+# SIGUSR1 (signal 10, bit 9 of the masks) is waiting to be delivered to PID, a stopped process.
+usr1_pending() {
+  local mask
+  for mask in $(awk '/^(SigPnd|ShdPnd):/ {print $2}' "/proc/$1/status" 2>/dev/null); do
+    (( (16#$mask >> 9) & 1 )) && return 0
+  done
+  return 1
+}
+usr1_pending_or_gone() { usr1_pending "$1" || ! is_alive "$1"; }
+# trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output.
+trainer_pid() { sed -n "s/^worker: run $2 in process \([0-9]*\)\$/\1/p" "$1" | tail -n 1; }
+# FROZEN becomes the pid of run 1's trainer once it is stopped at its freeze failpoint.
+run1_frozen() {
+  local pid; pid=$(trainer_pid "$1" 1)
+  [ -n "$pid" ] && is_stopped "$pid" && FROZEN=$pid
+}
+run1_frozen_or_job_ended() { run1_frozen "$1" || ! is_alive "$JOB"; }
+job_gone() { [ -z "$(our_processes "$1")" ]; }
+# wait_job_gone NAME DB: every process of a killed job (ranks and trainers name the database in their
+# command line) has exited, so nothing writes the database or a checkpoint while it is resumed.
+wait_job_gone() { wait_until "$1: every process of the killed job exited" 120 job_gone "$2"; }
 
 cat > "$WORK/sweep.yaml" <<'YAML'
 name: resilience
@@ -52,45 +111,87 @@ resume_and_compare() {
   expect_eq "$name: integrity after resume" "$(sql "$db" "PRAGMA integrity_check")" ok
 }
 
-# Killed by failpoints inside the coordinator: during a commit, and between trials.
+# start_sweep NAME [extra args...]: `sweep 3` on NAME.db with --verbose, in the background, output in
+# NAME.out; JOB is mpirun's pid. A COHORT_FAULT in the caller's environment reaches every rank.
+start_sweep() {
+  local name=$1; shift
+  "${MPIRUN[@]}" -np 3 "$COHORT" sweep "$WORK/sweep.yaml" --db "$WORK/$name.db" --verbose "$@" > "$WORK/$name.out" 2>&1 &
+  JOB=$!
+}
+# finish_job NAME: waits for JOB (killed at the limit); its exit code is in JOB_RC.
+finish_job() {
+  if wait_until "$1: the job ended" 300 eval '! is_alive "$JOB"'; then
+    wait "$JOB"
+    JOB_RC=$?
+  else
+    kill -9 "$JOB" 2>/dev/null
+    wait "$JOB" 2>/dev/null
+    JOB_RC=124
+  fi
+}
+
+# Killed by failpoints inside the coordinator: during a commit, and between trials. Each point is reached
+# whatever the timing: a worker's trial takes at least 4 transactions (start + epoch 1, epochs 2 and 3,
+# its ending), and one of the 2 workers runs at least 3 of the 5 trials.
 for point in commit:4 commit:11 ended:1 ended:3; do
   name=fault-${point/:/-}
   COHORT_FAULT=$point sweep 3 "$WORK/$name.db" > "$WORK/$name.out" 2>&1
   CHECKS=$((CHECKS + 1))
   grep -q "COHORT_FAULT $point" "$WORK/$name.out" || fail "$name: the failpoint did not fire"
+  wait_job_gone "$name" "$WORK/$name.db"
   resume_and_compare "$name"
 done
 
-# kill -9 of mpirun in the middle of epochs.
-name=kill-mid-epoch
-sweep 3 "$WORK/$name.db" > "$WORK/$name.out" 2>&1 &
-job=$!
-for _ in $(seq 1 300); do grep -q "epoch 1/3" "$WORK/$name.out" && break; sleep 0.05; done
-sleep 0.4
-pkill -9 -P "$job" mpirun 2>/dev/null || pkill -9 -x mpirun
-wait "$job" 2>/dev/null
-sleep 1
-check "$name: the job was killed before finishing" test "$(sql "$WORK/$name.db" "SELECT count(*) FROM runs WHERE status='finished'")" -lt 5
+# kill -9 of mpirun while trials run: run 1's trainer is frozen after its first epoch, so the job cannot
+# have finished, and the other worker is wherever it got to. mpirun's ranks outlive it for a moment (they
+# notice the lost launcher by themselves, and may still commit); the resume starts once they are gone.
+name=kill-mpirun
+COHORT_FAULT=freeze:1:1 start_sweep "$name"
+FROZEN=""
+wait_until "$name: run 1's trainer froze after epoch 1" 300 run1_frozen "$WORK/$name.out"
+ranks=$(pgrep -P "$JOB" | wc -l)
+expect_eq "$name: ranks running under mpirun" "$ranks" 3
+kill -9 "$JOB"
+wait "$JOB" 2>/dev/null
+wait_job_gone "$name" "$WORK/$name.db"
+expect_eq "$name: run 1 was killed at its freeze (epochs committed, finished)" \
+  "$(sql "$WORK/$name.db" "SELECT (SELECT count(*) FROM epochs WHERE run_id = 1) || ' ' || (status = 'finished') FROM runs WHERE id = 1")" "1 0"
 resume_and_compare "$name"
 
 # SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it): checkpoint, commit, exit 3, resume.
+# Sent while run 1's trainer is frozen after epoch 1; released once the rank's request to stop (SIGUSR1)
+# waits in it, it checkpoints in the middle of epoch 2 (after one mini-batch).
 name=sigusr1
-sweep 3 "$WORK/$name.db" > "$WORK/$name.out" 2>&1 &
-job=$!
-for _ in $(seq 1 300); do grep -q "epoch 1/3" "$WORK/$name.out" && break; sleep 0.05; done
-pkill -USR1 -P "$job" mpirun 2>/dev/null || pkill -USR1 -x mpirun
-wait "$job"
-expect_eq "$name: exit code" "$?" 3
-check "$name: runs were preempted" grep -q "preempted during epoch" "$WORK/$name.out"
+COHORT_FAULT=freeze:1:1 start_sweep "$name"
+FROZEN=""
+if wait_until "$name: run 1's trainer froze after epoch 1" 300 run1_frozen "$WORK/$name.out"; then
+  kill -USR1 "$JOB"
+  wait_until "$name: the stop request reached the frozen trainer" 300 usr1_pending_or_gone "$FROZEN"
+  kill -CONT "$FROZEN" 2>/dev/null
+fi
+finish_job "$name"
+expect_eq "$name: exit code" "$JOB_RC" 3
+check "$name: run 1 was preempted in epoch 2" grep -q "^\[run 1 .*\] preempted during epoch 2;" "$WORK/$name.out"
 expect_eq "$name: preempted runs are pending" \
   "$(sql "$WORK/$name.db" "SELECT count(*) = sum(status IN ('finished','pending')) FROM runs")" 1
+expect_eq "$name: run 1 is pending" "$(sql "$WORK/$name.db" "SELECT status FROM runs WHERE id = 1")" pending
 resume_and_compare "$name"
 
-# A time limit drains the same way.
+# A time limit drains the same way. --time-limit 12 leaves a 10 s grace, so the drain starts 2 s in, while
+# run 1 is frozen after epoch 1 (or, on a slow machine, before it froze: then it is preempted in epoch 1).
+# The frozen trainer is released once the drain has started: the coordinator's stop request reaches its
+# worker before the acknowledgement of any later epoch (MPI keeps one sender's messages in order), so
+# run 1 stops in epoch 2 or 3 at the latest and cannot finish.
 name=time-limit
-sweep 3 "$WORK/$name.db" --time-limit 12 > "$WORK/$name.out" 2>&1
-rc=$?
-if [ "$rc" -eq 3 ]; then resume_and_compare "$name"; else expect_eq "$name: exit code (0 if all fit)" "$rc" 0; fi
+COHORT_FAULT=freeze:1:1 start_sweep "$name" --time-limit 12
+FROZEN=""
+wait_until "$name: run 1 froze or the job ended" 300 run1_frozen_or_job_ended "$WORK/$name.out"
+wait_until "$name: the drain started" 300 seen "$WORK/$name.out" "time limit near"
+[ -n "$FROZEN" ] && kill -CONT "$FROZEN"
+finish_job "$name"
+expect_eq "$name: exit code" "$JOB_RC" 3
+expect_eq "$name: run 1 is pending" "$(sql "$WORK/$name.db" "SELECT status FROM runs WHERE id = 1")" pending
+resume_and_compare "$name"
 
 # A diverging trial and a killed trainer are recorded while the others finish.
 cat > "$WORK/faults.yaml" <<'YAML'
@@ -106,18 +207,13 @@ parameters:
   batch_size: {value: 32}
   threads: {value: 1}
 YAML
-"${MPIRUN[@]}" -np 3 "$COHORT" sweep "$WORK/faults.yaml" --db "$WORK/faults.db" --verbose > "$WORK/faults.out" 2>&1 &
-job=$!
-pid=""
-for _ in $(seq 1 300); do
-  pid=$(sed -n 's/^worker: run 1 in process \([0-9]*\)$/\1/p' "$WORK/faults.out")
-  [ -n "$pid" ] && break
-  sleep 0.05
-done
-sleep 0.3
-[ -n "$pid" ] && kill -9 "$pid"
-wait "$job"
-expect_eq "faults: exit code (a trial was lost)" "$?" 1
+# Run 1's trainer is killed (kill -9) while frozen after its first epoch.
+COHORT_FAULT=freeze:1:1 "${MPIRUN[@]}" -np 3 "$COHORT" sweep "$WORK/faults.yaml" --db "$WORK/faults.db" --verbose > "$WORK/faults.out" 2>&1 &
+JOB=$!
+FROZEN=""
+wait_until "faults: run 1's trainer froze after epoch 1" 300 run1_frozen "$WORK/faults.out" && kill -9 "$FROZEN"
+finish_job faults
+expect_eq "faults: exit code (a trial was lost)" "$JOB_RC" 1
 expect_eq "faults: statuses" "$(sql "$WORK/faults.db" "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY trial_index)")" "lost,diverged,finished"
 check "faults: lost run says how" grep -q "killed by signal 9" <(sql "$WORK/faults.db" "SELECT error FROM runs WHERE status='lost'")
 check "faults: diverged run says why" grep -q "diverged: loss is" <(sql "$WORK/faults.db" "SELECT error FROM runs WHERE status='diverged'")
