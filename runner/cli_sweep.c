@@ -34,13 +34,19 @@ static const char HELP[] =
     "  --dry-run             print the trials (grid) or the space and budget (random, bayes); run nothing\n"
     "  --max-retries N       re-queue a failed or lost trial up to N times (default: the file's max_retries, or 0)\n"
     "  --time-limit T        stop taking work and checkpoint before T (seconds, MM:SS or HH:MM:SS)\n"
+    "  --stall-timeout T     kill a trainer that makes no progress for T and record its trial lost (default:\n"
+    "                        the larger of 10 min and 20 x the trainer's slowest gap between progress signals;\n"
+    "                        trainers signal after each mini-batch, at most once a second)\n"
+    "  --grace-period T      after a stop signal or before the time limit, kill trainers that have not\n"
+    "                        checkpointed within T (default 60 s); their trials resume from the last epoch\n"
     "  --allow-changed       accept a sweep file that changed since the database recorded it\n"
     "  --progress MODE       auto | bar | lines: a live status bar, or plain lines (default: a bar on a\n"
     "                        terminal, lines under mpirun, whose pseudo-terminal hides where output goes)\n"
     "  --verbose             more detail (OpenBLAS kernels, trial placement)\n"
     "\n"
-    "On SIGTERM, SIGUSR1 or SIGINT every running trial checkpoints at its next batch, the coordinator\n"
-    "commits, and cohort exits with code 3; run the same command to resume.\n"
+    "On SIGTERM, SIGUSR1 or SIGINT every running trial checkpoints at its next batch (a trainer that has not\n"
+    "done so within --grace-period is killed and resumes from its last epoch), the coordinator commits, and\n"
+    "cohort exits with code 3; run the same command to resume.\n"
     "While it runs the sweep holds an exclusive lock on PATH.lock and DIR/cohort.lock: another sweep on the\n"
     "same database or checkpoint directory is refused (exit code 2) and writes nothing.\n"
     "Exit codes: 0 every trial ended (finished, pruned or diverged), 1 some trial failed or was lost\n"
@@ -72,8 +78,11 @@ static double parse_duration(const char *text) {
     return s > 0 ? s : -1;
 }
 
+#define DEFAULT_GRACE_SECONDS 60.0
+
 static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
     memset(a, 0, sizeof *a);
+    a->options.grace_period = DEFAULT_GRACE_SECONDS;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (is_help(arg)) {
@@ -98,6 +107,15 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
                 if (rank == 0) fprintf(stderr, "cohort sweep: --time-limit: expected seconds or [HH:]MM:SS, got '%s'\n", value);
                 return EXIT_BAD_INPUT;
             }
+        } else if ((!strcmp(arg, "--stall-timeout") || !strcmp(arg, "--grace-period")) && value) {
+            double seconds = parse_duration(value);
+            if (seconds <= 0) {
+                if (rank == 0) fprintf(stderr, "cohort sweep: %s: expected seconds or [HH:]MM:SS, got '%s'\n", arg, value);
+                return EXIT_BAD_INPUT;
+            }
+            if (!strcmp(arg, "--stall-timeout")) a->options.stall_timeout = seconds;
+            else a->options.grace_period = seconds;
+            i++;
         } else if (!strcmp(arg, "--progress") && value) {
             if (!strcmp(value, "bar")) a->options.progress = PROGRESS_BAR;
             else if (!strcmp(value, "lines")) a->options.progress = PROGRESS_LINES;

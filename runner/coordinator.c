@@ -21,8 +21,11 @@
 #include "search.h"
 
 #define MAX_BATCH 64        /* messages committed in one transaction at most */
-#define DRAIN_TIMEOUT 300.0
-#define EXIT_PREEMPTED_CODE 3 /* as cli.h EXIT_PREEMPTED */ /* seconds to wait for workers to checkpoint after a stop */
+/* Seconds after the grace period that the coordinator still waits for workers to report a stop: the
+ * workers kill their trainers at the grace period themselves, so only a worker rank that is itself frozen
+ * or gone makes it give up (MPI_Abort; everything committed stays). */
+#define DRAIN_MARGIN 60.0
+#define EXIT_PREEMPTED_CODE 3 /* as cli.h EXIT_PREEMPTED */
 
 /* Failpoints for the resilience tests: COHORT_FAULT="commit:N" kills this process (SIGKILL) inside the
  * N-th transaction that holds writes, before its COMMIT; "ended:N" right after the N-th run ending is
@@ -276,8 +279,11 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
     int ending = (int)m->value;
     if (ending == ENDED_PREEMPTED) {
         trial->state = TRIAL_QUEUED;
-        char note[256];
-        snprintf(note, sizeof note, "preempted during epoch %d; resumes from its checkpoint", trial->epochs_done + 1);
+        char note[ERR_LEN + 64];
+        if (text) /* killed at the end of the grace period: the trainer's own checkpoint may be older */
+            snprintf(note, sizeof note, "preempted during epoch %d: %s", trial->epochs_done + 1, text);
+        else
+            snprintf(note, sizeof note, "preempted during epoch %d; resumes from its checkpoint", trial->epochs_done + 1);
         if (store_run_requeued(c->store, m->run_id, note, err)) store_error("preempted run", err);
         c->tally->interrupted++;
         progress_note(&c->progress, "[run %lld %s] %s", (long long)m->run_id, trial->label, note);
@@ -408,11 +414,13 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
             double grace = fmin(300.0, fmax(10.0, 0.05 * opt->time_limit));
             if (now() - c.start > opt->time_limit - grace) start_draining(&c, "time limit near");
         }
-        if (c.draining && now() - c.drain_start > DRAIN_TIMEOUT) {
+        if (c.draining && now() - c.drain_start > opt->grace_period + DRAIN_MARGIN) {
             fprintf(stderr, "cohort: workers did not stop within %.0f s; aborting (their last epoch checkpoints remain)\n",
-                    DRAIN_TIMEOUT);
+                    opt->grace_period + DRAIN_MARGIN);
             MPI_Abort(MPI_COMM_WORLD, EXIT_PREEMPTED_CODE);
         }
+        if (opt->world_size == 1 && trial_process_watch(&c.local, opt->stall_timeout, opt->grace_period) && opt->verbose)
+            fprintf(stderr, "coordinator: run %lld: %s\n", (long long)c.local.run_id, c.local.kill_reason);
         char err[ERR_LEN];
         if (store_begin(store, err)) store_error("begin", err);
         c.endings_in_batch = 0;

@@ -34,6 +34,9 @@ typedef struct {
     int verbose;
     int max_retries;            /* failed/lost trials are re-queued up to this many times */
     double time_limit;          /* seconds from start; 0 = none */
+    double stall_timeout;       /* seconds without progress before a trainer is killed and its trial recorded
+                                   lost; 0 = max(10 min, 20 x the trainer's slowest gap between progress signals) */
+    double grace_period;        /* seconds a trainer gets to checkpoint after a stop before it is killed */
     const char *checkpoint_dir; /* per-run checkpoints (created if missing) */
     int keep_checkpoints;       /* keep the checkpoints of ended runs */
     /* The sweep (rank 0 only): random/bayes proposals come from `search` while workers are free, and

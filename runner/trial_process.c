@@ -11,10 +11,17 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "objective.h"
+
+static double monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- the child ---- */
 
@@ -29,6 +36,7 @@ typedef struct {
     int64_t run_id;
     int resumed_epochs;
     int freeze_after_epoch; /* failpoint: stop this process after this epoch's acknowledgement (0 = never) */
+    double last_beat;       /* when the last record went up (monotonic seconds) */
 } ChildLink;
 
 /* Failpoint for the reliability tests: COHORT_FAULT="freeze:R:E" makes the trainer of run R stop itself
@@ -42,7 +50,7 @@ static int freeze_epoch_for(int64_t run_id) {
     return 0;
 }
 
-static void send_record(const ChildLink *link, int tag, const Message *msg, const char *text) {
+static void send_record(ChildLink *link, int tag, const Message *msg, const char *text) {
     ChildRecord r;
     memset(&r, 0, sizeof r);
     r.tag = tag;
@@ -51,6 +59,7 @@ static void send_record(const ChildLink *link, int tag, const Message *msg, cons
     if (text) snprintf(r.text, sizeof r.text, "%s", text);
     const char *p = (const char *)&r;
     size_t left = sizeof r;
+    link->last_beat = monotonic_seconds();
     while (left) {
         ssize_t n = write(link->up, p, left);
         if (n < 0 && errno == EINTR) continue;
@@ -58,6 +67,14 @@ static void send_record(const ChildLink *link, int tag, const Message *msg, cons
         p += n;
         left -= (size_t)n;
     }
+}
+
+/* After every optimiser step: a progress record when the last record is a heartbeat interval old. */
+static void child_on_step(void *user) {
+    ChildLink *link = user;
+    if (monotonic_seconds() - link->last_beat < TRIAL_HEARTBEAT_SECONDS) return;
+    Message m = {0};
+    send_record(link, CHILD_PROGRESS, &m, NULL);
 }
 
 static void child_on_resume(int epochs_done, const EpochMetrics *history, void *user) {
@@ -108,7 +125,7 @@ static void run_child(ChildLink *link, TrainConfig *cfg, const DataSplits *data,
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the rank, which decides */
     TrainHooks hooks = {.on_start = child_on_start, .on_epoch = child_on_epoch, .on_resume = child_on_resume,
-                        .user = link, .checkpoint_path = checkpoint_path, .resume = checkpoint_path != NULL,
+                        .on_step = child_on_step, .user = link, .checkpoint_path = checkpoint_path, .resume = checkpoint_path != NULL,
                         .preempt = &child_preempt};
     TrainResult result;
     char err[ERR_LEN] = "";
@@ -171,6 +188,7 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]) {
     memset(tp, 0, sizeof *tp);
     tp->run_id = run_id;
+    tp->kill_ending = -1;
     tp->from_child = tp->to_child = -1;
     TrainConfig cfg;
     train_config_defaults(&cfg);
@@ -221,7 +239,16 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
     tp->from_child = up[0];
     tp->to_child = down[1];
     tp->running = true;
+    tp->last_progress = monotonic_seconds();
     return 0;
+}
+
+/* Progress seen now: the gap since the last signal counts towards the slowest unless the child was waiting
+ * for an acknowledgement (then the wait was the coordinator's, and the ack restarted the clock). */
+static void note_progress(TrialProcess *tp) {
+    double t = monotonic_seconds();
+    if (!tp->awaiting_ack && t - tp->last_progress > tp->slowest_gap) tp->slowest_gap = t - tp->last_progress;
+    tp->last_progress = t;
 }
 
 /* How the child ended, for a lost trial's message. */
@@ -238,37 +265,85 @@ static void describe_exit(pid_t pid, char *out, size_t size) {
 }
 
 int trial_process_read(TrialProcess *tp, ChildRecord *record, int timeout_ms) {
-    if (!tp->running) return 0;
-    struct pollfd pfd = {.fd = tp->from_child, .events = POLLIN};
-    int ready = poll(&pfd, 1, timeout_ms);
-    if (ready <= 0) return 0;
-    size_t got = 0;
-    while (got < sizeof *record) {
-        ssize_t n = read(tp->from_child, (char *)record + got, sizeof *record - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += (size_t)n;
+    if (!tp->running || tp->pid == 0) return 0;
+    for (;;) {
+        struct pollfd pfd = {.fd = tp->from_child, .events = POLLIN};
+        int ready = poll(&pfd, 1, timeout_ms);
+        if (ready <= 0) return 0;
+        size_t got = 0;
+        while (got < sizeof *record) {
+            ssize_t n = read(tp->from_child, (char *)record + got, sizeof *record - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += (size_t)n;
+        }
+        if (got != sizeof *record) break;
+        note_progress(tp);
+        if (record->tag == CHILD_PROGRESS) {
+            timeout_ms = 0; /* consumed here; return what else is waiting, if anything */
+            continue;
+        }
+        if (record->tag == TAG_EPOCH && record->msg.value == 0) tp->awaiting_ack = true;
+        return 1;
     }
-    if (got == sizeof *record) return 1;
-    /* End of file before an ending: the child died. */
+    /* End of file before an ending: the child died, or was killed by trial_process_watch. */
     memset(record, 0, sizeof *record);
     record->tag = TAG_ENDED;
     record->msg.run_id = tp->run_id;
-    record->msg.value = ENDED_LOST;
-    describe_exit(tp->pid, record->text, sizeof record->text);
+    record->msg.value = tp->kill_ending >= 0 ? tp->kill_ending : ENDED_LOST;
+    if (tp->kill_ending >= 0) {
+        snprintf(record->text, sizeof record->text, "%s", tp->kill_reason);
+        int status;
+        while (waitpid(tp->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    } else {
+        describe_exit(tp->pid, record->text, sizeof record->text);
+    }
     tp->pid = 0;
     return 1;
 }
 
 void trial_process_ack(TrialProcess *tp, int verdict) {
     int32_t v = verdict;
+    tp->awaiting_ack = false;
+    tp->last_progress = monotonic_seconds();
     if (tp->running && write(tp->to_child, &v, sizeof v) != sizeof v) {
         /* the child is gone; its end of file will report it lost */
     }
 }
 
 void trial_process_preempt(TrialProcess *tp) {
-    if (tp->running && tp->pid > 0) kill(tp->pid, SIGUSR1);
+    if (!tp->running || tp->pid <= 0) return;
+    kill(tp->pid, SIGUSR1);
+    if (tp->preempted_at == 0) tp->preempted_at = monotonic_seconds();
+}
+
+double trial_process_stall_limit(const TrialProcess *tp, double stall_timeout) {
+    if (stall_timeout > 0) return stall_timeout;
+    double derived = TRIAL_STALL_GAP_FACTOR * tp->slowest_gap;
+    return derived > TRIAL_STALL_FLOOR_SECONDS ? derived : TRIAL_STALL_FLOOR_SECONDS;
+}
+
+int trial_process_watch(TrialProcess *tp, double stall_timeout, double grace_seconds) {
+    if (!tp->running || tp->pid <= 0 || tp->kill_ending >= 0) return 0;
+    double t = monotonic_seconds();
+    if (tp->preempted_at > 0 && t - tp->preempted_at > grace_seconds) {
+        tp->kill_ending = ENDED_PREEMPTED;
+        snprintf(tp->kill_reason, sizeof tp->kill_reason,
+                 "did not checkpoint within the %.0f s grace period after the stop; killed, resumes from its last "
+                 "epoch checkpoint", grace_seconds);
+    } else if (!tp->awaiting_ack && t - tp->last_progress > trial_process_stall_limit(tp, stall_timeout)) {
+        tp->kill_ending = ENDED_LOST;
+        snprintf(tp->kill_reason, sizeof tp->kill_reason,
+                 "no progress for %.0f s (stall timeout %.0f s; slowest step or epoch gap seen %.1f s); trainer killed",
+                 t - tp->last_progress, trial_process_stall_limit(tp, stall_timeout), tp->slowest_gap);
+    } else {
+        return 0;
+    }
+    /* A stopped process would take SIGKILL too; SIGCONT first so nothing waits on it in between. */
+    kill(tp->pid, SIGCONT);
+    kill(tp->pid, SIGKILL);
+    return 1;
 }
 
 void trial_process_finish(TrialProcess *tp) {

@@ -1,7 +1,14 @@
 /* A trial runs in a child process forked from its rank, so that a trial that crashes, is killed or runs
  * out of memory takes only itself down: the rank survives, reports the trial as `lost` and takes the
  * next one. The child inherits the rank's loaded datasets (copy-on-write) and talks to its parent over
- * two pipes: records (started, epochs, ended) up, epoch acknowledgements down. The child never calls MPI. */
+ * two pipes: records (started, epochs, ended) up, epoch acknowledgements down. The child never calls MPI.
+ *
+ * Liveness: the trainer sends a progress record at most once a second from its training loop (one clock
+ * read per mini-batch otherwise). The parent calls trial_process_watch regularly: a trainer that sent
+ * nothing for the stall limit — not counting time it spends waiting for an epoch acknowledgement, which is
+ * the coordinator's — is continued (SIGCONT, in case it is stopped) and killed (SIGKILL), and ends `lost`;
+ * one asked to stop that has not ended within the grace period is killed the same way and ends preempted
+ * (it resumes from its last epoch checkpoint). */
 #ifndef COHORT_TRIAL_PROCESS_H
 #define COHORT_TRIAL_PROCESS_H
 
@@ -12,9 +19,18 @@
 #include "protocol.h"
 #include "trial.h"
 
+/* ChildRecord.tag of a progress record: consumed by trial_process_read, never returned. */
+#define CHILD_PROGRESS 1000
+/* At most one progress record per this many seconds. */
+#define TRIAL_HEARTBEAT_SECONDS 1.0
+/* The default stall limit: max(floor, factor × the longest gap seen so far between this trainer's progress
+ * signals), so a trainer whose epochs end in a long evaluation is not mistaken for a stalled one. */
+#define TRIAL_STALL_FLOOR_SECONDS 600.0
+#define TRIAL_STALL_GAP_FACTOR 20.0
+
 /* One record from the child. Small enough (< PIPE_BUF) to be written and read atomically. */
 typedef struct {
-    int tag;            /* TAG_STARTED, TAG_EPOCH or TAG_ENDED */
+    int tag;            /* TAG_STARTED, TAG_EPOCH, TAG_ENDED (or CHILD_PROGRESS, internal) */
     Message msg;        /* TAG_EPOCH: value 1 = replayed from a checkpoint (not to be acknowledged) */
     char text[1536];    /* host name or error message */
 } ChildRecord;
@@ -24,6 +40,13 @@ typedef struct {
     int from_child, to_child;
     int64_t run_id;
     bool running;
+    /* Liveness, in CLOCK_MONOTONIC seconds. */
+    double last_progress;  /* last record from the child, or the last acknowledgement it was sent */
+    double slowest_gap;    /* longest time between two progress signals so far */
+    bool awaiting_ack;     /* the child reported an epoch and waits for its acknowledgement */
+    double preempted_at;   /* when it was asked to stop; 0 = not asked */
+    int kill_ending;       /* ENDED_LOST or ENDED_PREEMPTED once trial_process_watch killed it, else -1 */
+    char kill_reason[512];
     /* What the start did that the run's record should say, or "": a checkpoint that failed its check was
      * renamed to PATH.corrupt-N and the run starts from its first epoch. */
     char note[ERR_LEN];
@@ -42,6 +65,12 @@ int trial_process_read(TrialProcess *tp, ChildRecord *record, int timeout_ms);
 void trial_process_ack(TrialProcess *tp, int verdict);
 /* Asks the child to checkpoint at the next batch boundary and end with ENDED_PREEMPTED. */
 void trial_process_preempt(TrialProcess *tp);
+/* The stall limit now: stall_timeout when > 0, else the default above. */
+double trial_process_stall_limit(const TrialProcess *tp, double stall_timeout);
+/* Kills a stalled trainer (no progress for the stall limit) or one asked to stop that has not ended within
+ * grace_seconds; its ending (lost, or preempted) then comes through trial_process_read with the reason.
+ * Returns 1 when it killed the trainer now. */
+int trial_process_watch(TrialProcess *tp, double stall_timeout, double grace_seconds);
 /* After the TAG_ENDED record: reaps the child and closes the pipes. */
 void trial_process_finish(TrialProcess *tp);
 

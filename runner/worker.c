@@ -42,6 +42,9 @@ void worker_run(const SweepOptions *options) {
     mkdir(options->checkpoint_dir, 0777); /* node-local directories may not exist yet */
     message_send(0, TAG_READY, NULL, NULL);
     for (;;) {
+        if (trial.running && trial_process_watch(&trial, options->stall_timeout, options->grace_period) &&
+            options->verbose)
+            fprintf(stderr, "worker: run %lld: %s\n", (long long)trial.run_id, trial.kill_reason);
         if (sweep_stop_requested && trial.running && !preempt_sent) {
             trial_process_preempt(&trial);
             preempt_sent = 1;

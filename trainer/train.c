@@ -179,6 +179,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
             model_backward(model, B);
             lr = schedule_lr(cfg, st.step, steps_per_epoch);
             optimizer_step(&opt, model, lr);
+            if (hooks && hooks->on_step) hooks->on_step(hooks->user);
         }
         double train_seconds = now_seconds() - t0;
         EpochMetrics m = {.epoch = epoch,

@@ -19,6 +19,8 @@ typedef struct {
     int (*on_epoch)(const EpochMetrics *metrics, void *user);
     /* Called after a checkpoint was loaded, with the metrics of the epochs it holds. */
     void (*on_resume)(int epochs_done, const EpochMetrics *history, void *user);
+    /* Called after every optimiser step (a liveness signal; keep it cheap, e.g. rate-limited). May be NULL. */
+    void (*on_step)(void *user);
     void *user;
     const char *checkpoint_path;      /* written after every epoch and on preemption; NULL = no checkpoints */
     bool resume;                      /* continue from checkpoint_path when the file exists */

@@ -3,7 +3,7 @@
 # rather than by timing: a second sweep on a claimed database or checkpoint directory is refused at once
 # and writes nothing; the claim is released by kill -9; a corrupt checkpoint is set aside and its run
 # restarts; a frozen trainer is killed and retried; a graceful stop ends a frozen trainer after the grace
-# period; the exit code and summary follow the database's final state. Every result is compared with an
+# period. Every result is compared with an
 # undisturbed sweep's per-epoch metrics.
 COHORT=$1
 source "$(dirname "$0")/lib.sh"
@@ -32,9 +32,10 @@ cleanup() { # never leave a stopped trainer or a job behind
   local pid
   for pid in "${STOPPED_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; done
   for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
+  [ -n "$KEEP" ] && cp -r "$WORK" "$KEEP"; rm -rf "$WORK"
 }
 trap cleanup EXIT
+KEEP=${KEEP:-}
 
 # wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds; a failed check when
 # LIMIT_SECONDS pass first (the limit only keeps a broken build from hanging the suite).
@@ -158,5 +159,37 @@ check "corrupt: the run's error text says so" grep -q "set aside as .*run-1.ckpt
 expect_eq "corrupt: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
 expect_eq "corrupt: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
 expect_eq "corrupt: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
+
+# ---- A frozen trainer is killed after the stall timeout, recorded lost, and retried ----
+DB=$WORK/stall.db
+start_sweep 3 "$DB" "$WORK/stall.out" freeze:1:1 --stall-timeout 10 --max-retries 3
+job=$JOB
+pid=$(frozen_trainer "$WORK/stall.out" 1 stall)
+wait_job "stall: sweep with a frozen trainer" "$job" 200
+expect_eq "stall: exit code (a trial was lost in this invocation)" "$JOB_RC" 1
+check "stall: the trainer was killed for making no progress" \
+  grep -q "^\[run 1 .*\] lost: no progress for [0-9]* s (stall timeout 10 s" "$WORK/stall.out"
+check "stall: the frozen trainer is gone" test ! -d "/proc/$pid"
+check "stall: run 1 finished after being lost" test "$(sql "$DB" "SELECT failures FROM runs WHERE id = 1 AND status = 'finished'")" -ge 1
+expect_eq "stall: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
+expect_eq "stall: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+
+# ---- A graceful stop ends a frozen trainer after the grace period and still exits 3 ----
+DB=$WORK/grace.db
+start_sweep 3 "$DB" "$WORK/grace.out" freeze:1:1 --grace-period 5
+job=$JOB
+pid=$(frozen_trainer "$WORK/grace.out" 1 grace)
+kill -USR1 "$job"
+wait_job "grace: stopped sweep with a frozen trainer" "$job" 200
+expect_eq "grace: exit code" "$JOB_RC" 3
+check "grace: the frozen trainer was ended after the grace period" \
+  grep -q "^\[run 1 .*\] preempted during epoch 2: did not checkpoint within the 5 s grace period after the stop; killed" "$WORK/grace.out"
+check "grace: the frozen trainer is gone" test ! -d "/proc/$pid"
+expect_eq "grace: runs are finished or pending" \
+  "$(sql "$DB" "SELECT count(*) = sum(status IN ('finished', 'pending')) FROM runs")" 1
+expect_eq "grace: integrity after the stop" "$(sql "$DB" "PRAGMA integrity_check")" ok
+sweep 3 "$DB" > "$WORK/grace-resume.out" 2>&1
+expect_eq "grace: resume exit code" "$?" 0
+expect_eq "grace: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
 
 finish
