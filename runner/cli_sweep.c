@@ -49,8 +49,10 @@ static const char HELP[] =
     "cohort exits with code 3; run the same command to resume.\n"
     "While it runs the sweep holds an exclusive lock on PATH.lock and DIR/cohort.lock: another sweep on the\n"
     "same database or checkpoint directory is refused (exit code 2) and writes nothing.\n"
-    "Exit codes: 0 every trial ended (finished, pruned or diverged), 1 some trial failed or was lost\n"
-    "(the others still ran), 2 bad input (nothing written), 3 stopped early (resume to continue).\n";
+    "Exit codes, from the sweep's trials as the database holds them at the end (this run's and earlier\n"
+    "runs' results alike): 0 every trial ended (finished, pruned or diverged), 1 some trial failed or was\n"
+    "lost and no retry finished it (the others still ran), 2 bad input or the database in use by another\n"
+    "sweep (nothing written), 3 stopped early (resume to continue).\n";
 
 typedef struct {
     const char *file, *db;
@@ -370,6 +372,46 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
     return rc;
 }
 
+/* Where the sweep's trials stand in the database at the end: the sweep's result, whatever this invocation
+ * did (trials that had failed before count; a trial lost and then finished by a retry does not). */
+typedef struct {
+    int finished, pruned, diverged, failed, lost, left;
+} SweepOutcome;
+
+static int compare_keys(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static int sweep_outcome(Store *store, const Sweep *sweep, int64_t sweep_id, SweepOutcome *out, char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    RunStatus *runs = NULL;
+    int n = 0;
+    if (store_run_statuses(store, sweep_id, &runs, &n, err)) return -1;
+    /* A grid's trials are the cells of the file as it is now (a cell removed with --allow-changed no longer
+     * counts); a search's trials are all the runs it proposed. */
+    const char **keys = NULL;
+    if (sweep->trial_count > 0) {
+        keys = malloc((size_t)sweep->trial_count * sizeof *keys);
+        if (!keys) {
+            free(runs);
+            return err_set(err, "out of memory");
+        }
+        for (int i = 0; i < sweep->trial_count; i++) keys[i] = sweep->trials[i].key;
+        qsort(keys, (size_t)sweep->trial_count, sizeof *keys, compare_keys);
+    }
+    for (int i = 0; i < n; i++) {
+        const char *key = runs[i].trial_key, *status = runs[i].status;
+        if (keys && !bsearch(&key, keys, (size_t)sweep->trial_count, sizeof *keys, compare_keys)) continue;
+        if (!strcmp(status, RUN_FINISHED)) out->finished++;
+        else if (!strcmp(status, RUN_PRUNED)) out->pruned++;
+        else if (!strcmp(status, RUN_DIVERGED)) out->diverged++;
+        else if (!strcmp(status, RUN_FAILED)) out->failed++;
+        else if (!strcmp(status, RUN_LOST)) out->lost++;
+        else out->left++; /* pending, or running after a killed job */
+    }
+    free(keys);
+    free(runs);
+    return 0;
+}
+
 int cli_sweep(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int rank, world_size;
@@ -446,10 +488,22 @@ int cli_sweep(int argc, char **argv) {
             printf("coordinator: %.2f s CPU over %.1f s wall (%.2f%% of one core) while scheduling; %.2f s CPU before "
                    "(MPI start-up, parsing, database)\n",
                    cpu, wall, wall > 0 ? 100.0 * cpu / wall : 0.0, setup_cpu);
-            printf("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d already ended, %d left for a "
-                   "later run; results in %s\n",
-                   sweep.name, tally.finished, tally.pruned, tally.diverged, tally.failed, tally.lost, skipped,
-                   tally.interrupted, args.db);
+            SweepOutcome outcome;
+            if (sweep_outcome(store, &sweep, args.options.sweep_id, &outcome, err)) {
+                fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
+                if (status == EXIT_OK) status = EXIT_RUNTIME;
+            } else {
+                printf("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d left for a later run "
+                       "(this invocation: %d trials ended, %d failures retried, %d had ended before); results in %s\n",
+                       sweep.name, outcome.finished, outcome.pruned, outcome.diverged, outcome.failed, outcome.lost,
+                       outcome.left,
+                       tally.finished + tally.pruned + tally.diverged + tally.failed + tally.lost - tally.retried,
+                       tally.retried, skipped, args.db);
+                /* Stopped early stays 3; otherwise the database decides: failed or lost trials remaining, or
+                 * trials left without a stop, make it 1. */
+                if (status != EXIT_PREEMPTED)
+                    status = outcome.failed || outcome.lost || outcome.left ? EXIT_RUNTIME : EXIT_OK;
+            }
         } else {
             worker_run(&args.options);
         }

@@ -312,6 +312,7 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
         else c->tally->lost++;
         if (trial->failures <= c->opt->max_retries && !c->draining) {
             trial->state = TRIAL_QUEUED; /* retried, from its checkpoint when it has one */
+            c->tally->retried++;
             progress_note(&c->progress, "[run %lld %s] %s: %s (retry %d of %d)", (long long)m->run_id, trial->label,
                           status, text ? text : "", trial->failures, c->opt->max_retries);
             return;

@@ -52,6 +52,7 @@ typedef struct {
     int finished, pruned, diverged, failed, lost;  /* endings during this invocation */
     int skipped;                                   /* already ended before this invocation */
     int interrupted;                               /* trials left for a later invocation (signal, time limit) */
+    int retried;                                   /* failed or lost endings that were re-queued */
 } SweepTally;
 
 /* Set by the signal handlers (SIGTERM, SIGUSR1, SIGINT): checkpoint, commit and exit. */

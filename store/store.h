@@ -57,6 +57,13 @@ int store_run_started(Store *store, int64_t run_id, int rank, const char *host, 
                       int epochs_kept, char err[ERR_LEN]);
 /* Puts a run back to pending (preempted, or to be retried), with a note in `error`. */
 int store_run_requeued(Store *store, int64_t run_id, const char *reason, char err[ERR_LEN]);
+/* Every run of a sweep with its status: trial_key (16 hex digits) and runs.status. */
+typedef struct {
+    char trial_key[64];
+    char status[16];
+} RunStatus;
+/* The runs of sweep `sweep_id` (*runs malloc'd, *count entries; the caller frees *runs). */
+int store_run_statuses(Store *store, int64_t sweep_id, RunStatus **runs, int *count, char err[ERR_LEN]);
 /* Sets the run's `error` text (a note while it runs, e.g. that a bad checkpoint was set aside). */
 int store_run_note(Store *store, int64_t run_id, const char *note, char err[ERR_LEN]);
 /* How many times the run ended failed or lost. */

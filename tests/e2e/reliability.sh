@@ -3,7 +3,7 @@
 # rather than by timing: a second sweep on a claimed database or checkpoint directory is refused at once
 # and writes nothing; the claim is released by kill -9; a corrupt checkpoint is set aside and its run
 # restarts; a frozen trainer is killed and retried; a graceful stop ends a frozen trainer after the grace
-# period. Every result is compared with an
+# period; the exit code and summary follow the database's final state. Every result is compared with an
 # undisturbed sweep's per-epoch metrics.
 COHORT=$1
 source "$(dirname "$0")/lib.sh"
@@ -166,7 +166,7 @@ start_sweep 3 "$DB" "$WORK/stall.out" freeze:1:1 --stall-timeout 10 --max-retrie
 job=$JOB
 pid=$(frozen_trainer "$WORK/stall.out" 1 stall)
 wait_job "stall: sweep with a frozen trainer" "$job" 200
-expect_eq "stall: exit code (a trial was lost in this invocation)" "$JOB_RC" 1
+expect_eq "stall: exit code (the lost trial was retried and finished)" "$JOB_RC" 0
 check "stall: the trainer was killed for making no progress" \
   grep -q "^\[run 1 .*\] lost: no progress for [0-9]* s (stall timeout 10 s" "$WORK/stall.out"
 check "stall: the frozen trainer is gone" test ! -d "/proc/$pid"
@@ -191,5 +191,42 @@ expect_eq "grace: integrity after the stop" "$(sql "$DB" "PRAGMA integrity_check
 sweep 3 "$DB" > "$WORK/grace-resume.out" 2>&1
 expect_eq "grace: resume exit code" "$?" 0
 expect_eq "grace: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+
+# ---- The exit code and the summary follow the database's final state for the sweep's trials ----
+# summary OUTPUT: the counts of the final line ("4 finished, ... 0 left for a later run").
+summary() { sed -n 's/^sweep reliability: \([0-9]* finished, .* left for a later run\).*/\1/p' "$1"; }
+# A trainer killed (kill -9) after epoch 1, no retries: the run is lost and the sweep exits 1...
+DB=$WORK/lost.db
+start_sweep 3 "$DB" "$WORK/lost.out" freeze:1:1
+job=$JOB
+pid=$(frozen_trainer "$WORK/lost.out" 1 lost)
+kill -9 "$pid"
+wait_job "lost: sweep with a killed trainer" "$job" 200
+expect_eq "lost: exit code" "$JOB_RC" 1
+expect_eq "lost: summary" "$(summary "$WORK/lost.out")" "3 finished, 0 pruned, 0 diverged, 0 failed, 1 lost, 0 left for a later run"
+# ...and so does running it again while the lost trial has no retries left: the database still holds it.
+sweep 2 "$DB" > "$WORK/lost-again.out" 2>&1
+expect_eq "lost: re-run's exit code" "$?" 1
+expect_eq "lost: re-run's summary" "$(summary "$WORK/lost-again.out")" \
+  "3 finished, 0 pruned, 0 diverged, 0 failed, 1 lost, 0 left for a later run"
+check "lost: re-run trained nothing" grep -q "this invocation: 0 trials ended, 0 failures retried, 4 had ended before" "$WORK/lost-again.out"
+# A retry finishes it: 0, with nothing failed or lost left.
+sweep 2 "$DB" --max-retries 1 > "$WORK/lost-retry.out" 2>&1
+expect_eq "lost: retry's exit code" "$?" 0
+expect_eq "lost: retry's summary" "$(summary "$WORK/lost-retry.out")" \
+  "4 finished, 0 pruned, 0 diverged, 0 failed, 0 lost, 0 left for a later run"
+expect_eq "lost: metrics after the retry equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+# A trainer killed and retried within one invocation: the trial finished, so the sweep exits 0.
+DB=$WORK/retried.db
+start_sweep 3 "$DB" "$WORK/retried.out" freeze:1:1 --max-retries 1
+job=$JOB
+pid=$(frozen_trainer "$WORK/retried.out" 1 retried)
+kill -9 "$pid"
+wait_job "retried: sweep with a killed trainer and a retry" "$job" 200
+expect_eq "retried: exit code" "$JOB_RC" 0
+expect_eq "retried: summary" "$(summary "$WORK/retried.out")" "4 finished, 0 pruned, 0 diverged, 0 failed, 0 lost, 0 left for a later run"
+check "retried: the summary counts the retry" grep -q "this invocation: 4 trials ended, 1 failures retried, 0 had ended before" "$WORK/retried.out"
+expect_eq "retried: run 1 was lost once" "$(sql "$DB" "SELECT status || ' ' || failures FROM runs WHERE id = 1")" "finished 1"
+expect_eq "retried: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
 
 finish
