@@ -131,8 +131,10 @@ static void send_trial(Coordinator *c, int rank, int t) {
         c->local.run_id = trial->run_id;
         snprintf(c->local_failure, sizeof c->local_failure, "%s", err);
         c->local_failed = 1;
-    } else if (c->local.note[0]) {
-        c->local_note = 1;
+    } else {
+        if (c->local.note[0]) c->local_note = 1;
+        if (c->opt->verbose)
+            fprintf(stderr, "coordinator: run %lld in process %d\n", (long long)trial->run_id, (int)c->local.pid);
     }
 }
 

@@ -61,14 +61,15 @@ wait_job() {
     JOB_RC=124
   fi
 }
-# trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output.
-trainer_pid() { sed -n "s/^worker: run $2 in process \([0-9]*\)\$/\1/p" "$1" | tail -n 1; }
+# trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output (a worker's, or
+# rank 0's with -np 1).
+trainer_pid() { sed -n "s/^\(worker\|coordinator\): run $2 in process \([0-9]*\)\$/\2/p" "$1" | tail -n 1; }
 is_stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 # frozen_trainer OUTPUT RUN WHAT: waits for run RUN's trainer to stop itself at a COHORT_FAULT=freeze
 # failpoint (a frozen trainer) and prints its pid.
 frozen_trainer() {
   local out=$1 run=$2 what=$3 pid=""
-  wait_until "$what: run $run's trainer started" 120 seen "$out" "^worker: run $run in process" &&
+  wait_until "$what: run $run's trainer started" 120 seen "$out" ": run $run in process" &&
     pid=$(trainer_pid "$out" "$run") &&
     wait_until "$what: run $run's trainer froze after epoch 1" 120 is_stopped "$pid" &&
     STOPPED_PIDS+=("$pid")
@@ -173,6 +174,16 @@ check "stall: the frozen trainer is gone" test ! -d "/proc/$pid"
 check "stall: run 1 finished after being lost" test "$(sql "$DB" "SELECT failures FROM runs WHERE id = 1 AND status = 'finished'")" -ge 1
 expect_eq "stall: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
 expect_eq "stall: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+# The same with one rank, which trains in its own child process.
+DB=$WORK/stall-one.db
+start_sweep 1 "$DB" "$WORK/stall-one.out" freeze:2:1 --stall-timeout 10 --max-retries 3
+job=$JOB
+frozen_trainer "$WORK/stall-one.out" 2 stall-one > /dev/null
+wait_job "stall-one: sweep with a frozen trainer" "$job" 200
+expect_eq "stall-one: exit code" "$JOB_RC" 0
+check "stall-one: the trainer was killed for making no progress" \
+  grep -q "^\[run 2 .*\] lost: no progress for [0-9]* s (stall timeout 10 s" "$WORK/stall-one.out"
+expect_eq "stall-one: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
 
 # ---- A graceful stop ends a frozen trainer after the grace period and still exits 3 ----
 DB=$WORK/grace.db
