@@ -434,9 +434,9 @@ static void check_memory_plan(void) {
         const Layer *l = &m->layers[i];
         const size_t out = m->slots[l->out].grad_offset;
         batchnorms += l->kind == LAYER_BATCHNORM;
-        batchnorms_in_place += l->kind == LAYER_BATCHNORM && m->slots[l->in].grad_offset == out && !l->zero_in_grad;
+        batchnorms_in_place += l->kind == LAYER_BATCHNORM && m->slots[l->in].grad_offset == out && !(l->zero_input_grads & 1);
         handed_over += l->kind == LAYER_ADD &&
-                       (m->slots[l->in].grad_offset == out) + (m->slots[l->in2].grad_offset == out) == 1;
+                       (m->slots[l->in].grad_offset == out) + (m->slots[l->inputs[1]].grad_offset == out) == 1;
     }
     CHECK_MSG(batchnorms >= 19 && batchnorms_in_place == batchnorms, "resnet20: %d of %d batch norms work in place",
               batchnorms_in_place, batchnorms);

@@ -160,17 +160,17 @@ static void check_gradient_handover(void) {
         const size_t out = m->slots[l->out].grad_offset, in = m->slots[l->in].grad_offset;
         if (l->kind == LAYER_GELU) {
             gelus++;
-            gelus_in_place += in == out && !l->zero_in_grad;
+            gelus_in_place += in == out && !(l->zero_input_grads & 1);
         }
         if (l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION) {
             gemm_layers++;
-            gemm_layers_writing += l->write_in_grad && !l->zero_in_grad;
+            gemm_layers_writing += l->write_in_grad && !(l->zero_input_grads & 1);
         }
         CHECK_MSG(!l->write_in_grad || l->kind == LAYER_LINEAR || l->kind == LAYER_ATTENTION,
                   "layer %d (kind %d) is flagged to write its input gradient", i, (int)l->kind);
         if (l->kind != LAYER_ADD) continue;
         adds++;
-        if (in == out && m->slots[l->in2].grad_offset == out && !l->zero_in_grad && !l->zero_in2_grad)
+        if (in == out && m->slots[l->inputs[1]].grad_offset == out && !l->zero_input_grads)
             adds_handed_over++;
         if (stream_region == SIZE_MAX || adds == 11) stream_region = out; /* adds 11, 12: the last block */
         CHECK_MSG(out == stream_region, "add %d: the residual stream's gradient moved region", adds);

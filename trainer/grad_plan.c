@@ -6,7 +6,7 @@
  * by the backward of its last consumer in forward order (for the model output: by the loss, before
  * backward), and last read by the backward of the layer that produced it. Outside that interval its
  * region can hold another gradient, so regions are packed by first fit over the intervals, and each is
- * zeroed when its interval starts (the layer flags zero_in_grad / zero_in2_grad / zero_out_grad, and
+ * zeroed when its interval starts (the layer flags zero_input_grads / zero_out_grad, and
  * model_zero_grads for the output), unless the layer starting it is a linear or attention layer, whose
  * backward then writes the input gradient instead of adding into it (write_in_grad; GRAD_WRITE in ops.h).
  * Peak gradient memory is then the largest set of gradients alive at
@@ -74,10 +74,19 @@ static long first_write_after(const Model *m, const int *grad_group, int group, 
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
         const long time = L - 1 - i;
-        const bool writes = grad_group[l->in] == group || (op_descriptor(l->kind)->two_inputs && grad_group[l->in2] == group);
+        bool writes = false;
+        for (int k = 0; k < l->input_count; k++) writes |= grad_group[l->inputs[k]] == group;
         if (writes && time > t && time < first) first = time;
     }
     return first;
+}
+
+/* whether two of the layer's inputs share a gradient group */
+static bool input_repeated(const Layer *l, const int *grad_group) {
+    for (int k = 1; k < l->input_count; k++)
+        for (int j = 0; j < k; j++)
+            if (grad_group[l->inputs[j]] == grad_group[l->inputs[k]]) return true;
+    return false;
 }
 
 int grad_plan(Model *m, int max_batch, const int *group_of) {
@@ -99,11 +108,9 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
         const long t = L - 1 - i;
-        GradGroup *in = &groups[group_of[l->in]];
-        if (t < in->start) in->start = t;
-        if (op_descriptor(l->kind)->two_inputs) {
-            GradGroup *in2 = &groups[group_of[l->in2]];
-            if (t < in2->start) in2->start = t;
+        for (int k = 0; k < l->input_count; k++) {
+            GradGroup *in = &groups[group_of[l->inputs[k]]];
+            if (t < in->start) in->start = t;
         }
         GradGroup *out = &groups[group_of[l->out]];
         if (t > out->end) out->end = t; /* the producer of the group (the earliest layer) reads it last */
@@ -124,13 +131,13 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
         if (out == grad_group[m->output_slot] || o->end != t) continue;
-        if (op_descriptor(l->kind)->two_inputs && grad_group[l->in] == grad_group[l->in2]) continue; /* a + a: twice dout */
+        if (input_repeated(l, grad_group)) continue; /* a + a: twice dout */
         /* the inputs that could take over the region, with the first write into their gradient after this
          * layer's and the time their producer reads it */
-        int candidates[2], count = 0;
-        long next_write[2], read_at[2];
-        for (int k = 0; k < (op_descriptor(l->kind)->two_inputs ? 2 : 1); k++) {
-            const int in = grad_group[k ? l->in2 : l->in];
+        int candidates[LAYER_MAX_INPUTS], count = 0;
+        long next_write[LAYER_MAX_INPUTS], read_at[LAYER_MAX_INPUTS];
+        for (int k = 0; k < l->input_count; k++) {
+            const int in = grad_group[l->inputs[k]];
             const GradGroup *g = &groups[in];
             if (in == out || !g->used || g->start != t || g->size != o->size) continue;
             candidates[count] = in;
@@ -138,9 +145,10 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
             read_at[count] = g->end;
             count++;
         }
-        /* both: only if one of them has no other writer and is read before the other's next write */
-        if (count == 2 && !(next_write[0] == LONG_MAX && read_at[0] < next_write[1]) &&
-            !(next_write[1] == LONG_MAX && read_at[1] < next_write[0]))
+        /* two: only if one of them has no other writer and is read before the other's next write; of more,
+         * the first alone */
+        if (count > 2 || (count == 2 && !(next_write[0] == LONG_MAX && read_at[0] < next_write[1]) &&
+                          !(next_write[1] == LONG_MAX && read_at[1] < next_write[0])))
             count = 1;
         for (int c = 0; c < count; c++) {
             const int in = candidates[c];
@@ -183,9 +191,15 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const GradGroup *in = &groups[grad_group[l->in]], *out = &groups[grad_group[l->out]];
         const bool first_writer = in->used && in->start == t;
         l->write_in_grad = first_writer && op_descriptor(l->kind)->writes_fresh_input_grad;
-        l->zero_in_grad = first_writer && !l->write_in_grad;
-        l->zero_in2_grad = op_descriptor(l->kind)->two_inputs && groups[grad_group[l->in2]].used &&
-                           groups[grad_group[l->in2]].start == t && grad_group[l->in2] != grad_group[l->in];
+        /* each input's region that starts here is zeroed once (an input repeated shares its region) */
+        l->zero_input_grads = 0;
+        for (int k = 0; k < l->input_count; k++) {
+            const int group = grad_group[l->inputs[k]];
+            bool seen = false;
+            for (int j = 0; j < k; j++) seen |= grad_group[l->inputs[j]] == group;
+            if (groups[group].used && groups[group].start == t && !seen && !(k == 0 && l->write_in_grad))
+                l->zero_input_grads |= (uint64_t)1 << k;
+        }
         l->zero_out_grad = out->used && out->start == t && out->end == t &&
                            grad_group[l->out] != grad_group[m->output_slot];
     }

@@ -5,13 +5,25 @@
  * saved state and workspace are), how much saved state and workspace it needs, its FLOPs, how its parameters
  * are initialised, and the properties the gradient plan relies on. op_registry.c lists the descriptors by
  * LayerKind; the model, the builder, the profiler and the gradient plan read them and never switch on kinds.
- * Adding an op: its file (op + descriptor), its LayerKind, its registry line, and a builder function. */
+ * Adding an op: its file (the op, its descriptor and gradient-check cases, and its builder function), its
+ * prototypes in ops.h and model_builder.h, its LayerKind, and its registry line. */
 #ifndef COHORT_LAYER_H
 #define COHORT_LAYER_H
 
 #include <stdint.h>
 
-#include "model.h"
+#include "model_builder.h"
+
+/* A gradient-check case of an op (tests/test_op_registry.c runs every case of every registered op in the double
+ * build: parameter gradients of the whole small graph against central differences). */
+typedef struct {
+    const char *label;
+    int C, H, W; /* the image, [C][B][H][W] */
+    /* builds a small graph that uses the op, from x: the image after a 1x1 convolution with bias (so that the
+     * op's input gradient reaches a parameter). Returns its output slot (spatial, tokens or flat); the test adds
+     * the head and the loss. */
+    int (*build)(ModelBuilder *mb, int x);
+} OpCheckCase;
 
 typedef struct {
     const char *name; /* as `cohort bench` prints it */
@@ -28,14 +40,17 @@ typedef struct {
     double (*forward_flops)(const Model *m, const Layer *l, int B);
     /* its parameters and buffers from the run's initialisation stream (NULL: it has none) */
     void (*init)(Model *m, const Layer *l, Rng *rng);
-    /* reads a second input, in2 (a residual add) */
-    bool two_inputs;
     /* its backward works in place when its input's gradient is its output's (din == dout), so the gradient plan
      * may hand the output gradient's region on to the input (grad_plan.c) */
     bool grad_in_place;
     /* its backward can write (GRAD_WRITE) an input gradient it is the first writer of, instead of adding */
     bool writes_fresh_input_grad;
+    /* its gradient-check cases; an op without any fails the registry's test */
+    const OpCheckCase *check_cases;
+    int check_case_count;
 } OpDescriptor;
+
+#define OP_CHECK_CASES(array) .check_cases = (array), .check_case_count = (int)(sizeof(array) / sizeof((array)[0]))
 
 /* The descriptor of a kind (op_registry.c). */
 const OpDescriptor *op_descriptor(LayerKind kind);

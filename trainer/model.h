@@ -26,6 +26,9 @@
 #include "real.h"
 #include "rng.h"
 
+/* The most inputs one layer takes (a DenseNet block's concatenation: every earlier layer of the block). */
+#define LAYER_MAX_INPUTS 64
+
 typedef enum {
     LAYER_CONV,
     LAYER_BATCHNORM,
@@ -47,6 +50,10 @@ typedef enum {
     LAYER_TOKEN_TRANSPOSE, /* [B][T][D] -> [B][D][T] */
     LAYER_TOKEN_MEAN,    /* [B][T][D] -> [B][D], mean of tokens `token`..T-1 */
     LAYER_TOKEN_SELECT,  /* [B][T][D] -> [B][D], token `token` */
+    /* graph nodes over several inputs (inputs[]) */
+    LAYER_CONCAT,        /* channels of inputs[0..n) concatenated */
+    LAYER_SUM,           /* inputs[0] + inputs[1] + ... */
+    LAYER_CHANNEL_GATE,  /* inputs[0] [C][B][H][W] times inputs[1] [B][C] per channel */
     LAYER_KIND_COUNT
 } LayerKind;
 
@@ -74,7 +81,9 @@ typedef struct {
 
 typedef struct {
     LayerKind kind;
-    int in, in2, out;    /* slot indices; in2 only for LAYER_ADD */
+    int in, out;         /* slot indices: the first input, the output */
+    int inputs[LAYER_MAX_INPUTS]; /* every input, inputs[0] == in (a residual add has 2, a concatenation any) */
+    int input_count;
     size_t weight, bias; /* offsets into params/grads, SIZE_MAX when absent */
     size_t weight_count, bias_count;
     size_t buffer;       /* offset into buffers (BN running mean, then running var) */
@@ -86,7 +95,9 @@ typedef struct {
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
-    bool zero_in_grad, zero_in2_grad, zero_out_grad; /* regions that become live at this layer's backward */
+    /* gradient regions that become live at this layer's backward (zeroed there): bit k for inputs[k] */
+    uint64_t zero_input_grads;
+    bool zero_out_grad;
     bool write_in_grad; /* the input's region becomes live here too, and the backward writes it (GRAD_WRITE) */
     /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
      * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */

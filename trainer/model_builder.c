@@ -29,7 +29,7 @@ static void *grow(void *array, int *capacity, int needed, size_t item) {
     return p;
 }
 
-static int new_slot(ModelBuilder *mb, int C, int H, int W, bool flat) {
+int builder_new_slot(ModelBuilder *mb, int C, int H, int W, bool flat) {
     Model *m = mb->model;
     m->slots = grow(m->slots, &mb->slot_capacity, m->slot_count + 1, sizeof(TensorSlot));
     TensorSlot *s = &m->slots[m->slot_count];
@@ -41,14 +41,15 @@ static int new_slot(ModelBuilder *mb, int C, int H, int W, bool flat) {
     return m->slot_count++;
 }
 
-static Layer *new_layer(ModelBuilder *mb, LayerKind kind, int in) {
+Layer *builder_new_layer(ModelBuilder *mb, LayerKind kind, int in) {
     Model *m = mb->model;
     m->layers = grow(m->layers, &mb->layer_capacity, m->layer_count + 1, sizeof(Layer));
     Layer *l = &m->layers[m->layer_count++];
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->in = in;
-    l->in2 = -1;
+    l->inputs[0] = in;
+    l->input_count = 1;
     l->weight = l->bias = SIZE_MAX;
     return l;
 }
@@ -62,7 +63,7 @@ static size_t new_params(ModelBuilder *mb, size_t count, bool decay) {
     return offset;
 }
 
-static int fail(ModelBuilder *mb, const char *what) {
+int builder_fail(ModelBuilder *mb, const char *what) {
     if (!mb->failed) err_set(mb->err, "model %s: %s", mb->model->name, what);
     mb->failed = true;
     return 0;
@@ -71,7 +72,7 @@ static int fail(ModelBuilder *mb, const char *what) {
 void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W) {
     memset(mb, 0, sizeof *mb);
     mb->model = model;
-    model->input_slot = new_slot(mb, C, H, W, false);
+    model->input_slot = builder_new_slot(mb, C, H, W, false);
 }
 
 int builder_input(const ModelBuilder *mb) { return mb->model->input_slot; }
@@ -80,12 +81,12 @@ static const TensorSlot *slot(ModelBuilder *mb, int x) { return &mb->model->slot
 
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat) return fail(mb, "convolution over a flat tensor");
+    if (in.flat) return builder_fail(mb, "convolution over a flat tensor");
     /* (H + 2 pad - k) / stride rounds toward zero, so check the window fits first. */
-    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return fail(mb, "input too small for a convolution");
+    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return builder_fail(mb, "input too small for a convolution");
     int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
-    int out = new_slot(mb, out_channels, OH, OW, false);
-    Layer *l = new_layer(mb, LAYER_CONV, x);
+    int out = builder_new_slot(mb, out_channels, OH, OW, false);
+    Layer *l = builder_new_layer(mb, LAYER_CONV, x);
     l->out = out;
     l->kernel = kernel;
     l->stride = stride;
@@ -101,22 +102,22 @@ int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stri
 
 int builder_batchnorm(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
-    int out = new_slot(mb, in.C, in.H, in.W, in.flat);
-    Layer *l = new_layer(mb, LAYER_BATCHNORM, x);
+    int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
+    Layer *l = builder_new_layer(mb, LAYER_BATCHNORM, x);
     l->out = out;
     l->weight_count = l->bias_count = (size_t)in.C;
     l->weight = new_params(mb, (size_t)in.C, false);
     l->bias = new_params(mb, (size_t)in.C, false);
     l->buffer = mb->model->buffer_count;
     mb->model->buffer_count += 2 * (size_t)in.C; /* running mean, running var */
-    if (in.flat) return fail(mb, "batch norm over a flat tensor is not supported");
+    if (in.flat) return builder_fail(mb, "batch norm over a flat tensor is not supported");
     return out;
 }
 
 static int same_shape_layer(ModelBuilder *mb, LayerKind kind, int x) {
     TensorSlot in = *slot(mb, x);
-    int out = new_slot(mb, in.C, in.H, in.W, in.flat);
-    Layer *l = new_layer(mb, kind, x);
+    int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
+    Layer *l = builder_new_layer(mb, kind, x);
     l->out = out;
     return out;
 }
@@ -131,11 +132,11 @@ int builder_dropout(ModelBuilder *mb, int x, double p) {
 
 static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int stride, int pad) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat) return fail(mb, "pooling over a flat tensor");
-    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return fail(mb, "input too small for pooling");
+    if (in.flat) return builder_fail(mb, "pooling over a flat tensor");
+    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return builder_fail(mb, "input too small for pooling");
     int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
-    int out = new_slot(mb, in.C, OH, OW, false);
-    Layer *l = new_layer(mb, kind, x);
+    int out = builder_new_slot(mb, in.C, OH, OW, false);
+    Layer *l = builder_new_layer(mb, kind, x);
     l->out = out;
     l->kernel = kernel;
     l->stride = stride;
@@ -153,18 +154,18 @@ int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
 
 int builder_global_avgpool(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat) return fail(mb, "global average pool over a flat tensor");
-    int out = new_slot(mb, in.C, 1, 1, true);
-    new_layer(mb, LAYER_GLOBAL_AVGPOOL, x)->out = out;
+    if (in.flat) return builder_fail(mb, "global average pool over a flat tensor");
+    int out = builder_new_slot(mb, in.C, 1, 1, true);
+    builder_new_layer(mb, LAYER_GLOBAL_AVGPOOL, x)->out = out;
     return out;
 }
 
 int builder_flatten(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat && in.H > 1) return fail(mb, "flatten of a token tensor (pool the tokens first)");
+    if (in.flat && in.H > 1) return builder_fail(mb, "flatten of a token tensor (pool the tokens first)");
     if (in.flat) return x;
-    int out = new_slot(mb, in.C * in.H * in.W, 1, 1, true);
-    new_layer(mb, LAYER_FLATTEN, x)->out = out;
+    int out = builder_new_slot(mb, in.C * in.H * in.W, 1, 1, true);
+    builder_new_layer(mb, LAYER_FLATTEN, x)->out = out;
     return out;
 }
 
@@ -174,9 +175,9 @@ int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias) {
 
 int builder_linear_init(ModelBuilder *mb, int x, int out_features, bool bias, ParamInit init, double std) {
     TensorSlot in = *slot(mb, x);
-    if (!in.flat) return fail(mb, "linear layer over a spatial tensor (flatten first)");
-    int out = new_slot(mb, out_features, in.H, 1, true); /* per token: [B][H][IN] -> [B][H][OUT] */
-    Layer *l = new_layer(mb, LAYER_LINEAR, x);
+    if (!in.flat) return builder_fail(mb, "linear layer over a spatial tensor (flatten first)");
+    int out = builder_new_slot(mb, out_features, in.H, 1, true); /* per token: [B][H][IN] -> [B][H][OUT] */
+    Layer *l = builder_new_layer(mb, LAYER_LINEAR, x);
     l->out = out;
     l->init = init;
     l->init_std = (real)std;
@@ -192,19 +193,20 @@ int builder_linear_init(ModelBuilder *mb, int x, int out_features, bool bias, Pa
 int builder_add(ModelBuilder *mb, int a, int b) {
     TensorSlot sa = *slot(mb, a), sb = *slot(mb, b);
     if (sa.C != sb.C || sa.H != sb.H || sa.W != sb.W || sa.flat != sb.flat)
-        return fail(mb, "residual add of tensors with different shapes");
-    int out = new_slot(mb, sa.C, sa.H, sa.W, sa.flat);
-    Layer *l = new_layer(mb, LAYER_ADD, a);
-    l->in2 = b;
+        return builder_fail(mb, "residual add of tensors with different shapes");
+    int out = builder_new_slot(mb, sa.C, sa.H, sa.W, sa.flat);
+    Layer *l = builder_new_layer(mb, LAYER_ADD, a);
+    l->inputs[1] = b;
+    l->input_count = 2;
     l->out = out;
     return out;
 }
 
 int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat || out_channels < in.C) return fail(mb, "bad option-A shortcut");
-    int out = new_slot(mb, out_channels, (in.H + stride - 1) / stride, (in.W + stride - 1) / stride, false);
-    Layer *l = new_layer(mb, LAYER_SHORTCUT_PAD, x);
+    if (in.flat || out_channels < in.C) return builder_fail(mb, "bad option-A shortcut");
+    int out = builder_new_slot(mb, out_channels, (in.H + stride - 1) / stride, (in.W + stride - 1) / stride, false);
+    Layer *l = builder_new_layer(mb, LAYER_SHORTCUT_PAD, x);
     l->out = out;
     l->stride = stride;
     return out;
@@ -218,10 +220,10 @@ int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, 
 
 int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit init, double std) {
     TensorSlot in = *slot(mb, x);
-    if (in.flat) return fail(mb, "patch embedding of a flat tensor");
-    if (patch < 1 || in.H / patch < 1 || in.W / patch < 1) return fail(mb, "patch larger than the image");
-    int out = new_slot(mb, dim, (in.H / patch) * (in.W / patch), 1, true);
-    Layer *l = new_layer(mb, LAYER_PATCH_EMBED, x);
+    if (in.flat) return builder_fail(mb, "patch embedding of a flat tensor");
+    if (patch < 1 || in.H / patch < 1 || in.W / patch < 1) return builder_fail(mb, "patch larger than the image");
+    int out = builder_new_slot(mb, dim, (in.H / patch) * (in.W / patch), 1, true);
+    Layer *l = builder_new_layer(mb, LAYER_PATCH_EMBED, x);
     l->out = out;
     l->kernel = l->stride = patch;
     l->init = init;
@@ -235,9 +237,9 @@ int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit i
 
 int builder_cls_pos(ModelBuilder *mb, int x, double std) {
     TensorSlot in = *slot(mb, x);
-    if (!in.flat) return fail(mb, "class token and position embedding need a token tensor");
-    int out = new_slot(mb, in.C, in.H + 1, 1, true);
-    Layer *l = new_layer(mb, LAYER_CLS_POS, x);
+    if (!in.flat) return builder_fail(mb, "class token and position embedding need a token tensor");
+    int out = builder_new_slot(mb, in.C, in.H + 1, 1, true);
+    Layer *l = builder_new_layer(mb, LAYER_CLS_POS, x);
     l->out = out;
     l->init_std = (real)std;
     /* Neither is weight-decayed by timm (no_weight_decay: cls_token, pos_embed). */
@@ -250,9 +252,9 @@ int builder_cls_pos(ModelBuilder *mb, int x, double std) {
 
 int builder_layernorm(ModelBuilder *mb, int x, double eps) {
     TensorSlot in = *slot(mb, x);
-    if (!in.flat) return fail(mb, "layer norm over a spatial tensor");
-    int out = new_slot(mb, in.C, in.H, 1, true);
-    Layer *l = new_layer(mb, LAYER_LAYERNORM, x);
+    if (!in.flat) return builder_fail(mb, "layer norm over a spatial tensor");
+    int out = builder_new_slot(mb, in.C, in.H, 1, true);
+    Layer *l = builder_new_layer(mb, LAYER_LAYERNORM, x);
     l->out = out;
     l->eps = (real)eps;
     l->weight_count = l->bias_count = (size_t)in.C;
@@ -269,12 +271,12 @@ int builder_gelu(ModelBuilder *mb, int x, bool tanh_form) {
 
 int builder_attention_queries(ModelBuilder *mb, int qkv, int heads, double attn_dropout, int queries) {
     TensorSlot in = *slot(mb, qkv);
-    if (!in.flat || in.C % 3 != 0) return fail(mb, "attention needs a fused [B][T][3D] qkv token tensor");
+    if (!in.flat || in.C % 3 != 0) return builder_fail(mb, "attention needs a fused [B][T][3D] qkv token tensor");
     const int D = in.C / 3;
-    if (heads < 1 || D % heads != 0) return fail(mb, "attention: the width must be a multiple of the heads");
-    if (queries < 1 || queries > in.H) return fail(mb, "attention: queries must be 1 to the token count");
-    int out = new_slot(mb, D, queries, 1, true);
-    Layer *l = new_layer(mb, LAYER_ATTENTION, qkv);
+    if (heads < 1 || D % heads != 0) return builder_fail(mb, "attention: the width must be a multiple of the heads");
+    if (queries < 1 || queries > in.H) return builder_fail(mb, "attention: queries must be 1 to the token count");
+    int out = builder_new_slot(mb, D, queries, 1, true);
+    Layer *l = builder_new_layer(mb, LAYER_ATTENTION, qkv);
     l->out = out;
     l->heads = heads;
     l->dropout_p = (real)attn_dropout;
@@ -287,17 +289,17 @@ int builder_attention(ModelBuilder *mb, int qkv, int heads, double attn_dropout)
 
 int builder_token_transpose(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
-    if (!in.flat) return fail(mb, "token transpose of a spatial tensor");
-    int out = new_slot(mb, in.H, in.C, 1, true);
-    new_layer(mb, LAYER_TOKEN_TRANSPOSE, x)->out = out;
+    if (!in.flat) return builder_fail(mb, "token transpose of a spatial tensor");
+    int out = builder_new_slot(mb, in.H, in.C, 1, true);
+    builder_new_layer(mb, LAYER_TOKEN_TRANSPOSE, x)->out = out;
     return out;
 }
 
 static int token_pool(ModelBuilder *mb, LayerKind kind, int x, int token) {
     TensorSlot in = *slot(mb, x);
-    if (!in.flat || token < 0 || token >= in.H) return fail(mb, "token pooling needs a token tensor");
-    int out = new_slot(mb, in.C, 1, 1, true);
-    Layer *l = new_layer(mb, kind, x);
+    if (!in.flat || token < 0 || token >= in.H) return builder_fail(mb, "token pooling needs a token tensor");
+    int out = builder_new_slot(mb, in.C, 1, 1, true);
+    Layer *l = builder_new_layer(mb, kind, x);
     l->out = out;
     l->token = token;
     return out;
@@ -343,8 +345,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         return err_set(err, "model %s: out of memory", m->name);
     }
     for (int i = 0; i < m->layer_count; i++) {
-        consumers[m->layers[i].in]++;
-        if (op_descriptor(m->layers[i].kind)->two_inputs) consumers[m->layers[i].in2]++;
+        for (int k = 0; k < m->layers[i].input_count; k++) consumers[m->layers[i].inputs[k]]++;
     }
     consumers[output]++;
     for (int s = 0; s < m->slot_count; s++) group_of[s] = s;
@@ -366,7 +367,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     for (int i = 0; i + 1 < m->layer_count; i++) {
         Layer *linear = &m->layers[i], *add = &m->layers[i + 1];
         if (linear->kind == LAYER_LINEAR && add->kind == LAYER_ADD && !add->relu_after &&
-            consumers[linear->out] == 1 && (add->in == linear->out || add->in2 == linear->out)) {
+            consumers[linear->out] == 1 && (add->in == linear->out || add->inputs[1] == linear->out)) {
             linear->add_after = true;
             add->done_by_previous = true;
         }

@@ -14,6 +14,11 @@ typedef struct {
 } ModelBuilder;
 
 void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W);
+/* For the builder functions of the op files: a new tensor slot, a new layer of `kind` reading slot `in` (one
+ * input; set inputs/input_count for more), and a build error (returns 0; the first error is kept). */
+int builder_new_slot(ModelBuilder *mb, int C, int H, int W, bool flat);
+Layer *builder_new_layer(ModelBuilder *mb, LayerKind kind, int in);
+int builder_fail(ModelBuilder *mb, const char *what);
 int builder_input(const ModelBuilder *mb);
 /* Convolution KxK; bias only when not followed by batch norm. Kaiming-normal (fan_out) weights. */
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias);
@@ -48,6 +53,11 @@ int builder_attention_queries(ModelBuilder *mb, int qkv, int heads, double attn_
 int builder_token_transpose(ModelBuilder *mb, int x);       /* [B][T][D] -> [B][D][T] */
 int builder_token_mean(ModelBuilder *mb, int x, int first); /* mean of tokens first..T-1 -> [B][D] */
 int builder_token_select(ModelBuilder *mb, int x, int index);
+
+/* Graph nodes of several inputs (their op files). */
+int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels concatenated in order */
+int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
+int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
 /* Architectures (models_*.c), registered in model_registry.c. Each returns the output slot ([B][classes]);
  * `name` is the requested model name (families like resnetN read their depth from it). */

@@ -160,6 +160,23 @@ void flatten_forward(real *out, const real *in, int C, int B, int HW);
 void flatten_backward(real *din, const real *dout, int C, int B, int HW);
 
 /* ---- residual add: out = a + b, n elements; backward adds dout into both ---- */
+/* ---- graph nodes of several inputs (concat.c, sum.c, channel_gate.c) ---- */
+/* inputs[k] [channels[k]][rest] -> out [sum of channels][rest] (spatial: rest = B*H*W), and its adjoint adding
+ * into dinputs[k] (NULL entries skipped) */
+void concat_blocks_forward(real *out, const real *const *inputs, const int *channels, int n, size_t rest);
+void concat_blocks_backward(real *const *dinputs, const real *dout, const int *channels, int n, size_t rest);
+/* the same over rows of tokens: inputs[k] [rows][channels[k]] -> out [rows][sum of channels] */
+void concat_rows_forward(real *out, const real *const *inputs, const int *channels, int n, size_t rows);
+void concat_rows_backward(real *const *dinputs, const real *dout, const int *channels, int n, size_t rows);
+/* out [n] = inputs[0] + ... + inputs[count-1] in that order; backward adds dout into every dinputs[k] but one
+ * that is dout itself */
+void sum_forward(real *out, const real *const *inputs, int count, size_t n);
+void sum_backward(real *const *dinputs, int count, const real *dout, size_t n);
+/* out [C][B][HW] = x * gate[b][c] (gate [B][C]); backward adds into dx and dgate (either may be NULL) */
+void channel_gate_forward(real *out, const real *x, const real *gate, int C, int B, int HW);
+void channel_gate_backward(real *dx, real *dgate, const real *dout, const real *x, const real *gate, int C, int B,
+                           int HW);
+
 void add_forward(real *out, const real *a, const real *b, size_t n);
 void add_backward(real *da, real *db, const real *dout, size_t n);
 /* the add and a ReLU after it in one pass: out = max(0, a + b); the backward takes dout, the gradient of that

@@ -72,14 +72,14 @@ void add_relu_backward(real *da, real *db, const real *dout, const real *out, si
     }
 }
 
-/* ---- as a layer: out = in + in2 (a residual add), with the ReLU after it when the builder fused them
+/* ---- as a layer: out = inputs[0] + inputs[1] (a residual add), with the ReLU after it when the builder fused them
  * (relu_after); nothing to do forward when the linear layer before it wrote its output (done_by_previous) ---- */
 
 static void add_layer_forward(Model *m, const Layer *l, int B, bool training) {
     (void)training;
     if (l->done_by_previous) return;
     real *out = slot_values(m, l->out);
-    const real *a = slot_values(m, l->in), *b = slot_values(m, l->in2);
+    const real *a = slot_values(m, l->in), *b = slot_values(m, l->inputs[1]);
     if (l->relu_after)
         add_relu_forward(out, a, b, slot_count_for(m, l->out, B));
     else
@@ -88,7 +88,7 @@ static void add_layer_forward(Model *m, const Layer *l, int B, bool training) {
 
 static void add_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
     (void)din_mode;
-    real *da = slot_grad(m, l->in), *db = slot_grad(m, l->in2);
+    real *da = slot_grad(m, l->in), *db = slot_grad(m, l->inputs[1]);
     const real *dout = slot_grad(m, l->out);
     if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
         add_relu_backward(da, db, dout, slot_values(m, l->out), slot_count_for(m, l->out, B));
@@ -96,5 +96,24 @@ static void add_layer_backward(Model *m, const Layer *l, int B, GradMode din_mod
         add_backward(da, db, dout, slot_count_for(m, l->out, B));
 }
 
+static int add_case_0(ModelBuilder *mb, int x) {
+    return builder_add(mb, x, builder_conv(mb, x, 3, 3, 1, 1, false));
+}
+
+static int add_case_1(ModelBuilder *mb, int x) {
+    return builder_relu(mb, builder_add(mb, builder_conv(mb, x, 3, 1, 1, 0, true), x));
+}
+
+static int add_case_2(ModelBuilder *mb, int x) {
+    return builder_add(mb, x, x);
+}
+
+static const OpCheckCase ADD_CASES[] = {
+    {"residual add", 3, 4, 4, add_case_0},
+    {"residual add + ReLU (fused)", 3, 4, 4, add_case_1},
+    {"a + a", 2, 3, 3, add_case_2},
+};
+
 const OpDescriptor OP_ADD = {.name = "add", .forward = add_layer_forward, .backward = add_layer_backward,
-                             .two_inputs = true, .grad_in_place = true};
+                             .grad_in_place = true,
+                             OP_CHECK_CASES(ADD_CASES)};

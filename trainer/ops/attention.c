@@ -183,7 +183,26 @@ static double attention_layer_flops(const Model *m, const Layer *l, int B) {
     return 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
 }
 
+static int attention_case_0(ModelBuilder *mb, int x) {
+    return builder_attention(mb, builder_linear(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 12, true), 2, 0);
+}
+
+static int attention_case_1(ModelBuilder *mb, int x) {
+    return builder_attention(mb, builder_linear(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 12, true), 2, 0.2);
+}
+
+static int attention_case_2(ModelBuilder *mb, int x) {
+    return builder_attention_queries(mb, builder_linear(mb, builder_cls_pos(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 0.5), 12, true), 2, 0, 1);
+}
+
+static const OpCheckCase ATTENTION_CASES[] = {
+    {"attention, 2 heads", 3, 4, 4, attention_case_0},
+    {"attention with dropout", 3, 4, 4, attention_case_1},
+    {"attention from the first token (first-token linear, fused)", 3, 4, 4, attention_case_2},
+};
+
 const OpDescriptor OP_ATTENTION = {.name = "attention", .forward = attention_layer_forward,
                                    .backward = attention_layer_backward, .saved_reals = attention_layer_saved,
                                    .workspace_reals = attention_layer_workspace,
-                                   .forward_flops = attention_layer_flops, .writes_fresh_input_grad = true};
+                                   .forward_flops = attention_layer_flops, .writes_fresh_input_grad = true,
+                                   OP_CHECK_CASES(ATTENTION_CASES)};

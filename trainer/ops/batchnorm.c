@@ -291,6 +291,20 @@ static void batchnorm_layer_init(Model *m, const Layer *l, Rng *rng) {
     init_fill(m->buffers + l->buffer + l->weight_count, l->weight_count, 1);
 }
 
+static int batchnorm_case_0(ModelBuilder *mb, int x) {
+    return builder_batchnorm(mb, x);
+}
+
+static int batchnorm_case_1(ModelBuilder *mb, int x) {
+    return builder_relu(mb, builder_batchnorm(mb, x));
+}
+
+static const OpCheckCase BATCHNORM_CASES[] = {
+    {"batch norm", 3, 4, 4, batchnorm_case_0},
+    {"batch norm + ReLU (fused)", 3, 4, 4, batchnorm_case_1},
+};
+
 const OpDescriptor OP_BATCHNORM = {.name = "batchnorm", .forward = batchnorm_layer_forward,
                                    .backward = batchnorm_layer_backward, .saved_reals = batchnorm_layer_saved,
-                                   .init = batchnorm_layer_init, .grad_in_place = true};
+                                   .init = batchnorm_layer_init, .grad_in_place = true,
+                                   OP_CHECK_CASES(BATCHNORM_CASES)};

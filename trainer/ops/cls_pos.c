@@ -65,5 +65,14 @@ static void cls_pos_layer_init(Model *m, const Layer *l, Rng *rng) {
     init_normal(m->params + l->bias, l->bias_count, l->init_std, rng);
 }
 
+static int cls_pos_case_0(ModelBuilder *mb, int x) {
+    return builder_cls_pos(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 0.5);
+}
+
+static const OpCheckCase CLS_POS_CASES[] = {
+    {"class token + position embedding", 3, 4, 4, cls_pos_case_0},
+};
+
 const OpDescriptor OP_CLS_POS = {.name = "cls_pos", .forward = cls_pos_layer_forward,
-                                 .backward = cls_pos_layer_backward, .init = cls_pos_layer_init};
+                                 .backward = cls_pos_layer_backward, .init = cls_pos_layer_init,
+                                 OP_CHECK_CASES(CLS_POS_CASES)};

@@ -523,6 +523,30 @@ static void conv_layer_init(Model *m, const Layer *l, Rng *rng) {
         init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), rng);
 }
 
+static int conv_case_0(ModelBuilder *mb, int x) {
+    return builder_conv(mb, x, 4, 3, 2, 1, true);
+}
+
+static int conv_case_1(ModelBuilder *mb, int x) {
+    return builder_conv(mb, x, 3, 5, 1, 0, false);
+}
+
+static int conv_case_2(ModelBuilder *mb, int x) {
+    return builder_conv(mb, x, 5, 1, 1, 0, true);
+}
+
+static int conv_case_3(ModelBuilder *mb, int x) {
+    return builder_conv(mb, x, 4, 1, 2, 0, false);
+}
+
+static const OpCheckCase CONV_CASES[] = {
+    {"conv 3x3 stride 2, bias", 3, 7, 7, conv_case_0},
+    {"conv 5x5 valid", 2, 8, 8, conv_case_1},
+    {"conv 1x1 pointwise", 3, 4, 4, conv_case_2},
+    {"conv 1x1 stride 2", 3, 6, 6, conv_case_3},
+};
+
 const OpDescriptor OP_CONV = {.name = "conv", .forward = conv_layer_forward, .backward = conv_layer_backward,
                               .workspace_reals = conv_layer_workspace, .forward_flops = conv_layer_flops,
-                              .init = conv_layer_init};
+                              .init = conv_layer_init,
+                              OP_CHECK_CASES(CONV_CASES)};

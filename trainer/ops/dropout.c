@@ -66,6 +66,20 @@ static size_t dropout_layer_saved(const Model *m, const Layer *l, int batch) {
     return slot_count_for(m, l->out, batch);
 }
 
+static int dropout_case_0(ModelBuilder *mb, int x) {
+    return builder_dropout(mb, x, 0.3);
+}
+
+static int dropout_case_1(ModelBuilder *mb, int x) {
+    return builder_dropout(mb, x, 0);
+}
+
+static const OpCheckCase DROPOUT_CASES[] = {
+    {"dropout 0.3", 3, 4, 4, dropout_case_0},
+    {"dropout 0 (identity)", 2, 3, 3, dropout_case_1},
+};
+
 const OpDescriptor OP_DROPOUT = {.name = "dropout", .forward = dropout_layer_forward,
                                  .backward = dropout_layer_backward, .saved_reals = dropout_layer_saved,
-                                 .grad_in_place = true};
+                                 .grad_in_place = true,
+                                 OP_CHECK_CASES(DROPOUT_CASES)};

@@ -44,5 +44,14 @@ static void flatten_layer_backward(Model *m, const Layer *l, int B, GradMode din
     if (din) flatten_backward(din, slot_grad(m, l->out), in->C, B, in->H * in->W);
 }
 
+static int flatten_case_0(ModelBuilder *mb, int x) {
+    return builder_flatten(mb, x);
+}
+
+static const OpCheckCase FLATTEN_CASES[] = {
+    {"flatten", 2, 3, 4, flatten_case_0},
+};
+
 const OpDescriptor OP_FLATTEN = {.name = "flatten", .forward = flatten_layer_forward,
-                                 .backward = flatten_layer_backward};
+                                 .backward = flatten_layer_backward,
+                                 OP_CHECK_CASES(FLATTEN_CASES)};

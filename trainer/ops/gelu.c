@@ -82,5 +82,19 @@ static void gelu_layer_backward(Model *m, const Layer *l, int B, GradMode din_mo
                   l->gelu_tanh);
 }
 
+static int gelu_case_0(ModelBuilder *mb, int x) {
+    return builder_gelu(mb, x, false);
+}
+
+static int gelu_case_1(ModelBuilder *mb, int x) {
+    return builder_gelu(mb, x, true);
+}
+
+static const OpCheckCase GELU_CASES[] = {
+    {"GELU (erf)", 3, 4, 4, gelu_case_0},
+    {"GELU (tanh)", 3, 4, 4, gelu_case_1},
+};
+
 const OpDescriptor OP_GELU = {.name = "gelu", .forward = gelu_layer_forward, .backward = gelu_layer_backward,
-                              .grad_in_place = true};
+                              .grad_in_place = true,
+                              OP_CHECK_CASES(GELU_CASES)};

@@ -42,5 +42,14 @@ static void global_avgpool_layer_backward(Model *m, const Layer *l, int B, GradM
     if (din) global_avgpool_backward(din, slot_grad(m, l->out), in->C, B, in->H * in->W);
 }
 
+static int global_avgpool_case_0(ModelBuilder *mb, int x) {
+    return builder_global_avgpool(mb, x);
+}
+
+static const OpCheckCase GLOBAL_AVGPOOL_CASES[] = {
+    {"global average pool", 3, 4, 5, global_avgpool_case_0},
+};
+
 const OpDescriptor OP_GLOBAL_AVGPOOL = {.name = "global_avgpool", .forward = global_avgpool_layer_forward,
-                                        .backward = global_avgpool_layer_backward};
+                                        .backward = global_avgpool_layer_backward,
+                                        OP_CHECK_CASES(GLOBAL_AVGPOOL_CASES)};

@@ -190,6 +190,15 @@ static void layernorm_layer_init(Model *m, const Layer *l, Rng *rng) {
     init_fill(m->params + l->bias, l->bias_count, 0);
 }
 
+static int layernorm_case_0(ModelBuilder *mb, int x) {
+    return builder_layernorm(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 1e-5);
+}
+
+static const OpCheckCase LAYERNORM_CASES[] = {
+    {"layer norm", 3, 4, 4, layernorm_case_0},
+};
+
 const OpDescriptor OP_LAYERNORM = {.name = "layernorm", .forward = layernorm_layer_forward,
                                    .backward = layernorm_layer_backward, .saved_reals = layernorm_layer_saved,
-                                   .workspace_reals = layernorm_layer_workspace, .init = layernorm_layer_init};
+                                   .workspace_reals = layernorm_layer_workspace, .init = layernorm_layer_init,
+                                   OP_CHECK_CASES(LAYERNORM_CASES)};

@@ -293,7 +293,7 @@ static void linear_layer_forward(Model *m, const Layer *l, int B, bool training)
     const real *inp = slot_values(m, l->in), *weight = layer_param(m, l->weight), *bias = layer_param(m, l->bias);
     if (l->add_after) { /* writes the next layer's (the residual add's) output: residual + linear */
         const Layer *add = l + 1;
-        const int residual = add->in == l->out ? add->in2 : add->in;
+        const int residual = add->in == l->out ? add->inputs[1] : add->in;
         linear_add_forward(slot_values(m, add->out), inp, weight, bias, slot_values(m, residual), B * in->H, in->C,
                            OUT);
     } else if (l->first_token_outputs) {
@@ -332,6 +332,26 @@ static void linear_layer_init(Model *m, const Layer *l, Rng *rng) {
     init_affine(m, l, (size_t)layer_in_slot(m, l)->C, (size_t)layer_out_slot(m, l)->C, rng);
 }
 
+static int linear_case_0(ModelBuilder *mb, int x) {
+    return builder_linear(mb, builder_flatten(mb, x), 5, true);
+}
+
+static int linear_case_1(ModelBuilder *mb, int x) {
+    return builder_linear(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 3, false);
+}
+
+static int linear_case_2(ModelBuilder *mb, int x) {
+    const int t = builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0);
+    return builder_add(mb, t, builder_linear(mb, t, 4, true));
+}
+
+static const OpCheckCase LINEAR_CASES[] = {
+    {"linear", 2, 3, 3, linear_case_0},
+    {"linear over tokens, no bias", 3, 4, 4, linear_case_1},
+    {"linear + residual add (fused)", 3, 4, 4, linear_case_2},
+};
+
 const OpDescriptor OP_LINEAR = {.name = "linear", .forward = linear_layer_forward, .backward = linear_layer_backward,
                                 .workspace_reals = linear_layer_workspace, .forward_flops = linear_layer_flops,
-                                .init = linear_layer_init, .writes_fresh_input_grad = true};
+                                .init = linear_layer_init, .writes_fresh_input_grad = true,
+                                OP_CHECK_CASES(LINEAR_CASES)};

@@ -126,7 +126,21 @@ static void patch_embed_layer_init(Model *m, const Layer *l, Rng *rng) {
     init_affine(m, l, (size_t)layer_in_slot(m, l)->C * l->kernel * l->kernel, (size_t)layer_out_slot(m, l)->C, rng);
 }
 
+static int patch_embed_case_0(ModelBuilder *mb, int x) {
+    return builder_patch_embed(mb, x, 5, 2, INIT_TORCH_DEFAULT, 0);
+}
+
+static int patch_embed_case_1(ModelBuilder *mb, int x) {
+    return builder_patch_embed(mb, x, 3, 2, INIT_TRUNC_NORMAL, 0.02);
+}
+
+static const OpCheckCase PATCH_EMBED_CASES[] = {
+    {"patch embedding 2x2", 3, 4, 4, patch_embed_case_0},
+    {"patch embedding, image not a multiple of the patch", 2, 5, 7, patch_embed_case_1},
+};
+
 const OpDescriptor OP_PATCH_EMBED = {.name = "patch_embed", .forward = patch_embed_layer_forward,
                                      .backward = patch_embed_layer_backward,
                                      .workspace_reals = patch_embed_layer_workspace,
-                                     .forward_flops = patch_embed_layer_flops, .init = patch_embed_layer_init};
+                                     .forward_flops = patch_embed_layer_flops, .init = patch_embed_layer_init,
+                                     OP_CHECK_CASES(PATCH_EMBED_CASES)};

@@ -249,7 +249,35 @@ static void avgpool_layer_backward(Model *m, const Layer *l, int B, GradMode din
     if (din) avgpool_backward(din, slot_grad(m, l->out), &s);
 }
 
+static int maxpool_case_0(ModelBuilder *mb, int x) {
+    return builder_maxpool(mb, x, 2, 2, 0);
+}
+
+static int maxpool_case_1(ModelBuilder *mb, int x) {
+    return builder_maxpool(mb, x, 3, 2, 1);
+}
+
+static const OpCheckCase MAXPOOL_CASES[] = {
+    {"max pool 2x2", 3, 6, 6, maxpool_case_0},
+    {"max pool 3x3 stride 2 pad 1", 2, 7, 7, maxpool_case_1},
+};
+
 const OpDescriptor OP_MAXPOOL = {.name = "maxpool", .forward = maxpool_layer_forward,
-                                 .backward = maxpool_layer_backward, .saved_reals = maxpool_layer_saved};
+                                 .backward = maxpool_layer_backward, .saved_reals = maxpool_layer_saved,
+                                 OP_CHECK_CASES(MAXPOOL_CASES)};
+static int avgpool_case_0(ModelBuilder *mb, int x) {
+    return builder_avgpool(mb, x, 2, 2, 0);
+}
+
+static int avgpool_case_1(ModelBuilder *mb, int x) {
+    return builder_avgpool(mb, x, 3, 2, 1);
+}
+
+static const OpCheckCase AVGPOOL_CASES[] = {
+    {"average pool 2x2", 3, 6, 6, avgpool_case_0},
+    {"average pool 3x3 stride 2 pad 1", 2, 7, 7, avgpool_case_1},
+};
+
 const OpDescriptor OP_AVGPOOL = {.name = "avgpool", .forward = avgpool_layer_forward,
-                                 .backward = avgpool_layer_backward};
+                                 .backward = avgpool_layer_backward,
+                                 OP_CHECK_CASES(AVGPOOL_CASES)};

@@ -40,4 +40,13 @@ static void relu_layer_backward(Model *m, const Layer *l, int B, GradMode din_mo
         relu_backward(din, slot_grad(m, l->out), slot_values(m, l->out), slot_count_for(m, l->in, B));
 }
 
-const OpDescriptor OP_RELU = {.name = "relu", .forward = relu_layer_forward, .backward = relu_layer_backward};
+static int relu_case_0(ModelBuilder *mb, int x) {
+    return builder_relu(mb, x);
+}
+
+static const OpCheckCase RELU_CASES[] = {
+    {"ReLU", 3, 4, 4, relu_case_0},
+};
+
+const OpDescriptor OP_RELU = {.name = "relu", .forward = relu_layer_forward, .backward = relu_layer_backward,
+                              OP_CHECK_CASES(RELU_CASES)};

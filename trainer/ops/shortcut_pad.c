@@ -71,5 +71,14 @@ static void shortcut_pad_layer_backward(Model *m, const Layer *l, int B, GradMod
         shortcut_pad_backward(din, slot_grad(m, l->out), B, in->C, in->H, in->W, layer_out_slot(m, l)->C, l->stride);
 }
 
+static int shortcut_pad_case_0(ModelBuilder *mb, int x) {
+    return builder_shortcut_pad(mb, x, 5, 2);
+}
+
+static const OpCheckCase SHORTCUT_PAD_CASES[] = {
+    {"option-A shortcut", 3, 6, 6, shortcut_pad_case_0},
+};
+
 const OpDescriptor OP_SHORTCUT_PAD = {.name = "shortcut_pad", .forward = shortcut_pad_layer_forward,
-                                      .backward = shortcut_pad_layer_backward};
+                                      .backward = shortcut_pad_layer_backward,
+                                      OP_CHECK_CASES(SHORTCUT_PAD_CASES)};

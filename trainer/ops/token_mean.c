@@ -47,5 +47,14 @@ static void token_mean_layer_backward(Model *m, const Layer *l, int B, GradMode 
     token_mean_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C, l->token);
 }
 
+static int token_mean_case_0(ModelBuilder *mb, int x) {
+    return builder_token_mean(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 1);
+}
+
+static const OpCheckCase TOKEN_MEAN_CASES[] = {
+    {"token mean from token 1", 3, 4, 4, token_mean_case_0},
+};
+
 const OpDescriptor OP_TOKEN_MEAN = {.name = "token_mean", .forward = token_mean_layer_forward,
-                                    .backward = token_mean_layer_backward};
+                                    .backward = token_mean_layer_backward,
+                                    OP_CHECK_CASES(TOKEN_MEAN_CASES)};

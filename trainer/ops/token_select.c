@@ -34,5 +34,14 @@ static void token_select_layer_backward(Model *m, const Layer *l, int B, GradMod
     token_select_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C, l->token);
 }
 
+static int token_select_case_0(ModelBuilder *mb, int x) {
+    return builder_token_select(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 2);
+}
+
+static const OpCheckCase TOKEN_SELECT_CASES[] = {
+    {"token select", 3, 4, 4, token_select_case_0},
+};
+
 const OpDescriptor OP_TOKEN_SELECT = {.name = "token_select", .forward = token_select_layer_forward,
-                                      .backward = token_select_layer_backward};
+                                      .backward = token_select_layer_backward,
+                                      OP_CHECK_CASES(TOKEN_SELECT_CASES)};

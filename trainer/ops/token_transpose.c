@@ -53,5 +53,14 @@ static void token_transpose_layer_backward(Model *m, const Layer *l, int B, Grad
     token_transpose_backward(slot_grad(m, l->in), slot_grad(m, l->out), B, in->H, in->C);
 }
 
+static int token_transpose_case_0(ModelBuilder *mb, int x) {
+    return builder_token_transpose(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0));
+}
+
+static const OpCheckCase TOKEN_TRANSPOSE_CASES[] = {
+    {"token transpose", 3, 4, 4, token_transpose_case_0},
+};
+
 const OpDescriptor OP_TOKEN_TRANSPOSE = {.name = "token_transpose", .forward = token_transpose_layer_forward,
-                                         .backward = token_transpose_layer_backward};
+                                         .backward = token_transpose_layer_backward,
+                                         OP_CHECK_CASES(TOKEN_TRANSPOSE_CASES)};
