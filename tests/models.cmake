@@ -7,3 +7,12 @@ add_executable(test_models_f64 ${COHORT_TEST_DIR}/test_models.c)
 target_link_libraries(test_models_f64 PRIVATE cohort_trainer_f64 m)
 add_test(NAME models_gradcheck COMMAND test_models_f64)
 add_dependencies(test_models cohort) # the CLI check runs the binary
+
+# Models with branches built as graphs (concatenated Inception branches, a dense block): gradient check of the
+# whole graph in double, and learning in float.
+add_executable(test_graph_models ${COHORT_TEST_DIR}/test_graph_models.c ${COHORT_TEST_DIR}/graph_check.c)
+target_link_libraries(test_graph_models PRIVATE cohort_test_gradcheck_f32 m)
+add_test(NAME graph_models COMMAND test_graph_models)
+add_executable(test_graph_models_f64 ${COHORT_TEST_DIR}/test_graph_models.c ${COHORT_TEST_DIR}/graph_check.c)
+target_link_libraries(test_graph_models_f64 PRIVATE cohort_test_gradcheck_f64 m)
+add_test(NAME graph_models_gradcheck COMMAND test_graph_models_f64)

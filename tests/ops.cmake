@@ -16,6 +16,6 @@ add_test(NAME test_ops_reference COMMAND test_ops_reference)
 add_custom_target(test_ops DEPENDS test_ops_gradcheck test_ops_reference)
 
 # Every registered op from its descriptor's gradient-check cases (double build): see the file's header.
-add_executable(test_op_registry ${COHORT_TEST_DIR}/test_op_registry.c)
+add_executable(test_op_registry ${COHORT_TEST_DIR}/test_op_registry.c ${COHORT_TEST_DIR}/graph_check.c)
 target_link_libraries(test_op_registry PRIVATE cohort_test_gradcheck_f64 m)
 add_test(NAME op_registry_gradcheck COMMAND test_op_registry)

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "gradcheck.h"
+#include "graph_check.h"
 #include "layer.h"
 #include "ops.h"
 
@@ -22,19 +23,6 @@ _Static_assert(sizeof(real) == sizeof(double), "finite differences need the doub
 /* max relative error (gradcheck_relative_error: entries whose gradient is ~0, e.g. a bias before a batch norm,
  * are judged on an absolute scale) */
 #define GRAD_TOL 1e-6
-
-typedef struct {
-    Model *m;
-    real *x, *probs;
-    int32_t labels[BATCH];
-    Rng dropout_start; /* every forward pass draws the same dropout masks */
-} Graph;
-
-static double graph_loss(Graph *g) {
-    g->m->dropout_rng = g->dropout_start;
-    const real *logits = model_forward(g->m, g->x, BATCH, true);
-    return softmax_xent_forward(g->probs, logits, g->labels, BATCH, CLASSES, 0);
-}
 
 /* The case's graph with the stem and head around it; NULL (and a failed check) if it does not build. */
 static Model *build_case(const OpCheckCase *c, char err[ERR_LEN]) {
@@ -56,7 +44,7 @@ static Model *build_case(const OpCheckCase *c, char err[ERR_LEN]) {
     return m;
 }
 
-/* the worst relative error over sampled entries of every parameter tensor */
+/* the worst relative error of the case's graph; whether it contains the op */
 static double check_case(const OpCheckCase *c, const char *op, bool *uses_op, LayerKind kind) {
     char err[ERR_LEN];
     Model *m = build_case(c, err);
@@ -64,39 +52,7 @@ static double check_case(const OpCheckCase *c, const char *op, bool *uses_op, La
     if (!m) return INFINITY;
     *uses_op = false;
     for (int i = 0; i < m->layer_count; i++) *uses_op |= m->layers[i].kind == kind;
-    Rng rng;
-    rng_seed(&rng, 11);
-    Graph g = {.m = m};
-    const size_t n = (size_t)c->C * c->H * c->W * BATCH;
-    g.x = malloc(n * sizeof(real));
-    g.probs = malloc((size_t)BATCH * CLASSES * sizeof(real));
-    for (size_t i = 0; i < n; i++) g.x[i] = (real)rng_normal(&rng);
-    for (int b = 0; b < BATCH; b++) g.labels[b] = b % CLASSES;
-    g.dropout_start = m->dropout_rng;
-    graph_loss(&g);
-    model_zero_grads(m);
-    softmax_xent_backward(model_logits_grad(m), g.probs, g.labels, BATCH, CLASSES, 0);
-    model_backward(m, BATCH);
-    double worst = 0;
-    for (int t = 0; t < m->tensor_count; t++) {
-        const ParamTensor *pt = &m->tensors[t];
-        const int samples = pt->count < SAMPLES_PER_TENSOR ? (int)pt->count : SAMPLES_PER_TENSOR;
-        for (int k = 0; k < samples; k++) {
-            const size_t i = pt->offset + (pt->count <= SAMPLES_PER_TENSOR ? (size_t)k : rng_below(&rng, (uint32_t)pt->count));
-            const real saved = m->params[i];
-            const double eps = 1e-6;
-            m->params[i] = saved + eps;
-            const double up = graph_loss(&g);
-            m->params[i] = saved - eps;
-            const double down = graph_loss(&g);
-            m->params[i] = saved;
-            const double numeric = (up - down) / (2 * eps), analytic = m->grads[i];
-            const double error = gradcheck_relative_error(analytic, numeric);
-            if (!(error <= worst)) worst = error; /* NaN stays */
-            if (getenv("GRADCHECK_VERBOSE") && error > 1e-6) fprintf(stderr, "    tensor %d entry %zu: analytic %.9g numeric %.9g\n", t, i, analytic, numeric);
-        }
-    }
-    free(g.x), free(g.probs);
+    const double worst = graph_gradient_error(m, BATCH, c->C, c->H, c->W, CLASSES, SAMPLES_PER_TENSOR, 11);
     model_free(m);
     return worst;
 }
