@@ -6,10 +6,12 @@
 #include "model.h"
 
 static const char HELP[] =
-    "usage: cohort models [--input CxHxW] [--classes N] [--KEY VALUE ...]\n"
+    "usage: cohort models [--input CxHxW] [--classes N] [--plan MODEL] [--KEY VALUE ...]\n"
     "\n"
     "Lists every model with its trainable parameter count for the given input shape (default 1x32x32)\n"
-    "and class count (default 10). Model options (e.g. --hidden 512,256) are trainer settings.\n";
+    "and class count (default 10). Model options (e.g. --hidden 512,256) are trainer settings.\n"
+    "--plan MODEL prints the steps the engine runs for MODEL instead: each layer, or fused pair of layers\n"
+    "(batchnorm+relu, add+relu, linear+add), with its output shape, parameters and forward MFLOP per image.\n";
 
 /* 61706 -> "61,706" */
 static const char *thousands(size_t n, char out[32]) {
@@ -28,6 +30,7 @@ int cli_models(int argc, char **argv) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     char err[ERR_LEN];
+    const char *plan = NULL;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
             fputs(HELP, stdout);
@@ -49,10 +52,27 @@ int cli_models(int argc, char **argv) {
                 fprintf(stderr, "cohort models: --classes: expected a positive integer, got '%s'\n", value);
                 return EXIT_BAD_INPUT;
             }
+        } else if (!strcmp(key, "plan")) {
+            if (!model_is_known(value)) {
+                fprintf(stderr, "cohort models: --plan: unknown model '%s' (see `cohort models`)\n", value);
+                return EXIT_BAD_INPUT;
+            }
+            plan = value;
         } else if (train_config_set(&cfg, key, value, err)) {
             fprintf(stderr, "cohort models: --%s\n", err);
             return EXIT_BAD_INPUT;
         }
+    }
+    if (plan) {
+        Model *m;
+        if (model_create(&m, plan, &cfg, C, H, W, classes, 1, 0, err)) {
+            fprintf(stderr, "cohort models: --plan %s: %s\n", plan, err);
+            return EXIT_BAD_INPUT;
+        }
+        printf("%s for %dx%dx%d input, %d classes\n", plan, C, H, W, classes);
+        model_plan_print(m, stdout);
+        model_free(m);
+        return EXIT_OK;
     }
     printf("%-12s %14s  %s\n", "model", "parameters", "description");
     for (int i = 0; i < model_registry_count(); i++) {

@@ -16,3 +16,12 @@ add_test(NAME graph_models COMMAND test_graph_models)
 add_executable(test_graph_models_f64 ${COHORT_TEST_DIR}/test_graph_models.c ${COHORT_TEST_DIR}/graph_check.c)
 target_link_libraries(test_graph_models_f64 PRIVATE cohort_test_gradcheck_f64 m)
 add_test(NAME graph_models_gradcheck COMMAND test_graph_models_f64)
+
+# `cohort models --plan` names the fused steps and totals the parameters as `cohort models` counts them.
+add_test(NAME models_plan_resnet COMMAND cohort models --plan resnet20 --input 3x32x32 --classes 100)
+set_tests_properties(models_plan_resnet PROPERTIES PASS_REGULAR_EXPRESSION
+  "\n1 +batchnorm\\+relu +16x32x32 +32 .*\n +\\(and the relu after it\\)\n.*add\\+relu .*\n53 steps for 72 layers; 278324 parameters")
+add_test(NAME models_plan_vit COMMAND cohort models --plan vit --input 3x32x32 --classes 100)
+set_tests_properties(models_plan_vit PROPERTIES PASS_REGULAR_EXPRESSION
+  "linear\\+add +65x192 tokens +37056 .*linear \\(first-token queries\\) +65x576 tokens .*1823908 parameters")
+add_test(NAME models_plan_unknown COMMAND sh -c "$<TARGET_FILE:cohort> models --plan nonesuch; test $? -eq 2")

@@ -186,7 +186,7 @@ static void check_gradient_handover(void) {
 /* With class-token pooling the last block attends from the class token only and runs on its row alone
  * (models_vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
  * classifier's input, and every block's projection and second MLP layer running with their residual add
- * (add_after), the pruned block's QKV projection computing its queries for the class token only
+ * (add_residual/add_output), the pruned block's QKV projection computing its queries for the class token only
  * (first_token_outputs); that the pruned block and the fused pairs compute the full block's function is golden_vit's
  * check against PyTorch's nn.TransformerEncoderLayer. */
 static void check_class_token_block(const char *pool) {
@@ -212,8 +212,8 @@ static void check_class_token_block(const char *pool) {
     /* ... and their own output slot takes no activation memory: it points at the add's output */
     int fused = 0;
     for (int i = 0; i + 1 < m->layer_count; i++)
-        fused += m->layers[i].add_after && m->layers[i].kind == LAYER_LINEAR && m->layers[i + 1].kind == LAYER_ADD &&
-                 m->layers[i + 1].done_by_previous &&
+        fused += m->layers[i].add_output >= 0 && m->layers[i].kind == LAYER_LINEAR && m->layers[i + 1].kind == LAYER_ADD &&
+                 m->layers[i + 1].skip_forward && m->layers[i].add_output == m->layers[i + 1].out &&
                  m->slots[m->layers[i].out].offset == m->slots[m->layers[i + 1].out].offset;
     CHECK_MSG(fused == 12, "vit (%s pooling): %d of 12 linear layers fused with their residual add", pool, fused);
     /* the last block's QKV projection computes the queries (its first D outputs) for the class token only */

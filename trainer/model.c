@@ -28,6 +28,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
     memcpy(slot_values(m, m->input_slot), x, slot_count_for(m, m->input_slot, B) * sizeof(real));
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
+        if (l->skip_forward) continue;
         double started = m->profiling ? profile_clock() : 0;
         op_descriptor(l->kind)->forward(m, l, B, training);
         if (m->profiling) m->profile_seconds[l->kind][0] += profile_clock() - started;
@@ -63,7 +64,7 @@ void model_backward(Model *m, int B) {
         if (l->zero_out_grad) zero_reals(slot_grad(m, l->out), slot_count_for(m, l->out, B));
         for (int k = 0; k < l->input_count; k++)
             if (l->zero_input_grads >> k & 1) zero_reals(slot_grad(m, l->inputs[k]), slot_count_for(m, l->inputs[k], B));
-        op_descriptor(l->kind)->backward(m, l, B, l->write_in_grad ? GRAD_WRITE : GRAD_ADD);
+        if (!l->skip_backward) op_descriptor(l->kind)->backward(m, l, B, l->write_in_grad ? GRAD_WRITE : GRAD_ADD);
         if (m->profiling) m->profile_seconds[l->kind][1] += profile_clock() - started;
     }
 }

@@ -99,13 +99,15 @@ typedef struct {
     uint64_t zero_input_grads;
     bool zero_out_grad;
     bool write_in_grad; /* the input's region becomes live here too, and the backward writes it (GRAD_WRITE) */
-    /* A batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
-     * add_relu_*): relu_after on the first, done_by_previous on the ReLU, which then does nothing itself. */
-    bool relu_after, done_by_previous;
-    /* A linear layer whose output feeds only the residual add right after it writes the add's output itself
-     * (linear_add_forward): add_after on the linear, done_by_previous on the add (whose forward is then
-     * skipped; its backward, which passes the gradient through, runs as usual). */
-    bool add_after;
+    /* The fusion plan, set by builder_finish; each step reads only its own layer:
+     * - a batch norm or residual add whose output feeds only an in-place ReLU runs both (batchnorm_relu_*,
+     *   add_relu_*): relu_after on it, and the ReLU skips its forward and backward;
+     * - a linear layer whose output feeds only the residual add after it writes that add's output itself
+     *   (linear_add_forward): add_residual and add_output name the add's other input and its output (else -1),
+     *   and the add skips its forward (its backward, which passes the gradient through, runs as usual). */
+    bool relu_after;
+    int add_residual, add_output;
+    bool skip_forward, skip_backward; /* done by the step before */
     /* LAYER_LINEAR over tokens: its first first_token_outputs outputs are computed (and their gradients taken)
      * for each sample's first token only (linear_first_token_*): the queries of a ViT's last-block QKV
      * projection feeding attention from the class token alone. 0: every output for every token. */
@@ -160,6 +162,9 @@ void model_backward(Model *model, int B);
 void model_profile_reset(Model *model);
 double model_forward_flops(const Model *model, int B);
 void model_profile_print(const Model *model, FILE *out);
+/* The steps the model runs (fused pairs named, e.g. batchnorm+relu, linear+add), each with its output shape,
+ * parameters and forward FLOPs per image: `cohort models --plan`. */
+void model_plan_print(const Model *model, FILE *out);
 const char *layer_kind_name(LayerKind kind);
 
 /* The registry, for `cohort models` and validation. */

@@ -50,6 +50,7 @@ Layer *builder_new_layer(ModelBuilder *mb, LayerKind kind, int in) {
     l->in = in;
     l->inputs[0] = in;
     l->input_count = 1;
+    l->add_residual = l->add_output = -1;
     l->weight = l->bias = SIZE_MAX;
     return l;
 }
@@ -360,7 +361,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         if ((first->kind == LAYER_BATCHNORM || first->kind == LAYER_ADD) && relu->kind == LAYER_RELU &&
             relu->in == first->out && group_of[relu->out] == group_of[relu->in]) {
             first->relu_after = true;
-            relu->done_by_previous = true;
+            relu->skip_forward = relu->skip_backward = true;
         }
     }
     /* a linear layer and the residual add that is the only consumer of its output: one pass (model.h) */
@@ -368,8 +369,9 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         Layer *linear = &m->layers[i], *add = &m->layers[i + 1];
         if (linear->kind == LAYER_LINEAR && add->kind == LAYER_ADD && !add->relu_after &&
             consumers[linear->out] == 1 && (add->in == linear->out || add->inputs[1] == linear->out)) {
-            linear->add_after = true;
-            add->done_by_previous = true;
+            linear->add_residual = add->in == linear->out ? add->inputs[1] : add->in;
+            linear->add_output = add->out;
+            add->skip_forward = true;
         }
     }
     /* Attention from the first token alone (one query of T > 1 tokens) reads no other token's query: a linear
@@ -382,7 +384,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             consumers[linear->out] == 1 && m->slots[attention->out].H == 1 && m->slots[linear->out].H > 1)
             linear->first_token_outputs = m->slots[attention->out].C;
     }
-    /* A linear layer with add_after never writes its own output's values (nothing reads them either: the add's
+    /* A linear layer fused with its add never writes its own output's values (nothing reads them either: the add's
      * backward does not), so that slot takes no region of its own: it points at the add's output. Its gradient
      * is still its own (grad_plan). */
     bool *values_unused = calloc((size_t)m->slot_count, sizeof(bool));
@@ -391,7 +393,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         return err_set(err, "model %s: out of memory", m->name);
     }
     for (int i = 0; i < m->layer_count; i++)
-        if (m->layers[i].add_after) values_unused[m->layers[i].out] = true;
+        if (m->layers[i].add_output >= 0) values_unused[m->layers[i].out] = true;
     m->act_count = 0;
     for (int s = 0; s < m->slot_count; s++) {
         if (values_unused[s]) continue;
@@ -403,7 +405,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
     }
     for (int i = 0; i < m->layer_count; i++)
-        if (m->layers[i].add_after) m->slots[m->layers[i].out].offset = m->slots[m->layers[i + 1].out].offset;
+        if (m->layers[i].add_output >= 0) m->slots[m->layers[i].out].offset = m->slots[m->layers[i].add_output].offset;
     free(values_unused);
     int planned = grad_plan(m, max_batch, group_of);
     free(consumers);

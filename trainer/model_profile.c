@@ -1,4 +1,5 @@
 /* Where a training step spends its time, for `cohort bench`. */
+#include <stdio.h>
 #include <string.h>
 
 #include "layer.h"
@@ -26,4 +27,37 @@ void model_profile_print(const Model *m, FILE *out) {
         if (f + b <= 0) continue;
         fprintf(out, "%-16s %9.3f %9.3f %6.1f%%\n", layer_kind_name((LayerKind)k), f, b, 100.0 * (f + b) / total);
     }
+}
+
+/* "16x32x32" for a spatial slot, "65x192 tokens" for a token tensor, "10" for flat features */
+static void shape_text(const TensorSlot *s, char *out, size_t size) {
+    if (!s->flat) snprintf(out, size, "%dx%dx%d", s->C, s->H, s->W);
+    else if (s->H > 1) snprintf(out, size, "%dx%d tokens", s->H, s->C);
+    else snprintf(out, size, "%d", s->C);
+}
+
+void model_plan_print(const Model *m, FILE *out) {
+    fprintf(out, "%-5s %-34s %-16s %12s %14s\n", "step", "op", "output", "parameters", "MFLOP/image");
+    int steps = 0;
+    double flops = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        const OpDescriptor *op = op_descriptor(l->kind);
+        char name[64], shape[40];
+        if (l->skip_forward && l->skip_backward) { /* wholly done by the step before: listed under it */
+            fprintf(out, "      (and the %s after it)\n", op->name);
+            continue;
+        }
+        snprintf(name, sizeof name, "%s%s%s%s", op->name, l->relu_after ? "+relu" : "",
+                 l->add_output >= 0 ? "+add" : "", l->first_token_outputs ? " (first-token queries)" : "");
+        if (l->skip_forward) snprintf(name, sizeof name, "%s (backward only)", op->name);
+        const int shown = l->add_output >= 0 ? l->add_output : l->out;
+        shape_text(&m->slots[shown], shape, sizeof shape);
+        const double layer_flops = op->forward_flops ? op->forward_flops(m, l, 1) : 0;
+        flops += layer_flops;
+        fprintf(out, "%-5d %-34s %-16s %12zu %14.3f\n", steps++, name, shape, l->weight_count + l->bias_count,
+                layer_flops / 1e6);
+    }
+    fprintf(out, "%d steps for %d layers; %zu parameters; %.1f MFLOP per image forward (multiply-adds x2)\n", steps,
+            m->layer_count, m->param_count, flops / 1e6);
 }

@@ -66,7 +66,7 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
         h = class_token_only ? builder_attention_queries(mb, h, cfg->heads, cfg->attn_dropout, 1)
                              : builder_attention(mb, h, cfg->heads, cfg->attn_dropout);
         /* (selected before the projection, so that the projection and its residual add stay adjacent and run
-         * as one op: model.h, add_after) */
+         * as one op: model.h, add_residual) */
         if (class_token_only) x = builder_token_select(mb, x, 0);
         h = builder_linear_init(mb, h, D, true, INIT_TORCH_ZERO_BIAS, 0);
         x = builder_add(mb, x, maybe_dropout(mb, h, p));

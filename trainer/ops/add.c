@@ -73,11 +73,10 @@ void add_relu_backward(real *da, real *db, const real *dout, const real *out, si
 }
 
 /* ---- as a layer: out = inputs[0] + inputs[1] (a residual add), with the ReLU after it when the builder fused them
- * (relu_after); nothing to do forward when the linear layer before it wrote its output (done_by_previous) ---- */
+ * (relu_after) ---- */
 
 static void add_layer_forward(Model *m, const Layer *l, int B, bool training) {
     (void)training;
-    if (l->done_by_previous) return;
     real *out = slot_values(m, l->out);
     const real *a = slot_values(m, l->in), *b = slot_values(m, l->inputs[1]);
     if (l->relu_after)

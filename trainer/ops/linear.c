@@ -282,8 +282,8 @@ void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, re
 }
 
 /* ---- as a layer: every token, [B][T][IN] -> [B][T][OUT] (B*T rows); weight [OUT][IN], bias [OUT] or none.
- * Fused by the builder: with add_after it writes the residual add right after it (its own output slot has
- * no values of its own); with first_token_outputs its first outputs are computed for the first token only.
+ * Fused by the builder: with add_residual it writes add_output = add_residual + the product (the residual add
+ * after it; its own output slot has no values of its own); with first_token_outputs its first outputs are computed for the first token only.
  * ---- */
 
 static void linear_layer_forward(Model *m, const Layer *l, int B, bool training) {
@@ -291,11 +291,9 @@ static void linear_layer_forward(Model *m, const Layer *l, int B, bool training)
     const TensorSlot *in = layer_in_slot(m, l);
     const int OUT = layer_out_slot(m, l)->C;
     const real *inp = slot_values(m, l->in), *weight = layer_param(m, l->weight), *bias = layer_param(m, l->bias);
-    if (l->add_after) { /* writes the next layer's (the residual add's) output: residual + linear */
-        const Layer *add = l + 1;
-        const int residual = add->in == l->out ? add->inputs[1] : add->in;
-        linear_add_forward(slot_values(m, add->out), inp, weight, bias, slot_values(m, residual), B * in->H, in->C,
-                           OUT);
+    if (l->add_residual >= 0) {
+        linear_add_forward(slot_values(m, l->add_output), inp, weight, bias, slot_values(m, l->add_residual),
+                           B * in->H, in->C, OUT);
     } else if (l->first_token_outputs) {
         linear_first_token_forward(slot_values(m, l->out), inp, weight, bias, B, in->H, in->C, OUT,
                                    l->first_token_outputs);

@@ -26,17 +26,17 @@ void relu_backward(real *din, const real *dout, const real *out, size_t n) {
     }
 }
 
-/* ---- as a layer (nothing to do when the batch norm or add before it ran it: done_by_previous) ---- */
+/* ---- as a layer ---- */
 
 static void relu_layer_forward(Model *m, const Layer *l, int B, bool training) {
     (void)training;
-    if (!l->done_by_previous) relu_forward(slot_values(m, l->out), slot_values(m, l->in), slot_count_for(m, l->in, B));
+    relu_forward(slot_values(m, l->out), slot_values(m, l->in), slot_count_for(m, l->in, B));
 }
 
 static void relu_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
     (void)din_mode;
     real *din = slot_grad(m, l->in);
-    if (din && !l->done_by_previous)
+    if (din)
         relu_backward(din, slot_grad(m, l->out), slot_values(m, l->out), slot_count_for(m, l->in, B));
 }
 
