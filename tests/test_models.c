@@ -1,4 +1,4 @@
-/* The ResNet and VGG families (trainer/models_resnet.c, trainer/models_vgg.c):
+/* The ResNet and VGG families (trainer/models/resnet.c, trainer/models/vgg.c):
  *   - parameter counts for 3x32x32 input, 10 and 100 classes, equal to the published / PyTorch ones;
  *   - `cohort models --input 3x32x32 --classes 100` (and `--shortcut A`) prints them (argv[1] = the binary);
  *   - which names the resnet<6n+2> family accepts;
@@ -26,7 +26,7 @@ typedef struct {
 
 /* 3x32x32 input. resnet20/56/110 option A are the counts of He et al. 2016 (0.27M, 0.85M, 1.7M); option B
  * adds the two 1x1-conv + BN projections (576 + 2,176). resnet18/34/50 as kuangliu/pytorch-cifar; VGG with
- * BN and no conv bias (see trainer/models_vgg.c). */
+ * BN and no conv bias (see trainer/models/vgg.c). */
 static const ExpectedCount COUNTS[] = {
     {"resnet20", NULL, 272474, 278324},
     {"resnet20", "B", 272474, 278324},

@@ -82,7 +82,7 @@ static void check_parameter_counts(void) {
     CHECK(m == NULL);
 }
 
-/* The parameter tensors in order, and the initialisation (PyTorch's, see models_vit.c): LN gamma 1 / beta 0;
+/* The parameter tensors in order, and the initialisation (PyTorch's, see trainer/models/vit.c): LN gamma 1 / beta 0;
  * qkv xavier-uniform with bias 0; proj uniform +-1/sqrt(D) with bias 0; fc1 weight and bias uniform
  * +-1/sqrt(D); class token and position embedding standard normal; no decay on 1-D tensors and embeddings. */
 static void check_uniform(const Model *m, const ParamTensor *pt, double bound, const char *what) {
@@ -184,7 +184,7 @@ static void check_gradient_handover(void) {
 }
 
 /* With class-token pooling the last block attends from the class token only and runs on its row alone
- * (models_vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
+ * (trainer/models/vit.c); with mean pooling every block keeps all tokens. Shapes of the attention outputs and of the
  * classifier's input, and every block's projection and second MLP layer running with their residual add
  * (add_residual/add_output), the pruned block's QKV projection computing its queries for the class token only
  * (first_token_outputs); that the pruned block and the fused pairs compute the full block's function is golden_vit's

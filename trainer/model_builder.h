@@ -1,4 +1,4 @@
-/* Building a model: architectures (models_*.c) describe their layers through these calls, which return
+/* Building a model: architectures (trainer/models/*.c) describe their layers through these calls, which return
  * tensor slot indices; model_builder_finish() then sizes and allocates the arenas once and initialises
  * the parameters. Internal to the trainer. */
 #ifndef COHORT_MODEL_BUILDER_H
@@ -59,15 +59,15 @@ int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels conca
 int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
 int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
-/* Architectures (models_*.c), registered in model_registry.c. Each returns the output slot ([B][classes]);
+/* Architectures (trainer/models/*.c), registered in models/registry.c. Each returns the output slot ([B][classes]);
  * `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
-/* models_vit.c: Vision Transformer and MLP-Mixer. */
+/* models/vit.c: Vision Transformer and MLP-Mixer. */
 int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
-/* models_resnet.c: CIFAR ResNets of depth 6n+2 (resnet20, ..., any resnetN that cifar_resnet_accepts), and
- * the CIFAR form of resnet18, resnet34, resnet50. models_vgg.c: vgg11, vgg13, vgg16, vgg19 with batch norm. */
+/* models/resnet.c: CIFAR ResNets of depth 6n+2 (resnet20, ..., any resnetN that cifar_resnet_accepts), and
+ * the CIFAR form of resnet18, resnet34, resnet50. models/vgg.c: vgg11, vgg13, vgg16, vgg19 with batch norm. */
 int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 bool cifar_resnet_accepts(const char *name);
 int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
