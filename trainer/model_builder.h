@@ -1,4 +1,4 @@
-/* Building a model: architectures (trainer/models/*.c) describe their layers through these calls, which return
+/* Building a model: architectures (the files of trainer/models/) describe their layers through these calls, which return
  * tensor slot indices; model_builder_finish() then sizes and allocates the arenas once and initialises
  * the parameters. Internal to the trainer. */
 #ifndef COHORT_MODEL_BUILDER_H
@@ -59,7 +59,7 @@ int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels conca
 int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
 int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
-/* Architectures (trainer/models/*.c), registered in models/registry.c. Each returns the output slot ([B][classes]);
+/* Architectures (the files of trainer/models/), registered in models/registry.c. Each returns the output slot ([B][classes]);
  * `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
