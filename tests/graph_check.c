@@ -39,7 +39,8 @@ double graph_gradient_error(Model *m, int batch, int C, int H, int W, int classe
         const ParamTensor *pt = &m->tensors[t];
         const int count = pt->count < (size_t)samples ? (int)pt->count : samples;
         for (int k = 0; k < count; k++) {
-            const size_t i = pt->offset + (pt->count <= (size_t)samples ? (size_t)k : rng_below(&rng, (uint32_t)pt->count));
+            const bool every = pt->count <= (size_t)samples;
+            const size_t i = pt->offset + (every ? (size_t)k : rng_below(&rng, (uint32_t)pt->count));
             const real saved = m->params[i];
             const double eps = 1e-6;
             m->params[i] = saved + eps;

@@ -84,7 +84,8 @@ static void check_gradients(const GraphModel *g) {
     model_free(m);
 }
 
-/* SGD with momentum 0.9 on the synthetic dataset, shuffled each epoch; returns the test top-1 (%) and the first and last epochs' mean loss */
+/* SGD with momentum 0.9 on the synthetic dataset, shuffled each epoch; returns the test top-1 (%) and the first
+ * and last epochs' mean loss */
 static double train(const GraphModel *g, const DataSplits *data, double *first_loss, double *last_loss) {
     enum { BATCH = 32, EPOCHS = 3 };
     const Dataset *d = &data->train;

@@ -385,7 +385,8 @@ static int run_every_kernel(const char *self) {
         const bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
         ran++;
         failed += !passed;
-        snprintf(line, sizeof line, "  %-12s %s\n", core->name, passed ? "bit-identical on 1, 2 and 3 threads" : "FAILED");
+        snprintf(line, sizeof line, "  %-12s %s\n", core->name,
+                 passed ? "bit-identical on 1, 2 and 3 threads" : "FAILED");
         strncat(table, line, sizeof table - strlen(table) - 1);
     }
     printf("\nthread invariance per OpenBLAS kernel:\n%s", table);

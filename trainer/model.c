@@ -63,7 +63,8 @@ void model_backward(Model *m, int B) {
         /* regions that become live here (grad_plan.c) */
         if (l->zero_out_grad) zero_reals(slot_grad(m, l->out), slot_count_for(m, l->out, B));
         for (int k = 0; k < l->input_count; k++)
-            if (l->zero_input_grads >> k & 1) zero_reals(slot_grad(m, l->inputs[k]), slot_count_for(m, l->inputs[k], B));
+            if (l->zero_input_grads >> k & 1)
+                zero_reals(slot_grad(m, l->inputs[k]), slot_count_for(m, l->inputs[k], B));
         if (!l->skip_backward) op_descriptor(l->kind)->backward(m, l, B, l->write_in_grad ? GRAD_WRITE : GRAD_ADD);
         if (m->profiling) m->profile_seconds[l->kind][1] += profile_clock() - started;
     }

@@ -1,6 +1,6 @@
-/* Building a model: architectures (the files of trainer/models/) describe their layers through these calls, which return
- * tensor slot indices; model_builder_finish() then sizes and allocates the arenas once and initialises
- * the parameters. Internal to the trainer. */
+/* Building a model: architectures (the files of trainer/models/) describe their layers through these calls,
+ * which return tensor slot indices; builder_finish() then plans the fused steps, sizes and allocates the arenas
+ * once and initialises the parameters. Internal to the trainer. */
 #ifndef COHORT_MODEL_BUILDER_H
 #define COHORT_MODEL_BUILDER_H
 
@@ -59,8 +59,8 @@ int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels conca
 int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
 int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
-/* Architectures (the files of trainer/models/), registered in models/registry.c. Each returns the output slot ([B][classes]);
- * `name` is the requested model name (families like resnetN read their depth from it). */
+/* Architectures (the files of trainer/models/), registered in models/registry.c. Each returns the output slot
+ * ([B][classes]); `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/vit.c: Vision Transformer and MLP-Mixer. */

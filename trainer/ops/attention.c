@@ -183,16 +183,23 @@ static double attention_layer_flops(const Model *m, const Layer *l, int B) {
     return 2.0 * 2.0 * (double)out->H * in->H * out->C * B;
 }
 
+/* a fused qkv [B][T][12] from 2x2 patches of x (D = 4) */
+static int attention_case_qkv(ModelBuilder *mb, int x, bool class_token) {
+    int tokens = builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0);
+    if (class_token) tokens = builder_cls_pos(mb, tokens, 0.5);
+    return builder_linear(mb, tokens, 12, true);
+}
+
 static int attention_case_0(ModelBuilder *mb, int x) {
-    return builder_attention(mb, builder_linear(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 12, true), 2, 0);
+    return builder_attention(mb, attention_case_qkv(mb, x, false), 2, 0);
 }
 
 static int attention_case_1(ModelBuilder *mb, int x) {
-    return builder_attention(mb, builder_linear(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 12, true), 2, 0.2);
+    return builder_attention(mb, attention_case_qkv(mb, x, false), 2, 0.2);
 }
 
 static int attention_case_2(ModelBuilder *mb, int x) {
-    return builder_attention_queries(mb, builder_linear(mb, builder_cls_pos(mb, builder_patch_embed(mb, x, 4, 2, INIT_TORCH_DEFAULT, 0), 0.5), 12, true), 2, 0, 1);
+    return builder_attention_queries(mb, attention_case_qkv(mb, x, true), 2, 0, 1);
 }
 
 static const OpCheckCase ATTENTION_CASES[] = {

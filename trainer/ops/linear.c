@@ -283,8 +283,8 @@ void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, re
 
 /* ---- as a layer: every token, [B][T][IN] -> [B][T][OUT] (B*T rows); weight [OUT][IN], bias [OUT] or none.
  * Fused by the builder: with add_residual it writes add_output = add_residual + the product (the residual add
- * after it; its own output slot has no values of its own); with first_token_outputs its first outputs are computed for the first token only.
- * ---- */
+ * after it; its own output slot has no values of its own); with first_token_outputs its first outputs are
+ * computed for the first token only. ---- */
 
 static void linear_layer_forward(Model *m, const Layer *l, int B, bool training) {
     (void)training;
