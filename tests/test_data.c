@@ -11,6 +11,7 @@
 #include "config.h"
 #include "data.h"
 #include "dataset_writer.h"
+#include "memory_cap.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -125,6 +126,23 @@ static void test_idx_load(void) {
     dw_remove_dir(dir);
 }
 
+typedef struct {
+    const char *images, *labels;
+} IdxPair;
+
+/* A 16-byte images file whose header promises 5000 images of 4096x4096 (80 GB): refused as truncated,
+ * without allocating for images the file does not hold (run with a memory cap). */
+static int huge_header_says_truncated(void *arg) {
+    const IdxPair *p = arg;
+    Dataset d;
+    char err[ERR_LEN] = "";
+    if (idx_load(&d, p->images, p->labels, 0, err) != 0 && strstr(err, p->images) &&
+        strstr(err, "truncated: expected 83886080016 bytes, got 16"))
+        return 0;
+    fprintf(stderr, "5000 images of 4096x4096 in a 16-byte file: %s\n", err);
+    return 1;
+}
+
 static void test_idx_errors(void) {
     char dir[1024], img[1024], lab[1024], bad[1024], err[ERR_LEN];
     make_subdir(dir, "idx-errors");
@@ -154,6 +172,16 @@ static void test_idx_errors(void) {
     memcpy(longer + 16, pixels, sizeof pixels);
     CHECK(dw_write_bytes(path_in(bad, dir, "longer"), longer, sizeof longer, 0, err) == 0);
     CHECK_ERR(idx_load(&d, bad, lab, 32, err), err, bad, "expected 2368 bytes");
+
+    /* a huge header and no pixels: the first buffer is sized by bytes, not by the header's count */
+    const uint8_t huge[16] = {0, 0, 8, 3, 0, 0, 0x13, 0x88, 0, 0, 0x10, 0, 0, 0, 0x10, 0}; /* 5000 of 4096x4096 */
+    const uint8_t huge_labels[8] = {0, 0, 8, 1, 0, 0, 0x13, 0x88};
+    char huge_lab[1024];
+    CHECK(dw_write_bytes(path_in(bad, dir, "huge-header"), huge, sizeof huge, 0, err) == 0);
+    CHECK(dw_write_bytes(path_in(huge_lab, dir, "huge-header-labels"), huge_labels, sizeof huge_labels, 0, err) == 0);
+    IdxPair pair = {bad, huge_lab};
+    CHECK_MSG(run_with_memory_cap((unsigned long long)256 << 20, huge_header_says_truncated, &pair) == 0,
+              "a huge IDX header over a 16-byte file was not refused as truncated within 256 MiB");
 
     /* missing files */
     CHECK_ERR(idx_load(&d, img, path_in(bad, dir, "no-such-labels"), 32, err), err, bad, "missing file");

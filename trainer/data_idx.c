@@ -26,8 +26,11 @@
 #define IDX_CLASSES 10       /* MNIST digits and Fashion-MNIST articles: labels 0..9 */
 #define IDX_MAX_SIDE 4096    /* larger rows/cols mean a corrupt header, not a real image */
 /* Buffers grow as images arrive rather than trusting the header's count up front, so a corrupt count
- * cannot make us allocate gigabytes before the truncation is noticed. */
-#define IDX_FIRST_CAPACITY 4096 /* images */
+ * cannot make us allocate gigabytes before the truncation is noticed: the first buffer holds at most 4096
+ * images and at most 4 MiB (a single image when one is larger, e.g. 4096x4096), and each doubling follows
+ * images actually read. */
+#define IDX_FIRST_CAPACITY 4096        /* images */
+#define IDX_FIRST_BYTES ((size_t)4 << 20)
 
 typedef struct {
     gzFile gz;
@@ -160,7 +163,10 @@ int idx_load(Dataset *out, const char *images_path, const char *labels_path, int
     size_t capacity = 0;
     for (int i = 0; i < count; i++) {
         if ((size_t)i == capacity) {
-            capacity = capacity ? capacity * 2 : IDX_FIRST_CAPACITY;
+            size_t first = IDX_FIRST_BYTES / out_size;
+            if (first > IDX_FIRST_CAPACITY) first = IDX_FIRST_CAPACITY;
+            if (first < 1) first = 1;
+            capacity = capacity ? capacity * 2 : first;
             if (capacity > (size_t)count) capacity = (size_t)count;
             uint8_t *bigger = realloc(pixels, capacity * out_size);
             if (!bigger) {
