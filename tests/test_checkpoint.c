@@ -9,6 +9,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "data.h"
+#include "memory_cap.h"
 #include "train.h"
 
 #define EPOCHS 4
@@ -49,6 +50,33 @@ static TrainResult run(const TrainConfig *cfg, const DataSplits *data, Log *log,
     TrainResult result;
     if (train_run(cfg, data, &hooks, &result, err)) fprintf(stderr, "train_run: %s\n", err);
     return result;
+}
+
+/* A resume from a checkpoint whose header is corrupt but self-consistent enough to reach the payload. */
+typedef struct {
+    const TrainConfig *cfg;
+    const DataSplits *data;
+    const char *path;
+} ResumeArgs;
+
+/* Resuming must say "truncated" (run with a memory cap: the header's epoch count must not be allocated
+ * before the file is known to hold that many epochs). */
+static int resume_says_truncated(void *arg) {
+    const ResumeArgs *a = arg;
+    volatile sig_atomic_t preempt = 0;
+    Log log = {0};
+    char err[ERR_LEN] = "";
+    TrainResult r = run(a->cfg, a->data, &log, a->path, true, &preempt, err);
+    if (r.outcome == TRAIN_FAILED && strstr(err, "truncated") && strstr(err, a->path)) return 0;
+    fprintf(stderr, "resume from a checkpoint claiming 10^7 epochs: %s\n", err);
+    return 1;
+}
+
+static void write_int32(const char *path, long offset, int32_t value) {
+    FILE *f = fopen(path, "r+b");
+    fseek(f, offset, SEEK_SET);
+    fwrite(&value, sizeof value, 1, f);
+    fclose(f);
 }
 
 static void flip_byte(const char *path, long offset) {
@@ -143,6 +171,14 @@ int main(void) {
     flip_byte(path, 0);
     r = run(&cfg, &data, &c, path, true, &preempt, err);
     CHECK_MSG(r.outcome == TRAIN_FAILED && strstr(err, "not a Cohort checkpoint"), "%s", err);
+    /* epochs_done (int32 at byte 96 of the header) claiming 10^7 epochs, 880 MB of history, in a file of a
+     * few hundred KB: refused as truncated within 256 MiB of memory. */
+    snprintf(cmd, sizeof cmd, "cp %s %s", copy, path);
+    CHECK(system(cmd) == 0);
+    write_int32(path, 96, 10000000);
+    ResumeArgs resume = {&cfg, &data, path};
+    CHECK_MSG(run_with_memory_cap((unsigned long long)256 << 20, resume_says_truncated, &resume) == 0,
+              "a corrupt epoch count in a short checkpoint was not refused as truncated within 256 MiB");
 
     /* checkpoint_verify, without a model: the good file passes; every single-byte change anywhere in it, a
      * truncation, an extra byte and other settings are caught, each with its own message. */

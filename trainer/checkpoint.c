@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -143,6 +144,13 @@ int checkpoint_verify(const char *path, uint64_t config_fingerprint, char err[ER
     return rc;
 }
 
+/* Whether the open file f holds fewer than `bytes` bytes (a file that cannot be measured is not refused here:
+ * reading it will tell). */
+static int file_shorter_than(FILE *f, uint64_t bytes) {
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < bytes;
+}
+
 int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *st, uint64_t config_fingerprint,
                     char err[ERR_LEN]) {
     Stream s = {fopen(path, "rb"), crc32_z(0, NULL, 0), 0};
@@ -161,6 +169,12 @@ int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *
                 (unsigned long long)h.param_count, model->name, model->param_count);
     } else if (check_header(&h, path, config_fingerprint, err)) {
         /* err says why */
+    } else if (file_shorter_than(s.f, sizeof h + (model->param_count + model->buffer_count + opt->state_count) *
+                                                   sizeof(real) + (uint64_t)h.epochs_done * sizeof(EpochMetrics) +
+                                                   sizeof(uint32_t))) {
+        /* Checked before allocating: a corrupt epochs_done (up to 10^7, 880 MB of history) in a short file
+         * must not cost that allocation. */
+        err_set(err, "%s: checkpoint is truncated", path);
     } else {
         /* Read into scratch first so a corrupt file leaves the model untouched. */
         size_t pb = model->param_count * sizeof(real), bb = model->buffer_count * sizeof(real),
