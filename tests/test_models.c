@@ -134,6 +134,45 @@ static void check_counts(void) {
     }
 }
 
+/* DenseNet: torchvision 0.14's counts at 3x224x224 and 1000 classes (densenet121/169/201), and the CIFAR
+ * DenseNet-BC-100 with growth 12 (Huang et al.: 0.8M) at 3x32x32; a dense block's layers read the concatenation
+ * of all earlier features (DenseNet-BC-100: 3 blocks of 16 layers, each block 15 concatenations as layer inputs
+ * and one as its output, the last of 17 tensors). */
+static void check_densenet(void) {
+    const struct {
+        const char *name;
+        int C, H, W, classes;
+        size_t count;
+    } expected[] = {
+        {"densenet121", 3, 224, 224, 1000, 7978856}, {"densenet169", 3, 224, 224, 1000, 14149480},
+        {"densenet201", 3, 224, 224, 1000, 20013928}, {"densenet_bc", 3, 32, 32, 10, 769162},
+        {"densenet_bc", 3, 32, 32, 100, 800032},
+    };
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        size_t n = 0;
+        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
+                                         expected[i].classes, &n, err) == 0,
+                  "%s: %s", expected[i].name, err);
+        CHECK_MSG(n == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
+                  expected[i].classes, n, expected[i].count);
+    }
+    Model *m = build("densenet_bc", &cfg, 3, 32, 32, 10, 2);
+    if (!m) return;
+    int concats = 0, widest = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        if (m->layers[i].kind != LAYER_CONCAT) continue;
+        concats++;
+        if (m->layers[i].input_count > widest) widest = m->layers[i].input_count;
+    }
+    CHECK_MSG(concats == 48 && widest == 17, "densenet_bc: %d concatenations, widest %d (expected 48, 17)", concats,
+              widest);
+    CHECK(m->slots[m->layers[m->layer_count - 1].in].C == 342); /* 24 + 16*12 = 216 -> 108 -> 300 -> 150 -> 342 */
+    model_free(m);
+}
+
 static void check_names(void) {
     const char *good[] = {"resnet8", "resnet14", "resnet20", "resnet26", "resnet32", "resnet110", "resnet1202",
                           "resnet18", "resnet34", "resnet50", "vgg11", "vgg13", "vgg16", "vgg19"};
@@ -452,6 +491,7 @@ static void check_memory_plan(void) {
 int main(int argc, char **argv) {
     if (sizeof(real) == sizeof(float)) { /* the same code in double: no need to build every model twice */
         check_counts();
+    check_densenet();
         check_names();
         check_memory_plan();
         if (argc > 1) check_cli(argv[1]);

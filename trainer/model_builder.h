@@ -72,6 +72,8 @@ int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cf
 bool cifar_resnet_accepts(const char *name);
 int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models/densenet.c: densenet121/169/201 (torchvision's) and densenet_bc (CIFAR DenseNet-BC-100, growth 12). */
+int build_densenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 
 /* Allocates the arenas for max_batch and initialises parameters from seed. Non-zero on failure. */
 int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, char err[ERR_LEN]);

@@ -30,6 +30,10 @@ static const ModelEntry MODELS[] = {
     {"vgg13", build_vgg, "VGG-13 with batch norm, CIFAR form; `width`, `dropout`", NULL},
     {"vgg16", build_vgg, "VGG-16 with batch norm, CIFAR form; `width`, `dropout`", NULL},
     {"vgg19", build_vgg, "VGG-19 with batch norm, CIFAR form; `width`, `dropout`", NULL},
+    {"densenet121", build_densenet, "DenseNet-121 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
+    {"densenet169", build_densenet, "DenseNet-169 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
+    {"densenet201", build_densenet, "DenseNet-201 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
+    {"densenet_bc", build_densenet, "CIFAR DenseNet-BC-100, growth 12 (Huang et al.)", NULL},
     {"vit", build_vit, "Vision Transformer (pre-norm); `dim` `depth` `heads` `mlp_dim` `patch` `pool`", NULL},
     {"mixer", build_mixer, "MLP-Mixer; `dim` `depth` `patch` `token_mlp_dim` `channel_mlp_dim`", NULL},
 };
