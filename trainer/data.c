@@ -1,5 +1,5 @@
 /* Dataset selection (data_load), the train / validation / test split, and mini-batch assembly. The file
- * formats live in data_idx.c, data_cifar.c and data_synthetic.c. */
+ * formats live in data/idx.c, data/cifar.c and data/synthetic.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

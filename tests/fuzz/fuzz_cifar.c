@@ -1,4 +1,4 @@
-/* Fuzzes the CIFAR-10/100 binary readers (trainer/data_cifar.c): cifar10_load on one or two batch files
+/* Fuzzes the CIFAR-10/100 binary readers (trainer/data/cifar.c): cifar10_load on one or two batch files
  * and cifar100_load (fine or coarse labels), each with or without its label-name file, all written from
  * the input.
  *

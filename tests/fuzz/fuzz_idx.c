@@ -1,4 +1,4 @@
-/* Fuzzes the IDX reader (MNIST, Fashion-MNIST; trainer/data_idx.c) through idx_load, on an images file and
+/* Fuzzes the IDX reader (MNIST, Fashion-MNIST; trainer/data/idx.c) through idx_load, on an images file and
  * a labels file written from the input, plain or gzipped.
  *
  * Input layout:
