@@ -30,38 +30,40 @@ void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, real alpha, c
     if (threads > 1) omp_set_num_threads(threads);
 }
 
-/* Tiles of gemm_tiled: row blocks of up to GEMM_TILE_ROWS and column blocks of up to GEMM_TILE_COLUMNS
- * (single-threaded OpenBLAS ran 256 x 1024 tiles of VGG's and ResNet-50's large products within a few per cent
- * of its own threaded GEMM on 2 threads; 64 x 256 tiles lost 10-35 % to packing). A product with fewer than
- * GEMM_TILES_MIN such tiles is cut finer, columns first, down to GEMM_TILE_MIN_COLUMNS x GEMM_TILE_MIN_ROWS,
- * so that a small one still gives several threads work. */
-#define GEMM_TILE_ROWS 256
-#define GEMM_TILE_COLUMNS 1024
+/* Tiles of gemm_tiled. Each tile packs its own rows of op(A) and columns of op(B) (OpenBLAS's threaded GEMM
+ * shares one packed B among its threads), so a product cut into rb x cb tiles packs A cb times and B rb times:
+ * K (cb M + rb N) values for M N K multiply-adds. For a given tile count that is least when the tiles are about
+ * square, so the grid starts from blocks of GEMM_TILE_SIZE and, while it has fewer than GEMM_TILES_MIN tiles
+ * (enough for several threads whatever their number), cuts whichever dimension has the longer blocks into one
+ * more equal part, down to GEMM_TILE_MIN_ROWS x GEMM_TILE_MIN_COLUMNS. Block lengths are rounded up to a
+ * multiple of 16 (whole vectors). Measured on VGG's backward products (2 threads, medians of 11 alternating
+ * rounds): 1.01x (Haswell kernels) and 1.03x (SkylakeX) the time of OpenBLAS's own threaded GEMM, where
+ * blocks of 256 x 1024 took 1.06x under SkylakeX, 1.29x for the widest weight gradient. */
+#define GEMM_TILE_SIZE 768
 #define GEMM_TILE_MIN_ROWS 32
 #define GEMM_TILE_MIN_COLUMNS 64
 #define GEMM_TILES_MIN 8
 
-static int blocks_of(int n, int size) { return n <= 0 ? 0 : (n + size - 1) / size; }
+static int ceil_div(int n, int d) { return (n + d - 1) / d; }
 
 GemmTiles gemm_tiles(int M, int N) {
-    GemmTiles t = {GEMM_TILE_ROWS, GEMM_TILE_COLUMNS, 0, 0};
-    /* no wider than the product (to a power of two) */
-    while (t.rows / 2 >= M && t.rows > GEMM_TILE_MIN_ROWS) t.rows /= 2;
-    while (t.columns / 2 >= N && t.columns > GEMM_TILE_MIN_COLUMNS) t.columns /= 2;
-    for (;;) {
-        t.row_blocks = blocks_of(M, t.rows);
-        t.column_blocks = blocks_of(N, t.columns);
-        if (t.row_blocks * t.column_blocks >= GEMM_TILES_MIN) break;
-        /* halve the dimension that is cut least relative to its size, while it stays above its minimum */
-        const bool columns_can = t.columns > GEMM_TILE_MIN_COLUMNS && N > t.columns / 2;
-        const bool rows_can = t.rows > GEMM_TILE_MIN_ROWS && M > t.rows / 2;
-        if (columns_can && (!rows_can || t.column_blocks <= t.row_blocks))
-            t.columns /= 2;
-        else if (rows_can)
-            t.rows /= 2;
+    GemmTiles t = {0, 0, 0, 0};
+    if (M <= 0 || N <= 0) return t;
+    int row_blocks = ceil_div(M, GEMM_TILE_SIZE), column_blocks = ceil_div(N, GEMM_TILE_SIZE);
+    while (row_blocks * column_blocks < GEMM_TILES_MIN) {
+        const bool more_columns = N / (column_blocks + 1) >= GEMM_TILE_MIN_COLUMNS;
+        const bool more_rows = M / (row_blocks + 1) >= GEMM_TILE_MIN_ROWS;
+        if (more_columns && (!more_rows || (long)N * row_blocks >= (long)M * column_blocks))
+            column_blocks++;
+        else if (more_rows)
+            row_blocks++;
         else
             break;
     }
+    t.rows = ceil_div(ceil_div(M, row_blocks), 16) * 16;
+    t.columns = ceil_div(ceil_div(N, column_blocks), 16) * 16;
+    t.row_blocks = ceil_div(M, t.rows);
+    t.column_blocks = ceil_div(N, t.columns);
     return t;
 }
 
