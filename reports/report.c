@@ -92,12 +92,88 @@ static int parse_metric(const char *name, MetricId *out, char *err) {
                    name);
 }
 
+/* ---- never over the database ---- */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+} FileId;
+
+static int file_id(const char *path, FileId *id) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    *id = (FileId){st.st_dev, st.st_ino};
+    return 0;
+}
+
+static int same_id(FileId a, FileId b) { return a.dev == b.dev && a.ino == b.ino; }
+
+/* The directory entry path names: its directory (by device and inode) and its last component. */
+static int dir_entry(const char *path, FileId *dir, const char **name) {
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!slash) return file_id(".", dir);
+    if (slash == path) return file_id("/", dir);
+    char *parent = strndup(path, (size_t)(slash - path));
+    int rc = parent ? file_id(parent, dir) : -1;
+    free(parent);
+    return rc;
+}
+
+/* Whether out names the file `protected` (existing: the same inode; or not: the same directory entry). */
+static int names_same_file(const char *out, const char *protected) {
+    FileId a, b;
+    if (file_id(out, &a) == 0 && file_id(protected, &b) == 0 && same_id(a, b)) return 1;
+    const char *out_name, *protected_name;
+    return dir_entry(out, &a, &out_name) == 0 && dir_entry(protected, &b, &protected_name) == 0 && same_id(a, b) &&
+           *out_name && strcmp(out_name, protected_name) == 0;
+}
+
+int report_check_output(const char *db_path, const char *out_path, char err[ERR_LEN]) {
+    if (!db_path || !*db_path || !out_path || !*out_path) return 0;
+    static const struct {
+        const char *suffix, *what;
+    } sidecar[] = {{"", "the database itself"},
+                   {"-wal", "its -wal file"},
+                   {"-shm", "its -shm file"},
+                   {"-journal", "its -journal file"},
+                   {".checkpoints", "its checkpoint directory"}};
+    /* SQLite names the -wal, -shm and -journal files after the path with symbolic links resolved */
+    char *resolved = realpath(db_path, NULL);
+    const char *bases[2] = {db_path, resolved};
+    int refused = 0;
+    for (int b = 0; b < 2 && !refused && bases[b]; b++) {
+        size_t len = strlen(bases[b]) + 16;
+        char *path = malloc(len);
+        if (!path) break;
+        for (size_t k = 0; k < sizeof sidecar / sizeof sidecar[0] && !refused; k++) {
+            snprintf(path, len, "%s%s", bases[b], sidecar[k].suffix);
+            FileId parent, checkpoints;
+            const char *name;
+            if (names_same_file(out_path, path)) {
+                err_set(err, "%s: refusing to write the report over the database %s: it is %s", out_path, db_path,
+                        sidecar[k].what);
+                refused = 1;
+            } else if (!strcmp(sidecar[k].suffix, ".checkpoints") && file_id(path, &checkpoints) == 0 &&
+                       dir_entry(out_path, &parent, &name) == 0 && same_id(parent, checkpoints)) {
+                err_set(err, "%s: refusing to write the report over the database %s: it is in its checkpoint "
+                             "directory %s",
+                        out_path, db_path, path);
+                refused = 1;
+            }
+        }
+        free(path);
+    }
+    free(resolved);
+    return refused ? -1 : 0;
+}
+
 int report_write(Store *store, const char *out_path, const ReportOptions *options, char err[ERR_LEN]) {
     if (!out_path || !*out_path) return err_set(err, "report: no output path given");
     const char *ext;
     Writer writer = writer_for(out_path, &ext);
     if (!writer)
         return err_set(err, "%s: unknown report format '%s' (use .html, .md, .tex, .csv or .json)", out_path, ext);
+    if (report_check_output(store_path(store), out_path, err)) return -1;
     static const ReportOptions defaults = {0};
     if (!options) options = &defaults;
     ReportData d = {0};

@@ -41,6 +41,13 @@ typedef struct {
 /* Non-zero with err on an unknown extension, a bad option, or an I/O error; nothing is written then. */
 int report_write(Store *store, const char *out_path, const ReportOptions *options, char err[ERR_LEN]);
 
+/* Non-zero with err when writing a report to out_path would replace or touch the database db_path: the
+ * same file (by path, another spelling of it, a symbolic or hard link: compared by device and inode), its
+ * -wal, -shm or -journal file, or its checkpoint directory (db_path.checkpoints) or a file in it. Files
+ * that do not exist yet are compared by their directory (device and inode) and name. report_write checks
+ * this too; the command line checks first, to refuse before opening anything. */
+int report_check_output(const char *db_path, const char *out_path, char err[ERR_LEN]);
+
 /* 1 for an extension report_write knows (".html", ".md", ".tex", ".csv", ".json"). */
 int report_known_format(const char *out_path);
 

@@ -10,7 +10,8 @@ static const char HELP[] =
     "usage: cohort report --db PATH --out FILE [--sweep NAME] [--where 'SQL'] [--group-by KEYS]\n"
     "                     [--metric NAME] [--epochs]\n"
     "\n"
-    "Renders the runs in the database; the format follows FILE's extension:\n"
+    "Renders the runs in the database; the format follows FILE's extension. FILE may not be the database,\n"
+    "its -wal, -shm or -journal file or its checkpoint directory:\n"
     "  .html  a self-contained page (no scripts, no network): summary per group and per configuration\n"
     "         (mean +- std over seeds), learning curves with bands, parameters against the metric with the\n"
     "         Pareto front, parallel coordinates, hyperparameter importance, runs that did not finish\n"
@@ -62,6 +63,10 @@ int cli_report(int argc, char **argv) {
         return EXIT_BAD_INPUT;
     }
     char err[ERR_LEN];
+    if (report_check_output(db, out, err)) {
+        fprintf(stderr, "cohort report: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
     Store *store = NULL;
     if (store_open_readonly(&store, db, err)) {
         fprintf(stderr, "cohort report: %s\n", err);

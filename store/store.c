@@ -121,6 +121,8 @@ void store_close(Store *store) {
     free(store);
 }
 
+const char *store_path(const Store *store) { return store->path; }
+
 int store_begin(Store *store, char err[ERR_LEN]) {
     /* IMMEDIATE takes the write lock now, so a batch never fails half-way for want of it. */
     return store_exec(store, "BEGIN IMMEDIATE", "beginning a transaction", err);

@@ -32,6 +32,8 @@ typedef struct Store Store;
 int store_open(Store **out, const char *path, char err[ERR_LEN]);
 int store_open_readonly(Store **out, const char *path, char err[ERR_LEN]);
 void store_close(Store *store);
+/* The path the database was opened with. */
+const char *store_path(const Store *store);
 
 /* Explicit transactions, so the coordinator can batch several writes into one commit. */
 int store_begin(Store *store, char err[ERR_LEN]);
