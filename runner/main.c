@@ -21,8 +21,7 @@ static const char USAGE[] =
 
 int is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
 
-int main(int argc, char **argv) {
-    openblas_select_core(argv);
+static int run_command(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
         return EXIT_BAD_INPUT;
@@ -44,4 +43,10 @@ int main(int argc, char **argv) {
     if (!strcmp(command, "bench")) return cli_bench(argc - 1, argv + 1);
     fprintf(stderr, "cohort: unknown command '%s'\n\n%s", command, USAGE);
     return EXIT_BAD_INPUT;
+}
+
+int main(int argc, char **argv) {
+    openblas_select_core(argv);
+    int status = run_command(argc, argv);
+    return cli_close_stdout(argc >= 2 && argv[1][0] != '-' ? argv[1] : NULL, status);
 }
