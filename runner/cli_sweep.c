@@ -453,13 +453,17 @@ int cli_sweep(int argc, char **argv) {
         } else if (status == 0 && check_data(&sweep, err)) {
             fprintf(stderr, "cohort sweep: %s\n", err);
             status = EXIT_BAD_INPUT;
+        } else if (status == 0 && store_check_writable(args.db, err)) {
+            /* before the claim creates PATH.lock and the checkpoint directory beside an unusable path */
+            fprintf(stderr, "cohort sweep: %s\n", err);
+            status = EXIT_BAD_INPUT;
         } else if (status == 0 && (claim_result = sweep_claim(&claim, args.db, args.checkpoint_dir, err)) != CLAIM_TAKEN) {
             /* Before the database is opened at all: a second coordinator writes nothing. */
             fprintf(stderr, "cohort sweep: %s\n", err);
             status = claim_result == CLAIM_HELD_BY_OTHER ? EXIT_BAD_INPUT : EXIT_RUNTIME;
         } else if (status == 0 && store_open(&store, args.db, err)) {
-            fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
-            status = EXIT_RUNTIME;
+            fprintf(stderr, "cohort sweep: %s\n", err); /* err names the file */
+            status = EXIT_BAD_INPUT;
         } else if (status == 0) {
             int rc = register_trials(store, &sweep, &args, &trials, &trial_count, &skipped, &args.options.sweep_id, err);
             if (!rc) rc = prepare_search(store, &sweep, &args, &trials, &trial_count, &skipped, err);

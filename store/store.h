@@ -31,6 +31,11 @@ typedef struct Store Store;
 /* Opens (creating and migrating if needed) a database for writing, or an existing one read-only. */
 int store_open(Store **out, const char *path, char err[ERR_LEN]);
 int store_open_readonly(Store **out, const char *path, char err[ERR_LEN]);
+/* Checks, creating and changing nothing, that store_open could open path for writing: an existing path
+ * must be a regular file that can be written and is empty or a Cohort database; a new one needs a
+ * writable directory. Every store open also refuses a path that is not a regular file (a device such as
+ * /dev/null, a directory). Non-zero with err naming the file otherwise. */
+int store_check_writable(const char *path, char err[ERR_LEN]);
 void store_close(Store *store);
 /* The path the database was opened with. */
 const char *store_path(const Store *store);

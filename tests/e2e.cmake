@@ -13,3 +13,4 @@ add_test(NAME e2e_reliability COMMAND bash ${COHORT_TEST_DIR}/e2e/reliability.sh
 set_tests_properties(e2e_reliability PROPERTIES TIMEOUT 1800 RUN_SERIAL TRUE)
 add_test(NAME e2e_report_output_guard COMMAND bash ${COHORT_TEST_DIR}/e2e/report_output_guard.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_output_errors COMMAND bash ${COHORT_TEST_DIR}/e2e/output_errors.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_database_paths COMMAND bash ${COHORT_TEST_DIR}/e2e/database_paths.sh $<TARGET_FILE:cohort>)

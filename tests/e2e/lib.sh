@@ -25,3 +25,32 @@ finish() {
   if [ "$FAILURES" -gt 0 ]; then echo "$FAILURES of $CHECKS checks failed" >&2; exit 1; fi
   echo "all $CHECKS checks passed"
 }
+
+# run_readonly DIR COMMAND...: runs COMMAND while DIR is on a read-only medium as SQLite sees it. As root (who
+# ignores permission bits): a read-only bind mount of DIR in a private mount namespace (unshare -m; it
+# disappears with the command), or, where namespaces are not permitted, DIR made non-writable and COMMAND run
+# as the user nobody. Otherwise DIR made non-writable. Permissions are restored afterwards.
+# READONLY_METHOD=mount|nobody|chmod forces one way.
+run_readonly() {
+  local dir=$1 method=${READONLY_METHOD:-} rc
+  shift
+  if [ -z "$method" ]; then
+    if [ "$(id -u)" -ne 0 ]; then method=chmod
+    elif unshare -m true 2> /dev/null; then method=mount
+    else method=nobody
+    fi
+  fi
+  case $method in
+    mount)
+      unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' _ "$dir" "$@"
+      return $? ;;
+    nobody)
+      chmod -R a-w "$dir"; chmod a+rx "$WORK"
+      setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; rc=$?
+      chmod -R u+w "$dir"; return $rc ;;
+    *)
+      chmod -R a-w "$dir"
+      "$@"; rc=$?
+      chmod -R u+w "$dir"; return $rc ;;
+  esac
+}
