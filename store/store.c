@@ -81,16 +81,49 @@ static int check_regular(const char *path, char *err) {
     return 0;
 }
 
-static int open_common(Store **out, const char *path, int readonly, char *err) {
+/* "file:/abs/path?immutable=1" with the path percent-encoded (SQLite's URI filenames). malloc'd. */
+static char *immutable_uri(const char *path) {
+    char *absolute = realpath(path, NULL);
+    if (!absolute) return NULL;
+    static const char query[] = "?immutable=1";
+    char *uri = malloc(strlen("file:") + 3 * strlen(absolute) + sizeof query);
+    if (uri) {
+        char *o = uri + sprintf(uri, "file:");
+        for (const unsigned char *p = (const unsigned char *)absolute; *p; p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("/-._~", *p))
+                *o++ = (char)*p;
+            else o += sprintf(o, "%%%02X", *p);
+        }
+        memcpy(o, query, sizeof query);
+    }
+    free(absolute);
+    return uri;
+}
+
+enum { OPEN_WRITE, OPEN_READ, OPEN_READ_IMMUTABLE };
+
+static int open_common(Store **out, const char *path, int mode, char *err) {
     *out = NULL;
     if (!path || !*path) return err_set(err, "store: no database path given");
     if (check_regular(path, err)) return -1;
     Store *store = calloc(1, sizeof *store);
     if (!store) return err_set(err, "%s: out of memory", path);
     snprintf(store->path, sizeof store->path, "%s", path);
-    store->readonly = readonly;
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
+    store->readonly = mode != OPEN_WRITE;
+    int flags = mode == OPEN_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    char *uri = NULL;
+    if (mode == OPEN_READ_IMMUTABLE) {
+        uri = immutable_uri(path);
+        if (!uri) {
+            free(store);
+            return err_set(err, "%s: cannot open the database: %s", path, strerror(errno ? errno : ENOMEM));
+        }
+        flags |= SQLITE_OPEN_URI;
+    }
+    int opened = sqlite3_open_v2(uri ? uri : path, &store->db, flags, NULL);
+    free(uri);
+    if (opened != SQLITE_OK) {
         int sys = store->db ? sqlite3_system_errno(store->db) : 0;
         if (store->db && sys)
             err_set(err, "%s: cannot open the database: %s (%s)", path, sqlite3_errmsg(store->db), strerror(sys));
@@ -122,7 +155,7 @@ int store_check_writable(const char *path, char err[ERR_LEN]) {
             return err_set(err, "%s: the database cannot be written: %s", path, strerror(errno));
         if (st.st_size == 0) return 0;
         Store *store;
-        if (open_common(&store, path, 1, err)) return -1;
+        if (open_common(&store, path, OPEN_READ, err)) return -1;
         int rc = schema_check_identity(store, err);
         store_close(store);
         return rc;
@@ -141,7 +174,7 @@ int store_check_writable(const char *path, char err[ERR_LEN]) {
 
 int store_open(Store **out, const char *path, char err[ERR_LEN]) {
     Store *store;
-    if (open_common(&store, path, 0, err)) return -1;
+    if (open_common(&store, path, OPEN_WRITE, err)) return -1;
     /* SQLite opens a file it may not write read-only without saying so; a sweep could not record anything */
     if (sqlite3_db_readonly(store->db, "main") == 1) {
         int writable = access(path, W_OK) == 0;
@@ -163,16 +196,54 @@ int store_open(Store **out, const char *path, char err[ERR_LEN]) {
     return 0;
 }
 
+static int readonly_checks(Store *store, char *err) {
+    return store_exec(store, "PRAGMA query_only = ON", "setting query_only", err) ||
+           schema_check_identity(store, err) || schema_check_readonly(store, err);
+}
+
+/* SQLite's errors for a WAL database whose -shm it can neither open nor create (a read-only medium). */
+static int wal_index_unavailable(int code) {
+    return (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_READONLY;
+}
+
 int store_open_readonly(Store **out, const char *path, char err[ERR_LEN]) {
     *out = NULL;
     struct stat st;
     if (path && *path && stat(path, &st) != 0)
         return err_set(err, "%s: cannot open the results database: %s", path, strerror(errno));
-    if (path && *path && !S_ISREG(st.st_mode)) return err_set(err, "%s: not a regular file", path);
     Store *store;
-    if (open_common(&store, path, 1, err)) return -1;
-    if (store_exec(store, "PRAGMA query_only = ON", "setting query_only", err) ||
-        schema_check_identity(store, err) || schema_check_readonly(store, err)) {
+    if (open_common(&store, path, OPEN_READ, err)) return -1;
+    if (!readonly_checks(store, err)) {
+        *out = store;
+        return 0;
+    }
+    int code = sqlite3_extended_errcode(store->db);
+    store_close(store);
+    if (!wal_index_unavailable(code)) return -1;
+    /* A WAL database read-only needs its -shm (the WAL index): SQLite reads an existing one, or creates it
+     * where it may write. On a read-only medium without it, the database file alone is complete when there
+     * is no -wal, or an empty one, and is then read as immutable (no locks, no -shm); a -wal holding
+     * changes cannot be read without the index, and reading around it would give stale results. */
+    char *resolved = realpath(path, NULL); /* SQLite names the -wal after the path with links resolved */
+    const char *base = resolved ? resolved : path;
+    size_t len = strlen(base) + 8;
+    char *wal = malloc(len);
+    if (wal) snprintf(wal, len, "%s-wal", base);
+    free(resolved);
+    if (!wal) return err_set(err, "%s: out of memory", path);
+    int wal_has_changes = stat(wal, &st) == 0 && st.st_size > 0;
+    if (wal_has_changes) {
+        err_set(err,
+                "%s: cannot read the database here: %s holds changes not yet in the database file, and its "
+                "-shm file is missing and cannot be created (a read-only medium?); open it once where it can "
+                "be written, or copy the database with its -wal file to a writable place",
+                path, wal);
+        free(wal);
+        return -1;
+    }
+    free(wal);
+    if (open_common(&store, path, OPEN_READ_IMMUTABLE, err)) return -1;
+    if (readonly_checks(store, err)) {
         store_close(store);
         return -1;
     }
