@@ -2,9 +2,12 @@
  * and the `--where` condition of `cohort report`.
  *
  * Four layers keep it read-only: the connection is opened SQLITE_OPEN_READONLY with PRAGMA query_only and
- * no attached databases allowed; an authorizer admits only reads while the statement is prepared (no
- * INSERT/UPDATE/DELETE/CREATE/DROP/ALTER, no ATTACH/DETACH, no transactions, no PRAGMA that sets a value);
- * sqlite3_stmt_readonly() must agree (it catches VACUUM INTO); and only one statement is accepted.
+ * no attached databases allowed; an authorizer with an allow-list admits, while the statement is prepared,
+ * only reads of tables, views and table-valued functions (json_each, pragma_table_info, ...), SQLite's
+ * built-in functions that compute a value (not fts3_tokenizer, load_extension or unknown ones) and the
+ * PRAGMAs that report (journal_mode or user_version without a value, table_info(runs), ...);
+ * sqlite3_stmt_readonly() must agree (it catches VACUUM INTO), except for those PRAGMAs, which it counts as
+ * writes; and only one statement is accepted.
  * Refusals say what was refused and why.
  *
  * The views the statements usually read (run_summary, run_params, run_overview) are described in schema.c

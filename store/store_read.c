@@ -231,9 +231,13 @@ struct StoreSql {
 };
 
 typedef struct {
-    int condition;     /* a --where condition: reads of tables and views and functions only */
-    char reason[256];  /* the refusal to report */
-    int weak;          /* reason is a write to SQLite's own schema table (DDL names the statement better) */
+    int condition;       /* a --where condition: reads of tables and views and functions only */
+    char reason[256];    /* the refusal to report */
+    char schema_write[64]; /* a write to the schema table that SQLite asks about while preparing a read (it
+                              declares an eponymous virtual table's columns, e.g. json_each, by parsing a CREATE
+                              TABLE whose code is never run): allowed here, named if the statement writes */
+    int selects;         /* SQLITE_SELECT actions seen: 0 for a PRAGMA statement */
+    int pragma_read;     /* a PRAGMA from the allow-list of reads */
 } Guard;
 
 static const char *action_name(int action) {
@@ -259,57 +263,110 @@ static const char *action_name(int action) {
     }
 }
 
-/* PRAGMAs that only report, with an argument naming what to report on. */
-static int pragma_reads_with_argument(const char *name) {
-    static const char *const ok[] = {"table_info", "table_xinfo", "table_list", "index_list", "index_info",
-                                     "index_xinfo", "foreign_key_list", "foreign_key_check", "integrity_check",
-                                     "quick_check", NULL};
-    for (int i = 0; ok[i]; i++)
-        if (sqlite3_stricmp(name, ok[i]) == 0) return 1;
+static int in_list(const char *name, const char *const *list) {
+    for (int i = 0; name && list[i]; i++)
+        if (sqlite3_stricmp(name, list[i]) == 0) return 1;
     return 0;
 }
 
-/* PRAGMAs without an argument that still change something. */
-static int pragma_acts(const char *name) {
-    static const char *const acts[] = {"optimize", "wal_checkpoint", "incremental_vacuum", "shrink_memory", NULL};
-    for (int i = 0; acts[i]; i++)
-        if (sqlite3_stricmp(name, acts[i]) == 0) return 1;
-    return 0;
+/* PRAGMAs that only report, asked without a value. journal_mode, locking_mode and the like set something
+ * when given a value; without one they report (sqlite3_stmt_readonly() does not know that, so these are
+ * allowed by name). Left out: optimize, wal_checkpoint, incremental_vacuum, shrink_memory and the like,
+ * which act even without a value. */
+static const char *const PRAGMA_READS[] = {
+    "analysis_limit", "application_id", "auto_vacuum", "automatic_index", "busy_timeout", "cache_size",
+    "cache_spill", "cell_size_check", "checkpoint_fullfsync", "collation_list", "compile_options",
+    "data_version", "database_list", "defer_foreign_keys", "encoding", "foreign_key_check", "foreign_key_list",
+    "foreign_keys", "freelist_count", "fullfsync", "function_list", "hard_heap_limit", "ignore_check_constraints",
+    "index_info", "index_list", "index_xinfo", "integrity_check", "journal_mode", "journal_size_limit",
+    "legacy_alter_table", "locking_mode", "max_page_count", "mmap_size", "module_list", "page_count", "page_size",
+    "pragma_list", "query_only", "quick_check", "read_uncommitted", "recursive_triggers",
+    "reverse_unordered_selects", "schema_version", "secure_delete", "soft_heap_limit", "synchronous", "table_info",
+    "table_list", "table_xinfo", "temp_store", "threads", "trusted_schema", "user_version", "wal_autocheckpoint",
+    "writable_schema", NULL};
+
+/* PRAGMAs whose argument names what to report on (a table, an index, a row limit), not a value to set. */
+static const char *const PRAGMA_READS_WITH_SUBJECT[] = {
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "foreign_key_check", "integrity_check", "quick_check", NULL};
+
+/* SQLite's built-in SQL functions that only compute (core, date and time, math, JSON, window and aggregate
+ * functions). Everything else is refused: fts3_tokenizer() returns a pointer into the library and with two
+ * arguments registers one; load_extension() loads code; unknown names may be extensions. */
+static const char *const FUNCTIONS[] = {
+    /* core scalar */
+    "abs", "changes", "char", "coalesce", "concat", "concat_ws", "format", "glob", "hex", "ifnull", "iif",
+    "instr", "last_insert_rowid", "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min",
+    "nullif", "octet_length", "printf", "quote", "random", "randomblob", "replace", "round", "rtrim", "sign",
+    "soundex", "sqlite_compileoption_get", "sqlite_compileoption_used", "sqlite_offset", "sqlite_source_id",
+    "sqlite_version", "substr", "substring", "total_changes", "trim", "typeof", "unhex", "unicode", "unlikely",
+    "upper", "zeroblob",
+    /* date and time */
+    "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff", "current_date", "current_time",
+    "current_timestamp",
+    /* math */
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh", "degrees", "exp",
+    "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power", "radians", "sin", "sinh", "sqrt", "tan",
+    "tanh", "trunc",
+    /* aggregate */
+    "avg", "count", "group_concat", "string_agg", "sum", "total",
+    /* window */
+    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value",
+    "last_value", "nth_value",
+    /* JSON (json_each and json_tree are table-valued: reads of a table) */
+    "json", "json_array", "json_array_length", "json_error_position", "json_extract", "json_group_array",
+    "json_group_object", "json_insert", "json_object", "json_patch", "json_pretty", "json_quote", "json_remove",
+    "json_replace", "json_set", "json_type", "json_valid", "->", "->>", NULL};
+
+static int is_schema_table(const char *table) {
+    return table && (!sqlite3_stricmp(table, "sqlite_master") || !sqlite3_stricmp(table, "sqlite_schema") ||
+                     !sqlite3_stricmp(table, "sqlite_temp_master") || !sqlite3_stricmp(table, "sqlite_temp_schema"));
 }
 
+/* An allow-list: reads of tables, views and table-valued functions, the built-in functions above and the
+ * PRAGMAs that report; everything else is denied with a reason. */
 static int authorize(void *user, int action, const char *a3, const char *a4, const char *db, const char *trigger) {
     (void)db, (void)trigger;
     Guard *g = user;
     switch (action) {
-    case SQLITE_SELECT:
+    case SQLITE_SELECT: g->selects++; return SQLITE_OK;
     case SQLITE_READ:
-    case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE: return SQLITE_OK;
-    case SQLITE_PRAGMA:
+    case SQLITE_FUNCTION: /* a4: the function's name */
+        if (in_list(a4, FUNCTIONS)) return SQLITE_OK;
+        if (!*g->reason)
+            snprintf(g->reason, sizeof g->reason,
+                     "function %s() is not allowed (only SQLite's built-in functions that compute a value)",
+                     a4 ? a4 : "?");
+        return SQLITE_DENY;
+    case SQLITE_PRAGMA: /* a3: the PRAGMA's name, a4: its argument or NULL */
         if (g->condition) {
             if (!*g->reason) snprintf(g->reason, sizeof g->reason, "PRAGMA is not allowed in a condition");
             return SQLITE_DENY;
         }
-        if (a4 ? pragma_reads_with_argument(a3) : !pragma_acts(a3)) return SQLITE_OK;
+        if (a4 ? in_list(a3, PRAGMA_READS_WITH_SUBJECT) : in_list(a3, PRAGMA_READS)) {
+            if (!g->selects) g->pragma_read = 1;
+            return SQLITE_OK;
+        }
         if (!*g->reason)
             snprintf(g->reason, sizeof g->reason, "PRAGMA %s%s%s would change the database or the connection", a3,
                      a4 ? " = " : "", a4 ? a4 : "");
         return SQLITE_DENY;
     default: {
-        /* CREATE and DROP also write SQLite's schema table; name the statement, not that write */
-        int weak = (action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) && a3 &&
-                   !sqlite3_strnicmp(a3, "sqlite_", 7);
-        if (!*g->reason || (g->weak && !weak)) {
-            g->weak = weak;
+        if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) && is_schema_table(a3)) {
+            /* DDL writes the schema table too, before its own (denied) action, which names it better; the
+             * writes a read's preparation asks about are allowed: sqlite3_stmt_readonly() decides */
+            if (!*g->schema_write) snprintf(g->schema_write, sizeof g->schema_write, "%s", action_name(action));
+            return SQLITE_OK;
+        }
+        if (!*g->reason) {
             if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
                 snprintf(g->reason, sizeof g->reason, "%s is not allowed (only this database can be read)",
                          action_name(action));
             else
                 snprintf(g->reason, sizeof g->reason, "%s would change the database", action_name(action));
         }
-        /* let a DDL statement go on to its own (denied) check, so the message names it; the recorded
-         * reason refuses the statement in any case */
-        return weak ? SQLITE_OK : SQLITE_DENY;
+        return SQLITE_DENY;
     }
     }
 }
@@ -361,9 +418,14 @@ static int prepare_guarded(Store *store, const char *sql, int condition, sqlite3
         *refused = 1;
         return err_set(err, "%s: refused: more than one statement (give one query)", what);
     }
-    if (!sqlite3_stmt_readonly(stmt)) {
+    /* a PRAGMA from the list of reads is one whatever SQLite says (journal_mode is "not read-only" to it) */
+    if (!sqlite3_stmt_readonly(stmt) && !guard.pragma_read) {
         sqlite3_finalize(stmt);
         *refused = 1;
+        if (*guard.schema_write)
+            return err_set(err, "%s: refused: %s would change the database; only reading is allowed (the database is "
+                                "opened read-only)",
+                           what, guard.schema_write);
         return err_set(err, "%s: refused: the statement would write; only reading is allowed (the database is opened "
                             "read-only)",
                        what);

@@ -191,11 +191,37 @@ static void test_store_sql(void) {
         CHECK(rows == FX_MODELS * FX_SEEDS + 2);
         store_sql_finalize(q);
     }
-    static const char *const ok[] = {"PRAGMA table_info(runs)", "PRAGMA user_version", "EXPLAIN SELECT 1",
-                                     "WITH x AS (SELECT 1 AS a) SELECT a FROM x", "SELECT 1 -- a comment"};
+    /* reads, each with its first value: table-valued functions, PRAGMAs that report, built-in functions */
+    static const struct {
+        const char *sql, *first;
+    } ok[] = {
+        {"PRAGMA table_info(runs)", "0"},
+        {"PRAGMA user_version", "2"},
+        {"EXPLAIN SELECT 1", "0"},
+        {"WITH x AS (SELECT 1 AS a) SELECT a FROM x", "1"},
+        {"SELECT 1 -- a comment", "1"},
+        {"SELECT value FROM json_each('[7, 8]')", "7"},
+        {"SELECT count(*) FROM pragma_table_info('runs')", "16"},
+        {"SELECT name FROM pragma_table_info('runs') WHERE cid = 2", "trial_key"},
+        {"PRAGMA journal_mode", "wal"},
+        {"PRAGMA main.journal_mode", "wal"},
+        {"PRAGMA page_size", "4096"},
+        {"SELECT journal_mode FROM pragma_journal_mode", "wal"},
+        {"SELECT json_extract(config_json, '$.lr') FROM runs WHERE id = 5", "0.1"},
+        {"SELECT config_json ->> '$.batch_size' FROM runs WHERE id = 5", "64"},
+        {"SELECT row_number() OVER (ORDER BY id DESC) FROM runs", "1"},
+        {"SELECT printf('%.3f', round(2.0 / 3, 2)) || upper('x')", "0.670X"},
+        {"SELECT date('2024-05-01', '+1 day')", "2024-05-02"},
+        {"SELECT group_concat(key) FROM json_tree('{\"a\": 1}') WHERE key IS NOT NULL", "a"},
+    };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         q = NULL;
-        CHECK_MSG(store_sql_prepare(s, ok[i], &q, &refused, err) == 0, "%s: %s", ok[i], err);
+        CHECK_MSG(store_sql_prepare(s, ok[i].sql, &q, &refused, err) == 0, "%s: %s", ok[i].sql, err);
+        if (!q) continue;
+        CHECK_MSG(store_sql_step(q, err) == 1, "%s: %s", ok[i].sql, err);
+        const char *first = store_sql_text(q, 0);
+        CHECK_MSG(first && !strcmp(first, ok[i].first), "%s: first value '%s', expected '%s'", ok[i].sql,
+                  first ? first : "(null)", ok[i].first);
         store_sql_finalize(q);
     }
     static const struct {
@@ -222,6 +248,14 @@ static void test_store_sql(void) {
         {"BEGIN", "transaction"},
         {"SELECT 1; DELETE FROM runs", "refused"},
         {"SELECT 1; SELECT 2", "more than one statement"},
+        /* fts3_tokenizer('simple') returns a library address; with two arguments it registers a pointer */
+        {"SELECT fts3_tokenizer('simple')", "fts3_tokenizer"},
+        {"SELECT fts3_tokenizer('mine', X'0000000000000000')", "fts3_tokenizer"},
+        {"SELECT load_extension('/tmp/cohort_no_such.so')", "load_extension"},
+        {"PRAGMA optimize", "PRAGMA optimize"},
+        {"PRAGMA shrink_memory", "PRAGMA shrink_memory"},
+        {"PRAGMA incremental_vacuum", "PRAGMA incremental_vacuum"},
+        {"PRAGMA temp_store_directory = '/tmp'", "PRAGMA temp_store_directory"},
     };
     for (size_t i = 0; i < sizeof refuse / sizeof refuse[0]; i++) {
         q = NULL;
