@@ -36,6 +36,8 @@ typedef struct {
                                test_top5, test_loss, train_loss, train_top1, val_loss, val_top1; losses are
                                minimised */
     int epochs;             /* .csv: one row per epoch; .json: include the epochs */
+    int csv_raw;            /* .csv: 0 (default, --csv-safe) prefixes a text cell starting with = + - @ (a
+                               formula to a spreadsheet) with '; 1 (--no-csv-safe) writes every cell as is */
 } ReportOptions;
 
 /* Non-zero with err on an unknown extension, a bad option, or an I/O error; nothing is written then. */

@@ -7,31 +7,26 @@
  *   train_seconds.
  * Per epoch: run_id, sweep, model, dataset, seed, status, configuration, group, the config keys, then
  *   epoch and every epoch metric.
- * Numbers are written with enough digits to read back exactly; missing values are empty fields. */
+ * Numbers are written with enough digits to read back exactly; missing values are empty fields. Text that a
+ * spreadsheet would run as a formula (starting with = + - @) gets a leading ' unless options.csv_raw. */
 #include <math.h>
 #include <string.h>
 
 #include "report_internal.h"
+#include "text_escape.h"
 
-static void field(FILE *out, const char *text, int first) {
-    if (!first) fputc(',', out);
-    if (!text) return;
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
+/* A text field after a comma; stored text goes through the shared quoter, formula cells neutralised unless
+ * options.csv_raw. */
+static void field(FILE *out, const ReportData *d, const char *text) {
+    fputc(',', out);
+    csv_field(out, text, !d->options->csv_raw);
 }
 
 static void field_num(FILE *out, double v) {
     char buf[32];
     report_format_exact(v, buf);
-    field(out, buf, 0);
+    fputc(',', out);
+    fputs(buf, out); /* digits, '.', 'e', '-', or "inf": never quoted */
 }
 
 static void field_int(FILE *out, long long v) { fprintf(out, ",%lld", v); }
@@ -42,12 +37,12 @@ static int is_column_key(const char *key) {
 
 static void config_fields(FILE *out, const ReportData *d, int r) {
     for (int k = 0; k < d->config_key_count; k++)
-        if (!is_column_key(d->config_keys[k])) field(out, flat_get(&d->flats[r], d->config_keys[k]), 0);
+        if (!is_column_key(d->config_keys[k])) field(out, d, flat_get(&d->flats[r], d->config_keys[k]));
 }
 
 static void config_headers(FILE *out, const ReportData *d) {
     for (int k = 0; k < d->config_key_count; k++)
-        if (!is_column_key(d->config_keys[k])) field(out, d->config_keys[k], 0);
+        if (!is_column_key(d->config_keys[k])) field(out, d, d->config_keys[k]);
 }
 
 static const char *const EPOCH_COLUMNS[] = {"train_loss", "train_top1", "val_loss", "val_top1", "test_loss",
@@ -65,7 +60,7 @@ int report_write_csv(FILE *out, const ReportData *d) {
         fputs("run_id,sweep,model,dataset,seed,status,configuration,group", out);
         config_headers(out, d);
         fputs(",epoch", out);
-        for (size_t i = 0; i < sizeof EPOCH_COLUMNS / sizeof EPOCH_COLUMNS[0]; i++) field(out, EPOCH_COLUMNS[i], 0);
+        for (size_t i = 0; i < sizeof EPOCH_COLUMNS / sizeof EPOCH_COLUMNS[0]; i++) field(out, d, EPOCH_COLUMNS[i]);
         fputs("\r\n", out);
         for (int r = 0; r < d->count; r++) {
             const RunRecord *run = &d->runs[r];
@@ -74,13 +69,13 @@ int report_write_csv(FILE *out, const ReportData *d) {
             snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
             for (int e = 0; e < run->epoch_count; e++) {
                 fprintf(out, "%lld", (long long)run->id);
-                field(out, run->sweep_name, 0);
-                field(out, run->model, 0);
-                field(out, run->dataset, 0);
-                field(out, seed, 0);
-                field(out, run->status, 0);
-                field(out, config, 0);
-                field(out, group, 0);
+                field(out, d, run->sweep_name);
+                field(out, d, run->model);
+                field(out, d, run->dataset);
+                field(out, d, seed);
+                field(out, d, run->status);
+                field(out, d, config);
+                field(out, d, group);
                 config_fields(out, d, r);
                 field_int(out, run->epochs[e].epoch);
                 epoch_values(out, &run->epochs[e]);
@@ -101,22 +96,22 @@ int report_write_csv(FILE *out, const ReportData *d) {
         const RunSummary *s = &d->sums[r];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
         fprintf(out, "%lld", (long long)run->id);
-        field(out, run->sweep_name, 0);
-        field(out, run->trial_key, 0);
-        field(out, run->model, 0);
-        field(out, run->dataset, 0);
-        field(out, seed, 0);
-        field(out, run->status, 0);
-        field(out, run->error, 0);
+        field(out, d, run->sweep_name);
+        field(out, d, run->trial_key);
+        field(out, d, run->model);
+        field(out, d, run->dataset);
+        field(out, d, seed);
+        field(out, d, run->status);
+        field(out, d, run->error);
         if (run->param_count > 0) field_int(out, run->param_count);
-        else field(out, NULL, 0);
+        else field(out, d, NULL);
         field_int(out, run->epoch_count);
-        field(out, d->configs[s->config_index].json, 0);
-        field(out, d->groups[s->group_index].label, 0);
+        field(out, d, d->configs[s->config_index].json);
+        field(out, d, d->groups[s->group_index].label);
         config_fields(out, d, r);
         field_num(out, s->best_top1);
         if (s->best_epoch) field_int(out, s->best_epoch);
-        else field(out, NULL, 0);
+        else field(out, d, NULL);
         const EpochMetrics *last = run->epoch_count ? &run->epochs[run->epoch_count - 1] : NULL;
         double v[] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
         if (last) {

@@ -1,17 +1,32 @@
 /* The LaTeX report: booktabs table fragments for a paper (\input{report.tex}; the document needs
  * \usepackage{booktabs}). Table 1: per group its best configuration; table 2: every configuration. Values
  * are mean $\pm$ sample std over seeds; the best entry of each metric column is bold. Every text from the
- * database is escaped: # $ % & _ { } ~ ^ \ < > | have no special meaning left. */
+ * database is escaped: # $ % & _ { } ~ ^ \ < > | have no special meaning left, and control characters and
+ * bytes that are not UTF-8 are written as '?'. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
+#include "text_escape.h"
 
 enum { MAX_CONFIG_ROWS = 200 };
 
+/* Control characters and bytes that are not UTF-8 (pdflatex stops at them) become '?'; line breaks and
+ * tabs spaces. Returns the bytes of text consumed and sets *plain when they are one ordinary character. */
+static int tex_safe_char(FILE *out, const char *p, int *plain) {
+    unsigned cp;
+    int n = utf8_sequence(p, &cp);
+    *plain = 0;
+    if (n == 0) fputc('?', out), n = 1;
+    else if (cp == '\n' || cp == '\r' || cp == '\t') fputc(' ', out);
+    else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) fputc('?', out);
+    else *plain = 1;
+    return n;
+}
+
 static void tex(FILE *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
+    for (const char *p = text ? text : ""; *p;) {
         switch (*p) {
         case '#': fputs("\\#", out); break;
         case '$': fputs("\\$", out); break;
@@ -26,15 +41,24 @@ static void tex(FILE *out, const char *text) {
         case '<': fputs("\\textless{}", out); break;
         case '>': fputs("\\textgreater{}", out); break;
         case '|': fputs("\\textbar{}", out); break;
-        case '\n': case '\r': fputc(' ', out); break;
-        default: fputc(*p, out);
+        default: {
+            int plain, n = tex_safe_char(out, p, &plain);
+            if (plain) fwrite(p, 1, (size_t)n, out);
+            p += n;
+            continue;
         }
+        }
+        p++;
     }
 }
 
-/* A comment line: no line breaks inside. */
+/* A comment line: no line breaks or control characters inside. */
 static void tex_comment_text(FILE *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+    for (const char *p = text ? text : ""; *p;) {
+        int plain, n = tex_safe_char(out, p, &plain);
+        if (plain) fwrite(p, 1, (size_t)n, out);
+        p += n;
+    }
 }
 
 static void stat_cell(FILE *out, Stat s, int decimals, int bold) {

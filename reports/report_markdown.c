@@ -6,15 +6,23 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "text_escape.h"
 
-/* Cell text: '|' escaped (it would end the cell); '\', '*', '`', '[', ']' backslash-escaped (emphasis, code,
- * links); '_' escaped where it could start or end emphasis (not inside a word like batch_size); '<' and
- * '>' escaped (renderers would take "<net>" for an HTML tag and hide it); '&' escaped when it would read
- * as an entity ("&lt;"); line breaks flattened. */
+/* Cell text: '|' escaped (it would end the cell); '\', '*', '`', '[', ']', '~' backslash-escaped (emphasis,
+ * code, links, GFM strikethrough); '_' escaped where it could start or end emphasis (not inside a word like
+ * batch_size); '<' and '>' escaped (renderers would take "<net>" for an HTML tag and hide it); '&' escaped
+ * when it would read as an entity ("&lt;"); line breaks and tabs flattened; control characters and bytes
+ * that are not UTF-8 shown as U+FFFD (the file is often read in a terminal). */
 static void text_escaped(FILE *out, const char *text) {
-    for (const char *p = text; *p; p++) {
+    for (const char *p = text; *p;) {
         unsigned char c = (unsigned char)*p;
-        if (c == '|' || c == '<' || c == '>' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']') {
+        unsigned cp;
+        int n = utf8_sequence(p, &cp);
+        if (n == 0) {
+            fputs(TEXT_REPLACEMENT, out), p++;
+            continue;
+        }
+        if (c == '|' || c == '<' || c == '>' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '~') {
             fputc('\\', out), fputc(c, out);
         } else if (c == '_') {
             int inner = p > text && isalnum((unsigned char)p[-1]) && isalnum((unsigned char)p[1]);
@@ -24,11 +32,14 @@ static void text_escaped(FILE *out, const char *text) {
             const char *q = p + 1;
             while (isalnum((unsigned char)*q) || *q == '#') q++;
             fputs(*q == ';' && q > p + 1 ? "&amp;" : "&", out);
-        } else if (c == '\n' || c == '\r') {
+        } else if (c == '\n' || c == '\r' || c == '\t') {
             fputc(' ', out);
+        } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+            fputs(TEXT_REPLACEMENT, out);
         } else {
-            fputc(c, out);
+            fwrite(p, 1, (size_t)n, out);
         }
+        p += n;
     }
 }
 

@@ -1,5 +1,6 @@
 /* Charts as inline SVG; see svg_chart.h. */
 #include "svg_chart.h"
+#include "text_escape.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,15 +10,27 @@ enum { MARGIN_LEFT = 64, MARGIN_RIGHT = 24, MARGIN_TOP = 34, MARGIN_BOTTOM = 46,
        LEGEND_COLUMNS = 2 };
 
 void svg_write_escaped(FILE *out, const char *text) {
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
+    for (const char *p = text ? text : ""; *p;) {
+        unsigned cp;
+        int n = utf8_sequence(p, &cp);
+        if (n == 0) {
+            fputs("&#xFFFD;", out), p++;
+            continue;
+        }
+        switch (cp) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
         case '>': fputs("&gt;", out); break;
         case '"': fputs("&quot;", out); break;
         case '\'': fputs("&#39;", out); break;
-        default: fputc(*p, out);
+        case '\t': case '\n': fputc((int)cp, out); break;
+        case '\r': fputc(' ', out); break; /* the same white space to HTML; on a terminal it would overwrite */
+        default:
+            /* control characters are not allowed in HTML or SVG text */
+            if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) fputs("&#xFFFD;", out);
+            else fwrite(p, 1, (size_t)n, out);
         }
+        p += n;
     }
 }
 

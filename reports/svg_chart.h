@@ -97,7 +97,8 @@ void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, 
 /* The ramp's colour at t in [0, 1]. */
 void svg_ramp_color(const SvgRamp *ramp, double t, char out[8]);
 
-/* Writes text with & < > " ' escaped (safe in HTML/SVG text and attribute values). */
+/* Writes text with & < > " ' escaped (safe in HTML/SVG text and attribute values); control characters and
+ * bytes that are not UTF-8 as &#xFFFD;. */
 void svg_write_escaped(FILE *out, const char *text);
 
 /* "#rrggbb" for a hue (degrees), saturation and lightness (0..1). */

@@ -1,6 +1,8 @@
 /* cohort query: one read-only SQL statement against a results database, printed as an aligned table,
  * CSV (RFC 4180) or JSON. The database is opened read-only and statements that would write are refused
- * before they run (see store_query.h). */
+ * before they run (see store_query.h). A time limit (--timeout) stops a statement that runs too long, and
+ * the table is printed as rows arrive once the column widths are known from the first rows, so memory
+ * stays bounded whatever the result's size. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,27 +11,38 @@
 #include "cli.h"
 #include "store.h"
 #include "store_query.h"
+#include "text_escape.h"
+
+enum { MODE_TABLE, MODE_CSV, MODE_JSON };
+enum {
+    MAX_CELL = 100,        /* characters shown of a table cell */
+    WIDTH_ROWS = 1000,     /* rows that decide the table's column widths and alignment */
+    DEFAULT_TIMEOUT = 300, /* seconds */
+};
 
 static const char HELP[] =
-    "usage: cohort query --db PATH [--csv | --json] \"SELECT ...\"\n"
+    "usage: cohort query --db PATH [--csv [--csv-safe] | --json] [--timeout SECONDS] \"SELECT ...\"\n"
     "\n"
-    "Runs one read-only SQL statement and prints the rows: an aligned table (long values cut at 100\n"
-    "characters), --csv (RFC 4180) or --json (an array of objects). The database is opened read-only;\n"
-    "INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, transactions and PRAGMAs that set values are refused.\n"
+    "Runs one read-only SQL statement and prints the rows: an aligned table, --csv (RFC 4180) or --json (an\n"
+    "array of objects). The database is opened read-only; INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH,\n"
+    "transactions, PRAGMAs that set values and functions other than SQLite's built-in ones are refused.\n"
+    "\n"
+    "  --timeout SECONDS  stop a statement still running after this long, with exit code 1 (default 300;\n"
+    "                     0: no limit)\n"
+    "  --csv-safe         with --csv: prefix text cells that start with = + - @ (a formula to a\n"
+    "                     spreadsheet) with ' ; by default --csv writes every value as stored\n"
+    "\n"
+    "The table takes its column widths from the first 1000 rows and then prints rows as they come (a wider\n"
+    "value later overflows its column); cells are cut at 100 characters, and control characters and bytes\n"
+    "that are not UTF-8 are shown as U+FFFD. --json writes such bytes as \\ufffd, so it is always valid JSON.\n"
     "\n"
     "Views: run_summary (one row per run: final and best metrics, config), run_params (hyperparameters\n"
     "as columns: lr, batch_size, epochs, ...), run_overview (both); tables sweeps, runs, epochs.\n"
     "  cohort query --db results.db \"SELECT model, lr, count(*) AS n, avg(final_test_top1) AS top1\n"
     "                               FROM run_overview WHERE status = 'finished' GROUP BY config\"\n";
 
-enum { MODE_TABLE, MODE_CSV, MODE_JSON, MAX_CELL = 100 };
-
-/* ---- one row of text cells, for the table ---- */
-typedef struct {
-    char **cells;
-    int *numeric;
-} Row;
-
+/* The value as text (malloc'd, NULL when out of memory): numbers with the digits that read back exactly,
+ * NULL as "NULL" in a table and "" elsewhere, blobs as "(blob)". */
 static char *value_text(const StoreSql *q, int col, int mode, int *numeric) {
     int type = store_sql_type(q, col);
     char buf[64];
@@ -45,7 +58,7 @@ static char *value_text(const StoreSql *q, int col, int mode, int *numeric) {
         }
         return strdup(buf);
     }
-    case STORE_SQL_BLOB: snprintf(buf, sizeof buf, "(blob)"); return strdup(buf);
+    case STORE_SQL_BLOB: return strdup("(blob)");
     default: {
         const char *t = store_sql_text(q, col);
         return strdup(t ? t : "");
@@ -53,189 +66,198 @@ static char *value_text(const StoreSql *q, int col, int mode, int *numeric) {
     }
 }
 
-/* Characters (UTF-8 code points) in s. */
+/* Characters (UTF-8 code points) in s, which is well-formed UTF-8. */
 static int display_width(const char *s) {
     int n = 0;
     for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
 }
 
-/* At most MAX_CELL characters (then an ellipsis), line breaks shown as spaces; takes s, returns a string. */
-static char *clip(char *s) {
+/* A table cell: safe for a terminal, on one line, at most MAX_CELL characters (then an ellipsis). Takes
+ * text, returns a new string (NULL when out of memory). */
+static char *table_cell(char *text) {
+    char *safe = text_for_terminal(text, 0);
+    free(text);
+    if (!safe) return NULL;
     int chars = 0;
-    for (char *p = s; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    for (char *p = safe; *p; p++)
         if (((unsigned char)*p & 0xC0) != 0x80 && ++chars > MAX_CELL) {
-            size_t keep = (size_t)(p - s);
+            size_t keep = (size_t)(p - safe);
             char *cut = malloc(keep + 4);
-            if (!cut) return s;
-            memcpy(cut, s, keep);
+            if (!cut) {
+                free(safe);
+                return NULL;
+            }
+            memcpy(cut, safe, keep);
             memcpy(cut + keep, "\xE2\x80\xA6", 4); /* ... and the NUL */
-            free(s);
+            free(safe);
             return cut;
         }
-    }
-    return s;
+    return safe;
 }
 
-static void pad(FILE *out, int n) {
-    for (int i = 0; i < n; i++) fputc(' ', out);
+static void pad(int n) {
+    for (int i = 0; i < n; i++) putchar(' ');
 }
 
-static void csv_field(FILE *out, const char *text) {
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, out);
-        return;
+typedef struct {
+    int cols;
+    char **names;   /* [cols] the column names as shown */
+    int *width;     /* [cols] from the names and the first WIDTH_ROWS rows */
+    int *right;     /* [cols] numbers only in those rows: right-aligned */
+    char **buffered; /* [WIDTH_ROWS * cols] the first rows' cells, until the widths are known */
+    int *numeric;    /* [WIDTH_ROWS * cols] */
+    int held;        /* rows in buffered */
+    int started;     /* header printed: rows go out as they come */
+} Table;
+
+static void table_row(const Table *t, char *const *cells) {
+    for (int c = 0; c < t->cols; c++) {
+        int w = display_width(cells[c]);
+        fputs(c ? "  " : "", stdout);
+        if (t->right[c]) pad(t->width[c] - w), fputs(cells[c], stdout);
+        else {
+            fputs(cells[c], stdout);
+            if (c + 1 < t->cols) pad(t->width[c] - w);
+        }
     }
-    fputc('"', out);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
+    putchar('\n');
 }
 
-static void json_string(FILE *out, const char *s) {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fputc('\\', out), fputc(*p, out);
-        else if (*p == '\n') fputs("\\n", out);
-        else if (*p == '\r') fputs("\\r", out);
-        else if (*p == '\t') fputs("\\t", out);
-        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else fputc(*p, out);
+/* Widths and alignment from the names and the rows held so far, then the header and those rows. */
+static void table_start(Table *t) {
+    for (int c = 0; c < t->cols; c++) {
+        t->width[c] = display_width(t->names[c]);
+        int numbers = 0, others = 0;
+        for (int r = 0; r < t->held; r++) {
+            const char *cell = t->buffered[r * t->cols + c];
+            int w = display_width(cell);
+            if (w > t->width[c]) t->width[c] = w;
+            if (t->numeric[r * t->cols + c]) numbers++;
+            else if (strcmp(cell, "NULL") != 0) others++;
+        }
+        t->right[c] = numbers > 0 && others == 0;
     }
-    fputc('"', out);
+    for (int c = 0; c < t->cols; c++) {
+        fputs(c ? "  " : "", stdout);
+        if (t->right[c]) pad(t->width[c] - display_width(t->names[c]));
+        fputs(t->names[c], stdout);
+        if (!t->right[c] && c + 1 < t->cols) pad(t->width[c] - display_width(t->names[c]));
+    }
+    putchar('\n');
+    for (int c = 0; c < t->cols; c++) {
+        fputs(c ? "  " : "", stdout);
+        for (int i = 0; i < t->width[c]; i++) putchar('-');
+    }
+    putchar('\n');
+    for (int r = 0; r < t->held; r++) {
+        table_row(t, &t->buffered[r * t->cols]);
+        for (int c = 0; c < t->cols; c++) free(t->buffered[r * t->cols + c]), t->buffered[r * t->cols + c] = NULL;
+    }
+    t->held = 0;
+    t->started = 1;
 }
 
-static int run_query(StoreSql *q, int mode, char *err) {
-    int cols = store_sql_columns(q);
-    Row *rows = NULL;
-    int count = 0, cap = 0, rc;
-    if (mode == MODE_CSV) {
-        for (int c = 0; c < cols; c++) fputs(c ? "," : "", stdout), csv_field(stdout, store_sql_name(q, c));
+static void table_free(Table *t) {
+    for (int i = 0; t->buffered && i < t->held * t->cols; i++) free(t->buffered[i]);
+    for (int c = 0; t->names && c < t->cols; c++) free(t->names[c]);
+    free(t->names), free(t->width), free(t->right), free(t->buffered), free(t->numeric);
+}
+
+/* 0 done, -1 error (err set), 1 standard output failed (main reports it). */
+static int run_query(StoreSql *q, int mode, int csv_safe, char *err) {
+    int cols = store_sql_columns(q), rc;
+    long long count = 0;
+    Table t = {.cols = cols};
+    if (mode == MODE_TABLE) {
+        t.names = calloc((size_t)cols + 1, sizeof *t.names);
+        t.width = calloc((size_t)cols + 1, sizeof *t.width);
+        t.right = calloc((size_t)cols + 1, sizeof *t.right);
+        t.buffered = calloc((size_t)WIDTH_ROWS * (size_t)cols + 1, sizeof *t.buffered);
+        t.numeric = calloc((size_t)WIDTH_ROWS * (size_t)cols + 1, sizeof *t.numeric);
+        if (!t.names || !t.width || !t.right || !t.buffered || !t.numeric) goto oom;
+        for (int c = 0; c < cols; c++)
+            if (!(t.names[c] = table_cell(strdup(store_sql_name(q, c))))) goto oom;
+    } else if (mode == MODE_CSV) {
+        for (int c = 0; c < cols; c++) fputs(c ? "," : "", stdout), csv_field(stdout, store_sql_name(q, c), csv_safe);
         fputs("\r\n", stdout);
-    } else if (mode == MODE_JSON) {
-        fputc('[', stdout);
+    } else {
+        putchar('[');
     }
     while ((rc = store_sql_step(q, err)) == 1) {
-        if (mode == MODE_CSV) {
+        if (mode == MODE_TABLE) {
+            char **cells = t.started ? t.buffered : &t.buffered[t.held * cols];
+            int *numeric = t.started ? t.numeric : &t.numeric[t.held * cols];
+            for (int c = 0; c < cols; c++) {
+                char *text = value_text(q, c, mode, &numeric[c]);
+                if (!text || !(cells[c] = table_cell(text))) {
+                    t.held += !t.started; /* so table_free frees this row's cells */
+                    goto oom;
+                }
+            }
+            if (t.started) {
+                table_row(&t, cells);
+                for (int c = 0; c < cols; c++) free(cells[c]), cells[c] = NULL;
+            } else if (++t.held == WIDTH_ROWS) {
+                table_start(&t);
+            }
+        } else if (mode == MODE_CSV) {
             for (int c = 0; c < cols; c++) {
                 int numeric;
-                char *t = value_text(q, c, mode, &numeric);
-                if (!t) return err_set(err, "out of memory");
+                char *text = value_text(q, c, mode, &numeric);
+                if (!text) goto oom;
                 fputs(c ? "," : "", stdout);
-                csv_field(stdout, t);
-                free(t);
+                csv_field(stdout, text, csv_safe && !numeric);
+                free(text);
             }
             fputs("\r\n", stdout);
-        } else if (mode == MODE_JSON) {
+        } else {
             fputs(count ? ",\n{" : "\n{", stdout);
             for (int c = 0; c < cols; c++) {
                 fputs(c ? "," : "", stdout);
                 json_string(stdout, store_sql_name(q, c));
-                fputc(':', stdout);
+                putchar(':');
                 int type = store_sql_type(q, c), numeric;
-                char *t = value_text(q, c, mode, &numeric);
-                if (!t) return err_set(err, "out of memory");
+                char *text = value_text(q, c, mode, &numeric);
+                if (!text) goto oom;
                 if (type == STORE_SQL_NULL) fputs("null", stdout);
-                else if (numeric && strspn(t, "0123456789+-.eE") == strlen(t)) fputs(t, stdout); /* not inf/nan */
+                else if (numeric && strspn(text, "0123456789+-.eE") == strlen(text)) fputs(text, stdout); /* not inf/nan */
                 else if (numeric) fputs("null", stdout);
-                else json_string(stdout, t);
-                free(t);
+                else json_string(stdout, text);
+                free(text);
             }
-            fputc('}', stdout);
-        } else {
-            if (count == cap) {
-                cap = cap ? cap * 2 : 64;
-                Row *grown = realloc(rows, (size_t)cap * sizeof *grown);
-                if (!grown) goto oom;
-                rows = grown;
-            }
-            Row *row = &rows[count];
-            row->cells = calloc((size_t)cols + 1, sizeof *row->cells);
-            row->numeric = calloc((size_t)cols + 1, sizeof *row->numeric);
-            if (!row->cells || !row->numeric) {
-                free(row->cells), free(row->numeric);
-                goto oom;
-            }
-            for (int c = 0; c < cols; c++) {
-                row->cells[c] = value_text(q, c, mode, &row->numeric[c]);
-                if (!row->cells[c]) {
-                    count++;
-                    goto oom;
-                }
-                row->cells[c] = clip(row->cells[c]);
-            }
+            putchar('}');
         }
         count++;
+        if (ferror(stdout)) {
+            table_free(&t);
+            return 1; /* no point running the statement on */
+        }
     }
-    if (mode == MODE_JSON) fputs(count ? "\n]\n" : "]\n", stdout);
+    if (mode == MODE_JSON && rc == 0) fputs(count ? "\n]\n" : "]\n", stdout);
     if (mode == MODE_TABLE && rc == 0) {
-        int *width = calloc((size_t)cols + 1, sizeof *width);
-        int *right = calloc((size_t)cols + 1, sizeof *right); /* numeric columns align right */
-        if (!width || !right) {
-            free(width), free(right);
-            goto oom;
-        }
-        for (int c = 0; c < cols; c++) {
-            width[c] = display_width(store_sql_name(q, c));
-            int numbers = 0, others = 0;
-            for (int r = 0; r < count; r++) {
-                int w = display_width(rows[r].cells[c]);
-                if (w > width[c]) width[c] = w;
-                if (rows[r].numeric[c]) numbers++;
-                else if (strcmp(rows[r].cells[c], "NULL") != 0) others++;
-            }
-            right[c] = numbers > 0 && others == 0;
-        }
-        for (int c = 0; c < cols; c++) {
-            const char *name = store_sql_name(q, c);
-            fputs(c ? "  " : "", stdout);
-            if (right[c]) pad(stdout, width[c] - display_width(name));
-            fputs(name, stdout);
-            if (!right[c] && c + 1 < cols) pad(stdout, width[c] - display_width(name));
-        }
-        fputc('\n', stdout);
-        for (int c = 0; c < cols; c++) {
-            fputs(c ? "  " : "", stdout);
-            for (int i = 0; i < width[c]; i++) fputc('-', stdout);
-        }
-        fputc('\n', stdout);
-        for (int r = 0; r < count; r++) {
-            for (int c = 0; c < cols; c++) {
-                const char *t = rows[r].cells[c];
-                int w = display_width(t);
-                fputs(c ? "  " : "", stdout);
-                if (right[c]) pad(stdout, width[c] - w), fputs(t, stdout);
-                else {
-                    fputs(t, stdout);
-                    if (c + 1 < cols) pad(stdout, width[c] - w);
-                }
-            }
-            fputc('\n', stdout);
-        }
-        printf("(%d row%s)\n", count, count == 1 ? "" : "s");
-        free(width), free(right);
+        if (!t.started) table_start(&t);
+        printf("(%lld row%s)\n", count, count == 1 ? "" : "s");
     }
-    for (int r = 0; r < count && rows; r++) {
-        for (int c = 0; c < cols; c++) free(rows[r].cells[c]);
-        free(rows[r].cells), free(rows[r].numeric);
-    }
-    free(rows);
+    table_free(&t);
     return rc < 0 ? -1 : 0;
 oom:
-    for (int r = 0; r < count && rows; r++) {
-        for (int c = 0; c < cols; c++) free(rows[r].cells[c]);
-        free(rows[r].cells), free(rows[r].numeric);
-    }
-    free(rows);
+    table_free(&t);
     return err_set(err, "out of memory");
+}
+
+/* Seconds: a number >= 0 (0 = no limit); -1 when malformed. */
+static double parse_timeout(const char *text) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !isfinite(v) || v < 0 || strpbrk(text, "xXpP")) return -1;
+    return v;
 }
 
 int cli_query(int argc, char **argv) {
     const char *db = NULL, *sql = NULL;
-    int mode = MODE_TABLE;
+    int mode = MODE_TABLE, csv_safe = 0;
+    double timeout = DEFAULT_TIMEOUT;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
             fputs(HELP, stdout);
@@ -243,8 +265,16 @@ int cli_query(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--csv")) mode = MODE_CSV;
         else if (!strcmp(argv[i], "--json")) mode = MODE_JSON;
+        else if (!strcmp(argv[i], "--csv-safe")) csv_safe = 1;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db = argv[++i];
-        else if (argv[i][0] != '-' && !sql) sql = argv[i];
+        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+            timeout = parse_timeout(argv[++i]);
+            if (timeout < 0) {
+                fprintf(stderr, "cohort query: --timeout: expected seconds (a number >= 0; 0 for no limit), got '%s'\n",
+                        argv[i]);
+                return EXIT_BAD_INPUT;
+            }
+        } else if (argv[i][0] != '-' && !sql) sql = argv[i];
         else {
             fprintf(stderr, "cohort query: unexpected argument '%s'\n\n%s", argv[i], HELP);
             return EXIT_BAD_INPUT;
@@ -252,6 +282,10 @@ int cli_query(int argc, char **argv) {
     }
     if (!db || !sql) {
         fprintf(stderr, "cohort query: --db and a SQL statement are required\n\n%s", HELP);
+        return EXIT_BAD_INPUT;
+    }
+    if (csv_safe && mode != MODE_CSV) {
+        fprintf(stderr, "cohort query: --csv-safe goes with --csv\n");
         return EXIT_BAD_INPUT;
     }
     char err[ERR_LEN];
@@ -267,13 +301,17 @@ int cli_query(int argc, char **argv) {
         store_close(store);
         return EXIT_BAD_INPUT;
     }
-    int rc = run_query(q, mode, err);
+    store_sql_set_timeout(q, timeout);
+    int rc = run_query(q, mode, csv_safe, err);
+    int timed_out = store_sql_timed_out(q);
     store_sql_finalize(q);
     store_close(store);
-    if (rc) {
+    if (rc < 0) {
         fflush(stdout);
-        fprintf(stderr, "cohort query: %s\n", err);
-        return EXIT_RUNTIME;
+        if (timed_out)
+            fprintf(stderr, "cohort query: stopped after %g s, the time limit (--timeout SECONDS sets it; 0 for none)\n",
+                    timeout);
+        else fprintf(stderr, "cohort query: %s\n", err);
     }
-    return EXIT_OK;
+    return rc ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -8,10 +8,9 @@
 
 static const char HELP[] =
     "usage: cohort report --db PATH --out FILE [--sweep NAME] [--where 'SQL'] [--group-by KEYS]\n"
-    "                     [--metric NAME] [--epochs]\n"
+    "                     [--metric NAME] [--epochs] [--no-csv-safe]\n"
     "\n"
-    "Renders the runs in the database; the format follows FILE's extension. FILE may not be the database,\n"
-    "its -wal, -shm or -journal file or its checkpoint directory:\n"
+    "Renders the runs in the database; the format follows FILE's extension:\n"
     "  .html  a self-contained page (no scripts, no network): summary per group and per configuration\n"
     "         (mean +- std over seeds), learning curves with bands, parameters against the metric with the\n"
     "         Pareto front, parallel coordinates, hyperparameter importance, runs that did not finish\n"
@@ -26,7 +25,14 @@ static const char HELP[] =
     "  --metric NAME     test_top1 (default), test_top5, test_loss, train_loss, train_top1, val_loss,\n"
     "                    val_top1: what summaries, bold entries, the Pareto front and importance use\n"
     "                    (final epoch; losses are minimised)\n"
-    "  --epochs          .csv: one row per epoch; .json: include every epoch\n";
+    "  --epochs          .csv: one row per epoch; .json: include every epoch\n"
+    "  --csv-safe        .csv (the default): text cells that start with = + - @, which a spreadsheet would\n"
+    "                    run as a formula, get a leading ' (numbers stay as they are)\n"
+    "  --no-csv-safe     .csv: every value exactly as stored\n"
+    "\n"
+    "FILE is written next to itself and renamed into place when complete; it may not be the database, its\n"
+    "-wal, -shm or -journal file or its checkpoint directory. Control characters and bytes that are not\n"
+    "UTF-8 in stored text are shown as U+FFFD (LaTeX: '?'); .json writes such bytes as \\ufffd.\n";
 
 int cli_report(int argc, char **argv) {
     const char *db = NULL, *out = NULL;
@@ -36,8 +42,9 @@ int cli_report(int argc, char **argv) {
             fputs(HELP, stdout);
             return EXIT_OK;
         }
-        if (!strcmp(argv[i], "--epochs")) {
-            options.epochs = 1;
+        if (!strcmp(argv[i], "--epochs") || !strcmp(argv[i], "--csv-safe") || !strcmp(argv[i], "--no-csv-safe")) {
+            if (!strcmp(argv[i], "--epochs")) options.epochs = 1;
+            else options.csv_raw = !strcmp(argv[i], "--no-csv-safe");
             continue;
         }
         const char **target = !strcmp(argv[i], "--db")         ? &db

@@ -237,7 +237,7 @@ static int check_changed_spec(Store *store, const Sweep *sweep, int allow_change
                 sweep->name, diff);
         return 2;
     }
-    printf("sweep %s: the file changed since the last run:\n%s", sweep->name, diff);
+    cli_printf_safe("sweep %s: the file changed since the last run:\n%s", sweep->name, diff);
     return 0;
 }
 
@@ -447,7 +447,7 @@ int cli_sweep(int argc, char **argv) {
         }
         if (status == 0 && args.dry_run) {
             char *text = sweep_describe(&sweep);
-            fputs(text ? text : "", stdout);
+            cli_printf_safe("%s", text ? text : "");
             free(text);
             dry_run_done = 1;
         } else if (status == 0 && check_data(&sweep, err)) {
@@ -482,7 +482,7 @@ int cli_sweep(int argc, char **argv) {
     SweepTally tally = {0};
     if (status == 0 && !dry_run_done) {
         if (rank == 0) {
-            printf("sweep %s: %d trials, %d already ended, %d to run on %d rank%s\n", sweep.name, sweep.trial_count,
+            cli_printf_safe("sweep %s: %d trials, %d already ended, %d to run on %d rank%s\n", sweep.name, sweep.trial_count,
                    skipped, trial_count, world_size, world_size > 1 ? "s" : "");
             fflush(stdout);
             double setup_cpu = process_cpu_seconds(), wall0 = MPI_Wtime();
@@ -497,7 +497,7 @@ int cli_sweep(int argc, char **argv) {
                 fprintf(stderr, "cohort sweep: %s: %s\n", args.db, err);
                 if (status == EXIT_OK) status = EXIT_RUNTIME;
             } else {
-                printf("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d left for a later run "
+                cli_printf_safe("sweep %s: %d finished, %d pruned, %d diverged, %d failed, %d lost, %d left for a later run "
                        "(this invocation: %d trials ended, %d failures retried, %d had ended before); results in %s\n",
                        sweep.name, outcome.finished, outcome.pruned, outcome.diverged, outcome.failed, outcome.lost,
                        outcome.left,

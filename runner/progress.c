@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 void progress_init(Progress *p, const SweepTrialState *trials, int count, double start, ProgressMode mode) {
     p->trials = trials;
     p->count = count;
@@ -54,11 +56,13 @@ static void status_text(const Progress *p, double now, char *out, size_t size) {
              best, el, et);
 }
 
+/* Trial labels and error texts come from sweep files and trainers: control characters in them would reach
+ * the terminal as commands, so every line goes out through cli_vfprintf_safe, on one line. */
 void progress_note(Progress *p, const char *fmt, ...) {
     clear_bar(p);
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    cli_vfprintf_safe(stdout, 0, fmt, ap);
     va_end(ap);
     putchar('\n');
     fflush(stdout);
@@ -69,7 +73,7 @@ void progress_warn(Progress *p, const char *fmt, ...) {
     fflush(stdout);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vfprintf_safe(stderr, 0, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);

@@ -29,6 +29,10 @@ enum { STORE_SQL_INTEGER = 1, STORE_SQL_FLOAT = 2, STORE_SQL_TEXT = 3, STORE_SQL
 int store_sql_prepare(Store *store, const char *sql, StoreSql **out, int *refused, char err[ERR_LEN]);
 /* 1 = a row is ready, 0 = done, -1 = error (err set). */
 int store_sql_step(StoreSql *q, char err[ERR_LEN]);
+/* Interrupts the statement once it has run `seconds` from now (0 = no limit): store_sql_step then fails
+ * and store_sql_timed_out says why. */
+void store_sql_set_timeout(StoreSql *q, double seconds);
+int store_sql_timed_out(const StoreSql *q);
 int store_sql_columns(const StoreSql *q);
 const char *store_sql_name(const StoreSql *q, int col);
 int store_sql_type(const StoreSql *q, int col);

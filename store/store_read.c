@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_internal.h"
 #include "store_query.h"
@@ -228,6 +229,8 @@ fail:
 struct StoreSql {
     Store *store;
     sqlite3_stmt *stmt;
+    struct timespec deadline; /* CLOCK_MONOTONIC; used when has_deadline */
+    int has_deadline, timed_out;
 };
 
 typedef struct {
@@ -455,8 +458,38 @@ int store_sql_step(StoreSql *q, char err[ERR_LEN]) {
     int rc = sqlite3_step(q->stmt);
     if (rc == SQLITE_ROW) return 1;
     if (rc == SQLITE_DONE) return 0;
+    if (q->timed_out) return err_set(err, "%s: query: stopped at its time limit", q->store->path);
     return store_fail(q->store, err, "query");
 }
+
+/* SQLite calls this every PROGRESS_OPS virtual-machine instructions; non-zero interrupts the statement. */
+enum { PROGRESS_OPS = 10000 };
+static int past_deadline(void *user) {
+    StoreSql *q = user;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > q->deadline.tv_sec || (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec))
+        q->timed_out = 1;
+    return q->timed_out;
+}
+
+void store_sql_set_timeout(StoreSql *q, double seconds) {
+    q->has_deadline = seconds > 0;
+    q->timed_out = 0;
+    if (!q->has_deadline) {
+        sqlite3_progress_handler(q->store->db, 0, NULL, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &q->deadline);
+    double whole = floor(seconds);
+    if (whole > 1e9) whole = 1e9; /* a limit of 30 years is none */
+    q->deadline.tv_sec += (time_t)whole;
+    q->deadline.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (q->deadline.tv_nsec >= 1000000000L) q->deadline.tv_sec++, q->deadline.tv_nsec -= 1000000000L;
+    sqlite3_progress_handler(q->store->db, PROGRESS_OPS, past_deadline, q);
+}
+
+int store_sql_timed_out(const StoreSql *q) { return q->timed_out; }
 
 int store_sql_columns(const StoreSql *q) { return sqlite3_column_count(q->stmt); }
 const char *store_sql_name(const StoreSql *q, int col) {
@@ -470,6 +503,7 @@ const char *store_sql_text(const StoreSql *q, int col) { return (const char *)sq
 
 void store_sql_finalize(StoreSql *q) {
     if (!q) return;
+    if (q->has_deadline) sqlite3_progress_handler(q->store->db, 0, NULL, NULL);
     sqlite3_finalize(q->stmt);
     free(q);
 }

@@ -129,3 +129,38 @@ void fx_mean_std(const double *v, int n, double *mean, double *std) {
     for (int i = 0; i < n; i++) ss += (v[i] - *mean) * (v[i] - *mean);
     *std = n > 1 ? sqrt(ss / (n - 1)) : NAN;
 }
+
+int fx_terminal_safe(const char *s, int allow_tab) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (n == 0) return 0;
+        unsigned cp = n == 1 ? c : c & (0x3F >> (n - 1));
+        for (int i = 1; i < n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        if ((cp < 0x20 && cp != '\n' && !(allow_tab && cp == '\t')) || (cp >= 0x7F && cp <= 0x9F)) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+int fx_utf8_valid(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (n == 0) return 0;
+        unsigned cp = n == 1 ? c : c & (0x3F >> (n - 1));
+        for (int i = 1; i < n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        p += n;
+    }
+    return 1;
+}

@@ -42,6 +42,18 @@ void fx_epoch(int m, int l, int s, int e, EpochMetrics *out);
 /* Writes the database (a new file). 0 on success. */
 int fx_build(const char *path);
 
+/* Text stored by a hostile sweep or program: an OSC title sequence (ESC ] ... BEL), Markdown strikethrough,
+ * two bytes that are not UTF-8 (FF FE), a C1 CSI (U+009B) and a CR. */
+#define FX_HOSTILE "\x1b]0;title\x07red ~~strike~~ \xff\xfe \xc2\x9b" "2J\rend"
+/* A CSV cell a spreadsheet would run as a formula. */
+#define FX_FORMULA "=HYPERLINK(\"http://example.invalid\",\"open\")"
+
+/* Whether s is well-formed UTF-8 (checked here independently of the code under test). */
+int fx_utf8_valid(const char *s);
+/* Whether s is well-formed UTF-8 without C0 (but line feeds, and tabs if allow_tab) or C1 control
+ * characters or DEL: safe to show on a terminal. */
+int fx_terminal_safe(const char *s, int allow_tab);
+
 /* mean and sample std of v[0..n) */
 void fx_mean_std(const double *v, int n, double *mean, double *std);
 

@@ -402,6 +402,115 @@ static void test_cli(void) {
     run_free(&r);
 }
 
+/* Stored text reaches the terminal inert, JSON stays valid, CSV formulas are neutralised on request. */
+static void test_cli_escaping(void) {
+    if (!cohort_bin) return;
+    /* an OSC title sequence, BEL, a byte that is not UTF-8, a C1 CSI; and ESC in a column name */
+    Run r = run_cohort((const char *const[]){"query", "--db", db_path,
+                                             "SELECT CAST(X'1B5D303B7469746C6507FF20C29B324A' AS TEXT) || 'end' AS v, "
+                                             "1 AS \"\x1b[2Jname\"",
+                                             NULL});
+    CHECK_MSG(r.status == 0, "exit %d: %s", r.status, r.err ? r.err : "");
+    CHECK_MSG(r.out && fx_terminal_safe(r.out, 0), "control characters reach the terminal:\n%s", r.out ? r.out : "");
+    CHECK(r.out && strstr(r.out, "\xEF\xBF\xBD]0;title\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD" "2Jend"));
+    CHECK(r.out && strstr(r.out, "\xEF\xBF\xBD[2Jname"));
+    run_free(&r);
+
+    /* JSON: bytes that are not UTF-8 become \ufffd; the document parses and is valid UTF-8 */
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--json",
+                                         "SELECT CAST(X'61FF62' AS TEXT) AS v, CAST(X'E282' AS TEXT) AS \"k\"", NULL});
+    CHECK(r.status == 0);
+    CHECK_MSG(r.out && fx_utf8_valid(r.out), "JSON is not UTF-8: %s", r.out ? r.out : "");
+    cJSON *root = r.out ? cJSON_Parse(r.out) : NULL;
+    const cJSON *row = cJSON_GetArrayItem(root, 0);
+    const cJSON *v = cJSON_GetObjectItem(row, "v"), *k = cJSON_GetObjectItem(row, "k");
+    CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, "a\xEF\xBF\xBD" "b"));
+    CHECK(cJSON_IsString(k) && !strcmp(k->valuestring, "\xEF\xBF\xBD\xEF\xBF\xBD"));
+    cJSON_Delete(root);
+    run_free(&r);
+
+    /* CSV: values as stored by default; with --csv-safe, text a spreadsheet would run gets a leading ' and
+     * numbers (also negative ones, and text that is a plain number) stay as they are */
+    const char *formulas = "SELECT '=1+2' AS f, -1.5 AS n, '-2+3' AS g, '@SUM(A1)' AS h, '-0.25' AS t, "
+                           "'+1e3' AS u, '=a,b' AS w";
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--csv", formulas, NULL});
+    CHECK_MSG(r.status == 0 && r.out && !strcmp(r.out, "f,n,g,h,t,u,w\r\n=1+2,-1.5,-2+3,@SUM(A1),-0.25,+1e3,\"=a,b\"\r\n"),
+              "%s", r.out ? r.out : "");
+    run_free(&r);
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--csv", "--csv-safe", formulas, NULL});
+    CHECK_MSG(r.status == 0 && r.out &&
+                  !strcmp(r.out, "f,n,g,h,t,u,w\r\n'=1+2,-1.5,'-2+3,'@SUM(A1),-0.25,+1e3,\"'=a,b\"\r\n"),
+              "%s", r.out ? r.out : "");
+    run_free(&r);
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--csv-safe", "SELECT 1", NULL});
+    CHECK(r.status == 2 && r.err && strstr(r.err, "--csv-safe"));
+    run_free(&r);
+
+    /* cohort report: --csv-safe by default, --no-csv-safe keeps the formula */
+    char formula_db[600], out[600];
+    path_in_tmp(formula_db, sizeof formula_db, "formula.db");
+    path_in_tmp(out, sizeof out, "formula.csv");
+    CHECK(fx_build(formula_db) == 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open_v2(formula_db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE runs SET error = '=HYPERLINK(\"http://example.invalid\")' WHERE status = 'failed'",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    const char *raw_cell = ",\"=HYPERLINK(\"\"http://example.invalid\"\")\",", *safe_cell =
+                                                                                ",\"'=HYPERLINK(\"\"http://example.invalid\"\")\",";
+    r = run_cohort((const char *const[]){"report", "--db", formula_db, "--out", out, NULL});
+    CHECK(r.status == 0);
+    run_free(&r);
+    char *text = read_file(out);
+    CHECK_MSG(text && strstr(text, safe_cell) && !strstr(text, raw_cell), "%s", text ? text : "");
+    free(text);
+    r = run_cohort((const char *const[]){"report", "--db", formula_db, "--out", out, "--no-csv-safe", NULL});
+    CHECK(r.status == 0);
+    run_free(&r);
+    text = read_file(out);
+    CHECK_MSG(text && strstr(text, raw_cell), "%s", text ? text : "");
+    free(text);
+}
+
+/* --timeout bounds a statement; the table streams after its first rows, so memory stays bounded. */
+static void test_cli_bounds(void) {
+    if (!cohort_bin) return;
+    const char *endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    Run r = run_cohort((const char *const[]){"query", "--db", db_path, "--timeout", "1", endless, NULL});
+    CHECK_MSG(r.status == 1, "exit %d", r.status);
+    CHECK_MSG(r.err && strstr(r.err, "stopped after 1 s") && strstr(r.err, "--timeout"), "%s", r.err ? r.err : "");
+    run_free(&r);
+    static const char *const bad[] = {"abc", "-1", "inf", "nan", "1e999", "5s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = run_cohort((const char *const[]){"query", "--db", db_path, "--timeout", bad[i], "SELECT 1", NULL});
+        CHECK_MSG(r.status == 2 && r.err && strstr(r.err, "--timeout"), "--timeout %s: exit %d", bad[i], r.status);
+        run_free(&r);
+    }
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--timeout", "0", "SELECT 42", NULL});
+    CHECK(r.status == 0 && r.out && strstr(r.out, "42"));
+    run_free(&r);
+
+    /* widths come from the first 1000 rows: the long value in row 1400 overflows its column */
+    r = run_cohort((const char *const[]){"query", "--db", db_path,
+                                         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500) "
+                                         "SELECT x, CASE x WHEN 1400 THEN 'a much longer value' ELSE 'b' END AS v FROM c",
+                                         NULL});
+    CHECK(r.status == 0);
+    CHECK_MSG(r.out && !strncmp(r.out, "   x  v\n----  -\n   1  b\n", 24), "%.60s", r.out ? r.out : "");
+    CHECK(r.out && strstr(r.out, "\n1400  a much longer value\n1401  b\n"));
+    CHECK(r.out && strstr(r.out, "\n1500  b\n(1500 rows)\n"));
+    run_free(&r);
+
+    /* an endless result is printed as it comes until the time limit stops it */
+    r = run_cohort((const char *const[]){"query", "--db", db_path, "--timeout", "1",
+                                         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c",
+                                         NULL});
+    CHECK_MSG(r.status == 1, "exit %d", r.status);
+    CHECK_MSG(r.out && !strncmp(r.out, "   x\n----\n   1\n   2\n", 20), "%.40s", r.out ? r.out : "");
+    CHECK_MSG(r.out && strstr(r.out, "\n1000\n1001\n1002\n"), "rows after the first 1000 were not printed");
+    run_free(&r);
+}
+
 int main(int argc, char **argv) {
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
@@ -415,6 +524,8 @@ int main(int argc, char **argv) {
     test_migrate_v1();
     test_store_sql();
     test_cli();
+    test_cli_escaping();
+    test_cli_bounds();
     remove_tmpdir();
     return check_report("test_query");
 }

@@ -135,7 +135,7 @@ static double within_expected(void) {
 }
 
 /* ---- Markdown ---- */
-static const char MD_WEIRD[] = "res\\<net\\>\\_v2 & {co} #1 50% $x^2~\\\\ a\\|b, \"q\"";
+static const char MD_WEIRD[] = "res\\<net\\>\\_v2 & {co} #1 50% $x^2\\~\\\\ a\\|b, \"q\"";
 
 static void test_markdown(Store *s) {
     char err[ERR_LEN] = "";
@@ -719,13 +719,95 @@ static void test_filters(Store *s) {
     CHECK(report_write(s, path, &opt, err) != 0 && strstr(err, "--metric: unknown metric 'accuracy'"));
 }
 
+/* ---- hostile stored text: every format keeps it inert ---- */
+#define FFFD "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+/* The fixture with the third model named FX_HOSTILE and the failed run's error FX_FORMULA. */
+static void make_hostile(const char *path) {
+    CHECK(fx_build(path) == 0);
+    sqlite3 *db;
+    CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, "UPDATE runs SET model = ?1 WHERE model = ?2", -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, FX_HOSTILE, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, FX_WEIRD, -1, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) > 0);
+    sqlite3_finalize(st);
+    CHECK(sqlite3_prepare_v2(db, "UPDATE runs SET error = ?1 WHERE status = 'failed'", -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, FX_FORMULA, -1, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_hostile(void) {
+    char path[600], err[ERR_LEN] = "";
+    path_in_tmp(path, sizeof path, "hostile.db");
+    make_hostile(path);
+    Store *s = NULL;
+    CHECK_MSG(store_open_readonly(&s, path, err) == 0, "%s", err);
+    if (!s) return;
+
+    /* Markdown: no control characters or broken UTF-8, '~' escaped (GFM strikethrough) */
+    char *md = render(s, "h.md", (ReportOptions){0}, err);
+    CHECK_MSG(md && fx_terminal_safe(md, 0), "Markdown with control characters or invalid UTF-8");
+    CHECK(md && strstr(md, "red \\~\\~strike\\~\\~ " FFFD FFFD " " FFFD "2J end"));
+    CHECK(md && strstr(md, "~~") == NULL);
+    free(md);
+    /* LaTeX: no control characters, no bytes pdflatex cannot read */
+    char *tex = render(s, "h.tex", (ReportOptions){0}, err);
+    CHECK_MSG(tex && fx_terminal_safe(tex, 0), "LaTeX with control characters or invalid UTF-8");
+    CHECK(tex && strstr(tex, "red \\textasciitilde{}\\textasciitilde{}strike"));
+    free(tex);
+    /* HTML: no control characters (invalid in HTML) */
+    char *html = render(s, "h.html", (ReportOptions){0}, err);
+    CHECK_MSG(html && fx_terminal_safe(html, 1), "HTML with control characters or invalid UTF-8");
+    CHECK(html && strstr(html, "red ~~strike~~"));
+    free(html);
+    /* JSON: valid UTF-8 (a parser may refuse anything else); the invalid bytes as U+FFFD, the rest exact */
+    char *json = render(s, "h.json", (ReportOptions){0}, err);
+    CHECK_MSG(json && fx_utf8_valid(json), "JSON that is not UTF-8");
+    cJSON *root = json ? cJSON_Parse(json) : NULL;
+    const cJSON *runs = cJSON_GetObjectItem(root, "runs"), *run;
+    int hostile = 0;
+    cJSON_ArrayForEach(run, runs) {
+        const cJSON *model = cJSON_GetObjectItem(run, "model");
+        if (cJSON_IsString(model) && strstr(model->valuestring, "strike")) {
+            hostile++;
+            CHECK_MSG(!strcmp(model->valuestring, "\x1b]0;title\x07red ~~strike~~ " FFFD FFFD
+                                                  " \xc2\x9b" "2J\rend"),
+                      "%s", model->valuestring);
+        }
+    }
+    CHECK_MSG(hostile == FX_LRS * FX_SEEDS, "%d runs of the hostile model", hostile);
+    cJSON_Delete(root);
+    free(json);
+    /* CSV: a formula is neutralised by default, kept with csv_raw (--no-csv-safe) */
+    Csv c;
+    CHECK_MSG(csv_rows(s, (ReportOptions){0}, err, &c) == 0, "%s", err);
+    int error = csv_col(&c, "error"), formulas = 0, neutral = 0;
+    for (int r = 1; r < c.count && error >= 0; r++) {
+        formulas += !strcmp(c.rows[r][error], FX_FORMULA);
+        neutral += !strcmp(c.rows[r][error], "'" FX_FORMULA);
+        CHECK(c.rows[r][error][0] != '=');
+    }
+    CHECK(formulas == 0 && neutral == 1);
+    csv_free(&c);
+    CHECK_MSG(csv_rows(s, (ReportOptions){.csv_raw = 1}, err, &c) == 0, "%s", err);
+    error = csv_col(&c, "error"), formulas = 0;
+    for (int r = 1; r < c.count && error >= 0; r++) formulas += !strcmp(c.rows[r][error], FX_FORMULA);
+    CHECK(formulas == 1);
+    csv_free(&c);
+    store_close(s);
+}
+
 static int latex_compile(const char *pdflatex) {
     if (access(pdflatex, X_OK) != 0) {
         fprintf(stderr, "FAILED: %s not found: the LaTeX table cannot be compiled "
                         "(apt-get install texlive-latex-base texlive-latex-recommended; scripts/test.sh does)\n", pdflatex);
         return 1;
     }
-    if (fx_build(db_path)) return 1;
+    make_hostile(db_path); /* control characters and broken UTF-8 must not stop pdflatex either */
+    if (check_failures) return 1;
     char err[ERR_LEN] = "";
     Store *s = NULL;
     if (store_open_readonly(&s, db_path, err)) return 1;
@@ -782,6 +864,7 @@ int main(int argc, char **argv) {
         test_html(s);
         test_filters(s);
     }
+    test_hostile();
     sqlite3_close(db);
     store_close(s);
     remove_tmpdir();
