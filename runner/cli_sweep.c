@@ -33,7 +33,8 @@ static const char HELP[] =
     "  --keep-checkpoints    keep the checkpoints of ended runs (default: deleted when a run ends)\n"
     "  --dry-run             print the trials (grid) or the space and budget (random, bayes); run nothing\n"
     "  --max-retries N       re-queue a failed or lost trial up to N times (default: the file's max_retries, or 0)\n"
-    "  --time-limit T        stop taking work and checkpoint before T (seconds, MM:SS or HH:MM:SS)\n"
+    "  --time-limit T        stop taking work and checkpoint before T: SECONDS, MM:SS, HH:MM:SS or D-HH:MM:SS\n"
+    "                        (as Slurm's --time, but a bare number is seconds)\n"
     "  --stall-timeout T     kill a trainer that makes no progress for T and record its trial lost (default:\n"
     "                        the larger of 10 min and 20 x the trainer's slowest gap between progress signals;\n"
     "                        trainers signal after each mini-batch, at most once a second)\n"
@@ -61,23 +62,42 @@ typedef struct {
     SweepOptions options;
 } SweepArgs;
 
-/* "3600", "90:00", "1:30:00" -> seconds; -1 when malformed. */
-static double parse_duration(const char *text) {
-    double parts[3];
-    int n = 0;
-    const char *p = text;
-    while (n < 3) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || v < 0) return -1;
-        parts[n++] = v;
-        if (*end == '\0') break;
-        if (*end != ':') return -1;
-        p = end + 1;
+/* Digits at p into *v; the end of them, or NULL when there are none (or absurdly many). */
+static const char *read_digits(const char *p, long long *v) {
+    const char *start = p;
+    *v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (*v > 1000000000000LL) return NULL;
+        *v = *v * 10 + (*p - '0');
     }
-    double s = 0;
-    for (int i = 0; i < n; i++) s = s * 60 + parts[i];
-    return s > 0 ? s : -1;
+    return p == start ? NULL : p;
+}
+
+/* Slurm's forms: "3600" (seconds), "90:00" (MM:SS), "1:30:00" (HH:MM:SS), "2-12:00:00" (D-HH:MM:SS) ->
+ * seconds. The first field may be any size; minutes and seconds after it are below 60, hours after D-
+ * below 24. -1 when malformed or zero. */
+static double parse_duration(const char *text) {
+    long long days = -1, field[3];
+    int n = 0;
+    const char *p = text, *dash = strchr(text, '-');
+    if (dash) {
+        p = read_digits(text, &days);
+        if (p != dash) return -1;
+        p = dash + 1;
+    }
+    for (;;) {
+        if (n == 3 || !(p = read_digits(p, &field[n]))) return -1;
+        n++;
+        if (*p == '\0') break;
+        if (*p++ != ':') return -1;
+    }
+    if (days >= 0 && (n != 3 || field[0] >= 24)) return -1;
+    for (int i = 1; i < n; i++)
+        if (field[i] >= 60) return -1;
+    double seconds = days > 0 ? (double)days * 86400 : 0, rest = 0;
+    for (int i = 0; i < n; i++) rest = rest * 60 + (double)field[i];
+    seconds += rest;
+    return seconds > 0 ? seconds : -1;
 }
 
 #define DEFAULT_GRACE_SECONDS 60.0
@@ -106,7 +126,11 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
         } else if (!strcmp(arg, "--time-limit") && value) {
             a->options.time_limit = parse_duration(value), i++;
             if (a->options.time_limit <= 0) {
-                if (rank == 0) fprintf(stderr, "cohort sweep: --time-limit: expected seconds or [HH:]MM:SS, got '%s'\n", value);
+                if (rank == 0)
+                    fprintf(stderr,
+                            "cohort sweep: --time-limit: expected SECONDS, MM:SS, HH:MM:SS or D-HH:MM:SS (minutes and "
+                            "seconds below 60 after the first field, hours below 24 after D-), got '%s'\n",
+                            value);
                 return EXIT_BAD_INPUT;
             }
         } else if ((!strcmp(arg, "--stall-timeout") || !strcmp(arg, "--grace-period")) && value) {

@@ -138,5 +138,9 @@ uint64_t sweep_hash64(const char *text);
 
 /* Sorts an object's members by key (strcmp), in place. */
 void sweep_json_sort(cJSON *object);
+/* 0.0 for -0.0 (JSON prints them "0" and "-0": one value must give one trial key), v otherwise. */
+double sweep_number_canonical(double v);
+/* sweep_number_canonical on every number in item, at every depth. */
+void sweep_json_canonical_numbers(cJSON *item);
 
 #endif

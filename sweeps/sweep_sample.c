@@ -81,6 +81,13 @@ cJSON *sweep_config_build(const SweepSpace *space, cJSON *const *assigned, int s
     return config;
 }
 
+double sweep_number_canonical(double v) { return v == 0 ? 0.0 : v; }
+
+void sweep_json_canonical_numbers(cJSON *item) {
+    if (cJSON_IsNumber(item)) cJSON_SetNumberValue(item, sweep_number_canonical(item->valuedouble));
+    for (cJSON *c = item->child; c; c = c->next) sweep_json_canonical_numbers(c);
+}
+
 int sweep_config_key(const cJSON *config, char key[17], char **out_text) {
     char *text = cJSON_PrintUnformatted(config);
     if (!text) return -1;
@@ -95,6 +102,7 @@ int sweep_config_hash(const cJSON *config, char key[17]) {
     cJSON *copy = cJSON_Duplicate(config, 1);
     if (!copy) return -1;
     sweep_json_sort(copy);
+    sweep_json_canonical_numbers(copy); /* a stored "-0" is the 0 its trial was made with */
     int rc = sweep_config_key(copy, key, NULL);
     cJSON_Delete(copy);
     return rc;
@@ -119,7 +127,7 @@ cJSON *sweep_param_number(const SweepParam *p, double v) {
     if (p->type == 'i') v = round(v);
     else if (p->dist == DIST_Q_UNIFORM || p->dist == DIST_Q_LOG_UNIFORM_VALUES) v = sweep_round_sig(v, 12);
     else v = sweep_round_sig(v, 10);
-    return cJSON_CreateNumber(v);
+    return cJSON_CreateNumber(sweep_number_canonical(v)); /* round(-0.3) and 0 * -q are -0.0 */
 }
 
 /* The k*q value nearest x within the distribution's multiples. */

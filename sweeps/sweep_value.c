@@ -4,8 +4,8 @@
  * typing, decides a value's type: `hidden: {value: 128}` is the string "128" and `lr: {value: "0.1"}` is
  * the number 0.1. Every trainer value also goes through train_config_set, the single gate for a key's
  * syntax and range, so a sweep can never hold a value that `cohort train --key value` would refuse. The
- * JSON form is normalised (0.10 and 0.1 are the same number, yes and true the same bool) so that trial
- * keys depend on values, not on spelling. */
+ * JSON form is normalised (0.10 and 0.1 are the same number, -0.0 and 0 too, yes and true the same bool)
+ * so that trial keys depend on values, not on spelling. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -117,11 +117,11 @@ int sweep_value_read(int objective, const char *key, const YNode *node, SweepVal
         else v = (double)strtoull(text, NULL, 10);
         if (errno || v > SWEEP_MAX_EXACT_INTEGER || v < -SWEEP_MAX_EXACT_INTEGER)
             return err_set(msg, "%s is too large to store exactly (at most 999999999999999)", text);
-        out->json = cJSON_CreateNumber(v);
+        out->json = cJSON_CreateNumber(sweep_number_canonical(v));
         break;
     }
     case 'f':
-        out->json = cJSON_CreateNumber(strtod(text, NULL));
+        out->json = cJSON_CreateNumber(sweep_number_canonical(strtod(text, NULL)));
         break;
     case 'b':
         /* augment also takes "auto" (the dataset's default), which no JSON bool can hold: it stays the

@@ -1,10 +1,12 @@
 /* Sweep files: the grid's order and typed values, conditional blocks and seeds, stable trial keys, every
  * top-level key, warnings, the dry-run text, and the exact error (file, line, column, key, message) for
  * each file of the bad corpus. Usage: test_sweeps DATA_DIR */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "search.h"
 #include "sweeps.h"
 
 static const char *data_dir;
@@ -382,6 +384,62 @@ static void test_grid_run_cap(void) {
     sweep_free(&s);
 }
 
+/* -0.0 and 0.0 are one value: one trial, one key, whether from a values list, a stored config or a
+ * search's draw (q_uniform rounds small negative draws to -0.0). */
+static void test_negative_zero(void) {
+    Sweep s;
+    char err[ERR_LEN], buf[1024], key_zero[17] = "", key_minus[17] = "";
+    int rc = sweep_load_text(&s, "inline.yaml",
+                             "name: z\nmethod: grid\nparameters:\n  weight_decay: {values: [0.0, -0.0, -0]}\n", err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    CHECK_MSG(s.trial_count == 1, "%d trials", s.trial_count);
+    CHECK(s.trial_count >= 1 && !strcmp(config_text(&s.trials[0], buf), "{\"weight_decay\":0}"));
+    if (s.trial_count >= 1) snprintf(key_zero, sizeof key_zero, "%s", s.trials[0].key);
+    sweep_free(&s);
+    rc = sweep_load_text(&s, "inline.yaml", "name: z\nmethod: grid\nparameters:\n  weight_decay: {value: -0.0}\n", err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    if (s.trial_count == 1) snprintf(key_minus, sizeof key_minus, "%s", s.trials[0].key);
+    CHECK_MSG(s.trial_count == 1 && !strcmp(key_zero, key_minus), "keys %s and %s", key_zero, key_minus);
+    sweep_free(&s);
+    /* an analytic objective's x1 */
+    rc = sweep_load_text(&s, "inline.yaml",
+                         "name: o\nmethod: grid\nparameters:\n  model: {value: objective}\n  function: {value: branin}\n"
+                         "  x1: {values: [0.0, -0.0]}\n  x2: {value: 1}\n",
+                         err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    CHECK_MSG(s.trial_count == 1, "%d trials", s.trial_count);
+    CHECK(s.trial_count >= 1 && !strstr(config_text(&s.trials[0], buf), "-0"));
+    sweep_free(&s);
+    /* a stored config (as a resumed random/bayes sweep restores it) */
+    cJSON *minus = cJSON_Parse("{\"lr\":-0.0,\"model\":\"mlp\"}"), *zero = cJSON_Parse("{\"model\":\"mlp\",\"lr\":0}");
+    CHECK(minus && zero && sweep_config_hash(minus, key_minus) == 0 && sweep_config_hash(zero, key_zero) == 0 &&
+          !strcmp(key_minus, key_zero));
+    cJSON_Delete(minus), cJSON_Delete(zero);
+    /* a random search over q_uniform [-1, 1] with q 1 has three values: -1, 0 and 1, never -0 */
+    rc = sweep_load_text(&s, "inline.yaml",
+                         "name: r\nmethod: random\nrun_cap: 5\nparameters:\n  model: {value: objective}\n"
+                         "  function: {value: branin}\n  x1: {distribution: q_uniform, min: -1, max: 1, q: 1}\n"
+                         "  x2: {value: 1}\n",
+                         err);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc) return;
+    Search *search = search_create(&s, 7, err);
+    SweepTrial t;
+    int n = 0, minus_zero = 0;
+    while (search && search_next(search, &t, err) == 1) {
+        const cJSON *x1 = cJSON_GetObjectItemCaseSensitive(t.config, "x1");
+        minus_zero += cJSON_IsNumber(x1) && x1->valuedouble == 0 && signbit(x1->valuedouble);
+        n++;
+        sweep_trial_clear(&t);
+    }
+    CHECK_MSG(n == 3 && minus_zero == 0, "%d distinct proposals (3 values), %d of them -0", n, minus_zero);
+    search_free(search);
+    sweep_free(&s);
+}
+
 /* Each bad file and the exact error after its path. */
 static const struct {
     const char *file;
@@ -524,6 +582,7 @@ int main(int argc, char **argv) {
     test_everything();
     test_describe();
     test_grid_run_cap();
+    test_negative_zero();
     test_bad_files();
     return check_report("test_sweeps");
 }
