@@ -87,6 +87,6 @@ int cli_report(int argc, char **argv) {
         int bad = !strncmp(err, "--", 2) || strstr(err, "unknown report format") || strstr(err, "no runs of sweep");
         return bad ? EXIT_BAD_INPUT : EXIT_RUNTIME;
     }
-    printf("wrote %s\n", out);
+    cli_printf_safe("wrote %s\n", out);
     return EXIT_OK;
 }
