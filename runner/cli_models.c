@@ -8,8 +8,9 @@
 static const char HELP[] =
     "usage: cohort models [--input CxHxW] [--classes N] [--plan MODEL] [--KEY VALUE ...]\n"
     "\n"
-    "Lists every model with its trainable parameter count for the given input shape (default 1x32x32)\n"
-    "and class count (default 10). Model options (e.g. --hidden 512,256) are trainer settings.\n"
+    "Lists every model with its trainable parameter count, forward GFLOP per image (a multiply-add counts 2)\n"
+    "and the form its settings chose (e.g. ResNet's ImageNet or CIFAR stem) for the given input shape\n"
+    "(default 1x32x32) and class count (default 10). Model options (e.g. --stem imagenet) are trainer settings.\n"
     "--plan MODEL prints the steps the engine runs for MODEL instead: each layer, or fused pair of layers\n"
     "(batchnorm+relu, add+relu, linear+add), with its output shape, parameters and forward MFLOP per image.\n";
 
@@ -74,15 +75,18 @@ int cli_models(int argc, char **argv) {
         model_free(m);
         return EXIT_OK;
     }
-    printf("%-12s %14s  %s\n", "model", "parameters", "description");
+    printf("counted for %dx%dx%d input, %d classes\n", C, H, W, classes);
+    printf("%-13s %14s %10s  %-16s %s\n", "model", "parameters", "GFLOP/img", "form", "description");
     for (int i = 0; i < model_registry_count(); i++) {
-        size_t count = 0;
-        if (model_count_parameters(model_registry_name(i), &cfg, C, H, W, classes, &count, err)) {
-            printf("%-12s %14s  %s (%s)\n", model_registry_name(i), "-", model_registry_help(i), err);
+        ModelSummary summary;
+        if (model_summarise(model_registry_name(i), &cfg, C, H, W, classes, &summary, err)) {
+            printf("%-13s %14s %10s  %-16s %s (%s)\n", model_registry_name(i), "-", "-", "-", model_registry_help(i),
+                   err);
             continue;
         }
         char text[32];
-        printf("%-12s %14s  %s\n", model_registry_name(i), thousands(count, text), model_registry_help(i));
+        printf("%-13s %14s %10.3f  %-16s %s\n", model_registry_name(i), thousands(summary.params, text),
+               summary.forward_flops / 1e9, summary.form[0] ? summary.form : "-", model_registry_help(i));
     }
     return EXIT_OK;
 }

@@ -108,6 +108,8 @@ int sweep_value_read(int objective, const char *key, const YNode *node, SweepVal
     }
     if (check_text(objective, key, text, msg)) return -1;
 
+    /* numeric keys that also take "auto" (the model's own default) keep it as the string, as augment does */
+    if ((type == 'i' || type == 'f') && !strcmp(text, "auto")) type = 's';
     switch (type) {
     case 'i': {
         /* the key's check accepted it as an integer of the key's range; only the JSON form is left */

@@ -206,7 +206,7 @@ static void check_class_token_block(const char *pool) {
         attentions++;
         const int queries = m->slots[l->out].H, keys = m->slots[l->in].H;
         full += queries == 65 && keys == 65;
-        class_token_only += queries == 1 && keys == 65 && attentions == cfg.depth;
+        class_token_only += queries == 1 && keys == 65 && attentions == 6; /* depth auto: ViT's 6 blocks */
     }
     /* every block's projection and second MLP layer write their residual add's output (linear_add_forward) */
     /* ... and their own output slot takes no activation memory: it points at the add's output */

@@ -12,7 +12,8 @@
 /* One row per key: its name, type, where it lives in TrainConfig, and a line of help. */
 typedef struct {
     const char *name;
-    char type;       /* 'i' int, 'u' uint64 seed, 'f' double, 'b' bool (int), 's' string, 'a' auto-bool (int, -1) */
+    char type;       /* 'i' int, 'u' uint64 seed, 'f' double, 'b' bool (int), 's' string, 'a' auto-bool (int, -1),
+                      * 'n' int or auto (-1), 'g' double or auto (-1): auto = the model's own default */
     size_t offset;
     size_t size;     /* for strings: buffer size */
     double min, max; /* numeric range, inclusive */
@@ -37,10 +38,21 @@ static const KeySpec KEYS[] = {
     {"synthetic_train", 'i', FIELD(synthetic_train), 1, 1e8, "synthetic training images"},
     {"synthetic_test", 'i', FIELD(synthetic_test), 1, 1e8, "synthetic test images"},
     {"shortcut", 's', FIELD(shortcut), 0, 0, "CIFAR ResNet shortcut: B (1x1 conv + BN) or A (zero-padded identity)"},
-    {"dropout", 'f', FIELD(dropout), 0, 0.99, "dropout probability (VGG classifier, ViT)"},
-    {"width", 'f', FIELD(width), 0.01, 64, "channel width multiplier (VGG, ResNet-18/34/50); 1 = standard"},
+    {"dropout", 'g', FIELD(dropout), 0, 0.99,
+     "dropout probability; auto = the model's paper value (0.5 in AlexNet's, VGG's and SqueezeNet's classifiers, "
+     "0.2 GoogLeNet, 0.5 Inception-v3, 0.5 NIN, 0 elsewhere)"},
+    {"width", 'f', FIELD(width), 0.01, 64, "channel width multiplier (VGG, ResNet-18..152, AlexNet); 1 = standard"},
+    {"stem", 's', FIELD(stem), 0, 0,
+     "ResNet-18..152 and VGG: imagenet (7x7 stem + max pool; VGG's 4096-4096 classifier), cifar (3x3 stem, no max "
+     "pool; VGG's one linear head) or auto (cifar for inputs under 64 pixels)"},
+    {"bn", 'a', FIELD(bn), 0, 1, "batch norm: VGG (auto = by name, vgg16_bn has it), LeNet (auto = none)"},
+    {"aux", 'a', FIELD(aux), 0, 1,
+     "GoogLeNet / Inception-v3 auxiliary classifiers (trained with the papers' loss weights, ignored at evaluation); "
+     "auto = off"},
+    {"growth", 'n', FIELD(growth), 1, 1024, "densenet_bc growth rate k; auto = 12"},
     {"dim", 'i', FIELD(dim), 1, 65536, "ViT/Mixer embedding width"},
-    {"depth", 'i', FIELD(depth), 1, 1000, "ViT/Mixer blocks"},
+    {"depth", 'n', FIELD(depth), 1, 10000,
+     "blocks of ViT/Mixer (auto = 6); layers of resnet_cifar (6n+2, auto = 20) and densenet_bc (6n+4, auto = 100)"},
     {"heads", 'i', FIELD(heads), 1, 1024, "ViT attention heads"},
     {"mlp_dim", 'i', FIELD(mlp_dim), 1, 1 << 20, "ViT MLP hidden width"},
     {"patch", 'i', FIELD(patch), 1, 1024, "ViT/Mixer patch size (pixels)"},
@@ -90,9 +102,14 @@ void train_config_defaults(TrainConfig *cfg) {
     cfg->weight_decay = 5e-4;
     strcpy(cfg->schedule, "cosine");
     strcpy(cfg->shortcut, "B");
+    cfg->dropout = -1;
     cfg->width = 1.0;
+    strcpy(cfg->stem, "auto");
+    cfg->bn = -1;
+    cfg->aux = -1;
+    cfg->growth = -1;
     cfg->dim = 192;
-    cfg->depth = 6;
+    cfg->depth = -1;
     cfg->heads = 3;
     cfg->mlp_dim = 384;
     cfg->patch = 4;
@@ -144,7 +161,12 @@ int train_config_set(TrainConfig *cfg, const char *key, const char *value, char 
         *(int *)field = b;
         return 0;
     }
+    case 'n':
     case 'i': {
+        if (k->type == 'n' && !strcmp(value, "auto")) {
+            *(int *)field = -1;
+            return 0;
+        }
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end) return err_set(err, "%s: expected an integer, got '%s'", key, value);
         if (v < k->min || v > k->max)
@@ -159,7 +181,12 @@ int train_config_set(TrainConfig *cfg, const char *key, const char *value, char 
         *(uint64_t *)field = (uint64_t)v;
         return 0;
     }
+    case 'g':
     case 'f': {
+        if (k->type == 'g' && !strcmp(value, "auto")) {
+            *(double *)field = -1;
+            return 0;
+        }
         double v = strtod(value, &end);
         if (errno || end == value || *end || !isfinite(v))
             return err_set(err, "%s: expected a number, got '%s'", key, value);
@@ -184,9 +211,11 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     static const char *const shortcuts[] = {"A", "B", NULL};
     static const char *const pools[] = {"cls", "mean", NULL};
     static const char *const gelus[] = {"erf", "tanh", NULL};
+    static const char *const stems[] = {"auto", "imagenet", "cifar", NULL};
     if (!one_of(cfg->optimizer, optimizers)) return err_set(err, "optimizer: unknown optimizer '%s' (sgd, adamw)", cfg->optimizer);
     if (!one_of(cfg->shortcut, shortcuts)) return err_set(err, "shortcut: expected A or B, got '%s'", cfg->shortcut);
     if (!one_of(cfg->pool, pools)) return err_set(err, "pool: expected cls or mean, got '%s'", cfg->pool);
+    if (!one_of(cfg->stem, stems)) return err_set(err, "stem: expected auto, imagenet or cifar, got '%s'", cfg->stem);
     if (!one_of(cfg->gelu, gelus)) return err_set(err, "gelu: expected erf or tanh, got '%s'", cfg->gelu);
     if (!one_of(cfg->dataset, datasets))
         return err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
@@ -219,6 +248,14 @@ int train_config_format(const TrainConfig *cfg, const char *key, char *out, size
     case 'b': snprintf(out, size, "%s", *(const int *)field ? "true" : "false"); break;
     case 'a': snprintf(out, size, "%s", *(const int *)field < 0 ? "auto" : *(const int *)field ? "true" : "false"); break;
     case 'i': snprintf(out, size, "%d", *(const int *)field); break;
+    case 'n':
+        if (*(const int *)field < 0) snprintf(out, size, "auto");
+        else snprintf(out, size, "%d", *(const int *)field);
+        break;
+    case 'g':
+        if (*(const double *)field < 0) snprintf(out, size, "auto");
+        else snprintf(out, size, "%.17g", *(const double *)field);
+        break;
     case 'u': snprintf(out, size, "%llu", (unsigned long long)*(const uint64_t *)field); break;
     case 'f': snprintf(out, size, "%.17g", *(const double *)field); break;
     }
@@ -246,6 +283,8 @@ char train_config_key_type(const char *key) {
     if (!k) return 0;
     switch (k->type) {
     case 'u': return 'i';
+    case 'n': return 'i';
+    case 'g': return 'f';
     case 'a': return 'b';
     default: return k->type;
     }

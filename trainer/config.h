@@ -28,9 +28,14 @@ typedef struct {
     int synthetic_test;
     /* architecture options (model-specific; ignored by models that do not use them) */
     char shortcut[4];       /* CIFAR ResNets: "B" 1x1 conv + BN projection (default) | "A" zero-padded identity */
-    double dropout;         /* VGG classifier / ViT dropout probability */
-    double width;           /* channel width multiplier of VGG and ResNet-18/34/50 (1 = the standard widths) */
-    int dim, depth, heads, mlp_dim, patch; /* ViT and Mixer shape */
+    double dropout;         /* dropout probability; -1 = auto, the model's own default (model_dropout) */
+    double width;           /* channel width multiplier of VGG, ResNet-18..152, AlexNet (1 = the standard widths) */
+    char stem[12];          /* ResNet-18..152, VGG: "imagenet" | "cifar" | "auto" (cifar under 64 pixels) */
+    int bn;                 /* batch norm in VGG and LeNet: -1 auto (by name), 0, 1 */
+    int aux;                /* GoogLeNet / Inception-v3 auxiliary classifiers: -1 auto (off), 0, 1 */
+    int growth;             /* densenet_bc growth rate; -1 auto */
+    int dim, heads, mlp_dim, patch; /* ViT and Mixer shape */
+    int depth;              /* ViT/Mixer blocks, resnet_cifar and densenet_bc layers; -1 auto (model_depth) */
     char pool[8];           /* ViT: "cls" | "mean" */
     double attn_dropout;    /* ViT attention dropout */
     char gelu[8];           /* "erf" (exact) | "tanh" */

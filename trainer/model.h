@@ -59,12 +59,18 @@ typedef enum {
 
 /* How a layer's parameters are initialised (builder_finish). */
 typedef enum {
-    INIT_TORCH_DEFAULT,  /* PyTorch's nn.Linear/Conv2d default: weight and bias uniform in +-1/sqrt(fan_in)
-                          * (conv layers built with builder_conv use Kaiming-normal fan_out instead) */
+    INIT_TORCH_DEFAULT,  /* PyTorch's nn.Linear/Conv2d default: weight and bias uniform in +-1/sqrt(fan_in) */
     INIT_TORCH_ZERO_BIAS, /* weight as INIT_TORCH_DEFAULT, bias 0 (nn.MultiheadAttention's out_proj) */
     INIT_TRUNC_NORMAL,   /* weight normal(0, init_std) truncated to +-2 init_std; bias 0 (timm's ViT linears) */
     INIT_XAVIER_UNIFORM, /* weight uniform in +-sqrt(6 / (fan_in + fan_out)); bias 0 (nn.MultiheadAttention's
                           * in_proj, timm's MLP-Mixer linears) */
+    INIT_KAIMING_FAN_OUT, /* weight normal(0, sqrt(2 / fan_out)), bias as PyTorch's default: builder_conv's */
+    INIT_KAIMING_FAN_OUT_ZERO_BIAS, /* the same with bias 0 (torchvision's VGG convolutions) */
+    INIT_KAIMING_FAN_IN, /* weight normal(0, sqrt(2 / fan_in)), bias 0 (torchvision's DenseNet) */
+    INIT_KAIMING_UNIFORM_FAN_IN, /* weight uniform in +-sqrt(6 / fan_in), bias 0 (torchvision's SqueezeNet) */
+    INIT_NORMAL,         /* weight normal(0, init_std), bias 0 (torchvision's VGG/AlexNet-style classifiers at
+                          * 0.01; GoogLeNet's and Inception-v3's truncated normals, whose +-2 bounds lie 20 and
+                          * more standard deviations out) */
 } ParamInit;
 
 /* A tensor slot: per-image shape and where its values and gradients live. Spatial slots are stored
@@ -144,6 +150,15 @@ int model_create(Model **out, const char *name, const TrainConfig *cfg, int C, i
                  int max_batch, uint64_t seed, char err[ERR_LEN]);
 void model_free(Model *model);
 /* The trainable parameter count of a model without building its arenas (cheap even for ResNet-50). */
+/* What `cohort models` lists of a model without building its arenas: parameters, forward FLOPs per image and
+ * which form of the architecture the settings and input chose (e.g. "ImageNet stem"; "" when it has one). */
+typedef struct {
+    size_t params;
+    double forward_flops;
+    char form[64];
+} ModelSummary;
+int model_summarise(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, ModelSummary *out,
+                    char err[ERR_LEN]);
 int model_count_parameters(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, size_t *count,
                            char err[ERR_LEN]);
 /* Trainable parameter count (as PyTorch's sum of numel over parameters()). */

@@ -78,6 +78,26 @@ void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W) {
 
 int builder_input(const ModelBuilder *mb) { return mb->model->input_slot; }
 
+void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std) {
+    for (int i = mb->model->layer_count - 1; i >= 0; i--) {
+        Layer *l = &mb->model->layers[i];
+        if (l->out == y) {
+            if (l->weight_count == 0) break;
+            l->init = init;
+            l->init_std = (real)std;
+            return;
+        }
+    }
+    builder_fail(mb, "builder_set_init: the tensor is not the output of a layer with weights");
+}
+
+bool builder_cifar_form(const ModelBuilder *mb, const TrainConfig *cfg) {
+    if (!strcmp(cfg->stem, "cifar")) return true;
+    if (!strcmp(cfg->stem, "imagenet")) return false;
+    const TensorSlot *in = &mb->model->slots[mb->model->input_slot];
+    return in->H < 64 || in->W < 64;
+}
+
 static const TensorSlot *slot(ModelBuilder *mb, int x) { return &mb->model->slots[x]; }
 
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias) {
@@ -89,6 +109,7 @@ int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stri
     int out = builder_new_slot(mb, out_channels, OH, OW, false);
     Layer *l = builder_new_layer(mb, LAYER_CONV, x);
     l->out = out;
+    l->init = INIT_KAIMING_FAN_OUT;
     l->kernel = kernel;
     l->stride = stride;
     l->pad = pad;

@@ -11,7 +11,20 @@ typedef struct {
     int layer_capacity, slot_capacity, tensor_capacity;
     char err[ERR_LEN];
     bool failed;
+    char form[64]; /* which form of the architecture was built, e.g. "ImageNet stem"; "" when it has one */
 } ModelBuilder;
+
+/* Settings whose "auto" (-1) means the model's own default. */
+static inline double model_dropout(const TrainConfig *cfg, double model_default) {
+    return cfg->dropout < 0 ? model_default : cfg->dropout;
+}
+static inline int model_depth(const TrainConfig *cfg, int model_default) {
+    return cfg->depth < 0 ? model_default : cfg->depth;
+}
+/* The stem rule of the torchvision families that also have a CIFAR form (ResNet-18..152, VGG): `stem` when
+ * given, else the CIFAR form for inputs under 64 pixels on either side, where the ImageNet stem's downsampling
+ * by 4 (VGG: the 7x7 classifier input) would leave too little of the image. */
+bool builder_cifar_form(const ModelBuilder *mb, const TrainConfig *cfg);
 
 void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W);
 /* For the builder functions of the op files: a new tensor slot, a new layer of `kind` reading slot `in` (one
@@ -33,6 +46,8 @@ int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias);
 int builder_add(ModelBuilder *mb, int a, int b);
 int builder_dropout(ModelBuilder *mb, int x, double p);
 int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride);
+/* Sets how the layer that produced y (a convolution or linear) initialises its weights and bias. */
+void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad);
 

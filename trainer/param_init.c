@@ -45,5 +45,23 @@ void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *r
         init_uniform(w, l->weight_count, sqrt(6.0 / ((double)fan_in + (double)fan_out)), rng);
         if (b) init_fill(b, l->bias_count, 0);
         break;
+    case INIT_KAIMING_FAN_OUT:
+    case INIT_KAIMING_FAN_OUT_ZERO_BIAS:
+        init_normal(w, l->weight_count, sqrt(2.0 / (double)fan_out), rng);
+        if (b && l->init == INIT_KAIMING_FAN_OUT) init_uniform(b, l->bias_count, 1.0 / sqrt((double)fan_in), rng);
+        if (b && l->init == INIT_KAIMING_FAN_OUT_ZERO_BIAS) init_fill(b, l->bias_count, 0);
+        break;
+    case INIT_KAIMING_FAN_IN:
+        init_normal(w, l->weight_count, sqrt(2.0 / (double)fan_in), rng);
+        if (b) init_fill(b, l->bias_count, 0);
+        break;
+    case INIT_KAIMING_UNIFORM_FAN_IN:
+        init_uniform(w, l->weight_count, sqrt(6.0 / (double)fan_in), rng);
+        if (b) init_fill(b, l->bias_count, 0);
+        break;
+    case INIT_NORMAL:
+        init_normal(w, l->weight_count, l->init_std, rng);
+        if (b) init_fill(b, l->bias_count, 0);
+        break;
     }
 }

@@ -13,9 +13,9 @@
  * (no BN after it), three blocks of (100 - 4) / 6 = 16 bottleneck layers, compression 0.5; 769,162 parameters
  * for 10 classes, 800,032 for 100 (the paper's "0.8M").
  *
- * Each layer's input is a concatenation layer (copying the features); convolution weights are initialised as
- * the engine's other convolutions (Kaiming normal, fan_out), where torchvision uses Kaiming normal with fan_in:
- * the same family and the same parameter counts, a different scale of the initial weights. */
+ * Each layer's input is a concatenation layer (copying the features). Initialisation as torchvision's:
+ * convolutions Kaiming normal with fan_in, the linear head PyTorch's default weight with a zero bias. */
+#include <stdio.h>
 #include <string.h>
 
 #include "model_builder.h"
@@ -38,9 +38,15 @@ static const DenseNetConfig DENSENETS[] = {
 };
 
 /* BN -> ReLU -> 1x1 conv to BN_SIZE * growth -> BN -> ReLU -> 3x3 conv to growth */
+static int conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad) {
+    const int y = builder_conv(mb, x, out_channels, kernel, stride, pad, false);
+    builder_set_init(mb, y, INIT_KAIMING_FAN_IN, 0);
+    return y;
+}
+
 static int dense_layer(ModelBuilder *mb, int x, int growth) {
-    x = builder_conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), BN_SIZE * growth, 1, 1, 0, false);
-    return builder_conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), growth, 3, 1, 1, false);
+    x = conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), BN_SIZE * growth, 1, 1, 0);
+    return conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), growth, 3, 1, 1);
 }
 
 /* the block's output: its input and every layer's output, concatenated */
@@ -58,26 +64,38 @@ static int dense_block(ModelBuilder *mb, int x, int layers, int growth) {
 
 static int transition(ModelBuilder *mb, int x) {
     const int channels = mb->model->slots[x].C / 2;
-    x = builder_conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), channels, 1, 1, 0, false);
+    x = conv(mb, builder_relu(mb, builder_batchnorm(mb, x)), channels, 1, 1, 0);
     return builder_avgpool(mb, x, 2, 2, 0);
 }
 
+/* densenet_bc: `depth` (auto 100) = 6n + 4 gives three blocks of n bottleneck layers; `growth` (auto 12) is k,
+ * and the stem has 2k channels. */
 int build_densenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
-    (void)cfg;
-    const DenseNetConfig *d = &DENSENETS[0];
+    DenseNetConfig d = DENSENETS[0];
     for (size_t i = 0; i < sizeof DENSENETS / sizeof DENSENETS[0]; i++)
-        if (!strcmp(name, DENSENETS[i].name)) d = &DENSENETS[i];
+        if (!strcmp(name, DENSENETS[i].name)) d = DENSENETS[i];
+    if (!d.imagenet_stem) {
+        const int depth = model_depth(cfg, 100);
+        d.growth = cfg->growth > 0 ? cfg->growth : 12;
+        d.stem_channels = 2 * d.growth;
+        if (depth < 10 || (depth - 4) % 6 != 0)
+            return builder_fail(mb, "densenet_bc: depth must be 6n+4 with n >= 1 (40, 100, 190, 250, ...)");
+        for (int b = 0; b < 3; b++) d.blocks[b] = (depth - 4) / 6;
+        snprintf(mb->form, sizeof mb->form, "depth %d, k %d", depth, d.growth);
+    }
     int x = builder_input(mb);
-    if (d->imagenet_stem) {
-        x = builder_conv_bn_relu(mb, x, d->stem_channels, 7, 2, 3);
+    if (d.imagenet_stem) {
+        x = builder_relu(mb, builder_batchnorm(mb, conv(mb, x, d.stem_channels, 7, 2, 3)));
         x = builder_maxpool(mb, x, 3, 2, 1);
     } else {
-        x = builder_conv(mb, x, d->stem_channels, 3, 1, 1, false);
+        x = conv(mb, x, d.stem_channels, 3, 1, 1);
     }
-    for (int b = 0; b < MAX_BLOCKS && d->blocks[b]; b++) {
+    for (int b = 0; b < MAX_BLOCKS && d.blocks[b]; b++) {
         if (b > 0) x = transition(mb, x);
-        x = dense_block(mb, x, d->blocks[b], d->growth);
+        x = dense_block(mb, x, d.blocks[b], d.growth);
     }
     x = builder_global_avgpool(mb, builder_relu(mb, builder_batchnorm(mb, x)));
-    return builder_linear(mb, x, classes, true);
+    x = builder_linear(mb, x, classes, true);
+    builder_set_init(mb, x, INIT_TORCH_ZERO_BIAS, 0);
+    return x;
 }

@@ -17,15 +17,22 @@ typedef struct {
 static const ModelEntry MODELS[] = {
     {"mlp", build_mlp, "multi-layer perceptron, ReLU; widths from `hidden`", NULL},
     {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84", NULL},
-    {"resnet20", build_resnet_cifar, "CIFAR ResNet-20 (He et al.; any resnet<6n+2> too); `shortcut` A or B",
+    {"resnet_cifar", build_resnet_cifar, "CIFAR ResNet of `depth` 6n+2 (He et al.; auto 20); `shortcut` A or B",
+     NULL},
+    {"resnet20", build_resnet_cifar, "CIFAR ResNet-20 (any other resnet<6n+2> too); `shortcut` A or B",
      cifar_resnet_accepts},
     {"resnet32", build_resnet_cifar, "CIFAR ResNet-32, 3 stages x 5 basic blocks (16/32/64 channels)", NULL},
     {"resnet44", build_resnet_cifar, "CIFAR ResNet-44, 3 stages x 7 basic blocks (16/32/64 channels)", NULL},
     {"resnet56", build_resnet_cifar, "CIFAR ResNet-56, 3 stages x 9 basic blocks (16/32/64 channels)", NULL},
     {"resnet110", build_resnet_cifar, "CIFAR ResNet-110, 3 stages x 18 basic blocks (16/32/64 channels)", NULL},
-    {"resnet18", build_resnet_imagenet_style, "ResNet-18, CIFAR form (3x3 stem, no max pool); `width`", NULL},
-    {"resnet34", build_resnet_imagenet_style, "ResNet-34, CIFAR form (3x3 stem, no max pool); `width`", NULL},
-    {"resnet50", build_resnet_imagenet_style, "ResNet-50 (bottleneck), CIFAR form; `width`", NULL},
+    {"resnet1202", build_resnet_cifar, "CIFAR ResNet-1202, 3 stages x 200 basic blocks (16/32/64 channels)", NULL},
+    {"resnet18", build_resnet_imagenet_style, "torchvision ResNet-18 (basic blocks 2-2-2-2); `stem`, `width`", NULL},
+    {"resnet34", build_resnet_imagenet_style, "torchvision ResNet-34 (basic blocks 3-4-6-3); `stem`, `width`", NULL},
+    {"resnet50", build_resnet_imagenet_style, "torchvision ResNet-50 (bottlenecks 3-4-6-3); `stem`, `width`", NULL},
+    {"resnet101", build_resnet_imagenet_style, "torchvision ResNet-101 (bottlenecks 3-4-23-3); `stem`, `width`",
+     NULL},
+    {"resnet152", build_resnet_imagenet_style, "torchvision ResNet-152 (bottlenecks 3-8-36-3); `stem`, `width`",
+     NULL},
     {"vgg11", build_vgg, "VGG-11 with batch norm, CIFAR form; `width`, `dropout`", NULL},
     {"vgg13", build_vgg, "VGG-13 with batch norm, CIFAR form; `width`, `dropout`", NULL},
     {"vgg16", build_vgg, "VGG-16 with batch norm, CIFAR form; `width`, `dropout`", NULL},
@@ -33,7 +40,8 @@ static const ModelEntry MODELS[] = {
     {"densenet121", build_densenet, "DenseNet-121 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
     {"densenet169", build_densenet, "DenseNet-169 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
     {"densenet201", build_densenet, "DenseNet-201 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
-    {"densenet_bc", build_densenet, "CIFAR DenseNet-BC-100, growth 12 (Huang et al.)", NULL},
+    {"densenet_bc", build_densenet, "CIFAR DenseNet-BC (Huang et al.); `depth` 6n+4 (auto 100), `growth` (auto 12)",
+     NULL},
     {"vit", build_vit, "Vision Transformer (pre-norm); `dim` `depth` `heads` `mlp_dim` `patch` `pool`", NULL},
     {"mixer", build_mixer, "MLP-Mixer; `dim` `depth` `patch` `token_mlp_dim` `channel_mlp_dim`", NULL},
 };
@@ -72,16 +80,27 @@ static Model *describe(const char *name, const TrainConfig *cfg, int C, int H, i
     return m;
 }
 
-int model_count_parameters(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, size_t *count,
-                           char err[ERR_LEN]) {
+int model_summarise(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, ModelSummary *out,
+                    char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
     ModelBuilder mb;
     int output;
     Model *m = describe(name, cfg, C, H, W, classes, &mb, &output, err);
     if (!m) return -1;
     int rc = 0;
     if (mb.failed) rc = err_set(err, "%s", mb.err);
-    *count = m->param_count;
+    out->params = m->param_count;
+    out->forward_flops = rc ? 0 : model_forward_flops(m, 1);
+    snprintf(out->form, sizeof out->form, "%s", mb.form);
     model_free(m);
+    return rc;
+}
+
+int model_count_parameters(const char *name, const TrainConfig *cfg, int C, int H, int W, int classes, size_t *count,
+                           char err[ERR_LEN]) {
+    ModelSummary summary;
+    int rc = model_summarise(name, cfg, C, H, W, classes, &summary, err);
+    *count = summary.params;
     return rc;
 }
 

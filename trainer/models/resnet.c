@@ -1,5 +1,8 @@
-/* ResNets: the CIFAR family of He et al. 2016 (depth 6n+2: resnet20, resnet32, ..., resnet110, any
- * resnetN with N = 6n+2) and the CIFAR form of ResNet-18/34/50 (3x3 stride-1 stem, no max pool).
+/* ResNets: the CIFAR family of He et al. 2016 (depth 6n+2: resnet20, resnet32, ..., resnet110, resnet1202,
+ * any other resnetN with N = 6n+2 that is not a torchvision name, and resnet_cifar with `depth`), and
+ * torchvision's ResNet-18/34/50/101/152 in two forms: the ImageNet form (7x7 stride-2 stem, 3x3 stride-2 max
+ * pool), exactly torchvision 0.14's, and the CIFAR form (3x3 stride-1 stem, no max pool), chosen by `stem`
+ * (auto: CIFAR form for inputs under 64 pixels).
  *
  * Parameter order is layer order, with each block's main path first and its projection shortcut after it
  * (as the modules are registered in the common PyTorch CIFAR implementations: conv1, bn1, conv2, bn2,
@@ -57,9 +60,18 @@ static int basic_block(ModelBuilder *mb, int x, int planes, int stride, bool opt
 }
 
 /* He et al. 2016, section 4.2: 3x3 conv 16 + BN + ReLU, three stages of n basic blocks at 16, 32, 64
- * channels (the first block of stages 2 and 3 with stride 2), global average pool, linear head. */
+ * channels (the first block of stages 2 and 3 with stride 2), global average pool, linear head.
+ * resnet_cifar takes its depth from `depth` (auto: 20). */
 int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
     int n = cifar_resnet_blocks(name);
+    if (!strcmp(name, "resnet_cifar")) {
+        const int depth = model_depth(cfg, 20);
+        char depth_name[32];
+        snprintf(depth_name, sizeof depth_name, "resnet%d", depth);
+        n = cifar_resnet_blocks(depth_name);
+        if (n <= 0) return builder_fail(mb, "depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110, ...)");
+        snprintf(mb->form, sizeof mb->form, "depth %d", depth);
+    }
     if (n <= 0) n = 3; /* only reached through a listed name; keep a sane default */
     bool option_a = cfg->shortcut[0] == 'A';
     int x = builder_relu(mb, conv_bn(mb, builder_input(mb), 16, 3, 1, 1));
@@ -69,7 +81,7 @@ int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cf
     return builder_linear(mb, x, classes, true);
 }
 
-/* ---- ResNet-18/34/50, CIFAR form ---- */
+/* ---- ResNet-18/34/50/101/152 ---- */
 
 static int scaled(int channels, double width) {
     long c = lround(channels * width);
@@ -87,20 +99,40 @@ static int bottleneck_block(ModelBuilder *mb, int x, int planes, int stride) {
     return builder_relu(mb, builder_add(mb, y, shortcut));
 }
 
-/* 3x3 stride-1 stem (64 channels) + BN + ReLU, no max pool; four stages at 64/128/256/512 channels (times
- * cfg->width), strides 1, 2, 2, 2; global average pool; linear head. Projection shortcuts (option B). */
+typedef struct {
+    const char *name;
+    int blocks[4];
+    bool bottleneck;
+} TorchvisionResNet;
+
+static const TorchvisionResNet RESNETS[] = {
+    {"resnet18", {2, 2, 2, 2}, false},  {"resnet34", {3, 4, 6, 3}, false},   {"resnet50", {3, 4, 6, 3}, true},
+    {"resnet101", {3, 4, 23, 3}, true}, {"resnet152", {3, 8, 36, 3}, true},
+};
+
+/* Stem: ImageNet form 7x7 stride-2 conv (64 channels) + BN + ReLU + 3x3 stride-2 max pool; CIFAR form 3x3
+ * stride-1 conv + BN + ReLU. Then four stages at 64/128/256/512 channels (times cfg->width; bottlenecks
+ * output 4x), strides 1, 2, 2, 2, projection shortcuts where the shape changes; global average pool
+ * (torchvision's adaptive pool to 1x1); linear head. Counts at 3x224x224 / 1000 classes (test_models):
+ *   resnet18 11,689,512  resnet34 21,797,672  resnet50 25,557,032  resnet101 44,549,160  resnet152 60,192,808 */
 int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
-    static const int basic18[4] = {2, 2, 2, 2}, basic34[4] = {3, 4, 6, 3};
-    const int *blocks = basic18;
-    bool bottleneck = false;
-    if (!strcmp(name, "resnet34")) blocks = basic34;
-    if (!strcmp(name, "resnet50")) blocks = basic34, bottleneck = true;
-    int x = builder_relu(mb, conv_bn(mb, builder_input(mb), scaled(64, cfg->width), 3, 1, 1));
+    const TorchvisionResNet *r = &RESNETS[0];
+    for (size_t i = 0; i < sizeof RESNETS / sizeof RESNETS[0]; i++)
+        if (!strcmp(name, RESNETS[i].name)) r = &RESNETS[i];
+    const bool cifar = builder_cifar_form(mb, cfg);
+    snprintf(mb->form, sizeof mb->form, "%s", cifar ? "CIFAR stem" : "ImageNet stem");
+    int x;
+    if (cifar) {
+        x = builder_relu(mb, conv_bn(mb, builder_input(mb), scaled(64, cfg->width), 3, 1, 1));
+    } else {
+        x = builder_relu(mb, conv_bn(mb, builder_input(mb), scaled(64, cfg->width), 7, 2, 3));
+        x = builder_maxpool(mb, x, 3, 2, 1);
+    }
     for (int stage = 0; stage < 4; stage++) {
         int planes = scaled(64 << stage, cfg->width);
-        for (int i = 0; i < blocks[stage]; i++) {
+        for (int i = 0; i < r->blocks[stage]; i++) {
             int stride = stage > 0 && i == 0 ? 2 : 1;
-            x = bottleneck ? bottleneck_block(mb, x, planes, stride) : basic_block(mb, x, planes, stride, false);
+            x = r->bottleneck ? bottleneck_block(mb, x, planes, stride) : basic_block(mb, x, planes, stride, false);
         }
     }
     x = builder_global_avgpool(mb, x);

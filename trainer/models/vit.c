@@ -48,19 +48,20 @@ static int mlp(ModelBuilder *mb, int x, int hidden, int out, bool tanh_gelu, dou
 int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
     (void)name;
     const int D = cfg->dim;
-    const double p = cfg->dropout;
+    const double p = model_dropout(cfg, 0);
     const bool tanh_gelu = !strcmp(cfg->gelu, "tanh");
     int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
     x = builder_cls_pos(mb, x, EMBEDDING_STD);
     x = maybe_dropout(mb, x, p);
     const bool class_token_pool = strcmp(cfg->pool, "mean") != 0;
-    for (int block = 0; block < cfg->depth; block++) {
+    const int depth = model_depth(cfg, 6);
+    for (int block = 0; block < depth; block++) {
         /* With class-token pooling only the class token's row of the last block's output reaches the loss:
          * that block attends from the class token alone (its keys and values still come from every token)
          * and runs its projection, residual adds, LayerNorm and MLP on that one row. The same function as
          * the full block, with 1/T of the work after the QKV projection (golden_vit checks it against
          * PyTorch's full nn.TransformerEncoderLayer). */
-        const bool class_token_only = class_token_pool && block == cfg->depth - 1;
+        const bool class_token_only = class_token_pool && block == depth - 1;
         int h = builder_layernorm(mb, x, LN_EPS);
         h = builder_linear_init(mb, h, 3 * D, true, INIT_XAVIER_UNIFORM, 0);
         h = class_token_only ? builder_attention_queries(mb, h, cfg->heads, cfg->attn_dropout, 1)
@@ -77,7 +78,7 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
     /* class-token pooling: the last block already kept only the class token (or, with no blocks, select it) */
     if (!class_token_pool)
         x = builder_token_mean(mb, x, 1);
-    else if (cfg->depth == 0)
+    else if (depth == 0)
         x = builder_token_select(mb, x, 0);
     return builder_linear(mb, x, classes, true);
 }
@@ -85,11 +86,11 @@ int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
 int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
     (void)name;
     const int D = cfg->dim;
-    const double p = cfg->dropout;
+    const double p = model_dropout(cfg, 0);
     const bool tanh_gelu = !strcmp(cfg->gelu, "tanh");
     int x = builder_patch_embed(mb, builder_input(mb), D, cfg->patch, INIT_TORCH_DEFAULT, 0);
     const int T = mb->model->slots[x].H;
-    for (int block = 0; block < cfg->depth; block++) {
+    for (int block = 0; block < model_depth(cfg, 6); block++) {
         int h = builder_token_transpose(mb, builder_layernorm(mb, x, LN_EPS)); /* [B][D][T] */
         h = mlp(mb, h, cfg->token_mlp_dim, T, tanh_gelu, p, INIT_XAVIER_UNIFORM);
         x = builder_add(mb, x, builder_token_transpose(mb, h));

@@ -515,12 +515,11 @@ static double conv_layer_flops(const Model *m, const Layer *l, int B) {
     return 2.0 * (double)l->weight_count * out->H * out->W * B;
 }
 
-/* He et al. 2015, fan_out mode (as torchvision's ResNets): std = sqrt(2 / (OC * K * K)); a bias as PyTorch's */
+/* By the layer's ParamInit; builder_conv's default is He et al. 2015's fan_out mode (as torchvision's ResNets),
+ * std = sqrt(2 / (OC * KH * KW)), with a bias as PyTorch's. */
 static void conv_layer_init(Model *m, const Layer *l, Rng *rng) {
     const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
-    init_normal(m->params + l->weight, l->weight_count, sqrt(2.0 / ((double)out->C * l->kernel * l->kernel)), rng);
-    if (l->bias != SIZE_MAX)
-        init_uniform(m->params + l->bias, l->bias_count, 1.0 / sqrt((double)in->C * l->kernel * l->kernel), rng);
+    init_affine(m, l, l->weight_count / out->C, l->weight_count / in->C, rng);
 }
 
 static int conv_case_0(ModelBuilder *mb, int x) {
