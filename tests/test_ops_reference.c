@@ -445,6 +445,133 @@ static void test_maxpool(int planes, int H, int W, int K, int stride, int pad) {
     free(x), free(out), free(argmax);
 }
 
+/* Pooling with ceil_mode against PyTorch: output sizes (hand-checked, and as torch.nn.functional's max_pool2d
+ * reports them), values of small planes computed by PyTorch 1.13, and a direct window scan written from
+ * PyTorch's kernels (max over the window's elements inside the input; average divided by the window's
+ * extent up to H + pad, padding included) over random planes. */
+static void naive_pool_ceil(double *out, int32_t *argmax, const real *x, const PoolShape *s, bool max) {
+    for (int p = 0; p < s->planes; p++)
+        for (int oh = 0; oh < s->OH; oh++)
+            for (int ow = 0; ow < s->OW; ow++) {
+                const int hstart = oh * s->stride - s->pad, wstart = ow * s->stride - s->pad;
+                const int hend = hstart + s->K < s->H + s->pad ? hstart + s->K : s->H + s->pad;
+                const int wend = wstart + s->K < s->W + s->pad ? wstart + s->K : s->W + s->pad;
+                const int divisor = (hend - hstart) * (wend - wstart);
+                double sum = 0, best = -INFINITY;
+                int best_index = -1;
+                for (int ih = hstart; ih < hstart + s->K; ih++)
+                    for (int iw = wstart; iw < wstart + s->K; iw++) {
+                        if (ih < 0 || ih >= s->H || iw < 0 || iw >= s->W) continue;
+                        const double v = x[((size_t)p * s->H + ih) * s->W + iw];
+                        sum += v;
+                        if (best_index < 0 || v > best) best = v, best_index = ih * s->W + iw;
+                    }
+                const size_t o = ((size_t)p * s->OH + oh) * s->OW + ow;
+                out[o] = max ? best : sum / divisor;
+                if (argmax) argmax[o] = best_index;
+            }
+}
+
+static void test_pool_ceil_sizes(void) {
+    /* {size, K, stride, pad, output}: SqueezeNet's 111 -> 55, GoogLeNet's 112 -> 56 and 56 -> 28, AlexNet-style
+     * 3x3 s2 over 6 -> 3, 2x2 s2 over 7 -> 4; 7 with 2x2 s2 pad 1 and 9 with 2x2 s3 round up to 5 and 4,
+     * and lose that last window (it would start in the right padding or past the input); floor equals ceil
+     * when the windows tile exactly */
+    const int cases[][5] = {{111, 3, 2, 0, 55}, {112, 3, 2, 0, 56}, {56, 3, 2, 0, 28}, {6, 3, 2, 0, 3},
+                            {7, 2, 2, 0, 4},    {8, 3, 2, 1, 5},    {7, 2, 2, 1, 4},  {9, 2, 3, 0, 3},
+                            {5, 2, 2, 1, 3},    {2, 1, 2, 0, 1},    {32, 2, 2, 0, 16}, {147, 3, 2, 0, 73},
+                            {35, 3, 2, 0, 17},  {14, 3, 1, 1, 14}};
+    const int floor_of[] = {55, 55, 27, 2, 3, 4, 4, 3, 3, 1, 16, 73, 17, 14};
+    int wrong = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *c = cases[i];
+        const int got = pool_output_size(c[0], c[1], c[2], c[3], true);
+        const int floor_got = pool_output_size(c[0], c[1], c[2], c[3], false);
+        CHECK_MSG(got == c[4], "ceil-mode pool %d k%d s%d p%d: %d outputs, PyTorch has %d", c[0], c[1], c[2], c[3],
+                  got, c[4]);
+        CHECK_MSG(floor_got == floor_of[i], "floor pool %d k%d s%d p%d: %d outputs, PyTorch has %d", c[0], c[1],
+                  c[2], c[3], floor_got, floor_of[i]);
+        wrong += got != c[4] || floor_got != floor_of[i];
+    }
+    PoolShape s;
+    pool_shape_init_mode(&s, 1, 111, 112, 3, 2, 0, true);
+    CHECK(s.OH == 55 && s.OW == 56 && s.ceil_mode);
+    printf("  pool output sizes, ceil mode       %s\n", wrong ? "DIFFER" : "as PyTorch's");
+}
+
+static void test_pool_ceil_torch_values(void) {
+    /* x = arange(36) as one 6x6 plane; avg_pool2d(x, 3, 2, 1, ceil_mode=True) * 36 and
+     * avg_pool2d(x, 3, 2, 0, ceil_mode=True) * 36 from PyTorch */
+    real x[36];
+    for (int i = 0; i < 36; i++) x[i] = (real)i;
+    const double avg_pad1[16] = {56, 120, 168, 96, 300, 504, 576, 306, 588, 936, 1008, 522, 366, 576, 612, 315};
+    const double avg_pad0[9] = {252, 324, 378, 684, 756, 810, 1008, 1080, 1134};
+    PoolShape s;
+    real out[16];
+    int bad = 0;
+    pool_shape_init_mode(&s, 1, 6, 6, 3, 2, 1, true);
+    CHECK(s.OH == 4 && s.OW == 4);
+    avgpool_forward(out, x, &s);
+    for (int i = 0; i < 16; i++) bad += fabs(out[i] - avg_pad1[i] / 36) > 1e-5;
+    pool_shape_init_mode(&s, 1, 6, 6, 3, 2, 0, true);
+    CHECK(s.OH == 3 && s.OW == 3);
+    avgpool_forward(out, x, &s);
+    for (int i = 0; i < 9; i++) bad += fabs(out[i] - avg_pad0[i] / 36) > 1e-5;
+    /* y = arange(36) * 7 % 11 as a 6x6 plane: max_pool2d(y, 3, 2, 0, ceil_mode=True, return_indices=True) */
+    const real max_values[9] = {10, 10, 9, 10, 10, 9, 10, 9, 9};
+    const int32_t max_indices[9] = {14, 3, 17, 14, 14, 17, 25, 28, 28};
+    for (int i = 0; i < 36; i++) x[i] = (real)(i * 7 % 11);
+    int32_t argmax[9];
+    maxpool_forward(out, argmax, x, &s);
+    for (int i = 0; i < 9; i++) bad += out[i] != max_values[i] || argmax[i] != max_indices[i];
+    CHECK_MSG(bad == 0, "ceil-mode pooling: %d values differ from PyTorch's", bad);
+    printf("  pool ceil mode 6x6 planes          %s\n", bad ? "DIFFER" : "equal PyTorch's values");
+}
+
+static void test_pool_ceil(bool max, int planes, int H, int W, int K, int stride, int pad) {
+    PoolShape s;
+    pool_shape_init_mode(&s, planes, H, W, K, stride, pad, true);
+    const size_t in_n = (size_t)planes * H * W, out_n = (size_t)planes * s.OH * s.OW;
+    real *x = random_reals(in_n, 1.0);
+    real *out = test_alloc(out_n, sizeof(real)), *dout = random_reals(out_n, 1.0);
+    real *din = test_alloc(in_n, sizeof(real));
+    double *expected = test_alloc(out_n, sizeof(double)), *expected_din = test_alloc(in_n, sizeof(double));
+    int32_t *argmax = test_alloc(out_n, sizeof(int32_t)), *expected_argmax = test_alloc(out_n, sizeof(int32_t));
+    naive_pool_ceil(expected, expected_argmax, x, &s, max);
+    int argmax_mismatches = 0;
+    if (max) {
+        maxpool_forward(out, argmax, x, &s);
+        maxpool_backward(din, dout, argmax, &s);
+        for (size_t o = 0; o < out_n; o++) {
+            argmax_mismatches += argmax[o] != expected_argmax[o];
+            expected_din[(size_t)(o / ((size_t)s.OH * s.OW)) * H * W + (size_t)expected_argmax[o]] += dout[o];
+        }
+    } else {
+        avgpool_forward(out, x, &s);
+        avgpool_backward(din, dout, &s);
+        /* the adjoint of the naive average: each window's input elements get dout / divisor */
+        for (int p = 0; p < planes; p++)
+            for (int oh = 0; oh < s.OH; oh++)
+                for (int ow = 0; ow < s.OW; ow++) {
+                    const int hstart = oh * stride - pad, wstart = ow * stride - pad;
+                    const int hend = hstart + K < H + pad ? hstart + K : H + pad;
+                    const int wend = wstart + K < W + pad ? wstart + K : W + pad;
+                    const double g = dout[((size_t)p * s.OH + oh) * s.OW + ow] / ((hend - hstart) * (wend - wstart));
+                    for (int ih = hstart; ih < hstart + K; ih++)
+                        for (int iw = wstart; iw < wstart + K; iw++)
+                            if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                                expected_din[((size_t)p * H + ih) * W + iw] += g;
+                }
+    }
+    const double forward_error = max_error(out, expected, out_n), din_error = max_error(din, expected_din, in_n);
+    CHECK_MSG(forward_error <= FLOAT_TOL && din_error <= FLOAT_TOL && argmax_mismatches == 0,
+              "%s pool %dx%d s%d p%d ceil on %dx%d: forward %.1e, din %.1e, %d argmax differ", max ? "max" : "avg", K, K,
+              stride, pad, H, W, forward_error, din_error, argmax_mismatches);
+    printf("  %s pool %dx%d s%d p%d ceil %3dx%-3d -> %dx%d forward %.1e  din %.1e\n", max ? "max" : "avg", K, K, stride,
+           pad, H, W, s.OH, s.OW, forward_error, din_error);
+    free(x), free(out), free(dout), free(din), free(expected), free(expected_din), free(argmax), free(expected_argmax);
+}
+
 int main(void) {
     rng_seed(&rng, 7);
     printf("float engine vs double references (tolerance %.0e)\n", FLOAT_TOL);
@@ -499,6 +626,18 @@ int main(void) {
     const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
     for (int i = 0; i < 7; i++) test_maxpool(300, pool_sizes[i][0], pool_sizes[i][1], 2, 2, 0);
     test_maxpool(50, 9, 8, 3, 2, 1);
+    test_pool_ceil_sizes();
+    test_pool_ceil_torch_values();
+    /* SqueezeNet's and GoogLeNet's stem pools, AlexNet-sized odd planes, a 2x2 whose last window is one
+     * element (not the 2x2 fast path), and windows past the padded input with padding */
+    const int ceil_cases[][5] = {{111, 111, 3, 2, 0}, {112, 112, 3, 2, 0}, {13, 13, 3, 2, 0}, {7, 7, 2, 2, 0},
+                                 {8, 8, 2, 2, 0},     {9, 6, 3, 2, 1},     {7, 5, 2, 2, 1},  {11, 9, 4, 3, 2}};
+    for (int i = 0; i < 8; i++) {
+        const int *c = ceil_cases[i];
+        const int planes = c[0] > 100 ? 4 : 30;
+        test_pool_ceil(true, planes, c[0], c[1], c[2], c[3], c[4]);
+        test_pool_ceil(false, planes, c[0], c[1], c[2], c[3], c[4]);
+    }
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

@@ -95,6 +95,7 @@ typedef struct {
     size_t buffer;       /* offset into buffers (BN running mean, then running var) */
     size_t saved;        /* offset into saved (reals; pool argmax stored as int32 in the same space) */
     int kernel, stride, pad;   /* conv and pooling; kernel is also the patch size of LAYER_PATCH_EMBED */
+    bool ceil_mode;            /* LAYER_MAXPOOL, LAYER_AVGPOOL: PyTorch's ceil_mode output sizes */
     real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
     int heads;                 /* LAYER_ATTENTION */
     int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged */

@@ -152,26 +152,39 @@ int builder_dropout(ModelBuilder *mb, int x, double p) {
     return out;
 }
 
-static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int stride, int pad) {
+static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int stride, int pad, bool ceil_mode) {
     TensorSlot in = *slot(mb, x);
     if (in.flat) return builder_fail(mb, "pooling over a flat tensor");
+    if (kernel < 1 || stride < 1 || pad < 0) return builder_fail(mb, "bad pooling kernel, stride or padding");
+    /* PyTorch refuses more padding than half the window; beyond it a ceil-mode window could be all padding */
+    if (ceil_mode && 2 * pad > kernel) return builder_fail(mb, "pooling padding larger than half the window");
     if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return builder_fail(mb, "input too small for pooling");
-    int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
+    const int OH = pool_output_size(in.H, kernel, stride, pad, ceil_mode);
+    const int OW = pool_output_size(in.W, kernel, stride, pad, ceil_mode);
     int out = builder_new_slot(mb, in.C, OH, OW, false);
     Layer *l = builder_new_layer(mb, kind, x);
     l->out = out;
     l->kernel = kernel;
     l->stride = stride;
     l->pad = pad;
+    l->ceil_mode = ceil_mode;
     return out;
 }
 
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
-    return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad);
+    return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad, false);
 }
 
 int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
-    return pool_layer(mb, LAYER_AVGPOOL, x, kernel, stride, pad);
+    return pool_layer(mb, LAYER_AVGPOOL, x, kernel, stride, pad, false);
+}
+
+int builder_maxpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad, true);
+}
+
+int builder_avgpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    return pool_layer(mb, LAYER_AVGPOOL, x, kernel, stride, pad, true);
 }
 
 int builder_global_avgpool(ModelBuilder *mb, int x) {

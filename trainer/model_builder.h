@@ -39,6 +39,10 @@ int builder_batchnorm(ModelBuilder *mb, int x);
 int builder_relu(ModelBuilder *mb, int x);
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
+/* The same with PyTorch's ceil_mode=True (nn.MaxPool2d(kernel, stride, pad, ceil_mode=True)): output sizes
+ * rounded up as pool_output_size says; windows past the input cover only its elements inside it. */
+int builder_maxpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad);
+int builder_avgpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_global_avgpool(ModelBuilder *mb, int x);
 int builder_flatten(ModelBuilder *mb, int x);
 /* PyTorch's default nn.Linear initialisation: weight and bias uniform in +-1/sqrt(fan_in). */

@@ -142,9 +142,16 @@ void relu_backward(real *din, const real *dout, const real *out, size_t n);
 typedef struct {
     int planes, H, W;
     int K, stride, pad;  /* square window; max pool pads with -inf, average pool counts padding as zeros */
+    bool ceil_mode;      /* PyTorch's ceil_mode: output sizes rounded up (pool_output_size) */
     int OH, OW;
 } PoolShape;
-void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad);
+/* One output dimension as PyTorch's pooling computes it: floor((size + 2 pad - K) / stride) + 1, or with
+ * ceil_mode the ceiling, less one if that last window would start at or past size + pad. A ceil-mode window
+ * that runs past the input covers only its elements inside it (max pooling takes their maximum; average
+ * pooling divides by the window's extent up to size + pad in each axis, padding included). */
+int pool_output_size(int size, int K, int stride, int pad, bool ceil_mode);
+void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad); /* floor mode */
+void pool_shape_init_mode(PoolShape *s, int planes, int H, int W, int K, int stride, int pad, bool ceil_mode);
 /* argmax [P][OH][OW]: index within the input plane of the chosen element (first maximum wins). */
 void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s);
 void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const PoolShape *s);

@@ -4,23 +4,49 @@
 #include "ops.h"
 #include "layer.h"
 
-void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad) {
+/* PyTorch's pooling_output_shape: floor((size + 2 pad - K) / stride) + 1, or with ceil_mode the ceiling, less
+ * one when that last window would start at or past size + pad (in the right padding or beyond it), so that
+ * every window starts inside the input or its left padding. Needs size + 2 pad >= K. */
+int pool_output_size(int size, int K, int stride, int pad, bool ceil_mode) {
+    const int span = size + 2 * pad - K;
+    int out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+    if (ceil_mode && (out - 1) * stride >= size + pad) out--;
+    return out;
+}
+
+void pool_shape_init_mode(PoolShape *s, int planes, int H, int W, int K, int stride, int pad, bool ceil_mode) {
     s->planes = planes;
     s->H = H;
     s->W = W;
     s->K = K;
     s->stride = stride;
     s->pad = pad;
-    s->OH = (H + 2 * pad - K) / stride + 1; /* floor, as PyTorch with ceil_mode=False */
-    s->OW = (W + 2 * pad - K) / stride + 1;
+    s->ceil_mode = ceil_mode;
+    s->OH = pool_output_size(H, K, stride, pad, ceil_mode);
+    s->OW = pool_output_size(W, K, stride, pad, ceil_mode);
 }
 
-/* The window of output position o along one axis, clipped to the input: [*lo, *hi). */
+void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad) {
+    pool_shape_init_mode(s, planes, H, W, K, stride, pad, false);
+}
+
+/* The window of output position o along one axis, clipped to the input: [*lo, *hi). With ceil_mode the last
+ * window may run past the right padding; it is clipped the same way (max pooling takes the maximum of the
+ * elements inside the input). */
 static void window(int o, int stride, int pad, int K, int size, int *lo, int *hi) {
     int start = o * stride - pad;
     int end = start + K;
     *lo = start < 0 ? 0 : start;
     *hi = end > size ? size : end;
+}
+
+/* The count of average pooling's divisor along one axis (PyTorch's count_include_pad=True): the window's
+ * length up to the end of the right padding, size + pad, padding included. K for every window of a floor-mode
+ * pooling; shorter only for a ceil-mode window that runs past the padded input. */
+static int window_extent(int o, int stride, int pad, int K, int size) {
+    const int start = o * stride - pad;
+    const int end = start + K < size + pad ? start + K : size + pad;
+    return end - start;
 }
 
 /* The window's running maximum takes v (at input index i) if v is greater, or if v is NaN and the maximum is
@@ -101,7 +127,10 @@ __attribute__((target("avx512f"))) static void maxpool_2x2_plane_avx512(float *y
  * it propagates. */
 void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
-    const bool two_by_two = s->K == 2 && s->stride == 2 && s->pad == 0;
+    /* every window inside the input: not so for a ceil-mode pooling of an odd size, whose last window is
+     * one element (the general loop) */
+    const bool two_by_two =
+        s->K == 2 && s->stride == 2 && s->pad == 0 && 2 * s->OH <= s->H && 2 * s->OW <= s->W;
 #ifndef COHORT_REAL_DOUBLE
     const bool avx512 = two_by_two && ops_cpu_has_avx512();
 #endif
@@ -161,10 +190,11 @@ void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const 
 }
 
 /* in [P][H][W] -> out [P][OH][OW]. Padding counts as zeros in the mean (PyTorch's count_include_pad=True):
- * with floor output sizes every window lies inside the padded input, so the divisor is always K*K. */
+ * with floor output sizes every window lies inside the padded input, so the divisor is always K*K; a
+ * ceil-mode window that runs past the padded input divides by its part inside it (window_extent), as
+ * PyTorch's avg_pool2d does. */
 void avgpool_forward(real *out, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
-    const double inv_area = 1.0 / ((double)s->K * s->K);
     /* planes in parallel: each writes only its own */
 #pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
@@ -176,6 +206,8 @@ void avgpool_forward(real *out, const real *in, const PoolShape *s) {
             for (int ow = 0; ow < s->OW; ow++) {
                 int w0, w1;
                 window(ow, s->stride, s->pad, s->K, s->W, &w0, &w1);
+                const double inv_area = 1.0 / ((double)window_extent(oh, s->stride, s->pad, s->K, s->H) *
+                                               window_extent(ow, s->stride, s->pad, s->K, s->W));
                 double sum = 0;
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) sum += x[ih * s->W + iw];
@@ -185,11 +217,11 @@ void avgpool_forward(real *out, const real *in, const PoolShape *s) {
     }
 }
 
-/* dout [P][OH][OW]; adds dout / (K*K) into every input element of each window of din [P][H][W]. */
+/* dout [P][OH][OW]; adds dout / (the window's divisor, K*K but for a ceil-mode window past the padded input)
+ * into every input element of each window of din [P][H][W]. */
 void avgpool_backward(real *din, const real *dout, const PoolShape *s) {
     if (!din) return;
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
-    const double inv_area = 1.0 / ((double)s->K * s->K);
     /* planes in parallel: each writes only its own */
 #pragma omp parallel for schedule(dynamic, 16) if ((size_t)s->planes * in_plane >= OPS_PARALLEL_MIN)
     for (int p = 0; p < s->planes; p++) {
@@ -201,6 +233,8 @@ void avgpool_backward(real *din, const real *dout, const PoolShape *s) {
             for (int ow = 0; ow < s->OW; ow++) {
                 int w0, w1;
                 window(ow, s->stride, s->pad, s->K, s->W, &w0, &w1);
+                const double inv_area = 1.0 / ((double)window_extent(oh, s->stride, s->pad, s->K, s->H) *
+                                               window_extent(ow, s->stride, s->pad, s->K, s->W));
                 const real g = (real)(dy[oh * s->OW + ow] * inv_area);
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) dx[ih * s->W + iw] += g;
@@ -214,7 +248,7 @@ void avgpool_backward(real *din, const real *dout, const PoolShape *s) {
 static PoolShape layer_pool_shape(const Model *m, const Layer *l, int B) {
     const TensorSlot *in = layer_in_slot(m, l);
     PoolShape s;
-    pool_shape_init(&s, in->C * B, in->H, in->W, l->kernel, l->stride, l->pad);
+    pool_shape_init_mode(&s, in->C * B, in->H, in->W, l->kernel, l->stride, l->pad, l->ceil_mode);
     return s;
 }
 
@@ -257,9 +291,32 @@ static int maxpool_case_1(ModelBuilder *mb, int x) {
     return builder_maxpool(mb, x, 3, 2, 1);
 }
 
+/* ceil mode: 6x6 -> 3x3 (the last window's third row and column lie past the input), 7x7 -> 4x4 (the last
+ * 2x2 window holds one row or column), 8x8 pad 1 -> 5x5 (the last window's only input row is 7), and 7x7
+ * 2x2 pad 1 -> 4x4 (the rounded-up fifth window would start in the right padding and is dropped) */
+static int maxpool_case_2(ModelBuilder *mb, int x) {
+    return builder_maxpool_ceil(mb, x, 3, 2, 0);
+}
+
+static int maxpool_case_3(ModelBuilder *mb, int x) {
+    return builder_maxpool_ceil(mb, x, 2, 2, 0);
+}
+
+static int maxpool_case_4(ModelBuilder *mb, int x) {
+    return builder_maxpool_ceil(mb, x, 3, 2, 1);
+}
+
+static int maxpool_case_5(ModelBuilder *mb, int x) {
+    return builder_maxpool_ceil(mb, x, 2, 2, 1);
+}
+
 static const OpCheckCase MAXPOOL_CASES[] = {
     {"max pool 2x2", 3, 6, 6, maxpool_case_0},
     {"max pool 3x3 stride 2 pad 1", 2, 7, 7, maxpool_case_1},
+    {"max pool 3x3 stride 2 ceil, 6x6 -> 3x3", 2, 6, 6, maxpool_case_2},
+    {"max pool 2x2 stride 2 ceil, 7x7 -> 4x4", 2, 7, 7, maxpool_case_3},
+    {"max pool 3x3 stride 2 pad 1 ceil, 8x8 -> 5x5", 2, 8, 8, maxpool_case_4},
+    {"max pool 2x2 stride 2 pad 1 ceil, 7x5 -> 4x3", 2, 7, 5, maxpool_case_5},
 };
 
 const OpDescriptor OP_MAXPOOL = {.name = "maxpool", .forward = maxpool_layer_forward,
@@ -273,9 +330,26 @@ static int avgpool_case_1(ModelBuilder *mb, int x) {
     return builder_avgpool(mb, x, 3, 2, 1);
 }
 
+/* ceil mode: divisors shorter than K*K in the last row and column of windows (6x6 -> 3x3: 3x2, 2x2; 6x6
+ * pad 1 -> 4x4: 3x2, 2x2 with padding counted; 7x7 2x2 pad 1 -> 4x4: every window inside the padded input) */
+static int avgpool_case_2(ModelBuilder *mb, int x) {
+    return builder_avgpool_ceil(mb, x, 3, 2, 0);
+}
+
+static int avgpool_case_3(ModelBuilder *mb, int x) {
+    return builder_avgpool_ceil(mb, x, 3, 2, 1);
+}
+
+static int avgpool_case_4(ModelBuilder *mb, int x) {
+    return builder_avgpool_ceil(mb, x, 2, 2, 1);
+}
+
 static const OpCheckCase AVGPOOL_CASES[] = {
     {"average pool 2x2", 3, 6, 6, avgpool_case_0},
     {"average pool 3x3 stride 2 pad 1", 2, 7, 7, avgpool_case_1},
+    {"average pool 3x3 stride 2 ceil, 6x6 -> 3x3", 2, 6, 6, avgpool_case_2},
+    {"average pool 3x3 stride 2 pad 1 ceil, 6x7 -> 4x4", 2, 6, 7, avgpool_case_3},
+    {"average pool 2x2 stride 2 pad 1 ceil, 7x7 -> 4x4", 2, 7, 7, avgpool_case_4},
 };
 
 const OpDescriptor OP_AVGPOOL = {.name = "avgpool", .forward = avgpool_layer_forward,
