@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "gradcheck.h"
+#include "model_builder.h"
 #include "naive_ops.h"
 #include "ops.h"
 #include "ops/conv2d_panels.h"
@@ -565,11 +566,101 @@ static void test_pool_ceil(bool max, int planes, int H, int W, int K, int stride
     }
     const double forward_error = max_error(out, expected, out_n), din_error = max_error(din, expected_din, in_n);
     CHECK_MSG(forward_error <= FLOAT_TOL && din_error <= FLOAT_TOL && argmax_mismatches == 0,
-              "%s pool %dx%d s%d p%d ceil on %dx%d: forward %.1e, din %.1e, %d argmax differ", max ? "max" : "avg", K, K,
-              stride, pad, H, W, forward_error, din_error, argmax_mismatches);
+              "%s pool %dx%d s%d p%d ceil on %dx%d: forward %.1e, din %.1e, %d argmax differ", max ? "max" : "avg", K,
+              K, stride, pad, H, W, forward_error, din_error, argmax_mismatches);
     printf("  %s pool %dx%d s%d p%d ceil %3dx%-3d -> %dx%d forward %.1e  din %.1e\n", max ? "max" : "avg", K, K, stride,
            pad, H, W, s.OH, s.OW, forward_error, din_error);
     free(x), free(out), free(dout), free(din), free(expected), free(expected_din), free(argmax), free(expected_argmax);
+}
+
+/* Adaptive average pooling against PyTorch: bins from PyTorch's start_index/end_index (floor(i H / OH) and
+ * 1 + ((i+1) H - 1) / OH), values of small planes computed by PyTorch 1.13, and the identity and replication
+ * ends bit for bit. */
+static int torch_start_index(int a, int b, int c) { return (a / b) * c + ((a % b) * c) / b; }
+static int torch_end_index(int a, int b, int c) { return 1 + ((a + 1) * c - 1) / b; }
+
+static void test_adaptive_avgpool(int planes, int H, int W, int OH, int OW) {
+    const size_t in_n = (size_t)planes * H * W, out_n = (size_t)planes * OH * OW;
+    real *x = random_reals(in_n, 1.0), *dout = random_reals(out_n, 1.0);
+    real *out = test_alloc(out_n, sizeof(real)), *din = test_alloc(in_n, sizeof(real));
+    double *expected = test_alloc(out_n, sizeof(double)), *expected_din = test_alloc(in_n, sizeof(double));
+    for (int p = 0; p < planes; p++)
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                const int h0 = torch_start_index(oh, OH, H), h1 = torch_end_index(oh, OH, H);
+                const int w0 = torch_start_index(ow, OW, W), w1 = torch_end_index(ow, OW, W);
+                const size_t o = ((size_t)p * OH + oh) * OW + ow;
+                double sum = 0;
+                for (int ih = h0; ih < h1; ih++)
+                    for (int iw = w0; iw < w1; iw++) sum += x[((size_t)p * H + ih) * W + iw];
+                expected[o] = sum / ((h1 - h0) * (w1 - w0));
+                for (int ih = h0; ih < h1; ih++)
+                    for (int iw = w0; iw < w1; iw++)
+                        expected_din[((size_t)p * H + ih) * W + iw] += dout[o] / ((h1 - h0) * (w1 - w0));
+            }
+    adaptive_avgpool_forward(out, x, planes, H, W, OH, OW);
+    adaptive_avgpool_backward(din, dout, planes, H, W, OH, OW);
+    const double forward_error = max_error(out, expected, out_n), din_error = max_error(din, expected_din, in_n);
+    CHECK_MSG(forward_error <= FLOAT_TOL && din_error <= FLOAT_TOL,
+              "adaptive avgpool %dx%d -> %dx%d: forward %.1e, din %.1e", H, W, OH, OW, forward_error, din_error);
+    int exact_mismatches = 0; /* the identity, and a 1x1 input replicated, are exact copies */
+    if (OH == H && OW == W)
+        for (size_t i = 0; i < in_n; i++) exact_mismatches += out[i] != x[i] || din[i] != dout[i];
+    if (H == 1 && W == 1)
+        for (size_t i = 0; i < out_n; i++) exact_mismatches += out[i] != x[i / ((size_t)OH * OW)];
+    CHECK_MSG(exact_mismatches == 0, "adaptive avgpool %dx%d -> %dx%d: %d values not copied exactly", H, W, OH, OW,
+              exact_mismatches);
+    printf("  adaptive avgpool %2dx%-2d -> %dx%d     forward %.1e  din %.1e\n", H, W, OH, OW, forward_error, din_error);
+    free(x), free(dout), free(out), free(din), free(expected), free(expected_din);
+}
+
+static void test_adaptive_avgpool_torch_values(void) {
+    /* adaptive_avg_pool2d(arange(35) as 5x7, (2, 3)) * 36 and adaptive_avg_pool2d(arange(6) as 2x3, (5, 4)) * 36 */
+    const double to_2x3[6] = {288, 360, 432, 792, 864, 936};
+    const double to_5x4[20] = {0, 18, 54, 72, 0, 18, 54, 72, 54, 72, 108, 126, 108, 126, 162, 180, 108, 126, 162, 180};
+    real x[35], out[20];
+    int bad = 0;
+    for (int i = 0; i < 35; i++) x[i] = (real)i;
+    adaptive_avgpool_forward(out, x, 1, 5, 7, 2, 3);
+    for (int i = 0; i < 6; i++) bad += fabs(out[i] - to_2x3[i] / 36) > 1e-5;
+    adaptive_avgpool_forward(out, x, 1, 2, 3, 5, 4);
+    for (int i = 0; i < 20; i++) bad += fabs(out[i] - to_5x4[i] / 36) > 1e-5;
+    CHECK_MSG(bad == 0, "adaptive average pooling: %d values differ from PyTorch's", bad);
+    printf("  adaptive avgpool 5x7, 2x3 planes   %s\n", bad ? "DIFFER" : "equal PyTorch's values");
+}
+
+/* The pooling layers as a model builds them: output shapes, parameters and forward FLOPs (`cohort models --plan`
+ * prints the same). 2x13x13 -> max pool 3x3 s2 ceil -> 2x6x6 -> adaptive average pool -> 2x7x7 -> flatten ->
+ * linear 98 -> 3. */
+static void test_pool_layers(void) {
+    Model *m = test_alloc(1, sizeof *m);
+    snprintf(m->name, sizeof m->name, "pool layers");
+    ModelBuilder mb;
+    builder_start(&mb, m, 2, 13, 13);
+    const int pooled = builder_maxpool_ceil(&mb, builder_input(&mb), 3, 2, 0);
+    const int adaptive = builder_adaptive_avgpool(&mb, pooled, 7, 7);
+    const int logits = builder_linear(&mb, builder_flatten(&mb, adaptive), 3, true);
+    char err[ERR_LEN];
+    if (builder_finish(&mb, logits, 2, 1, err)) {
+        CHECK_MSG(false, "pool layers: %s", err);
+        free(m);
+        return;
+    }
+    const TensorSlot *p = &m->slots[pooled], *a = &m->slots[adaptive];
+    CHECK_MSG(p->C == 2 && p->H == 6 && p->W == 6 && a->C == 2 && a->H == 7 && a->W == 7 && !a->flat,
+              "pool layers: shapes %dx%dx%d and %dx%dx%d", p->C, p->H, p->W, a->C, a->H, a->W);
+    CHECK(model_parameter_count(m) == 98 * 3 + 3);
+    /* 6 -> 7 bins: [0,1) [0,2) [1,3) [2,4) [3,5) [4,6) [5,6), 12 rows and 12 columns, so 144 additions per
+     * plane + 49 divisions, 2 planes; the linear layer's 2 x 98 x 3 */
+    const double expected_flops = 2.0 * (144 + 49) + 2.0 * 98 * 3;
+    CHECK_MSG(model_forward_flops(m, 1) == expected_flops, "pool layers: %.0f FLOPs, expected %.0f",
+              model_forward_flops(m, 1), expected_flops);
+    real x[2 * 2 * 13 * 13];
+    fill_normal(x, sizeof x / sizeof x[0], 1.0, &rng);
+    const real *y = model_forward(m, x, 2, true);
+    CHECK(isfinite(y[0]) && isfinite(y[5]));
+    printf("  %-32s shapes, parameters and FLOPs as expected\n", "pool layers (ceil, adaptive)");
+    model_free(m);
 }
 
 int main(void) {
@@ -638,6 +729,15 @@ int main(void) {
         test_pool_ceil(true, planes, c[0], c[1], c[2], c[3], c[4]);
         test_pool_ceil(false, planes, c[0], c[1], c[2], c[3], c[4]);
     }
+    test_adaptive_avgpool_torch_values();
+    test_pool_layers();
+    /* torchvision VGG's (7, 7) head after 224 (7x7: identity), 32 (1x1: replicated), 64 and 96 (2x2, 3x3:
+     * repeated) and odd inputs; AlexNet's (6, 6) after 13x13; larger outputs than inputs in one axis only */
+    const int adaptive_cases[][4] = {{7, 7, 7, 7}, {1, 1, 7, 7}, {2, 2, 7, 7}, {3, 3, 7, 7}, {14, 14, 7, 7},
+                                     {13, 13, 6, 6}, {9, 11, 4, 3}, {5, 3, 2, 6}, {8, 8, 1, 1}};
+    for (int i = 0; i < 9; i++)
+        test_adaptive_avgpool(40, adaptive_cases[i][0], adaptive_cases[i][1], adaptive_cases[i][2],
+                              adaptive_cases[i][3]);
     test_linear("linear", 4, 7, 5, true);
     test_linear("linear no-bias", 3, 6, 4, false);
     test_linear("linear 64->10", 128, 64, 10, true);

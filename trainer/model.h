@@ -54,6 +54,7 @@ typedef enum {
     LAYER_CONCAT,        /* channels of inputs[0..n) concatenated */
     LAYER_SUM,           /* inputs[0] + inputs[1] + ... */
     LAYER_CHANNEL_GATE,  /* inputs[0] [C][B][H][W] times inputs[1] [B][C] per channel */
+    LAYER_ADAPTIVE_AVGPOOL, /* [C][B][H][W] -> [C][B][OH][OW] (the output slot's size), nn.AdaptiveAvgPool2d */
     LAYER_KIND_COUNT
 } LayerKind;
 

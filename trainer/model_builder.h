@@ -44,6 +44,9 @@ int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_maxpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_avgpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_global_avgpool(ModelBuilder *mb, int x);
+/* nn.AdaptiveAvgPool2d((out_h, out_w)) (ops/adaptive_avgpool.c): a spatial [C][out_h][out_w] output, any size
+ * (larger than the input repeats input values; equal to it is the identity). */
+int builder_adaptive_avgpool(ModelBuilder *mb, int x, int out_h, int out_w);
 int builder_flatten(ModelBuilder *mb, int x);
 /* PyTorch's default nn.Linear initialisation: weight and bias uniform in +-1/sqrt(fan_in). */
 int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias);

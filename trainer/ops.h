@@ -158,6 +158,11 @@ void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const 
 void avgpool_forward(real *out, const real *in, const PoolShape *s);
 void avgpool_backward(real *din, const real *dout, const PoolShape *s);
 
+/* ---- adaptive average pool (nn.AdaptiveAvgPool2d): in [P][H][W] -> out [P][OH][OW], output row i the mean of
+ * input rows [floor(i H / OH), ceil((i+1) H / OH)) (columns alike); any OH, OW >= 1, larger than H, W too ---- */
+void adaptive_avgpool_forward(real *out, const real *in, int planes, int H, int W, int OH, int OW);
+void adaptive_avgpool_backward(real *din, const real *dout, int planes, int H, int W, int OH, int OW);
+
 /* ---- global average pool: in [C][B][HW] -> out [B][C] ---- */
 void global_avgpool_forward(real *out, const real *in, int C, int B, int HW);
 void global_avgpool_backward(real *din, const real *dout, int C, int B, int HW);
