@@ -113,11 +113,10 @@ int cli_bench(int argc, char **argv) {
             t0 = now();
         }
         const double step_start = now();
-        const real *logits = model_forward(model, x, batch, true);
-        softmax_xent_forward(probs, logits, labels, batch, classes, 0);
-        model_zero_grads(model);
-        softmax_xent_backward(model_logits_grad(model), probs, labels, batch, classes, 0);
-        model_backward(model, batch);
+        model_forward(model, x, batch, true);
+        double objective;
+        model_loss(model, probs, labels, batch, 0, &objective);
+        model_loss_backward(model, probs, labels, batch, 0);
         optimizer_step(&opt, model, 0.01);
         if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
     }

@@ -43,6 +43,12 @@
  *     `cohort report --where` conditions are evaluated against it.
  *   e.g.  sqlite3 results.db "SELECT model, lr, count(*) AS n, avg(final_test_top1) FROM run_overview
  *                              WHERE status = 'finished' GROUP BY config ORDER BY 4 DESC"
+ * Version 3:
+ *   epochs gains train_objective: for models with auxiliary heads (GoogLeNet, Inception-v3 with aux), the
+ *     loss training minimised, train_loss (the main head's) plus each auxiliary head's times its weight;
+ *     NULL for every other model.
+ *   run_summary appends final_train_objective (of the last recorded epoch); run_params and run_overview
+ *     append the trainer keys stem, bn, aux and growth.
  * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
@@ -168,12 +174,31 @@ static const char VIEWS_V2[] =
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
     "SELECT " SUMMARY_COLUMNS ",\n" PARAM_COLUMNS "\n" SUMMARY_FROM ";\n";
+
+#define SUMMARY_COLUMNS_V3 SUMMARY_COLUMNS ",\n       last.train_objective AS final_train_objective"
+#define PARAM_COLUMNS_V3 PARAM_COLUMNS ",\n" P("stem") ",\n" P("bn") ",\n" P("aux") ",\n" P("growth")
+
+static const char MIGRATION_V3[] =
+    "ALTER TABLE epochs ADD COLUMN train_objective REAL;\n"
+    "DROP VIEW IF EXISTS run_overview;\n"
+    "DROP VIEW IF EXISTS run_params;\n"
+    "DROP VIEW IF EXISTS run_summary;\n"
+    "CREATE VIEW run_summary AS\n"
+    "SELECT " SUMMARY_COLUMNS_V3 "\n" SUMMARY_FROM ";\n"
+    "CREATE VIEW run_params AS\n"
+    "SELECT r.id AS run_id, s.name AS sweep, r.model, r.dataset, r.seed,\n" PARAM_COLUMNS_V3 "\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
+    "CREATE VIEW run_overview AS\n"
+    "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V3 "\n" SUMMARY_FROM ";\n";
 #undef P
 
 /* MIGRATIONS[v]: version v -> v + 1. */
 static const char *const MIGRATIONS[] = {
     SCHEMA_V1,
     VIEWS_V2,
+    MIGRATION_V3,
 };
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration step per schema version");

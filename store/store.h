@@ -5,7 +5,7 @@
  *   runs(id, sweep_id, trial_key, trial_index, config_json, model, dataset, seed, param_count, status,
  *        rank, host, started_at, finished_at, error)            -- UNIQUE(sweep_id, trial_key)
  *   epochs(run_id, epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, test_top5,
- *          lr, wall_seconds, images_per_sec)                      -- PRIMARY KEY(run_id, epoch)
+ *          lr, wall_seconds, images_per_sec, train_objective)     -- PRIMARY KEY(run_id, epoch)
  * Times are ISO-8601 UTC text. NaN metrics are stored as NULL. Accuracies are percentages. */
 #ifndef COHORT_STORE_H
 #define COHORT_STORE_H
@@ -15,7 +15,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct Store Store;
 

@@ -28,7 +28,7 @@ static int load_epochs(Store *store, RunRecord *run, char *err) {
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_LOAD_EPOCHS,
                    "SELECT epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, test_top5, lr, "
-                   "wall_seconds, images_per_sec FROM epochs WHERE run_id = ?1 ORDER BY epoch",
+                   "wall_seconds, images_per_sec, train_objective FROM epochs WHERE run_id = ?1 ORDER BY epoch",
                    &stmt, err))
         return -1;
     sqlite3_bind_int64(stmt, 1, run->id);
@@ -55,6 +55,7 @@ static int load_epochs(Store *store, RunRecord *run, char *err) {
         m->lr = column_metric(stmt, 8);
         m->wall_seconds = column_metric(stmt, 9);
         m->images_per_sec = column_metric(stmt, 10);
+        m->train_objective = column_metric(stmt, 11);
     }
     if (rc != SQLITE_DONE) {
         store_fail(store, err, "loading epochs");
@@ -106,7 +107,8 @@ static int load_epochs_scan(Store *store, RunRecord *runs, int count, char *err)
     qsort(order, (size_t)count, sizeof *order, cmp_id_index);
     if (sqlite3_prepare_v2(store->db,
                            "SELECT run_id, epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, "
-                           "test_top5, lr, wall_seconds, images_per_sec FROM epochs WHERE run_id BETWEEN ?1 AND ?2 "
+                           "test_top5, lr, wall_seconds, images_per_sec, train_objective FROM epochs "
+                           "WHERE run_id BETWEEN ?1 AND ?2 "
                            "ORDER BY run_id, epoch",
                            -1, &stmt, NULL) != SQLITE_OK) {
         store_fail(store, err, "loading epochs");
@@ -137,6 +139,7 @@ static int load_epochs_scan(Store *store, RunRecord *runs, int count, char *err)
         m->lr = column_metric(stmt, 9);
         m->wall_seconds = column_metric(stmt, 10);
         m->images_per_sec = column_metric(stmt, 11);
+        m->train_objective = column_metric(stmt, 12);
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW) {
         store_fail(store, err, "loading epochs");

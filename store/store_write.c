@@ -140,8 +140,8 @@ int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_EPOCH_INSERT,
                    "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_top1, val_loss, val_top1, "
-                   "test_loss, test_top1, test_top5, lr, wall_seconds, images_per_sec) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   "test_loss, test_top1, test_top5, lr, wall_seconds, images_per_sec, train_objective) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                    &stmt, err))
         return -1;
     sqlite3_bind_int64(stmt, 1, run_id);
@@ -156,6 +156,7 @@ int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char
     bind_metric(stmt, 10, m->lr);
     bind_metric(stmt, 11, m->wall_seconds);
     bind_metric(stmt, 12, m->images_per_sec);
+    bind_metric(stmt, 13, m->train_objective);
     return step_done(store, stmt, what, err);
 }
 

@@ -184,4 +184,5 @@ void objective_epoch_metrics(int epoch, double value, EpochMetrics *out) {
     out->lr = NAN;
     out->wall_seconds = 0;
     out->images_per_sec = NAN;
+    out->train_objective = NAN;
 }

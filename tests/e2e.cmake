@@ -17,3 +17,4 @@ add_test(NAME e2e_database_paths COMMAND bash ${COHORT_TEST_DIR}/e2e/database_pa
 add_test(NAME e2e_readonly_media COMMAND bash ${COHORT_TEST_DIR}/e2e/readonly_media.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_terminal_output COMMAND bash ${COHORT_TEST_DIR}/e2e/terminal_output.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_time_limit COMMAND bash ${COHORT_TEST_DIR}/e2e/time_limit.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_model_counts COMMAND bash ${COHORT_TEST_DIR}/e2e/model_counts.sh $<TARGET_FILE:cohort>)

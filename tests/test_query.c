@@ -81,7 +81,8 @@ static void columns_of(sqlite3 *db, const char *view, char *out, size_t size) {
 static const char SUMMARY_COLUMNS[] =
     "sweep,run_id,trial_key,model,dataset,seed,param_count,status,epochs_done,best_test_top1,final_test_top1,"
     "final_test_top5,final_train_loss,total_wall_seconds,best_epoch,best_test_top5,min_test_loss,final_test_loss,"
-    "final_train_top1,final_val_loss,final_val_top1,error,trial_index,host,started_at,finished_at,config,config_json";
+    "final_train_top1,final_val_loss,final_val_top1,error,trial_index,host,started_at,finished_at,config,config_json,"
+    "final_train_objective";
 static const char PARAMS_START[] = "run_id,sweep,model,dataset,seed,hidden,data_dir,pad,";
 
 static void test_views(void) {
@@ -151,6 +152,7 @@ static void test_migrate_v1(void) {
     CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
     CHECK(sqlite3_exec(db,
                        "DROP VIEW run_overview; DROP VIEW run_params; DROP VIEW run_summary;"
+                       "ALTER TABLE epochs DROP COLUMN train_objective;"
                        "CREATE VIEW run_summary AS SELECT s.name AS sweep, r.id AS run_id FROM runs r "
                        "JOIN sweeps s ON s.id = r.sweep_id; PRAGMA user_version = 1",
                        NULL, NULL, NULL) == SQLITE_OK);
@@ -196,7 +198,7 @@ static void test_store_sql(void) {
         const char *sql, *first;
     } ok[] = {
         {"PRAGMA table_info(runs)", "0"},
-        {"PRAGMA user_version", "2"},
+        {"PRAGMA user_version", "3"},
         {"EXPLAIN SELECT 1", "0"},
         {"WITH x AS (SELECT 1 AS a) SELECT a FROM x", "1"},
         {"SELECT 1 -- a comment", "1"},

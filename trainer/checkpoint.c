@@ -22,7 +22,7 @@ typedef struct {
     int64_t optimizer_step;
     int32_t next_epoch, position, epochs_done, reserved;
     int64_t step, epoch_correct;
-    double epoch_loss_sum, epoch_train_seconds;
+    double epoch_loss_sum, epoch_train_seconds, epoch_objective_sum;
     uint64_t shuffle[4], augment[4], dropout[4];
 } CheckpointHeader;
 
@@ -66,6 +66,7 @@ int checkpoint_save(const char *path, const Model *model, const Optimizer *opt, 
     h.step = st->step;
     h.epoch_correct = st->epoch_correct;
     h.epoch_loss_sum = st->epoch_loss_sum;
+    h.epoch_objective_sum = st->epoch_objective_sum;
     h.epoch_train_seconds = st->epoch_train_seconds;
     memcpy(h.shuffle, st->shuffle_at_epoch_start.state, sizeof h.shuffle);
     memcpy(h.augment, st->augment.state, sizeof h.augment);
@@ -202,6 +203,7 @@ int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *
                 st->position = h.position;
                 st->step = h.step;
                 st->epoch_loss_sum = h.epoch_loss_sum;
+                st->epoch_objective_sum = h.epoch_objective_sum;
                 st->epoch_correct = h.epoch_correct;
                 st->epoch_train_seconds = h.epoch_train_seconds;
                 memcpy(st->shuffle_at_epoch_start.state, h.shuffle, sizeof h.shuffle);

@@ -16,7 +16,7 @@
 #include "optim.h"
 #include "rng.h"
 
-#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_VERSION 2 /* 2: EpochMetrics.train_objective */
 
 /* Where a run stands: `next_epoch` is the epoch in progress (or about to start), `position` the index of
  * its next training image (0 at an epoch boundary). */
@@ -25,6 +25,7 @@ typedef struct {
     int position;
     long step;                 /* global optimiser steps done */
     double epoch_loss_sum;     /* accumulators of the epoch in progress */
+    double epoch_objective_sum;
     long epoch_correct;
     double epoch_train_seconds;
     Rng shuffle_at_epoch_start; /* shuffle RNG before this epoch's shuffle (replayed on resume) */

@@ -81,6 +81,14 @@ static long first_write_after(const Model *m, const int *grad_group, int group, 
     return first;
 }
 
+/* whether gradient group `group` holds a head's logits (the main or an auxiliary one) */
+static bool is_head(const Model *m, const int *grad_group, int group) {
+    if (group == grad_group[m->output_slot]) return true;
+    for (int k = 0; k < m->aux_count; k++)
+        if (group == grad_group[m->aux_slots[k]]) return true;
+    return false;
+}
+
 /* whether two of the layer's inputs share a gradient group */
 static bool input_repeated(const Layer *l, const int *grad_group) {
     for (int k = 1; k < l->input_count; k++)
@@ -115,8 +123,9 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         GradGroup *out = &groups[group_of[l->out]];
         if (t > out->end) out->end = t; /* the producer of the group (the earliest layer) reads it last */
     }
-    GradGroup *output = &groups[group_of[m->output_slot]];
-    output->start = -1;
+    /* the heads' gradients are written by the loss, before backward */
+    groups[group_of[m->output_slot]].start = -1;
+    for (int k = 0; k < m->aux_count; k++) groups[group_of[m->aux_slots[k]]].start = -1;
     for (int s = 0; s < S; s++) {
         GradGroup *g = &groups[s];
         if (!g->used || group_of[s] != s) continue;
@@ -130,7 +139,7 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
         const long t = L - 1 - i;
         const int out = grad_group[l->out];
         GradGroup *o = &groups[out];
-        if (out == grad_group[m->output_slot] || o->end != t) continue;
+        if (is_head(m, grad_group, out) || o->end != t) continue;
         if (input_repeated(l, grad_group)) continue; /* a + a: twice dout */
         /* the inputs that could take over the region, with the first write into their gradient after this
          * layer's and the time their producer reads it */
@@ -200,8 +209,7 @@ int grad_plan(Model *m, int max_batch, const int *group_of) {
             if (groups[group].used && groups[group].start == t && !seen && !(k == 0 && l->write_in_grad))
                 l->zero_input_grads |= (uint64_t)1 << k;
         }
-        l->zero_out_grad = out->used && out->start == t && out->end == t &&
-                           grad_group[l->out] != grad_group[m->output_slot];
+        l->zero_out_grad = out->used && out->start == t && out->end == t && !is_head(m, grad_group, grad_group[l->out]);
     }
     m->act_grad_count = total;
     free(groups), free(placed), free(order), free(grad_group);

@@ -13,6 +13,8 @@ typedef struct {
     double lr;                /* learning rate at the last step of the epoch */
     double wall_seconds;      /* training + evaluation wall time of this epoch */
     double images_per_sec;    /* training images per second (forward + backward + step) */
+    double train_objective;   /* models with auxiliary heads: the loss training minimised, the main head's (train_loss)
+                               * plus each auxiliary head's times its weight; NaN for every other model */
 } EpochMetrics;
 
 #endif

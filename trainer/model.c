@@ -2,6 +2,7 @@
  * (layer.h). */
 #include "model.h"
 #include "layer.h"
+#include "ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static double profile_clock(void) {
 void model_free(Model *model) {
     if (!model) return;
     free(model->params); /* the one arena */
+    free(model->aux_probs);
     free(model->layers);
     free(model->slots);
     free(model->tensors);
@@ -28,7 +30,7 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
     memcpy(slot_values(m, m->input_slot), x, slot_count_for(m, m->input_slot, B) * sizeof(real));
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
-        if (l->skip_forward) continue;
+        if (l->skip_forward || (l->aux_only && !training)) continue;
         double started = m->profiling ? profile_clock() : 0;
         op_descriptor(l->kind)->forward(m, l, B, training);
         if (m->profiling) m->profile_seconds[l->kind][0] += profile_clock() - started;
@@ -52,6 +54,8 @@ static void zero_reals(real *p, size_t n) {
 void model_zero_grads(Model *m) {
     zero_reals(m->grads, m->param_count);
     zero_reals(model_logits_grad(m), slot_count_for(m, m->output_slot, m->max_batch));
+    for (int k = 0; k < m->aux_count; k++)
+        zero_reals(slot_grad(m, m->aux_slots[k]), slot_count_for(m, m->aux_slots[k], m->max_batch));
 }
 
 real *model_logits_grad(Model *m) { return slot_grad(m, m->output_slot); }
@@ -68,4 +72,31 @@ void model_backward(Model *m, int B) {
         if (!l->skip_backward) op_descriptor(l->kind)->backward(m, l, B, l->write_in_grad ? GRAD_WRITE : GRAD_ADD);
         if (m->profiling) m->profile_seconds[l->kind][1] += profile_clock() - started;
     }
+}
+
+static real *aux_probs(Model *m, int k) {
+    return m->aux_probs + (size_t)k * m->max_batch * m->slots[m->output_slot].C;
+}
+
+double model_loss(Model *m, real *probs, const int32_t *labels, int B, real smoothing, double *objective) {
+    const int K = m->slots[m->output_slot].C;
+    const double loss = softmax_xent_forward(probs, slot_values(m, m->output_slot), labels, B, K, smoothing);
+    *objective = loss;
+    for (int k = 0; k < m->aux_count; k++)
+        *objective += m->aux_weights[k] *
+                      softmax_xent_forward(aux_probs(m, k), slot_values(m, m->aux_slots[k]), labels, B, K, smoothing);
+    return loss;
+}
+
+void model_loss_backward(Model *m, const real *probs, const int32_t *labels, int B, real smoothing) {
+    const int K = m->slots[m->output_slot].C;
+    model_zero_grads(m);
+    softmax_xent_backward(model_logits_grad(m), probs, labels, B, K, smoothing);
+    for (int k = 0; k < m->aux_count; k++) {
+        real *d = slot_grad(m, m->aux_slots[k]);
+        softmax_xent_backward(d, aux_probs(m, k), labels, B, K, smoothing);
+        const real weight = (real)m->aux_weights[k];
+        for (size_t i = 0; i < (size_t)B * K; i++) d[i] *= weight;
+    }
+    model_backward(m, B);
 }

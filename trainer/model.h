@@ -72,6 +72,7 @@ typedef enum {
     INIT_NORMAL,         /* weight normal(0, init_std), bias 0 (torchvision's VGG/AlexNet-style classifiers at
                           * 0.01; GoogLeNet's and Inception-v3's truncated normals, whose +-2 bounds lie 20 and
                           * more standard deviations out) */
+    INIT_NORMAL_TORCH_BIAS, /* weight normal(0, init_std), bias as PyTorch's default (GoogLeNet's, Inception-v3's fc) */
 } ParamInit;
 
 /* A tensor slot: per-image shape and where its values and gradients live. Spatial slots are stored
@@ -101,7 +102,7 @@ typedef struct {
     int heads;                 /* LAYER_ATTENTION */
     int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged */
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
-    real eps;                  /* LAYER_LAYERNORM */
+    real eps;                  /* LAYER_LAYERNORM, LAYER_BATCHNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
     /* gradient regions that become live at this layer's backward (zeroed there): bit k for inputs[k] */
     uint64_t zero_input_grads;
@@ -121,7 +122,12 @@ typedef struct {
      * projection feeding attention from the class token alone. 0: every output for every token. */
     int first_token_outputs;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
+    bool aux_only;             /* feeds only auxiliary heads: skipped by evaluation-mode forwards */
 } Layer;
+
+/* Auxiliary classifiers (GoogLeNet's, Inception-v3's): heads whose losses, weighted, are added to the main
+ * head's in training, and which evaluation ignores. */
+#define MODEL_MAX_AUX 4
 
 /* One trainable tensor, for the optimiser: weight decay applies to `decay` tensors. */
 typedef struct {
@@ -134,6 +140,10 @@ typedef struct Model {
     int max_batch;
     int thread_slots;    /* threads that may use the workspace at once: engine_threads() when built */
     int input_slot, output_slot;
+    int aux_count;
+    int aux_slots[MODEL_MAX_AUX];      /* each head's logits [B][classes] */
+    double aux_weights[MODEL_MAX_AUX]; /* its loss weight in the training objective */
+    real *aux_probs;                   /* [aux_count][max_batch][classes], the heads' softmax for backward */
     int layer_count, slot_count, tensor_count;
     Layer *layers;
     TensorSlot *slots;
@@ -173,6 +183,12 @@ void model_zero_grads(Model *model);
 /* The gradient of the logits ([B][classes], to be filled by the loss), then model_backward. */
 real *model_logits_grad(Model *model);
 void model_backward(Model *model, int B);
+/* One training step's loss after a training-mode forward: the main head's softmax cross-entropy (mean over the
+ * batch; probs [B][classes] receives its softmax) is returned, and *objective gets the loss training minimises:
+ * the main one plus each auxiliary head's, times its weight (the main one alone without auxiliary heads). */
+double model_loss(Model *model, real *probs, const int32_t *labels, int B, real smoothing, double *objective);
+/* Zeroes the gradients, sets the logits' gradients of the objective (probs from model_loss) and runs backward. */
+void model_loss_backward(Model *model, const real *probs, const int32_t *labels, int B, real smoothing);
 
 /* Profiling for `cohort bench` (model_profile.c): turn timing on and zero it; the multiply-add FLOPs of one
  * forward pass (convolutions, linear layers, attention; x2 per multiply-add); a table of time per op kind. */

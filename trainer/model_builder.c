@@ -91,6 +91,16 @@ void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std) {
     builder_fail(mb, "builder_set_init: the tensor is not the output of a layer with weights");
 }
 
+void builder_aux_output(ModelBuilder *mb, int logits, double weight) {
+    Model *m = mb->model;
+    if (m->aux_count == MODEL_MAX_AUX) {
+        builder_fail(mb, "too many auxiliary heads");
+        return;
+    }
+    m->aux_slots[m->aux_count] = logits;
+    m->aux_weights[m->aux_count++] = weight;
+}
+
 bool builder_cifar_form(const ModelBuilder *mb, const TrainConfig *cfg) {
     if (!strcmp(cfg->stem, "cifar")) return true;
     if (!strcmp(cfg->stem, "imagenet")) return false;
@@ -122,11 +132,14 @@ int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stri
     return out;
 }
 
-int builder_batchnorm(ModelBuilder *mb, int x) {
+int builder_batchnorm(ModelBuilder *mb, int x) { return builder_batchnorm_eps(mb, x, 1e-5); }
+
+int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps) {
     TensorSlot in = *slot(mb, x);
     int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
     Layer *l = builder_new_layer(mb, LAYER_BATCHNORM, x);
     l->out = out;
+    l->eps = (real)eps;
     l->weight_count = l->bias_count = (size_t)in.C;
     l->weight = new_params(mb, (size_t)in.C, false);
     l->bias = new_params(mb, (size_t)in.C, false);
@@ -368,6 +381,22 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     m->max_batch = max_batch;
     m->thread_slots = engine_threads();
     if (!m->slots[output].flat) return err_set(err, "model %s: output is not a flat [B][classes] tensor", m->name);
+    for (int k = 0; k < m->aux_count; k++) {
+        const TensorSlot *aux = &m->slots[m->aux_slots[k]];
+        if (!aux->flat || aux->C != m->slots[output].C || aux->H != 1)
+            return err_set(err, "model %s: auxiliary head %d is not a [B][classes] tensor", m->name, k + 1);
+    }
+    /* the layers the main head does not need feed only auxiliary heads: evaluation skips them */
+    bool *needed = calloc((size_t)m->slot_count, sizeof(bool));
+    if (!needed) return err_set(err, "model %s: out of memory", m->name);
+    needed[output] = true;
+    for (int i = m->layer_count - 1; i >= 0; i--) {
+        Layer *l = &m->layers[i];
+        l->aux_only = !needed[l->out] && m->aux_count > 0;
+        if (needed[l->out])
+            for (int k = 0; k < l->input_count; k++) needed[l->inputs[k]] = true;
+    }
+    free(needed);
     /* Slot offsets: each slot its own region for max_batch images (kept for backward), except the output of
      * a ReLU whose input feeds nothing else (BN -> ReLU, add -> ReLU): that ReLU runs in place, its values
      * and gradient sharing its input's region. Safe because no backward needs those pre-ReLU values (BN and
@@ -383,6 +412,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         for (int k = 0; k < m->layers[i].input_count; k++) consumers[m->layers[i].inputs[k]]++;
     }
     consumers[output]++;
+    for (int k = 0; k < m->aux_count; k++) consumers[m->aux_slots[k]]++;
     for (int s = 0; s < m->slot_count; s++) group_of[s] = s;
     for (int i = 0; i < m->layer_count; i++) { /* layers in order, so a chain's root is already resolved */
         const Layer *l = &m->layers[i];
@@ -467,6 +497,10 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     m->act_grads = m->acts + m->act_count;
     m->saved = m->act_grads + m->act_grad_count;
     m->workspace = m->saved + m->saved_count;
+    if (m->aux_count > 0) {
+        m->aux_probs = malloc(sizeof(real) * (size_t)m->aux_count * max_batch * m->slots[output].C);
+        if (!m->aux_probs) return err_set(err, "model %s: out of memory", m->name);
+    }
     init_parameters(m, seed);
     return 0;
 }

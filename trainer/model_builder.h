@@ -35,7 +35,8 @@ int builder_fail(ModelBuilder *mb, const char *what);
 int builder_input(const ModelBuilder *mb);
 /* Convolution KxK; bias only when not followed by batch norm. Kaiming-normal (fan_out) weights. */
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias);
-int builder_batchnorm(ModelBuilder *mb, int x);
+int builder_batchnorm(ModelBuilder *mb, int x); /* PyTorch's default eps 1e-5 */
+int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps);
 int builder_relu(ModelBuilder *mb, int x);
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
@@ -53,6 +54,8 @@ int builder_linear(ModelBuilder *mb, int x, int out_features, bool bias);
 int builder_add(ModelBuilder *mb, int a, int b);
 int builder_dropout(ModelBuilder *mb, int x, double p);
 int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride);
+/* Marks logits [B][classes] as an auxiliary head whose loss enters the training objective times `weight`. */
+void builder_aux_output(ModelBuilder *mb, int logits, double weight);
 /* Sets how the layer that produced y (a convolution or linear) initialises its weights and bias. */
 void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
@@ -88,12 +91,18 @@ int build_lenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int 
 /* models/vit.c: Vision Transformer and MLP-Mixer. */
 int build_vit(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_mixer(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
-/* models/resnet.c: CIFAR ResNets of depth 6n+2 (resnet20, ..., any resnetN that cifar_resnet_accepts), and
- * the CIFAR form of resnet18, resnet34, resnet50. models/vgg.c: vgg11, vgg13, vgg16, vgg19 with batch norm. */
+/* models/resnet.c: CIFAR ResNets of depth 6n+2 (resnet20, ..., any resnetN that cifar_resnet_accepts,
+ * resnet_cifar), and torchvision's resnet18..resnet152. models/vgg.c: vgg11..vgg19 and vgg11_bn..vgg19_bn. */
 int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 bool cifar_resnet_accepts(const char *name);
 int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_vgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models/alexnet.c, nin.c, squeezenet.c (squeezenet1_0, squeezenet1_1), googlenet.c, inception_v3.c. */
+int build_alexnet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_nin(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_squeezenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_googlenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_inception_v3(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/densenet.c: densenet121/169/201 (torchvision's) and densenet_bc (CIFAR DenseNet-BC-100, growth 12). */
 int build_densenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 

@@ -60,8 +60,10 @@ void init_affine(Model *m, const Layer *l, size_t fan_in, size_t fan_out, Rng *r
         if (b) init_fill(b, l->bias_count, 0);
         break;
     case INIT_NORMAL:
+    case INIT_NORMAL_TORCH_BIAS:
         init_normal(w, l->weight_count, l->init_std, rng);
-        if (b) init_fill(b, l->bias_count, 0);
+        if (b && l->init == INIT_NORMAL) init_fill(b, l->bias_count, 0);
+        if (b && l->init == INIT_NORMAL_TORCH_BIAS) init_uniform(b, l->bias_count, 1.0 / sqrt((double)fan_in), rng);
         break;
     }
 }

@@ -165,18 +165,18 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
             data_fill_batch(train, buf.order + start, B, buf.x, buf.labels, aug.crop_pad || aug.hflip ? &aug : NULL,
                             &st.augment);
             const real *logits = model_forward(model, buf.x, B, true);
-            double loss = softmax_xent_forward(buf.probs, logits, buf.labels, B, classes, smoothing);
-            if (!isfinite(loss)) {
+            double objective;
+            const double loss = model_loss(model, buf.probs, buf.labels, B, smoothing, &objective);
+            if (!isfinite(objective)) {
                 result->outcome = TRAIN_DIVERGED;
-                err_set(err, "diverged: loss is %g at epoch %d, step %ld (lr %g)", loss, epoch, st.step, lr);
+                err_set(err, "diverged: loss is %g at epoch %d, step %ld (lr %g)", objective, epoch, st.step, lr);
                 goto done;
             }
             st.epoch_loss_sum += loss * B;
+            st.epoch_objective_sum += objective * B;
             for (int b = 0; b < B; b++)
                 st.epoch_correct += true_class_rank(logits + (size_t)b * classes, buf.labels[b], classes) == 0;
-            model_zero_grads(model);
-            softmax_xent_backward(model_logits_grad(model), buf.probs, buf.labels, B, classes, smoothing);
-            model_backward(model, B);
+            model_loss_backward(model, buf.probs, buf.labels, B, smoothing);
             lr = schedule_lr(cfg, st.step, steps_per_epoch);
             optimizer_step(&opt, model, lr);
             if (hooks && hooks->on_step) hooks->on_step(hooks->user);
@@ -184,6 +184,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         double train_seconds = now_seconds() - t0;
         EpochMetrics m = {.epoch = epoch,
                           .train_loss = st.epoch_loss_sum / train->count,
+                          .train_objective = model->aux_count ? st.epoch_objective_sum / train->count : NAN,
                           .train_top1 = 100.0 * (double)st.epoch_correct / train->count,
                           .lr = lr,
                           .images_per_sec = train->count / train_seconds};
@@ -200,6 +201,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         st.next_epoch = epoch + 1;
         st.position = 0;
         st.epoch_loss_sum = 0;
+        st.epoch_objective_sum = 0;
         st.epoch_correct = 0;
         st.epoch_train_seconds = 0;
         st.shuffle_at_epoch_start = shuffle_rng;

@@ -242,7 +242,6 @@ void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *d
 
 /* PyTorch's BatchNorm2d defaults. */
 #define BN_MOMENTUM ((real)0.1)
-#define BN_EPS ((real)1e-5)
 
 static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
     const TensorSlot *in = layer_in_slot(m, l);
@@ -254,14 +253,14 @@ static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool traini
     const real *gamma = layer_param(m, l->weight), *beta = layer_param(m, l->bias);
     if (training && l->relu_after)
         batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
-                                     BN_EPS);
+                                     l->eps);
     else if (training)
         batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
-                                BN_EPS);
+                                l->eps);
     else if (l->relu_after)
-        batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
+        batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, l->eps);
     else
-        batchnorm_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, BN_EPS);
+        batchnorm_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, l->eps);
 }
 
 static void batchnorm_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
