@@ -122,8 +122,12 @@ int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stri
     return out;
 }
 
+/* per channel of a spatial tensor (BatchNorm2d), or per feature of a flat [B][F] one (BatchNorm1d); a token
+ * tensor [B][T][F] has no batch-norm form here (PyTorch's BatchNorm1d on (N, C, L) normalises over a different
+ * axis than this layout's rows) */
 int builder_batchnorm(ModelBuilder *mb, int x) {
     TensorSlot in = *slot(mb, x);
+    if (in.flat && (in.H != 1 || in.W != 1)) return builder_fail(mb, "batch norm over a token tensor is not supported");
     int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
     Layer *l = builder_new_layer(mb, LAYER_BATCHNORM, x);
     l->out = out;
@@ -132,7 +136,6 @@ int builder_batchnorm(ModelBuilder *mb, int x) {
     l->bias = new_params(mb, (size_t)in.C, false);
     l->buffer = mb->model->buffer_count;
     mb->model->buffer_count += 2 * (size_t)in.C; /* running mean, running var */
-    if (in.flat) return builder_fail(mb, "batch norm over a flat tensor is not supported");
     return out;
 }
 
