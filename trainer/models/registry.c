@@ -16,7 +16,7 @@ typedef struct {
 
 static const ModelEntry MODELS[] = {
     {"mlp", build_mlp, "multi-layer perceptron, ReLU; widths from `hidden`", NULL},
-    {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84", NULL},
+    {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84; `bn` (d2l's BN LeNet)", NULL},
     {"resnet_cifar", build_resnet_cifar, "CIFAR ResNet of `depth` 6n+2 (He et al.; auto 20); `shortcut` A or B",
      NULL},
     {"resnet20", build_resnet_cifar, "CIFAR ResNet-20 (any other resnet<6n+2> too); `shortcut` A or B",
