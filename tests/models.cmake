@@ -1,5 +1,6 @@
-# The ResNet and VGG families: parameter counts (also as `cohort models` prints them), model names,
-# evaluation mode, and (double build) finite-difference gradients of resnet8 option A/B and a small vgg11.
+# The ResNet and VGG families and LeNet with batch norm: parameter counts (also as `cohort models` prints them),
+# model names, evaluation mode, and (double build) finite-difference gradients of resnet8 option A/B, a small
+# vgg11 and LeNet with batch norm.
 add_executable(test_models ${COHORT_TEST_DIR}/test_models.c)
 target_link_libraries(test_models PRIVATE cohort_trainer m)
 add_test(NAME models COMMAND test_models $<TARGET_FILE:cohort>)
@@ -25,3 +26,7 @@ add_test(NAME models_plan_vit COMMAND cohort models --plan vit --input 3x32x32 -
 set_tests_properties(models_plan_vit PROPERTIES PASS_REGULAR_EXPRESSION
   "linear\\+add +65x192 tokens +37056 .*linear \\(first-token queries\\) +65x576 tokens .*1823908 parameters")
 add_test(NAME models_plan_unknown COMMAND sh -c "$<TARGET_FILE:cohort> models --plan nonesuch; test $? -eq 2")
+# LeNet with batch norm: the two BatchNorm1d layers run fused with their ReLU like the BatchNorm2d ones.
+add_test(NAME models_plan_lenet_bn COMMAND cohort models --plan lenet --bn true --input 1x32x32 --classes 10)
+set_tests_properties(models_plan_lenet_bn PROPERTIES PASS_REGULAR_EXPRESSION
+  "4 +batchnorm\\+relu +16x10x10 +32 .*\n8 +batchnorm\\+relu +120 +240 .*\n10 +batchnorm\\+relu +84 +168 .*62158 parameters")

@@ -1,6 +1,6 @@
 /* Forward (and backward) values of the float engine (cohort_trainer) against direct double-precision
  * references written out loop by loop: conv2d against a naive convolution, linear against a naive matrix
- * product, over the same shapes as the gradient checks plus a realistic ResNet-sized layer. Agreement within
+ * product (and batch norm over flat tensors against the channel form on the transpose), over the same shapes as the gradient checks plus a realistic ResNet-sized layer. Agreement within
  * 1e-4 (relative, floored at 1) shows the float build computes the same function as the double one that the
  * gradient checks validated. */
 #include <math.h>
@@ -384,6 +384,84 @@ static void test_batchnorm_relu_fused(int C, int N) {
     free(x), free(dy), free(fused), free(plain), free(din_fused), free(din_plain), free(dy_plain), free(shared);
 }
 
+/* Batch norm over a flat [B][F] tensor (BatchNorm1d) against the channel form on its transpose [F][B] (the same
+ * function, summed in another order: within FLOAT_TOL): training forward with the ReLU, running statistics,
+ * input, gamma and beta gradients, and the evaluation forward. Then, bit for bit: fused with the ReLU equals
+ * batch norm then the ReLU in place, and the backward in place (din == dout) equals the one into a zeroed din. */
+static void test_batchnorm1d(int B, int F) {
+    const size_t n = (size_t)B * F;
+    real *x = random_reals(n, 2.0), *dy = random_reals(n, 1.0);
+    for (size_t i = 0; i < n; i++) x[i] += 3.0f; /* a mean well away from 0 */
+    real *gamma = test_alloc((size_t)F, sizeof(real)), *beta = test_alloc((size_t)F, sizeof(real));
+    for (int f = 0; f < F; f++) gamma[f] = 1.0f + 0.01f * (f % 50), beta[f] = 0.02f * (f % 30) - 0.3f;
+    real *xt = test_alloc(n, sizeof(real)), *dyt = test_alloc(n, sizeof(real));
+    for (int b = 0; b < B; b++)
+        for (int f = 0; f < F; f++) {
+            xt[(size_t)f * B + b] = x[(size_t)b * F + f];
+            dyt[(size_t)f * B + b] = dy[(size_t)b * F + f];
+        }
+    real *saved[2], *running[2], *grads[2], *out[2], *din[2], *eval[2];
+    for (int k = 0; k < 2; k++) {
+        saved[k] = test_alloc(2 * (size_t)F, sizeof(real));
+        running[k] = test_alloc(2 * (size_t)F, sizeof(real));
+        grads[k] = test_alloc(2 * (size_t)F, sizeof(real));
+        out[k] = test_alloc(n, sizeof(real));
+        din[k] = test_alloc(n, sizeof(real));
+        eval[k] = test_alloc(n, sizeof(real));
+        for (int f = 0; f < F; f++) running[k][F + f] = 1; /* running var starts at 1 */
+    }
+    batchnorm1d_forward_train(out[0], saved[0], saved[0] + F, running[0], running[0] + F, x, gamma, beta, B, F, 0.1f,
+                              1e-5f, true);
+    batchnorm1d_backward(din[0], grads[0], grads[0] + F, dy, out[0], x, gamma, saved[0], saved[0] + F, B, F);
+    batchnorm1d_forward_eval(eval[0], x, gamma, beta, running[0], running[0] + F, B, F, 1e-5f, false);
+    batchnorm_relu_forward_train(out[1], saved[1], saved[1] + F, running[1], running[1] + F, xt, gamma, beta, F, B,
+                                 0.1f, 1e-5f);
+    batchnorm_relu_backward(din[1], grads[1], grads[1] + F, dyt, out[1], xt, gamma, saved[1], saved[1] + F, F, B);
+    batchnorm_forward_eval(eval[1], xt, gamma, beta, running[1], running[1] + F, F, B, 1e-5f);
+    double worst = 0;
+    for (int b = 0; b < B; b++)
+        for (int f = 0; f < F; f++) {
+            const size_t i = (size_t)b * F + f, t = (size_t)f * B + b;
+            worst = worse_error(worst, fabs(out[0][i] - out[1][t]) / fmax(1, fabs(out[1][t])));
+            worst = worse_error(worst, fabs(din[0][i] - din[1][t]) / fmax(1, fabs(din[1][t])));
+            worst = worse_error(worst, fabs(eval[0][i] - eval[1][t]) / fmax(1, fabs(eval[1][t])));
+        }
+    for (int i = 0; i < 2 * F; i++) {
+        worst = worse_error(worst, fabs(running[0][i] - running[1][i]) / fmax(1, fabs(running[1][i])));
+        worst = worse_error(worst, fabs(grads[0][i] - grads[1][i]) / fmax(1, fabs(grads[1][i])));
+    }
+    CHECK_MSG(worst <= FLOAT_TOL, "batchnorm1d %dx%d: %.3e from the channel form on the transpose", B, F, worst);
+
+    /* fused == plain then ReLU, and in place == into a zeroed din, bit for bit */
+    real *plain = test_alloc(n, sizeof(real)), *dy_plain = test_alloc(n, sizeof(real));
+    real *din_plain = test_alloc(n, sizeof(real)), *shared = test_alloc(n, sizeof(real));
+    real *plain_grads = test_alloc(2 * (size_t)F, sizeof(real));
+    real *in_place_grads = test_alloc(2 * (size_t)F, sizeof(real));
+    memcpy(dy_plain, dy, n * sizeof(real));
+    batchnorm1d_forward_train(plain, saved[1], saved[1] + F, NULL, NULL, x, gamma, beta, B, F, 0.1f, 1e-5f, false);
+    relu_forward(plain, plain, n);
+    relu_backward(dy_plain, dy_plain, plain, n);
+    batchnorm1d_backward(din_plain, plain_grads, plain_grads + F, dy_plain, NULL, x, gamma, saved[1], saved[1] + F, B,
+                         F);
+    memcpy(shared, dy, n * sizeof(real));
+    batchnorm1d_backward(shared, in_place_grads, in_place_grads + F, shared, out[0], x, gamma, saved[0], saved[0] + F,
+                         B, F);
+    int mismatches = memcmp(saved[0], saved[1], 2 * (size_t)F * sizeof(real)) != 0;
+    for (size_t i = 0; i < n; i++)
+        mismatches += plain[i] != out[0][i] || din_plain[i] != din[0][i] || shared[i] != din[0][i];
+    for (int i = 0; i < 2 * F; i++) mismatches += plain_grads[i] != grads[0][i] || in_place_grads[i] != grads[0][i];
+    CHECK_MSG(mismatches == 0, "batchnorm1d %dx%d: %d values differ between fused, plain and in place", B, F,
+              mismatches);
+    printf("  batchnorm1d %4dx%-4d %-13s %.1e from the channel form; fused and in place bit-identical\n", B, F, "",
+           worst);
+    free(x), free(dy), free(gamma), free(beta), free(xt), free(dyt), free(plain), free(dy_plain), free(din_plain);
+    free(plain_grads), free(in_place_grads), free(shared);
+    for (int k = 0; k < 2; k++) {
+        free(saved[k]), free(running[k]), free(grads[k]);
+        free(out[k]), free(din[k]), free(eval[k]);
+    }
+}
+
 /* add + ReLU as one op equals add, then the ReLU in place, bit for bit (threaded sizes) */
 static void test_add_relu_fused(void) {
     const size_t n = 100000;
@@ -714,6 +792,9 @@ int main(void) {
     test_batchnorm_relu_fused(3, 5000);
     test_add_relu_fused();
     test_batchnorm_relu_fused(8, 131);
+    test_batchnorm1d(7, 5);
+    test_batchnorm1d(128, 120); /* LeNet's first BatchNorm1d at batch 128 */
+    test_batchnorm1d(600, 150); /* threaded, three feature blocks */
     const int pool_sizes[][2] = {{32, 32}, {16, 16}, {8, 8}, {4, 4}, {2, 2}, {48, 48}, {7, 9}};
     for (int i = 0; i < 7; i++) test_maxpool(300, pool_sizes[i][0], pool_sizes[i][1], 2, 2, 0);
     test_maxpool(50, 9, 8, 3, 2, 1);

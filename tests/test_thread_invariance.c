@@ -1,6 +1,6 @@
 /* A trial's results do not depend on its thread count: every product (plain and tiled GEMMs), every path of the
- * convolution, the linear layer, the patch embedding and attention, and whole models trained for an epoch give
- * bit-identical results on 1, 2 and 3 threads.
+ * convolution, the linear layer, batch norm over flat tensors, the patch embedding and attention, and whole models
+ * trained for an epoch give bit-identical results on 1, 2 and 3 threads.
  *
  * The promise must hold whatever kernel OpenBLAS runs: a user or a cluster may set OPENBLAS_CORETYPE (some
  * machines must, for older OpenBLAS builds), and OpenBLAS's own threaded split rounded differently with some
@@ -171,6 +171,40 @@ static void check_linear(const char *label, int B, int IN, int OUT) {
     free(l.in), free(l.weight), free(l.bias), free(l.dout), free(l.workspace);
 }
 
+/* ---- batch norm over a flat [B][F] tensor (BatchNorm1d) + ReLU: forward (training), running statistics and
+ * backward, adding into din or in place ---- */
+
+typedef struct {
+    int B, F;
+    bool in_place;
+    real *in, *gamma, *beta, *dout;
+} Batchnorm1dCase;
+
+static void run_batchnorm1d(const void *ctx, real **results) {
+    const Batchnorm1dCase *v = ctx;
+    const size_t n = (size_t)v->B * v->F;
+    real *saved = test_alloc(2 * (size_t)v->F, sizeof(real)), *running = results[3];
+    batchnorm1d_forward_train(results[0], saved, saved + v->F, running, running + v->F, v->in, v->gamma, v->beta,
+                              v->B, v->F, (real)0.1, (real)1e-5, true);
+    real *dout = v->dout;
+    if (v->in_place) { /* din is dout's own buffer */
+        memcpy(results[1], v->dout, n * sizeof(real));
+        dout = results[1];
+    }
+    batchnorm1d_backward(results[1], results[2], results[2] + v->F, dout, results[0], v->in, v->gamma, saved,
+                         saved + v->F, v->B, v->F);
+    free(saved);
+}
+
+static void check_batchnorm1d(const char *label, int B, int F, bool in_place) {
+    Batchnorm1dCase v = {B, F, in_place, random_reals((size_t)B * F, 2.0), random_reals((size_t)F, 1.0),
+                         random_reals((size_t)F, 1.0), random_reals((size_t)B * F, 1.0)};
+    const InvarianceCase c = {label, 4, {(size_t)B * F, (size_t)B * F, 2 * (size_t)F, 2 * (size_t)F},
+                              {"out", "din", "dgamma, dbeta", "running mean, var"}, run_batchnorm1d, &v};
+    expect_thread_invariant(&c);
+    free(v.in), free(v.gamma), free(v.beta), free(v.dout);
+}
+
 /* ---- patch embedding ---- */
 
 typedef struct {
@@ -277,6 +311,8 @@ static void check_model(const char *label, const char *model, const char *input_
     data_free(&m.data);
 }
 
+static void lenet_bn(TrainConfig *cfg) { cfg->bn = 1; }
+
 static void narrow_vgg(TrainConfig *cfg) { cfg->width = 0.25; } /* 128-channel 3x3 layers: the large-filter path */
 
 static void tiny_transformer(TrainConfig *cfg) {
@@ -322,11 +358,14 @@ static void run_cases(void) {
     check_linear("linear 128x40->300 (4 weight blocks)", 128, 40, 300);
     check_linear("linear 128x784->256 (4 column blocks)", 128, 784, 256);
     check_linear("linear 64x1000->70", 64, 1000, 70);
+    check_batchnorm1d("batch norm 1d + ReLU 600x150 (3 feature blocks)", 600, 150, false);
+    check_batchnorm1d("batch norm 1d + ReLU 256x200, in place", 256, 200, true);
     check_patch_embed("patch embedding 3x32x32 P4 -> 48", 16, 3, 32, 32, 4, 48);
     check_attention("attention 8 x 17 tokens, 2 heads", 8, 17, 32, 2, 0);
     check_attention("attention with dropout", 8, 17, 32, 2, (real)0.2);
     check_model("resnet8 on 3x16x16, batch 32", "resnet8", "3x16x16", 32, NULL);
     check_model("mlp on 1x28x28, batch 128", "mlp", "1x28x28", 128, NULL);
+    check_model("lenet bn on 1x32x32, batch 64", "lenet", "1x32x32", 64, lenet_bn);
     check_model("vgg11 x0.25 on 3x32x32, batch 16", "vgg11", "3x32x32", 16, narrow_vgg);
     check_model("vit on 3x16x16, batch 64", "vit", "3x16x16", 64, tiny_transformer);
     check_model("vit with dropout", "vit", "3x16x16", 64, tiny_transformer_dropout);

@@ -134,8 +134,12 @@ int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stri
 
 int builder_batchnorm(ModelBuilder *mb, int x) { return builder_batchnorm_eps(mb, x, 1e-5); }
 
+/* per channel of a spatial tensor (BatchNorm2d), or per feature of a flat [B][F] one (BatchNorm1d); a token
+ * tensor [B][T][F] has no batch-norm form here (PyTorch's BatchNorm1d on (N, C, L) normalises over a different
+ * axis than this layout's rows) */
 int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps) {
     TensorSlot in = *slot(mb, x);
+    if (in.flat && (in.H != 1 || in.W != 1)) return builder_fail(mb, "batch norm over a token tensor is not supported");
     int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
     Layer *l = builder_new_layer(mb, LAYER_BATCHNORM, x);
     l->out = out;
@@ -145,7 +149,6 @@ int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps) {
     l->bias = new_params(mb, (size_t)in.C, false);
     l->buffer = mb->model->buffer_count;
     mb->model->buffer_count += 2 * (size_t)in.C; /* running mean, running var */
-    if (in.flat) return builder_fail(mb, "batch norm over a flat tensor is not supported");
     return out;
 }
 

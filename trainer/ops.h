@@ -134,6 +134,19 @@ void batchnorm_relu_forward_eval(real *out, const real *in, const real *gamma, c
 void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *out, const real *in,
                              const real *gamma, const real *saved_mean, const real *saved_invstd, int C, int N);
 
+/* ---- batch norm over features: x [B][F] (flat layout), PyTorch's BatchNorm1d on (N, C) input ----
+ * The same statistics, updates and formulas as the channel form above, per feature f over the B rows (column
+ * f); relu: out = max(0, BN(in)) in the same pass, and in the backward relu_out (NULL: no ReLU) is that output,
+ * which gates dout as in batchnorm_relu_backward. din may be dout (in place). */
+void batchnorm1d_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean,
+                               real *running_var, const real *in, const real *gamma, const real *beta, int B, int F,
+                               real momentum, real eps, bool relu);
+void batchnorm1d_forward_eval(real *out, const real *in, const real *gamma, const real *beta, const real *running_mean,
+                              const real *running_var, int B, int F, real eps, bool relu);
+void batchnorm1d_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *relu_out,
+                          const real *in, const real *gamma, const real *saved_mean, const real *saved_invstd, int B,
+                          int F);
+
 /* ---- relu: n elements; backward reads the forward output (out > 0 exactly where in > 0) ---- */
 void relu_forward(real *out, const real *in, size_t n);
 void relu_backward(real *din, const real *dout, const real *out, size_t n);

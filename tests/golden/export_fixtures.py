@@ -1,19 +1,23 @@
 #!/usr/bin/python3
 """Regenerates the golden fixtures of tests/test_golden.c from PyTorch.
 
-Run with Debian's Python, which has PyTorch (1.13):   /usr/bin/python3 tests/golden/export_fixtures.py
+Run with Debian's Python, which has PyTorch (1.13):   /usr/bin/python3 tests/golden/export_fixtures.py [NAME...]
+(NAME: resnet8, vgg11, lenet_bn, schedules; none: all of them)
 Neither the build nor the tests need PyTorch: the fixtures are committed.
 
-For two models built exactly like Cohort's --
+For three models built exactly like Cohort's --
   resnet8.bin   CIFAR ResNet-8 (depth 6n+2 with n = 1), option-B shortcuts, 3x32x32 input, 10 classes
   vgg11.bin     VGG-11 with batch norm at width 0.0625 (channels 4, 8, 16, 16, 32, 32, 32, 32), 10 classes
+  lenet_bn.bin  LeNet with batch norm (`--model lenet --bn true`: d2l.ai's BatchNorm LeNet with ReLU and max
+                pooling; BatchNorm2d after the convolutions, BatchNorm1d after fc 120 and fc 84), 1x28x28 input
+                (Fashion-MNIST's, as d2l trains it), batch 8, 10 classes
 -- it draws float32 weights (PyTorch's default initialisation from torch.manual_seed, plus random BN gamma
 and beta so that they matter), a fixed input batch and labels, and then, in float64 (a reference free of
 float32 rounding), runs one training-mode forward, the cross-entropy loss (and, from the same logits, the
 label-smoothed loss 0.1 and its gradient w.r.t. the logits), backward, and one step of
 SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 5e-4); then a second forward/backward/step from the
 updated weights on the same batch, so that the momentum buffer is exercised too (VGG only: the fixtures
-stay small, about 1.5 MB in all).
+stay small: about 2.2 MB in all, lenet_bn.bin 0.57 MB of it).
 
   schedules.bin OneCycleLR (default arguments, stepped per batch) and MultiStepLR (stepped per epoch)
                 learning rates for every step of a few hundred.
@@ -28,7 +32,8 @@ weight, bias -- which is the order of nn.Module.parameters() for these modules):
   params      f32 [P] the initial weights
   logits      f32 [B][classes]          loss, loss_smooth  f64 [1]
   dlogits_smooth f32 [B][classes]       d loss_smooth / d logits
-  running     f32 [Q] every BN layer's running mean then running var after the forward
+  running     f32 [Q] every BN layer's running mean then running var after the forward (BatchNorm2d and
+              BatchNorm1d alike, in module order)
   grads       f32 [P]
   params_step1 f32 [P]                  after the SGD step
   loss_step2, params_step2              (vgg11 only) the second forward's loss, the weights after step 2
@@ -36,6 +41,7 @@ weight, bias -- which is the order of nn.Module.parameters() for these modules):
 import math
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
@@ -124,6 +130,25 @@ class VGG(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
+class LeNetBN(nn.Module):
+    """d2l.ai's BatchNorm LeNet with Cohort LeNet's ReLU and 2x2 max pooling (trainer/models/basic.c). The
+    convolutions and linears keep PyTorch's default bias, as in d2l's definition."""
+
+    def __init__(self, inp, H, W, classes):
+        super().__init__()
+        side = lambda n: ((n - 4) // 2 - 4) // 2  # two valid 5x5 convolutions, each followed by a 2x2 pool
+        self.net = nn.Sequential(
+            nn.Conv2d(inp, 6, 5), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Flatten(),
+            nn.Linear(16 * side(H) * side(W), 120), nn.BatchNorm1d(120), nn.ReLU(),
+            nn.Linear(120, 84), nn.BatchNorm1d(84), nn.ReLU(),
+            nn.Linear(84, classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def flat(tensors):
     return np.concatenate([t.detach().cpu().numpy().ravel() for t in tensors])
 
@@ -132,7 +157,7 @@ def export_model(name, make_model, B, C, H, W, classes, seed, second_step):
     torch.manual_seed(seed)
     model = make_model()
     for m in model.modules():  # float32 weights: PyTorch's default init, BN affine made non-trivial
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0.0, 0.2)
@@ -151,7 +176,7 @@ def export_model(name, make_model, B, C, H, W, classes, seed, second_step):
     (dlogits_smooth,) = torch.autograd.grad(loss_smooth, logits, retain_graph=True)
     loss = F.cross_entropy(logits, labels)
     loss.backward()
-    bn = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    bn = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
     running = np.concatenate([np.concatenate([m.running_mean.numpy(), m.running_var.numpy()]) for m in bn])
     grads = flat(p.grad for p in model.parameters())
     opt.step()
@@ -218,9 +243,21 @@ def export_schedules():
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
-    export_model("resnet8", lambda: CifarResNet(8, 10), 4, 3, 32, 32, 10, seed=1, second_step=False)
-    export_model("vgg11", lambda: VGG(VGG11, 0.0625, 10), 4, 3, 32, 32, 10, seed=2, second_step=True)
-    export_schedules()
+    exports = {
+        "resnet8": lambda: export_model("resnet8", lambda: CifarResNet(8, 10), 4, 3, 32, 32, 10, seed=1,
+                                        second_step=False),
+        "vgg11": lambda: export_model("vgg11", lambda: VGG(VGG11, 0.0625, 10), 4, 3, 32, 32, 10, seed=2,
+                                      second_step=True),
+        "lenet_bn": lambda: export_model("lenet_bn", lambda: LeNetBN(1, 28, 28, 10), 8, 1, 28, 28, 10, seed=3,
+                                         second_step=False),
+        "schedules": export_schedules,
+    }
+    names = sys.argv[1:] or list(exports)
+    for name in names:
+        if name not in exports:
+            sys.exit(f"unknown fixture {name!r}; known: {', '.join(exports)}")
+    for name in names:
+        exports[name]()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ typedef struct {
 
 static const ModelEntry MODELS[] = {
     {"mlp", build_mlp, "multi-layer perceptron, ReLU; widths from `hidden`", NULL},
-    {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84", NULL},
+    {"lenet", build_lenet, "LeNet-5 (ReLU, max pool): conv5-6, conv5-16, fc120, fc84; `bn` (d2l's BN LeNet)", NULL},
     {"alexnet", build_alexnet, "AlexNet (torchvision: no LRN, 64-192-384-256-256, fc 4096-4096); `width`", NULL},
     {"nin", build_nin, "Network in Network, the paper's CIFAR-10 net: 3 mlpconv blocks, global average pool", NULL},
     {"vgg11", build_vgg, "VGG-11 (torchvision; CIFAR form: with BN, one linear); `stem`, `bn`, `width`, `dropout`",

@@ -236,11 +236,137 @@ void batchnorm_relu_backward(real *din, real *dgamma, real *dbeta, const real *d
     backward(din, dgamma, dbeta, dout, out, in, gamma, saved_mean, saved_invstd, C, N);
 }
 
-/* ---- as a layer: per channel of [C][B][H][W]; weight = gamma [C], bias = beta [C]; buffers: running mean
- * and variance [C] each; saved: the batch mean and inverse std [C] each. Runs the ReLU after it when the
- * builder fused them (relu_after). ---- */
+/* ---- over a flat [B][F] tensor (PyTorch BatchNorm1d on (N, C) input): the statistics of feature f are column
+ * f, B values F apart. The loops run over blocks of FLAT_BLOCK features and, inside, over the rows in order,
+ * each row's block of features contiguous in memory (the loop over the features vectorises). A feature's sums
+ * are always taken over rows 0..B-1 in that order, in double, whichever block and thread compute them, so the
+ * results do not depend on the thread count. With B values per feature (a mini-batch) the sums are short:
+ * two passes (the mean, then the squared deviations from it) cost little and need no shift. ---- */
 
-/* PyTorch's BatchNorm2d defaults. */
+#define FLAT_BLOCK 64
+
+OPS_VECTOR_CLONES
+void batchnorm1d_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean,
+                               real *running_var, const real *in, const real *gamma, const real *beta, int B, int F,
+                               real momentum, real eps, bool relu) {
+    if (B <= 0 || F <= 0) return;
+    const int blocks = (F + FLAT_BLOCK - 1) / FLAT_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * F >= OPS_PARALLEL_MIN)
+    for (int block = 0; block < blocks; block++) {
+        const int f0 = block * FLAT_BLOCK, n = F - f0 < FLAT_BLOCK ? F - f0 : FLAT_BLOCK;
+        double sum[FLAT_BLOCK] = {0}, sum_sq[FLAT_BLOCK] = {0}, mean[FLAT_BLOCK];
+        real mean_r[FLAT_BLOCK], scale[FLAT_BLOCK], shift[FLAT_BLOCK];
+        for (int b = 0; b < B; b++) {
+            const real *x = in + (size_t)b * F + f0;
+            for (int j = 0; j < n; j++) sum[j] += x[j];
+        }
+        for (int j = 0; j < n; j++) mean[j] = sum[j] / B;
+        for (int b = 0; b < B; b++) {
+            const real *x = in + (size_t)b * F + f0;
+            for (int j = 0; j < n; j++) {
+                const double d = x[j] - mean[j];
+                sum_sq[j] += d * d;
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            const int f = f0 + j;
+            const double var = sum_sq[j] / B; /* biased: used to normalise */
+            const double invstd = 1.0 / sqrt(var + (double)eps);
+            saved_mean[f] = mean_r[j] = (real)mean[j];
+            saved_invstd[f] = (real)invstd;
+            scale[j] = (real)(invstd * (double)gamma[f]);
+            shift[j] = beta[f];
+            /* unbiased for the running variance, as PyTorch; B = 1 (which PyTorch refuses to train on) falls back
+             * to the biased one rather than divide by zero */
+            const double unbiased_var = B > 1 ? sum_sq[j] / (B - 1) : var;
+            if (running_mean) running_mean[f] = (real)((1.0 - momentum) * running_mean[f] + momentum * mean[j]);
+            if (running_var) running_var[f] = (real)((1.0 - momentum) * running_var[f] + momentum * unbiased_var);
+        }
+        /* out = (x - mean) * (invstd * gamma) + beta, the mean subtracted first as in the channel form */
+        for (int b = 0; b < B; b++) {
+            const real *x = in + (size_t)b * F + f0;
+            real *y = out + (size_t)b * F + f0;
+            for (int j = 0; j < n; j++) {
+                const real v = (x[j] - mean_r[j]) * scale[j] + shift[j];
+                y[j] = relu && !(v > 0) ? 0 : v;
+            }
+        }
+    }
+}
+
+OPS_VECTOR_CLONES
+void batchnorm1d_forward_eval(real *out, const real *in, const real *gamma, const real *beta, const real *running_mean,
+                              const real *running_var, int B, int F, real eps, bool relu) {
+    if (B <= 0 || F <= 0) return;
+    const int blocks = (F + FLAT_BLOCK - 1) / FLAT_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * F >= OPS_PARALLEL_MIN)
+    for (int block = 0; block < blocks; block++) {
+        const int f0 = block * FLAT_BLOCK, n = F - f0 < FLAT_BLOCK ? F - f0 : FLAT_BLOCK;
+        real scale[FLAT_BLOCK];
+        for (int j = 0; j < n; j++)
+            scale[j] = (real)((double)gamma[f0 + j] / sqrt((double)running_var[f0 + j] + (double)eps));
+        for (int b = 0; b < B; b++) {
+            const real *x = in + (size_t)b * F + f0;
+            real *y = out + (size_t)b * F + f0;
+            for (int j = 0; j < n; j++) {
+                const real v = (x[j] - running_mean[f0 + j]) * scale[j] + beta[f0 + j];
+                y[j] = relu && !(v > 0) ? 0 : v;
+            }
+        }
+    }
+}
+
+/* The channel form's formulas (batchnorm_backward above) per feature, the sums over the rows in order. */
+OPS_VECTOR_CLONES
+void batchnorm1d_backward(real *din, real *dgamma, real *dbeta, const real *dout, const real *relu_out,
+                          const real *in, const real *gamma, const real *saved_mean, const real *saved_invstd, int B,
+                          int F) {
+    if (B <= 0 || F <= 0) return;
+    const int blocks = (F + FLAT_BLOCK - 1) / FLAT_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)B * F >= OPS_PARALLEL_MIN)
+    for (int block = 0; block < blocks; block++) {
+        const int f0 = block * FLAT_BLOCK, n = F - f0 < FLAT_BLOCK ? F - f0 : FLAT_BLOCK;
+        double sum_dy[FLAT_BLOCK] = {0}, sum_dy_centred[FLAT_BLOCK] = {0};
+        const real *mean = saved_mean + f0;
+        for (int b = 0; b < B; b++) {
+            const size_t row = (size_t)b * F + f0;
+            const real *gate = relu_out ? relu_out + row : NULL;
+            for (int j = 0; j < n; j++) {
+                const double d = gated(dout + row, 0, gate, j);
+                sum_dy[j] += d;
+                sum_dy_centred[j] += d * (double)(in[row + j] - mean[j]);
+            }
+        }
+        real k[FLAT_BLOCK], mean_dy[FLAT_BLOCK], xhat_coeff[FLAT_BLOCK];
+        for (int j = 0; j < n; j++) {
+            const int f = f0 + j;
+            const double invstd = saved_invstd[f], sum_dy_xhat = sum_dy_centred[j] * invstd;
+            if (dbeta) dbeta[f] += (real)sum_dy[j];
+            if (dgamma) dgamma[f] += (real)sum_dy_xhat;
+            k[j] = (real)((double)gamma[f] * invstd);
+            mean_dy[j] = (real)(sum_dy[j] / B);
+            xhat_coeff[j] = (real)(sum_dy_xhat / B * invstd);
+        }
+        if (!din) continue;
+        for (int b = 0; b < B; b++) {
+            const size_t row = (size_t)b * F + f0;
+            const real *gate = relu_out ? relu_out + row : NULL, *dy = dout + row, *x = in + row;
+            real *dx = din + row;
+            if (din == dout) /* in place (ops.h): each dy is read before its dx is written; the sums came first */
+                for (int j = 0; j < n; j++)
+                    dx[j] = k[j] * (gated(dy, 0, gate, j) - mean_dy[j] - (x[j] - mean[j]) * xhat_coeff[j]);
+            else
+                for (int j = 0; j < n; j++)
+                    dx[j] += k[j] * (gated(dy, 0, gate, j) - mean_dy[j] - (x[j] - mean[j]) * xhat_coeff[j]);
+        }
+    }
+}
+
+/* ---- as a layer: per channel of [C][B][H][W] (BatchNorm2d) or per feature of a flat [B][C] (BatchNorm1d);
+ * weight = gamma [C], bias = beta [C]; buffers: running mean and variance [C] each; saved: the batch mean and
+ * inverse std [C] each. Runs the ReLU after it when the builder fused them (relu_after). ---- */
+
+/* PyTorch's BatchNorm2d and BatchNorm1d defaults. */
 #define BN_MOMENTUM ((real)0.1)
 
 static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
@@ -251,7 +377,12 @@ static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool traini
     real *running_mean = m->buffers + l->buffer, *running_var = running_mean + C;
     real *mean = layer_saved(m, l), *invstd = mean + C;
     const real *gamma = layer_param(m, l->weight), *beta = layer_param(m, l->bias);
-    if (training && l->relu_after)
+    if (in->flat && training) /* [B][C] (the builder refuses token tensors) */
+        batchnorm1d_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, BN_MOMENTUM,
+                                  l->eps, l->relu_after);
+    else if (in->flat)
+        batchnorm1d_forward_eval(out, inp, gamma, beta, running_mean, running_var, B, C, l->eps, l->relu_after);
+    else if (training && l->relu_after)
         batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
                                      l->eps);
     else if (training)
@@ -270,12 +401,16 @@ static void batchnorm_layer_backward(Model *m, const Layer *l, int B, GradMode d
     const real *mean = layer_saved(m, l), *invstd = mean + C;
     real *din = slot_grad(m, l->in), *dgamma = layer_param_grad(m, l->weight), *dbeta = layer_param_grad(m, l->bias);
     const real *dout = slot_grad(m, l->out), *inp = slot_values(m, l->in), *gamma = layer_param(m, l->weight);
-    if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
+    if (in->flat) /* with the fused ReLU, its output (this layer's buffers) gates dout */
+        batchnorm1d_backward(din, dgamma, dbeta, dout, l->relu_after ? slot_values(m, l->out) : NULL, inp, gamma, mean,
+                             invstd, B, C);
+    else if (l->relu_after) /* dout: the gradient of the ReLU's output, which shares this layer's buffers */
         batchnorm_relu_backward(din, dgamma, dbeta, dout, slot_values(m, l->out), inp, gamma, mean, invstd, C, N);
     else
         batchnorm_backward(din, dgamma, dbeta, dout, inp, gamma, mean, invstd, C, N);
 }
 
+/* the batch mean and inverse std per channel or feature, whatever the batch: 2 x C in either form */
 static size_t batchnorm_layer_saved(const Model *m, const Layer *l, int batch) {
     (void)batch;
     return 2 * (size_t)layer_out_slot(m, l)->C;
@@ -298,9 +433,37 @@ static int batchnorm_case_1(ModelBuilder *mb, int x) {
     return builder_relu(mb, builder_batchnorm(mb, x));
 }
 
+/* BatchNorm1d: over the 2x3x3 = 18 features of the flattened image */
+static int batchnorm_case_2(ModelBuilder *mb, int x) {
+    return builder_batchnorm(mb, builder_flatten(mb, x));
+}
+
+/* linear -> BatchNorm1d -> ReLU (fused, as in LeNet with batch norm) -> linear -> BatchNorm1d: the biases
+ * before the batch norms get zero gradients, which the checker judges on an absolute scale */
+static int batchnorm_case_3(ModelBuilder *mb, int x) {
+    const int h = builder_relu(mb, builder_batchnorm(mb, builder_linear(mb, builder_flatten(mb, x), 7, true)));
+    return builder_batchnorm(mb, builder_linear(mb, h, 5, true));
+}
+
+/* more features than one block of the flat loops (FLAT_BLOCK), fused with the ReLU */
+static int batchnorm_case_4(ModelBuilder *mb, int x) {
+    return builder_relu(mb, builder_batchnorm(mb, builder_flatten(mb, x)));
+}
+
+/* its input also feeds a residual add, whose backward writes that gradient first: the batch norm then adds its
+ * input gradient instead of working in place */
+static int batchnorm_case_5(ModelBuilder *mb, int x) {
+    const int flat = builder_flatten(mb, x);
+    return builder_add(mb, builder_relu(mb, builder_batchnorm(mb, flat)), flat);
+}
+
 static const OpCheckCase BATCHNORM_CASES[] = {
     {"batch norm", 3, 4, 4, batchnorm_case_0},
     {"batch norm + ReLU (fused)", 3, 4, 4, batchnorm_case_1},
+    {"batch norm 1d (flat [B][F])", 2, 3, 3, batchnorm_case_2},
+    {"linear, BN 1d + ReLU (fused), linear, BN 1d", 2, 3, 3, batchnorm_case_3},
+    {"batch norm 1d + ReLU (fused), 75 features (two blocks)", 3, 5, 5, batchnorm_case_4},
+    {"batch norm 1d + ReLU (fused) beside a shortcut (adds)", 2, 3, 3, batchnorm_case_5},
 };
 
 const OpDescriptor OP_BATCHNORM = {.name = "batchnorm", .forward = batchnorm_layer_forward,
