@@ -6,13 +6,19 @@
 #include <stddef.h>
 
 typedef struct {
-    int B, C, H, W, OC, KH, KW, stride, pad, OH, OW;
+    int B, C, H, W, OC, KH, KW, stride, pad_h, pad_w, OH, OW;
 } NaiveConv;
 
-static inline NaiveConv naive_conv(int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
-    NaiveConv n = {B, C, H, W, OC, KH, KW, stride, pad, (H + 2 * pad - KH) / stride + 1,
-                   (W + 2 * pad - KW) / stride + 1};
+/* padding pad_h rows above and below, pad_w columns left and right */
+static inline NaiveConv naive_conv_rect(int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad_h,
+                                        int pad_w) {
+    NaiveConv n = {B, C, H, W, OC, KH, KW, stride, pad_h, pad_w, (H + 2 * pad_h - KH) / stride + 1,
+                   (W + 2 * pad_w - KW) / stride + 1};
     return n;
+}
+
+static inline NaiveConv naive_conv(int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
+    return naive_conv_rect(B, C, H, W, OC, KH, KW, stride, pad, pad);
 }
 
 static inline size_t naive_in_index(const NaiveConv *n, int c, int b, int h, int w) {
@@ -25,7 +31,7 @@ static inline size_t naive_weight_index(const NaiveConv *n, int o, int c, int kh
     return (((size_t)o * n->C + c) * n->KH + kh) * n->KW + kw;
 }
 
-/* out[o][b][oh][ow] = bias[o] + sum_{c,kh,kw} w[o][c][kh][kw] * in[c][b][oh*s-p+kh][ow*s-p+kw] (0 outside) */
+/* out[o][b][oh][ow] = bias[o] + sum_{c,kh,kw} w[o][c][kh][kw] * in[c][b][oh*s-ph+kh][ow*s-pw+kw] (0 outside) */
 static inline void naive_conv2d_forward(double *out, const double *in, const double *weight, const double *bias,
                                         const NaiveConv *n) {
     for (int o = 0; o < n->OC; o++)
@@ -36,7 +42,7 @@ static inline void naive_conv2d_forward(double *out, const double *in, const dou
                     for (int c = 0; c < n->C; c++)
                         for (int kh = 0; kh < n->KH; kh++)
                             for (int kw = 0; kw < n->KW; kw++) {
-                                int ih = oh * n->stride - n->pad + kh, iw = ow * n->stride - n->pad + kw;
+                                int ih = oh * n->stride - n->pad_h + kh, iw = ow * n->stride - n->pad_w + kw;
                                 if (ih < 0 || ih >= n->H || iw < 0 || iw >= n->W) continue;
                                 sum += weight[naive_weight_index(n, o, c, kh, kw)] *
                                        in[naive_in_index(n, c, b, ih, iw)];
@@ -57,7 +63,7 @@ static inline void naive_conv2d_backward(double *din, double *dweight, double *d
                     for (int c = 0; c < n->C; c++)
                         for (int kh = 0; kh < n->KH; kh++)
                             for (int kw = 0; kw < n->KW; kw++) {
-                                int ih = oh * n->stride - n->pad + kh, iw = ow * n->stride - n->pad + kw;
+                                int ih = oh * n->stride - n->pad_h + kh, iw = ow * n->stride - n->pad_w + kw;
                                 if (ih < 0 || ih >= n->H || iw < 0 || iw >= n->W) continue;
                                 size_t wi = naive_weight_index(n, o, c, kh, kw), xi = naive_in_index(n, c, b, ih, iw);
                                 dweight[wi] += g * in[xi];

@@ -47,12 +47,12 @@ static double max_error(const real *a, const double *b, size_t n) {
     return worst;
 }
 
-static void test_conv_slots(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride,
-                            int pad, bool with_bias, int slots) {
+static void test_conv_rect_slots(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride,
+                                 int pad_h, int pad_w, bool with_bias, int slots) {
     ConvShape s;
-    conv_shape_init(&s, B, C, H, W, OC, KH, KW, stride, pad);
+    conv_shape_init_rect(&s, B, C, H, W, OC, KH, KW, stride, pad_h, pad_w);
     s.slots = slots;
-    const NaiveConv n = naive_conv(B, C, H, W, OC, KH, KW, stride, pad);
+    const NaiveConv n = naive_conv_rect(B, C, H, W, OC, KH, KW, stride, pad_h, pad_w);
     const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)OC * C * KH * KW, out_n = (size_t)OC * B * n.OH * n.OW;
     double *in_d, *w_d, *b_d = NULL, *dout_d;
     /* weights scaled as He initialisation would, so outputs are O(1) whatever the fan-in */
@@ -91,9 +91,57 @@ static void test_conv_slots(const char *label, int B, int C, int H, int W, int O
     free(workspace), free(expected), free(din), free(dw), free(db), free(ref_din), free(ref_dw), free(ref_db);
 }
 
+static void test_conv_slots(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride,
+                            int pad, bool with_bias, int slots) {
+    test_conv_rect_slots(label, B, C, H, W, OC, KH, KW, stride, pad, pad, with_bias, slots);
+}
+
 static void test_conv(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad,
                       bool with_bias) {
     test_conv_slots(label, B, C, H, W, OC, KH, KW, stride, pad, with_bias, 1);
+}
+
+/* Rectangular kernels and padding (Inception-v3's 1x7 / 7x1 with padding (0, 3) / (3, 0), 1x3 / 3x1 with (0, 1) /
+ * (1, 0)) on every path: the parallel chunks (small filters) with the input gradient as a convolution of dout
+ * ('same' at stride 1) or by col2im, the large-filter chunks, the AVX-512 panels (forward, weight and input
+ * gradients of 'same' stride-1 shapes, stride 2 with 16-pixel output rows), and shapes whose rows are 'valid'
+ * and columns 'same' (OW == W, OH < H: the shifted-row im2col) or that the panels must not take. */
+static void test_conv_rect(void) {
+    const struct {
+        const char *label;
+        int B, C, H, W, OC, KH, KW, stride, pad_h, pad_w;
+        int panels; /* on an AVX-512 CPU: 1 the forward runs on panels, 0 it must not */
+    } cases[] = {
+        {"conv2d 1x7 (0,3) 17x17 chunks", 3, 6, 17, 17, 8, 1, 7, 1, 0, 3, 0},
+        {"conv2d 7x1 (3,0) 17x17 chunks", 3, 6, 17, 17, 8, 7, 1, 1, 3, 0, 0},
+        {"conv2d 1x3 (0,1) 5x7 chunks", 4, 5, 5, 7, 6, 1, 3, 1, 0, 1, 0},
+        {"conv2d 3x1 (1,0) 7x5 chunks", 4, 5, 7, 5, 6, 3, 1, 1, 1, 0, 0},
+        {"conv2d panels 1x7 (0,3) 16->16 8x8", 3, 16, 8, 8, 16, 1, 7, 1, 0, 3, 1},
+        {"conv2d panels 7x1 (3,0) 16->32 8x8", 3, 16, 8, 8, 32, 7, 1, 1, 3, 0, 1},
+        {"conv2d panels 1x3 (0,1) 8->16 8x8", 3, 8, 8, 8, 16, 1, 3, 1, 0, 1, 1},
+        {"conv2d panels 3x1 (1,0) 8->16 4x12", 5, 8, 4, 12, 16, 3, 1, 1, 1, 0, 1},
+        {"conv2d panels 1x7 (0,3) 8->16 5x16", 2, 8, 5, 16, 16, 1, 7, 1, 0, 3, 1},
+        {"conv2d panels s2 3x1 (1,0) 8->16 32x32", 2, 8, 32, 32, 16, 3, 1, 2, 1, 0, 1},
+        {"conv2d panels s2 1x3 (0,1) 8->16 16x16", 3, 8, 16, 16, 16, 1, 3, 2, 0, 1, 1},
+        {"conv2d large 1x3 (0,1) 64->384 8x8", 2, 64, 8, 8, 384, 1, 3, 1, 0, 1, 1},
+        {"conv2d large 3x1 (1,0) 64->384 8x8", 2, 64, 8, 8, 384, 3, 1, 1, 1, 0, 1},
+        {"conv2d large 7x1 (3,0) 64->192 17x17", 2, 64, 17, 17, 192, 7, 1, 1, 3, 0, 0},
+        {"conv2d 3x3 (0,1) 16->16 8x8 rows valid", 3, 16, 8, 8, 16, 3, 3, 1, 0, 1, 0},
+        {"conv2d 3x3 (1,0) 16->16 8x8 cols valid", 3, 16, 8, 8, 16, 3, 3, 1, 1, 0, 0},
+        {"conv2d 1x7 (0,0) 16->16 8x14 valid", 3, 16, 8, 14, 16, 1, 7, 1, 0, 0, 0},
+        {"conv2d 5x3 (2,1) s1 16->16 8x8", 3, 16, 8, 8, 16, 5, 3, 1, 2, 1, 1},
+        {"conv2d 3x5 (0,2) s2 4->8 9x11", 3, 4, 9, 11, 8, 3, 5, 2, 0, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ConvShape s;
+        conv_shape_init_rect(&s, cases[i].B, cases[i].C, cases[i].H, cases[i].W, cases[i].OC, cases[i].KH,
+                             cases[i].KW, cases[i].stride, cases[i].pad_h, cases[i].pad_w);
+        if (ops_cpu_has_avx512())
+            CHECK_MSG(conv_panels_apply(&s) == (cases[i].panels == 1), "%s: the panel path %s it", cases[i].label,
+                      conv_panels_apply(&s) ? "takes" : "does not take");
+        test_conv_rect_slots(cases[i].label, cases[i].B, cases[i].C, cases[i].H, cases[i].W, cases[i].OC, cases[i].KH,
+                             cases[i].KW, cases[i].stride, cases[i].pad_h, cases[i].pad_w, i % 2 == 0, 2);
+    }
 }
 
 /* The error of an input gradient written with GRAD_WRITE (over NaN, by `backward`) against the naive one alone:
@@ -707,37 +755,41 @@ static void test_adaptive_avgpool_torch_values(void) {
     printf("  adaptive avgpool 5x7, 2x3 planes   %s\n", bad ? "DIFFER" : "equal PyTorch's values");
 }
 
-/* The pooling layers as a model builds them: output shapes, parameters and forward FLOPs (`cohort models --plan`
- * prints the same). 2x13x13 -> max pool 3x3 s2 ceil -> 2x6x6 -> adaptive average pool -> 2x7x7 -> flatten ->
- * linear 98 -> 3. */
-static void test_pool_layers(void) {
+/* The new layers as a model builds them: output shapes, parameters and forward FLOPs (`cohort models --plan`
+ * prints the same). 3x13x13 -> 1x7 convolution padding (0, 3) with bias -> 2x13x13 -> max pool 3x3 s2 ceil ->
+ * 2x6x6 -> adaptive average pool -> 2x7x7 -> flatten -> linear 98 -> 3. */
+static void test_layer_accounting(void) {
     Model *m = test_alloc(1, sizeof *m);
-    snprintf(m->name, sizeof m->name, "pool layers");
+    snprintf(m->name, sizeof m->name, "new layers");
     ModelBuilder mb;
-    builder_start(&mb, m, 2, 13, 13);
-    const int pooled = builder_maxpool_ceil(&mb, builder_input(&mb), 3, 2, 0);
+    builder_start(&mb, m, 3, 13, 13);
+    const int conv = builder_conv_rect(&mb, builder_input(&mb), 2, 1, 7, 1, 0, 3, true);
+    const int pooled = builder_maxpool_ceil(&mb, conv, 3, 2, 0);
     const int adaptive = builder_adaptive_avgpool(&mb, pooled, 7, 7);
     const int logits = builder_linear(&mb, builder_flatten(&mb, adaptive), 3, true);
     char err[ERR_LEN];
     if (builder_finish(&mb, logits, 2, 1, err)) {
-        CHECK_MSG(false, "pool layers: %s", err);
+        CHECK_MSG(false, "new layers: %s", err);
         free(m);
         return;
     }
     const TensorSlot *p = &m->slots[pooled], *a = &m->slots[adaptive];
+    const TensorSlot *c = &m->slots[conv];
+    CHECK_MSG(c->C == 2 && c->H == 13 && c->W == 13, "new layers: 1x7 convolution output %dx%dx%d", c->C, c->H, c->W);
     CHECK_MSG(p->C == 2 && p->H == 6 && p->W == 6 && a->C == 2 && a->H == 7 && a->W == 7 && !a->flat,
-              "pool layers: shapes %dx%dx%d and %dx%dx%d", p->C, p->H, p->W, a->C, a->H, a->W);
-    CHECK(model_parameter_count(m) == 98 * 3 + 3);
-    /* 6 -> 7 bins: [0,1) [0,2) [1,3) [2,4) [3,5) [4,6) [5,6), 12 rows and 12 columns, so 144 additions per
-     * plane + 49 divisions, 2 planes; the linear layer's 2 x 98 x 3 */
-    const double expected_flops = 2.0 * (144 + 49) + 2.0 * 98 * 3;
-    CHECK_MSG(model_forward_flops(m, 1) == expected_flops, "pool layers: %.0f FLOPs, expected %.0f",
+              "new layers: shapes %dx%dx%d and %dx%dx%d", p->C, p->H, p->W, a->C, a->H, a->W);
+    CHECK(m->layers[0].weight_count == 2 * 3 * 1 * 7 && m->layers[0].bias_count == 2);
+    CHECK(model_parameter_count(m) == 2 * 3 * 7 + 2 + 98 * 3 + 3);
+    /* the convolution's 2 x (2 x 3 x 7) x 13 x 13; 6 -> 7 bins: [0,1) [0,2) [1,3) [2,4) [3,5) [4,6) [5,6), 12
+     * rows and 12 columns, so 144 additions per plane + 49 divisions, 2 planes; the linear layer's 2 x 98 x 3 */
+    const double expected_flops = 2.0 * 42 * 169 + 2.0 * (144 + 49) + 2.0 * 98 * 3;
+    CHECK_MSG(model_forward_flops(m, 1) == expected_flops, "new layers: %.0f FLOPs, expected %.0f",
               model_forward_flops(m, 1), expected_flops);
-    real x[2 * 2 * 13 * 13];
+    real x[2 * 3 * 13 * 13];
     fill_normal(x, sizeof x / sizeof x[0], 1.0, &rng);
     const real *y = model_forward(m, x, 2, true);
     CHECK(isfinite(y[0]) && isfinite(y[5]));
-    printf("  %-32s shapes, parameters and FLOPs as expected\n", "pool layers (ceil, adaptive)");
+    printf("  %-32s shapes, parameters and FLOPs as expected\n", "layers (1x7 conv, ceil, adaptive)");
     model_free(m);
 }
 
@@ -786,6 +838,7 @@ int main(void) {
     test_conv_slots("conv2d panels s2 32->64 16x16", 3, 32, 16, 16, 64, 3, 3, 2, 1, true, 2);
     test_conv_slots("conv2d panels 1x1 s2 16->32", 3, 16, 32, 32, 32, 1, 1, 2, 0, false, 2);
     test_conv_slots("conv2d panels s2 31x31 8->16", 3, 8, 31, 31, 16, 3, 3, 2, 1, false, 2);
+    test_conv_rect();
     test_relu_in_place();
     test_add_in_place();
     test_gelu_dropout_in_place();
@@ -811,7 +864,7 @@ int main(void) {
         test_pool_ceil(false, planes, c[0], c[1], c[2], c[3], c[4]);
     }
     test_adaptive_avgpool_torch_values();
-    test_pool_layers();
+    test_layer_accounting();
     /* torchvision VGG's (7, 7) head after 224 (7x7: identity), 32 (1x1: replicated), 64 and 96 (2x2, 3x3:
      * repeated) and odd inputs; AlexNet's (6, 6) after 13x13; larger outputs than inputs in one axis only */
     const int adaptive_cases[][4] = {{7, 7, 7, 7}, {1, 1, 7, 7}, {2, 2, 7, 7}, {3, 3, 7, 7}, {14, 14, 7, 7},

@@ -96,7 +96,9 @@ typedef struct {
     size_t weight_count, bias_count;
     size_t buffer;       /* offset into buffers (BN running mean, then running var) */
     size_t saved;        /* offset into saved (reals; pool argmax stored as int32 in the same space) */
-    int kernel, stride, pad;   /* conv and pooling; kernel is also the patch size of LAYER_PATCH_EMBED */
+    int kernel, stride, pad;   /* pooling (square); kernel is also the patch size of LAYER_PATCH_EMBED; a square
+                                * convolution's kernel and padding */
+    int kernel_h, kernel_w, pad_h, pad_w; /* LAYER_CONV: kernel rows x columns, padding of rows and of columns */
     bool ceil_mode;            /* LAYER_MAXPOOL, LAYER_AVGPOOL: PyTorch's ceil_mode output sizes */
     real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
     int heads;                 /* LAYER_ATTENTION */

@@ -111,19 +111,32 @@ bool builder_cifar_form(const ModelBuilder *mb, const TrainConfig *cfg) {
 static const TensorSlot *slot(ModelBuilder *mb, int x) { return &mb->model->slots[x]; }
 
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias) {
+    return builder_conv_rect(mb, x, out_channels, kernel, kernel, stride, pad, pad, bias);
+}
+
+int builder_conv_rect(ModelBuilder *mb, int x, int out_channels, int kernel_h, int kernel_w, int stride, int pad_h,
+                      int pad_w, bool bias) {
     TensorSlot in = *slot(mb, x);
     if (in.flat) return builder_fail(mb, "convolution over a flat tensor");
+    if (kernel_h < 1 || kernel_w < 1 || stride < 1 || pad_h < 0 || pad_w < 0)
+        return builder_fail(mb, "bad convolution kernel, stride or padding");
     /* (H + 2 pad - k) / stride rounds toward zero, so check the window fits first. */
-    if (in.H + 2 * pad < kernel || in.W + 2 * pad < kernel) return builder_fail(mb, "input too small for a convolution");
-    int OH = (in.H + 2 * pad - kernel) / stride + 1, OW = (in.W + 2 * pad - kernel) / stride + 1;
+    if (in.H + 2 * pad_h < kernel_h || in.W + 2 * pad_w < kernel_w)
+        return builder_fail(mb, "input too small for a convolution");
+    int OH = (in.H + 2 * pad_h - kernel_h) / stride + 1, OW = (in.W + 2 * pad_w - kernel_w) / stride + 1;
     int out = builder_new_slot(mb, out_channels, OH, OW, false);
     Layer *l = builder_new_layer(mb, LAYER_CONV, x);
     l->out = out;
     l->init = INIT_KAIMING_FAN_OUT;
-    l->kernel = kernel;
+    l->kernel_h = kernel_h;
+    l->kernel_w = kernel_w;
+    l->pad_h = pad_h;
+    l->pad_w = pad_w;
+    /* kernel and pad describe a square convolution only (0 otherwise): the descriptor reads the four above */
+    l->kernel = kernel_h == kernel_w ? kernel_h : 0;
+    l->pad = pad_h == pad_w ? pad_h : 0;
     l->stride = stride;
-    l->pad = pad;
-    l->weight_count = (size_t)out_channels * in.C * kernel * kernel;
+    l->weight_count = (size_t)out_channels * in.C * kernel_h * kernel_w;
     l->weight = new_params(mb, l->weight_count, true);
     if (bias) {
         l->bias_count = (size_t)out_channels;

@@ -35,6 +35,11 @@ int builder_fail(ModelBuilder *mb, const char *what);
 int builder_input(const ModelBuilder *mb);
 /* Convolution KxK; bias only when not followed by batch norm. Kaiming-normal (fan_out) weights. */
 int builder_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, bool bias);
+/* Convolution kernel_h x kernel_w with padding pad_h rows (top and bottom) and pad_w columns (left and right),
+ * the same stride both ways: nn.Conv2d(C, OC, (kernel_h, kernel_w), stride, (pad_h, pad_w)), e.g. Inception-v3's
+ * 1x7 with padding (0, 3). Weight [OC][C][kernel_h][kernel_w]; initialised as builder_conv's. */
+int builder_conv_rect(ModelBuilder *mb, int x, int out_channels, int kernel_h, int kernel_w, int stride, int pad_h,
+                      int pad_w, bool bias);
 int builder_batchnorm(ModelBuilder *mb, int x); /* PyTorch's default eps 1e-5 */
 int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps);
 int builder_relu(ModelBuilder *mb, int x);

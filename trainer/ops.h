@@ -92,13 +92,18 @@ void linear_first_token_backward(real *din, GradMode din_mode, real *dweight, re
 typedef struct {
     int B, C, H, W;        /* input */
     int OC, KH, KW;        /* filters */
-    int stride, pad;       /* same in both directions; zero padding */
-    int OH, OW;            /* output: (H + 2*pad - KH) / stride + 1 */
+    int stride;            /* the same in both directions */
+    int pad_h, pad_w;      /* zero padding of the rows (top and bottom) and of the columns (left and right) */
+    int OH, OW;            /* output: (H + 2*pad_h - KH) / stride + 1, (W + 2*pad_w - KW) / stride + 1 */
     int slots;             /* threads that may run chunks at once: the workspace holds this many im2col chunks */
 } ConvShape;
 
-/* Fills OH and OW from the rest; slots = 1 (set it before sizing the workspace to run chunks in parallel). */
+/* Fills OH and OW from the rest; slots = 1 (set it before sizing the workspace to run chunks in parallel).
+ * conv_shape_init pads rows and columns alike; conv_shape_init_rect takes them apart (Inception-v3's 1x7 with
+ * padding (0, 3) and 7x1 with (3, 0)). */
 void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
+void conv_shape_init_rect(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad_h,
+                          int pad_w);
 /* reals of scratch that conv2d_forward/backward need for a shape (im2col of a chunk of the batch). */
 size_t conv2d_workspace_size(const ConvShape *s);
 /* Images per im2col chunk of the batch (the whole batch on the 1x1, stride 1, pad 0 path, which needs no

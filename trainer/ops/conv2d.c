@@ -38,7 +38,8 @@
 /* Chunk groups whose weight gradients are summed separately on the parallel-chunk path. */
 #define CONV_WEIGHT_GROUPS 8
 
-void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
+void conv_shape_init_rect(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad_h,
+                          int pad_w) {
     s->B = B;
     s->C = C;
     s->H = H;
@@ -47,15 +48,20 @@ void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, i
     s->KH = KH;
     s->KW = KW;
     s->stride = stride;
-    s->pad = pad;
-    s->OH = (H + 2 * pad - KH) / stride + 1;
-    s->OW = (W + 2 * pad - KW) / stride + 1;
+    s->pad_h = pad_h;
+    s->pad_w = pad_w;
+    s->OH = (H + 2 * pad_h - KH) / stride + 1;
+    s->OW = (W + 2 * pad_w - KW) / stride + 1;
     s->slots = 1;
+}
+
+void conv_shape_init(ConvShape *s, int B, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
+    conv_shape_init_rect(s, B, C, H, W, OC, KH, KW, stride, pad, pad);
 }
 
 /* A 1x1 kernel with stride 1 and no padding reads the input exactly as the GEMM wants it: [C][B*H*W]. */
 static bool is_pointwise(const ConvShape *s) {
-    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0;
+    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad_h == 0 && s->pad_w == 0;
 }
 
 /* reals of im2col for one image: [C*KH*KW][OH*OW] */
@@ -74,7 +80,7 @@ bool conv2d_parallel_chunks(const ConvShape *s) {
  * there both ways cost the same multiply-adds, while for a 'valid' convolution the transposed one would
  * multiply mostly padding. */
 static bool input_grad_as_convolution(const ConvShape *s) {
-    return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1;
+    return s->stride == 1 && 2 * s->pad_h == s->KH - 1 && 2 * s->pad_w == s->KW - 1;
 }
 
 /* reals one image needs in a workspace slot: its im2col, or on the parallel-chunk path with 'same' stride-1
@@ -146,15 +152,15 @@ size_t conv2d_workspace_size(const ConvShape *s) {
     return reals;
 }
 
-/* For kernel column kw, the output columns ow whose input column ow*stride - pad + kw lies inside
+/* For kernel column kw, the output columns ow whose input column ow*stride - pad_w + kw lies inside
  * [0, W) form one range [*lo, *hi); the columns outside it read padding. Computing the range once per
  * kernel column keeps bounds tests out of the inner copy loops. */
 static void valid_output_columns(const ConvShape *s, int kw, int *lo, int *hi) {
     int first = 0;
-    int shift = s->pad - kw; /* ow*stride >= shift */
+    int shift = s->pad_w - kw; /* ow*stride >= shift */
     if (shift > 0) first = (shift + s->stride - 1) / s->stride;
     int last_plus_one = 0;
-    int limit = s->W - 1 + s->pad - kw; /* ow*stride <= limit */
+    int limit = s->W - 1 + s->pad_w - kw; /* ow*stride <= limit */
     if (limit >= 0) last_plus_one = limit / s->stride + 1;
     if (last_plus_one > s->OW) last_plus_one = s->OW;
     if (first > s->OW) first = s->OW;
@@ -163,15 +169,16 @@ static void valid_output_columns(const ConvShape *s, int kw, int *lo, int *hi) {
     *hi = last_plus_one;
 }
 
-/* One row (c, kh, kw) of im2col when stride is 1 and OW == W (e.g. 3x3 with padding 1): output (oh, ow)
- * reads input (oh + kh - pad, ow + kw - pad), a constant shift of the flattened plane. So the rows of an
- * image that lie inside the input are ONE copy, after which the columns that read padding (they picked up
- * the neighbouring row's edge) are zeroed, and the rows that read padding are zeroed whole. */
+/* One row (c, kh, kw) of im2col when stride is 1 and OW == W (e.g. 3x3 with padding 1, or 7x1 with padding
+ * (3, 0)): output (oh, ow) reads input (oh + kh - pad_h, ow + kw - pad_w), a constant shift of the flattened
+ * plane (OH may differ from H: a KxK with padding (0, (K-1)/2)). So the rows of an image that lie inside the
+ * input are ONE copy, after which the columns that read padding (they picked up the neighbouring row's edge)
+ * are zeroed, and the rows that read padding are zeroed whole. */
 static void im2col_row_shifted(real *col_row, const real *in, const ConvShape *s, int c, int kh, int kw, int lo,
                                int hi, int b0, int nb) {
     const size_t plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     const int W = s->W;
-    int oh_first = s->pad - kh, oh_end = s->H + s->pad - kh; /* rows with 0 <= oh + kh - pad < H */
+    int oh_first = s->pad_h - kh, oh_end = s->H + s->pad_h - kh; /* rows with 0 <= oh + kh - pad_h < H */
     if (oh_first < 0) oh_first = 0;
     if (oh_end > s->OH) oh_end = s->OH;
     for (int j = 0; j < nb; j++) {
@@ -184,7 +191,7 @@ static void im2col_row_shifted(real *col_row, const real *in, const ConvShape *s
         memset(dst, 0, (size_t)oh_first * W * sizeof(real));
         /* from (oh_first, lo) to (oh_end - 1, hi - 1) inclusive: both ends read real input elements */
         const size_t d0 = (size_t)oh_first * W + lo, d1 = (size_t)(oh_end - 1) * W + hi;
-        const real *src = image + (ptrdiff_t)(oh_first + kh - s->pad) * W + (lo + kw - s->pad);
+        const real *src = image + (ptrdiff_t)(oh_first + kh - s->pad_h) * W + (lo + kw - s->pad_w);
         memcpy(dst + d0, src, (d1 - d0) * sizeof(real));
         for (int oh = oh_first; oh < oh_end; oh++) {
             real *row = dst + (size_t)oh * W;
@@ -212,7 +219,7 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
                 real *col_row = col + ((size_t)(c * s->KH + kh) * s->KW + kw) * col_width;
                 int lo, hi;
                 valid_output_columns(s, kw, &lo, &hi);
-                const int input_column_offset = kw - s->pad; /* input column = ow*stride + offset */
+                const int input_column_offset = kw - s->pad_w; /* input column = ow*stride + offset */
                 if (stride == 1 && s->OW == s->W) {
                     im2col_row_shifted(col_row, in, s, c, kh, kw, lo, hi, b0, nb);
                     continue;
@@ -221,7 +228,7 @@ static void im2col(real *col, const real *in, const ConvShape *s, int b0, int nb
                     const real *image = in + ((size_t)c * s->B + (size_t)(b0 + j)) * plane;
                     for (int oh = 0; oh < s->OH; oh++) {
                         real *dst = col_row + (size_t)j * out_plane + (size_t)oh * s->OW;
-                        int ih = oh * stride - s->pad + kh;
+                        int ih = oh * stride - s->pad_h + kh;
                         if (ih < 0 || ih >= s->H) {
                             memset(dst, 0, (size_t)s->OW * sizeof(real));
                             continue;
@@ -258,11 +265,11 @@ static void col2im_add(real *din, const real *col, const ConvShape *s, int b0, i
                 const real *col_row = col + ((size_t)(c * s->KH + kh) * s->KW + kw) * col_width;
                 int lo, hi;
                 valid_output_columns(s, kw, &lo, &hi);
-                const int input_column_offset = kw - s->pad;
+                const int input_column_offset = kw - s->pad_w;
                 for (int j = 0; j < nb; j++) {
                     real *image = din + ((size_t)c * s->B + (size_t)(b0 + j)) * plane;
                     for (int oh = 0; oh < s->OH; oh++) {
-                        int ih = oh * stride - s->pad + kh;
+                        int ih = oh * stride - s->pad_h + kh;
                         if (ih < 0 || ih >= s->H) continue;
                         const real *src = col_row + (size_t)j * out_plane + (size_t)oh * s->OW;
                         real *dst_row = image + (size_t)ih * s->W;
@@ -301,14 +308,16 @@ static void forward_parallel_chunks(real *out, const real *in, const real *weigh
     }
 }
 
-/* With stride 1 the input gradient is itself a convolution: of dout (OC channels, padded by K-1-pad) with
+/* With stride 1 the input gradient is itself a convolution: of dout (OC channels, padded by KH-1-pad_h rows
+ * and KW-1-pad_w columns) with
  * the weights transposed to [C][OC] and flipped in both kernel axes. Written that way it is an im2col of
  * dout and a GEMM with OC*KH*KW terms per output (instead of a GEMM with only OC terms into a col buffer
  * that is then scattered back), and the GEMM adds straight into din. */
 
 static ConvShape input_grad_shape(const ConvShape *s) {
     ConvShape t;
-    conv_shape_init(&t, s->B, s->OC, s->OH, s->OW, s->C, s->KH, s->KW, 1, s->KH - 1 - s->pad);
+    conv_shape_init_rect(&t, s->B, s->OC, s->OH, s->OW, s->C, s->KH, s->KW, 1, s->KH - 1 - s->pad_h,
+                         s->KW - 1 - s->pad_w);
     t.slots = s->slots;
     return t;
 }
@@ -480,12 +489,12 @@ void conv2d_backward(real *din, real *dweight, real *dbias, const real *dout, co
     }
 }
 
-/* ---- as a layer: in [C][B][H][W] -> out [OC][B][OH][OW]; weight [OC][C][K][K], bias [OC] or none ---- */
+/* ---- as a layer: in [C][B][H][W] -> out [OC][B][OH][OW]; weight [OC][C][KH][KW], bias [OC] or none ---- */
 
 static ConvShape layer_conv_shape(const Model *m, const Layer *l, int B) {
     const TensorSlot *in = layer_in_slot(m, l), *out = layer_out_slot(m, l);
     ConvShape s;
-    conv_shape_init(&s, B, in->C, in->H, in->W, out->C, l->kernel, l->kernel, l->stride, l->pad);
+    conv_shape_init_rect(&s, B, in->C, in->H, in->W, out->C, l->kernel_h, l->kernel_w, l->stride, l->pad_h, l->pad_w);
     s.slots = m->thread_slots;
     return s;
 }
@@ -509,7 +518,7 @@ static size_t conv_layer_workspace(const Model *m, const Layer *l, int batch) {
     return conv2d_workspace_size(&s);
 }
 
-/* output elements x (C x K x K) multiply-adds */
+/* output elements x (C x KH x KW) multiply-adds */
 static double conv_layer_flops(const Model *m, const Layer *l, int B) {
     const TensorSlot *out = layer_out_slot(m, l);
     return 2.0 * (double)l->weight_count * out->H * out->W * B;
@@ -538,11 +547,27 @@ static int conv_case_3(ModelBuilder *mb, int x) {
     return builder_conv(mb, x, 4, 1, 2, 0, false);
 }
 
+/* rectangular kernels (Inception-v3's): 1x7 padding (0, 3) and 7x1 (3, 0), 1x3 (0, 1) and 3x1 (1, 0), all
+ * 'same' at stride 1 (their input gradient as a convolution of dout); a 3x1 at stride 2; and 'valid' rows
+ * with 'same' columns (3x3 padding (0, 1): OW == W but OH < H) */
+static int conv_case_1x7(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 3, 1, 7, 1, 0, 3, true); }
+static int conv_case_7x1(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 3, 7, 1, 1, 3, 0, false); }
+static int conv_case_1x3(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 4, 1, 3, 1, 0, 1, true); }
+static int conv_case_3x1(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 4, 3, 1, 1, 1, 0, false); }
+static int conv_case_3x1_stride_2(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 3, 3, 1, 2, 1, 0, true); }
+static int conv_case_rows_valid(ModelBuilder *mb, int x) { return builder_conv_rect(mb, x, 3, 3, 3, 1, 0, 1, true); }
+
 static const OpCheckCase CONV_CASES[] = {
     {"conv 3x3 stride 2, bias", 3, 7, 7, conv_case_0},
     {"conv 5x5 valid", 2, 8, 8, conv_case_1},
     {"conv 1x1 pointwise", 3, 4, 4, conv_case_2},
     {"conv 1x1 stride 2", 3, 6, 6, conv_case_3},
+    {"conv 1x7 pad (0, 3), bias", 2, 5, 8, conv_case_1x7},
+    {"conv 7x1 pad (3, 0)", 2, 8, 5, conv_case_7x1},
+    {"conv 1x3 pad (0, 1), bias", 2, 4, 5, conv_case_1x3},
+    {"conv 3x1 pad (1, 0)", 2, 5, 4, conv_case_3x1},
+    {"conv 3x1 stride 2 pad (1, 0), bias", 2, 7, 6, conv_case_3x1_stride_2},
+    {"conv 3x3 pad (0, 1), bias", 2, 6, 5, conv_case_rows_valid},
 };
 
 const OpDescriptor OP_CONV = {.name = "conv", .forward = conv_layer_forward, .backward = conv_layer_backward,

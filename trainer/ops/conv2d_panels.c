@@ -69,7 +69,7 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
 #include <immintrin.h>
 
 static bool is_same_stride_one(const ConvShape *s) {
-    return s->stride == 1 && 2 * s->pad == s->KH - 1 && 2 * s->pad == s->KW - 1 && s->OH == s->H &&
+    return s->stride == 1 && 2 * s->pad_h == s->KH - 1 && 2 * s->pad_w == s->KW - 1 && s->OH == s->H &&
            s->OW == s->W;
 }
 
@@ -100,7 +100,8 @@ static void build_masks(uint16_t *masks, const ConvShape *s) {
                 uint16_t bits = 0;
                 for (int i = 0; i < 16; i++) {
                     const int p = 16 * q + i;
-                    const int ih = p / s->OW * s->stride + kh - s->pad, iw = p % s->OW * s->stride + kw - s->pad;
+                    const int ih = p / s->OW * s->stride + kh - s->pad_h;
+                    const int iw = p % s->OW * s->stride + kw - s->pad_w;
                     if (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W) bits |= (uint16_t)(1u << i);
                 }
                 tap_masks[q] = bits;
@@ -119,7 +120,7 @@ static void prefetch_ahead(const real *planes, const ConvShape *s, size_t N, siz
     if (ahead >= N) return;
     for (int c = 0; c < s->C; c++)
         for (int kh = 0; kh < s->KH; kh++) {
-            const ptrdiff_t start = (ptrdiff_t)ahead + (ptrdiff_t)(kh - s->pad) * s->W - s->pad;
+            const ptrdiff_t start = (ptrdiff_t)ahead + (ptrdiff_t)(kh - s->pad_h) * s->W - s->pad_w;
             for (int line = 0; line < 4; line++) {
                 const ptrdiff_t at = start + 16 * line;
                 if (at >= 0 && (size_t)at < N) __builtin_prefetch(planes + (size_t)c * N + (size_t)at, 0, 3);
@@ -163,8 +164,8 @@ __attribute__((target("avx512f"))) static void pack_panel_stride_two(real *panel
             const size_t n = n0 + 16 * (size_t)v;
             const size_t p = n < N ? n % plane : 0, image = n < N ? n / plane : 0;
             const __mmask16 lanes = n < N ? masks[(size_t)t * vectors + p / 16] : 0;
-            const ptrdiff_t ih = (ptrdiff_t)(p / s->OW) * 2 + t / s->KW - s->pad;
-            const ptrdiff_t iw = (ptrdiff_t)(p % s->OW) * 2 + t % s->KW - s->pad;
+            const ptrdiff_t ih = (ptrdiff_t)(p / s->OW) * 2 + t / s->KW - s->pad_h;
+            const ptrdiff_t iw = (ptrdiff_t)(p % s->OW) * 2 + t % s->KW - s->pad_w;
             first_load[t][v] = (ptrdiff_t)(image * in_plane) + ih * s->W + iw;
             lane_mask[t][v] = lanes;
             load_mask[t][v][0] = even_bits(lanes);
@@ -200,7 +201,7 @@ __attribute__((target("avx512f"))) static void pack_panel(real *panel, const rea
     ptrdiff_t shift[MAX_PANEL_TAPS];
     __mmask16 lane_mask[MAX_PANEL_TAPS][PANEL_COLS / 16];
     for (int t = 0; t < taps; t++) {
-        shift[t] = (ptrdiff_t)(t / s->KW - s->pad) * s->W + (t % s->KW - s->pad);
+        shift[t] = (ptrdiff_t)(t / s->KW - s->pad_h) * s->W + (t % s->KW - s->pad_w);
         for (int v = 0; v < PANEL_COLS / 16; v++) {
             const size_t n = n0 + 16 * (size_t)v;
             lane_mask[t][v] = n < N ? masks[(size_t)t * vectors + (n % plane) / 16] : 0;

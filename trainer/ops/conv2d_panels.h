@@ -17,7 +17,8 @@
 #include "../ops.h"
 
 /* Whether the panel path computes the convolution of shape s here: float build, AVX-512F CPU, a batch > 1,
- * output planes of a multiple of 16 pixels, and stride 1 with 'same' padding or stride 2 with output rows
+ * output planes of a multiple of 16 pixels, and stride 1 with 'same' padding in each axis (2 pad_h = KH - 1,
+ * 2 pad_w = KW - 1: rectangular kernels such as 1x7 with padding (0, 3) too) or stride 2 with output rows
  * of 8 or a multiple of 16 pixels. (conv2d.c runs the input gradient here only where it is itself a
  * stride-1 'same' convolution.) */
 bool conv_panels_apply(const ConvShape *s);
