@@ -45,6 +45,13 @@ inception=$("$COHORT" models --input 3x299x299 --classes 1000)
 got=$(models_count "$inception" inception_v3)
 check "inception_v3 at 3x299x299 without its auxiliary head: $got, torchvision 23834568" test "$got" = 23834568
 
+aux=$("$COHORT" models --input 3x299x299 --classes 1000 --aux true)
+got=$(models_count "$aux" inception_v3)
+check "inception_v3 at 3x299x299 with its auxiliary head: $got, torchvision 27161264" test "$got" = 27161264
+aux=$("$COHORT" models --input 3x224x224 --classes 1000 --aux true)
+got=$(models_count "$aux" googlenet)
+check "googlenet with its auxiliary classifiers: $got, torchvision 13004888" test "$got" = 13004888
+
 cifar=$("$COHORT" models --input 3x32x32 --classes 10)
 while read -r model expected; do
   got=$(models_count "$cifar" "$model")

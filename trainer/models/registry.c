@@ -48,7 +48,7 @@ static const ModelEntry MODELS[] = {
     {"resnet152", build_resnet_imagenet_style, "torchvision ResNet-152 (bottlenecks 3-8-36-3); `stem`, `width`",
      NULL},
     {"googlenet", build_googlenet, "GoogLeNet / Inception v1 (torchvision, batch norm): 9 inception blocks", NULL},
-    //INC {"inception_v3", build_inception_v3, "Inception-v3 (torchvision): factorised 7x7 and 3x3, for 299x299", NULL},
+    {"inception_v3", build_inception_v3, "Inception-v3 (torchvision): factorised 7x7 and 3x3, for 299x299", NULL},
     {"densenet121", build_densenet, "DenseNet-121 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
     {"densenet169", build_densenet, "DenseNet-169 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
     {"densenet201", build_densenet, "DenseNet-201 (torchvision: 7x7 stem, max pool, growth 32)", NULL},
