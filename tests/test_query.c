@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -289,6 +290,11 @@ typedef struct {
 } Run;
 
 /* Runs cohort with args (NULL-terminated), capturing stdout and stderr. */
+/* Runs cohort with stdout and stderr in files. Each run is bounded, so that a statement that no longer stops
+ * (a lost --timeout) fails its check instead of hanging the suite: 60 s of wall time (SIGALRM) and 64 MiB
+ * of output (SIGXFSZ). A run ended by a signal has status 128 + the signal's number. */
+enum { RUN_SECONDS = 60, RUN_OUTPUT_BYTES = 64 << 20 };
+
 static Run run_cohort(const char *const *args) {
     Run r = {-1, NULL, NULL};
     char out[600], err[600];
@@ -297,6 +303,9 @@ static Run run_cohort(const char *const *args) {
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr)) _exit(126);
+        struct rlimit size = {RUN_OUTPUT_BYTES, RUN_OUTPUT_BYTES};
+        if (setrlimit(RLIMIT_FSIZE, &size) != 0) _exit(126);
+        alarm(RUN_SECONDS); /* kept across execv */
         char *argv[32];
         int n = 0;
         argv[n++] = (char *)cohort_bin;
@@ -306,7 +315,10 @@ static Run run_cohort(const char *const *args) {
         _exit(127);
     }
     int status;
-    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) r.status = WEXITSTATUS(status);
+    if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+        if (WIFEXITED(status)) r.status = WEXITSTATUS(status);
+        else if (WIFSIGNALED(status)) r.status = 128 + WTERMSIG(status);
+    }
     r.out = read_file(out);
     r.err = read_file(err);
     return r;

@@ -611,6 +611,7 @@ static void test_html(Store *s) {
 
 /* ---- filters, grouping, metric ---- */
 static int csv_rows(Store *s, ReportOptions opt, char *err, Csv *c) {
+    memset(c, 0, sizeof *c); /* a refused report leaves no rows for the caller's csv_free */
     char *text = render(s, "f.csv", opt, err);
     if (!text) return -1;
     int rc = csv_parse(text, c);

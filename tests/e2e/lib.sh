@@ -54,3 +54,28 @@ run_readonly() {
       chmod -R u+w "$dir"; return $rc ;;
   esac
 }
+
+# lenet_sweep FILE NAME LRS: writes the sweep file of the reliability and resilience tests: a grid of small
+# LeNet trials on synthetic data (1200 training and 200 test images, 3 epochs, one thread per trainer), one
+# trial per learning rate in LRS ("0.01, 0.02").
+lenet_sweep() {
+  cat > "$1" <<YAML
+name: $2
+method: grid
+parameters:
+  model: {value: lenet}
+  lr: {values: [$3]}
+  dataset: {value: synthetic}
+  synthetic_train: {value: 1200}
+  synthetic_test: {value: 200}
+  epochs: {value: 3}
+  batch_size: {value: 32}
+  augment: {value: true}
+  threads: {value: 1}
+YAML
+}
+# Every result of every epoch of a database (timings excluded), keyed by trial, at full precision: two
+# databases with equal EPOCH_METRICS trained the same.
+EPOCH_METRICS="SELECT group_concat(v, char(10)) FROM (SELECT r.trial_key || ' ' || e.epoch || ' ' ||
+  printf('%.17g %.17g %.17g %.17g %.17g %.17g', e.train_loss, e.train_top1, e.test_loss, e.test_top1, e.test_top5, e.lr) AS v
+  FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.trial_key, e.epoch)"

@@ -8,24 +8,7 @@
 COHORT=$1
 source "$(dirname "$0")/lib.sh"
 
-cat > "$WORK/sweep.yaml" <<'YAML'
-name: reliability
-method: grid
-parameters:
-  model: {value: lenet}
-  lr: {values: [0.01, 0.02, 0.03, 0.04]}
-  dataset: {value: synthetic}
-  synthetic_train: {value: 1200}
-  synthetic_test: {value: 200}
-  epochs: {value: 3}
-  batch_size: {value: 32}
-  augment: {value: true}
-  threads: {value: 1}
-YAML
-# Every result of every epoch (timings excluded), keyed by trial, at full precision.
-METRICS="SELECT group_concat(v, char(10)) FROM (SELECT r.trial_key || ' ' || e.epoch || ' ' ||
-  printf('%.17g %.17g %.17g %.17g %.17g %.17g', e.train_loss, e.train_top1, e.test_loss, e.test_top1, e.test_top5, e.lr) AS v
-  FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.trial_key, e.epoch)"
+lenet_sweep "$WORK/sweep.yaml" reliability "0.01, 0.02, 0.03, 0.04"
 
 STOPPED_PIDS=()
 cleanup() { # never leave a stopped trainer or a job behind
@@ -90,7 +73,7 @@ start_sweep() {
 
 sweep 3 "$WORK/reference.db" > "$WORK/reference.out" 2>&1
 expect_eq "reference sweep exit code" "$?" 0
-REFERENCE=$(sql "$WORK/reference.db" "$METRICS")
+REFERENCE=$(sql "$WORK/reference.db" "$EPOCH_METRICS")
 expect_eq "reference epochs" "$(sql "$WORK/reference.db" "SELECT count(*) FROM epochs")" 12
 
 # ---- One coordinator per database and per checkpoint directory ----
@@ -131,7 +114,7 @@ kill -9 "$coordinator"
 wait_job "claim: sweep A after kill -9 of its coordinator" "$job_a" 120
 sweep 3 "$DB" > "$WORK/claim-resume.out" 2>&1
 expect_eq "claim: resume after kill -9, exit code" "$?" 0
-expect_eq "claim: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "claim: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 expect_eq "claim: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
 
 # ---- A checkpoint that fails its check is set aside and its run restarts ----
@@ -158,7 +141,7 @@ check "corrupt: the checkpoint was set aside" test -s "$ckpt.corrupt-1"
 check "corrupt: standard error says so" grep -q "run-1.ckpt: checkpoint checksum mismatch (corrupt file); set aside as .*run-1.ckpt.corrupt-1" "$WORK/corrupt-resume.err"
 check "corrupt: the run's error text says so" grep -q "set aside as .*run-1.ckpt.corrupt-1" <(sql "$DB" "SELECT error FROM runs WHERE id = 1")
 expect_eq "corrupt: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
-expect_eq "corrupt: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "corrupt: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 expect_eq "corrupt: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
 
 # ---- A frozen trainer is killed after the stall timeout, recorded lost, and retried ----
@@ -173,7 +156,7 @@ check "stall: the trainer was killed for making no progress" \
 check "stall: the frozen trainer is gone" test ! -d "/proc/$pid"
 check "stall: run 1 finished after being lost" test "$(sql "$DB" "SELECT failures FROM runs WHERE id = 1 AND status = 'finished'")" -ge 1
 expect_eq "stall: all runs finished" "$(sql "$DB" "SELECT count(*) FROM runs WHERE status = 'finished'")" 4
-expect_eq "stall: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "stall: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 # The same with one rank, which trains in its own child process.
 DB=$WORK/stall-one.db
 start_sweep 1 "$DB" "$WORK/stall-one.out" freeze:2:1 --stall-timeout 10 --max-retries 3
@@ -183,7 +166,7 @@ wait_job "stall-one: sweep with a frozen trainer" "$job" 200
 expect_eq "stall-one: exit code" "$JOB_RC" 0
 check "stall-one: the trainer was killed for making no progress" \
   grep -q "^\[run 2 .*\] lost: no progress for [0-9]* s (stall timeout 10 s" "$WORK/stall-one.out"
-expect_eq "stall-one: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "stall-one: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 
 # ---- A graceful stop ends a frozen trainer after the grace period and still exits 3 ----
 DB=$WORK/grace.db
@@ -201,7 +184,7 @@ expect_eq "grace: runs are finished or pending" \
 expect_eq "grace: integrity after the stop" "$(sql "$DB" "PRAGMA integrity_check")" ok
 sweep 3 "$DB" > "$WORK/grace-resume.out" 2>&1
 expect_eq "grace: resume exit code" "$?" 0
-expect_eq "grace: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "grace: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 
 # ---- The exit code and the summary follow the database's final state for the sweep's trials ----
 # summary OUTPUT: the counts of the final line ("4 finished, ... 0 left for a later run").
@@ -226,7 +209,7 @@ sweep 2 "$DB" --max-retries 1 > "$WORK/lost-retry.out" 2>&1
 expect_eq "lost: retry's exit code" "$?" 0
 expect_eq "lost: retry's summary" "$(summary "$WORK/lost-retry.out")" \
   "4 finished, 0 pruned, 0 diverged, 0 failed, 0 lost, 0 left for a later run"
-expect_eq "lost: metrics after the retry equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "lost: metrics after the retry equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 # A trainer killed and retried within one invocation: the trial finished, so the sweep exits 0.
 DB=$WORK/retried.db
 start_sweep 3 "$DB" "$WORK/retried.out" freeze:1:1 --max-retries 1
@@ -238,6 +221,6 @@ expect_eq "retried: exit code" "$JOB_RC" 0
 expect_eq "retried: summary" "$(summary "$WORK/retried.out")" "4 finished, 0 pruned, 0 diverged, 0 failed, 0 lost, 0 left for a later run"
 check "retried: the summary counts the retry" grep -q "this invocation: 4 trials ended, 1 failures retried, 0 had ended before" "$WORK/retried.out"
 expect_eq "retried: run 1 was lost once" "$(sql "$DB" "SELECT status || ' ' || failures FROM runs WHERE id = 1")" "finished 1"
-expect_eq "retried: metrics equal the undisturbed sweep's" "$(sql "$DB" "$METRICS")" "$REFERENCE"
+expect_eq "retried: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
 
 finish

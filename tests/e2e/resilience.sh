@@ -65,24 +65,7 @@ job_gone() { [ -z "$(our_processes "$1")" ]; }
 # command line) has exited, so nothing writes the database or a checkpoint while it is resumed.
 wait_job_gone() { wait_until "$1: every process of the killed job exited" 120 job_gone "$2"; }
 
-cat > "$WORK/sweep.yaml" <<'YAML'
-name: resilience
-method: grid
-parameters:
-  model: {value: lenet}
-  lr: {values: [0.01, 0.02, 0.03, 0.04, 0.05]}
-  dataset: {value: synthetic}
-  synthetic_train: {value: 1200}
-  synthetic_test: {value: 200}
-  epochs: {value: 3}
-  batch_size: {value: 32}
-  augment: {value: true}
-  threads: {value: 1}
-YAML
-# Every result of every epoch (timings excluded), keyed by trial, at full precision.
-METRICS="SELECT group_concat(v, char(10)) FROM (SELECT r.trial_key || ' ' || e.epoch || ' ' ||
-  printf('%.17g %.17g %.17g %.17g %.17g %.17g', e.train_loss, e.train_top1, e.test_loss, e.test_top1, e.test_top5, e.lr) AS v
-  FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.trial_key, e.epoch)"
+lenet_sweep "$WORK/sweep.yaml" resilience "0.01, 0.02, 0.03, 0.04, 0.05"
 sweep() { # sweep NP DB [extra args...]
   local np=$1 db=$2; shift 2
   "${MPIRUN[@]}" -np "$np" "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" "$@"
@@ -90,7 +73,7 @@ sweep() { # sweep NP DB [extra args...]
 
 sweep 3 "$WORK/reference.db" > "$WORK/reference.out" 2>&1
 expect_eq "reference sweep exit code" "$?" 0
-REFERENCE=$(sql "$WORK/reference.db" "$METRICS")
+REFERENCE=$(sql "$WORK/reference.db" "$EPOCH_METRICS")
 expect_eq "reference epochs" "$(sql "$WORK/reference.db" "SELECT count(*) FROM epochs")" 15
 
 # resume_and_compare NAME: the database NAME.db was left by a killed job; resume it and compare.
@@ -102,7 +85,7 @@ resume_and_compare() {
   sweep 3 "$db" > "$WORK/$name.resume.out" 2>&1
   expect_eq "$name: resume exit code" "$?" 0
   expect_eq "$name: all runs finished after resume" "$(sql "$db" "SELECT count(*) FROM runs WHERE status='finished'")" 5
-  expect_eq "$name: metrics equal the uninterrupted sweep's" "$(sql "$db" "$METRICS")" "$REFERENCE"
+  expect_eq "$name: metrics equal the uninterrupted sweep's" "$(sql "$db" "$EPOCH_METRICS")" "$REFERENCE"
   local retrained=0 entry
   for entry in $committed; do
     grep -q "^\[run ${entry%%:*} .*\] epoch ${entry##*:}/" "$WORK/$name.resume.out" && retrained=$((retrained + 1))
@@ -226,7 +209,7 @@ expect_eq "faults: statuses after retry" "$(sql "$WORK/faults.db" "SELECT group_
 for np in 2 5; do
   sweep "$np" "$WORK/np$np.db" > "$WORK/np$np.out" 2>&1
   expect_eq "-np $np exit code" "$?" 0
-  expect_eq "-np $np metrics equal -np 3" "$(sql "$WORK/np$np.db" "$METRICS")" "$REFERENCE"
+  expect_eq "-np $np metrics equal -np 3" "$(sql "$WORK/np$np.db" "$EPOCH_METRICS")" "$REFERENCE"
 done
 
 # A changed sweep file is refused, with the differences listed; adding grid values is accepted.
