@@ -1,0 +1,389 @@
+#!/usr/bin/python3
+"""Regenerates the model-zoo golden fixtures of tests/test_golden_zoo.c from PyTorch.
+
+Run with Debian's Python, which has PyTorch 1.13 and torchvision 0.14:
+    /usr/bin/python3 tests/golden/export_zoo_fixtures.py [NAME...]      (none: all of them)
+Neither the build nor the tests need PyTorch: the fixtures (tests/golden/fixtures/zoo_*.bin) are committed.
+
+Every model is torchvision 0.14's own class (imported, not re-implemented), except densenet_bc and nin, which
+torchvision does not have: they are written here from their papers (see the classes below). Where Cohort has
+a `width` setting (resnet, vgg, alexnet) the fixture uses a narrow instance, built from torchvision's classes
+with only the channel numbers changed (torchvision's ResNet, VGG and AlexNet code paths and forward() as they
+are); the others run at full width on a small input.
+
+What is compared (one training step: training-mode forward, cross-entropy loss, backward, one step of
+SGD(lr 0.1, momentum 0.9, nesterov, weight_decay 5e-4), computed in float64):
+  - the logits (and each auxiliary head's), the loss and the training objective (main + weighted aux), in full;
+  - per parameter tensor, in Cohort's order, summaries of the gradient and of the update (weights after the
+    step minus before), and per batch-norm layer summaries of the running mean and running variance.
+A summary of a tensor x[0..n) (segment t) is 36 float64 values:
+    sum x, sum |x|, sum x^2, sum s_i x_i (s_i = +-1 pseudo-random), then x at 32 pseudo-random indices.
+So the fixtures stay small (the largest model here has 27 million parameters) without storing any weights:
+the initial weights and the input are not stored either but generated on both sides by one formula:
+
+  hash32(x)      = the "lowbias32" integer hash (below), on unsigned 32-bit integers
+  key(stream, t) = hash32(stream * 0x9E3779B9 + t  mod 2^32)
+  bits(stream, t, i) = hash32(i XOR key(stream, t))
+  u(stream, t, i)    = (bits >> 8) / 2^24                          in [0, 1), 24 bits, exact
+  parameter i of tensor t = float32(center_t + scale_t * (u(1, t, i) - 0.5))
+  input element (b, c, h, w) = 4 * (u(2, 0, ((b*C + c)*H + h)*W + w) - 0.5)     (uniform in [-2, 2))
+  sign s_i of segment t = +1 when bits(3, t, i) < 2^31, else -1
+  sample j of segment t (n elements) = element bits(4, t, j) mod n
+scale_t is a power of two, so every value is exact in float64 and rounds once to float32, identically in C
+and numpy. Conv and linear weights: scale = 2^round(log2(sqrt(24 / fan_in))) (a variance of about
+2 / fan_in, Kaiming's, so the nets without batch norm keep their activations near 1); biases
+2^round(log2(1 / sqrt(fan_in))); batch-norm gamma center 1, scale 0.5; beta center 0, scale 0.5.
+Dropout is off on both sides (p = 0: its masks are random).
+
+File format (as export_fixtures.py's, little-endian): "COHORTFX", u32 version (1), u32 array count, then per
+array: name (32 bytes, NUL-padded), u32 dtype (1 float32, 2 int32, 3 float64), u32 0, u64 count, elements.
+Arrays:
+  meta          f64 [B, C, H, W, classes, aux heads]
+  labels        i32 [B]
+  tensor_count  f64 [T] elements of each parameter tensor, Cohort's order
+  tensor_init   f64 [T][2] center, scale
+  logits        f64 [B][classes]      aux_logits f64 [aux][B][classes] (Cohort's head order; only with aux)
+  loss          f64 [1] the main head's; objective f64 [1] main + sum of weight x aux
+  running       f64 [2 x BN layers][36] summaries of running mean, running var (BN layers in Cohort's order)
+  grads         f64 [T][36]
+  update        f64 [T][36]
+"""
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision.models as tvm
+from torchvision.models.resnet import BasicBlock, Bottleneck
+from torchvision.models.vgg import make_layers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "fixtures")
+DTYPES = {np.dtype(np.float32): 1, np.dtype(np.int32): 2, np.dtype(np.float64): 3}
+SAMPLES = 32
+STREAM_PARAM, STREAM_INPUT, STREAM_SIGN, STREAM_SAMPLE = 1, 2, 3, 4
+
+
+def write_fixture(path, arrays):
+    with open(path, "wb") as f:
+        f.write(b"COHORTFX")
+        f.write(struct.pack("<II", 1, len(arrays)))
+        for name, a in arrays:
+            a = np.ascontiguousarray(a)
+            assert len(name) < 32
+            f.write(name.encode().ljust(32, b"\0"))
+            f.write(struct.pack("<IIQ", DTYPES[a.dtype], 0, a.size))
+            f.write(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
+# ---- the deterministic values shared with the C test ----
+
+def hash32(x):
+    """lowbias32 (Chris Wellons' hash-prospector) on a uint32 array; numpy's uint32 products wrap mod 2^32."""
+    x = np.asarray(x, dtype=np.uint32).copy()
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def key(stream, t):
+    return hash32(np.uint32((stream * 0x9E3779B9 + t) % 2**32))
+
+
+def bits(stream, t, n):
+    return hash32(np.arange(n, dtype=np.uint64).astype(np.uint32) ^ key(stream, t))
+
+
+def uniform(stream, t, n):
+    return (bits(stream, t, n) >> np.uint32(8)).astype(np.float64) * 2.0**-24
+
+
+def pow2(v):
+    return 2.0 ** round(math.log2(v))
+
+
+def summary(x, t):
+    """The 36 summary values of segment t (float64 array x)."""
+    n = x.size
+    signs = np.where(bits(STREAM_SIGN, t, n) < np.uint32(2**31), 1.0, -1.0)
+    idx = (bits(STREAM_SAMPLE, t, SAMPLES).astype(np.uint64) % np.uint64(n)).astype(np.int64)
+    return np.concatenate([[x.sum(), np.abs(x).sum(), (x * x).sum(), (signs * x).sum()], x[idx]])
+
+
+# ---- models: torchvision's, narrowed where Cohort has `width` ----
+
+def scaled(c, w):
+    return max(1, int(math.floor(c * w + 0.5)))  # C's lround for positive values
+
+
+class NarrowResNet(tvm.resnet.ResNet):
+    """torchvision's ResNet (its BasicBlock / Bottleneck, _make_layer and forward) with every width times w:
+    only the stem conv, its BN, the planes of the four stages and the fc input change."""
+
+    def __init__(self, block, layers, width, num_classes):
+        self.narrow = lambda c: scaled(c, width)
+        super().__init__(block, layers, num_classes=num_classes)
+        self.conv1 = nn.Conv2d(3, self.narrow(64), kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(self.narrow(64))
+        self.fc = nn.Linear(self.narrow(512) * block.expansion, num_classes)
+
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
+        if planes == 64:  # layer1: its input is the (narrowed) stem
+            self.inplanes = self.narrow(64)
+        return super()._make_layer(block, self.narrow(planes), blocks, stride, dilate)
+
+
+def narrow_vgg(cfg, batch_norm, width, classes):
+    """torchvision's VGG(make_layers(cfg, batch_norm)) with the conv channels and the classifier's hidden
+    widths times w (its Linear layers replaced by narrower ones in place; dropout 0)."""
+    layers = [v if v == "M" else scaled(v, width) for v in cfg]
+    model = tvm.vgg.VGG(make_layers(layers, batch_norm=batch_norm), num_classes=classes, init_weights=False,
+                        dropout=0.0)
+    last = [v for v in layers if v != "M"][-1]
+    hidden = scaled(4096, width)
+    model.classifier[0] = nn.Linear(last * 7 * 7, hidden)
+    model.classifier[3] = nn.Linear(hidden, hidden)
+    model.classifier[6] = nn.Linear(hidden, classes)
+    return model
+
+
+def narrow_alexnet(width, classes):
+    """torchvision's AlexNet (dropout 0) with every conv and linear replaced in place by one with the channel
+    and hidden widths times w (kernel, stride and padding kept)."""
+    model = tvm.AlexNet(num_classes=classes, dropout=0.0)
+    inp = 3
+    for i, m in enumerate(model.features):
+        if isinstance(m, nn.Conv2d):
+            out = scaled(m.out_channels, width)
+            model.features[i] = nn.Conv2d(inp, out, m.kernel_size, m.stride, m.padding)
+            inp = out
+    hidden = scaled(4096, width)
+    model.classifier[1] = nn.Linear(inp * 6 * 6, hidden)
+    model.classifier[4] = nn.Linear(hidden, hidden)
+    model.classifier[6] = nn.Linear(hidden, classes)
+    return model
+
+
+class DenseNetBC(nn.Module):
+    """CIFAR DenseNet-BC (Huang et al. 2017, section 3 and 4.2): 3x3 conv to 2k channels (no BN after it),
+    three dense blocks of (depth - 4) / 6 bottleneck layers BN-ReLU-conv1x1(4k)-BN-ReLU-conv3x3(k) whose
+    outputs are concatenated to their inputs, transitions BN-ReLU-conv1x1(C/2)-avgpool 2x2, head
+    BN-ReLU-global average pool-linear. No conv biases."""
+
+    def __init__(self, depth, k, classes):
+        super().__init__()
+        n = (depth - 4) // 6
+        c = 2 * k
+        self.conv0 = nn.Conv2d(3, c, 3, 1, 1, bias=False)
+        self.stages = nn.ModuleList()
+        for b in range(3):
+            if b > 0:
+                self.stages.append(nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c // 2, 1, bias=False),
+                                                 nn.AvgPool2d(2, 2)))
+                c //= 2
+            layers = nn.ModuleList()
+            for _ in range(n):
+                layers.append(nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, 4 * k, 1, bias=False),
+                                            nn.BatchNorm2d(4 * k), nn.ReLU(), nn.Conv2d(4 * k, k, 3, 1, 1, bias=False)))
+                c += k
+            self.stages.append(layers)
+        self.norm = nn.BatchNorm2d(c)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        x = self.conv0(x)
+        for stage in self.stages:
+            if isinstance(stage, nn.ModuleList):
+                for layer in stage:
+                    x = torch.cat([x, layer(x)], 1)
+            else:
+                x = stage(x)
+        return self.fc(F.adaptive_avg_pool2d(F.relu(self.norm(x)), 1).flatten(1))
+
+
+class NIN(nn.Module):
+    """Network in Network, CIFAR-10 (trainer/models/nin.c): three mlpconv blocks (a spatial conv and two 1x1
+    convs, each with a bias and a ReLU), max pool 3/2 and average pool 3/2 with ceil_mode (Caffe's rounding),
+    dropout after the first two pools, global average pool of the class maps."""
+
+    def __init__(self, classes, dropout):
+        super().__init__()
+
+        def mlpconv(inp, c, k, pad, c1, c2):
+            return [nn.Conv2d(inp, c, k, 1, pad), nn.ReLU(), nn.Conv2d(c, c1, 1), nn.ReLU(), nn.Conv2d(c1, c2, 1),
+                    nn.ReLU()]
+
+        self.net = nn.Sequential(
+            *mlpconv(3, 192, 5, 2, 160, 96), nn.MaxPool2d(3, 2, ceil_mode=True), nn.Dropout(dropout),
+            *mlpconv(96, 192, 5, 2, 192, 192), nn.AvgPool2d(3, 2, ceil_mode=True), nn.Dropout(dropout),
+            *mlpconv(192, 192, 3, 1, 192, classes), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def forward(self, x):
+        return self.net(x)
+
+
+VGG11_CFG = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
+
+
+def googlenet(aux):
+    model = tvm.GoogLeNet(num_classes=10, aux_logits=aux, transform_input=False, init_weights=False, dropout=0.0,
+                          dropout_aux=0.0)
+    # Cohort builds aux1 after inception4a and aux2 after inception4d; torchvision registers both before fc.
+    order = ["conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a", "aux1", "inception4b",
+             "inception4c", "inception4d", "aux2", "inception4e", "inception5a", "inception5b", "fc"]
+    return model, order if aux else None
+
+
+def inception_v3(aux):
+    return tvm.Inception3(num_classes=10, aux_logits=aux, transform_input=False, init_weights=False,
+                          dropout=0.0), None
+
+
+# name -> (constructor returning (model, top-level module order or None), B, C, H, W, classes, aux weights)
+# The Cohort settings of each are in tests/test_golden_zoo.c's table.
+MODELS = {
+    "resnet18": (lambda: (NarrowResNet(BasicBlock, [2, 2, 2, 2], 0.25, 10), None), 2, 3, 128, 128, 10, []),
+    "resnet50": (lambda: (NarrowResNet(Bottleneck, [3, 4, 6, 3], 0.25, 10), None), 2, 3, 128, 128, 10, []),
+    "vgg11": (lambda: (narrow_vgg(VGG11_CFG, False, 0.125, 10), None), 2, 3, 64, 64, 10, []),
+    "vgg11_bn": (lambda: (narrow_vgg(VGG11_CFG, True, 0.125, 10), None), 2, 3, 64, 64, 10, []),
+    "googlenet": (lambda: googlenet(False), 2, 3, 64, 64, 10, []),
+    "googlenet_aux": (lambda: googlenet(True), 2, 3, 64, 64, 10, [0.3, 0.3]),
+    "inception_v3": (lambda: inception_v3(False), 2, 3, 107, 107, 10, []),
+    "inception_v3_aux": (lambda: inception_v3(True), 2, 3, 299, 299, 10, [0.4]),
+    "squeezenet1_0": (lambda: (tvm.SqueezeNet("1_0", num_classes=10, dropout=0.0), None), 2, 3, 64, 64, 10, []),
+    "squeezenet1_1": (lambda: (tvm.SqueezeNet("1_1", num_classes=10, dropout=0.0), None), 2, 3, 64, 64, 10, []),
+    "densenet121": (lambda: (tvm.DenseNet(32, (6, 12, 24, 16), 64, num_classes=10), None), 2, 3, 64, 64, 10, []),
+    "densenet_bc": (lambda: (DenseNetBC(40, 12, 10), None), 2, 3, 32, 32, 10, []),
+    "alexnet": (lambda: (narrow_alexnet(0.125, 10), None), 2, 3, 127, 127, 10, []),
+    "nin": (lambda: (NIN(10, 0.0), None), 2, 3, 32, 32, 10, []),
+}
+
+
+def cohort_order(model, order):
+    """[(module, parameter name, parameter)] in Cohort's parameter order."""
+    mods = [model] if order is None else [getattr(model, name) for name in order]
+    out = []
+    if order is not None:  # every parameter must be covered exactly once
+        covered = sum(sum(p.numel() for p in m.parameters()) for m in mods)
+        assert covered == sum(p.numel() for p in model.parameters())
+    for top in mods:
+        for m in top.modules():
+            for pname, p in m.named_parameters(recurse=False):
+                out.append((m, pname, p))
+    return out
+
+
+def damped_bns(model):
+    """The batch norms that close a residual branch (torchvision's BasicBlock bn2, Bottleneck bn3): their gamma
+    starts near 0.125 (0.094 to 0.156) instead of 1, as torchvision's zero_init_residual option does with 0.
+    With gamma near 1 a freshly initialised 16-block ResNet amplifies rounding errors block by block: PyTorch's
+    own float32 gradients of the resnet50 fixture were up to 100% off its float64 ones (and its logits 5e-4).
+    Damped, and at 128x128 (so that the last stage's weight gradients sum over 4x4 pixels, not 2x2), PyTorch's
+    float32 gradients are within 1.2e-4 of its float64 ones (element by element, test_golden.c's measure), so
+    the float build can be held to 1e-4."""
+    out = set()
+    for m in model.modules():
+        if isinstance(m, BasicBlock):
+            out.add(id(m.bn2))
+        elif isinstance(m, Bottleneck):
+            out.add(id(m.bn3))
+    return out
+
+
+def init_of(m, pname, p, damped=()):
+    """(center, scale) of a parameter tensor."""
+    if isinstance(m, nn.BatchNorm2d):
+        if pname == "weight" and id(m) in damped:
+            return (0.125, 0.0625)
+        return (1.0, 0.5) if pname == "weight" else (0.0, 0.5)
+    fan_in = p.numel() // p.shape[0] if pname == "weight" else m.weight.numel() // m.weight.shape[0]
+    return (0.0, pow2(math.sqrt(24.0 / fan_in))) if pname == "weight" else (0.0, pow2(1.0 / math.sqrt(fan_in)))
+
+
+def export(name):
+    make, B, C, H, W, classes, aux_weights = MODELS[name]
+    model, order = make()
+    params = cohort_order(model, order)
+    counts, inits = [], []
+    damped = damped_bns(model)
+    with torch.no_grad():
+        for t, (m, pname, p) in enumerate(params):
+            center, scale = init_of(m, pname, p, damped)
+            v = (center + scale * (uniform(STREAM_PARAM, t, p.numel()) - 0.5)).astype(np.float32)
+            p.copy_(torch.from_numpy(v.astype(np.float64)).reshape(p.shape))
+            counts.append(p.numel())
+            inits += [center, scale]
+    x = torch.from_numpy(4.0 * (uniform(STREAM_INPUT, 0, B * C * H * W) - 0.5)).reshape(B, C, H, W)
+    labels = torch.from_numpy((bits(5, 0, B) % np.uint32(classes)).astype(np.int64))
+    x = x.float().double()  # exact already; documents that the input is float32-representable
+
+    model = model.double()
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt.zero_grad()
+    out = model(x)
+    if aux_weights:
+        if name.startswith("googlenet"):  # GoogLeNetOutputs(logits, aux_logits2, aux_logits1)
+            logits, aux_logits = out[0], [out[2], out[1]]
+        else:  # InceptionOutputs(logits, aux_logits)
+            logits, aux_logits = out[0], [out[1]]
+    else:
+        logits, aux_logits = out, []
+    loss = F.cross_entropy(logits, labels)
+    objective = loss + sum(w * F.cross_entropy(a, labels) for w, a in zip(aux_weights, aux_logits))
+    objective.backward()
+    before = [p.detach().clone() for _, _, p in params]
+    grads = [p.grad.detach().clone() for _, _, p in params]
+    opt.step()
+
+    bns = []
+    for m, pname, _ in params:
+        if isinstance(m, nn.BatchNorm2d) and pname == "weight":
+            bns.append(m)
+    running = [summary(s.numpy().ravel(), 2 * i + j)
+               for i, m in enumerate(bns) for j, s in enumerate((m.running_mean, m.running_var))]
+    grad_sum = [summary(g.numpy().ravel(), t) for t, g in enumerate(grads)]
+    update_sum = [summary((p.detach() - b).numpy().ravel(), t) for t, ((_, _, p), b) in enumerate(zip(params, before))]
+
+    arrays = [
+        ("meta", np.array([B, C, H, W, classes, len(aux_weights)], dtype=np.float64)),
+        ("labels", labels.numpy().astype(np.int32)),
+        ("tensor_count", np.array(counts, dtype=np.float64)),
+        ("tensor_init", np.array(inits, dtype=np.float64)),
+        ("logits", logits.detach().numpy().astype(np.float64)),
+    ]
+    if aux_logits:
+        arrays.append(("aux_logits", np.concatenate([a.detach().numpy().ravel() for a in aux_logits])))
+    arrays += [
+        ("loss", np.array([loss.item()])),
+        ("objective", np.array([objective.item()])),
+        ("running", np.array(running, dtype=np.float64)),
+        ("grads", np.array(grad_sum, dtype=np.float64)),
+        ("update", np.array(update_sum, dtype=np.float64)),
+    ]
+    write_fixture(os.path.join(OUT, "zoo_" + name + ".bin"), arrays)
+    print(f"  {name}: {sum(counts)} parameters in {len(counts)} tensors, {len(bns)} BN layers, "
+          f"loss {loss.item():.6f}, objective {objective.item():.6f}")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.set_num_threads(1)
+    names = sys.argv[1:] or list(MODELS)
+    for name in names:
+        if name not in MODELS:
+            sys.exit(f"unknown fixture {name!r}; known: {', '.join(MODELS)}")
+    for name in names:
+        export(name)
+
+
+if __name__ == "__main__":
+    main()
