@@ -331,8 +331,10 @@ def export(name):
     opt.zero_grad()
     out = model(x)
     if aux_weights:
-        if name.startswith("googlenet"):  # GoogLeNetOutputs(logits, aux_logits2, aux_logits1)
-            logits, aux_logits = out[0], [out[2], out[1]]
+        if name.startswith("googlenet"):
+            # GoogLeNetOutputs' fields are named (logits, aux_logits2, aux_logits1), but torchvision 0.14 fills
+            # them with (x, aux1, aux2): out[1] is the head after inception4a (checked with a forward hook)
+            logits, aux_logits = out[0], [out[1], out[2]]
         else:  # InceptionOutputs(logits, aux_logits)
             logits, aux_logits = out[0], [out[1]]
     else:
