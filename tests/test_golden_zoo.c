@@ -311,12 +311,13 @@ static void check_model(const char *dir, const ZooCase *c) {
                        *running = fixture_get(&fx, "running", true), *grads = fixture_get(&fx, "grads", true),
                        *update = fixture_get(&fx, "update", true);
     if (!meta || !labels || !tcount || !tinit || !logits || !loss || !objective || !running || !grads || !update ||
-        meta->count != 6) {
+        meta->count != 7) {
         fixture_free(&fx);
         return;
     }
     const int B = (int)meta->values[0], C = (int)meta->values[1], H = (int)meta->values[2], W = (int)meta->values[3],
               K = (int)meta->values[4], A = (int)meta->values[5];
+    const uint32_t salt = (uint32_t)meta->values[6]; /* the exporter's input salt */
     TrainConfig cfg;
     train_config_defaults(&cfg);
     strcpy(cfg.optimizer, "sgd");
@@ -397,7 +398,7 @@ static void check_model(const char *dir, const ZooCase *c) {
         for (int ch = 0; ch < C; ch++)
             for (size_t p = 0; p < plane; p++)
                 x[((size_t)ch * B + b) * plane + p] =
-                    (real)(4 * (uniform(STREAM_INPUT, 0, (uint32_t)(((size_t)b * C + ch) * plane + p)) - 0.5));
+                    (real)(4 * (uniform(STREAM_INPUT, salt, (uint32_t)(((size_t)b * C + ch) * plane + p)) - 0.5));
     for (int b = 0; b < B; b++) y[b] = (int32_t)labels->values[b];
 
     const real *out = model_forward(m, x, B, true);
