@@ -148,6 +148,16 @@ static void synthetic_run(TrainConfig *cfg, const char *model, int train_images,
     cfg->lr = lr;
 }
 
+/* top-1/top-5 ranks: ties go to the lower class index, as argmax; NaN is never right */
+static void check_class_rank(void) {
+    const real zeros[4] = {0, 0, 0, 0}, scores[4] = {1, 3, 3, 2}, with_nan[4] = {1, NAN, 0, 2};
+    CHECK(true_class_rank(zeros, 0, 4) == 0);
+    CHECK_MSG(true_class_rank(zeros, 3, 4) == 3, "all-equal logits: class 3 ranks %d", true_class_rank(zeros, 3, 4));
+    CHECK(true_class_rank(scores, 1, 4) == 0 && true_class_rank(scores, 2, 4) == 1);
+    CHECK(true_class_rank(scores, 3, 4) == 2 && true_class_rank(scores, 0, 4) == 3);
+    CHECK(true_class_rank(with_nan, 1, 4) == 4 && true_class_rank(with_nan, 3, 4) == 1);
+}
+
 static void check_learning(void) {
     TrainConfig cfg;
     char err[ERR_LEN];
@@ -210,6 +220,7 @@ int main(void) {
         check_model_gradients("mlp", 2, 3, 4, 3);
     } else {
         check_sgd_and_schedules();
+        check_class_rank();
         check_learning();
         check_learning_bn();
     }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "data.h"
 #include "model.h"
 
 #include <errno.h>
@@ -235,6 +236,15 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
         if (end == p || v < 1 || v > 1 << 20 || (*end && *end != ','))
             return err_set(err, "hidden: expected comma-separated positive widths, got '%s'", cfg->hidden);
         p = *end ? end + 1 : end;
+    }
+    /* the model must fit the dataset's images (AlexNet needs 63 pixels, VGG 32, ...): said now, not by a
+     * failed trial */
+    int C, H, W, classes;
+    if (data_expected_shape(cfg, &C, &H, &W, &classes) == 0) {
+        size_t count;
+        char why[ERR_LEN];
+        if (model_count_parameters(cfg->model, cfg, C, H, W, classes, &count, why))
+            return err_set(err, "%s (%s images are %dx%dx%d)", why, cfg->dataset, C, H, W);
     }
     return 0;
 }

@@ -186,6 +186,28 @@ static int split_validation(Dataset *train, Dataset *val, int n_val, char *err) 
     return 0;
 }
 
+int data_expected_shape(const TrainConfig *cfg, int *channels, int *height, int *width, int *classes) {
+    if (!strcmp(cfg->dataset, "mnist") || !strcmp(cfg->dataset, "fashion-mnist")) {
+        *channels = 1;
+        *height = *width = cfg->pad ? IDX_PAD_TO : 28;
+        *classes = 10;
+        return 0;
+    }
+    if (!strcmp(cfg->dataset, "cifar10") || !strcmp(cfg->dataset, "cifar100")) {
+        *channels = 3;
+        *height = *width = 32;
+        *classes = !strcmp(cfg->dataset, "cifar10") ? 10 : cfg->coarse_labels ? 20 : 100;
+        return 0;
+    }
+    char tail;
+    if (!strcmp(cfg->dataset, "synthetic") &&
+        sscanf(cfg->input_shape, "%dx%dx%d%c", channels, height, width, &tail) == 3) {
+        *classes = cfg->classes;
+        return 0;
+    }
+    return -1;
+}
+
 int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]) {
     memset(out, 0, sizeof *out);
     const char *dir = cfg->data_dir[0] ? cfg->data_dir : data_default_dir(cfg->dataset);

@@ -34,6 +34,10 @@ typedef struct {
  * round(val_split * N) training images, in file order. The synthetic set is generated from a fixed data
  * seed, not cfg->seed, so runs that differ in seed see the same images. On failure *out is left empty. */
 int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]);
+/* The image shape and class count cfg's dataset has, without reading it (MNIST and Fashion-MNIST are 28x28,
+ * 32x32 with `pad`; CIFAR 3x32x32; synthetic its input_shape). Non-zero when the dataset is unknown or its
+ * input_shape malformed. */
+int data_expected_shape(const TrainConfig *cfg, int *channels, int *height, int *width, int *classes);
 void data_free(DataSplits *splits);
 void dataset_free(Dataset *d);
 /* Allocates a zero-filled dataset of this shape: pixels and labels zeroed, mean 0 and std 1 for every

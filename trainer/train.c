@@ -29,10 +29,11 @@ typedef struct {
 } BatchBuffers;
 
 /* Rank of the true class among the logits: how many classes score strictly higher. */
-static int true_class_rank(const real *logits, int label, int classes) {
+int true_class_rank(const real *logits, int label, int classes) {
+    if (isnan(logits[label])) return classes;
     int rank = 0;
     for (int k = 0; k < classes; k++)
-        if (logits[k] > logits[label]) rank++;
+        if (logits[k] > logits[label] || (logits[k] == logits[label] && k < label) || isnan(logits[k])) rank++;
     return rank;
 }
 

@@ -46,6 +46,11 @@ typedef struct {
 int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *hooks, TrainResult *result,
               char err[ERR_LEN]);
 
+/* The rank of the true class among the logits [classes] (0 = top-1): the classes scoring higher, and of those
+ * scoring the same the ones of a lower index (argmax takes the first maximum, so all-equal logits are right only
+ * for class 0, not for every class); a NaN logit counts as higher, a NaN true logit ranks last. */
+int true_class_rank(const real *logits, int label, int classes);
+
 /* Evaluation over a whole dataset in evaluation mode (BN running statistics, no dropout). */
 typedef struct {
     double loss, top1, top5; /* mean loss; accuracies in % */

@@ -101,6 +101,9 @@ static int block_e(ModelBuilder *mb, int x) {
 }
 
 static int aux_head(ModelBuilder *mb, int x, int classes) {
+    const TensorSlot *grid = &mb->model->slots[x];
+    if (grid->H < 17 || grid->W < 17) /* its 5x5 conv needs the 5x5/3 pool of a full 17x17 grid */
+        return builder_fail(mb, "the auxiliary head (aux: true) needs inputs of at least 299x299 pixels");
     x = bc(mb, builder_avgpool(mb, x, 5, 3, 0), 128, 1, 1, 0);
     x = builder_global_avgpool(mb, bc_init(mb, x, 768, 5, 5, 1, 0, 0, 0.01));
     x = builder_linear(mb, x, classes, true);
@@ -113,6 +116,8 @@ int build_inception_v3(ModelBuilder *mb, const char *name, const TrainConfig *cf
     const bool aux = cfg->aux > 0;
     snprintf(mb->form, sizeof mb->form, "%s", aux ? "aux head" : "");
     int x = builder_input(mb);
+    const TensorSlot *in = &mb->model->slots[x];
+    if (in->H < 75 || in->W < 75) return builder_fail(mb, "Inception-v3 needs inputs of at least 75x75 pixels");
     x = bc(mb, bc(mb, bc(mb, x, 32, 3, 2, 0), 32, 3, 1, 0), 64, 3, 1, 1);
     x = builder_maxpool(mb, x, 3, 2, 0);
     x = bc(mb, bc(mb, x, 80, 1, 1, 0), 192, 3, 1, 0);
