@@ -9,7 +9,8 @@ needed by this script only, never by the build or the tests.
 
 For every model, `repeats` rounds each run `cohort bench` and then the same architecture in PyTorch (order
 alternating between rounds, so that drift in the machine's load hits both sides alike), each in its own
-process: same batch, same thread count, synthetic 3x32x32 input, 100 classes, SGD with momentum 0.9 and
+process: same batch, same thread count, synthetic 3x32x32 input, 100 classes (googlenet and resnet50: 3x224x224, batch 32,
+1000 classes; densenet_bc: batch 64), SGD with momentum 0.9 and
 weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser step timed after warm-up.
 Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
 the rounds of each side's images/s, and as the ratio the median over rounds of each round's Cohort/PyTorch
@@ -25,7 +26,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit"]
+MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit", "googlenet", "densenet_bc", "resnet50"]
+# (input side, batch, classes) of the models not run at the CIFAR shape (3x32x32, --batch, --classes): the
+# ImageNet ones as torchvision's at 224x224, batch 32, 1000 classes; the CIFAR DenseNet-BC-100 at the paper's
+# batch 64
+SHAPES = {"googlenet": (224, 32, 1000), "resnet50": (224, 32, 1000), "densenet_bc": (32, 64, None)}
 THROUGHPUT_TARGET = {"vit": 2.0}
 
 VGG_LAYERS = {
@@ -46,6 +51,14 @@ def torch_model(name, classes):
         return export_fixtures.VGG(VGG_LAYERS[name], 1.0, classes)
     if name == "vit":  # Cohort's default: dim 192, depth 6, heads 3, mlp 384, patch 4, class token, exact GELU
         return export_vit_fixtures.ViT(3, 32, 32, classes, 192, 6, 3, 384, 4, "cls", False)
+    if name in ("googlenet", "resnet50"):  # torchvision's own
+        import torchvision.models as tvm
+        if name == "googlenet":
+            return tvm.googlenet(num_classes=classes, aux_logits=False, init_weights=True)
+        return tvm.resnet50(num_classes=classes)
+    if name == "densenet_bc":  # DenseNet-BC-100, k = 12, as the zoo golden fixtures define it
+        import export_zoo_fixtures
+        return export_zoo_fixtures.DenseNetBC(100, 12, classes)
     raise SystemExit("compare_torch.py: no PyTorch definition for model '%s'" % name)
 
 
@@ -65,7 +78,7 @@ def torch_worker(args):
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(args.batch, 3, 32, 32)
+    x = torch.randn(args.batch, 3, args.side, args.side)
     y = torch.randint(0, args.classes, (args.batch,))
 
     def step():
@@ -84,10 +97,16 @@ def torch_worker(args):
     print("images/s %.1f  peak_rss_mib %.1f" % (args.batch * args.steps / seconds, rss_mib))
 
 
+def shape_of(args, model):
+    side, batch, classes = SHAPES.get(model, (32, args.batch, args.classes))
+    return side, batch, classes or args.classes
+
+
 def run_torch(args, model):
-    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", "--model", model, "--batch", str(args.batch),
-           "--threads", str(args.threads), "--classes", str(args.classes), "--steps", str(args.steps),
-           "--warmup", str(args.warmup)]
+    side, batch, classes = shape_of(args, model)
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", "--model", model, "--batch", str(batch),
+           "--threads", str(args.threads), "--classes", str(classes), "--steps", str(args.steps),
+           "--warmup", str(args.warmup), "--side", str(side)]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     m = re.search(r"images/s ([\d.]+)\s+peak_rss_mib ([\d.]+)", out)
@@ -95,8 +114,9 @@ def run_torch(args, model):
 
 
 def run_cohort(args, model):
-    cmd = [args.cohort, "bench", "--model", model, "--batch", str(args.batch), "--threads", str(args.threads),
-           "--classes", str(args.classes), "--input", "3x32x32", "--steps", str(args.steps),
+    side, batch, classes = shape_of(args, model)
+    cmd = [args.cohort, "bench", "--model", model, "--batch", str(batch), "--threads", str(args.threads),
+           "--classes", str(classes), "--input", "3x%dx%d" % (side, side), "--steps", str(args.steps),
            "--warmup", str(args.warmup)]
     if model == "vit":
         cmd += ["--optimizer", "adamw", "--weight_decay", "0.05", "--lr", "0.001"]
@@ -119,6 +139,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
+    p.add_argument("--side", type=int, default=32, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.torch_worker:
         torch_worker(args)

@@ -32,10 +32,12 @@ set_tests_properties(models_plan_lenet_bn PROPERTIES PASS_REGULAR_EXPRESSION
   "4 +batchnorm\\+relu +16x10x10 +32 .*\n8 +batchnorm\\+relu +120 +240 .*\n10 +batchnorm\\+relu +84 +168 .*62158 parameters")
 
 # Every architecture of the model zoo learns the synthetic set in a short run (small widths or inputs), the
-# ones with auxiliary heads with them.
+# ones with auxiliary heads with them. Label "learning": the ASan preset leaves these out (about ten minutes of
+# CPU there, 40 s here); the same models' forward, backward and optimiser step run under ASan in golden_zoo.
 add_executable(test_model_zoo_learning ${COHORT_TEST_DIR}/test_model_zoo_learning.c)
 target_link_libraries(test_model_zoo_learning PRIVATE cohort_trainer m)
 foreach(model alexnet nin vgg11 vgg11_bn resnet18 resnet50 googlenet inception_v3 squeezenet1_0 squeezenet1_1
         densenet121 densenet_bc)
   add_test(NAME model_zoo_learning_${model} COMMAND test_model_zoo_learning ${model})
+  set_tests_properties(model_zoo_learning_${model} PROPERTIES LABELS learning)
 endforeach()
