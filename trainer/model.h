@@ -30,31 +30,9 @@
 #define LAYER_MAX_INPUTS 64
 
 typedef enum {
-    LAYER_CONV,
-    LAYER_BATCHNORM,
-    LAYER_RELU,
-    LAYER_MAXPOOL,
-    LAYER_AVGPOOL,
-    LAYER_GLOBAL_AVGPOOL,
-    LAYER_FLATTEN,
-    LAYER_LINEAR,
-    LAYER_ADD,
-    LAYER_DROPOUT,
-    LAYER_SHORTCUT_PAD,
-    /* token tensors (ViT, MLP-Mixer); see TensorSlot */
-    LAYER_PATCH_EMBED,   /* spatial [C][B][H][W] -> tokens [B][T][D]; weight [D][C][P][P], bias [D] */
-    LAYER_CLS_POS,       /* [B][T][D] -> [B][T+1][D]; weight = class token [D], bias = position embedding [T+1][D] */
-    LAYER_LAYERNORM,     /* over the features of every token; weight = gamma [D], bias = beta [D] */
-    LAYER_GELU,
-    LAYER_ATTENTION,     /* fused qkv [B][T][3D] -> context [B][T][D]; no parameters (the projections are linears) */
-    LAYER_TOKEN_TRANSPOSE, /* [B][T][D] -> [B][D][T] */
-    LAYER_TOKEN_MEAN,    /* [B][T][D] -> [B][D], mean of tokens `token`..T-1 */
-    LAYER_TOKEN_SELECT,  /* [B][T][D] -> [B][D], token `token` */
-    /* graph nodes over several inputs (inputs[]) */
-    LAYER_CONCAT,        /* channels of inputs[0..n) concatenated */
-    LAYER_SUM,           /* inputs[0] + inputs[1] + ... */
-    LAYER_CHANNEL_GATE,  /* inputs[0] [C][B][H][W] times inputs[1] [B][C] per channel */
-    LAYER_ADAPTIVE_AVGPOOL, /* [C][B][H][W] -> [C][B][OH][OW] (the output slot's size), nn.AdaptiveAvgPool2d */
+#define OP(name) LAYER_##name,
+#include "ops/op_list.h"
+#undef OP
     LAYER_KIND_COUNT
 } LayerKind;
 

@@ -1,34 +1,14 @@
-/* The registry: every op's descriptor (layer.h) by its LayerKind. One line per op. */
+/* The registry: every op's descriptor (layer.h) by its LayerKind, from the one list in ops/op_list.h. */
 #include "layer.h"
 
-extern const OpDescriptor OP_CONV, OP_BATCHNORM, OP_RELU, OP_MAXPOOL, OP_AVGPOOL, OP_GLOBAL_AVGPOOL, OP_FLATTEN,
-    OP_LINEAR, OP_ADD, OP_DROPOUT, OP_SHORTCUT_PAD, OP_PATCH_EMBED, OP_CLS_POS, OP_LAYERNORM, OP_GELU, OP_ATTENTION,
-    OP_TOKEN_TRANSPOSE, OP_TOKEN_MEAN, OP_TOKEN_SELECT, OP_CONCAT, OP_SUM, OP_CHANNEL_GATE, OP_ADAPTIVE_AVGPOOL;
+#define OP(name) extern const OpDescriptor OP_##name;
+#include "ops/op_list.h"
+#undef OP
 
 static const OpDescriptor *const REGISTRY[LAYER_KIND_COUNT] = {
-    [LAYER_CONV] = &OP_CONV,
-    [LAYER_BATCHNORM] = &OP_BATCHNORM,
-    [LAYER_RELU] = &OP_RELU,
-    [LAYER_MAXPOOL] = &OP_MAXPOOL,
-    [LAYER_AVGPOOL] = &OP_AVGPOOL,
-    [LAYER_GLOBAL_AVGPOOL] = &OP_GLOBAL_AVGPOOL,
-    [LAYER_FLATTEN] = &OP_FLATTEN,
-    [LAYER_LINEAR] = &OP_LINEAR,
-    [LAYER_ADD] = &OP_ADD,
-    [LAYER_DROPOUT] = &OP_DROPOUT,
-    [LAYER_SHORTCUT_PAD] = &OP_SHORTCUT_PAD,
-    [LAYER_PATCH_EMBED] = &OP_PATCH_EMBED,
-    [LAYER_CLS_POS] = &OP_CLS_POS,
-    [LAYER_LAYERNORM] = &OP_LAYERNORM,
-    [LAYER_GELU] = &OP_GELU,
-    [LAYER_ATTENTION] = &OP_ATTENTION,
-    [LAYER_TOKEN_TRANSPOSE] = &OP_TOKEN_TRANSPOSE,
-    [LAYER_TOKEN_MEAN] = &OP_TOKEN_MEAN,
-    [LAYER_TOKEN_SELECT] = &OP_TOKEN_SELECT,
-    [LAYER_CONCAT] = &OP_CONCAT,
-    [LAYER_SUM] = &OP_SUM,
-    [LAYER_CHANNEL_GATE] = &OP_CHANNEL_GATE,
-    [LAYER_ADAPTIVE_AVGPOOL] = &OP_ADAPTIVE_AVGPOOL,
+#define OP(name) [LAYER_##name] = &OP_##name,
+#include "ops/op_list.h"
+#undef OP
 };
 
 const OpDescriptor *op_descriptor(LayerKind kind) { return REGISTRY[kind]; }
