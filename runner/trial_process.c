@@ -114,6 +114,7 @@ static int ending_of(int rc, const TrainResult *r) {
     case TRAIN_FINISHED: return ENDED_FINISHED;
     case TRAIN_STOPPED: return ENDED_STOPPED;
     case TRAIN_PREEMPTED: return ENDED_PREEMPTED;
+    case TRAIN_LOST: return ENDED_LOST;
     case TRAIN_DIVERGED: return ENDED_DIVERGED;
     default: return rc ? ENDED_FAILED : ENDED_FINISHED;
     }

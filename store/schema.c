@@ -192,6 +192,19 @@ static const char MIGRATION_V3[] =
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
     "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V3 "\n" SUMMARY_FROM ";\n";
+/* Version 4: the data-parallel keys (views only). */
+#define PARAM_COLUMNS_V4 PARAM_COLUMNS_V3 ",\n" P("micro_batch") ",\n" P("ranks_per_trial")
+
+static const char MIGRATION_V4[] =
+    "DROP VIEW IF EXISTS run_overview;\n"
+    "DROP VIEW IF EXISTS run_params;\n"
+    "CREATE VIEW run_params AS\n"
+    "SELECT r.id AS run_id, s.name AS sweep, r.model, r.dataset, r.seed,\n" PARAM_COLUMNS_V4 "\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
+    "CREATE VIEW run_overview AS\n"
+    "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
 #undef P
 
 /* MIGRATIONS[v]: version v -> v + 1. */
@@ -199,6 +212,7 @@ static const char *const MIGRATIONS[] = {
     SCHEMA_V1,
     VIEWS_V2,
     MIGRATION_V3,
+    MIGRATION_V4,
 };
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration step per schema version");

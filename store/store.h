@@ -15,7 +15,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct Store Store;
 

@@ -14,3 +14,9 @@ target_link_libraries(test_thread_invariance PRIVATE cohort_test_gradcheck_f32)
 add_test(NAME thread_invariance COMMAND test_thread_invariance)
 add_test(NAME thread_invariance_kernels COMMAND test_thread_invariance --kernels)
 set_tests_properties(thread_invariance_kernels PROPERTIES TIMEOUT 900)
+
+# Data-parallel trials: the same results on 1, 2, 3 and 4 ranks (real MPI collectives; see the file's header).
+add_executable(test_data_parallel ${COHORT_TEST_DIR}/test_data_parallel.c)
+target_link_libraries(test_data_parallel PRIVATE cohort_collectives_mpi)
+add_test(NAME data_parallel_ranks COMMAND bash ${COHORT_TEST_DIR}/data_parallel_ranks.sh $<TARGET_FILE:test_data_parallel>)
+set_tests_properties(data_parallel_ranks PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE)

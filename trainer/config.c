@@ -71,6 +71,9 @@ static const KeySpec KEYS[] = {
     {"milestones", 's', FIELD(milestones), 0, 0, "multistep schedule: epochs where lr *= gamma, e.g. 100,150"},
     {"epochs", 'i', FIELD(epochs), 1, 1e6, "training epochs"},
     {"batch_size", 'i', FIELD(batch_size), 1, 65536, "mini-batch size"},
+    {"micro_batch", 'i', FIELD(micro_batch), 0, 65536,
+     "data parallel: images per shard; results depend on it, not on ranks_per_trial (0 = one pass per batch)"},
+    {"ranks_per_trial", 'i', FIELD(ranks_per_trial), 1, 4096, "ranks that train one trial together (needs micro_batch)"},
     {"lr", 'f', FIELD(lr), 0, 1e6, "peak learning rate"},
     {"momentum", 'f', FIELD(momentum), 0, 0.999999, "SGD momentum"},
     {"nesterov", 'b', FIELD(nesterov), 0, 1, "Nesterov momentum"},
@@ -98,6 +101,7 @@ void train_config_defaults(TrainConfig *cfg) {
     cfg->synthetic_test = 512;
     cfg->epochs = 10;
     cfg->batch_size = 128;
+    cfg->ranks_per_trial = 1;
     cfg->lr = 0.05;
     cfg->momentum = 0.9;
     cfg->weight_decay = 5e-4;
@@ -228,6 +232,16 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     char tail;
     if (sscanf(cfg->input_shape, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || c > 3 || h < 1 || w < 1)
         return err_set(err, "input_shape: expected CxHxW with 1..3 channels, got '%s'", cfg->input_shape);
+    if (cfg->ranks_per_trial > 1 && cfg->micro_batch == 0)
+        return err_set(err, "ranks_per_trial: %d ranks need micro_batch (the images per shard, e.g. micro_batch: %d); "
+                       "a trial's results depend on micro_batch, never on the number of ranks",
+                       cfg->ranks_per_trial, cfg->batch_size / cfg->ranks_per_trial > 0 ? cfg->batch_size / cfg->ranks_per_trial : 1);
+    if (cfg->micro_batch > cfg->batch_size)
+        return err_set(err, "micro_batch: %d is more than batch_size %d", cfg->micro_batch, cfg->batch_size);
+    if (cfg->micro_batch > 0 && (cfg->batch_size + cfg->micro_batch - 1) / cfg->micro_batch < cfg->ranks_per_trial)
+        return err_set(err, "ranks_per_trial: %d ranks but a batch of %d has only %d micro-batches of %d; some ranks "
+                       "would have nothing to do", cfg->ranks_per_trial, cfg->batch_size,
+                       (cfg->batch_size + cfg->micro_batch - 1) / cfg->micro_batch, cfg->micro_batch);
     /* hidden: comma-separated positive integers */
     const char *p = cfg->hidden;
     while (*p) {
@@ -273,10 +287,13 @@ int train_config_format(const TrainConfig *cfg, const char *key, char *out, size
 }
 
 uint64_t train_config_fingerprint(const TrainConfig *cfg) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "key=value;" of every key but threads */
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "key=value;" of every key but threads and ranks_per_trial */
     char value[600];
     for (int i = 0; i < KEY_COUNT; i++) {
-        if (!strcmp(KEYS[i].name, "threads")) continue; /* results do not depend on the thread count */
+        /* results depend on neither the thread count nor the number of ranks training the trial */
+        if (!strcmp(KEYS[i].name, "threads") || !strcmp(KEYS[i].name, "ranks_per_trial")) continue;
+        /* a key added later hashes only when set, so checkpoints written before it existed still match */
+        if (!strcmp(KEYS[i].name, "micro_batch") && cfg->micro_batch == 0) continue;
         train_config_format(cfg, KEYS[i].name, value, sizeof value);
         for (const char *parts[] = {KEYS[i].name, "=", value, ";"}, **p = parts; p < parts + 4; p++)
             for (const char *c = *p; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;

@@ -48,6 +48,8 @@ typedef struct {
     char milestones[64];    /* multistep schedule: epochs at which lr *= gamma, e.g. "100,150" */
     int epochs;
     int batch_size;
+    int micro_batch;        /* images per shard of a data-parallel step (0 = the whole batch in one pass) */
+    int ranks_per_trial;    /* ranks that train one trial together (data parallel; needs micro_batch when > 1) */
     double lr;
     double momentum;
     int nesterov;

@@ -1,6 +1,7 @@
 /* The training loop: shuffle, assemble each mini-batch, forward, loss, backward, SGD step; evaluate after
  * every epoch. Everything the loop touches is allocated before the first step. */
 #include "train.h"
+#include "data_parallel.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +84,31 @@ static int maybe_resume(const TrainHooks *hooks, const TrainConfig *cfg, Model *
     return 1;
 }
 
+/* Rank 0's start to every rank of a data-parallel group: whether it resumed (1), starts afresh (0) or failed
+ * (-1), and when it resumed the whole state a checkpoint holds. Non-zero: the group broke. */
+static int share_start(DataParallel *dp, Model *model, Optimizer *opt, TrainState *st, int *resumed,
+                       char err[ERR_LEN]) {
+    char why[ERR_LEN];
+    int32_t status[2] = {*resumed, st->epochs_done};
+    if (dp_broadcast(dp, status, sizeof status, why)) return err_set(err, "%s", why);
+    *resumed = status[0];
+    if (*resumed < 0 && dp_rank(dp) > 0) err_set(err, "rank 0 of the data-parallel group could not start");
+    if (*resumed != 1) return 0;
+    st->epochs_done = status[1];
+    /* the history array of every rank has room for the run's epochs; rank 0 checked the count */
+    EpochMetrics *history = st->history;
+    TrainState scalars = *st;
+    if (dp_broadcast(dp, model->params, sizeof(real) * model->param_count, why) ||
+        dp_broadcast(dp, model->buffers, sizeof(real) * model->buffer_count, why) ||
+        dp_broadcast(dp, opt->state, sizeof(real) * opt->state_count, why) ||
+        dp_broadcast(dp, &opt->step, sizeof opt->step, why) || dp_broadcast(dp, &scalars, sizeof scalars, why) ||
+        dp_broadcast(dp, history, sizeof(EpochMetrics) * (size_t)st->epochs_done, why))
+        return err_set(err, "%s", why);
+    *st = scalars;
+    st->history = history;
+    return 0;
+}
+
 int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *hooks, TrainResult *result,
               char err[ERR_LEN]) {
     memset(result, 0, sizeof *result);
@@ -93,9 +119,12 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
 
     const int batch = cfg->batch_size < train->count ? cfg->batch_size : train->count;
     const int classes = train->classes;
+    /* data parallel: the model holds one micro-batch; a batch is several passes (data_parallel.h) */
+    const int micro = cfg->micro_batch > 0 && cfg->micro_batch < batch ? cfg->micro_batch : batch;
     Model *model = NULL;
-    if (model_create(&model, cfg->model, cfg, train->channels, train->height, train->width, classes, batch, cfg->seed,
-                     err))
+    DataParallel *dp = NULL;
+    if (model_create(&model, cfg->model, cfg, train->channels, train->height, train->width, classes,
+                     cfg->micro_batch > 0 ? micro : batch, cfg->seed, err))
         return -1;
     result->param_count = (int64_t)model_parameter_count(model);
 
@@ -111,6 +140,12 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics))};
     Optimizer opt = {0};
     if (optimizer_init(&opt, cfg, model, err)) goto done;
+    if (cfg->micro_batch > 0) {
+        TrainConfig shard_cfg = *cfg;
+        shard_cfg.micro_batch = micro;
+        if (dp_create(&dp, model, &shard_cfg, batch, hooks ? hooks->collectives : NULL, err)) goto done;
+    }
+    const bool leader = !dp || dp_rank(dp) == 0;
     if (!buf.x || !buf.labels || !buf.probs || !buf.order || !st.history) {
         err_set(err, "out of memory for the training buffers");
         goto done;
@@ -118,7 +153,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     rng_seed_stream(&st.shuffle_at_epoch_start, cfg->seed, 2);
     rng_seed_stream(&st.augment, cfg->seed, 3);
     EpochMetrics *history = st.history; /* room for the whole run's epochs */
-    int resumed = maybe_resume(hooks, cfg, model, &opt, &st, err);
+    int resumed = leader ? maybe_resume(hooks, cfg, model, &opt, &st, err) : 0;
     if (resumed == 1) {
         /* checkpoint_load gave us its own history array: move it into ours. */
         int ok = st.epochs_done <= cfg->epochs;
@@ -128,10 +163,17 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         if (!ok) {
             err_set(err, "%s: checkpoint has %d epochs, more than the run's %d", hooks->checkpoint_path,
                     st.epochs_done, cfg->epochs);
-            goto done;
+            resumed = -1;
         }
+    }
+    /* the other ranks of a data-parallel group start from rank 0's state, whatever their own disks hold */
+    if (dp && dp_size(dp) > 1 && share_start(dp, model, &opt, &st, &resumed, err)) {
+        result->outcome = TRAIN_LOST;
+        goto done;
+    }
+    if (resumed == 1) {
         result->epochs_done = st.epochs_done;
-        if (hooks->on_resume) hooks->on_resume(st.epochs_done, st.history, hooks->user);
+        if (leader && hooks->on_resume) hooks->on_resume(st.epochs_done, st.history, hooks->user);
     } else if (resumed < 0) {
         goto done;
     }
@@ -141,6 +183,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     const long steps_per_epoch = (train->count + batch - 1) / batch;
     const real smoothing = (real)cfg->label_smoothing;
     result->outcome = TRAIN_FINISHED;
+    bool group_stop = false; /* data parallel: the group agreed to stop (a rank was asked to) */
 
     for (int epoch = st.next_epoch; epoch <= cfg->epochs; epoch++) {
         double t0 = now_seconds() - st.epoch_train_seconds;
@@ -151,11 +194,13 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         rng_shuffle(&shuffle_rng, buf.order, train->count);
         double lr = schedule_lr(cfg, st.step > 0 ? st.step - 1 : 0, steps_per_epoch);
         for (int start = st.position; start < train->count; start += batch, st.step++) {
-            if (hooks && hooks->preempt && *hooks->preempt && start > 0) {
+            /* one group decides: a data-parallel rank stops when the group agreed to in the last step */
+            const bool stop_now = dp ? group_stop : hooks && hooks->preempt && *hooks->preempt;
+            if (stop_now && start > 0) {
                 st.position = start;
                 st.epoch_train_seconds = now_seconds() - t0;
                 st.dropout = model->dropout_rng;
-                if (save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
+                if (leader && save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
                     result->outcome = TRAIN_FAILED;
                     goto done;
                 }
@@ -165,9 +210,25 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
             int B = train->count - start < batch ? train->count - start : batch;
             data_fill_batch(train, buf.order + start, B, buf.x, buf.labels, aug.crop_pad || aug.hflip ? &aug : NULL,
                             &st.augment);
-            const real *logits = model_forward(model, buf.x, B, true);
-            double objective;
-            const double loss = model_loss(model, buf.probs, buf.labels, B, smoothing, &objective);
+            double loss, objective;
+            long correct = 0;
+            if (dp) {
+                DpStep out;
+                const int wish = hooks && hooks->preempt && *hooks->preempt;
+                if (dp_train_step(dp, model, buf.x, buf.labels, B, smoothing, st.step, wish, &out, err)) {
+                    result->outcome = TRAIN_LOST;
+                    goto done;
+                }
+                group_stop = group_stop || out.stop;
+                loss = out.loss_sum / B;
+                objective = out.finite ? out.objective_sum / B : NAN;
+                correct = out.correct;
+            } else {
+                const real *logits = model_forward(model, buf.x, B, true);
+                loss = model_loss(model, buf.probs, buf.labels, B, smoothing, &objective);
+                for (int b = 0; b < B; b++)
+                    correct += true_class_rank(logits + (size_t)b * classes, buf.labels[b], classes) == 0;
+            }
             if (!isfinite(objective)) {
                 result->outcome = TRAIN_DIVERGED;
                 err_set(err, "diverged: loss is %g at epoch %d, step %ld (lr %g)", objective, epoch, st.step, lr);
@@ -175,9 +236,8 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
             }
             st.epoch_loss_sum += loss * B;
             st.epoch_objective_sum += objective * B;
-            for (int b = 0; b < B; b++)
-                st.epoch_correct += true_class_rank(logits + (size_t)b * classes, buf.labels[b], classes) == 0;
-            model_loss_backward(model, buf.probs, buf.labels, B, smoothing);
+            st.epoch_correct += correct;
+            if (!dp) model_loss_backward(model, buf.probs, buf.labels, B, smoothing);
             lr = schedule_lr(cfg, st.step, steps_per_epoch);
             optimizer_step(&opt, model, lr);
             if (hooks && hooks->on_step) hooks->on_step(hooks->user);
@@ -189,8 +249,19 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
                           .train_top1 = 100.0 * (double)st.epoch_correct / train->count,
                           .lr = lr,
                           .images_per_sec = train->count / train_seconds};
-        EvalResult val = evaluate(model, &data->val, &buf, batch, classes, smoothing);
-        EvalResult test = evaluate(model, &data->test, &buf, batch, classes, smoothing);
+        EvalResult val, test;
+        if (dp) {
+            if (dp_evaluate(dp, model, &data->val, buf.order, buf.x, buf.labels, buf.probs, smoothing, &val.loss,
+                            &val.top1, &val.top5, err) ||
+                dp_evaluate(dp, model, &data->test, buf.order, buf.x, buf.labels, buf.probs, smoothing, &test.loss,
+                            &test.top1, &test.top5, err)) {
+                result->outcome = TRAIN_LOST;
+                goto done;
+            }
+        } else {
+            val = evaluate(model, &data->val, &buf, batch, classes, smoothing);
+            test = evaluate(model, &data->test, &buf, batch, classes, smoothing);
+        }
         m.val_loss = val.loss;
         m.val_top1 = val.top1;
         m.test_loss = test.loss;
@@ -207,18 +278,24 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         st.epoch_train_seconds = 0;
         st.shuffle_at_epoch_start = shuffle_rng;
         st.dropout = model->dropout_rng;
-        if (save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
+        if (leader && save_checkpoint(hooks, cfg, model, &opt, &st, err)) {
             result->outcome = TRAIN_FAILED;
             goto done;
         }
         result->epochs_done = epoch;
-        if (hooks && hooks->on_epoch && hooks->on_epoch(&m, hooks->user)) {
+        int stop = leader && hooks && hooks->on_epoch && hooks->on_epoch(&m, hooks->user);
+        if (dp && dp_agree(dp, &stop, err)) { /* rank 0's verdict (early stopping) holds for the group */
+            result->outcome = TRAIN_LOST;
+            goto done;
+        }
+        if (stop) {
             result->outcome = TRAIN_STOPPED;
             break;
         }
     }
 
 done:
+    dp_free(dp);
     free(buf.x);
     free(buf.labels);
     free(buf.probs);
@@ -226,5 +303,6 @@ done:
     free(st.history);
     optimizer_free(&opt);
     model_free(model);
-    return result->outcome == TRAIN_FAILED || result->outcome == TRAIN_DIVERGED ? -1 : 0;
+    return result->outcome == TRAIN_FAILED || result->outcome == TRAIN_DIVERGED || result->outcome == TRAIN_LOST ? -1
+                                                                                                               : 0;
 }

@@ -25,6 +25,10 @@ typedef struct {
     const char *checkpoint_path;      /* written after every epoch and on preemption; NULL = no checkpoints */
     bool resume;                      /* continue from checkpoint_path when the file exists */
     volatile sig_atomic_t *preempt;   /* becomes non-zero: checkpoint at the next batch boundary and return */
+    /* The ranks training this trial together (cfg->ranks_per_trial of them; data_parallel.h), or NULL for one.
+     * Rank 0 of the group loads and writes the checkpoint and is the one whose hooks report; every rank runs
+     * the same steps. */
+    const struct Collectives *collectives;
 } TrainHooks;
 
 typedef enum {
@@ -33,6 +37,7 @@ typedef enum {
     TRAIN_DIVERGED,      /* loss became NaN or infinite */
     TRAIN_FAILED,        /* could not build or allocate; err says why */
     TRAIN_PREEMPTED,     /* *preempt was set: checkpointed mid-epoch, resume to continue */
+    TRAIN_LOST,          /* a rank of the data-parallel group was lost; err says so (retry from the checkpoint) */
 } TrainOutcome;
 
 typedef struct {
@@ -42,7 +47,7 @@ typedef struct {
 } TrainResult;
 
 /* Trains cfg->model on data for cfg->epochs. Returns 0 when the run ended as planned, was stopped or was
- * preempted, non-zero (with err) when it failed or diverged; result->outcome says which. */
+ * preempted, non-zero (with err) when it failed, diverged or lost a rank; result->outcome says which. */
 int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *hooks, TrainResult *result,
               char err[ERR_LEN]);
 
