@@ -217,6 +217,25 @@ static int check_data(const Sweep *sweep, char err[ERR_LEN]) {
     return rc;
 }
 
+/* Every trial's ranks_per_trial must fit the ranks this sweep has to train on (all but rank 0, or rank 0
+ * alone), or it could never start. */
+static int check_ranks(const Sweep *sweep, int world_size, char err[ERR_LEN]) {
+    const int training = world_size > 1 ? world_size - 1 : 1;
+    int n = sweep->trial_count ? sweep->trial_count : sweep->probe_count;
+    for (int i = 0; i < n && !sweep->objective; i++) {
+        const cJSON *config = sweep->trial_count ? sweep->trials[i].config : sweep->probes[i];
+        TrainConfig cfg;
+        train_config_defaults(&cfg);
+        char why[ERR_LEN];
+        if (trial_config_from_json(config, &cfg, why)) continue; /* check_data names it */
+        if (cfg.ranks_per_trial > training)
+            return err_set(err, "%s: ranks_per_trial: %d ranks per trial, but this sweep has %d training rank%s "
+                           "(mpirun -np %d; rank 0 coordinates): start it with mpirun -np %d or more", sweep->name,
+                           cfg.ranks_per_trial, training, training > 1 ? "s" : "", world_size, cfg.ranks_per_trial + 1);
+    }
+    return 0;
+}
+
 /* "model=lenet lr=0.1": the settings that vary between the sweep's trials. */
 static void trial_label(const Sweep *sweep, const SweepTrial *t, char *out, size_t size) {
     size_t used = 0;
@@ -474,7 +493,7 @@ int cli_sweep(int argc, char **argv) {
             cli_printf_safe("%s", text ? text : "");
             free(text);
             dry_run_done = 1;
-        } else if (status == 0 && check_data(&sweep, err)) {
+        } else if (status == 0 && (check_data(&sweep, err) || check_ranks(&sweep, world_size, err))) {
             fprintf(stderr, "cohort sweep: %s\n", err);
             status = EXIT_BAD_INPUT;
         } else if (status == 0 && store_check_writable(args.db, err)) {

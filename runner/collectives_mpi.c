@@ -10,7 +10,8 @@ static double monotonic_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int mpi_allreduce_polled(void *values, int n, MPI_Datatype type, MPI_Op op, MPI_Comm comm, double timeout_seconds) {
+int mpi_allreduce_polled(void *values, int n, MPI_Datatype type, MPI_Op op, MPI_Comm comm, double timeout_seconds,
+                         int (*abandon)(void *), void *user) {
     MPI_Request request;
     if (MPI_Iallreduce(MPI_IN_PLACE, values, n, type, op, comm, &request) != MPI_SUCCESS) return -1;
     const double started = monotonic_seconds();
@@ -24,6 +25,7 @@ int mpi_allreduce_polled(void *values, int n, MPI_Datatype type, MPI_Op op, MPI_
             const struct timespec pause = {0, 200000};
             nanosleep(&pause, NULL);
             if (timeout_seconds > 0 && monotonic_seconds() - started > timeout_seconds) return -1;
+            if (abandon && polls % 16 == 0 && abandon(user)) return -1;
         }
     }
 }
@@ -35,7 +37,7 @@ static int max_i32(int32_t *values, size_t n, void *user) {
     const MpiCollectives *c = user;
     for (size_t at = 0; at < n; at += PIECE) {
         const int len = n - at < PIECE ? (int)(n - at) : PIECE;
-        if (mpi_allreduce_polled(values + at, len, MPI_INT32_T, MPI_MAX, c->comm, c->timeout_seconds)) return -1;
+        if (mpi_allreduce_polled(values + at, len, MPI_INT32_T, MPI_MAX, c->comm, c->timeout_seconds, NULL, NULL)) return -1;
     }
     return 0;
 }
@@ -44,7 +46,7 @@ static int sum_i64(int64_t *values, size_t n, void *user) {
     const MpiCollectives *c = user;
     for (size_t at = 0; at < n; at += PIECE) {
         const int len = n - at < PIECE ? (int)(n - at) : PIECE;
-        if (mpi_allreduce_polled(values + at, len, MPI_INT64_T, MPI_SUM, c->comm, c->timeout_seconds)) return -1;
+        if (mpi_allreduce_polled(values + at, len, MPI_INT64_T, MPI_SUM, c->comm, c->timeout_seconds, NULL, NULL)) return -1;
     }
     return 0;
 }

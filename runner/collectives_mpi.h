@@ -17,9 +17,10 @@ typedef struct {
 /* Fills c for comm (rank and size from it). */
 void mpi_collectives_init(MpiCollectives *c, MPI_Comm comm, double timeout_seconds);
 
-/* One allreduce in place of n elements of type with op, polled until complete or timeout_seconds have
- * passed (0 = no limit). 0 when complete; -1 on an MPI error or the timeout (the request is left pending:
+/* One allreduce in place of n elements of type with op, polled until complete, until timeout_seconds have
+ * passed (0 = no limit) or until abandon(user) (may be NULL, checked every few milliseconds) is non-zero. 0 when complete; -1 on an MPI error or the timeout (the request is left pending:
  * its communicator must not be used again). */
-int mpi_allreduce_polled(void *values, int n, MPI_Datatype type, MPI_Op op, MPI_Comm comm, double timeout_seconds);
+int mpi_allreduce_polled(void *values, int n, MPI_Datatype type, MPI_Op op, MPI_Comm comm, double timeout_seconds,
+                         int (*abandon)(void *), void *user);
 
 #endif

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "progress.h"
 #include "protocol.h"
 #include "sweep_run.h"
@@ -82,6 +84,7 @@ typedef struct {
     Progress progress;
     Failpoint fault;
     int endings_in_batch;
+    int group_serial;       /* numbers the data-parallel groups formed (their MPI_Comm_create_group tag) */
 } Coordinator;
 
 static double now(void) {
@@ -111,6 +114,41 @@ static int count_state(const Coordinator *c, int state) {
 }
 
 /* ---- sending to a worker: over MPI, or to the local child when this rank trains too ---- */
+
+static void handle(Coordinator *c, int rank, int tag, const Message *m, const char *text);
+
+/* The ranks a trial trains on: its config's ranks_per_trial (1 when absent). */
+static int trial_ranks(SweepTrialState *trial) {
+    if (trial->ranks > 0) return trial->ranks;
+    trial->ranks = 1;
+    cJSON *config = cJSON_Parse(trial->config_json);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(config, "ranks_per_trial");
+    if (cJSON_IsNumber(k) && k->valuedouble >= 1) trial->ranks = (int)k->valuedouble;
+    cJSON_Delete(config);
+    return trial->ranks;
+}
+
+/* A data-parallel trial to the K workers in ranks[]: each gets "GROUP r1,...,rK\n" + the config and the tag
+ * of the group's communicator; the first reports the trial. */
+static void send_group_trial(Coordinator *c, const int *ranks, int k, int t) {
+    SweepTrialState *trial = &c->trials[t];
+    trial->state = TRIAL_RUNNING;
+    size_t size = strlen(GROUP_PREFIX) + (size_t)k * 12 + strlen(trial->config_json) + 2;
+    char *text = malloc(size);
+    if (!text) MPI_Abort(MPI_COMM_WORLD, 1);
+    size_t at = (size_t)snprintf(text, size, "%s", GROUP_PREFIX);
+    for (int i = 0; i < k; i++) at += (size_t)snprintf(text + at, size - at, "%s%d", i ? "," : "", ranks[i]);
+    snprintf(text + at, size - at, "\n%s", trial->config_json);
+    c->group_serial = c->group_serial % 30000 + 1;
+    Message m = {.run_id = trial->run_id, .value = c->group_serial};
+    for (int i = 0; i < k; i++) {
+        c->workers[ranks[i]].trial = t;
+        message_send(ranks[i], TAG_TRIAL, &m, text);
+    }
+    if (c->opt->verbose)
+        fprintf(stderr, "coordinator: run %lld -> ranks %s\n", (long long)trial->run_id, text + strlen(GROUP_PREFIX));
+    free(text);
+}
 
 static void send_trial(Coordinator *c, int rank, int t) {
     SweepTrialState *trial = &c->trials[t];
@@ -193,18 +231,62 @@ static int propose(Coordinator *c) {
     return c->trial_count++;
 }
 
-/* Gives an idle worker the next queued trial, or shuts it down when nothing is left to do. */
-static void feed(Coordinator *c, int rank) {
-    WorkerSlot *w = &c->workers[rank];
-    if (w->shut_down || w->trial >= 0) return;
-    int t = c->draining ? -1 : next_queued(c);
-    if (t < 0 && !c->draining) t = propose(c);
-    if (t >= 0) {
-        send_trial(c, rank, t);
-    } else if (c->draining || count_state(c, TRIAL_RUNNING) == 0) {
-        /* Keep idle workers while trials run: a lost one may be re-queued. */
-        if (c->opt->world_size > 1) message_send(rank, TAG_SHUTDOWN, NULL, NULL);
-        w->shut_down = 1;
+/* Hands queued trials to idle workers, first come first served, each trial to as many idle workers as its
+ * ranks_per_trial asks; a trial that does not fit yet waits while later ones that fit go ahead, so no worker
+ * idles while something it could run is queued. Workers are shut down once nothing is left to do. */
+static void assign(Coordinator *c) {
+    const int first = c->opt->world_size > 1 ? 1 : 0;
+    int idle[4096], n_idle = 0;
+    for (int r = first; r < c->opt->world_size && n_idle < 4096; r++)
+        if (!c->workers[r].shut_down && c->workers[r].trial < 0) idle[n_idle++] = r;
+    if (!n_idle) return;
+    const int training_ranks = c->opt->world_size - first;
+    int waiting = 0; /* queued trials that need more ranks than are idle now */
+    if (!c->draining) {
+        for (int t = 0; t < c->trial_count && n_idle > 0; t++) {
+            if (c->trials[t].state != TRIAL_QUEUED) continue;
+            const int k = trial_ranks(&c->trials[t]);
+            if (k > training_ranks) { /* never fits: said before the sweep starts; a search may propose it */
+                char why[160];
+                snprintf(why, sizeof why, "ranks_per_trial %d is more than the sweep's %d training ranks", k,
+                         training_ranks);
+                c->workers[idle[0]].trial = t;
+                c->trials[t].state = TRIAL_RUNNING;
+                Message end = {.run_id = c->trials[t].run_id, .value = ENDED_FAILED};
+                c->trials[t].failures = c->opt->max_retries; /* no retry can help */
+                handle(c, idle[0], TAG_ENDED, &end, why);
+                return;
+            }
+            if (k > n_idle) {
+                waiting++;
+                continue;
+            }
+            if (k == 1) send_trial(c, idle[0], t);
+            else send_group_trial(c, idle, k, t);
+            memmove(idle, idle + k, sizeof(int) * (size_t)(n_idle - k));
+            n_idle -= k;
+        }
+        /* a search proposes new trials while workers are free (one rank each, or as their config says) */
+        while (n_idle > 0 && !waiting) {
+            int t = propose(c);
+            if (t < 0) break;
+            const int k = trial_ranks(&c->trials[t]);
+            if (k > n_idle) {
+                waiting++;
+                break;
+            }
+            if (k == 1) send_trial(c, idle[0], t);
+            else send_group_trial(c, idle, k, t);
+            memmove(idle, idle + k, sizeof(int) * (size_t)(n_idle - k));
+            n_idle -= k;
+        }
+    }
+    /* Keep idle workers while trials run (a lost one may be re-queued) or wait for ranks. */
+    if (c->draining || (!waiting && count_state(c, TRIAL_RUNNING) == 0 && next_queued(c) < 0)) {
+        for (int i = 0; i < n_idle; i++) {
+            if (c->opt->world_size > 1) message_send(idle[i], TAG_SHUTDOWN, NULL, NULL);
+            c->workers[idle[i]].shut_down = 1;
+        }
     }
 }
 
@@ -272,9 +354,31 @@ static const char *status_of(int ending) {
     }
 }
 
+/* The others of a data-parallel group cannot go on without this rank: when a rank ends the trial without a
+ * result (lost, failed), or the group's first rank ends it at all, the ranks still on it are told to stop. */
+static void abort_group(Coordinator *c, int rank, int t, int ending, int first) {
+    if (t < 0 || c->opt->world_size == 1 || (!first && ending != ENDED_LOST && ending != ENDED_FAILED)) return;
+    Message m = {.run_id = c->trials[t].run_id};
+    for (int r = 1; r < c->opt->world_size; r++)
+        if (r != rank && c->workers[r].trial == t) message_send(r, TAG_ABORT_GROUP, &m, NULL);
+}
+
+/* A rank of a data-parallel group, not its first, is done with the trial. */
+static void on_member_ended(Coordinator *c, int rank, const Message *m, const char *text) {
+    int t = trial_of_run(c, m->run_id);
+    if (c->workers[rank].trial == t) {
+        abort_group(c, rank, t, (int)m->value, 0);
+        c->workers[rank].trial = -1;
+    }
+    if (t >= 0 && c->trials[t].state == TRIAL_RUNNING && (m->value == ENDED_LOST || m->value == ENDED_FAILED))
+        progress_note(&c->progress, "[run %lld %s] rank %d of its group: %s", (long long)m->run_id,
+                      c->trials[t].label, rank, text ? text : "ended without a result");
+}
+
 static void on_ended(Coordinator *c, int rank, const Message *m, const char *text) {
     char err[ERR_LEN];
     int t = trial_of_run(c, m->run_id);
+    if (c->workers[rank].trial == t) abort_group(c, rank, t, (int)m->value, 1);
     c->workers[rank].trial = -1;
     if (t < 0) return;
     SweepTrialState *trial = &c->trials[t];
@@ -337,6 +441,7 @@ static void handle(Coordinator *c, int rank, int tag, const Message *m, const ch
     case TAG_EPOCH: on_epoch(c, rank, m); break;
     case TAG_ENDED: on_ended(c, rank, m, text); break;
     case TAG_NOTE: on_note(c, m, text); break;
+    case TAG_MEMBER_ENDED: on_member_ended(c, rank, m, text); break;
     default: fprintf(stderr, "cohort: coordinator: unexpected message tag %d from rank %d\n", tag, rank);
     }
 }
@@ -442,7 +547,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
         for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
         for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);
         c.ack_count = 0;
-        for (int r = 0; r < opt->world_size; r++) feed(&c, r);
+        assign(&c);
         progress_update(&c.progress, now());
         if (handled) {
             sleep_ms = 1;

@@ -10,6 +10,13 @@
  *   coordinator -> worker   TAG_PREEMPT   (no payload)          checkpoint at the next batch and end the trial
  *   worker -> coordinator   TAG_NOTE      run_id + text          something the run's record should say (a bad
  *                                                                checkpoint set aside); sent before TAG_STARTED
+ *   worker -> coordinator   TAG_MEMBER_ENDED run_id, ending     a rank of a data-parallel group (not its first)
+ *                                                                is done with the trial: ready for the next
+ *   coordinator -> worker   TAG_ABORT_GROUP run_id              another rank of this trial's group was lost:
+ *                                                                end the trial now (it ends lost, and is retried)
+ *   A data-parallel trial (ranks_per_trial K > 1) goes to K idle workers at once: TAG_TRIAL's text is then
+ *   "GROUP r1,r2,...,rK\n" followed by the config JSON, and `value` is the tag that the K workers give
+ *   MPI_Comm_create_group; the group's first rank reports the trial like a single worker does.
  *   TAG_STARTED carries the parameter count in `value` and, in metrics.epoch, the epochs a resumed run
  *   brought from its checkpoint (their metrics come first as TAG_EPOCH with value 1, not acknowledged).
  *
@@ -33,6 +40,8 @@ enum {
     TAG_ENDED,
     TAG_PREEMPT,
     TAG_NOTE,
+    TAG_MEMBER_ENDED,
+    TAG_ABORT_GROUP,
 };
 
 /* Run endings carried by TAG_ENDED. */
@@ -56,5 +65,8 @@ void message_send(int dest, int tag, const Message *header, const char *text);
 /* Receives the message that MPI_Probe/Iprobe reported in `status`. *text (malloc'd, may be NULL) receives
  * the text part; the caller frees it. */
 void message_receive(const MPI_Status *status, Message *header, char **text);
+
+/* The prefix of a data-parallel TAG_TRIAL's text. */
+#define GROUP_PREFIX "GROUP "
 
 #endif

@@ -23,6 +23,7 @@ typedef struct {
     double last_value;  /* the sweep's metric at the last epoch (NaN = none) */
     char stop_reason[256]; /* why early termination stopped it */
     char note[ERR_LEN];    /* kept in the run's error text to its end (a bad checkpoint set aside), or "" */
+    int ranks;             /* ranks it trains on (its ranks_per_trial); 0 = not read from the config yet */
 } SweepTrialState;
 
 typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memfd_create */
 #include "trial_process.h"
 
 #include <cjson/cJSON.h>
@@ -9,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "collectives_mpi.h"
+#include "data_parallel.h"
 #include "objective.h"
 
 static double monotonic_seconds(void) {
@@ -37,6 +41,11 @@ typedef struct {
     int resumed_epochs;
     int freeze_after_epoch; /* failpoint: stop this process after this epoch's acknowledgement (0 = never) */
     double last_beat;       /* when the last record went up (monotonic seconds) */
+    /* data parallel: the buffer shared with the parent, which runs the collectives over MPI */
+    int shared_fd;
+    void *shared;
+    size_t shared_bytes;
+    Collectives collectives;
 } ChildLink;
 
 /* Failpoint for the reliability tests: COHORT_FAULT="freeze:R:E" makes the trainer of run R stop itself
@@ -50,10 +59,11 @@ static int freeze_epoch_for(int64_t run_id) {
     return 0;
 }
 
-static void send_record(ChildLink *link, int tag, const Message *msg, const char *text) {
+static void send_record_full(ChildLink *link, int tag, const Message *msg, const char *text, uint64_t count) {
     ChildRecord r;
     memset(&r, 0, sizeof r);
     r.tag = tag;
+    r.count = count;
     r.msg = *msg;
     r.msg.run_id = link->run_id;
     if (text) snprintf(r.text, sizeof r.text, "%s", text);
@@ -67,6 +77,14 @@ static void send_record(ChildLink *link, int tag, const Message *msg, const char
         p += n;
         left -= (size_t)n;
     }
+}
+
+static void send_record(ChildLink *link, int tag, const Message *msg, const char *text) {
+    send_record_full(link, tag, msg, text, 0);
+}
+
+static void send_record_counted(ChildLink *link, int tag, const Message *msg, uint64_t count) {
+    send_record_full(link, tag, msg, NULL, count);
 }
 
 /* After every optimiser step: a progress record when the last record is a heartbeat interval old. */
@@ -109,6 +127,41 @@ static int child_on_epoch(const EpochMetrics *metrics, void *user) {
     return verdict != 0;
 }
 
+/* A collective through the parent: the values go into the shared buffer, a CHILD_COLLECTIVE record asks for
+ * the operation, and the parent answers 0 (the buffer holds the result) or -1 (the group broke). */
+static int relay_collective(ChildLink *link, int op, void *values, size_t bytes, size_t count) {
+    if (bytes > link->shared_bytes) {
+        if (link->shared) munmap(link->shared, link->shared_bytes);
+        link->shared = NULL;
+        if (ftruncate(link->shared_fd, (off_t)bytes) != 0) return -1;
+        void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, link->shared_fd, 0);
+        if (map == MAP_FAILED) return -1;
+        link->shared = map;
+        link->shared_bytes = bytes;
+    }
+    memcpy(link->shared, values, bytes);
+    Message m = {.value = op};
+    send_record_counted(link, CHILD_COLLECTIVE, &m, count);
+    int32_t answer = -1;
+    for (;;) {
+        ssize_t n = read(link->down, &answer, sizeof answer);
+        if (n == sizeof answer) break;
+        if (n < 0 && errno == EINTR) continue;
+        _exit(3); /* parent gone */
+    }
+    if (answer != 0) return -1;
+    memcpy(values, link->shared, bytes);
+    return 0;
+}
+
+static int relay_max_i32(int32_t *values, size_t n, void *user) {
+    return relay_collective(user, COLLECTIVE_MAX_I32, values, n * sizeof *values, n);
+}
+
+static int relay_sum_i64(int64_t *values, size_t n, void *user) {
+    return relay_collective(user, COLLECTIVE_SUM_I64, values, n * sizeof *values, n);
+}
+
 static int ending_of(int rc, const TrainResult *r) {
     switch (r->outcome) {
     case TRAIN_FINISHED: return ENDED_FINISHED;
@@ -127,7 +180,7 @@ static void run_child(ChildLink *link, TrainConfig *cfg, const DataSplits *data,
     signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the rank, which decides */
     TrainHooks hooks = {.on_start = child_on_start, .on_epoch = child_on_epoch, .on_resume = child_on_resume,
                         .on_step = child_on_step, .user = link, .checkpoint_path = checkpoint_path, .resume = checkpoint_path != NULL,
-                        .preempt = &child_preempt};
+                        .preempt = &child_preempt, .collectives = link->collectives.size > 1 ? &link->collectives : NULL};
     TrainResult result;
     char err[ERR_LEN] = "";
     int rc = train_run(cfg, data, &hooks, &result, err);
@@ -187,10 +240,25 @@ static void set_aside_bad_checkpoint(const char *path, uint64_t config_fingerpri
 
 int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]) {
+    return trial_process_start_in_group(tp, run_id, config_json, checkpoint_path, cache, training_ranks_on_node,
+                                        MPI_COMM_NULL, err);
+}
+
+int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *config_json,
+                                 const char *checkpoint_path, DataCache *cache, int training_ranks_on_node,
+                                 MPI_Comm group, char err[ERR_LEN]) {
     memset(tp, 0, sizeof *tp);
     tp->run_id = run_id;
     tp->kill_ending = -1;
     tp->from_child = tp->to_child = -1;
+    tp->shared_fd = -1;
+    tp->group = group;
+    tp->group_size = 1;
+    if (group != MPI_COMM_NULL) {
+        MPI_Comm_rank(group, &tp->group_rank);
+        MPI_Comm_size(group, &tp->group_size);
+        if (tp->group_rank > 0) checkpoint_path = NULL; /* the group's first rank keeps the checkpoint */
+    }
     TrainConfig cfg;
     train_config_defaults(&cfg);
     const DataSplits *data = NULL;
@@ -207,7 +275,16 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
         return -1;
     }
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
+    if (!objective && cfg.ranks_per_trial != tp->group_size) {
+        cJSON_Delete(config);
+        return err_set(err, "ranks_per_trial is %d but the trial was given %d ranks", cfg.ranks_per_trial,
+                       tp->group_size);
+    }
     if (!objective && checkpoint_path) set_aside_bad_checkpoint(checkpoint_path, train_config_fingerprint(&cfg), tp->note);
+    if (tp->group_size > 1 && (tp->shared_fd = memfd_create("cohort-collectives", MFD_CLOEXEC)) < 0) {
+        cJSON_Delete(config);
+        return err_set(err, "memfd_create: %s", strerror(errno));
+    }
     int up[2], down[2];
     if (pipe(up) != 0 || pipe(down) != 0) {
         cJSON_Delete(config);
@@ -229,7 +306,11 @@ int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_jso
         if (getppid() != parent) _exit(3);
         close(up[0]);
         close(down[1]);
-        ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id, .freeze_after_epoch = freeze_epoch_for(run_id)};
+        ChildLink link = {.up = up[1], .down = down[0], .run_id = run_id, .freeze_after_epoch = freeze_epoch_for(run_id),
+                          .shared_fd = tp->shared_fd,
+                          .collectives = {.rank = tp->group_rank, .size = tp->group_size, .max_i32 = relay_max_i32,
+                                          .sum_i64 = relay_sum_i64}};
+        link.collectives.user = &link;
         if (objective) run_objective_child(&link, config);
         run_child(&link, &cfg, data, checkpoint_path);
     }
@@ -347,6 +428,41 @@ int trial_process_watch(TrialProcess *tp, double stall_timeout, double grace_sec
     return 1;
 }
 
+void trial_process_collective(TrialProcess *tp, const ChildRecord *record, double stall_timeout,
+                              int (*abandon)(void *), void *user) {
+    const int op = (int)record->msg.value;
+    const size_t element = op == COLLECTIVE_MAX_I32 ? sizeof(int32_t) : sizeof(int64_t);
+    const size_t bytes = (size_t)record->count * element;
+    int32_t answer = -1;
+    if (tp->group != MPI_COMM_NULL && !tp->group_broken && record->count <= (uint64_t)INT32_MAX) {
+        if (bytes > tp->shared_bytes) {
+            if (tp->shared) munmap(tp->shared, tp->shared_bytes);
+            tp->shared = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, tp->shared_fd, 0);
+            tp->shared_bytes = tp->shared == MAP_FAILED ? 0 : bytes;
+            if (tp->shared == MAP_FAILED) tp->shared = NULL;
+        }
+        if (tp->shared) {
+            answer = mpi_allreduce_polled(tp->shared, (int)record->count,
+                                          op == COLLECTIVE_MAX_I32 ? MPI_INT32_T : MPI_INT64_T,
+                                          op == COLLECTIVE_MAX_I32 ? MPI_MAX : MPI_SUM, tp->group,
+                                          trial_process_stall_limit(tp, stall_timeout), abandon, user);
+            if (answer) tp->group_broken = true;
+        }
+    }
+    note_progress(tp); /* the wait was the group's, not a stall of this trainer */
+    if (write(tp->to_child, &answer, sizeof answer) != sizeof answer) {
+        /* the child is gone; its end of file reports it */
+    }
+}
+
+void trial_process_abort(TrialProcess *tp, const char *reason) {
+    if (!tp->running || tp->pid <= 0 || tp->kill_ending >= 0) return;
+    tp->kill_ending = ENDED_LOST;
+    snprintf(tp->kill_reason, sizeof tp->kill_reason, "%s", reason);
+    kill(tp->pid, SIGCONT);
+    kill(tp->pid, SIGKILL);
+}
+
 void trial_process_finish(TrialProcess *tp) {
     if (tp->pid > 0) {
         int status;
@@ -355,6 +471,13 @@ void trial_process_finish(TrialProcess *tp) {
     }
     if (tp->from_child >= 0) close(tp->from_child);
     if (tp->to_child >= 0) close(tp->to_child);
+    if (tp->shared) munmap(tp->shared, tp->shared_bytes);
+    if (tp->shared_fd >= 0) close(tp->shared_fd);
+    tp->shared = NULL;
+    tp->shared_fd = -1;
+    /* a communicator with a collective left pending (a lost rank) is abandoned, not freed */
+    if (tp->group != MPI_COMM_NULL && !tp->group_broken) MPI_Comm_free(&tp->group);
+    tp->group = MPI_COMM_NULL;
     tp->from_child = tp->to_child = -1;
     tp->pid = 0;
     tp->running = false;

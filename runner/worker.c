@@ -30,8 +30,55 @@ void checkpoint_path_for(const SweepOptions *options, int64_t run_id, char *out,
     snprintf(out, size, "%s/run-%lld.ckpt", options->checkpoint_dir, (long long)run_id);
 }
 
-static void relay_record(const ChildRecord *r) {
-    message_send(0, r->tag, &r->msg, r->text[0] ? r->text : NULL);
+/* What the coordinator hears of the child: everything from a trial's only or first rank; from the other ranks
+ * of a data-parallel group only that they are done with it. */
+static void relay_record(const TrialProcess *tp, const ChildRecord *r) {
+    if (tp->group_rank == 0) message_send(0, r->tag, &r->msg, r->text[0] ? r->text : NULL);
+    else if (r->tag == TAG_ENDED) message_send(0, TAG_MEMBER_ENDED, &r->msg, r->text[0] ? r->text : NULL);
+}
+
+/* Polled while a collective waits: has the coordinator said that this trial's group lost a rank? */
+static int group_aborted(void *user) {
+    const TrialProcess *tp = user;
+    int ready = 0;
+    MPI_Status status;
+    MPI_Iprobe(0, TAG_ABORT_GROUP, MPI_COMM_WORLD, &ready, &status);
+    if (!ready) return 0;
+    Message m;
+    message_receive(&status, &m, NULL);
+    return m.run_id == tp->run_id;
+}
+
+/* A TAG_TRIAL text "GROUP r1,...,rK\n{json}": the ranks (into ranks, at most max) and where the JSON starts.
+ * Returns K, 0 for a plain trial (json = text), -1 when malformed. */
+static int parse_group(const char *text, int *ranks, int max, const char **json) {
+    *json = text;
+    if (strncmp(text, GROUP_PREFIX, strlen(GROUP_PREFIX)) != 0) return 0;
+    const char *p = text + strlen(GROUP_PREFIX);
+    int k = 0;
+    for (;;) {
+        char *end;
+        long r = strtol(p, &end, 10);
+        if (end == p || r < 0 || k >= max) return -1;
+        ranks[k++] = (int)r;
+        if (*end == ',') p = end + 1;
+        else if (*end == '\n') {
+            *json = end + 1;
+            return k;
+        } else return -1;
+    }
+}
+
+/* The communicator of a data-parallel group: every member calls this with the same ranks and tag. */
+static MPI_Comm group_communicator(const int *ranks, int k, int tag) {
+    MPI_Group world, group;
+    MPI_Comm comm = MPI_COMM_NULL;
+    MPI_Comm_group(MPI_COMM_WORLD, &world);
+    MPI_Group_incl(world, k, ranks, &group);
+    MPI_Comm_create_group(MPI_COMM_WORLD, group, tag, &comm);
+    MPI_Group_free(&group);
+    MPI_Group_free(&world);
+    return comm;
 }
 
 void worker_run(const SweepOptions *options) {
@@ -52,7 +99,11 @@ void worker_run(const SweepOptions *options) {
         if (trial.running) {
             ChildRecord record;
             if (trial_process_read(&trial, &record, 10)) {
-                relay_record(&record);
+                if (record.tag == CHILD_COLLECTIVE) {
+                    trial_process_collective(&trial, &record, options->stall_timeout, group_aborted, &trial);
+                    continue;
+                }
+                relay_record(&trial, &record);
                 if (record.tag == TAG_ENDED) trial_process_finish(&trial);
                 continue; /* more records may be waiting */
             }
@@ -88,10 +139,21 @@ void worker_run(const SweepOptions *options) {
             }
             checkpoint_path_for(options, m.run_id, path, sizeof path);
             preempt_sent = 0;
-            if (trial_process_start(&trial, m.run_id, text ? text : "", path, &cache, options->local_training_ranks,
-                                    err)) {
+            int ranks[4096];
+            const char *json;
+            const int k = parse_group(text ? text : "", ranks, 4096, &json);
+            MPI_Comm group = k > 1 ? group_communicator(ranks, k, (int)m.value) : MPI_COMM_NULL;
+            int world_rank;
+            MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+            const int first = k <= 1 || ranks[0] == world_rank;
+            if (k < 0) {
+                err_set(err, "malformed data-parallel trial message");
+            }
+            if (k < 0 || trial_process_start_in_group(&trial, m.run_id, json, path, &cache,
+                                                      options->local_training_ranks, group, err)) {
                 Message end = {.run_id = m.run_id, .value = ENDED_FAILED};
-                message_send(0, TAG_ENDED, &end, err);
+                message_send(0, first ? TAG_ENDED : TAG_MEMBER_ENDED, &end, err);
+                if (group != MPI_COMM_NULL) MPI_Comm_free(&group);
             } else {
                 if (trial.note[0]) {
                     Message note = {.run_id = m.run_id};
@@ -103,6 +165,10 @@ void worker_run(const SweepOptions *options) {
             break;
         }
         case TAG_EPOCH_ACK: trial_process_ack(&trial, (int)m.value); break;
+        case TAG_ABORT_GROUP:
+            if (trial.running && trial.run_id == m.run_id)
+                trial_process_abort(&trial, "another rank of its data-parallel group was lost; trainer killed");
+            break;
         case TAG_PREEMPT:
             if (trial.running && !preempt_sent) {
                 trial_process_preempt(&trial);
