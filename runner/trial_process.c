@@ -333,17 +333,22 @@ static void note_progress(TrialProcess *tp) {
     tp->last_progress = t;
 }
 
-/* How the child ended, for a lost trial's message. */
-static void describe_exit(pid_t pid, char *out, size_t size) {
+/* How the child ended, for a lost trial's message. Returns the signal that ended it, or 0. */
+static int describe_exit(pid_t pid, char *out, size_t size) {
     int status = 0;
     pid_t r;
     do r = waitpid(pid, &status, 0);
     while (r < 0 && errno == EINTR);
+    if (r >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) {
+        snprintf(out, size, "trainer process hung up (its job is ending); resumes from its last checkpoint");
+        return SIGHUP;
+    }
     if (r < 0) snprintf(out, size, "trainer process vanished");
     else if (WIFSIGNALED(status))
         snprintf(out, size, "trainer process killed by signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
                  WTERMSIG(status) == SIGKILL ? "; out of memory or killed" : "");
     else snprintf(out, size, "trainer process exited with code %d without reporting", WEXITSTATUS(status));
+    return r >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 int trial_process_read(TrialProcess *tp, ChildRecord *record, int timeout_ms) {
@@ -378,8 +383,10 @@ int trial_process_read(TrialProcess *tp, ChildRecord *record, int timeout_ms) {
         int status;
         while (waitpid(tp->pid, &status, 0) < 0 && errno == EINTR) {
         }
-    } else {
-        describe_exit(tp->pid, record->text, sizeof record->text);
+    } else if (describe_exit(tp->pid, record->text, sizeof record->text) == SIGHUP) {
+        /* The kernel hangs up a process group that loses its parent (mpirun killed) while a member is stopped:
+         * the job is going away, the trial is not at fault. Ended like a stop: it resumes, not counted lost. */
+        record->msg.value = ENDED_PREEMPTED;
     }
     tp->pid = 0;
     return 1;

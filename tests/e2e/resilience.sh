@@ -137,8 +137,10 @@ expect_eq "$name: ranks running under mpirun" "$ranks" 3
 kill -9 "$JOB"
 wait "$JOB" 2>/dev/null
 wait_job_gone "$name" "$WORK/$name.db"
-expect_eq "$name: run 1 was killed at its freeze (epochs committed, finished)" \
-  "$(sql "$WORK/$name.db" "SELECT (SELECT count(*) FROM epochs WHERE run_id = 1) || ' ' || (status = 'finished') FROM runs WHERE id = 1")" "1 0"
+# The kernel hangs up the frozen trainer's orphaned process group (SIGHUP, SIGCONT) when mpirun dies; ranks
+# that outlive mpirun may even resume it from its checkpoint and commit more. Either way the run is not lost.
+expect_eq "$name: run 1 kept its committed epoch and was not recorded lost or failed" \
+  "$(sql "$WORK/$name.db" "SELECT (SELECT count(*) FROM epochs WHERE run_id = 1) >= 1, status NOT IN ('lost', 'failed'), failures FROM runs WHERE id = 1")" "1|1|0"
 resume_and_compare "$name"
 
 # SIGUSR1 (what Slurm sends before a time limit; mpirun forwards it): checkpoint, commit, exit 3, resume.
