@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,21 @@ static int is_objective(const cJSON *config) {
 
 /* ---- the parent ---- */
 
+/* Open MPI binds each rank to one core when it starts at most two ranks per node (and to a socket above
+ * that); a trainer's threads then share what its rank was bound to. Said once per rank, with the fix. */
+static void warn_if_bound_tighter(int threads) {
+    static int warned = 0;
+    cpu_set_t set;
+    if (warned || sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) >= threads) return;
+    warned = 1;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    fprintf(stderr,
+            "cohort: warning: a trainer on %s trains with %d threads but may run on %d CPU%s (its rank's binding): "
+            "start mpirun with --bind-to none, or --map-by slot:PE=%d, to give each rank its cores\n",
+            host, threads, CPU_COUNT(&set), CPU_COUNT(&set) > 1 ? "s" : "", threads);
+}
+
 /* A checkpoint that fails its check would fail every attempt to resume the run: rename it to
  * PATH.corrupt-N (the first unused N; kept for inspection) so that the run starts over. */
 static void set_aside_bad_checkpoint(const char *path, uint64_t config_fingerprint, char note[ERR_LEN]) {
@@ -275,6 +291,7 @@ int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *c
         return -1;
     }
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
+    warn_if_bound_tighter(cfg.threads);
     if (!objective && cfg.ranks_per_trial != tp->group_size) {
         cJSON_Delete(config);
         return err_set(err, "ranks_per_trial is %d but the trial was given %d ranks", cfg.ranks_per_trial,
