@@ -13,7 +13,9 @@
 
 /* Upper bound on the trials one sweep may expand to: a typo like an extra zero in a values list, or
  * too many swept keys, should be an error rather than an hour of expansion and gigabytes of JSON. */
+#ifndef SWEEP_MAX_TRIALS /* the fuzz build sets a lower one */
 #define SWEEP_MAX_TRIALS 100000
+#endif
 /* Largest integer a JSON number holds exactly when cJSON prints it (15 digits). */
 #define SWEEP_MAX_EXACT_INTEGER 999999999999999.0
 

@@ -209,6 +209,58 @@ static int one_of(const char *v, const char *const *allowed) {
     return 0;
 }
 
+/* The model must fit the dataset's images (AlexNet needs 63 pixels, VGG 32, ...): said now, not by a failed
+ * trial. Describing a model costs far more than the other checks, and a grid of thousands of trials has few
+ * distinct architectures, so the last answers are kept, keyed by every setting but the recipe's. */
+static int check_model_fits(const TrainConfig *cfg, char err[ERR_LEN]) {
+    enum { KEPT = 16 };
+    static struct {
+        uint64_t key;
+        int rc;
+        char err[ERR_LEN];
+    } kept[KEPT];
+    static int kept_count, next_slot;
+    TrainConfig shape;
+    train_config_defaults(&shape);
+    memcpy(shape.model, cfg->model, sizeof shape.model);
+    memcpy(shape.hidden, cfg->hidden, sizeof shape.hidden);
+    memcpy(shape.dataset, cfg->dataset, sizeof shape.dataset);
+    memcpy(shape.data_dir, cfg->data_dir, sizeof shape.data_dir);
+    memcpy(shape.input_shape, cfg->input_shape, sizeof shape.input_shape);
+    memcpy(shape.shortcut, cfg->shortcut, sizeof shape.shortcut);
+    memcpy(shape.stem, cfg->stem, sizeof shape.stem);
+    memcpy(shape.pool, cfg->pool, sizeof shape.pool);
+    memcpy(shape.gelu, cfg->gelu, sizeof shape.gelu);
+    shape.pad = cfg->pad, shape.coarse_labels = cfg->coarse_labels, shape.classes = cfg->classes;
+    shape.dropout = cfg->dropout, shape.width = cfg->width, shape.bn = cfg->bn, shape.aux = cfg->aux;
+    shape.growth = cfg->growth, shape.dim = cfg->dim, shape.heads = cfg->heads, shape.mlp_dim = cfg->mlp_dim;
+    shape.patch = cfg->patch, shape.depth = cfg->depth, shape.attn_dropout = cfg->attn_dropout;
+    shape.token_mlp_dim = cfg->token_mlp_dim, shape.channel_mlp_dim = cfg->channel_mlp_dim;
+    /* train_config_defaults zeroes the struct first, so its padding hashes alike */
+    uint64_t key = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < sizeof shape; i++) key = (key ^ ((const unsigned char *)&shape)[i]) * 0x100000001b3ull;
+    for (int i = 0; i < kept_count; i++)
+        if (kept[i].key == key) {
+            if (kept[i].rc) snprintf(err, ERR_LEN, "%s", kept[i].err);
+            return kept[i].rc;
+        }
+    int rc = 0, C, H, W, classes;
+    char message[ERR_LEN] = "";
+    if (data_expected_shape(cfg, &C, &H, &W, &classes) == 0) {
+        size_t count;
+        char why[ERR_LEN];
+        if (model_count_parameters(cfg->model, cfg, C, H, W, classes, &count, why))
+            rc = err_set(message, "%s (%s images are %dx%dx%d)", why, cfg->dataset, C, H, W);
+    }
+    kept[next_slot].key = key;
+    kept[next_slot].rc = rc;
+    memcpy(kept[next_slot].err, message, ERR_LEN);
+    next_slot = (next_slot + 1) % KEPT;
+    if (kept_count < KEPT) kept_count++;
+    if (rc) snprintf(err, ERR_LEN, "%s", message);
+    return rc;
+}
+
 int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     static const char *const datasets[] = {"fashion-mnist", "mnist", "synthetic", "cifar10", "cifar100", NULL};
     static const char *const schedules[] = {"constant", "step", "multistep", "cosine", "onecycle", NULL};
@@ -253,14 +305,7 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     }
     /* the model must fit the dataset's images (AlexNet needs 63 pixels, VGG 32, ...): said now, not by a
      * failed trial */
-    int C, H, W, classes;
-    if (data_expected_shape(cfg, &C, &H, &W, &classes) == 0) {
-        size_t count;
-        char why[ERR_LEN];
-        if (model_count_parameters(cfg->model, cfg, C, H, W, classes, &count, why))
-            return err_set(err, "%s (%s images are %dx%dx%d)", why, cfg->dataset, C, H, W);
-    }
-    return 0;
+    return check_model_fits(cfg, err);
 }
 
 int train_config_format(const TrainConfig *cfg, const char *key, char *out, size_t size) {
