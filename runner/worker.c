@@ -159,8 +159,11 @@ void worker_run(const SweepOptions *options) {
                     Message note = {.run_id = m.run_id};
                     message_send(0, TAG_NOTE, &note, trial.note);
                 }
-                if (options->verbose)
+                if (options->verbose) {
                     fprintf(stderr, "worker: run %lld in process %d\n", (long long)m.run_id, (int)trial.pid);
+                    /* a line of its own: tests read the one above to its end */
+                    fprintf(stderr, "worker: run %lld trains with %d threads\n", (long long)m.run_id, trial.threads);
+                }
             }
             break;
         }
