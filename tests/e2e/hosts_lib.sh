@@ -16,8 +16,8 @@
 # The node-local directory: $COHORT_NETNS_LOCAL is the same path on every host, backed on HOST by
 # $COHORT_NETNS_NODES/HOST (a bind mount in the host's own mount namespace).
 HOSTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# A prefix of our own, short enough for interface-name limits elsewhere and unique per test process.
-export COHORT_NETNS_PREFIX=cohort$$
+# A prefix of our own, unique per test process: cohort-e2e-PID.
+export COHORT_NETNS_PREFIX=cohort-e2e-$$
 export COHORT_NETNS_LOCAL=$WORK/local COHORT_NETNS_NODES=$WORK/nodes
 HOSTS=()
 NETNS_RSH=$HOSTS_DIR/netns_rsh.sh
@@ -70,12 +70,26 @@ hosts_check() {
   return 0
 }
 
+# remove_stale_hosts: the namespaces of an earlier test process that is gone (killed with SIGKILL, e.g. at a
+# time limit, before its EXIT trap could run), with their processes and /etc/netns entries.
+remove_stale_hosts() {
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cohort-e2e-[0-9]*-'); do
+    pid=${ns#cohort-e2e-}; pid=${pid%%-*}
+    kill -0 "$pid" 2>/dev/null && continue # its test is still running
+    kill_ns_processes "$ns"
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "/etc/netns/$ns"
+  done
+}
+
 hosts_up() {
   local why i host ns hosts_file
   if ! why=$(hosts_check); then
     fail "multi-host test cannot run on this machine: $why"
     return 1
   fi
+  remove_stale_hosts
   mkdir -p "$COHORT_NETNS_LOCAL" "$COHORT_NETNS_NODES"
   hosts_file=$(printf '127.0.0.1 localhost\n'; i=0; for host in "$@"; do
     if [ $i -eq 0 ]; then echo "198.18.0.1 $host"; else echo "198.18.0.$((10 + i)) $host"; fi
