@@ -4,7 +4,7 @@
 # each); Open MPI starts its daemons in them through an rsh agent (netns_rsh.sh) and a hostfile naming them.
 # - Undisturbed: every run's host is the one its rank ran on; each host's checkpoints are in its own
 #   node-local directory (the same path on every host, different storage); each trainer's default thread
-#   count is its node's cores / the training ranks on that node.
+#   count is its node's cores / the training ranks on that node. Without --keep-checkpoints none is left.
 # - A lost node: once run 3's first epoch on h2 is committed (its trainer holds itself there at the
 #   COHORT_FAULT=freeze:3:1 failpoint, so it is still in flight however slow the machine), every process in
 #   h2's namespace is killed with SIGKILL: Open MPI's daemon there and the rank and trainer it started.
@@ -98,6 +98,15 @@ for run in $(sql "$DB" "SELECT id FROM runs ORDER BY id"); do
   expect_eq "reference: run $run on $host trains with the node's default threads" "$(threads_of "$run")" "$expected"
 done
 check "reference: every process of the job exited" no_process_on h0 h1 h2 h3
+
+# ---- Without --keep-checkpoints no checkpoint is left on any host: each worker deletes its own ----
+DB=$WORK/clean.db
+CKPT=$COHORT_NETNS_LOCAL/checkpoints-clean
+host_sweep "$WORK/hosts-all" 5 "$DB" "$WORK/clean.out"
+expect_eq "clean: exit code" "$RC" 0
+expect_eq "clean: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
+expect_eq "clean: checkpoints left on the hosts" \
+  "$(cd "$COHORT_NETNS_NODES" && ls -d */checkpoints-clean/run-* 2>/dev/null | tr '\n' ' ')" ""
 
 # ---- A lost node: every process in h2's namespace killed while run 3 is in flight there ----
 # Run 3 is the third trial and goes to rank 3, on h2, when the four idle workers are first fed.
