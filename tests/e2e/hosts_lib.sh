@@ -85,6 +85,7 @@ remove_stale_hosts() {
 
 hosts_up() {
   local why i host ns hosts_file
+  CHECKS=$((CHECKS + 1))
   if ! why=$(hosts_check); then
     fail "multi-host test cannot run on this machine: $why"
     return 1

@@ -120,10 +120,14 @@ run3_epoch1_on_h2() {
   [ "$(sql "$DB" "SELECT r.host || ' ' || r.status || ' ' || count(e.epoch) FROM runs r JOIN epochs e ON e.run_id = r.id
                   WHERE r.id = 3" 2>/dev/null)" = "h2 running 1" ]
 }
-if wait_until "lost: run 3's first epoch committed from h2" 300 run3_epoch1_on_h2; then
+run3_epoch1_or_job_ended() { run3_epoch1_on_h2 || ! kill -0 "$JOB" 2>/dev/null; }
+wait_until "lost: run 3's first epoch committed from h2" 300 run3_epoch1_or_job_ended
+if run3_epoch1_on_h2; then
   killed=$(host_pids h2 | wc -l)
   host_kill h2
   check "lost: processes were killed on h2 ($killed)" test "$killed" -ge 3 # Open MPI's daemon, the rank, run 3's trainer
+else
+  fail "lost: the job ended before run 3's first epoch was committed from h2"
 fi
 # Open MPI ends the job: mpirun exits by itself, not 0.
 if wait_until "lost: mpirun ended the job" 120 eval '! kill -0 "$JOB" 2>/dev/null'; then
