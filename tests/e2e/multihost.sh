@@ -139,6 +139,7 @@ else
   RC=124
 fi
 check "lost: mpirun's exit code is not 0 (got $RC)" test "$RC" -ne 0 -a "$RC" -ne 124
+echo "lost: mpirun ended the job with exit code $RC"
 check "lost: Open MPI says it lost h2's daemon" grep -q "lost communication with a remote daemon" "$WORK/lost.out"
 wait_until "lost: every process of the ended job exited" 60 no_process_on h0 h1 h3
 expect_eq "lost: run 3 is left running on h2 with its first epoch" \
