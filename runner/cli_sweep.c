@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "job_hosts.h"
 #include "openblas_env.h"
 #include "spec_diff.h"
 #include "store.h"
@@ -521,6 +522,13 @@ int cli_sweep(int argc, char **argv) {
     status = shared[0];
     dry_run_done = shared[1];
     args.options.local_training_ranks = status || dry_run_done ? 0 : training_ranks_on_node();
+    char *hosts = status || dry_run_done ? NULL : job_hosts_gather(); /* collective; rank 0's list */
+    /* A read error here leaves those runs to resume as interrupted ones: failing rank 0 alone now would leave
+     * the workers, past the broadcast, waiting for a coordinator. */
+    if (rank == 0 && status == 0 && !dry_run_done && job_hosts_find_lost(store, hosts, trials, trial_count, err))
+        fprintf(stderr, "cohort sweep: warning: %s: %s; runs left running on other hosts resume as interrupted\n",
+                args.db, err);
+    free(hosts);
 
     SweepTally tally = {0};
     if (status == 0 && !dry_run_done) {

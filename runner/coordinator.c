@@ -499,6 +499,31 @@ static void start_draining(Coordinator *c, const char *why) {
         if (c->workers[r].trial >= 0) send_preempt(c, r);
 }
 
+/* Runs that a job before this one left running on a host this job does not have (SweepTrialState.lost_host)
+ * were lost with that node: each ends lost as if its worker had reported it, so it is retried within
+ * max_retries, counted and shown like any lost trial. */
+static void record_lost_hosts(Coordinator *c) {
+    char err[ERR_LEN];
+    int any = 0;
+    for (int t = 0; t < c->trial_count; t++) any |= c->trials[t].lost_host[0] != '\0';
+    if (!any) return;
+    if (store_begin(c->store, err)) store_error("begin", err);
+    for (int t = 0; t < c->trial_count; t++) {
+        SweepTrialState *trial = &c->trials[t];
+        if (!trial->lost_host[0] || trial->state != TRIAL_QUEUED) continue;
+        char why[400];
+        snprintf(why, sizeof why, "lost with its host %s: the job before this one was interrupted while the run was "
+                 "there, and this job does not have %s", trial->lost_host, trial->lost_host);
+        trial->state = TRIAL_RUNNING;
+        Message end = {.run_id = trial->run_id, .value = ENDED_LOST};
+        on_ended(c, 0, &end, why); /* rank 0's slot runs nothing here (or is the local trainer, idle now) */
+    }
+    if (store_commit(c->store, err)) {
+        store_error("commit", err);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+}
+
 static int all_shut_down(const Coordinator *c) {
     for (int r = c->opt->world_size > 1 ? 1 : 0; r < c->opt->world_size; r++)
         if (!c->workers[r].shut_down) return 0;
@@ -515,6 +540,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
     c.start = now();
     c.fault = failpoint_from_env();
     progress_init(&c.progress, trials, *trial_count, c.start, opt->progress);
+    record_lost_hosts(&c);
     int sleep_ms = 1;
     while (!all_shut_down(&c)) {
         if (sweep_stop_requested) start_draining(&c, "stop signal received");

@@ -24,6 +24,10 @@ typedef struct {
     char stop_reason[256]; /* why early termination stopped it */
     char note[ERR_LEN];    /* kept in the run's error text to its end (a bad checkpoint set aside), or "" */
     int ranks;             /* ranks it trains on (its ranks_per_trial); 0 = not read from the config yet */
+    /* The host a job before this one left it running on, when this job does not have that host (job_hosts.h):
+     * the coordinator records it lost with its node before anything starts, and retries it within max_retries.
+     * "" otherwise. */
+    char lost_host[128];
 } SweepTrialState;
 
 typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;

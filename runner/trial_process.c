@@ -291,6 +291,7 @@ int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *c
         return -1;
     }
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
+    tp->threads = cfg.threads;
     warn_if_bound_tighter(cfg.threads);
     if (!objective && cfg.ranks_per_trial != tp->group_size) {
         cJSON_Delete(config);

@@ -65,6 +65,7 @@ typedef struct {
     void *shared;
     size_t shared_bytes;
     bool group_broken;  /* a collective failed: the communicator is not to be used or freed */
+    int threads;        /* the trainer's engine threads: its config's, or the node's default (trial_threads) */
 } TrialProcess;
 
 /* Parses the trial's config, loads its data (cached across trials) and forks the trainer.

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "protocol.h"
 #include "sweep_run.h"
@@ -69,6 +70,25 @@ static int parse_group(const char *text, int *ranks, int max, const char **json)
     }
 }
 
+/* A finished, pruned or diverged run's checkpoint is deleted once its ending is committed. The coordinator
+ * deletes it in its own checkpoint directory, which is not this node's when the directory is node-local, so
+ * the worker that wrote it deletes it too: when the coordinator's next message for this worker arrives (a
+ * trial or the shutdown), which it sends only after committing the batch that held the ending. Until then
+ * (a job killed before the commit) it stays for the resume. `pending` holds the path, or "". */
+static void remember_ended_checkpoint(char pending[4096], const SweepOptions *options, const TrialProcess *tp,
+                                      const ChildRecord *ended) {
+    const int ending = (int)ended->msg.value;
+    pending[0] = '\0';
+    if (options->keep_checkpoints || tp->group_rank != 0) return; /* only a group's first rank writes one */
+    if (ending == ENDED_FINISHED || ending == ENDED_STOPPED || ending == ENDED_DIVERGED)
+        checkpoint_path_for(options, tp->run_id, pending, 4096);
+}
+
+static void delete_ended_checkpoint(char pending[4096]) {
+    if (pending[0]) unlink(pending); /* already gone when the directory is shared and rank 0 was first */
+    pending[0] = '\0';
+}
+
 /* The communicator of a data-parallel group: every member calls this with the same ranks and tag. */
 static MPI_Comm group_communicator(const int *ranks, int k, int tag) {
     MPI_Group world, group;
@@ -86,6 +106,7 @@ void worker_run(const SweepOptions *options) {
     TrialProcess trial = {0};
     int preempt_sent = 0;
     long idle_sleep_us = 1000;
+    char ended_checkpoint[4096] = ""; /* remember_ended_checkpoint */
     mkdir(options->checkpoint_dir, 0777); /* node-local directories may not exist yet */
     message_send(0, TAG_READY, NULL, NULL);
     for (;;) {
@@ -104,7 +125,10 @@ void worker_run(const SweepOptions *options) {
                     continue;
                 }
                 relay_record(&trial, &record);
-                if (record.tag == TAG_ENDED) trial_process_finish(&trial);
+                if (record.tag == TAG_ENDED) {
+                    remember_ended_checkpoint(ended_checkpoint, options, &trial, &record);
+                    trial_process_finish(&trial);
+                }
                 continue; /* more records may be waiting */
             }
         }
@@ -123,6 +147,7 @@ void worker_run(const SweepOptions *options) {
         Message m;
         char *text = NULL;
         message_receive(&status, &m, &text);
+        if (status.MPI_TAG == TAG_TRIAL || status.MPI_TAG == TAG_SHUTDOWN) delete_ended_checkpoint(ended_checkpoint);
         if (status.MPI_TAG == TAG_SHUTDOWN) {
             free(text);
             break;
@@ -159,8 +184,11 @@ void worker_run(const SweepOptions *options) {
                     Message note = {.run_id = m.run_id};
                     message_send(0, TAG_NOTE, &note, trial.note);
                 }
-                if (options->verbose)
+                if (options->verbose) {
                     fprintf(stderr, "worker: run %lld in process %d\n", (long long)m.run_id, (int)trial.pid);
+                    /* a line of its own: tests read the one above to its end */
+                    fprintf(stderr, "worker: run %lld trains with %d threads\n", (long long)m.run_id, trial.threads);
+                }
             }
             break;
         }

@@ -10,6 +10,7 @@
 #ifndef COHORT_STORE_H
 #define COHORT_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "errors.h"
@@ -73,6 +74,8 @@ typedef struct {
 int store_run_statuses(Store *store, int64_t sweep_id, RunStatus **runs, int *count, char err[ERR_LEN]);
 /* Sets the run's `error` text (a note while it runs, e.g. that a bad checkpoint was set aside). */
 int store_run_note(Store *store, int64_t run_id, const char *note, char err[ERR_LEN]);
+/* The run's status (at least 16 bytes) and the host it last started on (host_size bytes; "" when none). */
+int store_run_place(Store *store, int64_t run_id, char *status, char *host, size_t host_size, char err[ERR_LEN]);
 /* How many times the run ended failed or lost. */
 int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]);
 int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);

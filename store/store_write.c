@@ -208,6 +208,21 @@ int store_run_note(Store *store, int64_t run_id, const char *note, char err[ERR_
     return 0;
 }
 
+int store_run_place(Store *store, int64_t run_id, char *status, char *host, size_t host_size, char err[ERR_LEN]) {
+    sqlite3_stmt *stmt;
+    if (store_stmt(store, STMT_RUN_PLACE, "SELECT status, coalesce(host, '') FROM runs WHERE id = ?1", &stmt, err))
+        return -1;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        snprintf(host, host_size, "%s", (const char *)sqlite3_column_text(stmt, 1));
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) return err_set(err, "%s: run %lld: no such run", store->path, (long long)run_id);
+    return 0;
+}
+
 int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]) {
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_RUN_FAILURES, "SELECT failures FROM runs WHERE id = ?1", &stmt, err)) return -1;
