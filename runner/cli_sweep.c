@@ -528,7 +528,7 @@ int cli_sweep(int argc, char **argv) {
     if (rank == 0 && status == 0 && !dry_run_done && job_hosts_find_lost(store, hosts, trials, trial_count, err))
         fprintf(stderr, "cohort sweep: warning: %s: %s; runs left running on other hosts resume as interrupted\n",
                 args.db, err);
-    free(hosts);
+    args.options.rank_hosts = hosts; /* a data-parallel run's place names each of its hosts */
 
     SweepTally tally = {0};
     if (status == 0 && !dry_run_done) {
@@ -565,6 +565,7 @@ int cli_sweep(int argc, char **argv) {
     }
     for (int i = 0; i < trial_count; i++) free(trials[i].config_json);
     free(trials);
+    free(hosts);
     if (store) store_close(store);
     sweep_claim_release(&claim);
     if (args.options.search) search_free(args.options.search);

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "job_hosts.h"
 #include "progress.h"
 #include "protocol.h"
 #include "sweep_run.h"
@@ -304,14 +305,34 @@ static void on_note(Coordinator *c, const Message *m, const char *text) {
     if (store_run_note(c->store, m->run_id, text, err)) store_error("run note", err);
 }
 
+/* Where a data-parallel trial runs: each host of its ranks once, in rank order, joined by ',' ("h1,h3"). */
+static void group_place(const Coordinator *c, int t, char *place, size_t size) {
+    char seen[1024] = ""; /* the hosts so far, one per line, for job_hosts_has */
+    size_t used = 0, seen_used = 0;
+    place[0] = '\0';
+    for (int r = 1; r < c->opt->world_size; r++) {
+        char host[256];
+        if (c->workers[r].trial != t || job_hosts_of_rank(c->opt->rank_hosts, r, host, sizeof host)) continue;
+        if (job_hosts_has(seen, host) || used + strlen(host) + 2 > size || seen_used + strlen(host) + 2 > sizeof seen)
+            continue;
+        used += (size_t)snprintf(place + used, size - used, "%s%s", used ? "," : "", host);
+        seen_used += (size_t)snprintf(seen + seen_used, sizeof seen - seen_used, "%s\n", host);
+    }
+}
+
 static void on_started(Coordinator *c, int rank, const Message *m, const char *host) {
     char err[ERR_LEN];
     int resumed = m->metrics.epoch;
+    int t = trial_of_run(c, m->run_id);
+    char place[1024];
+    if (t >= 0 && trial_ranks(&c->trials[t]) > 1 && c->opt->rank_hosts) {
+        group_place(c, t, place, sizeof place);
+        if (place[0]) host = place;
+    }
     /* A run that starts over (resumed == 0) loses its committed epochs here, in the same transaction: its
      * epochs are always those of one line of training, re-trained ones replacing the old. */
     if (store_run_started(c->store, m->run_id, rank, host ? host : "", m->value, resumed, err))
         store_error("run start", err);
-    int t = trial_of_run(c, m->run_id);
     if (t >= 0 && c->trials[t].note[0] && store_run_note(c->store, m->run_id, c->trials[t].note, err))
         store_error("run note", err);
     if (t >= 0) c->trials[t].epochs_done = resumed;

@@ -6,6 +6,7 @@
 #include "job_hosts.h"
 
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,17 +25,15 @@ char *job_hosts_gather(void) {
     if (rank != 0) return NULL;
     char *list = malloc((size_t)size * HOST_NAME_BYTES + 1);
     if (list) {
-        list[0] = '\0';
         size_t used = 0;
         for (int r = 0; r < size; r++) {
             const char *name = all + (size_t)r * HOST_NAME_BYTES;
-            if (!name[0] || job_hosts_has(list, name)) continue;
             size_t n = strnlen(name, HOST_NAME_BYTES - 1);
             memcpy(list + used, name, n);
             used += n;
             list[used++] = '\n';
-            list[used] = '\0';
         }
+        list[used] = '\0';
     }
     free(all);
     return list;
@@ -51,14 +50,33 @@ int job_hosts_has(const char *hosts, const char *host) {
     return 0;
 }
 
+int job_hosts_of_rank(const char *hosts, int rank, char *out, size_t size) {
+    const char *p = hosts;
+    for (int r = 0; p && *p && r < rank; r++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    if (!p || !*p || size == 0) return -1;
+    size_t len = strcspn(p, "\n");
+    if (len >= size) len = size - 1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
 int job_hosts_find_lost(Store *store, const char *hosts, SweepTrialState *trials, int trial_count, char err[ERR_LEN]) {
     if (!hosts) return 0; /* out of memory when gathering: nothing is taken for lost */
     for (int i = 0; i < trial_count; i++) {
-        char status[16] = "", host[sizeof trials[i].lost_host] = "";
+        char status[16] = "", place[1024] = "";
         if (trials[i].state != TRIAL_QUEUED) continue;
-        if (store_run_place(store, trials[i].run_id, status, host, sizeof host, err)) return -1;
-        if (!strcmp(status, RUN_RUNNING) && host[0] && !job_hosts_has(hosts, host))
-            memcpy(trials[i].lost_host, host, sizeof host);
+        if (store_run_place(store, trials[i].run_id, status, place, sizeof place, err)) return -1;
+        if (strcmp(status, RUN_RUNNING)) continue;
+        /* A data-parallel run's place lists each of its hosts once ("h1,h3"): losing any of them lost it. */
+        for (char *host = strtok(place, ","); host; host = strtok(NULL, ",")) {
+            if (!host[0] || job_hosts_has(hosts, host)) continue;
+            snprintf(trials[i].lost_host, sizeof trials[i].lost_host, "%s", host);
+            break;
+        }
     }
     return 0;
 }

@@ -44,6 +44,7 @@ typedef struct {
     double grace_period;        /* seconds a trainer gets to checkpoint after a stop before it is killed */
     const char *checkpoint_dir; /* per-run checkpoints (created if missing) */
     int keep_checkpoints;       /* keep the checkpoints of ended runs */
+    const char *rank_hosts;     /* every rank's host, one line per rank (job_hosts.h); NULL when unknown */
     /* The sweep (rank 0 only): random/bayes proposals come from `search` while workers are free, and
      * `stopper` applies early_terminate at every epoch. trials has room for trial_capacity entries. */
     const Sweep *sweep;

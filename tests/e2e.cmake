@@ -24,3 +24,7 @@ set_tests_properties(e2e_data_parallel PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE)
 # saying why, where namespaces cannot be made. Serial: it times nothing, but its jobs start 5 ranks on 2 cores.
 add_test(NAME e2e_multihost COMMAND bash ${COHORT_TEST_DIR}/e2e/multihost.sh $<TARGET_FILE:cohort>)
 set_tests_properties(e2e_multihost PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE)
+# examples/slurm/ under a real single-node Slurm the test starts (munged, slurmctld, slurmd on private ports and
+# directories): needs root, slurm-wlm and munge; it fails with the daemons' logs if they cannot start.
+add_test(NAME e2e_slurm COMMAND bash ${COHORT_TEST_DIR}/e2e/slurm.sh $<TARGET_FILE:cohort> ${PROJECT_SOURCE_DIR}/examples/slurm)
+set_tests_properties(e2e_slurm PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE)

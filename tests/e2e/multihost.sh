@@ -12,6 +12,9 @@
 #   node"). The same command on the remaining hosts resumes the sweep: run 3 is recorded lost with h2,
 #   retried on h1 or h3 (--max-retries 1), every run finishes with the per-epoch metrics of the undisturbed
 #   sweep, and the exit code is 0 (a lost trial that a retry finished), as README says.
+# - A data-parallel trial across two hosts: ranks_per_trial 2 on h1 and h3 commits the same metrics as the
+#   same trial on one rank, with "h1,h3" as its host; when h3 is lost mid-trial, the resume on h0 and h1
+#   records it lost with h3 and its retry on two ranks of h1 ends with the same metrics.
 # Everything created (namespaces, their links and every process in them) is removed on exit, also when a
 # check fails; if this machine cannot create namespaces the test fails and says why.
 #   multihost.sh COHORT
@@ -164,8 +167,90 @@ expect_eq "lost: integrity" "$(sql "$DB" "PRAGMA integrity_check")" ok
 check "lost: summary line" grep -q "^sweep multihost: 6 finished, 0 pruned, 0 diverged, 0 failed, 0 lost, 0 left for a later run" "$WORK/resume.out"
 
 # ---- A data-parallel trial spanning two hosts ----
-# (to come with data-parallel trials across hosts: a ranks_per_trial 2 trial placed on h1 and h3, its metrics
-# equal to the same trial on one rank, and the loss of one of its hosts.)
+# Ranks 1 and 2 on h1 and h3: the trial of ranks_per_trial 2 takes both, its gradients summed over the hosts'
+# network; the trial of 1 rank then runs the same training on one. Results depend on micro_batch, never on
+# the ranks (README, "Data-parallel trials"), so the two commit the same per-epoch metrics bit for bit.
+cat > "$WORK/dp.yaml" <<YAML
+name: dp-hosts
+method: grid
+parameters:
+  model: {value: resnet8}
+  dataset: {value: synthetic}
+  input_shape: {value: 3x16x16}
+  synthetic_train: {value: 400}
+  synthetic_test: {value: 70}
+  epochs: {value: 3}
+  batch_size: {value: 64}
+  micro_batch: {value: 16}
+  threads: {value: 1}
+  seed: {value: 5}
+  ranks_per_trial: {values: [2, 1]}
+YAML
+printf 'h0 slots=1\nh1 slots=1\nh3 slots=1\n' > "$WORK/hosts-dp"
+printf 'h0 slots=1\nh1 slots=2\n' > "$WORK/hosts-dp-without-h3"
+# per_run DB RUN: a run's per-epoch metrics, without its trial key (which holds ranks_per_trial)
+per_run() { sql "$1" "SELECT group_concat(v, char(10)) FROM (SELECT e.epoch || ' ' || printf('%.17g %.17g %.17g %.17g %.17g',
+  e.train_loss, e.train_top1, e.test_loss, e.test_top1, e.test_top5) AS v FROM epochs e WHERE e.run_id = $2 ORDER BY e.epoch)"; }
+dp_sweep() { # dp_sweep HOSTFILE NP DB OUTPUT [args...]
+  local hostfile=$1 np=$2 db=$3 out=$4; shift 4
+  timeout 600 bash "$HOSTS_DIR/netns_host.sh" h0 "${MPIRUN_HOSTS[@]}" --hostfile "$hostfile" -np "$np" \
+    "$COHORT" sweep "$WORK/dp.yaml" --db "$db" --checkpoint-dir "$CKPT" "$@" > "$out" 2>&1
+  RC=$?
+}
+DB=$WORK/dp.db
+CKPT=$COHORT_NETNS_LOCAL/checkpoints-dp
+dp_sweep "$WORK/hosts-dp" 3 "$DB" "$WORK/dp.out" --verbose
+expect_eq "dp: exit code" "$RC" 0
+[ "$RC" -ne 0 ] && tail -n 40 "$WORK/dp.out" >&2
+check "dp: run 1 went to ranks 1 and 2 together" grep -q "^coordinator: run 1 -> ranks 1,2$" "$WORK/dp.out"
+expect_eq "dp: the runs' ranks per trial, status and hosts" \
+  "$(sql "$DB" "SELECT group_concat(json_extract(config_json, '\$.ranks_per_trial') || ' ' || status || ' ' || host, '; ')
+                FROM (SELECT * FROM runs ORDER BY id)" | sed 's/ h[13];/ h1or3;/; s/ h[13]$/ h1or3/')" \
+  "2 finished h1,h3; 1 finished h1or3"
+DP_REFERENCE=$(per_run "$DB" 2)
+expect_eq "dp: the trial on h1 and h3 trained 3 epochs" "$(per_run "$DB" 1 | grep -c .)" 3
+expect_eq "dp: the trial on h1 and h3 equals the same trial on one rank, bit for bit" "$(per_run "$DB" 1)" "$DP_REFERENCE"
+
+# ---- ... and the loss of one of its hosts ----
+# Run 1's first trainer (on h1) holds after its first committed epoch (COHORT_FAULT=freeze:1:1) while its
+# partner on h3 waits in the gradient sum; then every process of h3 is killed. mpirun ends the job; the same
+# command on h0 and h1 alone records run 1 lost with h3 (one of the two hosts in its place) and retries it on
+# two ranks of h1, where it ends with the metrics of the undisturbed trial.
+DB=$WORK/dp-lost.db
+CKPT=$COHORT_NETNS_LOCAL/checkpoints-dp-lost
+bash "$HOSTS_DIR/netns_host.sh" h0 "${MPIRUN_HOSTS[@]}" --hostfile "$WORK/hosts-dp" -np 3 -x COHORT_FAULT=freeze:1:1 \
+  "$COHORT" sweep "$WORK/dp.yaml" --db "$DB" --checkpoint-dir "$CKPT" --max-retries 1 > "$WORK/dp-lost.out" 2>&1 &
+JOB=$!
+run1_epoch1_on_h1_h3() {
+  [ "$(sql "$DB" "SELECT r.host || ' ' || r.status || ' ' || count(e.epoch) FROM runs r JOIN epochs e ON e.run_id = r.id
+                  WHERE r.id = 1" 2>/dev/null)" = "h1,h3 running 1" ]
+}
+run1_epoch1_or_job_ended() { run1_epoch1_on_h1_h3 || ! kill -0 "$JOB" 2>/dev/null; }
+wait_until "dp lost: run 1's first epoch committed from h1 and h3" 300 run1_epoch1_or_job_ended
+if run1_epoch1_on_h1_h3; then
+  host_kill h3
+else
+  fail "dp lost: the job ended before run 1's first epoch was committed"
+fi
+if wait_until "dp lost: mpirun ended the job" 120 eval '! kill -0 "$JOB" 2>/dev/null'; then
+  wait "$JOB"
+  RC=$?
+else
+  kill -9 "$JOB" 2>/dev/null
+  wait "$JOB" 2>/dev/null
+  RC=124
+fi
+check "dp lost: mpirun's exit code is not 0 (got $RC)" test "$RC" -ne 0 -a "$RC" -ne 124
+wait_until "dp lost: every process of the ended job exited" 60 no_process_on h0 h1 h3
+dp_sweep "$WORK/hosts-dp-without-h3" 3 "$DB" "$WORK/dp-resume.out" --max-retries 1 --verbose
+expect_eq "dp lost: resume's exit code (the retry finished the lost trial)" "$RC" 0
+[ "$RC" -ne 0 ] && tail -n 40 "$WORK/dp-resume.out" >&2
+check "dp lost: the resume says run 1 was lost with h3 and retries it" \
+  grep -q "^\[run 1 .*\] lost: lost with its host h3: .* (retry 1 of 1)" "$WORK/dp-resume.out"
+expect_eq "dp lost: run 1 finished after one loss, on h1 alone" \
+  "$(sql "$DB" "SELECT status || ' ' || failures || ' ' || host FROM runs WHERE id = 1")" "finished 1 h1"
+expect_eq "dp lost: run 1's metrics equal the undisturbed trial's" "$(per_run "$DB" 1)" "$DP_REFERENCE"
+expect_eq "dp lost: run 2's metrics equal the undisturbed trial's" "$(per_run "$DB" 2)" "$DP_REFERENCE"
 
 check "every process of the test's jobs exited" no_process_on h0 h1 h2 h3
 finish
