@@ -15,8 +15,9 @@ weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser st
 Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
 the rounds of each side's images/s, and as the ratio the median over rounds of each round's Cohort/PyTorch
 ratio: the two runs of a round are seconds apart, so that ratio cancels most of the machine's drift in load,
-which on shared machines moves both sides' absolute figures by 20-30 % within minutes. Exit status 0 when
-every target of issue 5 holds: throughput >= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
+which on shared machines moves both sides' absolute figures by 20-30 % within minutes. "of FMA" is the median share of the machine's FMA peak (measured by
+`cohort bench` in the same process, same thread count) that Cohort's training step reaches. Both sides' img/s
+are means over their timed steps (like with like). Exit status 0 when every throughput and memory target holds: throughput >= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
 import argparse
 import os
 import re
@@ -122,9 +123,11 @@ def run_cohort(args, model):
         cmd += ["--optimizer", "adamw", "--weight_decay", "0.05", "--lr", "0.001"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     m = re.search(r"images/s ([\d.]+)\s+GFLOP/s ([\d.]+).*peak RSS ([\d.]+) MiB", out)
-    if not m:
+    peak = re.search(r"^FMA peak ([\d.]+) GFLOP/s .* training at ([\d.]+)% of it", out, re.M)
+    if not m or not peak:
         raise SystemExit("compare_torch.py: cannot read cohort bench output:\n" + out)
-    return {"ips": float(m.group(1)), "gflops": float(m.group(2)), "rss": float(m.group(3))}
+    return {"ips": float(m.group(1)), "gflops": float(m.group(2)), "rss": float(m.group(3)),
+            "peak": float(peak.group(1)), "share": float(peak.group(2))}
 
 
 def main():
@@ -148,8 +151,8 @@ def main():
     rows, ok = [], True
     print("batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)"
           % (args.batch, args.threads, args.repeats, args.steps), flush=True)
-    header = "%-9s %11s %11s %7s %7s %9s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
-                                                      "GFLOP/s", "cohort MiB", "torch MiB")
+    header = "%-9s %11s %11s %7s %7s %9s %7s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
+                                                           "GFLOP/s", "of FMA", "cohort MiB", "torch MiB")
     for model in args.models.split(","):
         cohort, torch = [], []
         for r in range(args.repeats):
@@ -165,8 +168,9 @@ def main():
         c_rss, t_rss = med(cohort, "rss"), med(torch, "rss")
         met = ratio >= target and c_rss <= t_rss
         ok &= met
-        rows.append("%-9s %11.1f %11.1f %6.2fx %6.1fx %9.1f %12.0f %12.0f%s" % (
-            model, c_ips, t_ips, ratio, target, med(cohort, "gflops"), c_rss, t_rss, "" if met else "  <- below target"))
+        rows.append("%-9s %11.1f %11.1f %6.2fx %6.1fx %9.1f %6.1f%% %12.0f %12.0f%s" % (
+            model, c_ips, t_ips, ratio, target, med(cohort, "gflops"), med(cohort, "share"), c_rss, t_rss,
+            "" if met else "  <- below target"))
     print(header)
     print("\n".join(rows))
     return 0 if ok else 1

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "fma_peak.h"
 #include "model.h"
 #include "openblas_env.h"
 #include "ops.h"
@@ -17,13 +18,16 @@
 
 static const char HELP[] =
     "usage: cohort bench --model M [--batch 128] [--threads T] [--input 3x32x32] [--classes 100]\n"
-    "                    [--steps 20] [--warmup 3] [--KEY VALUE ...] [--verbose]\n"
+    "                    [--steps 20] [--warmup 3] [--peak-seconds 1] [--KEY VALUE ...] [--verbose]\n"
     "\n"
     "Trains M on random input for --steps mini-batches after --warmup ones and reports training images/s\n"
     "(forward + backward + optimiser step), achieved GFLOP/s (multiply-adds of convolutions and linear\n"
     "layers x2, forward and both backward products), peak resident memory, and the share of time per op\n"
     "kind; then the median, fastest and slowest step (on a shared machine the median is the steadier\n"
-    "figure). Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
+    "figure). First it measures the machine's limit for the same thread count: a register-resident FMA loop\n"
+    "in the widest vector ISA the engine uses on this CPU, for --peak-seconds (0 skips it); the training\n"
+    "GFLOP/s is then given as a share of that peak. Other --KEY VALUE pairs are trainer settings\n"
+    "(e.g. --optimizer adamw, --dim 192).\n";
 
 static int compare_doubles(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -41,6 +45,7 @@ int cli_bench(int argc, char **argv) {
     train_config_defaults(&cfg);
     strcpy(cfg.model, "");
     int batch = 128, threads = 0, C = 3, H = 32, W = 32, classes = 100, steps = 20, warmup = 3, verbose = 0;
+    double peak_seconds = 1.0;
     char err[ERR_LEN], tail;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
@@ -62,6 +67,8 @@ int cli_bench(int argc, char **argv) {
         else if (!strcmp(key, "classes")) ok = sscanf(value, "%d%c", &classes, &tail) == 1 && classes > 1;
         else if (!strcmp(key, "steps")) ok = sscanf(value, "%d%c", &steps, &tail) == 1 && steps > 0;
         else if (!strcmp(key, "warmup")) ok = sscanf(value, "%d%c", &warmup, &tail) == 1 && warmup >= 0;
+        else if (!strcmp(key, "peak-seconds"))
+            ok = sscanf(value, "%lf%c", &peak_seconds, &tail) == 1 && peak_seconds >= 0 && peak_seconds <= 60;
         else if (!strcmp(key, "input")) ok = sscanf(value, "%dx%dx%d%c", &C, &H, &W, &tail) == 3 && C > 0 && H > 0 && W > 0;
         else if (train_config_set(&cfg, key, value, err)) {
             fprintf(stderr, "cohort bench: --%s\n", err);
@@ -78,6 +85,9 @@ int cli_bench(int argc, char **argv) {
     }
     engine_set_threads(threads);
     if (verbose) fprintf(stderr, "%s\n", openblas_core_note());
+    /* before the model exists: the gauge's threads find the cores as the training step will */
+    FmaPeak peak = {0};
+    if (peak_seconds > 0) peak = fma_peak_measure(engine_threads(), peak_seconds);
     Model *model;
     if (model_create(&model, cfg.model, &cfg, C, H, W, classes, batch, 1, err)) {
         fprintf(stderr, "cohort bench: %s\n", err);
@@ -134,6 +144,10 @@ int cli_bench(int argc, char **argv) {
            1e3 * seconds / steps, usage.ru_maxrss / 1024.0);
     printf("median step %.1f ms (%.1f images/s)  fastest %.1f ms  slowest %.1f ms\n", 1e3 * median_step,
            batch / median_step, 1e3 * step_seconds[0], 1e3 * step_seconds[steps - 1]);
+    if (peak.gflops > 0)
+        printf("FMA peak %.1f GFLOP/s (%s, %d thread%s)  training at %.1f%% of it (median step: %.1f%%)\n",
+               peak.gflops, peak.isa, peak.threads, peak.threads == 1 ? "" : "s", 100.0 * gflops / peak.gflops,
+               100.0 * 3.0 * model_forward_flops(model, batch) / median_step * 1e-9 / peak.gflops);
     model_profile_print(model, stdout);
     free(step_seconds);
     free(x);

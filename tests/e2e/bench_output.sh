@@ -15,4 +15,17 @@ read -r median median_ips fastest slowest <<< "$(tr -d '(' <<< "$steps" | awk '{
 check "images/s = batch / step ($ips, $step_ms ms)" awk -v i="$ips" -v s="$step_ms" 'BEGIN {d = i - 64000 / s; exit !(d < 0.1 * i && d > -0.1 * i)}'
 check "fastest <= median <= slowest ($fastest, $median, $slowest)" awk -v f="$fastest" -v m="$median" -v s="$slowest" 'BEGIN {exit !(f > 0 && f <= m && m <= s)}'
 check "median images/s = batch / median step ($median_ips, $median ms)" awk -v i="$median_ips" -v m="$median" 'BEGIN {d = i - 64000 / m; exit !(d < 0.02 * i && d > -0.02 * i)}'
+# FMA peak P GFLOP/s (ISA, T thread)  training at F% of it (median step: G%)
+peak=$(grep '^FMA peak ' <<< "$out")
+check "an FMA peak line: $out" test -n "$peak"
+read -r peak_gflops isa share <<< "$(tr -d '(,%' <<< "$peak" | awk '{print $3, $5, $10}')"
+gflops=$(awk '{print $4}' <<< "$summary")
+check "the peak is positive and measured in a vector ISA ($peak_gflops, $isa)" \
+  awk -v p="$peak_gflops" -v i="$isa" 'BEGIN {exit !(p > 0 && (i == "AVX-512" || i == "AVX2+FMA"))}'
+check "the training share is GFLOP/s over the peak ($share %, $gflops / $peak_gflops)" \
+  awk -v s="$share" -v g="$gflops" -v p="$peak_gflops" 'BEGIN {d = s - 100 * g / p; exit !(d < 0.2 && d > -0.2)}'
+expect_eq "--peak-seconds 0 skips the gauge" \
+  "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak')" 0
+expect_eq "--peak-seconds is bounded" \
+  "$("$COHORT" bench --model lenet --peak-seconds 61 > /dev/null 2>&1; echo $?)" 2
 finish
