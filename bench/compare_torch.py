@@ -15,9 +15,12 @@ weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser st
 Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
 the rounds of each side's images/s, and as the ratio the median over rounds of each round's Cohort/PyTorch
 ratio: the two runs of a round are seconds apart, so that ratio cancels most of the machine's drift in load,
-which on shared machines moves both sides' absolute figures by 20-30 % within minutes. "of FMA" is the median share of the machine's FMA peak (measured by
-`cohort bench` in the same process, same thread count) that Cohort's training step reaches. Both sides' img/s
-are means over their timed steps (like with like). Exit status 0 when every throughput and memory target holds: throughput >= 1.0x PyTorch (2.0x for vit) and peak RSS <= PyTorch's."""
+which on shared machines moves both sides' absolute figures by 20-30 % within minutes. Both sides' img/s are
+means over their timed steps (like with like). "of FMA" is the median share of the machine's FMA peak that
+Cohort reaches (`cohort bench` measures the peak in the same process, for the same thread count).
+--eval compares evaluation instead: `cohort bench --eval` (forward only, batch norms folded) against
+PyTorch's model.eval() under torch.no_grad(). Exit status 0 when every target holds: training throughput
+>= 1.0x PyTorch (2.0x for vit), evaluation >= 2.0x, and peak RSS <= PyTorch's."""
 import argparse
 import os
 import re
@@ -33,6 +36,7 @@ MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit", "googlenet", "densene
 # batch 64
 SHAPES = {"googlenet": (224, 32, 1000), "resnet50": (224, 32, 1000), "densenet_bc": (32, 64, None)}
 THROUGHPUT_TARGET = {"vit": 2.0}
+EVAL_THROUGHPUT_TARGET = 2.0  # every model, forward only
 
 VGG_LAYERS = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -74,12 +78,24 @@ def torch_worker(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = torch_model(args.model, args.classes)
+    x = torch.randn(args.batch, 3, args.side, args.side)
+    if args.eval:  # forward only, as PyTorch users evaluate: eval() and no_grad()
+        model.eval()
+        with torch.no_grad():
+            for _ in range(args.warmup):
+                model(x)
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                model(x)
+            seconds = time.perf_counter() - start
+        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        print("images/s %.1f  peak_rss_mib %.1f" % (args.batch * args.steps / seconds, rss_mib))
+        return
     model.train()
     if args.model == "vit":
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(args.batch, 3, args.side, args.side)
     y = torch.randint(0, args.classes, (args.batch,))
 
     def step():
@@ -107,7 +123,7 @@ def run_torch(args, model):
     side, batch, classes = shape_of(args, model)
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", "--model", model, "--batch", str(batch),
            "--threads", str(args.threads), "--classes", str(classes), "--steps", str(args.steps),
-           "--warmup", str(args.warmup), "--side", str(side)]
+           "--warmup", str(args.warmup), "--side", str(side)] + (["--eval"] if args.eval else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     m = re.search(r"images/s ([\d.]+)\s+peak_rss_mib ([\d.]+)", out)
@@ -118,12 +134,12 @@ def run_cohort(args, model):
     side, batch, classes = shape_of(args, model)
     cmd = [args.cohort, "bench", "--model", model, "--batch", str(batch), "--threads", str(args.threads),
            "--classes", str(classes), "--input", "3x%dx%d" % (side, side), "--steps", str(args.steps),
-           "--warmup", str(args.warmup)]
+           "--warmup", str(args.warmup)] + (["--eval"] if args.eval else [])
     if model == "vit":
         cmd += ["--optimizer", "adamw", "--weight_decay", "0.05", "--lr", "0.001"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     m = re.search(r"images/s ([\d.]+)\s+GFLOP/s ([\d.]+).*peak RSS ([\d.]+) MiB", out)
-    peak = re.search(r"^FMA peak ([\d.]+) GFLOP/s .* training at ([\d.]+)% of it", out, re.M)
+    peak = re.search(r"^FMA peak ([\d.]+) GFLOP/s .* (?:training|evaluation) at ([\d.]+)% of it", out, re.M)
     if not m or not peak:
         raise SystemExit("compare_torch.py: cannot read cohort bench output:\n" + out)
     return {"ips": float(m.group(1)), "gflops": float(m.group(2)), "rss": float(m.group(3)),
@@ -140,6 +156,8 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--eval", action="store_true",
+                   help="evaluation throughput instead: cohort bench --eval against PyTorch's eval() + no_grad()")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--side", type=int, default=32, help=argparse.SUPPRESS)
@@ -149,8 +167,8 @@ def main():
         return 0
 
     rows, ok = [], True
-    print("batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)"
-          % (args.batch, args.threads, args.repeats, args.steps), flush=True)
+    print("%s: batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)"
+          % ("evaluation" if args.eval else "training", args.batch, args.threads, args.repeats, args.steps), flush=True)
     header = "%-9s %11s %11s %7s %7s %9s %7s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
                                                            "GFLOP/s", "of FMA", "cohort MiB", "torch MiB")
     for model in args.models.split(","):
@@ -164,7 +182,7 @@ def main():
         med = lambda rs, k: statistics.median(x[k] for x in rs)
         c_ips, t_ips = med(cohort, "ips"), med(torch, "ips")
         ratio = statistics.median(c["ips"] / t["ips"] for c, t in zip(cohort, torch))
-        target = THROUGHPUT_TARGET.get(model, 1.0)
+        target = EVAL_THROUGHPUT_TARGET if args.eval else THROUGHPUT_TARGET.get(model, 1.0)
         c_rss, t_rss = med(cohort, "rss"), med(torch, "rss")
         met = ratio >= target and c_rss <= t_rss
         ok &= met

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "eval_model.h"
 #include "fma_peak.h"
 #include "model.h"
 #include "openblas_env.h"
@@ -18,7 +19,7 @@
 
 static const char HELP[] =
     "usage: cohort bench --model M [--batch 128] [--threads T] [--input 3x32x32] [--classes 100]\n"
-    "                    [--steps 20] [--warmup 3] [--peak-seconds 1] [--KEY VALUE ...] [--verbose]\n"
+    "                    [--steps 20] [--warmup 3] [--peak-seconds 1] [--eval] [--KEY VALUE ...] [--verbose]\n"
     "\n"
     "Trains M on random input for --steps mini-batches after --warmup ones and reports training images/s\n"
     "(forward + backward + optimiser step), achieved GFLOP/s (multiply-adds of convolutions and linear\n"
@@ -26,8 +27,9 @@ static const char HELP[] =
     "kind; then the median, fastest and slowest step (on a shared machine the median is the steadier\n"
     "figure). First it measures the machine's limit for the same thread count: a register-resident FMA loop\n"
     "in the widest vector ISA the engine uses on this CPU, for --peak-seconds (0 skips it); the training\n"
-    "GFLOP/s is then given as a share of that peak. Other --KEY VALUE pairs are trainer settings\n"
-    "(e.g. --optimizer adamw, --dim 192).\n";
+    "GFLOP/s is then given as a share of that peak. --eval measures evaluation instead: forward passes only,\n"
+    "in the evaluation form training and `cohort eval` use (batch norms folded into their convolutions, no\n"
+    "gradient memory). Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
 
 static int compare_doubles(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -40,12 +42,74 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double median_of(double *seconds, int n) {
+    qsort(seconds, (size_t)n, sizeof(double), compare_doubles);
+    return n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
+}
+
+static void print_peak_share(const FmaPeak *peak, double gflops, double median_gflops, const char *what) {
+    if (peak->gflops <= 0) return;
+    printf("FMA peak %.1f GFLOP/s (%s, %d thread%s)  %s at %.1f%% of it (median step: %.1f%%)\n", peak->gflops,
+           peak->isa, peak->threads, peak->threads == 1 ? "" : "s", what, 100.0 * gflops / peak->gflops,
+           100.0 * median_gflops / peak->gflops);
+}
+
+/* Evaluation throughput: forward passes of the evaluation form over random images, after warm-up. */
+static int bench_eval(Model *model, int batch, int steps, int warmup, int image_reals, const FmaPeak *peak) {
+    char err[ERR_LEN];
+    EvalModel *eval;
+    if (eval_model_create(&eval, model, batch, err)) {
+        fprintf(stderr, "cohort bench: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    const size_t n = (size_t)image_reals * batch;
+    real *x = malloc(n * sizeof(real));
+    double *step_seconds = malloc((size_t)steps * sizeof(double));
+    if (!x || !step_seconds) {
+        fprintf(stderr, "cohort bench: out of memory\n");
+        free(x), free(step_seconds), eval_model_free(eval);
+        return EXIT_RUNTIME;
+    }
+    Rng rng;
+    rng_seed(&rng, 7);
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    Model *plan = eval_model_model(eval);
+    double t0 = 0;
+    for (int s = 0; s < warmup + steps; s++) {
+        if (s == warmup) {
+            model_profile_reset(plan);
+            t0 = now();
+        }
+        const double step_start = now();
+        eval_model_forward(eval, x, batch);
+        if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
+    }
+    const double seconds = now() - t0, median_step = median_of(step_seconds, steps);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    const double flops = model_forward_flops(plan, batch), gflops = flops * steps / seconds * 1e-9;
+    const EvalModelStats stats = eval_model_stats(eval);
+    printf("model %s (evaluation: %d batch norms folded, %.1f MiB of activations)  batch %d  threads %d  params %zu\n",
+           model->name, stats.folded_batchnorms, stats.arena_reals * sizeof(real) / 1048576.0, batch, engine_threads(),
+           model->param_count);
+    printf("images/s %.1f  GFLOP/s %.1f  step %.1f ms  peak RSS %.1f MiB\n", (double)steps * batch / seconds, gflops,
+           1e3 * seconds / steps, usage.ru_maxrss / 1024.0);
+    printf("median step %.1f ms (%.1f images/s)  fastest %.1f ms  slowest %.1f ms\n", 1e3 * median_step,
+           batch / median_step, 1e3 * step_seconds[0], 1e3 * step_seconds[steps - 1]);
+    print_peak_share(peak, gflops, flops / median_step * 1e-9, "evaluation");
+    model_profile_print(plan, stdout);
+    free(x), free(step_seconds);
+    eval_model_free(eval);
+    return EXIT_OK;
+}
+
 int cli_bench(int argc, char **argv) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     strcpy(cfg.model, "");
     int batch = 128, threads = 0, C = 3, H = 32, W = 32, classes = 100, steps = 20, warmup = 3, verbose = 0;
     double peak_seconds = 1.0;
+    int eval = 0;
     char err[ERR_LEN], tail;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
@@ -54,6 +118,10 @@ int cli_bench(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--verbose")) {
             verbose = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--eval")) {
+            eval = 1;
             continue;
         }
         if (strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
@@ -89,9 +157,15 @@ int cli_bench(int argc, char **argv) {
     FmaPeak peak = {0};
     if (peak_seconds > 0) peak = fma_peak_measure(engine_threads(), peak_seconds);
     Model *model;
-    if (model_create(&model, cfg.model, &cfg, C, H, W, classes, batch, 1, err)) {
+    /* --eval: the trained model only holds the parameters the evaluation form folds, so one image's arenas */
+    if (model_create(&model, cfg.model, &cfg, C, H, W, classes, eval ? 1 : batch, 1, err)) {
         fprintf(stderr, "cohort bench: %s\n", err);
         return EXIT_BAD_INPUT;
+    }
+    if (eval) {
+        const int status = bench_eval(model, batch, steps, warmup, C * H * W, &peak);
+        model_free(model);
+        return status;
     }
     Optimizer opt;
     if (optimizer_init(&opt, &cfg, model, err)) {
@@ -131,9 +205,7 @@ int cli_bench(int argc, char **argv) {
         if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
     }
     double seconds = now() - t0;
-    qsort(step_seconds, (size_t)steps, sizeof(double), compare_doubles);
-    const double median_step =
-        steps % 2 ? step_seconds[steps / 2] : 0.5 * (step_seconds[steps / 2 - 1] + step_seconds[steps / 2]);
+    const double median_step = median_of(step_seconds, steps);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double images_per_sec = (double)steps * batch / seconds;
@@ -144,10 +216,7 @@ int cli_bench(int argc, char **argv) {
            1e3 * seconds / steps, usage.ru_maxrss / 1024.0);
     printf("median step %.1f ms (%.1f images/s)  fastest %.1f ms  slowest %.1f ms\n", 1e3 * median_step,
            batch / median_step, 1e3 * step_seconds[0], 1e3 * step_seconds[steps - 1]);
-    if (peak.gflops > 0)
-        printf("FMA peak %.1f GFLOP/s (%s, %d thread%s)  training at %.1f%% of it (median step: %.1f%%)\n",
-               peak.gflops, peak.isa, peak.threads, peak.threads == 1 ? "" : "s", 100.0 * gflops / peak.gflops,
-               100.0 * 3.0 * model_forward_flops(model, batch) / median_step * 1e-9 / peak.gflops);
+    print_peak_share(&peak, gflops, 3.0 * model_forward_flops(model, batch) / median_step * 1e-9, "training");
     model_profile_print(model, stdout);
     free(step_seconds);
     free(x);

@@ -41,3 +41,10 @@ foreach(model alexnet nin vgg11 vgg11_bn resnet18 resnet50 googlenet inception_v
   add_test(NAME model_zoo_learning_${model} COMMAND test_model_zoo_learning ${model})
   set_tests_properties(model_zoo_learning_${model} PROPERTIES LABELS learning)
 endforeach()
+
+# The forward-only evaluation form of every registered model (batch norms folded into their convolutions,
+# activation regions reused): logits equal to the trained model's evaluation forward, before and after a refresh;
+# bit-identical on 1 and 2 threads; a smaller arena.
+add_executable(test_eval_model ${COHORT_TEST_DIR}/test_eval_model.c)
+target_link_libraries(test_eval_model PRIVATE cohort_trainer m)
+add_test(NAME eval_model COMMAND test_eval_model)

@@ -229,12 +229,13 @@ int dp_train_step(DataParallel *dp, Model *model, const real *x, const int32_t *
     return 0;
 }
 
-int dp_evaluate(DataParallel *dp, Model *model, const Dataset *d, int32_t *order, real *x, int32_t *labels,
+int dp_evaluate(DataParallel *dp, EvalModel *eval, const Dataset *d, int32_t *order, real *x, int32_t *labels,
                 real *probs, real smoothing, double *loss, double *top1, double *top5, char err[ERR_LEN]) {
     if (d->count == 0) {
         *loss = *top1 = *top5 = NAN;
         return 0;
     }
+    const Model *model = eval_model_model(eval);
     const int classes = model->slots[model->output_slot].C;
     const int batches = (d->count + dp->micro - 1) / dp->micro;
     int64_t *rows = calloc((size_t)batches * 3, sizeof *rows); /* loss sum bits, top-1, top-5 per batch */
@@ -243,7 +244,7 @@ int dp_evaluate(DataParallel *dp, Model *model, const Dataset *d, int32_t *order
     for (int k = dp->rank; k < batches; k += dp->size) {
         const int first = k * dp->micro, n = d->count - first < dp->micro ? d->count - first : dp->micro;
         data_fill_batch(d, order + first, n, x, labels, NULL, NULL);
-        const real *logits = model_forward(model, x, n, false);
+        const real *logits = eval_model_forward(eval, x, n);
         rows[(size_t)k * 3] = double_bits(softmax_xent_forward(probs, logits, labels, n, classes, smoothing) * n);
         for (int b = 0; b < n; b++) {
             const int rank = true_class_rank(logits + (size_t)b * classes, labels[b], classes);

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "data.h"
 #include "errors.h"
+#include "eval_model.h"
 #include "model.h"
 
 /* Gradient elements per exponent block. */
@@ -68,9 +69,10 @@ typedef struct {
 int dp_train_step(DataParallel *dp, Model *model, const real *x, const int32_t *labels, int B, real smoothing,
                   long step, int stop_local, DpStep *out, char err[ERR_LEN]);
 
-/* Evaluation mode over a whole dataset in micro-batches, spread over the ranks; every rank gets the same
- * figures. x, labels and probs hold one micro-batch. Non-zero: the group broke. */
-int dp_evaluate(DataParallel *dp, Model *model, const Dataset *d, int32_t *order, real *x, int32_t *labels,
+/* Evaluation over a whole dataset in micro-batches of the evaluation form (eval_model.h, refreshed by the
+ * caller), spread over the ranks; every rank gets the same figures. x, labels and probs hold one micro-batch.
+ * Non-zero: the group broke. */
+int dp_evaluate(DataParallel *dp, EvalModel *eval, const Dataset *d, int32_t *order, real *x, int32_t *labels,
                 real *probs, real smoothing, double *loss, double *top1, double *top5, char err[ERR_LEN]);
 
 /* The maximum of one flag over the ranks (e.g. "stop now"). Non-zero: the group broke. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eval_model.h"
 #include "model.h"
 #include "ops.h"
 #include "optim.h"
@@ -38,7 +39,7 @@ int true_class_rank(const real *logits, int label, int classes) {
     return rank;
 }
 
-static EvalResult evaluate(Model *model, const Dataset *d, BatchBuffers *buf, int batch, int classes,
+static EvalResult evaluate(EvalModel *eval, const Dataset *d, BatchBuffers *buf, int batch, int classes,
                            double smoothing) {
     EvalResult r = {0, 0, 0};
     if (d->count == 0) return (EvalResult){NAN, NAN, NAN};
@@ -48,7 +49,7 @@ static EvalResult evaluate(Model *model, const Dataset *d, BatchBuffers *buf, in
     for (int start = 0; start < d->count; start += batch) {
         int B = d->count - start < batch ? d->count - start : batch;
         data_fill_batch(d, buf->order + start, B, buf->x, buf->labels, NULL, NULL);
-        const real *logits = model_forward(model, buf->x, B, false);
+        const real *logits = eval_model_forward(eval, buf->x, B);
         loss_sum += softmax_xent_forward(buf->probs, logits, buf->labels, B, classes, (real)smoothing) * B;
         for (int b = 0; b < B; b++) {
             int rank = true_class_rank(logits + (size_t)b * classes, buf->labels[b], classes);
@@ -123,6 +124,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     const int micro = cfg->micro_batch > 0 && cfg->micro_batch < batch ? cfg->micro_batch : batch;
     Model *model = NULL;
     DataParallel *dp = NULL;
+    EvalModel *eval = NULL;
     if (model_create(&model, cfg->model, cfg, train->channels, train->height, train->width, classes,
                      cfg->micro_batch > 0 ? micro : batch, cfg->seed, err))
         return -1;
@@ -145,6 +147,9 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         shard_cfg.micro_batch = micro;
         if (dp_create(&dp, model, &shard_cfg, batch, hooks ? hooks->collectives : NULL, err)) goto done;
     }
+    /* Evaluation runs the forward-only form (batch norms folded) in the model's own gradient and activation
+     * memory, which the next step recomputes: eval_model.h. */
+    if (eval_model_create_borrowing(&eval, model, cfg->micro_batch > 0 ? micro : batch, err)) goto done;
     const bool leader = !dp || dp_rank(dp) == 0;
     if (!buf.x || !buf.labels || !buf.probs || !buf.order || !st.history) {
         err_set(err, "out of memory for the training buffers");
@@ -250,17 +255,18 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
                           .lr = lr,
                           .images_per_sec = train->count / train_seconds};
         EvalResult val, test;
+        eval_model_refresh(eval);
         if (dp) {
-            if (dp_evaluate(dp, model, &data->val, buf.order, buf.x, buf.labels, buf.probs, smoothing, &val.loss,
+            if (dp_evaluate(dp, eval, &data->val, buf.order, buf.x, buf.labels, buf.probs, smoothing, &val.loss,
                             &val.top1, &val.top5, err) ||
-                dp_evaluate(dp, model, &data->test, buf.order, buf.x, buf.labels, buf.probs, smoothing, &test.loss,
+                dp_evaluate(dp, eval, &data->test, buf.order, buf.x, buf.labels, buf.probs, smoothing, &test.loss,
                             &test.top1, &test.top5, err)) {
                 result->outcome = TRAIN_LOST;
                 goto done;
             }
         } else {
-            val = evaluate(model, &data->val, &buf, batch, classes, smoothing);
-            test = evaluate(model, &data->test, &buf, batch, classes, smoothing);
+            val = evaluate(eval, &data->val, &buf, batch, classes, smoothing);
+            test = evaluate(eval, &data->test, &buf, batch, classes, smoothing);
         }
         m.val_loss = val.loss;
         m.val_top1 = val.top1;
@@ -295,6 +301,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     }
 
 done:
+    eval_model_free(eval);
     dp_free(dp);
     free(buf.x);
     free(buf.labels);

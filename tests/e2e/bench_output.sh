@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cohort bench` output: the per-step summary is consistent (fastest <= median <= slowest, the median's
-# images/s is batch / median step) and the whole-run images/s agrees with the whole-run step time.
+# images/s is batch / median step) and the whole-run images/s agrees with the whole-run step time; the FMA peak
+# line's share is the GFLOP/s over the peak; --eval folds every batch norm of resnet8 and runs no batch-norm op.
 source "$(dirname "$0")/lib.sh"
 COHORT=$1
 out=$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 64 --steps 5 --warmup 1 --threads 1 2>&1)
@@ -28,4 +29,15 @@ expect_eq "--peak-seconds 0 skips the gauge" \
   "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak')" 0
 expect_eq "--peak-seconds is bounded" \
   "$("$COHORT" bench --model lenet --peak-seconds 61 > /dev/null 2>&1; echo $?)" 2
+# --eval: forward passes of the evaluation form; every batch norm of resnet8 follows a convolution, so all fold
+eval_out=$("$COHORT" bench --model resnet8 --eval --input 3x16x16 --classes 10 --batch 8 --steps 3 --warmup 1 --threads 1 \
+  --peak-seconds 0.2 2>&1)
+echo "$eval_out"
+batchnorms=$("$COHORT" models --plan resnet8 --input 3x16x16 --classes 10 | grep -c ' batchnorm')
+expect_eq "--eval folds every batch norm of resnet8" \
+  "$(sed -n 's/^model resnet8 (evaluation: \([0-9]*\) batch norms folded.*/\1/p' <<< "$eval_out")" "$batchnorms"
+check "--eval: the plan has batch norms ($batchnorms)" test "$batchnorms" -eq 9
+check "--eval: an images/s line" grep -q '^images/s [0-9.]*  GFLOP/s ' <<< "$eval_out"
+check "--eval: the share line says evaluation" grep -q '^FMA peak .* evaluation at [0-9.]*% of it' <<< "$eval_out"
+check "--eval: no batchnorm op runs" bash -c '! grep -q "^batchnorm " <<< "$1"' _ "$eval_out"
 finish
