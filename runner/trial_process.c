@@ -496,11 +496,14 @@ void trial_process_finish(TrialProcess *tp) {
     }
     if (tp->from_child >= 0) close(tp->from_child);
     if (tp->to_child >= 0) close(tp->to_child);
-    if (tp->shared) munmap(tp->shared, tp->shared_bytes);
+    /* A collective left pending when the group broke (a lost rank) is abandoned, not cancelled (MPI cannot cancel
+     * one): its buffer stays mapped, because the library may still write a partner's late data into it. One
+     * buffer per broken group, for the life of the worker. */
+    if (tp->shared && !tp->group_broken) munmap(tp->shared, tp->shared_bytes);
     if (tp->shared_fd >= 0) close(tp->shared_fd);
     tp->shared = NULL;
     tp->shared_fd = -1;
-    /* a communicator with a collective left pending (a lost rank) is abandoned, not freed */
+    /* its communicator, likewise, is abandoned, not freed */
     if (tp->group != MPI_COMM_NULL && !tp->group_broken) MPI_Comm_free(&tp->group);
     tp->group = MPI_COMM_NULL;
     tp->from_child = tp->to_child = -1;
