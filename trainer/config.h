@@ -13,8 +13,9 @@ typedef struct {
     /* what to train */
     char model[32];         /* mlp | lenet | ... (see `cohort models`) */
     char hidden[64];        /* mlp hidden widths, comma separated, e.g. "256,128" */
-    char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 */
-    char data_dir[512];     /* "" = the dataset's default directory */
+    char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 | imagefolder */
+    char data_dir[512];     /* "" = the dataset's default directory; cifar10/100 also a .tar.gz */
+    int image_size;         /* imagefolder: side of the square model input in pixels; -1 auto (224) */
     int pad;                /* 28x28 IDX images zero-padded to 32x32 (1) or kept (0) */
     int coarse_labels;      /* cifar100: the 20 coarse labels instead of the 100 fine ones */
     int augment;            /* -1 = the dataset's default (on for CIFAR), 0 off, 1 crop+flip */
