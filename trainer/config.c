@@ -356,6 +356,43 @@ uint64_t train_config_fingerprint(const TrainConfig *cfg) {
     return h;
 }
 
+size_t train_config_to_text(const TrainConfig *cfg, char *out, size_t size) {
+    size_t at = 0;
+    char value[600];
+    out[0] = '\0';
+    for (int i = 0; i < KEY_COUNT; i++) {
+        train_config_format(cfg, KEYS[i].name, value, sizeof value);
+        int n = snprintf(out + at, size - at, "%s=%s\n", KEYS[i].name, value);
+        if (n < 0 || (size_t)n >= size - at) break;
+        at += (size_t)n;
+    }
+    return at;
+}
+
+int train_config_from_text(TrainConfig *cfg, const char *text, size_t size, char err[ERR_LEN]) {
+    train_config_defaults(cfg);
+    size_t at = 0;
+    int line = 0;
+    char buf[700], why[ERR_LEN];
+    while (at < size) {
+        line++;
+        size_t end = at;
+        while (end < size && text[end] != '\n') end++;
+        const size_t len = end - at;
+        if (len >= sizeof buf) return err_set(err, "line %d: longer than %zu characters", line, sizeof buf - 1);
+        memcpy(buf, text + at, len);
+        buf[len] = '\0';
+        at = end + 1;
+        if (!len) continue;
+        char *eq = strchr(buf, '=');
+        if (!eq) return err_set(err, "line %d: expected key=value", line);
+        *eq = '\0';
+        /* empty strings are how unset strings (data_dir, milestones) are written */
+        if (train_config_set(cfg, buf, eq + 1, why)) return err_set(err, "line %d: %s", line, why);
+    }
+    return 0;
+}
+
 int train_config_key_count(void) { return KEY_COUNT; }
 const char *train_config_key_name(int index) { return KEYS[index].name; }
 const char *train_config_key_help(int index) { return KEYS[index].help; }

@@ -106,8 +106,10 @@ static int share_start(DataParallel *dp, Model *model, Optimizer *opt, TrainStat
         dp_broadcast(dp, &opt->step, sizeof opt->step, why) || dp_broadcast(dp, &scalars, sizeof scalars, why) ||
         dp_broadcast(dp, history, sizeof(EpochMetrics) * (size_t)st->epochs_done, why))
         return err_set(err, "%s", why);
+    const TrainConfig *config = st->config; /* a pointer: rank 0's means nothing here */
     *st = scalars;
     st->history = history;
+    st->config = config;
     return 0;
 }
 
@@ -139,7 +141,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         .probs = malloc(sizeof(real) * (size_t)batch * classes),
         .order = malloc(sizeof(int32_t) * (size_t)most),
     };
-    TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics))};
+    TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics)), .config = cfg};
     Optimizer opt = {0};
     if (optimizer_init(&opt, cfg, model, err)) goto done;
     if (cfg->micro_batch > 0) {
