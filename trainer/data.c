@@ -370,6 +370,31 @@ static void fill_batch_stored(const Dataset *d, const int32_t *indices, int B, r
     }
 }
 
+int data_describe(const TrainConfig *cfg, Dataset *out, char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    if (!strcmp(cfg->dataset, "imagefolder")) {
+        const char *dir = cfg->data_dir;
+        if (!dir[0]) return err_set(err, "imagefolder: data_dir is not set");
+        return imagefolder_describe(out, dir, cfg->image_size > 0 ? cfg->image_size : IMAGEFOLDER_DEFAULT_SIZE, err);
+    }
+    TrainConfig whole = *cfg;
+    whole.val_split = 0;
+    whole.test_limit = 1;
+    DataSplits splits;
+    if (data_load(&splits, &whole, err)) return -1;
+    *out = splits.test;
+    free(out->pixels);
+    free(out->labels);
+    free(out->source_size);
+    out->pixels = NULL;
+    out->labels = NULL;
+    out->source_size = NULL;
+    out->count = 0;
+    memset(&splits.test, 0, sizeof splits.test); /* its label names now belong to out */
+    data_free(&splits);
+    return 0;
+}
+
 void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
                      Rng *rng) {
     if (d->stored_side > 0) {

@@ -46,6 +46,11 @@ int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]);
  * 32x32 with `pad`; CIFAR 3x32x32; synthetic its input_shape). Non-zero when the dataset is unknown or its
  * input_shape malformed. */
 int data_expected_shape(const TrainConfig *cfg, int *channels, int *height, int *width, int *classes);
+/* What a model trained on cfg's dataset expects of one image, without keeping the images: name, shape
+ * (channels, height, width, stored_side), classes, mean/std and label names; count 0, no pixels. Image
+ * folders list their class folders only; the other datasets are loaded (IDX and CIFAR files, the synthetic
+ * set) and their test split's description kept. */
+int data_describe(const TrainConfig *cfg, Dataset *out, char err[ERR_LEN]);
 void data_free(DataSplits *splits);
 void dataset_free(Dataset *d);
 /* Allocates a zero-filled dataset of this shape: pixels and labels zeroed, mean 0 and std 1 for every
@@ -82,6 +87,8 @@ int imagefolder_load(DataSplits *out, const char *root, int image_size, char err
 /* The class names of an image folder (its train subfolders, sorted) without decoding anything: *names is
  * malloc'd [*classes]. */
 int imagefolder_classes(const char *root, char (**names)[64], int *classes, char err[ERR_LEN]);
+/* data_describe for an image folder. */
+int imagefolder_describe(Dataset *out, const char *root, int image_size, char err[ERR_LEN]);
 /* stored_side for an input side (256 for 224). */
 int imagefolder_stored_side(int image_size);
 /* Stores decoded RGB img as image i of an image-folder dataset d (stored_side and source_size allocated):

@@ -246,6 +246,18 @@ done:
     return rc;
 }
 
+int imagefolder_describe(Dataset *out, const char *root, int image_size, char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    if (imagefolder_classes(root, &out->label_names, &out->classes, err)) return -1;
+    snprintf(out->name, sizeof out->name, "imagefolder");
+    out->channels = 3;
+    out->height = out->width = image_size;
+    out->stored_side = imagefolder_stored_side(image_size);
+    memcpy(out->mean, IMAGENET_MEAN, sizeof out->mean);
+    memcpy(out->std, IMAGENET_STD, sizeof out->std);
+    return 0;
+}
+
 int imagefolder_load(DataSplits *out, const char *root, int image_size, char err[ERR_LEN]) {
     memset(out, 0, sizeof *out);
     char (*classes)[64];
