@@ -322,6 +322,15 @@ static void random_resized_crop(Rng *r, int w, int h, int *left, int *top, int *
     *left = (w - *cw) / 2;
 }
 
+void data_resized_crop_box(uint64_t seed, int epoch, int index, int w, int h, int *left, int *top, int *cw, int *ch,
+                           int *flip) {
+    /* one stream per (epoch, image): epoch >= 1 keeps these apart from the run's named streams 1..3 */
+    Rng r;
+    rng_seed_stream(&r, seed, ((uint64_t)(uint32_t)epoch << 32) | (uint32_t)index);
+    random_resized_crop(&r, w, h, left, top, cw, ch);
+    *flip = rng_uniform(&r) < 0.5;
+}
+
 /* Image folders: crop (random resized or centre) in the original image's pixels, mapped onto the stored
  * stored_side x stored_side copy, resampled to height x width, flipped, normalised. */
 static void fill_batch_stored(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels,
@@ -335,13 +344,10 @@ static void fill_batch_stored(const Dataset *d, const int32_t *indices, int B, r
         double cx, cy, cw, ch;
         int flip = 0;
         if (aug && aug->resized_crop) {
-            /* one stream per (epoch, image): epoch >= 1 keeps these apart from the run's named streams 1..3 */
-            Rng r;
-            rng_seed_stream(&r, aug->seed, ((uint64_t)(uint32_t)aug->epoch << 32) | (uint32_t)i);
             int left, top, iw, ih;
-            random_resized_crop(&r, w, h, &left, &top, &iw, &ih);
+            data_resized_crop_box(aug->seed, aug->epoch, i, w, h, &left, &top, &iw, &ih, &flip);
+            flip = flip && aug->hflip;
             cx = left, cy = top, cw = iw, ch = ih;
-            flip = aug->hflip && rng_uniform(&r) < 0.5;
         } else {
             /* resize the shorter side to S, take the centre W x H: in original pixels a (W, H) * shorter / S box */
             const double shorter = w < h ? w : h;

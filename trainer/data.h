@@ -115,6 +115,10 @@ typedef struct {
  * Per image, in order: crop offsets top then left, each rng_below(rng, 2*crop_pad+1) into the zero-padded
  * image (when crop_pad > 0; padding pixels are raw 0 before normalisation), then flip if
  * rng_uniform(rng) < 0.5 (when hflip). */
+/* The random resized crop of image `index` (original size w x h) in epoch `epoch` of a run seeded `seed`: box
+ * left, top, cw x ch in original pixels, and whether it is flipped (when augmenting with hflip). */
+void data_resized_crop_box(uint64_t seed, int epoch, int index, int w, int h, int *left, int *top, int *cw, int *ch,
+                           int *flip);
 /* Image folders (stored_side > 0) instead: with aug->resized_crop, the random resized crop and flip above
  * (rng unused); without, resize the shorter side to stored_side and take the centre height x width. */
 void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
