@@ -1,6 +1,7 @@
 /* Writers for the official dataset file formats; see dataset_writer.h. The layouts are written out here
  * independently of the loaders in trainer/, so a test fails if either side gets the format wrong. */
 #include "dataset_writer.h"
+#include "image.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jpeglib.h>
-#include <png.h>
 
 #define CIFAR_PIXELS 3072 /* 3 planes (R, G, B) of 32x32 */
 
@@ -219,19 +219,7 @@ int dw_write_tar(const char *path, const char *dir, const char *const *members, 
 }
 
 int dw_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels, char err[ERR_LEN]) {
-    uint8_t *rows = malloc((size_t)width * height * channels);
-    if (!rows) return err_set(err, "%s: out of memory", path);
-    for (int c = 0; c < channels; c++)
-        for (size_t j = 0; j < (size_t)width * height; j++) rows[j * channels + c] = pixels[c * (size_t)width * height + j];
-    png_image png;
-    memset(&png, 0, sizeof png);
-    png.version = PNG_IMAGE_VERSION;
-    png.width = (png_uint_32)width;
-    png.height = (png_uint_32)height;
-    png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-    int ok = png_image_write_to_file(&png, path, 0, rows, 0, NULL);
-    free(rows);
-    return ok ? 0 : err_set(err, "%s: %s", path, png.message);
+    return image_write_png(path, pixels, width, height, channels, err); /* libpng's simplified writer */
 }
 
 int dw_write_jpeg(const char *path, const uint8_t *pixels, int width, int height, int channels, int quality,

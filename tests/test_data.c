@@ -15,14 +15,6 @@
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
-/* err must mention both the file and the complaint. */
-#define CHECK_ERR(rc, err, path, what)                                                                  \
-    do {                                                                                                \
-        CHECK_MSG((rc) != 0, "expected a failure mentioning '%s'", (what));                            \
-        CHECK_MSG(strstr((err), (path)) != NULL, "err does not name %s: %s", (path), (err));            \
-        CHECK_MSG(strstr((err), (what)) != NULL, "err does not say '%s': %s", (what), (err));           \
-    } while (0)
-
 static char *path_in(char *buf, const char *dir, const char *name) { return dw_path(buf, 1024, dir, name); }
 
 static void make_subdir(char *out, const char *name) {

@@ -16,13 +16,6 @@
 #include "dataset_writer.h"
 #include "image.h"
 
-#define CHECK_ERR(rc, err, path, what)                                                                  \
-    do {                                                                                                \
-        CHECK_MSG((rc) != 0, "expected a failure mentioning '%s'", (what));                            \
-        CHECK_MSG(strstr((err), (path)) != NULL, "err does not name %s: %s", (path), (err));            \
-        CHECK_MSG(strstr((err), (what)) != NULL, "err does not say '%s': %s", (what), (err));           \
-    } while (0)
-
 static void must(int rc, const char *err) {
     if (rc) {
         fprintf(stderr, "setup failed: %s\n", err);
@@ -240,15 +233,21 @@ static void write_folder(const char *root) {
     }
 }
 
+/* A fresh folder (write_folder) in root and the settings that read it at 32x32. */
+static void folder_setup(char *root, const char *tag, TrainConfig *cfg) {
+    char err[ERR_LEN] = "";
+    must(dw_make_temp_dir(root, 4096, tag, err), err);
+    write_folder(root);
+    train_config_defaults(cfg);
+    strcpy(cfg->dataset, "imagefolder");
+    strcpy(cfg->data_dir, root);
+    cfg->image_size = 32;
+}
+
 static void test_imagefolder(void) {
     char root[4096], err[ERR_LEN] = "";
-    must(dw_make_temp_dir(root, sizeof root, "folder", err), err);
-    write_folder(root);
     TrainConfig cfg;
-    train_config_defaults(&cfg);
-    strcpy(cfg.dataset, "imagefolder");
-    strcpy(cfg.data_dir, root);
-    cfg.image_size = 32;
+    folder_setup(root, "folder", &cfg);
     char v[64];
     CHECK(train_config_validate(&cfg, err) == 0 || strstr(err, "model"));
     int C, H, W, classes;
@@ -363,13 +362,8 @@ static void test_resized_crop_box(void) {
 
 static void test_bad_folders(void) {
     char root[4096], path[4096], cls[4096], err[ERR_LEN] = "";
-    must(dw_make_temp_dir(root, sizeof root, "badfolder", err), err);
-    write_folder(root);
     TrainConfig cfg;
-    train_config_defaults(&cfg);
-    strcpy(cfg.dataset, "imagefolder");
-    strcpy(cfg.data_dir, root);
-    cfg.image_size = 32;
+    folder_setup(root, "badfolder", &cfg);
     DataSplits s;
     /* a truncated JPEG, a truncated PNG, a file that is neither: each named */
     char good[4096];
