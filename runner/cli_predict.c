@@ -10,7 +10,8 @@
 
 static const char HELP[] =
     "usage: cohort predict --checkpoint FILE [--json] [--top K] [--data-dir DIR] IMAGE...\n"
-    "       cohort predict --checkpoint FILE --split train|val|test [--limit N] [--json] [--top K] [--data-dir DIR]\n"
+    "       cohort predict --checkpoint FILE [--dataset NAME] --split train|val|test [--limit N] [--json] [--top K]\n"
+    "                      [--data-dir DIR]\n"
     "\n"
     "Rebuilds the model a checkpoint holds from the settings stored in it and prints, per image, the top K\n"
     "classes (default 5) with their names and softmax probabilities. IMAGE files are PNG or JPEG, converted to\n"
@@ -18,7 +19,7 @@ static const char HELP[] =
     "image_size*256/224, centre crop; MNIST, Fashion-MNIST, CIFAR: scaled to cover the dataset's image size and\n"
     "centre-cropped, an image of exactly that size unchanged; the dataset's normalisation). --split reads the\n"
     "first N (--limit) images of a split of the checkpoint's dataset and also prints their labels and the\n"
-    "top-1 accuracy. Class names and normalisation come from the dataset (its folder or files, at the\n"
+    "top-1 accuracy; --dataset, when given, must be the checkpoint's own. Class names and normalisation come from the dataset (its folder or files, at the\n"
     "checkpoint's data_dir unless --data-dir says otherwise). --json prints one JSON array instead.\n"
     "Exit 2 on a bad checkpoint, image or flag, with nothing printed to standard output.\n";
 
@@ -28,6 +29,7 @@ typedef struct {
     const char *checkpoint; /* --checkpoint; a database's best checkpoint (--db D --run ID) resolves to one */
     const char *data_dir;
     const char *split;
+    const char *dataset; /* --dataset: a check that the checkpoint was trained on it */
     int limit, top, json;
     char **images;
     int image_count;
@@ -67,6 +69,7 @@ static int parse_args(int argc, char **argv, PredictArgs *a) {
         if (!strcmp(arg, "--checkpoint")) a->checkpoint = value;
         else if (!strcmp(arg, "--data-dir")) a->data_dir = value;
         else if (!strcmp(arg, "--split")) a->split = value;
+        else if (!strcmp(arg, "--dataset")) a->dataset = value;
         else if (!strcmp(arg, "--limit") && sscanf(value, "%d%c", &a->limit, &tail) == 1 && a->limit > 0) {
         } else if (!strcmp(arg, "--top") && sscanf(value, "%d%c", &a->top, &tail) == 1 && a->top > 0 && a->top <= 16) {
         } else {
@@ -199,6 +202,13 @@ int cli_predict(int argc, char **argv) {
         return EXIT_BAD_INPUT;
     }
     Dataset split = {0};
+    if (a.dataset && strcmp(a.dataset, inf.cfg.dataset) != 0) {
+        fprintf(stderr, "cohort predict: --dataset %s: %s was trained on %s\n", a.dataset, a.checkpoint,
+                inf.cfg.dataset);
+        inference_close(&inf);
+        free(a.images);
+        return EXIT_BAD_INPUT;
+    }
     if (a.split && load_split(&inf, &a, &split, err)) {
         fprintf(stderr, "cohort predict: %s\n", err);
         inference_close(&inf);
