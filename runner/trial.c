@@ -33,9 +33,9 @@ int trial_config_from_text(const char *json_text, TrainConfig *cfg, char err[ERR
 
 /* Everything data_load reads from the config. */
 static void data_key(const TrainConfig *c, char *key, size_t size) {
-    snprintf(key, size, "%s|%s|%d|%d|%.17g|%d|%d|%s|%d|%d|%d", c->dataset, c->data_dir, c->pad, c->coarse_labels,
+    snprintf(key, size, "%s|%s|%d|%d|%.17g|%d|%d|%s|%d|%d|%d|%d", c->dataset, c->data_dir, c->pad, c->coarse_labels,
              c->val_split, c->train_limit, c->test_limit, c->input_shape, c->classes, c->synthetic_train,
-             c->synthetic_test);
+             c->synthetic_test, c->image_size);
 }
 
 int data_cache_get(DataCache *cache, const TrainConfig *cfg, const DataSplits **splits, char err[ERR_LEN]) {

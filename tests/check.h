@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int check_failures = 0;
 static int check_count = 0;
@@ -28,6 +29,14 @@ static int check_count = 0;
             fprintf(stderr, __VA_ARGS__);                                             \
             fputc('\n', stderr);                                                      \
         }                                                                             \
+    } while (0)
+
+/* A failure (rc non-zero) whose err mentions both the file and the complaint. */
+#define CHECK_ERR(rc, err, path, what)                                                                  \
+    do {                                                                                                \
+        CHECK_MSG((rc) != 0, "expected a failure mentioning '%s'", (what));                            \
+        CHECK_MSG(strstr((err), (path)) != NULL, "err does not name %s: %s", (path), (err));            \
+        CHECK_MSG(strstr((err), (what)) != NULL, "err does not say '%s': %s", (what), (err));           \
     } while (0)
 
 /* |a - b| <= tol * max(1, |a|, |b|) */

@@ -1,6 +1,7 @@
 /* Writers for the official dataset file formats; see dataset_writer.h. The layouts are written out here
  * independently of the loaders in trainer/, so a test fails if either side gets the format wrong. */
 #include "dataset_writer.h"
+#include "image.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+/* jpeglib.h needs stdio.h's FILE and size_t first */
+#include <archive.h>
+#include <archive_entry.h>
+#include <jpeglib.h>
 
 #define CIFAR_PIXELS 3072 /* 3 planes (R, G, B) of 32x32 */
 
@@ -162,4 +167,87 @@ int dw_write_label_names(const char *path, const char *const *names, int count, 
     }
     out_write(&o, "\n", 1);
     return out_close(&o, err);
+}
+
+int dw_write_tar(const char *path, const char *dir, const char *const *members, int gzip, char err[ERR_LEN]) {
+    struct archive *a = archive_write_new();
+    if (!a) return err_set(err, "%s: out of memory", path);
+    archive_write_set_format_ustar(a); /* the official CIFAR tarballs are plain (ustar/GNU) tar, gzipped */
+    if (gzip) archive_write_add_filter_gzip(a);
+    if (archive_write_open_filename(a, path) != ARCHIVE_OK) {
+        err_set(err, "%s: %s", path, archive_error_string(a));
+        archive_write_free(a);
+        return -1;
+    }
+    int rc = 0;
+    char file[4096];
+    for (int k = 0; members[k] && !rc; k++) {
+        const size_t len = strlen(members[k]);
+        const int is_dir = len > 0 && members[k][len - 1] == '/';
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, members[k]);
+        archive_entry_set_perm(e, is_dir ? 0755 : 0644);
+        archive_entry_set_mtime(e, 1234567890, 0);
+        uint8_t *data = NULL;
+        size_t size = 0;
+        if (is_dir) {
+            archive_entry_set_filetype(e, AE_IFDIR);
+        } else {
+            FILE *f = fopen(dw_path(file, sizeof file, dir, members[k]), "rb");
+            if (!f) {
+                rc = err_set(err, "%s: cannot open", file);
+            } else {
+                fseek(f, 0, SEEK_END);
+                size = (size_t)ftell(f);
+                rewind(f);
+                data = malloc(size ? size : 1);
+                if (!data || fread(data, 1, size, f) != size) rc = err_set(err, "%s: read failed", file);
+                fclose(f);
+            }
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_size(e, (la_int64_t)size);
+        }
+        if (!rc && archive_write_header(a, e) != ARCHIVE_OK) rc = err_set(err, "%s: %s", path, archive_error_string(a));
+        if (!rc && size && archive_write_data(a, data, size) != (la_ssize_t)size)
+            rc = err_set(err, "%s: %s", path, archive_error_string(a));
+        free(data);
+        archive_entry_free(e);
+    }
+    if (archive_write_close(a) != ARCHIVE_OK && !rc) rc = err_set(err, "%s: %s", path, archive_error_string(a));
+    archive_write_free(a);
+    return rc;
+}
+
+int dw_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels, char err[ERR_LEN]) {
+    return image_write_png(path, pixels, width, height, channels, err); /* libpng's simplified writer */
+}
+
+int dw_write_jpeg(const char *path, const uint8_t *pixels, int width, int height, int channels, int quality,
+                  char err[ERR_LEN]) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr); /* errors exit: acceptable in a test helper writing valid input */
+    jpeg_create_compress(&c);
+    jpeg_stdio_dest(&c, f);
+    c.image_width = (JDIMENSION)width;
+    c.image_height = (JDIMENSION)height;
+    c.input_components = channels;
+    c.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    uint8_t *row = malloc((size_t)width * channels);
+    while (row && c.next_scanline < c.image_height) {
+        for (int x = 0; x < width; x++)
+            for (int ch = 0; ch < channels; ch++)
+                row[x * channels + ch] = pixels[((size_t)ch * height + c.next_scanline) * width + x];
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    if (row) jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    return fclose(f) != 0 || !row ? err_set(err, "%s: write failed", path) : 0;
 }

@@ -44,4 +44,14 @@ int dw_write_cifar100(const char *path, const uint8_t *pixels, const uint8_t *co
  * followed by one blank line as in the official archives. */
 int dw_write_label_names(const char *path, const char *const *names, int count, char err[ERR_LEN]);
 
+/* A tar archive (gzipped when gzip) of the files dir/members[k] under their member names members[k]
+ * (NULL-terminated); a name ending in '/' is a directory entry, as the official tarballs list their top folder
+ * first. */
+int dw_write_tar(const char *path, const char *dir, const char *const *members, int gzip, char err[ERR_LEN]);
+/* Images from planar pixels [channels][height][width] (channels 1 or 3): PNG with libpng, JPEG with libjpeg at
+ * the given quality (1..100). */
+int dw_write_png(const char *path, const uint8_t *pixels, int width, int height, int channels, char err[ERR_LEN]);
+int dw_write_jpeg(const char *path, const uint8_t *pixels, int width, int height, int channels, int quality,
+                  char err[ERR_LEN]);
+
 #endif

@@ -15,14 +15,6 @@
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
-/* err must mention both the file and the complaint. */
-#define CHECK_ERR(rc, err, path, what)                                                                  \
-    do {                                                                                                \
-        CHECK_MSG((rc) != 0, "expected a failure mentioning '%s'", (what));                            \
-        CHECK_MSG(strstr((err), (path)) != NULL, "err does not name %s: %s", (path), (err));            \
-        CHECK_MSG(strstr((err), (what)) != NULL, "err does not say '%s': %s", (what), (err));           \
-    } while (0)
-
 static char *path_in(char *buf, const char *dir, const char *name) { return dw_path(buf, 1024, dir, name); }
 
 static void make_subdir(char *out, const char *name) {
@@ -551,7 +543,7 @@ static void test_augment(void) {
     real *x = malloc(sizeof(real) * AC * B * APLANE), *x2 = malloc(sizeof(real) * AC * B * APLANE);
 
     /* flip only: every image is the original or its mirror; which one follows rng_uniform < 0.5 */
-    Augment flip_only = {0, 1};
+    Augment flip_only = {.crop_pad = 0, .hflip = 1};
     Rng rng, replay;
     rng_seed(&rng, 42);
     rng_seed(&replay, 42);
@@ -572,7 +564,7 @@ static void test_augment(void) {
 
     /* crop only (pad 1): each image is the source shifted by (dy, dx) in [-1, 1]^2 with normalised-zero fill;
      * offsets drawn top then left with rng_below(3). All 9 shifts occur. */
-    Augment crop_only = {1, 0};
+    Augment crop_only = {.crop_pad = 1, .hflip = 0};
     rng_seed(&rng, 7);
     rng_seed(&replay, 7);
     data_fill_batch(&d, idx, B, x, labels, &crop_only, &rng);
@@ -603,7 +595,7 @@ static void test_augment(void) {
     }
 
     /* crop (pad 2) then flip, draws in the documented order */
-    Augment both = {2, 1};
+    Augment both = {.crop_pad = 2, .hflip = 1};
     rng_seed(&rng, 99);
     rng_seed(&replay, 99);
     data_fill_batch(&d, idx, B, x, labels, &both, &rng);

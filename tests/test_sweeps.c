@@ -483,7 +483,7 @@ static const struct {
     {"bad_anchor.yaml", ":4:16: parameters.lr.values: anchors (&rates) are not supported"},
     {"bad_combination.yaml",
      ":3:1: parameters: trial 2 {\"dataset\":\"imagenet\",\"lr\":0.1}: dataset: unknown dataset 'imagenet' "
-     "(fashion-mnist, mnist, synthetic, cifar10, cifar100)"},
+     "(fashion-mnist, mnist, synthetic, cifar10, cifar100, imagefolder)"},
     {"bad_too_many.yaml", ":3:1: parameters: the grid has more than 100000 trials (the limit)"},
     {"missing.yaml", ":1:1: file: cannot open: No such file or directory"},
     /* metric */

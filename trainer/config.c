@@ -26,11 +26,16 @@ typedef struct {
 static const KeySpec KEYS[] = {
     {"model", 's', FIELD(model), 0, 0, "architecture (see `cohort models`)"},
     {"hidden", 's', FIELD(hidden), 0, 0, "mlp hidden widths, comma separated"},
-    {"dataset", 's', FIELD(dataset), 0, 0, "fashion-mnist | mnist | synthetic | cifar10 | cifar100"},
-    {"data_dir", 's', FIELD(data_dir), 0, 0, "directory of the dataset files (default: the dataset's own)"},
+    {"dataset", 's', FIELD(dataset), 0, 0, "fashion-mnist | mnist | synthetic | cifar10 | cifar100 | imagefolder"},
+    {"data_dir", 's', FIELD(data_dir), 0, 0,
+     "directory of the dataset files (default: the dataset's own); cifar10/cifar100 also the official .tar.gz"},
+    {"image_size", 'n', FIELD(image_size), 8, 1024,
+     "imagefolder: side of the square model input in pixels; auto = 224 (images kept at image_size*256/224)"},
     {"pad", 'b', FIELD(pad), 0, 1, "zero-pad 28x28 IDX images to 32x32"},
     {"coarse_labels", 'b', FIELD(coarse_labels), 0, 1, "cifar100: 20 coarse labels instead of 100 fine ones"},
-    {"augment", 'a', FIELD(augment), 0, 1, "random crop (4 px) + horizontal flip; default on for CIFAR only"},
+    {"augment", 'a', FIELD(augment), 0, 1,
+     "CIFAR: random crop (4 px) + horizontal flip; imagefolder: random resized crop + flip; default on for CIFAR "
+     "and imagefolder only"},
     {"val_split", 'f', FIELD(val_split), 0, 0.9, "fraction of the training set held out for validation"},
     {"train_limit", 'i', FIELD(train_limit), 0, 1e9, "use only the first N training images (0 = all)"},
     {"test_limit", 'i', FIELD(test_limit), 0, 1e9, "use only the first N test images (0 = all)"},
@@ -95,6 +100,7 @@ void train_config_defaults(TrainConfig *cfg) {
     strcpy(cfg->dataset, "fashion-mnist");
     cfg->pad = 1;
     cfg->augment = -1;
+    cfg->image_size = -1;
     strcpy(cfg->input_shape, "1x32x32");
     cfg->classes = 10;
     cfg->synthetic_train = 2048;
@@ -231,6 +237,7 @@ static int check_model_fits(const TrainConfig *cfg, char err[ERR_LEN]) {
     memcpy(shape.stem, cfg->stem, sizeof shape.stem);
     memcpy(shape.pool, cfg->pool, sizeof shape.pool);
     memcpy(shape.gelu, cfg->gelu, sizeof shape.gelu);
+    shape.image_size = cfg->image_size;
     shape.pad = cfg->pad, shape.coarse_labels = cfg->coarse_labels, shape.classes = cfg->classes;
     shape.dropout = cfg->dropout, shape.width = cfg->width, shape.bn = cfg->bn, shape.aux = cfg->aux;
     shape.growth = cfg->growth, shape.dim = cfg->dim, shape.heads = cfg->heads, shape.mlp_dim = cfg->mlp_dim;
@@ -262,7 +269,8 @@ static int check_model_fits(const TrainConfig *cfg, char err[ERR_LEN]) {
 }
 
 int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
-    static const char *const datasets[] = {"fashion-mnist", "mnist", "synthetic", "cifar10", "cifar100", NULL};
+    static const char *const datasets[] = {"fashion-mnist", "mnist", "synthetic", "cifar10", "cifar100", "imagefolder",
+                                           NULL};
     static const char *const schedules[] = {"constant", "step", "multistep", "cosine", "onecycle", NULL};
     static const char *const optimizers[] = {"sgd", "adamw", NULL};
     static const char *const shortcuts[] = {"A", "B", NULL};
@@ -275,7 +283,8 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     if (!one_of(cfg->stem, stems)) return err_set(err, "stem: expected auto, imagenet or cifar, got '%s'", cfg->stem);
     if (!one_of(cfg->gelu, gelus)) return err_set(err, "gelu: expected erf or tanh, got '%s'", cfg->gelu);
     if (!one_of(cfg->dataset, datasets))
-        return err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
+        return err_set(err,
+                       "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100, imagefolder)",
                        cfg->dataset);
     if (!model_is_known(cfg->model)) return err_set(err, "model: unknown model '%s' (see `cohort models`)", cfg->model);
     if (!one_of(cfg->schedule, schedules))
@@ -339,11 +348,49 @@ uint64_t train_config_fingerprint(const TrainConfig *cfg) {
         if (!strcmp(KEYS[i].name, "threads") || !strcmp(KEYS[i].name, "ranks_per_trial")) continue;
         /* a key added later hashes only when set, so checkpoints written before it existed still match */
         if (!strcmp(KEYS[i].name, "micro_batch") && cfg->micro_batch == 0) continue;
+        if (!strcmp(KEYS[i].name, "image_size") && cfg->image_size < 0) continue;
         train_config_format(cfg, KEYS[i].name, value, sizeof value);
         for (const char *parts[] = {KEYS[i].name, "=", value, ";"}, **p = parts; p < parts + 4; p++)
             for (const char *c = *p; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
     }
     return h;
+}
+
+size_t train_config_to_text(const TrainConfig *cfg, char *out, size_t size) {
+    size_t at = 0;
+    char value[600];
+    out[0] = '\0';
+    for (int i = 0; i < KEY_COUNT; i++) {
+        train_config_format(cfg, KEYS[i].name, value, sizeof value);
+        int n = snprintf(out + at, size - at, "%s=%s\n", KEYS[i].name, value);
+        if (n < 0 || (size_t)n >= size - at) break;
+        at += (size_t)n;
+    }
+    return at;
+}
+
+int train_config_from_text(TrainConfig *cfg, const char *text, size_t size, char err[ERR_LEN]) {
+    train_config_defaults(cfg);
+    size_t at = 0;
+    int line = 0;
+    char buf[700], why[ERR_LEN];
+    while (at < size) {
+        line++;
+        size_t end = at;
+        while (end < size && text[end] != '\n') end++;
+        const size_t len = end - at;
+        if (len >= sizeof buf) return err_set(err, "line %d: longer than %zu characters", line, sizeof buf - 1);
+        memcpy(buf, text + at, len);
+        buf[len] = '\0';
+        at = end + 1;
+        if (!len) continue;
+        char *eq = strchr(buf, '=');
+        if (!eq) return err_set(err, "line %d: expected key=value", line);
+        *eq = '\0';
+        /* empty strings are how unset strings (data_dir, milestones) are written */
+        if (train_config_set(cfg, buf, eq + 1, why)) return err_set(err, "line %d: %s", line, why);
+    }
+    return 0;
 }
 
 int train_config_key_count(void) { return KEY_COUNT; }

@@ -13,8 +13,9 @@ typedef struct {
     /* what to train */
     char model[32];         /* mlp | lenet | ... (see `cohort models`) */
     char hidden[64];        /* mlp hidden widths, comma separated, e.g. "256,128" */
-    char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 */
-    char data_dir[512];     /* "" = the dataset's default directory */
+    char dataset[32];       /* fashion-mnist | mnist | synthetic | cifar10 | cifar100 | imagefolder */
+    char data_dir[512];     /* "" = the dataset's default directory; cifar10/100 also a .tar.gz */
+    int image_size;         /* imagefolder: side of the square model input in pixels; -1 auto (224) */
     int pad;                /* 28x28 IDX images zero-padded to 32x32 (1) or kept (0) */
     int coarse_labels;      /* cifar100: the 20 coarse labels instead of the 100 fine ones */
     int augment;            /* -1 = the dataset's default (on for CIFAR), 0 off, 1 crop+flip */
@@ -71,6 +72,13 @@ int train_config_set(TrainConfig *cfg, const char *key, const char *value, char 
 int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]);
 /* The text form of a key's value (what train_config_set would accept). Non-zero for an unknown key. */
 int train_config_format(const TrainConfig *cfg, const char *key, char *out, size_t size);
+/* Every key as "key=value" lines (what checkpoints store); the text fits in TRAIN_CONFIG_TEXT_MAX bytes.
+ * Returns the length written. */
+#define TRAIN_CONFIG_TEXT_MAX 16384
+size_t train_config_to_text(const TrainConfig *cfg, char *out, size_t size);
+/* Defaults, then each "key=value" line of text (size bytes) through train_config_set. A key this build does
+ * not know fails (err "line N: ..."). */
+int train_config_from_text(TrainConfig *cfg, const char *text, size_t size, char err[ERR_LEN]);
 /* A hash of every setting that affects a run's results (all keys but `threads`), to match checkpoints. */
 uint64_t train_config_fingerprint(const TrainConfig *cfg);
 /* Number of known keys and their names, for --help and for sweeps' validation. */

@@ -48,9 +48,15 @@ int dataset_alloc(Dataset *d, int count, int channels, int height, int width, in
     return 0;
 }
 
+size_t dataset_image_bytes(const Dataset *d) {
+    if (d->stored_side > 0) return (size_t)d->channels * d->stored_side * d->stored_side;
+    return (size_t)d->channels * d->height * d->width;
+}
+
 void dataset_free(Dataset *d) {
     if (!d) return;
     free(d->pixels);
+    free(d->source_size);
     free(d->labels);
     free(d->label_names);
     memset(d, 0, sizeof *d);
@@ -65,7 +71,7 @@ void data_free(DataSplits *splits) {
 
 const char *data_default_dir(const char *dataset) {
     if (dataset && !strcmp(dataset, "fashion-mnist")) return FASHION_MNIST_DIR;
-    return ""; /* mnist (no Debian package), cifar10, cifar100: data_dir must be set; synthetic: no files */
+    return ""; /* mnist (no Debian package), cifar10, cifar100, imagefolder: data_dir must be set; synthetic: none */
 }
 
 static int file_exists(const char *path) {
@@ -119,7 +125,13 @@ static int load_idx_set(DataSplits *out, const TrainConfig *cfg, const char *dir
     return 0;
 }
 
+static int is_regular_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int load_cifar10(DataSplits *out, const char *dir, char *err) {
+    if (is_regular_file(dir)) return cifar_load_archive(out, dir, 0, 0, err);
     char paths[6][1024];
     const char *train_files[6];
     for (int k = 0; k < 5; k++) {
@@ -134,6 +146,7 @@ static int load_cifar10(DataSplits *out, const char *dir, char *err) {
 }
 
 static int load_cifar100(DataSplits *out, const char *dir, int coarse, char *err) {
+    if (is_regular_file(dir)) return cifar_load_archive(out, dir, 1, coarse, err);
     char path[1024];
     snprintf(path, sizeof path, "%s/train.bin", dir);
     if (cifar100_load(&out->train, path, coarse, err)) return -1;
@@ -159,17 +172,26 @@ static int load_synthetic(DataSplits *out, const TrainConfig *cfg, char *err) {
 
 /* Keeps the first n images of d (n < d->count), giving back the memory of the rest. */
 static void dataset_truncate(Dataset *d, int n) {
-    size_t image = (size_t)d->channels * d->height * d->width;
+    size_t image = dataset_image_bytes(d);
     d->count = n;
     uint8_t *p = realloc(d->pixels, n ? (size_t)n * image : 1);
     if (p) d->pixels = p; /* a failed shrink keeps the larger block, which is still valid */
     int32_t *l = realloc(d->labels, n ? (size_t)n * sizeof *l : 1);
     if (l) d->labels = l;
+    if (d->source_size) {
+        int32_t (*s)[2] = realloc(d->source_size, n ? (size_t)n * sizeof *s : 1);
+        if (s) d->source_size = s;
+    }
 }
 
 /* Moves the last n_val images of train into val (same shape, classes, normalisation and label names). */
 static int split_validation(Dataset *train, Dataset *val, int n_val, char *err) {
-    if (dataset_alloc(val, n_val, train->channels, train->height, train->width, train->classes, err)) return -1;
+    const int S = train->stored_side;
+    if (dataset_alloc(val, n_val, train->channels, S ? S : train->height, S ? S : train->width, train->classes, err))
+        return -1;
+    val->height = train->height;
+    val->width = train->width;
+    val->stored_side = S;
     memcpy(val->name, train->name, sizeof val->name);
     memcpy(val->mean, train->mean, sizeof val->mean);
     memcpy(val->std, train->std, sizeof val->std);
@@ -179,8 +201,13 @@ static int split_validation(Dataset *train, Dataset *val, int n_val, char *err) 
         memcpy(val->label_names, train->label_names, (size_t)train->classes * sizeof *val->label_names);
     }
     int first = train->count - n_val;
-    size_t image = (size_t)train->channels * train->height * train->width;
+    size_t image = dataset_image_bytes(train);
     memcpy(val->pixels, train->pixels + (size_t)first * image, (size_t)n_val * image);
+    if (train->source_size) {
+        val->source_size = malloc((size_t)n_val * sizeof *val->source_size);
+        if (!val->source_size) return err_set(err, "%s: out of memory", train->name);
+        memcpy(val->source_size, train->source_size + first, (size_t)n_val * sizeof *val->source_size);
+    }
     memcpy(val->labels, train->labels + first, (size_t)n_val * sizeof *val->labels);
     dataset_truncate(train, first);
     return 0;
@@ -197,6 +224,15 @@ int data_expected_shape(const TrainConfig *cfg, int *channels, int *height, int 
         *channels = 3;
         *height = *width = 32;
         *classes = !strcmp(cfg->dataset, "cifar10") ? 10 : cfg->coarse_labels ? 20 : 100;
+        return 0;
+    }
+    if (!strcmp(cfg->dataset, "imagefolder")) {
+        /* the class count is the train folder's; without the folder it cannot be known */
+        char (*names)[64];
+        *channels = 3;
+        *height = *width = cfg->image_size > 0 ? cfg->image_size : IMAGEFOLDER_DEFAULT_SIZE;
+        if (imagefolder_classes(cfg->data_dir, &names, classes, NULL)) return -1;
+        free(names);
         return 0;
     }
     char tail;
@@ -218,15 +254,21 @@ int data_load(DataSplits *out, const TrainConfig *cfg, char err[ERR_LEN]) {
         const int c10 = !strcmp(cfg->dataset, "cifar10");
         if (!dir[0])
             rc = err_set(err,
-                         c10 ? "cifar10: set data_dir to the directory of the CIFAR-10 binary version: "
+                         c10 ? "cifar10: set data_dir to cifar-10-binary.tar.gz or the directory of its files: "
                                "data_batch_1.bin .. data_batch_5.bin, test_batch.bin (batches.meta.txt optional)"
-                             : "cifar100: set data_dir to the directory of the CIFAR-100 binary version: "
+                             : "cifar100: set data_dir to cifar-100-binary.tar.gz or the directory of its files: "
                                "train.bin, test.bin (fine_label_names.txt, coarse_label_names.txt optional)");
         else rc = c10 ? load_cifar10(out, dir, err) : load_cifar100(out, dir, cfg->coarse_labels, err);
     } else if (!strcmp(cfg->dataset, "synthetic")) {
         rc = load_synthetic(out, cfg, err);
+    } else if (!strcmp(cfg->dataset, "imagefolder")) {
+        if (!dir[0])
+            rc = err_set(err, "imagefolder: set data_dir to the folder holding train/<class>/<image> and "
+                              "val/<class>/<image> (PNG or JPEG)");
+        else rc = imagefolder_load(out, dir, cfg->image_size > 0 ? cfg->image_size : IMAGEFOLDER_DEFAULT_SIZE, err);
     } else {
-        rc = err_set(err, "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100)",
+        rc = err_set(err,
+                     "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100, imagefolder)",
                      cfg->dataset);
     }
     if (rc) goto fail;
@@ -253,8 +295,118 @@ fail:
     return -1;
 }
 
+/* torchvision's RandomResizedCrop.get_params on a w x h image: up to 10 draws of an area fraction in
+ * [0.08, 1] and a log-uniform aspect in [3/4, 4/3]; the first that fits gives the crop, at a uniform position;
+ * otherwise the centre crop with the aspect clamped to that range. Integer pixel sizes and offsets. */
+static void random_resized_crop(Rng *r, int w, int h, int *left, int *top, int *cw, int *ch) {
+    const double area = (double)w * h, log_lo = log(3.0 / 4.0), log_hi = log(4.0 / 3.0);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        const double target = area * (0.08 + 0.92 * rng_uniform(r));
+        const double aspect = exp(log_lo + (log_hi - log_lo) * rng_uniform(r));
+        const int cw_try = (int)lround(sqrt(target * aspect)), ch_try = (int)lround(sqrt(target / aspect));
+        if (cw_try > 0 && cw_try <= w && ch_try > 0 && ch_try <= h) {
+            *cw = cw_try;
+            *ch = ch_try;
+            *top = (int)rng_below(r, (uint32_t)(h - ch_try + 1));
+            *left = (int)rng_below(r, (uint32_t)(w - cw_try + 1));
+            return;
+        }
+    }
+    const double ratio = (double)w / h;
+    if (ratio < 3.0 / 4.0) *cw = w, *ch = (int)lround(w / (3.0 / 4.0));
+    else if (ratio > 4.0 / 3.0) *ch = h, *cw = (int)lround(h * (4.0 / 3.0));
+    else *cw = w, *ch = h;
+    if (*ch > h) *ch = h;
+    if (*cw > w) *cw = w;
+    *top = (h - *ch) / 2;
+    *left = (w - *cw) / 2;
+}
+
+void data_resized_crop_box(uint64_t seed, int epoch, int index, int w, int h, int *left, int *top, int *cw, int *ch,
+                           int *flip) {
+    /* one stream per (epoch, image): epoch >= 1 keeps these apart from the run's named streams 1..3 */
+    Rng r;
+    rng_seed_stream(&r, seed, ((uint64_t)(uint32_t)epoch << 32) | (uint32_t)index);
+    random_resized_crop(&r, w, h, left, top, cw, ch);
+    *flip = rng_uniform(&r) < 0.5;
+}
+
+/* Image folders: crop (random resized or centre) in the original image's pixels, mapped onto the stored
+ * stored_side x stored_side copy, resampled to height x width, flipped, normalised. */
+static void fill_batch_stored(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels,
+                              const Augment *aug) {
+    const int C = d->channels, H = d->height, W = d->width, S = d->stored_side;
+    const size_t plane = (size_t)H * W;
+    for (int b = 0; b < B; b++) {
+        const int i = indices[b];
+        labels[b] = d->labels[i];
+        const int w = d->source_size[i][0], h = d->source_size[i][1];
+        double cx, cy, cw, ch;
+        int flip = 0;
+        if (aug && aug->resized_crop) {
+            int left, top, iw, ih;
+            data_resized_crop_box(aug->seed, aug->epoch, i, w, h, &left, &top, &iw, &ih, &flip);
+            flip = flip && aug->hflip;
+            cx = left, cy = top, cw = iw, ch = ih;
+        } else {
+            /* resize the shorter side to S, take the centre W x H: in original pixels a (W, H) * shorter / S box */
+            const double shorter = w < h ? w : h;
+            cw = W * shorter / S;
+            ch = H * shorter / S;
+            if (cw > w) cw = w;
+            if (ch > h) ch = h;
+            cx = (w - cw) / 2;
+            cy = (h - ch) / 2;
+        }
+        const double fx = (double)S / w, fy = (double)S / h;
+        real *dst = x + (size_t)b * plane;
+        image_sample(d->pixels + (size_t)i * C * S * S, C, S, S, cx * fx, cy * fy, cw * fx, ch * fy, W, H, dst,
+                     (size_t)B * plane);
+        for (int c = 0; c < C; c++) {
+            real *p = dst + (size_t)c * B * plane;
+            const real scale = (real)(1.0 / (255.0 * d->std[c])), shift = (real)(-(double)d->mean[c] / d->std[c]);
+            for (int y = 0; y < H && flip; y++)
+                for (int l = 0, r = W - 1; l < r; l++, r--) {
+                    real t = p[(size_t)y * W + l];
+                    p[(size_t)y * W + l] = p[(size_t)y * W + r];
+                    p[(size_t)y * W + r] = t;
+                }
+            for (size_t j = 0; j < plane; j++) p[j] = p[j] * scale + shift;
+        }
+    }
+}
+
+int data_describe(const TrainConfig *cfg, Dataset *out, char err[ERR_LEN]) {
+    memset(out, 0, sizeof *out);
+    if (!strcmp(cfg->dataset, "imagefolder")) {
+        const char *dir = cfg->data_dir;
+        if (!dir[0]) return err_set(err, "imagefolder: data_dir is not set");
+        return imagefolder_describe(out, dir, cfg->image_size > 0 ? cfg->image_size : IMAGEFOLDER_DEFAULT_SIZE, err);
+    }
+    TrainConfig whole = *cfg;
+    whole.val_split = 0;
+    whole.test_limit = 1;
+    DataSplits splits;
+    if (data_load(&splits, &whole, err)) return -1;
+    *out = splits.test;
+    free(out->pixels);
+    free(out->labels);
+    free(out->source_size);
+    out->pixels = NULL;
+    out->labels = NULL;
+    out->source_size = NULL;
+    out->count = 0;
+    memset(&splits.test, 0, sizeof splits.test); /* its label names now belong to out */
+    data_free(&splits);
+    return 0;
+}
+
 void data_fill_batch(const Dataset *d, const int32_t *indices, int B, real *x, int32_t *labels, const Augment *aug,
                      Rng *rng) {
+    if (d->stored_side > 0) {
+        fill_batch_stored(d, indices, B, x, labels, aug);
+        return;
+    }
     const int C = d->channels, H = d->height, W = d->width;
     const size_t plane = (size_t)H * W, image = (size_t)C * plane;
     /* x = (pixel / 255 - mean) / std = pixel * scale + shift, per channel */

@@ -38,6 +38,16 @@ const real *model_forward(Model *m, const real *x, int B, bool training) {
     return slot_values(m, m->output_slot);
 }
 
+const real *model_forward_to(Model *m, const real *x, int B, int last) {
+    memcpy(slot_values(m, m->input_slot), x, slot_count_for(m, m->input_slot, B) * sizeof(real));
+    for (int i = 0; i <= last && i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        if (l->skip_forward || l->aux_only) continue;
+        op_descriptor(l->kind)->forward(m, l, B, false);
+    }
+    return slot_values(m, model_layer_result_slot(m, last));
+}
+
 /* n reals of p set to zero, on the engine's threads when large */
 static void zero_reals(real *p, size_t n) {
     const size_t block = (size_t)1 << 16;

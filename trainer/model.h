@@ -178,6 +178,16 @@ void model_profile_print(const Model *model, FILE *out);
 /* The steps the model runs (fused pairs named, e.g. batchnorm+relu, linear+add), each with its output shape,
  * parameters and forward FLOPs per image: `cohort models --plan`. */
 void model_plan_print(const Model *model, FILE *out);
+/* Layer names, as the plan's last column shows them: the op's name and its count among the model's layers of
+ * that op, from 1 (conv1, relu1, maxpool1, conv2, ...). model_find_layer: the layer's index, or -1. */
+void model_layer_name(const Model *model, int layer, char *out, size_t size);
+int model_find_layer(const Model *model, const char *name);
+/* The slot holding a layer's result after a forward pass: its output, or the residual add's output that a
+ * fused linear+add writes instead. */
+int model_layer_result_slot(const Model *model, int layer);
+/* An evaluation-mode forward pass that stops after layer `last`; returns that layer's result slot values
+ * (a ReLU fused into the layer, batchnorm+relu or add+relu, is applied; an in-place ReLU after it is not). */
+const real *model_forward_to(Model *model, const real *x, int B, int last);
 const char *layer_kind_name(LayerKind kind);
 
 /* The registry, for `cohort models` and validation. */

@@ -36,8 +36,28 @@ static void shape_text(const TensorSlot *s, char *out, size_t size) {
     else snprintf(out, size, "%d", s->C);
 }
 
+void model_layer_name(const Model *m, int layer, char *out, size_t size) {
+    int k = 0;
+    for (int i = 0; i <= layer; i++) k += m->layers[i].kind == m->layers[layer].kind;
+    snprintf(out, size, "%s%d", op_descriptor(m->layers[layer].kind)->name, k);
+}
+
+int model_find_layer(const Model *m, const char *name) {
+    char candidate[64];
+    for (int i = 0; i < m->layer_count; i++) {
+        model_layer_name(m, i, candidate, sizeof candidate);
+        if (!strcmp(candidate, name)) return i;
+    }
+    return -1;
+}
+
+int model_layer_result_slot(const Model *m, int layer) {
+    const Layer *l = &m->layers[layer];
+    return l->add_output >= 0 ? l->add_output : l->out;
+}
+
 void model_plan_print(const Model *m, FILE *out) {
-    fprintf(out, "%-5s %-34s %-16s %12s %14s\n", "step", "op", "output", "parameters", "MFLOP/image");
+    fprintf(out, "%-5s %-34s %-16s %12s %14s  %s\n", "step", "op", "output", "parameters", "MFLOP/image", "layer");
     int steps = 0;
     double flops = 0;
     for (int i = 0; i < m->layer_count; i++) {
@@ -55,8 +75,10 @@ void model_plan_print(const Model *m, FILE *out) {
         shape_text(&m->slots[shown], shape, sizeof shape);
         const double layer_flops = op->forward_flops ? op->forward_flops(m, l, 1) : 0;
         flops += layer_flops;
-        fprintf(out, "%-5d %-34s %-16s %12zu %14.3f\n", steps++, name, shape, l->weight_count + l->bias_count,
-                layer_flops / 1e6);
+        char layer_name[64];
+        model_layer_name(m, i, layer_name, sizeof layer_name);
+        fprintf(out, "%-5d %-34s %-16s %12zu %14.3f  %s\n", steps++, name, shape, l->weight_count + l->bias_count,
+                layer_flops / 1e6, layer_name);
     }
     fprintf(out, "%d steps for %d layers; %zu parameters; %.1f MFLOP per image forward (multiply-adds x2)\n", steps,
             m->layer_count, m->param_count, flops / 1e6);

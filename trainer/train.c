@@ -65,8 +65,10 @@ static EvalResult evaluate(EvalModel *eval, const Dataset *d, BatchBuffers *buf,
 
 static Augment augmentation_for(const TrainConfig *cfg) {
     int on = cfg->augment;
-    if (on < 0) on = !strncmp(cfg->dataset, "cifar", 5); /* CIFAR trains with crop+flip by default */
-    return on ? (Augment){.crop_pad = 4, .hflip = 1} : (Augment){0, 0};
+    const int folder = !strcmp(cfg->dataset, "imagefolder");
+    if (on < 0) on = !strncmp(cfg->dataset, "cifar", 5) || folder; /* their standard recipes augment */
+    if (on && folder) return (Augment){.hflip = 1, .resized_crop = 1, .seed = cfg->seed};
+    return on ? (Augment){.crop_pad = 4, .hflip = 1} : (Augment){0};
 }
 
 /* Writes a checkpoint; a failure to write is a failed run (the promise is that nothing is lost). */
@@ -105,8 +107,10 @@ static int share_start(DataParallel *dp, Model *model, Optimizer *opt, TrainStat
         dp_broadcast(dp, &opt->step, sizeof opt->step, why) || dp_broadcast(dp, &scalars, sizeof scalars, why) ||
         dp_broadcast(dp, history, sizeof(EpochMetrics) * (size_t)st->epochs_done, why))
         return err_set(err, "%s", why);
+    const TrainConfig *config = st->config; /* a pointer: rank 0's means nothing here */
     *st = scalars;
     st->history = history;
+    st->config = config;
     return 0;
 }
 
@@ -139,7 +143,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
         .probs = malloc(sizeof(real) * (size_t)batch * classes),
         .order = malloc(sizeof(int32_t) * (size_t)most),
     };
-    TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics))};
+    TrainState st = {.next_epoch = 1, .history = calloc((size_t)cfg->epochs + 1, sizeof(EpochMetrics)), .config = cfg};
     Optimizer opt = {0};
     if (optimizer_init(&opt, cfg, model, err)) goto done;
     if (cfg->micro_batch > 0) {
@@ -184,7 +188,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
     }
     if (hooks && hooks->on_start) hooks->on_start(result->param_count, hooks->user);
 
-    const Augment aug = augmentation_for(cfg);
+    Augment aug = augmentation_for(cfg);
     const long steps_per_epoch = (train->count + batch - 1) / batch;
     const real smoothing = (real)cfg->label_smoothing;
     result->outcome = TRAIN_FINISHED;
@@ -192,6 +196,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
 
     for (int epoch = st.next_epoch; epoch <= cfg->epochs; epoch++) {
         double t0 = now_seconds() - st.epoch_train_seconds;
+        aug.epoch = epoch;
         /* The permutation is replayed from the RNG state at the epoch's start, so a run resumed mid-epoch
          * sees the same order. */
         Rng shuffle_rng = st.shuffle_at_epoch_start;
