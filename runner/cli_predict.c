@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "eval_model.h"
 #include "inference.h"
 #include "threads.h"
 
@@ -221,8 +222,13 @@ int cli_predict(int argc, char **argv) {
     char **names = calloc((size_t)n, sizeof *names);
     real *x = malloc(sizeof *x * (size_t)C * H * W * PREDICT_BATCH);
     int32_t labels[PREDICT_BATCH], indices[PREDICT_BATCH];
+    EvalModel *eval = NULL; /* the evaluation form, as training evaluated the model */
     rc = preds && names && x ? EXIT_OK : EXIT_RUNTIME;
     if (rc) fprintf(stderr, "cohort predict: out of memory\n");
+    if (!rc && eval_model_create(&eval, inf.model, PREDICT_BATCH, err)) {
+        fprintf(stderr, "cohort predict: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
     /* every image is decoded and classified before anything is printed: a bad one prints nothing */
     for (int start = 0; !rc && start < n; start += PREDICT_BATCH) {
         const int B = n - start < PREDICT_BATCH ? n - start : PREDICT_BATCH;
@@ -236,7 +242,7 @@ int cli_predict(int argc, char **argv) {
         }
         if (rc) break;
         if (a.split) data_fill_batch(&split, indices, B, x, labels, NULL, NULL);
-        const real *logits = model_forward(inf.model, x, B, false);
+        const real *logits = eval_model_forward(eval, x, B);
         for (int b = 0; b < B; b++) {
             Prediction *p = &preds[start + b];
             rank(logits + (size_t)b * inf.classes, inf.classes, a.top < inf.classes ? a.top : inf.classes, p);
@@ -257,6 +263,7 @@ int cli_predict(int argc, char **argv) {
     free(names);
     free(preds);
     free(x);
+    eval_model_free(eval);
     dataset_free(&split);
     inference_close(&inf);
     free(a.images);
