@@ -48,4 +48,15 @@ int checkpoint_load(const char *path, Model *model, Optimizer *opt, TrainState *
  * is truncated", ...) otherwise. Reads the file once, in 16 KiB pieces. */
 int checkpoint_verify(const char *path, uint64_t config_fingerprint, char err[ERR_LEN]);
 
+/* What a checkpoint's header says, read without the rest of the file (checkpoint_verify checks that):
+ * the model, the epochs it holds, the config fingerprint and the parameter count. Non-zero with err for a
+ * file that cannot be read or is not a Cohort checkpoint of this version and precision. */
+typedef struct {
+    char model[32];
+    int epochs_done;
+    uint64_t config_fingerprint;
+    uint64_t param_count;
+} CheckpointInfo;
+int checkpoint_info(const char *path, CheckpointInfo *info, char err[ERR_LEN]);
+
 #endif
