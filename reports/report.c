@@ -27,6 +27,37 @@ void report_format_count(int64_t value, char out[32]) {
     out[o] = 0;
 }
 
+void report_format_flops(double value, char out[32]) {
+    if (!(value > 0)) snprintf(out, 32, "-");
+    else if (value < 1e3) snprintf(out, 32, "%.0f", value);
+    else if (value < 1e6) snprintf(out, 32, "%.1f k", value / 1e3);
+    else if (value < 1e9) snprintf(out, 32, "%.1f M", value / 1e6);
+    else snprintf(out, 32, "%.2f G", value / 1e9);
+}
+
+static void format_bytes(int64_t bytes, char out[32]) {
+    if (bytes < 1024) snprintf(out, 32, "%lld B", (long long)bytes);
+    else if (bytes < 1024 * 1024) snprintf(out, 32, "%.1f KiB", (double)bytes / 1024);
+    else if (bytes < (int64_t)1024 * 1024 * 1024) snprintf(out, 32, "%.1f MiB", (double)bytes / (1024.0 * 1024));
+    else snprintf(out, 32, "%.2f GiB", (double)bytes / (1024.0 * 1024 * 1024));
+}
+
+void report_format_kept(const RunRecord *run, char out[160]) {
+    char best[32], last[32];
+    int at = 0;
+    out[0] = 0;
+    format_bytes(run->best_checkpoint_bytes, best);
+    format_bytes(run->last_checkpoint_bytes, last);
+    if (run->best_checkpoint_epoch > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "best: epoch %d (%s)", run->best_checkpoint_epoch, best);
+    if (run->last_checkpoint_epoch > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "%slast: epoch %d (%s)", at ? ", " : "", run->last_checkpoint_epoch, last);
+    if (run->epoch_checkpoints > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "%s%d epoch%s", at ? ", " : "", run->epoch_checkpoints,
+                       run->epoch_checkpoints == 1 ? "" : "s");
+    if (!at) snprintf(out, 160, "-");
+}
+
 void report_format_fixed(double value, int decimals, char out[32]) {
     if (isnan(value)) snprintf(out, 32, "-");
     else snprintf(out, 32, "%.*f", decimals, value);

@@ -382,7 +382,7 @@ void svg_scatter_chart(FILE *out, const SvgChart *chart, const SvgPoint *points,
     f.x0 = MARGIN_LEFT, f.y0 = MARGIN_TOP + f.plot_h;
     open_svg(out, chart, f.width, f.height);
     draw_frame(out, chart, &f);
-    if (!drawn) no_data(out, &f, "no finished runs with a parameter count");
+    if (!drawn) no_data(out, &f, chart->empty_note ? chart->empty_note : "no finished runs with a parameter count");
 
     fputs("<g class=\"points\">\n", out);
     for (int i = 0; i < n; i++) {
@@ -408,9 +408,12 @@ void svg_scatter_chart(FILE *out, const SvgChart *chart, const SvgPoint *points,
             if (k > 0) fprintf(out, " %.1f,%.1f", cx, py(&f, points[front[k - 1]].y)); /* hold, then step */
             fprintf(out, "%s%.1f,%.1f", k ? " " : "", cx, cy);
         }
-        /* the last front point's value holds to the right edge */
-        fprintf(out, " %.1f,%.1f\"><title>Pareto front (fewer parameters, %s metric)</title></polyline>\n",
-                f.x0 + f.plot_w, py(&f, points[front[front_n - 1]].y), minimise ? "lower" : "higher");
+        /* the last front point's value holds to the edge past it */
+        fprintf(out, " %.1f,%.1f\"><title>", chart->front_from_right ? f.x0 : f.x0 + f.plot_w,
+                py(&f, points[front[front_n - 1]].y));
+        if (chart->front_title) svg_write_escaped(out, chart->front_title);
+        else fprintf(out, "Pareto front (fewer parameters, %s metric)", minimise ? "lower" : "higher");
+        fputs("</title></polyline>\n", out);
     }
     draw_legend(out, &f, labels, colors, legend_n);
     free(labels), free(colors);

@@ -38,6 +38,12 @@ typedef struct {
     int legend_count;
     int no_legend;        /* no legend at all */
     int max_points;       /* line charts: at most this many points per series, evenly spaced (0 = all) */
+    /* Scatter charts: the front's tooltip (NULL = "Pareto front (fewer parameters, lower|higher metric)"), whether
+     * the front runs from the right (x larger is better: its last point's value holds to the left edge), and
+     * the text shown when no point can be drawn (NULL = "no finished runs with a parameter count"). */
+    const char *front_title;
+    int front_from_right;
+    const char *empty_note;
 } SvgChart;
 
 /* Writes one <svg class="chart">...</svg>. Series without any finite point draw no line. */
