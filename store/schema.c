@@ -59,6 +59,10 @@
  *     (keep_checkpoints: all), the epoch the file holds, metric and metric_value (the sweep's metric at that
  *     epoch, NULL when not measured), path (absolute, on the host that wrote it: runs.host), size_bytes,
  *     recorded_at.
+ *   evaluations  `cohort eval --db`: one row per (run_id, checkpoint path, split): the checkpoint's epoch, the
+ *     dataset, images and classes evaluated, top1/top5 (%), mean loss, per_class (JSON array of each class's
+ *     accuracy in %, null for a class without images), confusion (JSON array of rows: true class, each a
+ *     count per predicted class), class_names (JSON array, or NULL), evaluated_at.
  *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns.
  * The views are an interface: later versions keep their columns and order and only append.
  */
@@ -235,6 +239,23 @@ static const char MIGRATION_V5[] =
     "    recorded_at  TEXT    NOT NULL,\n"
     "    PRIMARY KEY (run_id, kind, epoch)\n"
     ") WITHOUT ROWID;\n"
+    "CREATE TABLE evaluations (\n"
+    "    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "    checkpoint  TEXT    NOT NULL,\n"
+    "    split       TEXT    NOT NULL,\n"
+    "    epoch       INTEGER,\n"
+    "    dataset     TEXT    NOT NULL,\n"
+    "    images      INTEGER NOT NULL CHECK (images >= 0),\n"
+    "    classes     INTEGER NOT NULL CHECK (classes >= 1),\n"
+    "    top1        REAL,\n"
+    "    top5        REAL,\n"
+    "    loss        REAL,\n"
+    "    per_class   TEXT    NOT NULL,\n"
+    "    confusion   TEXT    NOT NULL,\n"
+    "    class_names TEXT,\n"
+    "    evaluated_at TEXT   NOT NULL,\n"
+    "    PRIMARY KEY (run_id, checkpoint, split)\n"
+    ") WITHOUT ROWID;\n"
     "DROP VIEW IF EXISTS run_overview;\n"
     "DROP VIEW IF EXISTS run_summary;\n"
     "CREATE VIEW run_summary AS\n"
@@ -324,8 +345,8 @@ int schema_check_readonly(Store *store, char *err) {
                        "%s: results database has schema version %lld, older than this build's %d; open it "
                        "once for writing (any cohort run) to migrate it",
                        store->path, (long long)version, STORE_SCHEMA_VERSION);
-    static const char *const required[] = {"sweeps", "runs", "epochs", "checkpoints", "run_summary", "run_params",
-                                            "run_overview"};
+    static const char *const required[] = {"sweeps", "runs", "epochs", "checkpoints", "evaluations",
+                                            "run_summary", "run_params", "run_overview"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         char sql[128];
         int64_t n;

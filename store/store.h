@@ -100,6 +100,22 @@ typedef struct {
 /* The run's kept checkpoint of this kind ("best" or "last"); out->epoch is 0 when there is none.
  * Non-zero with err when the run does not exist. */
 int store_run_checkpoint(Store *store, int64_t run_id, const char *kind, KeptCheckpoint *out, char err[ERR_LEN]);
+/* A run's config_json (malloc'd) and model. Non-zero with err "PATH: run N: no such run" otherwise. */
+int store_run_config(Store *store, int64_t run_id, char **config_json, char err[ERR_LEN]);
+/* One evaluation of a checkpoint (`cohort eval --db`), replacing an earlier one of the same run, checkpoint
+ * and split. per_class, confusion and class_names (may be NULL) are JSON arrays. */
+typedef struct {
+    int64_t run_id;
+    const char *checkpoint, *split, *dataset;
+    int epoch, images, classes;
+    double top1, top5, loss;
+    const char *per_class, *confusion, *class_names;
+} EvaluationRecord;
+int store_record_evaluation(Store *store, const EvaluationRecord *e, char err[ERR_LEN]);
+/* Every stored evaluation, by run then checkpoint then split: calls `each` per row
+ * with its fields (JSON texts as stored). */
+int store_each_evaluation(Store *store, void (*each)(const EvaluationRecord *e, void *user), void *user,
+                          char err[ERR_LEN]);
 /* status: RUN_FINISHED, RUN_PRUNED, RUN_DIVERGED, RUN_FAILED or RUN_LOST; error may be NULL. Also sets the
  * run's images_per_sec, the mean of its epochs'. */
 int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]);

@@ -1,7 +1,8 @@
-/* The run's FLOPs and the checkpoints kept after runs ended (schema version 5): written by the coordinator,
- * read by `cohort eval --db D --run ID` and the reports. */
+/* The run's FLOPs, the checkpoints kept after runs ended and their evaluations (schema version 5): written by
+ * the coordinator and `cohort eval`, read by `cohort eval --db D --run ID` and the reports. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -88,4 +89,87 @@ int store_run_checkpoint(Store *store, int64_t run_id, const char *kind, KeptChe
     if (rc == SQLITE_DONE) return err_set(err, "%s: run %lld: no such run", store->path, (long long)run_id);
     if (rc != SQLITE_ROW) return store_fail(store, err, "reading a kept checkpoint");
     return 0;
+}
+
+int store_run_config(Store *store, int64_t run_id, char **config_json, char err[ERR_LEN]) {
+    *config_json = NULL;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(store->db, "SELECT config_json FROM runs WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail(store, err, "reading a run's config");
+    sqlite3_bind_int64(stmt, 1, run_id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) *config_json = strdup((const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    if (rc == SQLITE_DONE) return err_set(err, "%s: run %lld: no such run", store->path, (long long)run_id);
+    if (rc != SQLITE_ROW || !*config_json) return err_set(err, "%s: reading the config of run %lld failed", store->path,
+                                                          (long long)run_id);
+    return 0;
+}
+
+static void bind_real(sqlite3_stmt *stmt, int index, double v) {
+    if (isfinite(v)) sqlite3_bind_double(stmt, index, v);
+    else sqlite3_bind_null(stmt, index);
+}
+
+int store_record_evaluation(Store *store, const EvaluationRecord *e, char err[ERR_LEN]) {
+    char what[96];
+    snprintf(what, sizeof what, "recording an evaluation of run %lld", (long long)e->run_id);
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT OR REPLACE INTO evaluations (run_id, checkpoint, split, epoch, dataset, images, "
+                           "classes, top1, top5, loss, per_class, confusion, class_names, evaluated_at) VALUES (?1, ?2, "
+                           "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " STORE_NOW_SQL ")",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail(store, err, what);
+    sqlite3_bind_int64(stmt, 1, e->run_id);
+    sqlite3_bind_text(stmt, 2, e->checkpoint, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, e->split, -1, SQLITE_TRANSIENT);
+    if (e->epoch > 0) sqlite3_bind_int(stmt, 4, e->epoch);
+    sqlite3_bind_text(stmt, 5, e->dataset, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 6, e->images);
+    sqlite3_bind_int(stmt, 7, e->classes);
+    bind_real(stmt, 8, e->top1);
+    bind_real(stmt, 9, e->top5);
+    bind_real(stmt, 10, e->loss);
+    sqlite3_bind_text(stmt, 11, e->per_class, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 12, e->confusion, -1, SQLITE_TRANSIENT);
+    if (e->class_names) sqlite3_bind_text(stmt, 13, e->class_names, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? 0 : store_fail(store, err, what);
+}
+
+static double column_real(sqlite3_stmt *stmt, int col) {
+    return sqlite3_column_type(stmt, col) == SQLITE_NULL ? NAN : sqlite3_column_double(stmt, col);
+}
+
+int store_each_evaluation(Store *store, void (*each)(const EvaluationRecord *e, void *user), void *user,
+                          char err[ERR_LEN]) {
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT run_id, checkpoint, split, coalesce(epoch, 0), dataset, images, classes, top1, top5, "
+                           "loss, per_class, confusion, class_names FROM evaluations ORDER BY run_id, checkpoint, split",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return store_fail(store, err, "reading evaluations");
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        EvaluationRecord e = {
+            .run_id = sqlite3_column_int64(stmt, 0),
+            .checkpoint = (const char *)sqlite3_column_text(stmt, 1),
+            .split = (const char *)sqlite3_column_text(stmt, 2),
+            .epoch = sqlite3_column_int(stmt, 3),
+            .dataset = (const char *)sqlite3_column_text(stmt, 4),
+            .images = sqlite3_column_int(stmt, 5),
+            .classes = sqlite3_column_int(stmt, 6),
+            .top1 = column_real(stmt, 7),
+            .top5 = column_real(stmt, 8),
+            .loss = column_real(stmt, 9),
+            .per_class = (const char *)sqlite3_column_text(stmt, 10),
+            .confusion = (const char *)sqlite3_column_text(stmt, 11),
+            .class_names = (const char *)sqlite3_column_text(stmt, 12),
+        };
+        each(&e, user);
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? 0 : store_fail(store, err, "reading evaluations");
 }

@@ -154,7 +154,7 @@ static void test_migrate_v1(void) {
     CHECK(sqlite3_exec(db,
                        "DROP VIEW run_overview; DROP VIEW run_params; DROP VIEW run_summary;"
                        "ALTER TABLE epochs DROP COLUMN train_objective;"
-                       "DROP TABLE checkpoints; ALTER TABLE runs DROP COLUMN flops_per_image;"
+                       "DROP TABLE checkpoints; DROP TABLE evaluations; ALTER TABLE runs DROP COLUMN flops_per_image;"
                        "ALTER TABLE runs DROP COLUMN images_per_sec;"
                        "CREATE VIEW run_summary AS SELECT s.name AS sweep, r.id AS run_id FROM runs r "
                        "JOIN sweeps s ON s.id = r.sweep_id; PRAGMA user_version = 1",
