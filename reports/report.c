@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "report_internal.h"
 #include "store_query.h"
 
@@ -217,7 +219,7 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
         report_data_free(&d);
         return err_set(err, "%s: no runs of sweep '%s' in the database", out_path, sweep);
     }
-    if (report_data_build(&d, err)) {
+    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err)) {
         report_data_free(&d);
         return -1;
     }
@@ -265,4 +267,66 @@ done:
     free(tmp);
     report_data_free(&d);
     return rc;
+}
+
+/* ---- stored evaluations ---- */
+typedef struct {
+    ReportData *d;
+    int failed;
+} EvalLoad;
+
+static int run_index_of(const ReportData *d, int64_t id) {
+    for (int r = 0; r < d->count; r++)
+        if (d->runs[r].id == id) return r;
+    return -1;
+}
+
+static void take_evaluation(const EvaluationRecord *e, void *user) {
+    EvalLoad *load = user;
+    ReportData *d = load->d;
+    const int run = run_index_of(d, e->run_id);
+    if (run < 0 || load->failed || e->classes < 1 || e->classes > 1000) return;
+    ReportEvaluation *grown = realloc(d->evals, (size_t)(d->eval_count + 1) * sizeof *grown);
+    if (!grown) {
+        load->failed = 1;
+        return;
+    }
+    d->evals = grown;
+    ReportEvaluation *v = &d->evals[d->eval_count++];
+    memset(v, 0, sizeof *v);
+    v->run = run;
+    v->checkpoint = strdup(e->checkpoint ? e->checkpoint : "");
+    v->split = strdup(e->split ? e->split : "");
+    v->dataset = strdup(e->dataset ? e->dataset : "");
+    v->epoch = e->epoch, v->images = e->images, v->classes = e->classes;
+    v->top1 = e->top1, v->top5 = e->top5, v->loss = e->loss;
+    v->confusion = calloc((size_t)e->classes * e->classes, sizeof *v->confusion);
+    v->names = calloc((size_t)e->classes, sizeof *v->names);
+    if (!v->checkpoint || !v->split || !v->dataset || !v->confusion || !v->names) {
+        load->failed = 1;
+        return;
+    }
+    /* rows that do not parse (a hand-edited row) stay zero: the chart shows what is there */
+    cJSON *rows = cJSON_Parse(e->confusion ? e->confusion : "[]"), *names = cJSON_Parse(e->class_names ? e->class_names : "[]");
+    for (int t = 0; t < e->classes; t++) {
+        const cJSON *row = cJSON_GetArrayItem(rows, t);
+        for (int p = 0; p < e->classes; p++) {
+            const cJSON *n = cJSON_GetArrayItem(row, p);
+            if (cJSON_IsNumber(n) && n->valuedouble >= 0) v->confusion[(size_t)t * e->classes + p] = (long long)n->valuedouble;
+        }
+        const cJSON *name = cJSON_GetArrayItem(names, t);
+        char fallback[16];
+        snprintf(fallback, sizeof fallback, "%d", t);
+        v->names[t] = strdup(cJSON_IsString(name) ? name->valuestring : fallback);
+        if (!v->names[t]) load->failed = 1;
+    }
+    cJSON_Delete(rows);
+    cJSON_Delete(names);
+}
+
+int report_load_evaluations(Store *store, ReportData *d, char *err) {
+    EvalLoad load = {d, 0};
+    if (store_each_evaluation(store, take_evaluation, &load, err)) return -1;
+    if (load.failed) return err_set(err, "report: out of memory loading evaluations");
+    return 0;
 }

@@ -896,6 +896,12 @@ void report_data_free(ReportData *d) {
     free(d->importance_order);
     free(d->pareto);
     free(d->pareto_flops);
+    for (int i = 0; i < d->eval_count; i++) {
+        ReportEvaluation *v = &d->evals[i];
+        for (int k = 0; v->names && k < v->classes; k++) free(v->names[k]);
+        free(v->names), free(v->confusion), free(v->checkpoint), free(v->split), free(v->dataset);
+    }
+    free(d->evals);
     free(d->pareto_speed);
     store_free_runs(d->runs, d->count);
     memset(d, 0, sizeof *d);

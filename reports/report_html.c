@@ -520,6 +520,49 @@ static void pareto_table(FILE *out, const ReportData *d) {
     fputs("</tbody>\n</table>\n", out);
 }
 
+/* ---- stored evaluations (cohort eval --db): a table and a confusion heatmap each ---- */
+#define MAX_HEATMAPS 12
+
+static void evaluations_section(FILE *out, const ReportData *d) {
+    if (!d->eval_count) {
+        fputs("<p class=\"note\">No evaluations stored: <code>cohort eval --db PATH --run ID</code> stores one.</p>\n", out);
+        return;
+    }
+    fputs("<table id=\"evaluations\">\n<thead><tr><th class=\"num\">Run</th><th>Model</th><th>Checkpoint</th>"
+          "<th class=\"num\">Epoch</th><th>Split</th><th class=\"num\">Images</th><th class=\"num\">Top-1 (%)</th>"
+          "<th class=\"num\">Top-5 (%)</th><th class=\"num\">Loss</th></tr></thead>\n<tbody>\n",
+          out);
+    for (int i = 0; i < d->eval_count; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        const RunRecord *run = &d->runs[v->run];
+        fprintf(out, "<tr><td class=\"num\">%lld</td>", (long long)run->id);
+        cell_text(out, run->model, NULL);
+        cell_text(out, v->checkpoint, NULL);
+        fprintf(out, "<td class=\"num\">%d</td>", v->epoch);
+        cell_text(out, v->split, NULL);
+        fprintf(out, "<td class=\"num\">%d</td>", v->images);
+        cell_fixed(out, v->top1, 2);
+        cell_fixed(out, v->top5, 2);
+        cell_fixed(out, v->loss, 4);
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n<div class=\"charts\">\n", out);
+    for (int i = 0; i < d->eval_count && i < MAX_HEATMAPS; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        char title[512], id[64];
+        const char *base = strrchr(v->checkpoint, '/');
+        snprintf(title, sizeof title, "Run %lld, %s, epoch %d, %s split: confusion matrix (top-1 %.2f %%)",
+                 (long long)d->runs[v->run].id, base ? base + 1 : v->checkpoint, v->epoch, v->split, v->top1);
+        snprintf(id, sizeof id, "chart-confusion-%d", i + 1);
+        SvgChart c = {.id = id, .title = title};
+        svg_heatmap_chart(out, &c, v->confusion, v->classes, (const char *const *)v->names);
+    }
+    fputs("</div>\n", out);
+    if (d->eval_count > MAX_HEATMAPS)
+        fprintf(out, "<p class=\"note\">Confusion matrices of the first %d of %d evaluations.</p>\n", MAX_HEATMAPS,
+                d->eval_count);
+}
+
 /* ---- hyperparameters ---- */
 static void parallel_section(FILE *out, const ReportData *d) {
     int axes_n = d->hp_count + 1;
@@ -790,6 +833,7 @@ int report_write_html(FILE *out, const ReportData *d) {
     }
     fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a><a href=\"#cost\">FLOPs and speed</a>"
           "<a href=\"#hyperparameters\">Hyperparameters</a><a href=\"#configurations\">Configurations</a>"
+          "<a href=\"#evaluations-section\">Evaluations</a>"
           "<a href=\"#problems\">Did not finish</a><a href=\"#all-runs\">Runs</a></nav>\n",
           out);
 
@@ -850,6 +894,9 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
           "front of parameters against the metric.</p>\n",
           out);
+
+    fputs("<h2 id=\"evaluations-section\">Evaluations</h2>\n", out);
+    evaluations_section(out, d);
 
     fputs("<h2 id=\"problems\">Runs that did not finish</h2>\n", out);
     problem_table(out, d);

@@ -97,6 +97,16 @@ typedef struct {
     Stat *level_stat;        /* [level_count]: the metric over finished runs per level */
 } HyperParam;
 
+/* A stored `cohort eval` of one of the report's runs. */
+typedef struct {
+    int run;                 /* index into ReportData.runs */
+    char *checkpoint, *split, *dataset; /* owned */
+    int epoch, images, classes;
+    double top1, top5, loss;
+    long long *confusion;    /* owned, [classes][classes]: true, predicted */
+    char **names;            /* owned, [classes] */
+} ReportEvaluation;
+
 typedef struct {
     const ReportOptions *options;
     MetricId metric;
@@ -133,6 +143,8 @@ typedef struct {
     int *pareto_speed;       /* configurations on the images/s front, fastest first */
     int pareto_speed_count;
     int kept_checkpoints;    /* runs with a kept best or last checkpoint */
+    ReportEvaluation *evals; /* stored evaluations of the report's runs, by run id, checkpoint, split */
+    int eval_count;
     char title[512];         /* "Cohort report: sweep-a, sweep-b" */
     char generated_at[32];   /* "2024-05-01 12:00:00 UTC" */
 } ReportData;
@@ -141,6 +153,9 @@ typedef struct {
 typedef enum { AXIS_PARAMS, AXIS_FLOPS, AXIS_SPEED } FrontAxis;
 /* A configuration's value on the axis; NaN when unknown. */
 double report_axis_value(const ConfigSummary *c, FrontAxis axis);
+
+/* Loads the stored evaluations of d's runs (report.c, before report_data_build). */
+int report_load_evaluations(Store *store, ReportData *d, char *err);
 
 /* report_data.c */
 int report_data_build(ReportData *d, char *err);

@@ -206,6 +206,32 @@ static void config_table(FILE *out, const ReportData *d) {
     free(rows);
 }
 
+static void evaluations_table(FILE *out, const ReportData *d) {
+    if (!d->eval_count) return;
+    fputs("## Evaluations\n\n| Run | Model | Checkpoint | Epoch | Split | Images | Top-1 (%) | Top-5 (%) | Loss |\n"
+          "|---:|---|---|---:|---|---:|---:|---:|---:|\n",
+          out);
+    for (int i = 0; i < d->eval_count; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        char buf[32];
+        fputc('|', out);
+        snprintf(buf, sizeof buf, "%lld", (long long)d->runs[v->run].id);
+        cell(out, buf);
+        cell(out, d->runs[v->run].model);
+        cell(out, v->checkpoint);
+        snprintf(buf, sizeof buf, "%d", v->epoch);
+        cell(out, buf);
+        cell(out, v->split);
+        snprintf(buf, sizeof buf, "%d", v->images);
+        cell(out, buf);
+        cell_fixed(out, v->top1, 2);
+        cell_fixed(out, v->top5, 2);
+        cell_fixed(out, v->loss, 4);
+        fputc('\n', out);
+    }
+    fputs("\nStored by `cohort eval --db`; the HTML report draws each one's confusion matrix.\n\n", out);
+}
+
 static void runs_table(FILE *out, const ReportData *d) {
     int with_sweep = d->sweep_count > 1;
     fputs("## Runs\n\n| Run |", out);
@@ -353,5 +379,6 @@ int report_write_markdown(FILE *out, const ReportData *d) {
     problem_table(out, d);
     importance_table(out, d);
     pareto_table(out, d);
+    evaluations_table(out, d);
     return 0;
 }

@@ -100,6 +100,11 @@ typedef struct {
 /* Horizontal bars from 0 to value, scaled to max_value. */
 void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, double max_value);
 
+/* A confusion matrix (svg_heatmap.c): counts[true][predicted] of `classes` classes named names[k]; <svg
+ * class="chart heatmap">, one <rect class="cell"> per pair. */
+void svg_heatmap_chart(FILE *out, const SvgChart *chart, const long long *counts, int classes,
+                       const char *const *names);
+
 /* The ramp's colour at t in [0, 1]. */
 void svg_ramp_color(const SvgRamp *ramp, double t, char out[8]);
 
