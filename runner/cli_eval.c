@@ -8,12 +8,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "checkpoint.h"
+#include "checkpoint_model.h"
 #include "cli.h"
 #include "config.h"
 #include "data.h"
 #include "ops.h"
-#include "optim.h"
 #include "store.h"
 #include "threads.h"
 #include "train.h"
@@ -33,6 +32,8 @@ static void print_help(void) {
            "                     Without --db and --model the model is the checkpoint's\n"
            "  --split S          test (default), val (needs val_split) or train (without augmentation)\n"
            "  --json             one JSON object instead of the table\n"
+           "  --logits N         with --json: also the first N images' model input ([N][C][H][W], normalised) and\n"
+           "                     logits, e.g. to compare an exported model (bench/export_check.py)\n"
            "A checkpoint that is corrupt, missing or of another model, an unknown run or a run without a kept\n"
            "best checkpoint: a message naming the file or run, exit code 2, nothing stored.\n");
 }
@@ -120,6 +121,40 @@ static int eval_json(const Evaluation *e, const Dataset *d, char **per_class, ch
     return *per_class && *confusion && *names ? 0 : -1;
 }
 
+/* The first n images of d as the model sees them and the logits it gives them: {"inputs": [...], "logits": [...]}
+ * into o (evaluation mode, the batch at most the model's). */
+static void add_logits(cJSON *o, Model *model, const Dataset *d, int n, int batch) {
+    if (n > d->count) n = d->count;
+    if (n > batch) n = batch;
+    const size_t image = (size_t)d->channels * d->height * d->width;
+    real *x = malloc(sizeof(real) * image * (size_t)n);
+    int32_t *labels = malloc(sizeof(int32_t) * (size_t)n), *order = malloc(sizeof(int32_t) * (size_t)n);
+    if (!x || !labels || !order) {
+        free(x), free(labels), free(order);
+        return;
+    }
+    for (int b = 0; b < n; b++) order[b] = b;
+    data_fill_batch(d, order, n, x, labels, NULL, NULL);
+    cJSON *inputs = cJSON_AddArrayToObject(o, "inputs");
+    /* x is [C][B][H][W]; the JSON is per image [C][H][W], flattened */
+    const size_t plane = (size_t)d->height * d->width;
+    for (int b = 0; b < n; b++) {
+        cJSON *img = cJSON_CreateArray();
+        for (int c = 0; c < d->channels; c++)
+            for (size_t p = 0; p < plane; p++)
+                cJSON_AddItemToArray(img, cJSON_CreateNumber(x[((size_t)c * n + b) * plane + p]));
+        cJSON_AddItemToArray(inputs, img);
+    }
+    const real *logits = model_forward(model, x, n, false);
+    cJSON *out = cJSON_AddArrayToObject(o, "logits");
+    for (int b = 0; b < n; b++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int k = 0; k < d->classes; k++) cJSON_AddItemToArray(row, cJSON_CreateNumber(logits[(size_t)b * d->classes + k]));
+        cJSON_AddItemToArray(out, row);
+    }
+    free(x), free(labels), free(order);
+}
+
 static void print_table(const Evaluation *e, const Dataset *d, const char *checkpoint, int epoch, const char *split) {
     cli_printf_safe("checkpoint %s (epoch %d), %s split of %s: %d images, %d classes\n", checkpoint, epoch, split, d->name,
                     e->images, e->classes);
@@ -147,7 +182,7 @@ static void print_table(const Evaluation *e, const Dataset *d, const char *check
 typedef struct {
     const char *checkpoint, *db, *split;
     int64_t run;
-    int json, model_given;
+    int json, model_given, logits;
 } EvalArgs;
 
 /* Settings: defaults, then the run's (with --db), then the flags. Returns an exit code, 0 to go on. */
@@ -169,6 +204,15 @@ static int parse(int argc, char **argv, EvalArgs *a, TrainConfig *cfg, int *done
         else if (!strcmp(argv[i], "--checkpoint") && v) a->checkpoint = v, i++;
         else if (!strcmp(argv[i], "--db") && v) a->db = v, i++;
         else if (!strcmp(argv[i], "--split") && v) a->split = v, i++;
+        else if (!strcmp(argv[i], "--logits") && v) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 1 || n > 4096) {
+                fprintf(stderr, "cohort eval: --logits: expected a number of images in [1, 4096], got '%s'\n", v);
+                return EXIT_BAD_INPUT;
+            }
+            a->logits = (int)n, i++;
+        }
         else if (!strcmp(argv[i], "--run") && v) {
             char *end;
             long long id = strtoll(v, &end, 10);
@@ -207,7 +251,8 @@ static int apply_flags(int argc, char **argv, TrainConfig *cfg) {
     for (int i = 1; i + 1 < argc; i++) {
         const char *k = argv[i];
         if (!strcmp(k, "--json")) continue;
-        if (!strcmp(k, "--checkpoint") || !strcmp(k, "--db") || !strcmp(k, "--split") || !strcmp(k, "--run")) {
+        if (!strcmp(k, "--checkpoint") || !strcmp(k, "--db") || !strcmp(k, "--split") || !strcmp(k, "--run") ||
+            !strcmp(k, "--logits")) {
             i++;
             continue;
         }
@@ -265,7 +310,7 @@ int cli_eval(int argc, char **argv) {
         }
     }
     CheckpointInfo info;
-    if (checkpoint_info(checkpoint, &info, err) || checkpoint_verify(checkpoint, info.config_fingerprint, err)) {
+    if (checkpoint_info(checkpoint, &info, err)) { /* the model's name, when no flag or run gives it */
         fprintf(stderr, "cohort eval: %s\n", err);
         if (store) store_close(store);
         return EXIT_BAD_INPUT;
@@ -283,10 +328,8 @@ int cli_eval(int argc, char **argv) {
     }
     const Dataset *split = !strcmp(a.split, "test") ? &data.test : !strcmp(a.split, "val") ? &data.val : &data.train;
     Model *model = NULL;
-    Optimizer opt = {0};
-    TrainState st = {0};
     Evaluation e = {0};
-    const int batch = 256;
+    const int batch = cfg.batch_size > 0 && cfg.batch_size < 256 ? cfg.batch_size : 256;
     char *per_class = NULL, *confusion = NULL, *names = NULL;
     status = EXIT_BAD_INPUT;
     if (split->count == 0) {
@@ -295,14 +338,8 @@ int cli_eval(int argc, char **argv) {
         goto done_json;
     }
     engine_set_threads(trial_threads(&cfg, 1));
-    if (model_create(&model, cfg.model, &cfg, data.train.channels, data.train.height, data.train.width,
-                     data.train.classes, batch, cfg.seed, err) ||
-        optimizer_init(&opt, &cfg, model, err)) {
-        fprintf(stderr, "cohort eval: %s\n", err);
-        goto done_json;
-    }
-    /* the file's own fingerprint: the data may differ from training's; the model's name and shape must not */
-    if (checkpoint_load(checkpoint, model, &opt, &st, info.config_fingerprint, err)) {
+    if (checkpoint_model_load(checkpoint, &cfg, data.train.channels, data.train.height, data.train.width,
+                              data.train.classes, batch, &model, &info, NULL, err)) {
         fprintf(stderr, "cohort eval: %s\n", err);
         goto done_json;
     }
@@ -340,6 +377,7 @@ int cli_eval(int argc, char **argv) {
         cJSON_AddItemToObject(o, "classes", cJSON_Parse(names));
         cJSON_AddItemToObject(o, "per_class_top1", cJSON_Parse(per_class));
         cJSON_AddItemToObject(o, "confusion", cJSON_Parse(confusion));
+        if (a.logits) add_logits(o, model, split, a.logits, batch);
         char *text = cJSON_PrintUnformatted(o);
         if (text) printf("%s\n", text);
         cJSON_free(text);
@@ -351,8 +389,6 @@ int cli_eval(int argc, char **argv) {
 done_json:
     cJSON_free(per_class), cJSON_free(confusion), cJSON_free(names);
     free(e.confusion);
-    free(st.history);
-    optimizer_free(&opt);
     if (model) model_free(model);
     data_free(&data);
     if (store) store_close(store);
