@@ -60,6 +60,8 @@ def torchvision_model(name, width, classes, state):
             model.conv1 = nn.Conv2d(3, model.conv1.out_channels, 3, 1, 1, bias=False)
             model.maxpool = nn.Identity()
         return model
+    if name in ("googlenet", "inception_v3"):  # Cohort's default: no auxiliary heads, no input transform
+        return getattr(tvm, name)(num_classes=classes, aux_logits=False, transform_input=False, init_weights=False)
     return getattr(tvm, name)(num_classes=classes)
 
 

@@ -9,8 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "data.h"
-#include "export_names.h"
-#include "safetensors.h"
+#include "export_layout.h"
 #include "store.h"
 #include "trial.h"
 
@@ -31,56 +30,6 @@ static void print_help(void) {
            "                      aux, input_shape, classes, dataset (for the input shape and class count)\n"
            "Bad input (a corrupt checkpoint, one of another model, a model without a torchvision layout): a message\n"
            "naming the file, exit code 2, nothing written.\n");
-}
-
-static const ExportModelNames *names_for(const TrainConfig *cfg) {
-    const int aux = cfg->aux == 1;
-    for (int i = 0; i < EXPORT_MODEL_NAME_COUNT; i++) {
-        const ExportModelNames *e = &EXPORT_MODEL_NAMES[i];
-        if (!strcmp(e->model, cfg->model) && (e->aux < 0 || e->aux == aux)) return e;
-    }
-    return NULL;
-}
-
-/* The layer that owns the parameter tensor at params[offset], and whether it is that layer's weight. */
-static const Layer *owner_of(const Model *m, size_t offset, int *is_weight) {
-    for (int l = 0; l < m->layer_count; l++) {
-        const Layer *L = &m->layers[l];
-        if (L->weight == offset || L->bias == offset) {
-            *is_weight = L->weight == offset;
-            return L;
-        }
-    }
-    return NULL;
-}
-
-/* PyTorch's shape of Cohort's parameter tensor t, which must have `dims` dimensions there: convolution weights
- * [OC][C/groups][KH][KW], linear weights [OUT][IN], everything else [n]. Non-zero when Cohort's layer does not
- * have that form (the model is not torchvision's). */
-static int torch_shape(const Model *m, const ParamTensor *t, int dims, int64_t shape[4]) {
-    int is_weight = 0;
-    const Layer *L = owner_of(m, t->offset, &is_weight);
-    if (!L) return -1;
-    const int64_t n = (int64_t)t->count;
-    if (dims == 1) {
-        shape[0] = n;
-        return is_weight && (L->kind == LAYER_CONV || L->kind == LAYER_LINEAR) ? -1 : 0;
-    }
-    if (!is_weight) return -1;
-    if (dims == 4 && L->kind == LAYER_CONV) {
-        const int64_t oc = m->slots[L->out].C, kh = L->kernel_h, kw = L->kernel_w;
-        if (oc <= 0 || kh <= 0 || kw <= 0 || n % (oc * kh * kw)) return -1;
-        shape[0] = oc, shape[1] = n / (oc * kh * kw), shape[2] = kh, shape[3] = kw;
-        return 0;
-    }
-    if (dims == 2 && L->kind == LAYER_LINEAR) {
-        const TensorSlot *in = &m->slots[L->in];
-        const int64_t features = in->flat ? (int64_t)in->C : 0; /* flat slots hold C features per token */
-        if (features <= 0 || n % features) return -1;
-        shape[0] = n / features, shape[1] = features;
-        return 0;
-    }
-    return -1;
 }
 
 int cli_export(int argc, char **argv) {
@@ -160,7 +109,7 @@ int cli_export(int argc, char **argv) {
         fprintf(stderr, "cohort export: --%s\n", err);
         return EXIT_BAD_INPUT;
     }
-    const ExportModelNames *names = names_for(&cfg);
+    const ExportModelNames *names = export_names_for(cfg.model, cfg.aux);
     if (!names) {
         fprintf(stderr, "cohort export: %s: model %s has no torchvision counterpart to export to (see cohort export "
                         "--help for those that have)\n",
@@ -180,50 +129,11 @@ int cli_export(int argc, char **argv) {
         fprintf(stderr, "cohort export: %s\n", err);
         return EXIT_BAD_INPUT;
     }
-    int bn_layers = 0;
-    for (int l = 0; l < model->layer_count; l++) bn_layers += model->layers[l].kind == LAYER_BATCHNORM;
-    const int total = names->tensor_count + 3 * names->batchnorm_count;
-    SafeTensor *tensors = calloc((size_t)total + 1, sizeof *tensors);
-    int status = EXIT_BAD_INPUT;
-    if (!tensors) {
-        fprintf(stderr, "cohort export: out of memory\n");
-        status = EXIT_RUNTIME;
+    SafeTensor *tensors = NULL;
+    int total = 0, status = EXIT_BAD_INPUT;
+    if (export_layout(model, names, steps, &tensors, &total, err)) {
+        fprintf(stderr, "cohort export: %s: %s\n", checkpoint, err);
         goto done;
-    }
-    if (model->tensor_count != names->tensor_count || bn_layers != names->batchnorm_count) {
-        fprintf(stderr, "cohort export: %s: model %s as configured has %d parameter tensors and %d batch norms, "
-                        "torchvision's %d and %d: not torchvision's layout (VGG: train with stem imagenet)\n",
-                checkpoint, cfg.model, model->tensor_count, bn_layers, names->tensor_count, names->batchnorm_count);
-        goto done;
-    }
-    for (int t = 0; t < names->tensor_count; t++) {
-        SafeTensor *s = &tensors[t];
-        snprintf(s->name, sizeof s->name, "%s", names->tensors[t].name);
-        s->dims = names->tensors[t].dims;
-        s->f32 = model->params + model->tensors[t].offset;
-        if (torch_shape(model, &model->tensors[t], s->dims, s->shape)) {
-            fprintf(stderr, "cohort export: %s: model %s as configured: parameter tensor %d (%s) does not have "
-                            "torchvision's layout\n",
-                    checkpoint, cfg.model, t, s->name);
-            goto done;
-        }
-    }
-    /* each batch norm's running mean and variance (Cohort's buffers, in layer order) and its step count */
-    for (int l = 0, b = 0; l < model->layer_count; l++) {
-        const Layer *L = &model->layers[l];
-        if (L->kind != LAYER_BATCHNORM) continue;
-        const int64_t c = (int64_t)L->weight_count;
-        SafeTensor *s = &tensors[names->tensor_count + 3 * b];
-        snprintf(s[0].name, sizeof s[0].name, "%s.running_mean", names->batchnorms[b]);
-        snprintf(s[1].name, sizeof s[1].name, "%s.running_var", names->batchnorms[b]);
-        snprintf(s[2].name, sizeof s[2].name, "%s.num_batches_tracked", names->batchnorms[b]);
-        s[0].dims = s[1].dims = 1;
-        s[0].shape[0] = s[1].shape[0] = c;
-        s[0].f32 = model->buffers + L->buffer;
-        s[1].f32 = model->buffers + L->buffer + c;
-        s[2].dims = 0;
-        s[2].i64 = steps;
-        b++;
     }
     char epoch[16];
     snprintf(epoch, sizeof epoch, "%d", info.epochs_done);
