@@ -100,6 +100,10 @@ typedef struct {
 /* Horizontal bars from 0 to value, scaled to max_value. */
 void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, double max_value);
 
+/* Opens an <svg class="chart EXTRA"> of that size with the chart's id, title and title text (extra_class may be
+ * NULL); the caller draws the rest and closes it. */
+void svg_open(FILE *out, const SvgChart *chart, const char *extra_class, int width, int height);
+
 /* A confusion matrix (svg_heatmap.c): counts[true][predicted] of `classes` classes named names[k]; <svg
  * class="chart heatmap">, one <rect class="cell"> per pair. */
 void svg_heatmap_chart(FILE *out, const SvgChart *chart, const long long *counts, int classes,

@@ -9,23 +9,12 @@ void svg_heatmap_chart(FILE *out, const SvgChart *chart, const long long *counts
                        const char *const *names) {
     const int cell = classes <= 10 ? 34 : classes <= 20 ? 24 : classes <= 50 ? 12 : 6;
     const int left = 130, top = 60, legend = 40;
-    const int size = cell * classes, width = left + size + 20, height = top + size + legend;
+    const int size = cell * classes, height = top + size + legend;
+    const int width = left + size + 20 > 640 ? left + size + 20 : 640; /* room for the title */
     static const char *const RAMP_COLORS[] = {"#ffffff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"};
     const SvgRamp ramp = {.lo = 0, .hi = 1, .colors = RAMP_COLORS, .color_count = 5};
-    fputs("<svg class=\"chart heatmap\"", out);
-    if (chart->id) {
-        fputs(" id=\"", out);
-        svg_write_escaped(out, chart->id);
-        fputc('"', out);
-    }
-    fprintf(out, " width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", width, height, width,
-            height);
-    svg_write_escaped(out, chart->title);
-    fputs("\">\n<title>", out);
-    svg_write_escaped(out, chart->title);
-    fputs("</title>\n<text class=\"chart-title\" x=\"10\" y=\"20\">", out);
-    svg_write_escaped(out, chart->title);
-    fprintf(out, "</text>\n<text class=\"axis-label\" x=\"%d\" y=\"%d\">predicted class &#8594;</text>\n", left, top - 24);
+    svg_open(out, chart, "heatmap", width, height);
+    fprintf(out, "<text class=\"axis-label\" x=\"%d\" y=\"%d\">predicted class &#8594;</text>\n", left, top - 24);
     fprintf(out, "<text class=\"axis-label\" x=\"10\" y=\"%d\">true class &#8595;</text>\n", top - 6);
     for (int k = 0; k < classes && cell >= 12; k++) { /* row and column labels */
         fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 4, top + k * cell + cell / 2 + 4);
