@@ -523,6 +523,21 @@ static void test_json(Store *s, sqlite3 *db) {
         CHECK(a && !strcmp(cJSON_GetObjectItem(a, "model")->valuestring, "lenet") && jnum(a, "config", "lr") == 0.1);
         CHECK(b && !strcmp(cJSON_GetObjectItem(b, "model")->valuestring, FX_WEIRD) && jnum(b, "config", "lr") == 0.01);
     }
+    /* FLOPs front (fewest FLOPs first): mlp's best (203,520 FLOPs), lenet's best, the weird model's best; the
+     * images/s front (every run 1000/s): the best configuration alone */
+    const cJSON *flops = cJSON_GetObjectItem(root, "pareto_front_flops"), *speed = cJSON_GetObjectItem(root, "pareto_front_speed");
+    CHECK(cJSON_GetArraySize(flops) == 3 && cJSON_GetArraySize(speed) == 1);
+    if (cJSON_GetArraySize(flops) == 3 && cJSON_GetArraySize(speed) == 1) {
+        const cJSON *configs = cJSON_GetObjectItem(root, "configurations");
+        const cJSON *first = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(flops, 0)->valueint);
+        const cJSON *last = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(flops, 2)->valueint);
+        const cJSON *fast = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(speed, 0)->valueint);
+        CHECK(first && !strcmp(cJSON_GetObjectItem(first, "model")->valuestring, "mlp") &&
+              jnum(first, "flops_per_image", NULL) == 203520.0 && cJSON_IsTrue(cJSON_GetObjectItem(first, "pareto_flops")));
+        CHECK(last && jnum(last, "flops_per_image", NULL) == 1.82e9);
+        CHECK(fast && !strcmp(cJSON_GetObjectItem(fast, "model")->valuestring, FX_WEIRD) &&
+              jnum(fast, "images_per_sec", "mean") == 1000.0 && jnum(fast, "config", "lr") == 0.01);
+    }
     cJSON_Delete(root);
     free(text);
 
