@@ -37,7 +37,7 @@ void svg_heatmap_chart(FILE *out, const SvgChart *chart, const long long *counts
             svg_write_escaped(out, names[p]);
             fprintf(out, ": %lld of %lld images (%.1f%%)</title></rect>", n, row, 100.0 * share);
             if (cell >= 24 && n > 0)
-                fprintf(out, "<text class=\"count\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%lld</text>",
+                fprintf(out, "<text class=\"count\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"fill:%s\">%lld</text>",
                         left + p * cell + cell / 2, top + t * cell + cell / 2 + 4, share > 0.5 ? "#ffffff" : "#222222", n);
         }
         fputc('\n', out);
