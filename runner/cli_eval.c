@@ -276,6 +276,7 @@ int cli_eval(int argc, char **argv) {
     if (status || done) return status;
     char err[ERR_LEN] = "";
     Store *store = NULL;
+    int writable = 0; /* store is open for writing */
     char checkpoint[4096] = "";
     if (a.checkpoint) snprintf(checkpoint, sizeof checkpoint, "%s", a.checkpoint);
     if (a.db && access(a.db, F_OK) != 0) {
@@ -285,7 +286,11 @@ int cli_eval(int argc, char **argv) {
     if (a.db) {
         char *config = NULL;
         KeptCheckpoint best;
-        if (store_open(&store, a.db, err) || store_run_config(store, a.run, &config, err) ||
+        /* read-only until there is a result to store: bad input writes nothing (a file at an older schema
+         * version is opened for writing at once, which migrates it: storing needs the current schema) */
+        if ((store_open_readonly(&store, a.db, err) && (!strstr(err, "older than this build") ||
+                                                         (writable = 1, store_open(&store, a.db, err)))) ||
+            store_run_config(store, a.run, &config, err) ||
             trial_config_from_text(config, &cfg, err)) {
             fprintf(stderr, "cohort eval: %s\n", err);
             free(config);
@@ -351,6 +356,14 @@ int cli_eval(int argc, char **argv) {
     if (eval_json(&e, split, &per_class, &confusion, &names)) {
         fprintf(stderr, "cohort eval: out of memory\n");
         goto done_json;
+    }
+    if (store && !writable) {
+        store_close(store);
+        store = NULL;
+        if (store_open(&store, a.db, err)) {
+            fprintf(stderr, "cohort eval: %s\n", err);
+            goto done_json;
+        }
     }
     if (store) {
         EvaluationRecord r = {.run_id = a.run, .checkpoint = checkpoint, .split = a.split, .dataset = cfg.dataset,
