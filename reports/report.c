@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "report_internal.h"
 #include "store_query.h"
 
@@ -25,6 +27,37 @@ void report_format_count(int64_t value, char out[32]) {
         out[o++] = digits[i];
     }
     out[o] = 0;
+}
+
+void report_format_flops(double value, char out[32]) {
+    if (!(value > 0)) snprintf(out, 32, "-");
+    else if (value < 1e3) snprintf(out, 32, "%.0f", value);
+    else if (value < 1e6) snprintf(out, 32, "%.1f k", value / 1e3);
+    else if (value < 1e9) snprintf(out, 32, "%.1f M", value / 1e6);
+    else snprintf(out, 32, "%.2f G", value / 1e9);
+}
+
+static void format_bytes(int64_t bytes, char out[32]) {
+    if (bytes < 1024) snprintf(out, 32, "%lld B", (long long)bytes);
+    else if (bytes < 1024 * 1024) snprintf(out, 32, "%.1f KiB", (double)bytes / 1024);
+    else if (bytes < (int64_t)1024 * 1024 * 1024) snprintf(out, 32, "%.1f MiB", (double)bytes / (1024.0 * 1024));
+    else snprintf(out, 32, "%.2f GiB", (double)bytes / (1024.0 * 1024 * 1024));
+}
+
+void report_format_kept(const RunRecord *run, char out[160]) {
+    char best[32], last[32];
+    int at = 0;
+    out[0] = 0;
+    format_bytes(run->best_checkpoint_bytes, best);
+    format_bytes(run->last_checkpoint_bytes, last);
+    if (run->best_checkpoint_epoch > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "best: epoch %d (%s)", run->best_checkpoint_epoch, best);
+    if (run->last_checkpoint_epoch > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "%slast: epoch %d (%s)", at ? ", " : "", run->last_checkpoint_epoch, last);
+    if (run->epoch_checkpoints > 0)
+        at += snprintf(out + at, 160 - (size_t)at, "%s%d epoch%s", at ? ", " : "", run->epoch_checkpoints,
+                       run->epoch_checkpoints == 1 ? "" : "s");
+    if (!at) snprintf(out, 160, "-");
 }
 
 void report_format_fixed(double value, int decimals, char out[32]) {
@@ -186,7 +219,7 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
         report_data_free(&d);
         return err_set(err, "%s: no runs of sweep '%s' in the database", out_path, sweep);
     }
-    if (report_data_build(&d, err)) {
+    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err)) {
         report_data_free(&d);
         return -1;
     }
@@ -234,4 +267,66 @@ done:
     free(tmp);
     report_data_free(&d);
     return rc;
+}
+
+/* ---- stored evaluations ---- */
+typedef struct {
+    ReportData *d;
+    int failed;
+} EvalLoad;
+
+static int run_index_of(const ReportData *d, int64_t id) {
+    for (int r = 0; r < d->count; r++)
+        if (d->runs[r].id == id) return r;
+    return -1;
+}
+
+static void take_evaluation(const EvaluationRecord *e, void *user) {
+    EvalLoad *load = user;
+    ReportData *d = load->d;
+    const int run = run_index_of(d, e->run_id);
+    if (run < 0 || load->failed || e->classes < 1 || e->classes > 1000) return;
+    ReportEvaluation *grown = realloc(d->evals, (size_t)(d->eval_count + 1) * sizeof *grown);
+    if (!grown) {
+        load->failed = 1;
+        return;
+    }
+    d->evals = grown;
+    ReportEvaluation *v = &d->evals[d->eval_count++];
+    memset(v, 0, sizeof *v);
+    v->run = run;
+    v->checkpoint = strdup(e->checkpoint ? e->checkpoint : "");
+    v->split = strdup(e->split ? e->split : "");
+    v->dataset = strdup(e->dataset ? e->dataset : "");
+    v->epoch = e->epoch, v->images = e->images, v->classes = e->classes;
+    v->top1 = e->top1, v->top5 = e->top5, v->loss = e->loss;
+    v->confusion = calloc((size_t)e->classes * e->classes, sizeof *v->confusion);
+    v->names = calloc((size_t)e->classes, sizeof *v->names);
+    if (!v->checkpoint || !v->split || !v->dataset || !v->confusion || !v->names) {
+        load->failed = 1;
+        return;
+    }
+    /* rows that do not parse (a hand-edited row) stay zero: the chart shows what is there */
+    cJSON *rows = cJSON_Parse(e->confusion ? e->confusion : "[]"), *names = cJSON_Parse(e->class_names ? e->class_names : "[]");
+    for (int t = 0; t < e->classes; t++) {
+        const cJSON *row = cJSON_GetArrayItem(rows, t);
+        for (int p = 0; p < e->classes; p++) {
+            const cJSON *n = cJSON_GetArrayItem(row, p);
+            if (cJSON_IsNumber(n) && n->valuedouble >= 0) v->confusion[(size_t)t * e->classes + p] = (long long)n->valuedouble;
+        }
+        const cJSON *name = cJSON_GetArrayItem(names, t);
+        char fallback[16];
+        snprintf(fallback, sizeof fallback, "%d", t);
+        v->names[t] = strdup(cJSON_IsString(name) ? name->valuestring : fallback);
+        if (!v->names[t]) load->failed = 1;
+    }
+    cJSON_Delete(rows);
+    cJSON_Delete(names);
+}
+
+int report_load_evaluations(Store *store, ReportData *d, char *err) {
+    EvalLoad load = {d, 0};
+    if (store_each_evaluation(store, take_evaluation, &load, err)) return -1;
+    if (load.failed) return err_set(err, "report: out of memory loading evaluations");
+    return 0;
 }

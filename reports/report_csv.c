@@ -4,7 +4,7 @@
  * Per run: run_id, sweep, trial_key, model, dataset, seed, status, error, param_count, epochs_done,
  *   configuration (the config JSON without seed), group, one column per config key (but model, dataset,
  *   seed; values as in the config, strings bare), best_test_top1, best_epoch, the final epoch's metrics,
- *   train_seconds.
+ *   train_seconds, flops_per_image (forward, per image), images_per_sec (the mean of the run's epochs).
  * Per epoch: run_id, sweep, model, dataset, seed, status, configuration, group, the config keys, then
  *   epoch and every epoch metric.
  * Numbers are written with enough digits to read back exactly; missing values are empty fields. Text that a
@@ -90,7 +90,7 @@ int report_write_csv(FILE *out, const ReportData *d) {
     for (size_t i = 0; i < sizeof EPOCH_COLUMNS / sizeof EPOCH_COLUMNS[0]; i++)
         if (strcmp(EPOCH_COLUMNS[i], "wall_seconds") && strcmp(EPOCH_COLUMNS[i], "images_per_sec"))
             fprintf(out, ",final_%s", EPOCH_COLUMNS[i]);
-    fputs(",train_seconds\r\n", out);
+    fputs(",train_seconds,flops_per_image,images_per_sec\r\n", out);
     for (int r = 0; r < d->count; r++) {
         const RunRecord *run = &d->runs[r];
         const RunSummary *s = &d->sums[r];
@@ -121,6 +121,8 @@ int report_write_csv(FILE *out, const ReportData *d) {
         }
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) field_num(out, v[i]);
         field_num(out, run->epoch_count ? s->seconds : NAN);
+        field_num(out, run->flops_per_image > 0 ? run->flops_per_image : NAN);
+        field_num(out, run->images_per_sec);
         fputs("\r\n", out);
     }
     return 0;

@@ -3,6 +3,7 @@
  * over runs and configurations (hash maps, sorts), so 10,000 runs x 200 epochs take well under a second. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,20 +477,25 @@ static int build_configs(ReportData *d, char *err) {
 static int summarise_configs(ReportData *d, char *err) {
     int most = 1;
     for (int c = 0; c < d->config_count; c++) most = d->configs[c].run_count > most ? d->configs[c].run_count : most;
-    double *v[4];
-    for (int i = 0; i < 4; i++) v[i] = calloc((size_t)most, sizeof(double));
-    if (!v[0] || !v[1] || !v[2] || !v[3]) {
-        for (int i = 0; i < 4; i++) free(v[i]);
+    double *v[5];
+    for (int i = 0; i < 5; i++) v[i] = calloc((size_t)most, sizeof(double));
+    if (!v[0] || !v[1] || !v[2] || !v[3] || !v[4]) {
+        for (int i = 0; i < 5; i++) free(v[i]);
         return err_set(err, "report: out of memory");
     }
     for (int c = 0; c < d->config_count; c++) {
         ConfigSummary *cs = &d->configs[c];
-        int k = 0;
+        int k = 0, ks = 0;
+        cs->flops = NAN;
         for (int i = 0; i < cs->run_count; i++) {
             int r = cs->runs[i];
             const RunSummary *s = &d->sums[r];
             if (d->runs[r].param_count > cs->params) cs->params = d->runs[r].param_count;
+            const double flops = d->runs[r].flops_per_image;
+            if (flops > 0 && (isnan(cs->flops) || flops > cs->flops)) cs->flops = flops;
+            if (d->runs[r].best_checkpoint_epoch > 0 || d->runs[r].last_checkpoint_epoch > 0) d->kept_checkpoints++;
             if (!s->finished) continue;
+            if (d->runs[r].images_per_sec > 0) v[4][ks++] = d->runs[r].images_per_sec;
             v[0][k] = s->metric, v[1][k] = s->final_top1, v[2][k] = s->final_top5;
             v[3][k] = d->runs[r].epoch_count ? s->seconds : NAN;
             k++;
@@ -501,9 +507,10 @@ static int summarise_configs(ReportData *d, char *err) {
         }
         cs->metric = stat_of(v[0], k), cs->top1 = stat_of(v[1], k), cs->top5 = stat_of(v[2], k);
         cs->seconds = stat_of(v[3], k);
+        cs->images_per_sec = stat_of(v[4], ks);
         cs->n = cs->metric.n;
     }
-    for (int i = 0; i < 4; i++) free(v[i]);
+    for (int i = 0; i < 5; i++) free(v[i]);
     for (int g = 0; g < d->group_count; g++) d->groups[g].config_count = 0;
     for (int c = 0; c < d->config_count; c++) d->groups[d->configs[c].group_index].config_count++;
     for (int g = 0; g < d->group_count; g++) {
@@ -542,39 +549,64 @@ static void colour_configs(ReportData *d) {
     free(per_model), free(seen);
 }
 
-/* ---- Pareto front: fewer parameters and a better mean metric ---- */
+/* ---- Pareto fronts: a cost (parameters, FLOPs; fewer is better) or a speed (images/s; more is better)
+ * against the mean metric ---- */
+double report_axis_value(const ConfigSummary *c, FrontAxis axis) {
+    switch (axis) {
+    case AXIS_PARAMS: return c->params > 0 ? (double)c->params : NAN;
+    case AXIS_FLOPS: return c->flops > 0 ? c->flops : NAN;
+    default: return c->images_per_sec.n > 0 && c->images_per_sec.mean > 0 ? c->images_per_sec.mean : NAN;
+    }
+}
+
 static const ReportData *sort_data;
-static int cmp_pareto(const void *a, const void *b) {
+static FrontAxis sort_axis;
+/* Best on the axis first (fewest parameters or FLOPs, most images/s), then the better metric, then index. */
+static int cmp_front(const void *a, const void *b) {
     const ConfigSummary *x = &sort_data->configs[*(const int *)a], *y = &sort_data->configs[*(const int *)b];
-    if (x->params != y->params) return x->params < y->params ? -1 : 1;
+    double vx = report_axis_value(x, sort_axis), vy = report_axis_value(y, sort_axis);
+    if (sort_axis == AXIS_SPEED) vx = -vx, vy = -vy;
+    if (vx != vy) return vx < vy ? -1 : 1;
     if (metric_better(sort_data->metric, x->metric.mean, y->metric.mean)) return -1;
     if (metric_better(sort_data->metric, y->metric.mean, x->metric.mean)) return 1;
     return *(const int *)a - *(const int *)b;
 }
 
-static int build_pareto(ReportData *d, char *err) {
-    d->pareto = calloc((size_t)d->config_count + 1, sizeof *d->pareto);
+/* The configurations no other beats on both the axis and the mean metric, best on the axis first; each
+ * flagged in its ConfigSummary field at offset `flag`. */
+static int build_front(ReportData *d, FrontAxis axis, int **front, int *count, size_t flag, char *err) {
+    *front = calloc((size_t)d->config_count + 1, sizeof **front);
     int *order = calloc((size_t)d->config_count + 1, sizeof *order);
-    if (!d->pareto || !order) {
+    if (!*front || !order) {
         free(order);
         return err_set(err, "report: out of memory");
     }
     int n = 0;
     for (int c = 0; c < d->config_count; c++)
-        if (d->configs[c].n > 0 && d->configs[c].params > 0 && !isnan(d->configs[c].metric.mean)) order[n++] = c;
+        if (d->configs[c].n > 0 && !isnan(report_axis_value(&d->configs[c], axis)) && !isnan(d->configs[c].metric.mean))
+            order[n++] = c;
     sort_data = d;
-    qsort(order, (size_t)n, sizeof *order, cmp_pareto);
+    sort_axis = axis;
+    qsort(order, (size_t)n, sizeof *order, cmp_front);
     double best = NAN;
     for (int i = 0; i < n; i++) {
         ConfigSummary *c = &d->configs[order[i]];
         if (isnan(best) || metric_better(d->metric, c->metric.mean, best)) {
             best = c->metric.mean;
-            c->pareto = 1;
-            d->pareto[d->pareto_count++] = order[i];
+            *(int *)((char *)c + flag) = 1;
+            (*front)[(*count)++] = order[i];
         }
     }
     free(order);
     return 0;
+}
+
+static int build_pareto(ReportData *d, char *err) {
+    return build_front(d, AXIS_PARAMS, &d->pareto, &d->pareto_count, offsetof(ConfigSummary, pareto), err) ||
+           build_front(d, AXIS_FLOPS, &d->pareto_flops, &d->pareto_flops_count, offsetof(ConfigSummary, pareto_flops),
+                       err) ||
+           build_front(d, AXIS_SPEED, &d->pareto_speed, &d->pareto_speed_count, offsetof(ConfigSummary, pareto_speed),
+                       err);
 }
 
 /* ---- hyperparameter importance ---- */
@@ -863,6 +895,14 @@ void report_data_free(ReportData *d) {
     free(d->hps);
     free(d->importance_order);
     free(d->pareto);
+    free(d->pareto_flops);
+    for (int i = 0; i < d->eval_count; i++) {
+        ReportEvaluation *v = &d->evals[i];
+        for (int k = 0; v->names && k < v->classes; k++) free(v->names[k]);
+        free(v->names), free(v->confusion), free(v->checkpoint), free(v->split), free(v->dataset);
+    }
+    free(d->evals);
+    free(d->pareto_speed);
     store_free_runs(d->runs, d->count);
     memset(d, 0, sizeof *d);
 }

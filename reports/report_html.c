@@ -402,7 +402,8 @@ static void config_table(FILE *out, const ReportData *d) {
     if (show_group) fputs("<th>Group</th>", out);
     fputs("<th>Model</th><th>Configuration</th><th class=\"num\">n</th>", out);
     stat_headers(out, d);
-    fputs("<th class=\"num\">Best run</th><th class=\"num\">Params</th><th class=\"num\">Epochs</th>"
+    fputs("<th class=\"num\">Best run</th><th class=\"num\">Params</th><th class=\"num\">FLOPs/image</th>"
+          "<th class=\"num\">Images/s</th><th class=\"num\">Epochs</th>"
           "<th class=\"num\">Train time per run</th><th>Pareto</th></tr></thead>\n<tbody>\n",
           out);
     for (int i = 0; i < shown; i++) {
@@ -417,6 +418,10 @@ static void config_table(FILE *out, const ReportData *d) {
         stat_cells(out, d, cs, NULL);
         cell_best_run(out, d, cs->best_run);
         cell_count(out, cs->params);
+        char flops[32];
+        report_format_flops(cs->flops, flops);
+        fprintf(out, "<td class=\"num\">%s</td>", flops);
+        cell_stat(out, cs->images_per_sec, 0, 0);
         cell_epochs(out, cs->epochs_min, cs->epochs_max);
         char t[32];
         report_format_duration(cs->seconds.mean, t);
@@ -430,45 +435,66 @@ static void config_table(FILE *out, const ReportData *d) {
     free(rows);
 }
 
-static void pareto_section(FILE *out, const ReportData *d) {
+/* One Pareto chart: the mean metric of each configuration against parameters, FLOPs or images/s. */
+static void pareto_section(FILE *out, const ReportData *d, FrontAxis axis) {
+    static const struct {
+        const char *id, *title, *x_label, *unit, *front_title, *empty;
+    } VIEW[] = {
+        [AXIS_PARAMS] = {"chart-pareto", "Parameters against the metric (one point per configuration)", "parameters",
+                         "parameters", NULL, NULL},
+        [AXIS_FLOPS] = {"chart-pareto-flops", "Forward FLOPs per image against the metric (one point per configuration)",
+                        "forward FLOPs per image", "FLOPs per image", "Pareto front (fewer FLOPs, better metric)",
+                        "no finished runs with a FLOP count"},
+        [AXIS_SPEED] = {"chart-pareto-speed", "Training images/s against the metric (one point per configuration)",
+                        "training images/s (mean over seeds)", "images/s", "Pareto front (more images/s, better metric)",
+                        "no finished runs with a measured speed"},
+    };
+    const int *front = axis == AXIS_PARAMS ? d->pareto : axis == AXIS_FLOPS ? d->pareto_flops : d->pareto_speed;
+    const int front_count = axis == AXIS_PARAMS  ? d->pareto_count
+                            : axis == AXIS_FLOPS ? d->pareto_flops_count
+                                                 : d->pareto_speed_count;
     SvgPoint *pts = calloc((size_t)d->config_count + 1, sizeof *pts);
     char **labels = calloc((size_t)d->config_count + 1, sizeof *labels);
-    int *front = calloc((size_t)d->pareto_count + 1, sizeof *front);
+    int *at = calloc((size_t)front_count + 1, sizeof *at);
     SvgLegendEntry *legend = calloc((size_t)d->model_count + 2, sizeof *legend);
-    if (!pts || !labels || !front || !legend) {
-        free(pts), free(labels), free(front), free(legend);
+    if (!pts || !labels || !at || !legend) {
+        free(pts), free(labels), free(at), free(legend);
         fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
         return;
     }
     int n = 0, dm = metric_decimals(d->metric);
     for (int c = 0; c < d->config_count; c++) {
         const ConfigSummary *cs = &d->configs[c];
-        if (cs->n == 0 || cs->params <= 0 || isnan(cs->metric.mean)) continue;
-        char stat[64], params[32];
+        const double x = report_axis_value(cs, axis);
+        if (cs->n == 0 || isnan(x) || isnan(cs->metric.mean)) continue;
+        const int on_front = axis == AXIS_PARAMS ? cs->pareto : axis == AXIS_FLOPS ? cs->pareto_flops : cs->pareto_speed;
+        char stat[64], value[32];
         report_format_stat(cs->metric, dm, stat);
-        report_format_count(cs->params, params);
-        size_t len = strlen(cs->label) + 160;
+        if (axis == AXIS_PARAMS) report_format_count(cs->params, value);
+        else if (axis == AXIS_FLOPS) report_format_flops(cs->flops, value);
+        else report_format_fixed(x, 0, value);
+        size_t len = strlen(cs->label) + 200;
         labels[n] = malloc(len);
         if (labels[n])
-            snprintf(labels[n], len, "%s: %s parameters, %s %s (n=%d)%s", cs->label, params, metric_name(d->metric), stat,
-                     cs->n, cs->pareto ? ", Pareto-optimal" : "");
-        pts[n] = (SvgPoint){.x = (double)cs->params, .y = cs->metric.mean, .err = cs->metric.std,
-                            .color = d->model_colors[cs->model_index], .label = labels[n] ? labels[n] : cs->label,
-                            .highlight = cs->pareto};
-        for (int k = 0; k < d->pareto_count; k++)
-            if (d->pareto[k] == c) front[k] = n;
+            snprintf(labels[n], len, "%s: %s %s, %s %s (n=%d)%s", cs->label, value, VIEW[axis].unit,
+                     metric_name(d->metric), stat, cs->n, on_front ? ", Pareto-optimal" : "");
+        pts[n] = (SvgPoint){.x = x, .y = cs->metric.mean, .err = cs->metric.std, .color = d->model_colors[cs->model_index],
+                            .label = labels[n] ? labels[n] : cs->label, .highlight = on_front};
+        for (int k = 0; k < front_count; k++)
+            if (front[k] == c) at[k] = n;
         n++;
     }
     for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], d->model_colors[m]};
     legend[d->model_count] = (SvgLegendEntry){"Pareto front (ringed points, dashed staircase)", "#222222"};
     char ylab[96];
     snprintf(ylab, sizeof ylab, "mean final %s", metric_label(d->metric));
-    SvgChart c = {.id = "chart-pareto", .title = "Parameters against the metric (one point per configuration)",
-                  .x_label = "parameters", .y_label = ylab, .width = 820, .plot_height = 320, .x_log = 1, .x_si = 1,
-                  .legend = legend, .legend_count = d->model_count + 1};
-    svg_scatter_chart(out, &c, pts, n, front, d->pareto_count, metric_minimise(d->metric));
+    SvgChart c = {.id = VIEW[axis].id, .title = VIEW[axis].title, .x_label = VIEW[axis].x_label, .y_label = ylab,
+                  .width = 820, .plot_height = 320, .x_log = 1, .x_si = 1, .legend = legend,
+                  .legend_count = d->model_count + 1, .front_title = VIEW[axis].front_title,
+                  .front_from_right = axis == AXIS_SPEED, .empty_note = VIEW[axis].empty};
+    svg_scatter_chart(out, &c, pts, n, at, front_count, metric_minimise(d->metric));
     for (int i = 0; i < n; i++) free(labels[i]);
-    free(pts), free(labels), free(front), free(legend);
+    free(pts), free(labels), free(at), free(legend);
 }
 
 static void pareto_table(FILE *out, const ReportData *d) {
@@ -492,6 +518,49 @@ static void pareto_table(FILE *out, const ReportData *d) {
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
+}
+
+/* ---- stored evaluations (cohort eval --db): a table and a confusion heatmap each ---- */
+#define MAX_HEATMAPS 12
+
+static void evaluations_section(FILE *out, const ReportData *d) {
+    if (!d->eval_count) {
+        fputs("<p class=\"note\">No evaluations stored: <code>cohort eval --db PATH --run ID</code> stores one.</p>\n", out);
+        return;
+    }
+    fputs("<table id=\"evaluations\">\n<thead><tr><th class=\"num\">Run</th><th>Model</th><th>Checkpoint</th>"
+          "<th class=\"num\">Epoch</th><th>Split</th><th class=\"num\">Images</th><th class=\"num\">Top-1 (%)</th>"
+          "<th class=\"num\">Top-5 (%)</th><th class=\"num\">Loss</th></tr></thead>\n<tbody>\n",
+          out);
+    for (int i = 0; i < d->eval_count; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        const RunRecord *run = &d->runs[v->run];
+        fprintf(out, "<tr><td class=\"num\">%lld</td>", (long long)run->id);
+        cell_text(out, run->model, NULL);
+        cell_text(out, v->checkpoint, NULL);
+        fprintf(out, "<td class=\"num\">%d</td>", v->epoch);
+        cell_text(out, v->split, NULL);
+        fprintf(out, "<td class=\"num\">%d</td>", v->images);
+        cell_fixed(out, v->top1, 2);
+        cell_fixed(out, v->top5, 2);
+        cell_fixed(out, v->loss, 4);
+        fputs("</tr>\n", out);
+    }
+    fputs("</tbody>\n</table>\n<div class=\"charts\">\n", out);
+    for (int i = 0; i < d->eval_count && i < MAX_HEATMAPS; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        char title[512], id[64];
+        const char *base = strrchr(v->checkpoint, '/');
+        snprintf(title, sizeof title, "Run %lld, %s, epoch %d, %s split: confusion matrix (top-1 %.2f %%)",
+                 (long long)d->runs[v->run].id, base ? base + 1 : v->checkpoint, v->epoch, v->split, v->top1);
+        snprintf(id, sizeof id, "chart-confusion-%d", i + 1);
+        SvgChart c = {.id = id, .title = title};
+        svg_heatmap_chart(out, &c, v->confusion, v->classes, (const char *const *)v->names);
+    }
+    fputs("</div>\n", out);
+    if (d->eval_count > MAX_HEATMAPS)
+        fprintf(out, "<p class=\"note\">Confusion matrices of the first %d of %d evaluations.</p>\n", MAX_HEATMAPS,
+                d->eval_count);
 }
 
 /* ---- hyperparameters ---- */
@@ -675,7 +744,9 @@ static void runs_table(FILE *out, const ReportData *d) {
     fputs("<table id=\"runs\">\n<thead><tr><th class=\"num\">Run</th><th>Sweep</th><th>Model</th><th>Dataset</th>"
           "<th>Key hyperparameters</th><th class=\"num\">Params</th><th>Status</th><th class=\"num\">Epochs</th>"
           "<th class=\"num\">Best test top-1 (%)</th><th class=\"num\">Final test top-1 (%)</th>"
-          "<th class=\"num\">Final test top-5 (%)</th><th class=\"num\">Train time (s)</th></tr></thead>\n<tbody>\n",
+          "<th class=\"num\">Final test top-5 (%)</th><th class=\"num\">Train time (s)</th>"
+          "<th class=\"num\">FLOPs/image</th><th class=\"num\">Images/s</th><th>Kept checkpoints</th></tr></thead>\n"
+          "<tbody>\n",
           out);
     for (int i = 0; i < shown; i++) {
         int r = rows[i];
@@ -705,6 +776,12 @@ static void runs_table(FILE *out, const ReportData *d) {
         cell_fixed(out, s->final_top1, 2);
         cell_fixed(out, s->final_top5, 2);
         cell_fixed(out, run->epoch_count ? s->seconds : NAN, 1);
+        char flops[32], kept[160];
+        report_format_flops(run->flops_per_image, flops);
+        report_format_kept(run, kept);
+        fprintf(out, "<td class=\"num\">%s</td>", flops);
+        cell_fixed(out, run->images_per_sec, 0);
+        cell_text(out, kept, NULL);
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
@@ -754,8 +831,9 @@ int report_write_html(FILE *out, const ReportData *d) {
         if (*s->key_params) fputs(", ", out), esc(out, s->key_params);
         fprintf(out, ") after %d epoch%s</p>\n", b->epoch_count, b->epoch_count == 1 ? "" : "s");
     }
-    fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a>"
+    fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#curves\">Curves</a><a href=\"#pareto\">Parameters</a><a href=\"#cost\">FLOPs and speed</a>"
           "<a href=\"#hyperparameters\">Hyperparameters</a><a href=\"#configurations\">Configurations</a>"
+          "<a href=\"#evaluations-section\">Evaluations</a>"
           "<a href=\"#problems\">Did not finish</a><a href=\"#all-runs\">Runs</a></nav>\n",
           out);
 
@@ -793,8 +871,16 @@ int report_write_html(FILE *out, const ReportData *d) {
     bands_free(&bands);
 
     fputs("<h2 id=\"pareto\">Parameters and the metric</h2>\n", out);
-    pareto_section(out, d);
+    pareto_section(out, d, AXIS_PARAMS);
     pareto_table(out, d);
+    fputs("<h2 id=\"cost\">FLOPs, speed and the metric</h2>\n<div class=\"charts\">\n", out);
+    pareto_section(out, d, AXIS_FLOPS);
+    pareto_section(out, d, AXIS_SPEED);
+    fputs("</div>\n<p class=\"note\">FLOPs: one image's forward pass (multiply-adds &times; 2). Images/s: training "
+          "images per second, each run's mean over its epochs, then the mean over a configuration's finished runs; it "
+          "depends on the machine and its load. Ringed points and the dashed staircase: the configurations that no "
+          "other beats on both axes.</p>\n",
+          out);
 
     fputs("<h2 id=\"hyperparameters\">Hyperparameters</h2>\n", out);
     parallel_section(out, d);
@@ -808,6 +894,9 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
           "front of parameters against the metric.</p>\n",
           out);
+
+    fputs("<h2 id=\"evaluations-section\">Evaluations</h2>\n", out);
+    evaluations_section(out, d);
 
     fputs("<h2 id=\"problems\">Runs that did not finish</h2>\n", out);
     problem_table(out, d);

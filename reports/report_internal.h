@@ -67,6 +67,10 @@ typedef struct {
     int best_run;            /* its best finished run by the metric, -1 if none */
     int64_t params;          /* parameter count (largest of its runs), 0 when unknown */
     int pareto;              /* on the Pareto front of params (fewer) against the mean metric (better) */
+    double flops;            /* forward FLOPs per image (largest of its runs), NaN when unknown */
+    Stat images_per_sec;     /* training images/s over its finished runs (each run's mean over its epochs) */
+    int pareto_flops;        /* on the front of FLOPs (fewer) against the mean metric */
+    int pareto_speed;        /* on the front of mean images/s (more) against the mean metric */
     char color[8];           /* model hue, a shade per configuration */
 } ConfigSummary;
 
@@ -92,6 +96,16 @@ typedef struct {
     int best_level;          /* level with the best mean metric, -1 if none */
     Stat *level_stat;        /* [level_count]: the metric over finished runs per level */
 } HyperParam;
+
+/* A stored `cohort eval` of one of the report's runs. */
+typedef struct {
+    int run;                 /* index into ReportData.runs */
+    char *checkpoint, *split, *dataset; /* owned */
+    int epoch, images, classes;
+    double top1, top5, loss;
+    long long *confusion;    /* owned, [classes][classes]: true, predicted */
+    char **names;            /* owned, [classes] */
+} ReportEvaluation;
 
 typedef struct {
     const ReportOptions *options;
@@ -124,9 +138,24 @@ typedef struct {
     int best_top1_run;       /* run with the highest best_top1 (any status), -1 if none */
     int *pareto;             /* configurations on the front, fewest parameters first */
     int pareto_count;
+    int *pareto_flops;       /* configurations on the FLOPs front, fewest FLOPs first */
+    int pareto_flops_count;
+    int *pareto_speed;       /* configurations on the images/s front, fastest first */
+    int pareto_speed_count;
+    int kept_checkpoints;    /* runs with a kept best or last checkpoint */
+    ReportEvaluation *evals; /* stored evaluations of the report's runs, by run id, checkpoint, split */
+    int eval_count;
     char title[512];         /* "Cohort report: sweep-a, sweep-b" */
     char generated_at[32];   /* "2024-05-01 12:00:00 UTC" */
 } ReportData;
+
+/* The axes of the Pareto fronts: parameters and FLOPs (fewer is better), images/s (more is better). */
+typedef enum { AXIS_PARAMS, AXIS_FLOPS, AXIS_SPEED } FrontAxis;
+/* A configuration's value on the axis; NaN when unknown. */
+double report_axis_value(const ConfigSummary *c, FrontAxis axis);
+
+/* Loads the stored evaluations of d's runs (report.c, before report_data_build). */
+int report_load_evaluations(Store *store, ReportData *d, char *err);
 
 /* report_data.c */
 int report_data_build(ReportData *d, char *err);
@@ -145,6 +174,10 @@ int report_write_json(FILE *out, const ReportData *data);
 
 /* 1234567 -> "1,234,567"; 0 or less -> "-" (unknown until the run starts). */
 void report_format_count(int64_t value, char out[32]);
+/* FLOPs with an SI prefix: 833040 -> "833.0 k", 1.82e9 -> "1.82 G"; "-" when unknown (NaN or 0). */
+void report_format_flops(double value, char out[32]);
+/* The run's kept checkpoints: "best: epoch 2 (482.6 KiB), last: epoch 3 (482.7 KiB), 3 epochs", "-" when none. */
+void report_format_kept(const RunRecord *run, char out[160]);
 /* printf "%.*f", or "-" for NaN. */
 void report_format_fixed(double value, int decimals, char out[32]);
 /* "91.20 ± 0.35" (UTF-8 ±), "91.20" when n = 1, "-" when n = 0. */

@@ -6,11 +6,15 @@
  *   "groups": [{"values": {key: value}, "configurations", "runs", "best_configuration": index | null}],
  *   "configurations": [{"index", "model", "group", "config": {...}, "key_params", "runs": [ids], "n",
  *                       "metric"|"test_top1"|"test_top5"|"train_seconds": {"mean", "std", "n"},
- *                       "epochs": [min, max], "best_run", "param_count", "pareto"}],
+ *                       "epochs": [min, max], "best_run", "param_count", "pareto", "flops_per_image",
+ *                       "images_per_sec": {"mean", "std", "n"}, "pareto_flops", "pareto_speed"}],
  *   "pareto_front": [configuration indices, fewest parameters first],
+ *   "pareto_front_flops": [..., fewest FLOPs first], "pareto_front_speed": [..., most images/s first],
  *   "importance": {"method", "runs", "within_configuration", "hyperparameters": [{"key", "kind",
  *                  "levels": [...], "eta_squared", "spearman", "binned", "best_value"}]},
  *   "runs": [{"id", "sweep", "trial_key", "model", "dataset", "seed", "status", "error", "param_count",
+ *             "flops_per_image", "images_per_sec", "kept_checkpoints": {"best", "last": [epoch, bytes] | null,
+ *             "epochs": count},
  *             "config": {...}, "configuration", "group", "epochs_done", "best_test_top1", "best_epoch",
  *             "final": {epoch metrics}, "train_seconds", "epochs": [...] (options.epochs only)}] } */
 #include <cjson/cJSON.h>
@@ -145,10 +149,19 @@ int report_write_json(FILE *out, const ReportData *d) {
         fputs(",\"param_count\":", out);
         if (cs->params > 0) fprintf(out, "%lld", (long long)cs->params);
         else fputs("null", out);
-        fprintf(out, ",\"pareto\":%s}", cs->pareto ? "true" : "false");
+        fprintf(out, ",\"pareto\":%s,\"flops_per_image\":", cs->pareto ? "true" : "false");
+        jnum(out, cs->flops);
+        fputs(",\"images_per_sec\":", out);
+        jstat(out, cs->images_per_sec);
+        fprintf(out, ",\"pareto_flops\":%s,\"pareto_speed\":%s}", cs->pareto_flops ? "true" : "false",
+                cs->pareto_speed ? "true" : "false");
     }
     fputs("],\n\"pareto_front\":[", out);
     for (int k = 0; k < d->pareto_count; k++) fprintf(out, "%s%d", k ? "," : "", d->pareto[k]);
+    fputs("],\n\"pareto_front_flops\":[", out);
+    for (int k = 0; k < d->pareto_flops_count; k++) fprintf(out, "%s%d", k ? "," : "", d->pareto_flops[k]);
+    fputs("],\n\"pareto_front_speed\":[", out);
+    for (int k = 0; k < d->pareto_speed_count; k++) fprintf(out, "%s%d", k ? "," : "", d->pareto_speed[k]);
     fputs("],\n\"importance\":{\"method\":", out);
     jstr(out, REPORT_IMPORTANCE_METHOD);
     fprintf(out, ",\"runs\":%d,\"within_configuration\":", d->importance_runs);
@@ -191,6 +204,19 @@ int report_write_json(FILE *out, const ReportData *d) {
         fputs(",\"param_count\":", out);
         if (run->param_count > 0) fprintf(out, "%lld", (long long)run->param_count);
         else fputs("null", out);
+        fputs(",\"flops_per_image\":", out);
+        jnum(out, run->flops_per_image);
+        fputs(",\"images_per_sec\":", out);
+        jnum(out, run->images_per_sec);
+        fputs(",\"kept_checkpoints\":{\"best\":", out);
+        if (run->best_checkpoint_epoch > 0)
+            fprintf(out, "[%d,%lld]", run->best_checkpoint_epoch, (long long)run->best_checkpoint_bytes);
+        else fputs("null", out);
+        fputs(",\"last\":", out);
+        if (run->last_checkpoint_epoch > 0)
+            fprintf(out, "[%d,%lld]", run->last_checkpoint_epoch, (long long)run->last_checkpoint_bytes);
+        else fputs("null", out);
+        fprintf(out, ",\"epochs\":%d}", run->epoch_checkpoints);
         fputs(",\"config\":", out);
         jconfig(out, run->config_json);
         fprintf(out, ",\"configuration\":%d,\"group\":%d,\"epochs_done\":%d,\"best_test_top1\":", s->config_index,

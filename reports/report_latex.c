@@ -78,6 +78,15 @@ static void count_cell(FILE *out, int64_t v) {
     fprintf(out, " & %s", strcmp(buf, "-") ? buf : "--");
 }
 
+/* " & 833.0 k & 10951": FLOPs per image and mean training images/s ("--" when unknown). */
+static void cost_cells(FILE *out, const ConfigSummary *cs) {
+    char flops[32];
+    report_format_flops(cs->flops, flops);
+    fprintf(out, " & %s", strcmp(flops, "-") ? flops : "--");
+    if (cs->images_per_sec.n > 0) fprintf(out, " & %.0f", cs->images_per_sec.mean);
+    else fputs(" & --", out);
+}
+
 static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
 static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
 
@@ -125,7 +134,7 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs(". Bold: the best in each column.}\n\\label{tab:cohort-summary}\n\\begin{tabular}{", out);
     for (int k = 0; k < d->group_key_count; k++) fputc('l', out);
     if (with_config) fputc('l', out);
-    fputs(extra_metric(d) ? "rrrrr}\n\\toprule\n" : "rrrr}\n\\toprule\n", out);
+    fputs(extra_metric(d) ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
     for (int k = 0; k < d->group_key_count; k++) {
         if (k) fputs(" & ", out);
         /* columns get a capital ("Model"); hyperparameter keys stay as they are written ("lr") */
@@ -139,7 +148,7 @@ static void group_table(FILE *out, const ReportData *d) {
     if (with_config) fputs(" & Configuration", out);
     fputs(" & $n$", out);
     metric_headers(out, d);
-    fputs(" & Params \\\\\n\\midrule\n", out);
+    fputs(" & Params & FLOPs & Images/s \\\\\n\\midrule\n", out);
     for (int g = 0; g < d->group_count; g++) {
         const GroupSummary *gs = &d->groups[g];
         for (int k = 0; k < d->group_key_count; k++) {
@@ -156,9 +165,10 @@ static void group_table(FILE *out, const ReportData *d) {
             fprintf(out, " & %d", cs->n);
             metric_cells(out, d, cs, best);
             count_cell(out, cs->params);
+            cost_cells(out, cs);
         } else {
             fputs(" & 0", out);
-            for (int i = 0; i < (extra_metric(d) ? 4 : 3); i++) fputs(" & --", out);
+            for (int i = 0; i < (extra_metric(d) ? 6 : 5); i++) fputs(" & --", out);
         }
         fputs(" \\\\\n", out);
     }
@@ -189,10 +199,10 @@ static void config_table(FILE *out, const ReportData *d) {
           "deviation over $n$ seeds of the final-epoch accuracy. Bold: the best in each column.}\n"
           "\\label{tab:cohort-configurations}\n\\begin{tabular}{ll",
           out);
-    fputs(extra_metric(d) ? "rrrrr}\n\\toprule\n" : "rrrr}\n\\toprule\n", out);
+    fputs(extra_metric(d) ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
     fputs("Model & Configuration & $n$", out);
     metric_headers(out, d);
-    fputs(" & Params \\\\\n\\midrule\n", out);
+    fputs(" & Params & FLOPs & Images/s \\\\\n\\midrule\n", out);
     for (int i = 0; i < shown; i++) {
         const ConfigSummary *cs = &d->configs[rows[i]];
         if (i > 0 && cs->group_index != d->configs[rows[i - 1]].group_index) fputs("\\addlinespace\n", out);
@@ -203,6 +213,7 @@ static void config_table(FILE *out, const ReportData *d) {
         fprintf(out, " & %d", cs->n);
         metric_cells(out, d, cs, best);
         count_cell(out, cs->params);
+        cost_cells(out, cs);
         fputs(" \\\\\n", out);
     }
     if (shown < n) fprintf(out, "%% %d more configurations are in the CSV and JSON reports\n", n - shown);

@@ -169,11 +169,11 @@ static void config_table(FILE *out, const ReportData *d) {
                      : "## Configurations\n\n| Model | Configuration | n |",
           out);
     stat_header(out, d);
-    fputs(show_group ? " Best run | Params | Epochs | Train time per run | Pareto |\n|---|---|---|---:|"
-                     : " Best run | Params | Epochs | Train time per run | Pareto |\n|---|---|---:|",
+    fputs(show_group ? " Best run | Params | FLOPs/image | Images/s | Epochs | Train time per run | Pareto |\n|---|---|---|---:|"
+                     : " Best run | Params | FLOPs/image | Images/s | Epochs | Train time per run | Pareto |\n|---|---|---:|",
           out);
     if (extra_metric(d)) fputs("---:|", out);
-    fputs("---:|---:|---:|---:|---:|---:|---|\n", out);
+    fputs("---:|---:|---:|---:|---:|---:|---:|---:|---|\n", out);
     for (int i = 0; i < d->config_count; i++) {
         const ConfigSummary *cs = &d->configs[rows[i]];
         fputc('|', out);
@@ -184,28 +184,63 @@ static void config_table(FILE *out, const ReportData *d) {
         stat_cells(out, d, cs, NULL);
         cell_best_run(out, d, cs->best_run);
         cell_count(out, cs->params);
+        char flops[32];
+        report_format_flops(cs->flops, flops);
+        cell(out, flops);
+        cell_stat(out, cs->images_per_sec, 0, 0);
         cell_epochs(out, cs->epochs_min, cs->epochs_max);
         char t[32];
         report_format_duration(cs->seconds.mean, t);
         cell(out, t);
-        cell(out, cs->pareto ? "front" : "");
+        char fronts[48];
+        snprintf(fronts, sizeof fronts, "%s%s%s%s%s", cs->pareto ? "params" : "",
+                 cs->pareto && cs->pareto_flops ? ", " : "", cs->pareto_flops ? "FLOPs" : "",
+                 (cs->pareto || cs->pareto_flops) && cs->pareto_speed ? ", " : "", cs->pareto_speed ? "images/s" : "");
+        cell(out, fronts);
         fputc('\n', out);
     }
-    fputs("\nA configuration is a run's settings without `seed`. Pareto: on the front of parameters against the "
+    fputs("\nA configuration is a run's settings without `seed`. Pareto: the fronts it is on, of parameters, FLOPs per "
+          "image (forward pass, multiply-adds x2) and training images/s (each run's mean over its epochs) against the "
           "metric.\n\n",
           out);
     free(rows);
+}
+
+static void evaluations_table(FILE *out, const ReportData *d) {
+    if (!d->eval_count) return;
+    fputs("## Evaluations\n\n| Run | Model | Checkpoint | Epoch | Split | Images | Top-1 (%) | Top-5 (%) | Loss |\n"
+          "|---:|---|---|---:|---|---:|---:|---:|---:|\n",
+          out);
+    for (int i = 0; i < d->eval_count; i++) {
+        const ReportEvaluation *v = &d->evals[i];
+        char buf[32];
+        fputc('|', out);
+        snprintf(buf, sizeof buf, "%lld", (long long)d->runs[v->run].id);
+        cell(out, buf);
+        cell(out, d->runs[v->run].model);
+        cell(out, v->checkpoint);
+        snprintf(buf, sizeof buf, "%d", v->epoch);
+        cell(out, buf);
+        cell(out, v->split);
+        snprintf(buf, sizeof buf, "%d", v->images);
+        cell(out, buf);
+        cell_fixed(out, v->top1, 2);
+        cell_fixed(out, v->top5, 2);
+        cell_fixed(out, v->loss, 4);
+        fputc('\n', out);
+    }
+    fputs("\nStored by `cohort eval --db`; the HTML report draws each one's confusion matrix.\n\n", out);
 }
 
 static void runs_table(FILE *out, const ReportData *d) {
     int with_sweep = d->sweep_count > 1;
     fputs("## Runs\n\n| Run |", out);
     if (with_sweep) fputs(" Sweep |", out);
-    fputs(" Model | Key hyperparameters | Params | Best test top-1 (%) | Final test top-5 (%) | Epochs | Time (s) |"
-          " Status |\n|---:|",
+    fputs(" Model | Key hyperparameters | Params | FLOPs/image | Best test top-1 (%) | Final test top-5 (%) | Epochs |"
+          " Time (s) | Images/s | Status | Kept checkpoints |\n|---:|",
           out);
     if (with_sweep) fputs("---|", out);
-    fputs("---|---|---:|---:|---:|---:|---:|---|\n", out);
+    fputs("---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n", out);
     for (int r = 0; r < d->count; r++) {
         const RunRecord *run = &d->runs[r];
         const RunSummary *s = &d->sums[r];
@@ -218,12 +253,18 @@ static void runs_table(FILE *out, const ReportData *d) {
         cell(out, s->key_params);
         report_format_count(run->param_count, buf);
         cell(out, buf);
+        report_format_flops(run->flops_per_image, buf);
+        cell(out, buf);
         cell_fixed(out, s->best_top1, 2);
         cell_fixed(out, s->final_top5, 2);
         snprintf(buf, sizeof buf, "%d", run->epoch_count);
         cell(out, buf);
         cell_fixed(out, run->epoch_count ? s->seconds : NAN, 1);
+        cell_fixed(out, run->images_per_sec, 0);
         cell(out, run->status);
+        char kept[160];
+        report_format_kept(run, kept);
+        cell(out, kept);
         fputc('\n', out);
     }
     fputs("\nTest top-5 is the final epoch's (not the best top-1 epoch's). Time is the sum of the epochs' wall times "
@@ -338,5 +379,6 @@ int report_write_markdown(FILE *out, const ReportData *d) {
     problem_table(out, d);
     importance_table(out, d);
     pareto_table(out, d);
+    evaluations_table(out, d);
     return 0;
 }

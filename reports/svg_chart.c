@@ -160,8 +160,10 @@ static double px(const Frame *f, double v) {
 }
 static double py(const Frame *f, double v) { return f->y0 - (v - f->ay.lo) / (f->ay.hi - f->ay.lo) * f->plot_h; }
 
-static void open_svg(FILE *out, const SvgChart *chart, int width, int height) {
-    fputs("<svg class=\"chart\"", out);
+void svg_open(FILE *out, const SvgChart *chart, const char *extra_class, int width, int height) {
+    fputs("<svg class=\"chart", out);
+    if (extra_class) fprintf(out, " %s", extra_class);
+    fputc('"', out);
     if (chart->id) {
         fputs(" id=\"", out);
         svg_write_escaped(out, chart->id);
@@ -278,7 +280,7 @@ void svg_line_chart(FILE *out, const SvgChart *chart, const SvgSeries *series, i
     f.height = MARGIN_TOP + f.plot_h + MARGIN_BOTTOM + (legend_n ? 8 + legend_rows(legend_n) * LEGEND_ROW : 0);
     f.x0 = MARGIN_LEFT, f.y0 = MARGIN_TOP + f.plot_h;
 
-    open_svg(out, chart, f.width, f.height);
+    svg_open(out, chart, NULL, f.width, f.height);
     draw_frame(out, chart, &f);
     if (!drawn) no_data(out, &f, "no data yet");
 
@@ -380,9 +382,9 @@ void svg_scatter_chart(FILE *out, const SvgChart *chart, const SvgPoint *points,
     int legend_n = legend_of(chart, NULL, 0, &labels, &colors);
     f.height = MARGIN_TOP + f.plot_h + MARGIN_BOTTOM + (legend_n ? 8 + legend_rows(legend_n) * LEGEND_ROW : 0);
     f.x0 = MARGIN_LEFT, f.y0 = MARGIN_TOP + f.plot_h;
-    open_svg(out, chart, f.width, f.height);
+    svg_open(out, chart, NULL, f.width, f.height);
     draw_frame(out, chart, &f);
-    if (!drawn) no_data(out, &f, "no finished runs with a parameter count");
+    if (!drawn) no_data(out, &f, chart->empty_note ? chart->empty_note : "no finished runs with a parameter count");
 
     fputs("<g class=\"points\">\n", out);
     for (int i = 0; i < n; i++) {
@@ -408,9 +410,12 @@ void svg_scatter_chart(FILE *out, const SvgChart *chart, const SvgPoint *points,
             if (k > 0) fprintf(out, " %.1f,%.1f", cx, py(&f, points[front[k - 1]].y)); /* hold, then step */
             fprintf(out, "%s%.1f,%.1f", k ? " " : "", cx, cy);
         }
-        /* the last front point's value holds to the right edge */
-        fprintf(out, " %.1f,%.1f\"><title>Pareto front (fewer parameters, %s metric)</title></polyline>\n",
-                f.x0 + f.plot_w, py(&f, points[front[front_n - 1]].y), minimise ? "lower" : "higher");
+        /* the last front point's value holds to the edge past it */
+        fprintf(out, " %.1f,%.1f\"><title>", chart->front_from_right ? f.x0 : f.x0 + f.plot_w,
+                py(&f, points[front[front_n - 1]].y));
+        if (chart->front_title) svg_write_escaped(out, chart->front_title);
+        else fprintf(out, "Pareto front (fewer parameters, %s metric)", minimise ? "lower" : "higher");
+        fputs("</title></polyline>\n", out);
     }
     draw_legend(out, &f, labels, colors, legend_n);
     free(labels), free(colors);
@@ -457,7 +462,7 @@ void svg_parallel_chart(FILE *out, const SvgChart *chart, const SvgAxis *axes, i
     int height = top + plot_h + 40 + (ramp ? 40 : 0);
     double span = axis_count > 1 ? (double)(width - left - right) / (axis_count - 1) : 0;
     double y0 = top + plot_h;
-    open_svg(out, chart, width, height);
+    svg_open(out, chart, NULL, width, height);
 #define AX(i) (axis_count > 1 ? left + (i) * span : width / 2.0)
     if (axis_count == 0 || line_count == 0)
         fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", width / 2.0,
@@ -540,7 +545,7 @@ void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, 
     int label_w = 190, row = 22, top = MARGIN_TOP + 6;
     int bar_w = width - label_w - 150;
     int height = top + (n ? n : 1) * row + 30;
-    open_svg(out, chart, width, height);
+    svg_open(out, chart, NULL, width, height);
     if (!n)
         fprintf(out, "<text class=\"no-data\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">no swept hyperparameters</text>\n",
                 width / 2.0, top + 14);

@@ -38,6 +38,12 @@ typedef struct {
     int legend_count;
     int no_legend;        /* no legend at all */
     int max_points;       /* line charts: at most this many points per series, evenly spaced (0 = all) */
+    /* Scatter charts: the front's tooltip (NULL = "Pareto front (fewer parameters, lower|higher metric)"), whether
+     * the front runs from the right (x larger is better: its last point's value holds to the left edge), and
+     * the text shown when no point can be drawn (NULL = "no finished runs with a parameter count"). */
+    const char *front_title;
+    int front_from_right;
+    const char *empty_note;
 } SvgChart;
 
 /* Writes one <svg class="chart">...</svg>. Series without any finite point draw no line. */
@@ -93,6 +99,15 @@ typedef struct {
 
 /* Horizontal bars from 0 to value, scaled to max_value. */
 void svg_bar_chart(FILE *out, const SvgChart *chart, const SvgBar *bars, int n, double max_value);
+
+/* Opens an <svg class="chart EXTRA"> of that size with the chart's id, title and title text (extra_class may be
+ * NULL); the caller draws the rest and closes it. */
+void svg_open(FILE *out, const SvgChart *chart, const char *extra_class, int width, int height);
+
+/* A confusion matrix (svg_heatmap.c): counts[true][predicted] of `classes` classes named names[k]; <svg
+ * class="chart heatmap">, one <rect class="cell"> per pair. */
+void svg_heatmap_chart(FILE *out, const SvgChart *chart, const long long *counts, int classes,
+                       const char *const *names);
 
 /* The ramp's colour at t in [0, 1]. */
 void svg_ramp_color(const SvgRamp *ramp, double t, char out[8]);

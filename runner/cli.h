@@ -16,6 +16,8 @@ int cli_models(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_features(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Flushes and closes standard output. On a write error (now or earlier) says so on standard error and
  * returns EXIT_RUNTIME, or status when that is already a failure; otherwise status. */

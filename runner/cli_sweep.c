@@ -31,7 +31,8 @@ static const char HELP[] =
     "\n"
     "options:\n"
     "  --checkpoint-dir DIR  per-run checkpoints (default PATH.checkpoints; shared or node-local)\n"
-    "  --keep-checkpoints    keep the checkpoints of ended runs (default: deleted when a run ends)\n"
+    "  --keep-checkpoints    keep every checkpoint of ended runs: best, last and each epoch's (keep_checkpoints:\n"
+    "                        all; default: the file's keep_checkpoints, or best and last)\n"
     "  --dry-run             print the trials (grid) or the space and budget (random, bayes); run nothing\n"
     "  --max-retries N       re-queue a failed or lost trial up to N times (default: the file's max_retries, or 0)\n"
     "  --time-limit T        stop taking work and checkpoint before T: SECONDS, MM:SS, HH:MM:SS or D-HH:MM:SS\n"
@@ -106,6 +107,7 @@ static double parse_duration(const char *text) {
 static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
     memset(a, 0, sizeof *a);
     a->options.grace_period = DEFAULT_GRACE_SECONDS;
+    a->options.keep_checkpoints = -1; /* the file's keep_checkpoints, or SWEEP_KEEP_DEFAULT */
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (is_help(arg)) {
@@ -153,7 +155,7 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
             }
             i++;
         } else if (!strcmp(arg, "--keep-checkpoints")) {
-            a->options.keep_checkpoints = 1;
+            a->options.keep_checkpoints = SWEEP_KEEP_ALL;
         } else if (!strcmp(arg, "--dry-run")) {
             a->dry_run = 1;
         } else if (!strcmp(arg, "--allow-changed")) {
@@ -336,7 +338,7 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
         p->epochs = epochs;
         p->failures = failures;
         p->state = TRIAL_QUEUED;
-        p->best = p->last_value = NAN;
+        p->best = p->last_value = p->kept_best = NAN;
         snprintf(p->key, sizeof p->key, "%s", t->key);
         trial_label(sweep, t, p->label, sizeof p->label);
     }
@@ -407,7 +409,7 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
             cJSON_Delete(config);
             p->failures = failures;
             p->state = TRIAL_QUEUED;
-            p->best = p->last_value = NAN;
+            p->best = p->last_value = p->kept_best = NAN;
             memcpy(p->key, r->trial_key, sizeof p->key - 1);
             snprintf(p->label, sizeof p->label, "trial %d", r->trial_index);
         }
@@ -488,6 +490,8 @@ int cli_sweep(int argc, char **argv) {
         } else {
             for (int i = 0; i < sweep.warning_count; i++) fprintf(stderr, "cohort sweep: warning: %s\n", sweep.warnings[i]);
             if (!args.max_retries_given && sweep.max_retries > 0) args.options.max_retries = sweep.max_retries;
+            if (args.options.keep_checkpoints < 0)
+                args.options.keep_checkpoints = sweep.keep_checkpoints >= 0 ? sweep.keep_checkpoints : SWEEP_KEEP_DEFAULT;
         }
         if (status == 0 && args.dry_run) {
             char *text = sweep_describe(&sweep);
@@ -517,10 +521,11 @@ int cli_sweep(int argc, char **argv) {
             }
         }
     }
-    int shared[2] = {status, dry_run_done};
-    MPI_Bcast(shared, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    int shared[3] = {status, dry_run_done, args.options.keep_checkpoints};
+    MPI_Bcast(shared, 3, MPI_INT, 0, MPI_COMM_WORLD);
     status = shared[0];
     dry_run_done = shared[1];
+    args.options.keep_checkpoints = shared[2]; /* the workers delete what is not kept on their nodes */
     args.options.local_training_ranks = status || dry_run_done ? 0 : training_ranks_on_node();
     char *hosts = status || dry_run_done ? NULL : job_hosts_gather(); /* collective; rank 0's list */
     /* A read error here leaves those runs to resume as interrupted ones: failing rank 0 alone now would leave

@@ -221,7 +221,7 @@ static int propose(Coordinator *c) {
     t->config_json = strdup(json);
     t->epochs = epochs;
     t->state = TRIAL_QUEUED;
-    t->best = t->last_value = NAN;
+    t->best = t->last_value = t->kept_best = NAN;
     snprintf(t->key, sizeof t->key, "%s", proposal.key);
     char *shown = cJSON_PrintUnformatted(proposal.config);
     snprintf(t->label, sizeof t->label, "%s", shown ? shown : "");
@@ -336,6 +336,8 @@ static void on_started(Coordinator *c, int rank, const Message *m, const char *h
     if (t >= 0 && c->trials[t].note[0] && store_run_note(c->store, m->run_id, c->trials[t].note, err))
         store_error("run note", err);
     if (t >= 0) c->trials[t].epochs_done = resumed;
+    if (t >= 0 && resumed == 0) c->trials[t].kept_best = NAN; /* the trainer deleted any earlier best copy */
+    if (m->flops > 0 && store_run_flops(c->store, m->run_id, m->flops, err)) store_error("run FLOPs", err);
     if (resumed > 0) progress_note(&c->progress, "[run %lld %s] resumed after epoch %d from its checkpoint",
                                    (long long)m->run_id, t >= 0 ? c->trials[t].label : "", resumed);
 }
@@ -356,10 +358,18 @@ static void on_epoch(Coordinator *c, int rank, const Message *m) {
         SweepTrialState *trial = &c->trials[t];
         double value = sweep_epoch_metric(c->opt->sweep, &m->metrics);
         trial->last_value = value;
+        /* The best epoch by the sweep's metric (the first of equals): its checkpoint is copied once committed.
+         * Replayed epochs count too, so a resumed run compares with what its best copy holds. */
+        if (!isnan(value) && (isnan(trial->kept_best) || sweep_better(c->opt->sweep, value, trial->kept_best))) {
+            trial->kept_best = value;
+            if (m->value == 0 && (c->opt->keep_checkpoints & SWEEP_KEEP_BEST)) verdict |= ACK_KEEP_BEST;
+        }
+        if (m->value == 0 && (c->opt->keep_checkpoints & SWEEP_KEEP_EPOCHS)) verdict |= ACK_KEEP_EPOCH;
         if (c->opt->stopper) {
             if (m->value != 0) stopper_record(c->opt->stopper, trial->key, m->metrics.epoch, value);
-            else if (m->metrics.epoch < trial->epochs)
-                verdict = stopper_should_stop(c->opt->stopper, trial->key, m->metrics.epoch, value, trial->stop_reason);
+            else if (m->metrics.epoch < trial->epochs &&
+                     stopper_should_stop(c->opt->stopper, trial->key, m->metrics.epoch, value, trial->stop_reason))
+                verdict |= ACK_STOP;
         }
     }
     if (m->value == 0 && c->ack_count < MAX_BATCH) c->acks[c->ack_count++] = (PendingAck){rank, m->run_id, verdict};
@@ -449,10 +459,27 @@ static void on_ended(Coordinator *c, int rank, const Message *m, const char *tex
         else if (ending == ENDED_STOPPED) c->tally->pruned++;
         else c->tally->diverged++;
         /* Deleted only after the ending is committed: a kill before the commit resumes from it. */
-        if (!c->opt->keep_checkpoints && c->unlink_count < MAX_BATCH) c->unlink_runs[c->unlink_count++] = m->run_id;
+        if (c->unlink_count < MAX_BATCH) c->unlink_runs[c->unlink_count++] = m->run_id;
     }
     trial->state = TRIAL_DONE;
     progress_ended(&c->progress, trial, status, text);
+}
+
+/* A checkpoint the run leaves behind ("KIND PATH"), reported just before its ending: recorded when
+ * keep_checkpoints keeps that kind (the others are deleted once the ending is committed). */
+static void on_kept(Coordinator *c, const Message *m, const char *text) {
+    char kind[16] = "";
+    int at = 0;
+    if (!text || sscanf(text, "%15s %n", kind, &at) != 1 || !text[at]) return;
+    const int keep = c->opt->keep_checkpoints;
+    const int kept = !strcmp(kind, "best") ? keep & SWEEP_KEEP_BEST
+                     : !strcmp(kind, "last") ? keep & SWEEP_KEEP_LAST
+                                             : keep & SWEEP_KEEP_EPOCHS;
+    if (!kept) return;
+    char err[ERR_LEN];
+    const char *metric = c->opt->sweep ? c->opt->sweep->metric : "test_top1";
+    if (store_record_checkpoint(c->store, m->run_id, kind, m->metrics.epoch, metric, text + at, m->value, err))
+        store_error("kept checkpoint", err);
 }
 
 static void handle(Coordinator *c, int rank, int tag, const Message *m, const char *text) {
@@ -462,6 +489,7 @@ static void handle(Coordinator *c, int rank, int tag, const Message *m, const ch
     case TAG_EPOCH: on_epoch(c, rank, m); break;
     case TAG_ENDED: on_ended(c, rank, m, text); break;
     case TAG_NOTE: on_note(c, m, text); break;
+    case TAG_KEPT: on_kept(c, m, text); break;
     case TAG_MEMBER_ENDED: on_member_ended(c, rank, m, text); break;
     default: fprintf(stderr, "cohort: coordinator: unexpected message tag %d from rank %d\n", tag, rank);
     }
@@ -585,11 +613,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
             store_error("commit", err);
             MPI_Abort(MPI_COMM_WORLD, 1); /* an unacknowledged epoch is retrained on resume; nothing is lost */
         }
-        for (int i = 0; i < c.unlink_count; i++) {
-            char path[4096];
-            checkpoint_path_for(opt, c.unlink_runs[i], path, sizeof path);
-            unlink(path);
-        }
+        for (int i = 0; i < c.unlink_count; i++) delete_unkept_checkpoints(opt, c.unlink_runs[i]);
         c.unlink_count = 0;
         for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
         for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);

@@ -17,6 +17,8 @@ static const char USAGE[] =
     "  bench    training throughput of one model on synthetic input\n"
     "  predict  a checkpoint's top classes for images or a dataset split\n"
     "  features a layer's feature maps for one image, as a PNG grid (and .npy)\n"
+    "  eval     a checkpoint on a dataset split: accuracy, loss, per-class accuracy, confusion matrix\n"
+    "  export   a checkpoint as safetensors with torchvision's state_dict names (resnet18, vgg16_bn, ...)\n"
     "\n"
     "`cohort COMMAND --help` describes each command. Exit codes: 0 success, 1 runtime failure,\n"
     "2 bad usage or bad input.\n";
@@ -45,6 +47,8 @@ static int run_command(int argc, char **argv) {
     if (!strcmp(command, "bench")) return cli_bench(argc - 1, argv + 1);
     if (!strcmp(command, "predict")) return cli_predict(argc - 1, argv + 1);
     if (!strcmp(command, "features")) return cli_features(argc - 1, argv + 1);
+    if (!strcmp(command, "eval")) return cli_eval(argc - 1, argv + 1);
+    if (!strcmp(command, "export")) return cli_export(argc - 1, argv + 1);
     fprintf(stderr, "cohort: unknown command '%s'\n\n%s", command, USAGE);
     return EXIT_BAD_INPUT;
 }

@@ -28,6 +28,7 @@ typedef struct {
      * the coordinator records it lost with its node before anything starts, and retries it within max_retries.
      * "" otherwise. */
     char lost_host[128];
+    double kept_best;   /* the sweep's metric at the run's best epoch so far (its best checkpoint), NaN = none */
 } SweepTrialState;
 
 typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_LINES } ProgressMode;
@@ -43,7 +44,7 @@ typedef struct {
                                    lost; 0 = max(10 min, 20 x the trainer's slowest gap between progress signals) */
     double grace_period;        /* seconds a trainer gets to checkpoint after a stop before it is killed */
     const char *checkpoint_dir; /* per-run checkpoints (created if missing) */
-    int keep_checkpoints;       /* keep the checkpoints of ended runs */
+    int keep_checkpoints;       /* SWEEP_KEEP_* bits: the checkpoints an ended run keeps (on every rank) */
     const char *rank_hosts;     /* every rank's host, one line per rank (job_hosts.h); NULL when unknown */
     /* The sweep (rank 0 only): random/bayes proposals come from `search` while workers are free, and
      * `stopper` applies early_terminate at every epoch. trials has room for trial_capacity entries. */
@@ -80,5 +81,9 @@ void worker_run(const SweepOptions *options);
 int training_ranks_on_node(void);
 /* checkpoint_dir/run-<id>.ckpt */
 void checkpoint_path_for(const SweepOptions *options, int64_t run_id, char *out, size_t size);
+/* Deletes, in this rank's checkpoint directory, the checkpoints of an ended (finished, pruned, diverged) run
+ * that keep_checkpoints does not keep: its last (run-N.ckpt) and its best copy. Epoch copies exist only
+ * when they are kept. */
+void delete_unkept_checkpoints(const SweepOptions *options, int64_t run_id);
 
 #endif

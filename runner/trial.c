@@ -64,3 +64,11 @@ int trial_threads(const TrainConfig *cfg, int training_ranks_on_node) {
     long t = cores / training_ranks_on_node;
     return t < 1 ? 1 : (int)t;
 }
+
+void kept_checkpoint_path(const char *path, const char *kind, int epoch, char *out, size_t size) {
+    size_t stem = strlen(path);
+    if (stem >= 5 && !strcmp(path + stem - 5, ".ckpt")) stem -= 5;
+    if (!strcmp(kind, "best")) snprintf(out, size, "%.*s.best.ckpt", (int)stem, path);
+    else if (!strcmp(kind, "epoch")) snprintf(out, size, "%.*s.epoch-%d.ckpt", (int)stem, path, epoch);
+    else snprintf(out, size, "%s", path);
+}

@@ -26,4 +26,8 @@ void data_cache_free(DataCache *cache);
 /* OpenBLAS threads for a trial: the config's `threads`, or cores / (training ranks on this node). */
 int trial_threads(const TrainConfig *cfg, int training_ranks_on_node);
 
+/* A kept copy of a run's checkpoint `path` (DIR/run-N.ckpt): kind "best" gives DIR/run-N.best.ckpt, kind
+ * "epoch" DIR/run-N.epoch-E.ckpt; anything else path itself (the last). */
+void kept_checkpoint_path(const char *path, const char *kind, int epoch, char *out, size_t size);
+
 #endif

@@ -13,9 +13,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include "checkpoint.h"
 #include "collectives_mpi.h"
@@ -47,6 +50,8 @@ typedef struct {
     void *shared;
     size_t shared_bytes;
     Collectives collectives;
+    const char *checkpoint_path; /* NULL: no checkpoints (objective trials, a group's other ranks) */
+    const TrainResult *result;   /* the trainer's, for its FLOPs at the start */
 } ChildLink;
 
 /* Failpoint for the reliability tests: COHORT_FAULT="freeze:R:E" makes the trainer of run R stop itself
@@ -109,8 +114,56 @@ static void child_on_start(int64_t params, void *user) {
     ChildLink *link = user;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    Message m = {.value = params, .metrics = {.epoch = link->resumed_epochs}};
+    Message m = {.value = params, .metrics = {.epoch = link->resumed_epochs},
+                 .flops = link->result ? link->result->forward_flops : 0};
+    /* A run that starts over leaves no best copy of an earlier attempt behind to be taken for its own. */
+    if (link->checkpoint_path && link->resumed_epochs == 0) {
+        char best[4200];
+        kept_checkpoint_path(link->checkpoint_path, "best", 0, best, sizeof best);
+        unlink(best);
+    }
     send_record(link, TAG_STARTED, &m, host);
+}
+
+/* Copies an epoch's checkpoint (src) to dst as checkpoints are written: dst.tmp, fsync'd, renamed over dst.
+ * A failed copy is said on standard error and leaves dst as it was; the run goes on (its own checkpoint,
+ * what resuming needs, is intact). */
+static void copy_checkpoint(const char *src, const char *dst) {
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+    FILE *in = fopen(src, "rb");
+    FILE *out = in ? fopen(tmp, "wb") : NULL;
+    int ok = in && out;
+    char buf[1 << 16];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in) && fflush(out) == 0 && fsync(fileno(out)) == 0;
+    const int e = errno;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    if (ok && rename(tmp, dst) == 0) return;
+    fprintf(stderr, "cohort: keeping a copy of checkpoint %s as %s failed: %s\n", src, dst, strerror(e ? e : errno));
+    unlink(tmp);
+}
+
+/* The checkpoints a finished, pruned or diverged run leaves behind, one TAG_KEPT record each ("KIND PATH",
+ * size in value, the epoch its header holds in metrics.epoch); the coordinator keeps the ones its
+ * keep_checkpoints asks for and deletes the others once the ending is committed. */
+static void report_kept_checkpoints(ChildLink *link, int epochs) {
+    if (!link->checkpoint_path) return;
+    for (int e = -1; e <= epochs; e++) { /* -1: last, 0: best, then every epoch's */
+        const char *kind = e < 0 ? "last" : e == 0 ? "best" : "epoch";
+        char path[4200], real[4200], err[ERR_LEN], text[4300];
+        if (e < 0) snprintf(path, sizeof path, "%s", link->checkpoint_path);
+        else kept_checkpoint_path(link->checkpoint_path, kind, e, path, sizeof path);
+        struct stat st;
+        CheckpointInfo info;
+        if (stat(path, &st) != 0 || checkpoint_info(path, &info, err) != 0 || info.epochs_done < 1) continue;
+        if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+        snprintf(text, sizeof text, "%s %s", kind, real);
+        Message m = {.value = (int64_t)st.st_size, .metrics = {.epoch = info.epochs_done}};
+        send_record(link, TAG_KEPT, &m, text);
+    }
 }
 
 static int child_on_epoch(const EpochMetrics *metrics, void *user) {
@@ -124,8 +177,19 @@ static int child_on_epoch(const EpochMetrics *metrics, void *user) {
         if (n < 0 && errno == EINTR) continue;
         _exit(3); /* parent gone: nothing more can be recorded */
     }
+    if (link->checkpoint_path && (verdict & (ACK_KEEP_BEST | ACK_KEEP_EPOCH))) {
+        char copy[4200];
+        if (verdict & ACK_KEEP_BEST) {
+            kept_checkpoint_path(link->checkpoint_path, "best", 0, copy, sizeof copy);
+            copy_checkpoint(link->checkpoint_path, copy);
+        }
+        if (verdict & ACK_KEEP_EPOCH) {
+            kept_checkpoint_path(link->checkpoint_path, "epoch", metrics->epoch, copy, sizeof copy);
+            copy_checkpoint(link->checkpoint_path, copy);
+        }
+    }
     if (link->freeze_after_epoch == metrics->epoch) raise(SIGSTOP);
-    return verdict != 0;
+    return (verdict & ACK_STOP) != 0;
 }
 
 /* A collective through the parent: the values go into the shared buffer, a CHILD_COLLECTIVE record asks for
@@ -182,10 +246,14 @@ static void run_child(ChildLink *link, TrainConfig *cfg, const DataSplits *data,
     TrainHooks hooks = {.on_start = child_on_start, .on_epoch = child_on_epoch, .on_resume = child_on_resume,
                         .on_step = child_on_step, .user = link, .checkpoint_path = checkpoint_path, .resume = checkpoint_path != NULL,
                         .preempt = &child_preempt, .collectives = link->collectives.size > 1 ? &link->collectives : NULL};
-    TrainResult result;
+    TrainResult result = {0};
     char err[ERR_LEN] = "";
+    link->checkpoint_path = checkpoint_path;
+    link->result = &result;
     int rc = train_run(cfg, data, &hooks, &result, err);
     Message end = {.value = ending_of(rc, &result)};
+    if (end.value == ENDED_FINISHED || end.value == ENDED_STOPPED || end.value == ENDED_DIVERGED)
+        report_kept_checkpoints(link, result.epochs_done > cfg->epochs ? result.epochs_done : cfg->epochs);
     send_record(link, TAG_ENDED, &end, rc ? err : NULL);
     _exit(0);
 }

@@ -31,6 +31,15 @@ void checkpoint_path_for(const SweepOptions *options, int64_t run_id, char *out,
     snprintf(out, size, "%s/run-%lld.ckpt", options->checkpoint_dir, (long long)run_id);
 }
 
+void delete_unkept_checkpoints(const SweepOptions *options, int64_t run_id) {
+    char path[4096], best[4200];
+    checkpoint_path_for(options, run_id, path, sizeof path);
+    kept_checkpoint_path(path, "best", 0, best, sizeof best);
+    /* already gone when the directory is shared and another rank was first */
+    if (!(options->keep_checkpoints & SWEEP_KEEP_LAST)) unlink(path);
+    if (!(options->keep_checkpoints & SWEEP_KEEP_BEST)) unlink(best);
+}
+
 /* What the coordinator hears of the child: everything from a trial's only or first rank; from the other ranks
  * of a data-parallel group only that they are done with it. */
 static void relay_record(const TrialProcess *tp, const ChildRecord *r) {
@@ -70,23 +79,22 @@ static int parse_group(const char *text, int *ranks, int max, const char **json)
     }
 }
 
-/* A finished, pruned or diverged run's checkpoint is deleted once its ending is committed. The coordinator
- * deletes it in its own checkpoint directory, which is not this node's when the directory is node-local, so
- * the worker that wrote it deletes it too: when the coordinator's next message for this worker arrives (a
- * trial or the shutdown), which it sends only after committing the batch that held the ending. Until then
- * (a job killed before the commit) it stays for the resume. `pending` holds the path, or "". */
-static void remember_ended_checkpoint(char pending[4096], const SweepOptions *options, const TrialProcess *tp,
-                                      const ChildRecord *ended) {
+/* A finished, pruned or diverged run's checkpoints that keep_checkpoints does not keep are deleted once its
+ * ending is committed. The coordinator deletes them in its own checkpoint directory, which is not this node's
+ * when the directory is node-local, so the worker that wrote them deletes them too: when the coordinator's
+ * next message for this worker arrives (a trial or the shutdown), which it sends only after committing the
+ * batch that held the ending. Until then (a job killed before the commit) they stay for the resume.
+ * `*pending` holds the run's id, or 0. */
+static void remember_ended_checkpoint(int64_t *pending, const TrialProcess *tp, const ChildRecord *ended) {
     const int ending = (int)ended->msg.value;
-    pending[0] = '\0';
-    if (options->keep_checkpoints || tp->group_rank != 0) return; /* only a group's first rank writes one */
-    if (ending == ENDED_FINISHED || ending == ENDED_STOPPED || ending == ENDED_DIVERGED)
-        checkpoint_path_for(options, tp->run_id, pending, 4096);
+    *pending = 0;
+    if (tp->group_rank != 0) return; /* only a group's first rank writes them */
+    if (ending == ENDED_FINISHED || ending == ENDED_STOPPED || ending == ENDED_DIVERGED) *pending = tp->run_id;
 }
 
-static void delete_ended_checkpoint(char pending[4096]) {
-    if (pending[0]) unlink(pending); /* already gone when the directory is shared and rank 0 was first */
-    pending[0] = '\0';
+static void delete_ended_checkpoint(int64_t *pending, const SweepOptions *options) {
+    if (*pending) delete_unkept_checkpoints(options, *pending);
+    *pending = 0;
 }
 
 /* The communicator of a data-parallel group: every member calls this with the same ranks and tag. */
@@ -106,7 +114,7 @@ void worker_run(const SweepOptions *options) {
     TrialProcess trial = {0};
     int preempt_sent = 0;
     long idle_sleep_us = 1000;
-    char ended_checkpoint[4096] = ""; /* remember_ended_checkpoint */
+    int64_t ended_checkpoint = 0; /* remember_ended_checkpoint */
     mkdir(options->checkpoint_dir, 0777); /* node-local directories may not exist yet */
     message_send(0, TAG_READY, NULL, NULL);
     for (;;) {
@@ -126,7 +134,7 @@ void worker_run(const SweepOptions *options) {
                 }
                 relay_record(&trial, &record);
                 if (record.tag == TAG_ENDED) {
-                    remember_ended_checkpoint(ended_checkpoint, options, &trial, &record);
+                    remember_ended_checkpoint(&ended_checkpoint, &trial, &record);
                     trial_process_finish(&trial);
                 }
                 continue; /* more records may be waiting */
@@ -147,7 +155,7 @@ void worker_run(const SweepOptions *options) {
         Message m;
         char *text = NULL;
         message_receive(&status, &m, &text);
-        if (status.MPI_TAG == TAG_TRIAL || status.MPI_TAG == TAG_SHUTDOWN) delete_ended_checkpoint(ended_checkpoint);
+        if (status.MPI_TAG == TAG_TRIAL || status.MPI_TAG == TAG_SHUTDOWN) delete_ended_checkpoint(&ended_checkpoint, options);
         if (status.MPI_TAG == TAG_SHUTDOWN) {
             free(text);
             break;

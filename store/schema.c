@@ -49,6 +49,21 @@
  *     NULL for every other model.
  *   run_summary appends final_train_objective (of the last recorded epoch); run_params and run_overview
  *     append the trainer keys stem, bn, aux and growth.
+ * Version 4 (views only): run_params and run_overview append the trainer keys micro_batch and ranks_per_trial.
+ * Version 5:
+ *   runs gains flops_per_image (forward FLOPs of one image, x2 per multiply-add, as `cohort models` counts them;
+ *     set when the run starts) and images_per_sec (the mean of its epochs' training images/s, set when it
+ *     ends; filled in for ended runs by the migration).
+ *   checkpoints  the checkpoints kept after a run ended (the sweep's keep_checkpoints), PRIMARY KEY(run_id,
+ *     kind, epoch): kind best (the epoch best by the sweep's metric), last (the run's last epoch) or epoch
+ *     (keep_checkpoints: all), the epoch the file holds, metric and metric_value (the sweep's metric at that
+ *     epoch, NULL when not measured), path (absolute, on the host that wrote it: runs.host), size_bytes,
+ *     recorded_at.
+ *   evaluations  `cohort eval --db`: one row per (run_id, checkpoint path, split): the checkpoint's epoch, the
+ *     dataset, images and classes evaluated, top1/top5 (%), mean loss, per_class (JSON array of each class's
+ *     accuracy in %, null for a class without images), confusion (JSON array of rows: true class, each a
+ *     count per predicted class), class_names (JSON array, or NULL), evaluated_at.
+ *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns.
  * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
@@ -205,6 +220,48 @@ static const char MIGRATION_V4[] =
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
     "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
+/* Version 5: FLOPs and throughput per run, and the kept checkpoints. */
+#define SUMMARY_COLUMNS_V5 SUMMARY_COLUMNS_V3 ",\n       r.flops_per_image, r.images_per_sec"
+
+static const char MIGRATION_V5[] =
+    "ALTER TABLE runs ADD COLUMN flops_per_image REAL CHECK (flops_per_image >= 0);\n"
+    "ALTER TABLE runs ADD COLUMN images_per_sec REAL;\n"
+    "UPDATE runs SET images_per_sec = (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = runs.id)\n"
+    " WHERE status IN ('finished', 'pruned', 'diverged', 'failed', 'lost');\n"
+    "CREATE TABLE checkpoints (\n"
+    "    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "    kind         TEXT    NOT NULL CHECK (kind IN ('best', 'last', 'epoch')),\n"
+    "    epoch        INTEGER NOT NULL CHECK (epoch >= 1),\n"
+    "    metric       TEXT,\n"
+    "    metric_value REAL,\n"
+    "    path         TEXT    NOT NULL,\n"
+    "    size_bytes   INTEGER NOT NULL CHECK (size_bytes >= 0),\n"
+    "    recorded_at  TEXT    NOT NULL,\n"
+    "    PRIMARY KEY (run_id, kind, epoch)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE evaluations (\n"
+    "    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "    checkpoint  TEXT    NOT NULL,\n"
+    "    split       TEXT    NOT NULL,\n"
+    "    epoch       INTEGER,\n"
+    "    dataset     TEXT    NOT NULL,\n"
+    "    images      INTEGER NOT NULL CHECK (images >= 0),\n"
+    "    classes     INTEGER NOT NULL CHECK (classes >= 1),\n"
+    "    top1        REAL,\n"
+    "    top5        REAL,\n"
+    "    loss        REAL,\n"
+    "    per_class   TEXT    NOT NULL,\n"
+    "    confusion   TEXT    NOT NULL,\n"
+    "    class_names TEXT,\n"
+    "    evaluated_at TEXT   NOT NULL,\n"
+    "    PRIMARY KEY (run_id, checkpoint, split)\n"
+    ") WITHOUT ROWID;\n"
+    "DROP VIEW IF EXISTS run_overview;\n"
+    "DROP VIEW IF EXISTS run_summary;\n"
+    "CREATE VIEW run_summary AS\n"
+    "SELECT " SUMMARY_COLUMNS_V5 "\n" SUMMARY_FROM ";\n"
+    "CREATE VIEW run_overview AS\n"
+    "SELECT " SUMMARY_COLUMNS_V5 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
 #undef P
 
 /* MIGRATIONS[v]: version v -> v + 1. */
@@ -213,6 +270,7 @@ static const char *const MIGRATIONS[] = {
     VIEWS_V2,
     MIGRATION_V3,
     MIGRATION_V4,
+    MIGRATION_V5,
 };
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -287,7 +345,8 @@ int schema_check_readonly(Store *store, char *err) {
                        "%s: results database has schema version %lld, older than this build's %d; open it "
                        "once for writing (any cohort run) to migrate it",
                        store->path, (long long)version, STORE_SCHEMA_VERSION);
-    static const char *const required[] = {"sweeps", "runs", "epochs", "run_summary", "run_params", "run_overview"};
+    static const char *const required[] = {"sweeps", "runs", "epochs", "checkpoints", "evaluations",
+                                            "run_summary", "run_params", "run_overview"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         char sql[128];
         int64_t n;

@@ -3,9 +3,12 @@
  * Schema (PRAGMA user_version = STORE_SCHEMA_VERSION; older files are migrated on open):
  *   sweeps(id, name, spec_hash, spec_json, source_path, created_at)
  *   runs(id, sweep_id, trial_key, trial_index, config_json, model, dataset, seed, param_count, status,
- *        rank, host, started_at, finished_at, error)            -- UNIQUE(sweep_id, trial_key)
+ *        rank, host, started_at, finished_at, error, failures, flops_per_image, images_per_sec)
+ *                                                                -- UNIQUE(sweep_id, trial_key)
  *   epochs(run_id, epoch, train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, test_top5,
  *          lr, wall_seconds, images_per_sec, train_objective)     -- PRIMARY KEY(run_id, epoch)
+ *   checkpoints(run_id, kind, epoch, metric, metric_value, path, size_bytes, recorded_at)
+ *                                                                -- PRIMARY KEY(run_id, kind, epoch)
  * Times are ISO-8601 UTC text. NaN metrics are stored as NULL. Accuracies are percentages. */
 #ifndef COHORT_STORE_H
 #define COHORT_STORE_H
@@ -16,7 +19,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct Store Store;
 
@@ -79,7 +82,42 @@ int store_run_place(Store *store, int64_t run_id, char *status, char *host, size
 /* How many times the run ended failed or lost. */
 int store_run_failures(Store *store, int64_t run_id, int *failures, char err[ERR_LEN]);
 int store_record_epoch(Store *store, int64_t run_id, const EpochMetrics *m, char err[ERR_LEN]);
-/* status: RUN_FINISHED, RUN_PRUNED, RUN_DIVERGED, RUN_FAILED or RUN_LOST; error may be NULL. */
+/* The run's forward FLOPs per image (x2 per multiply-add), known once its model is built. */
+int store_run_flops(Store *store, int64_t run_id, double flops_per_image, char err[ERR_LEN]);
+/* A checkpoint kept after the run ended: kind "best" or "last" (one each per run: it replaces the run's
+ * earlier one) or "epoch"; the epoch it holds, the metric (a sweep metric name: train_loss ... test_top5, or
+ * value = test_loss) whose value at that epoch is recorded with it, its path and size. */
+int store_record_checkpoint(Store *store, int64_t run_id, const char *kind, int epoch, const char *metric,
+                            const char *path, int64_t size_bytes, char err[ERR_LEN]);
+/* A kept checkpoint as read back: epoch 0 = none. */
+typedef struct {
+    int epoch;
+    double metric_value;  /* NaN when not measured */
+    char metric[16];
+    char path[4096];
+    int64_t size_bytes;
+} KeptCheckpoint;
+/* The run's kept checkpoint of this kind ("best" or "last"); out->epoch is 0 when there is none.
+ * Non-zero with err when the run does not exist. */
+int store_run_checkpoint(Store *store, int64_t run_id, const char *kind, KeptCheckpoint *out, char err[ERR_LEN]);
+/* A run's config_json (malloc'd) and model. Non-zero with err "PATH: run N: no such run" otherwise. */
+int store_run_config(Store *store, int64_t run_id, char **config_json, char err[ERR_LEN]);
+/* One evaluation of a checkpoint (`cohort eval --db`), replacing an earlier one of the same run, checkpoint
+ * and split. per_class, confusion and class_names (may be NULL) are JSON arrays. */
+typedef struct {
+    int64_t run_id;
+    const char *checkpoint, *split, *dataset;
+    int epoch, images, classes;
+    double top1, top5, loss;
+    const char *per_class, *confusion, *class_names;
+} EvaluationRecord;
+int store_record_evaluation(Store *store, const EvaluationRecord *e, char err[ERR_LEN]);
+/* Every stored evaluation, by run then checkpoint then split: calls `each` per row
+ * with its fields (JSON texts as stored). */
+int store_each_evaluation(Store *store, void (*each)(const EvaluationRecord *e, void *user), void *user,
+                          char err[ERR_LEN]);
+/* status: RUN_FINISHED, RUN_PRUNED, RUN_DIVERGED, RUN_FAILED or RUN_LOST; error may be NULL. Also sets the
+ * run's images_per_sec, the mean of its epochs'. */
 int store_run_ended(Store *store, int64_t run_id, const char *status, const char *error, char err[ERR_LEN]);
 
 /* ---- reading, for reports ---- */
@@ -99,6 +137,11 @@ typedef struct {
     char *error;         /* owned, may be NULL */
     int epoch_count;
     EpochMetrics *epochs; /* owned, [epoch_count] in epoch order */
+    double flops_per_image;  /* NaN until the run has started (or recorded before schema version 5) */
+    double images_per_sec;   /* mean training images/s over its epochs, NaN until it ended */
+    /* Its kept checkpoints (epoch 0 = none): best and last, and how many of kind epoch. */
+    int best_checkpoint_epoch, last_checkpoint_epoch, epoch_checkpoints;
+    int64_t best_checkpoint_bytes, last_checkpoint_bytes;
 } RunRecord;
 
 /* All runs (optionally only those of sweep `sweep_name`, NULL = all) with their epochs, ordered by

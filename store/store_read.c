@@ -153,14 +153,54 @@ done:
     return rc;
 }
 
+/* The kept checkpoints of the loaded runs, in one pass over the table (small: a few rows per run). */
+static int load_checkpoints(Store *store, RunRecord *runs, int count, char *err) {
+    IdIndex *order = malloc((size_t)count * sizeof *order);
+    sqlite3_stmt *stmt = NULL;
+    int rc = -1;
+    if (!order) {
+        err_set(err, "%s: loading kept checkpoints: out of memory", store->path);
+        return -1;
+    }
+    for (int i = 0; i < count; i++) order[i] = (IdIndex){runs[i].id, i};
+    qsort(order, (size_t)count, sizeof *order, cmp_id_index);
+    if (sqlite3_prepare_v2(store->db, "SELECT run_id, kind, epoch, size_bytes FROM checkpoints ORDER BY run_id, kind, epoch",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        store_fail(store, err, "loading kept checkpoints");
+        goto done;
+    }
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        IdIndex key = {sqlite3_column_int64(stmt, 0), 0};
+        const IdIndex *found = bsearch(&key, order, (size_t)count, sizeof *order, cmp_id_index);
+        if (!found) continue;
+        RunRecord *run = &runs[found->index];
+        const char *kind = (const char *)sqlite3_column_text(stmt, 1);
+        const int epoch = sqlite3_column_int(stmt, 2);
+        const int64_t bytes = sqlite3_column_int64(stmt, 3);
+        if (!strcmp(kind, "best")) run->best_checkpoint_epoch = epoch, run->best_checkpoint_bytes = bytes;
+        else if (!strcmp(kind, "last")) run->last_checkpoint_epoch = epoch, run->last_checkpoint_bytes = bytes;
+        else run->epoch_checkpoints++;
+    }
+    if (step != SQLITE_DONE) {
+        store_fail(store, err, "loading kept checkpoints");
+        goto done;
+    }
+    rc = 0;
+done:
+    sqlite3_finalize(stmt);
+    free(order);
+    return rc;
+}
+
 /* keep: sorted ids of the runs to keep (NULL = all). */
 static int load_all(Store *store, const char *sweep_name, const int64_t *keep, int keep_count, RunRecord **runs_out,
                     int *count_out, char *err) {
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_LOAD_RUNS,
                    "SELECT r.id, r.sweep_id, s.name, r.trial_key, r.trial_index, r.config_json, r.model, r.dataset, "
-                   "r.seed, r.param_count, r.status, r.rank, r.host, r.started_at, r.finished_at, r.error "
-                   "FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+                   "r.seed, r.param_count, r.status, r.rank, r.host, r.started_at, r.finished_at, r.error, "
+                   "r.flops_per_image, r.images_per_sec FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
                    "WHERE ?1 IS NULL OR s.name = ?1 ORDER BY r.sweep_id, r.trial_index, r.id",
                    &stmt, err))
         return -1;
@@ -198,6 +238,8 @@ static int load_all(Store *store, const char *sweep_name, const int64_t *keep, i
         copy_text(r->started_at, sizeof r->started_at, stmt, 13);
         copy_text(r->finished_at, sizeof r->finished_at, stmt, 14);
         r->error = dup_text_or_null(stmt, 15);
+        r->flops_per_image = column_metric(stmt, 16);
+        r->images_per_sec = column_metric(stmt, 17);
         if (!r->config_json || (sqlite3_column_type(stmt, 15) != SQLITE_NULL && !r->error)) {
             err_set(err, "%s: loading runs: out of memory", store->path);
             goto fail;
@@ -215,6 +257,7 @@ static int load_all(Store *store, const char *sweep_name, const int64_t *keep, i
     } else if (count > 0) {
         failed = load_epochs_scan(store, runs, count, err) != 0;
     }
+    if (!failed && count > 0) failed = load_checkpoints(store, runs, count, err) != 0;
     if (failed) {
         store_free_runs(runs, count);
         return -1;

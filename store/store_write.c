@@ -126,6 +126,12 @@ int store_run_started(Store *store, int64_t run_id, int rank, const char *host, 
     sqlite3_bind_int64(stmt, 1, run_id);
     sqlite3_bind_int(stmt, 2, epochs_kept);
     if (step_done(store, stmt, what, err)) goto fail;
+    if (store_stmt(store, STMT_CHECKPOINTS_DELETE, "DELETE FROM checkpoints WHERE run_id = ?1 AND epoch > ?2", &stmt,
+                   err))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    sqlite3_bind_int(stmt, 2, epochs_kept);
+    if (step_done(store, stmt, what, err)) goto fail;
     if (store_exec(store, "RELEASE run_started", what, err)) goto fail;
     return 0;
 fail:
@@ -170,7 +176,8 @@ int store_run_ended(Store *store, int64_t run_id, const char *status, const char
     sqlite3_stmt *stmt;
     if (store_stmt(store, STMT_RUN_END,
                    "UPDATE runs SET status = ?2, error = ?3, finished_at = " STORE_NOW_SQL
-                   ", failures = failures + (?2 IN ('failed', 'lost')) WHERE id = ?1",
+                   ", failures = failures + (?2 IN ('failed', 'lost')), "
+                   "images_per_sec = (SELECT avg(e.images_per_sec) FROM epochs e WHERE e.run_id = ?1) WHERE id = ?1",
                    &stmt,
                    err))
         return -1;

@@ -114,6 +114,10 @@ char *sweep_describe(const Sweep *sweep) {
     }
     if (sweep->threads >= 0) put(&b, "resources: %d threads per run\n", sweep->threads);
     if (sweep->max_retries >= 0) put(&b, "max_retries: %d\n", sweep->max_retries);
+    if (sweep->keep_checkpoints >= 0) {
+        char keep[32];
+        put(&b, "keep_checkpoints: %s\n", sweep_keep_text(sweep->keep_checkpoints, keep));
+    }
     for (int i = 0; i < sweep->warning_count; i++) put(&b, "warning: %s\n", sweep->warnings[i]);
     if (grid) {
         put(&b, "%6s  %-16s  %s\n", "trial", "key", "config");
@@ -139,4 +143,11 @@ char *sweep_describe(const Sweep *sweep) {
     }
     if (!b.text) b.text = calloc(1, 1);
     return b.text;
+}
+
+const char *sweep_keep_text(int mask, char out[32]) {
+    if (mask == SWEEP_KEEP_ALL) return strcpy(out, "all");
+    if (mask == 0) return strcpy(out, "none");
+    if (mask == (SWEEP_KEEP_BEST | SWEEP_KEEP_LAST)) return strcpy(out, "best, last");
+    return strcpy(out, mask & SWEEP_KEEP_BEST ? "best" : "last");
 }

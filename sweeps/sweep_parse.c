@@ -62,7 +62,8 @@ static const struct {
     int required;
 } TOP_KEYS[] = {{"name", 1},    {"description", 0}, {"method", 1},          {"metric", 0},
                 {"parameters", 1}, {"run_cap", 0},  {"seeds", 0},           {"repeats", 0},
-                {"search_seed", 0}, {"resources", 0}, {"early_terminate", 0}, {"max_retries", 0}};
+                {"search_seed", 0}, {"resources", 0}, {"early_terminate", 0}, {"max_retries", 0},
+                {"keep_checkpoints", 0}};
 #define TOP_KEY_COUNT ((int)(sizeof TOP_KEYS / sizeof TOP_KEYS[0]))
 
 /* W&B keys that make sense only to W&B's agent: a warning, then ignored. */
@@ -200,6 +201,46 @@ static int read_repeats(Doc *d, const YNode *node) {
     if (!(d->out->seeds = calloc((size_t)n, sizeof *d->out->seeds))) return fail(d, node, "repeats", "out of memory");
     for (long long i = 0; i < n; i++) d->out->seeds[i] = (uint64_t)i;
     d->out->seed_count = (int)n;
+    return 0;
+}
+
+/* keep_checkpoints: one of best, last, all, none, or a list of best and last. */
+static int keep_word(Doc *d, const YNode *node, const char *path, int *mask) {
+    static const struct {
+        const char *word;
+        int mask;
+    } WORDS[] = {{"best", SWEEP_KEEP_BEST}, {"last", SWEEP_KEEP_LAST}, {"all", SWEEP_KEEP_ALL}, {"none", 0}};
+    if (node->kind != YNODE_SCALAR || ytree_is_null(node))
+        return fail(d, node, path, "expected best, last, all or none, got %s",
+                    ytree_is_null(node) ? "null" : ytree_kind_name(node));
+    for (size_t i = 0; i < sizeof WORDS / sizeof WORDS[0]; i++)
+        if (!strcmp(node->text, WORDS[i].word)) {
+            *mask = WORDS[i].mask;
+            return 0;
+        }
+    return fail(d, node, path, "unknown value '%s' (expected best, last, all or none)", node->text);
+}
+
+static int read_keep_checkpoints(Doc *d, const YNode *node) {
+    int mask = 0;
+    if (node->kind != YNODE_SEQUENCE) {
+        if (keep_word(d, node, "keep_checkpoints", &mask)) return -1;
+        d->out->keep_checkpoints = mask;
+        return 0;
+    }
+    if (node->count == 0) return fail(d, node, "keep_checkpoints", "expected a non-empty list of best and last");
+    for (int i = 0; i < node->count; i++) {
+        char path[64];
+        int one;
+        snprintf(path, sizeof path, "keep_checkpoints[%d]", i);
+        if (keep_word(d, node->items[i], path, &one)) return -1;
+        if (one != SWEEP_KEEP_BEST && one != SWEEP_KEEP_LAST)
+            return fail(d, node->items[i], path, "'%s' stands alone, not in a list (a list takes best and last)",
+                        node->items[i]->text);
+        if (mask & one) return fail(d, node->items[i], path, "'%s' is listed twice", node->items[i]->text);
+        mask |= one;
+    }
+    d->out->keep_checkpoints = mask;
     return 0;
 }
 
@@ -402,7 +443,7 @@ static int read_document(const YNode *root, Doc *d) {
         if (!known)
             return fail(d, k, k->text,
                         "unknown key '%s' (expected name, description, method, metric, parameters, run_cap, seeds, "
-                        "repeats, search_seed, early_terminate, resources or max_retries)",
+                        "repeats, search_seed, early_terminate, resources, max_retries or keep_checkpoints)",
                         k->text);
     }
     for (int t = 0; t < TOP_KEY_COUNT; t++)
@@ -415,6 +456,7 @@ static int read_document(const YNode *root, Doc *d) {
     out->maximize = !s->objective;
     out->threads = -1;
     out->max_retries = -1;
+    out->keep_checkpoints = -1;
     out->objective = s->objective;
 
     if (read_name(d, value_of(root, "name"))) return -1;
@@ -440,6 +482,7 @@ static int read_document(const YNode *root, Doc *d) {
         if (read_int(d, v, "max_retries", 0, 1000, &n)) return -1;
         out->max_retries = (int)n;
     }
+    if ((v = value_of(root, "keep_checkpoints")) && read_keep_checkpoints(d, v)) return -1;
     if ((v = value_of(root, "early_terminate")) && read_early_terminate(d, v)) return -1;
     if (sweep_params_read(s, out, key_of(root, "parameters"), params, d->err)) return -1;
     return check_whole(d, root);

@@ -24,6 +24,10 @@
  *       {type: median, warmup_epochs: 0, min_trials: 5}
  *   resources: {threads: N}            OpenBLAS threads per run; not part of a trial's config or key
  *   max_retries: N                     re-run a failed or lost trial up to N times (for the runner)
+ *   keep_checkpoints: best | last | all | none | [best, last]
+ *                                      checkpoints kept when a run ends (default [best, last]): best = the
+ *                                      epoch best by the sweep's metric, last = the last epoch, all = best,
+ *                                      last and every epoch's; not part of the spec (results do not change)
  *   program, command, project, entity  W&B keys Cohort does not use: a warning, then ignored
  *   anything else                      an error
  *
@@ -99,6 +103,13 @@ typedef struct {
     int min_trials;               /* median: other trials needed at an epoch before stopping there */
 } SweepEarlyTerminate;
 
+/* keep_checkpoints bits. */
+#define SWEEP_KEEP_BEST 1
+#define SWEEP_KEEP_LAST 2
+#define SWEEP_KEEP_EPOCHS 4 /* every epoch's checkpoint too */
+#define SWEEP_KEEP_ALL (SWEEP_KEEP_BEST | SWEEP_KEEP_LAST | SWEEP_KEEP_EPOCHS)
+#define SWEEP_KEEP_DEFAULT (SWEEP_KEEP_BEST | SWEEP_KEEP_LAST)
+
 typedef struct SweepSpace SweepSpace; /* the parameters (sweep_internal.h) */
 
 typedef struct {
@@ -119,6 +130,7 @@ typedef struct {
     uint64_t search_seed; /* search_seed (default 0): pass to search_create */
     int threads;          /* resources.threads, -1 = not set */
     int max_retries;      /* max_retries, -1 = not set */
+    int keep_checkpoints; /* keep_checkpoints as SWEEP_KEEP_* bits, -1 = not set */
     int objective;        /* trials are analytic objectives (objective.h), not trainer runs */
     SweepEarlyTerminate early_terminate;
     int warning_count;    /* "FILE:LINE:COL: KEY: message" lines; the library prints nothing */
@@ -138,6 +150,9 @@ void sweep_free(Sweep *sweep);
 /* `cohort sweep FILE --dry-run`: a grid's trials, or a random/bayes sweep's space and budget, as text
  * (malloc'd; free()). */
 char *sweep_describe(const Sweep *sweep);
+
+/* keep_checkpoints bits as the sweep file spells them: "all", "none", "best, last", "best" or "last". */
+const char *sweep_keep_text(int mask, char out[32]);
 
 /* The JSON a run is given: the trial's config plus resources.threads (when set and the config has no
  * `threads`). Compact, malloc'd by cJSON (cJSON_free). The trial's key is not affected. */

@@ -18,6 +18,9 @@ add_test(NAME e2e_readonly_media COMMAND bash ${COHORT_TEST_DIR}/e2e/readonly_me
 add_test(NAME e2e_terminal_output COMMAND bash ${COHORT_TEST_DIR}/e2e/terminal_output.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_time_limit COMMAND bash ${COHORT_TEST_DIR}/e2e/time_limit.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_model_counts COMMAND bash ${COHORT_TEST_DIR}/e2e/model_counts.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_kept_checkpoints COMMAND bash ${COHORT_TEST_DIR}/e2e/kept_checkpoints.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_eval COMMAND bash ${COHORT_TEST_DIR}/e2e/eval.sh $<TARGET_FILE:cohort>)
+add_test(NAME e2e_export COMMAND bash ${COHORT_TEST_DIR}/e2e/export.sh $<TARGET_FILE:cohort>)
 add_test(NAME e2e_data_parallel COMMAND bash ${COHORT_TEST_DIR}/e2e/data_parallel.sh $<TARGET_FILE:cohort>)
 set_tests_properties(e2e_data_parallel PROPERTIES TIMEOUT 900 RUN_SERIAL TRUE)
 # Hosts as network namespaces on this machine (tests/e2e/hosts_lib.sh): needs root, iproute2 and ping; it fails,

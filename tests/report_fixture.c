@@ -8,6 +8,7 @@
 
 const char *const FX_MODEL[FX_MODELS] = {"lenet", "mlp", FX_WEIRD};
 const int64_t FX_PARAMS[FX_MODELS] = {61706, 101770, 1234567};
+const double FX_FLOPS[FX_MODELS] = {833040.0, 203520.0, 1.82e9};
 const double FX_LR[FX_LRS] = {0.01, 0.1};
 
 /* lenet is best at lr 0.1, mlp at lr 0.01; the weird model is the most accurate and the largest. */
@@ -89,7 +90,8 @@ int fx_build(const char *path) {
                 snprintf(key, sizeof key, "k%015d", index);
                 rc = store_upsert_run(s, sweep, key, index++, config, FX_MODEL[m], "synthetic", (uint64_t)sd + 1, &run,
                                       NULL, err) ||
-                     store_run_started(s, run, 1, "node1", FX_PARAMS[m], 0, err);
+                     store_run_started(s, run, 1, "node1", FX_PARAMS[m], 0, err) ||
+                     store_run_flops(s, run, FX_FLOPS[m], err);
                 for (int e = 1; e <= FX_EPOCHS && !rc; e++) {
                     EpochMetrics em;
                     fx_epoch(m, l, sd, e, &em);

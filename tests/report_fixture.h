@@ -21,6 +21,8 @@
 
 extern const char *const FX_MODEL[FX_MODELS];
 extern const int64_t FX_PARAMS[FX_MODELS];
+extern const double FX_FLOPS[FX_MODELS]; /* forward FLOPs per image: mlp fewest, so its FLOPs front differs from the
+                                            parameters' */
 extern const double FX_LR[FX_LRS];
 /* final-epoch test top-1, test top-5, train loss, test loss of each finished run [model][lr][seed] */
 extern const double FX_TOP1[FX_MODELS][FX_LRS][FX_SEEDS];

@@ -83,7 +83,7 @@ static const char SUMMARY_COLUMNS[] =
     "sweep,run_id,trial_key,model,dataset,seed,param_count,status,epochs_done,best_test_top1,final_test_top1,"
     "final_test_top5,final_train_loss,total_wall_seconds,best_epoch,best_test_top5,min_test_loss,final_test_loss,"
     "final_train_top1,final_val_loss,final_val_top1,error,trial_index,host,started_at,finished_at,config,config_json,"
-    "final_train_objective";
+    "final_train_objective,flops_per_image,images_per_sec";
 static const char PARAMS_START[] = "run_id,sweep,model,dataset,seed,hidden,data_dir,pad,";
 
 static void test_views(void) {
@@ -154,6 +154,8 @@ static void test_migrate_v1(void) {
     CHECK(sqlite3_exec(db,
                        "DROP VIEW run_overview; DROP VIEW run_params; DROP VIEW run_summary;"
                        "ALTER TABLE epochs DROP COLUMN train_objective;"
+                       "DROP TABLE checkpoints; DROP TABLE evaluations; ALTER TABLE runs DROP COLUMN flops_per_image;"
+                       "ALTER TABLE runs DROP COLUMN images_per_sec;"
                        "CREATE VIEW run_summary AS SELECT s.name AS sweep, r.id AS run_id FROM runs r "
                        "JOIN sweeps s ON s.id = r.sweep_id; PRAGMA user_version = 1",
                        NULL, NULL, NULL) == SQLITE_OK);
@@ -170,6 +172,12 @@ static void test_migrate_v1(void) {
     columns_of(db, "run_summary", cols, sizeof cols);
     CHECK(strcmp(cols, SUMMARY_COLUMNS) == 0);
     CHECK(raw_int(db, "SELECT count(*) FROM run_overview WHERE lr = 0.1") == FX_MODELS * FX_SEEDS + 2);
+    /* version 5: ended runs get the mean of their epochs' images/s; the FLOPs stay unknown; no kept checkpoints */
+    CHECK(raw_int(db, "SELECT count(*) FROM runs r WHERE status = 'finished' AND (images_per_sec IS NULL OR "
+                      "abs(images_per_sec - (SELECT avg(images_per_sec) FROM epochs e WHERE e.run_id = r.id)) > 1e-9)") == 0);
+    CHECK(raw_int(db, "SELECT count(*) FROM runs WHERE status = 'finished' AND images_per_sec > 0") > 0);
+    CHECK(raw_int(db, "SELECT count(*) FROM runs WHERE flops_per_image IS NOT NULL") == 0);
+    CHECK(raw_int(db, "SELECT count(*) FROM checkpoints") == 0);
     sqlite3_close(db);
 }
 
@@ -199,12 +207,12 @@ static void test_store_sql(void) {
         const char *sql, *first;
     } ok[] = {
         {"PRAGMA table_info(runs)", "0"},
-        {"PRAGMA user_version", "4"},
+        {"PRAGMA user_version", "5"},
         {"EXPLAIN SELECT 1", "0"},
         {"WITH x AS (SELECT 1 AS a) SELECT a FROM x", "1"},
         {"SELECT 1 -- a comment", "1"},
         {"SELECT value FROM json_each('[7, 8]')", "7"},
-        {"SELECT count(*) FROM pragma_table_info('runs')", "16"},
+        {"SELECT count(*) FROM pragma_table_info('runs')", "18"},
         {"SELECT name FROM pragma_table_info('runs') WHERE cid = 2", "trial_key"},
         {"PRAGMA journal_mode", "wal"},
         {"PRAGMA main.journal_mode", "wal"},

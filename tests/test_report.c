@@ -144,12 +144,14 @@ static void test_markdown(Store *s) {
     CHECK(strncmp(md, "# ", 2) == 0);
     CHECK(strstr(md, "cmp") != NULL);
     /* Whole rows: run, model, varying keys only (lr and tag; not batch_size/epochs/model), params with
-     * separators, best top-1 (2 decimals), final top-5, epochs, time (10 + 11 + 12 s), status. */
-    CHECK_MSG(strstr(md, "| 1 | mlp | lr=0.1, tag=plain | 101,770 | 85.25 | 98.25 | 3 | 33.0 | finished |"), "%s",
-              md);
-    CHECK_MSG(strstr(md, "| 2 | mlp | lr=0.01, tag=plain | 101,770 | 78.75 | 94.50 | 3 | 33.0 | finished |"), "%s",
-              md);
-    CHECK_MSG(strstr(md, "| 3 | res\\<net\\>&co | lr=0.1, tag=a\\|b | 1,234,567 | 91.00 | 99.50 | 3 | 33.0 | finished |"),
+     * separators, FLOPs (not recorded), best top-1 (2 decimals), final top-5, epochs, time (10 + 11 + 12 s),
+     * images/s (the epochs' mean), status, kept checkpoints (none). */
+    CHECK_MSG(strstr(md, "| 1 | mlp | lr=0.1, tag=plain | 101,770 | - | 85.25 | 98.25 | 3 | 33.0 | 100 | finished | - |"),
+              "%s", md);
+    CHECK_MSG(strstr(md, "| 2 | mlp | lr=0.01, tag=plain | 101,770 | - | 78.75 | 94.50 | 3 | 33.0 | 100 | finished | - |"),
+              "%s", md);
+    CHECK_MSG(strstr(md, "| 3 | res\\<net\\>&co | lr=0.1, tag=a\\|b | 1,234,567 | - | 91.00 | 99.50 | 3 | 33.0 | 100 | "
+                         "finished | - |"),
               "%s", md);
     CHECK(strstr(md, "batch_size") == NULL);
     CHECK(strstr(md, "epochs=") == NULL);
@@ -173,7 +175,7 @@ static void test_markdown(Store *s) {
     md = read_file(path);
     if (!md) return;
     CHECK(strstr(md, "| Run | Sweep | Model |") != NULL);
-    CHECK_MSG(strstr(md, "| 4 | other | lenet | lr=0.5 | - | - | - | 0 | - | pending |"), "%s", md);
+    CHECK_MSG(strstr(md, "| 4 | other | lenet | lr=0.5 | - | - | - | - | 0 | - | - | pending | - |"), "%s", md);
     CHECK(strstr(md, "batch_size=64") != NULL); /* absent in run 4, so it varies across the report */
     runs = strstr(md, "## Runs\n");
     CHECK(runs != NULL);
@@ -225,8 +227,8 @@ static void test_html(Store *s) {
         free(table);
     }
 
-    /* Five charts; the two learning-curve charts come first, each with one polyline per run. */
-    CHECK(count_of(html, "<svg") == 5);
+    /* Seven charts; the two learning-curve charts come first, each with one polyline per run. */
+    CHECK(count_of(html, "<svg") == 7);
     char *first = strstr(html, "<svg class=\"chart\" id=\"chart-test-top1\"");
     char *second = first ? strstr(first + 4, "<svg class=\"chart\" id=\"chart-train-loss\"") : NULL;
     CHECK(first && second);

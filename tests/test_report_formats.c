@@ -245,15 +245,16 @@ static void test_latex(Store *s) {
         char top1[64], top5[64], row[512];
         stat_text(FX_TOP1[m][l], top1, sizeof top1, " \\pm ");
         stat_text(FX_TOP5[m][l], top5, sizeof top5, " \\pm ");
+        /* then FLOPs per image with an SI prefix and images/s (every fixture epoch 1000) */
         if (m == 2)
-            snprintf(row, sizeof row, "\n%s & lr=%g & 3 & $\\mathbf{%s}$ & $\\mathbf{%s}$ & 1,234,567 \\\\\n", TEX_WEIRD,
-                     FX_LR[l], top1, top5);
+            snprintf(row, sizeof row, "\n%s & lr=%g & 3 & $\\mathbf{%s}$ & $\\mathbf{%s}$ & 1,234,567 & 1.82 G & 1000 \\\\\n",
+                     TEX_WEIRD, FX_LR[l], top1, top5);
         else
             snprintf(row, sizeof row, "\n%s & lr=%g & 3 & $%s$ & $%s$ & %s \\\\\n", FX_MODEL[m], FX_LR[l], top1, top5,
-                     m == 0 ? "61,706" : "101,770");
+                     m == 0 ? "61,706 & 833.0 k & 1000" : "101,770 & 203.5 k & 1000");
         CHECK_MSG(strstr(tex, row) != NULL, "missing row %s in\n%s", row, tex);
     }
-    CHECK(strstr(tex, "Model & Configuration & $n$ & Top-1 (\\%) & Top-5 (\\%) & Params \\\\") != NULL);
+    CHECK(strstr(tex, "Model & Configuration & $n$ & Top-1 (\\%) & Top-5 (\\%) & Params & FLOPs & Images/s \\\\") != NULL);
     /* the configurations table: all 6, bold only the best of each column */
     CHECK(count_of(tex, "\\mathbf{") == 4);
     CHECK(count_of(tex, " \\\\\n") == 2 + 3 + 6);
@@ -522,6 +523,21 @@ static void test_json(Store *s, sqlite3 *db) {
         CHECK(a && !strcmp(cJSON_GetObjectItem(a, "model")->valuestring, "lenet") && jnum(a, "config", "lr") == 0.1);
         CHECK(b && !strcmp(cJSON_GetObjectItem(b, "model")->valuestring, FX_WEIRD) && jnum(b, "config", "lr") == 0.01);
     }
+    /* FLOPs front (fewest FLOPs first): mlp's best (203,520 FLOPs), lenet's best, the weird model's best; the
+     * images/s front (every run 1000/s): the best configuration alone */
+    const cJSON *flops = cJSON_GetObjectItem(root, "pareto_front_flops"), *speed = cJSON_GetObjectItem(root, "pareto_front_speed");
+    CHECK(cJSON_GetArraySize(flops) == 3 && cJSON_GetArraySize(speed) == 1);
+    if (cJSON_GetArraySize(flops) == 3 && cJSON_GetArraySize(speed) == 1) {
+        const cJSON *configs = cJSON_GetObjectItem(root, "configurations");
+        const cJSON *first = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(flops, 0)->valueint);
+        const cJSON *last = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(flops, 2)->valueint);
+        const cJSON *fast = cJSON_GetArrayItem(configs, cJSON_GetArrayItem(speed, 0)->valueint);
+        CHECK(first && !strcmp(cJSON_GetObjectItem(first, "model")->valuestring, "mlp") &&
+              jnum(first, "flops_per_image", NULL) == 203520.0 && cJSON_IsTrue(cJSON_GetObjectItem(first, "pareto_flops")));
+        CHECK(last && jnum(last, "flops_per_image", NULL) == 1.82e9);
+        CHECK(fast && !strcmp(cJSON_GetObjectItem(fast, "model")->valuestring, FX_WEIRD) &&
+              jnum(fast, "images_per_sec", "mean") == 1000.0 && jnum(fast, "config", "lr") == 0.01);
+    }
     cJSON_Delete(root);
     free(text);
 
@@ -548,14 +564,14 @@ static void test_html(Store *s) {
     char *html = render(s, "r.html", (ReportOptions){.sweep_name = "paper"}, err);
     CHECK_MSG(html != NULL, "%s", err);
     if (!html) return;
-    static const char *const charts[] = {"chart-test-top1", "chart-train-loss", "chart-pareto", "chart-parallel",
-                                         "chart-importance"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const charts[] = {"chart-test-top1", "chart-train-loss", "chart-pareto", "chart-pareto-flops",
+                                         "chart-pareto-speed", "chart-parallel", "chart-importance"};
+    for (int i = 0; i < 7; i++) {
         char want[96];
         snprintf(want, sizeof want, "<svg class=\"chart\" id=\"%s\"", charts[i]);
         CHECK_MSG(count_of(html, want) == 1, "%s", want);
     }
-    CHECK(count_of(html, "<svg") == 5);
+    CHECK(count_of(html, "<svg") == 7);
     CHECK(strstr(html, "<script") == NULL && strstr(html, "http") == NULL && strstr(html, "<link") == NULL);
     /* escaping */
     CHECK(strstr(html, "<net>") == NULL);
@@ -581,8 +597,27 @@ static void test_html(Store *s) {
         CHECK(count_of(cut, "<polygon class=\"band\"") == FX_MODELS * FX_LRS);
         free(cut);
     }
-    const char *pareto = strstr(html, "id=\"chart-pareto\"");
-    CHECK(pareto && count_of(pareto, "class=\"pareto-point\"") == 2 && strstr(pareto, "<polyline class=\"pareto\""));
+    /* the fronts, each chart on its own: parameters (lenet's and the weird model's best configurations), FLOPs
+     * (mlp has the fewest, so its best configuration joins), images/s (every run 1000/s: the best alone) */
+    static const struct {
+        const char *id, *front_title;
+        int points;
+    } FRONTS[] = {{"id=\"chart-pareto\"", "Pareto front (fewer parameters, higher metric)", 2},
+                  {"id=\"chart-pareto-flops\"", "Pareto front (fewer FLOPs, better metric)", 3},
+                  {"id=\"chart-pareto-speed\"", "Pareto front (more images/s, better metric)", 1}};
+    for (int f = 0; f < 3; f++) {
+        const char *at = strstr(html, FRONTS[f].id);
+        const char *end = at ? strstr(at, "</svg>") : NULL;
+        char *cut = at && end ? strndup(at, (size_t)(end - at)) : NULL;
+        CHECK_MSG(cut && count_of(cut, "class=\"pareto-point\"") == FRONTS[f].points &&
+                      strstr(cut, "<polyline class=\"pareto\"") && strstr(cut, FRONTS[f].front_title),
+                  "%s", FRONTS[f].id);
+        free(cut);
+    }
+    {
+        const char *flops = strstr(html, "id=\"chart-pareto-flops\"");
+        CHECK(flops && strstr(flops, "mlp lr=0.01: 203.5 k FLOPs per image") != NULL);
+    }
     const char *pc = strstr(html, "id=\"chart-parallel\"");
     CHECK(pc != NULL);
     if (pc) {
@@ -643,7 +678,7 @@ static void test_filters(Store *s) {
     /* built-in functions and table-valued functions that read are fine in a condition (SQLite offers
      * table-valued PRAGMA functions only for PRAGMAs without side effects) */
     CHECK_MSG(csv_rows(s, (ReportOptions){.where = "json_extract(config_json, '$.lr') = 0.1 AND abs(seed) >= 0 AND "
-                                                   "(SELECT count(*) FROM pragma_table_info('runs')) = 16 AND "
+                                                   "(SELECT count(*) FROM pragma_table_info('runs')) = 18 AND "
                                                    "(SELECT sum(value) FROM json_each('[1, 2]')) = 3"},
                        err, &c) == 0,
               "%s", err);

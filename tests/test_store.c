@@ -374,6 +374,72 @@ static void test_best_not_last(const char *db_path) {
     sqlite3_close(db);
 }
 
+/* Kept checkpoints and FLOPs (schema version 5): one best and one last per run, each with the sweep metric's
+ * value at its epoch; read back through store_run_checkpoint and store_load_runs; a run that starts over
+ * loses the rows past the epochs it kept. */
+static void test_kept_checkpoints(const char *db_path) {
+    char err[ERR_LEN] = "";
+    Store *s = NULL;
+    CHECK_MSG(store_open(&s, db_path, err) == 0, "%s", err);
+    if (!s) return;
+    int64_t sweep, run;
+    CHECK(store_upsert_sweep(s, "kept", "h", "{}", NULL, &sweep, err) == 0);
+    CHECK(store_upsert_run(s, sweep, "dddddddddddddddd", 0, "{}", "lenet", "mnist", 1, &run, NULL, err) == 0);
+    CHECK(store_run_started(s, run, 0, "h", 61706, 0, err) == 0);
+    CHECK_MSG(store_run_flops(s, run, 833040.0, err) == 0, "%s", err);
+    double top1[] = {40.0, 88.5, 70.25};
+    for (int e = 1; e <= 3; e++) {
+        EpochMetrics m = epoch_values(e, 0.0);
+        m.test_top1 = top1[e - 1];
+        CHECK(store_record_epoch(s, run, &m, err) == 0);
+    }
+    /* a best first reported at epoch 1 is replaced by epoch 2's */
+    CHECK_MSG(store_record_checkpoint(s, run, "best", 1, "test_top1", "/ck/run.best.ckpt", 100, err) == 0, "%s", err);
+    CHECK_MSG(store_record_checkpoint(s, run, "best", 2, "test_top1", "/ck/run.best.ckpt", 123456, err) == 0, "%s", err);
+    CHECK_MSG(store_record_checkpoint(s, run, "last", 3, "test_top1", "/ck/run.ckpt", 123460, err) == 0, "%s", err);
+    CHECK(store_record_checkpoint(s, run, "epoch", 1, "test_loss", "/ck/run.epoch-1.ckpt", 99, err) == 0);
+    CHECK(store_record_checkpoint(s, run, "epoch", 2, "test_loss", "/ck/run.epoch-2.ckpt", 99, err) == 0);
+    err[0] = 0;
+    CHECK(store_record_checkpoint(s, run, "worst", 1, "test_top1", "/x", 1, err) != 0);
+    CHECK_MSG(strstr(err, "kind must be best, last or epoch") != NULL, "%s", err);
+    CHECK(store_record_checkpoint(s, 777777, "best", 1, "test_top1", "/x", 1, err) != 0); /* foreign key */
+    CHECK_MSG(store_run_ended(s, run, RUN_FINISHED, NULL, err) == 0, "%s", err);
+
+    KeptCheckpoint k;
+    CHECK_MSG(store_run_checkpoint(s, run, "best", &k, err) == 0, "%s", err);
+    CHECK(k.epoch == 2 && k.size_bytes == 123456 && !strcmp(k.path, "/ck/run.best.ckpt") && !strcmp(k.metric, "test_top1"));
+    CHECK_CLOSE(k.metric_value, 88.5, 1e-12);
+    CHECK(store_run_checkpoint(s, run, "last", &k, err) == 0 && k.epoch == 3 && k.size_bytes == 123460);
+    CHECK_CLOSE(k.metric_value, 70.25, 1e-12);
+    err[0] = 0;
+    CHECK(store_run_checkpoint(s, 888888, "best", &k, err) != 0);
+    CHECK_MSG(strstr(err, "run 888888: no such run") != NULL, "%s", err);
+
+    RunRecord *runs = NULL;
+    int count = 0;
+    CHECK_MSG(store_load_runs(s, "kept", &runs, &count, err) == 0, "%s", err);
+    CHECK(count == 1);
+    if (count == 1) {
+        CHECK(runs[0].flops_per_image == 833040.0);
+        CHECK_CLOSE(runs[0].images_per_sec, 1234.5 * 2, 1e-9); /* mean of 1234.5, 2469, 3703.5 */
+        CHECK(runs[0].best_checkpoint_epoch == 2 && runs[0].best_checkpoint_bytes == 123456);
+        CHECK(runs[0].last_checkpoint_epoch == 3 && runs[0].last_checkpoint_bytes == 123460);
+        CHECK(runs[0].epoch_checkpoints == 2);
+    }
+    store_free_runs(runs, count);
+    /* started over from epoch 1 (kept 1): the rows past epoch 1 go */
+    CHECK(store_run_started(s, run, 0, "h", 61706, 1, err) == 0);
+    CHECK(store_run_checkpoint(s, run, "best", &k, err) == 0 && k.epoch == 0);
+    CHECK(store_run_checkpoint(s, run, "last", &k, err) == 0 && k.epoch == 0);
+    store_close(s);
+    sqlite3 *db = raw_open(db_path, SQLITE_OPEN_READONLY);
+    if (!db) return;
+    CHECK(raw_int(db, "SELECT count(*) FROM checkpoints c JOIN runs r ON r.id = c.run_id JOIN sweeps s ON "
+                      "s.id = r.sweep_id WHERE s.name = 'kept'") == 1);
+    CHECK(raw_int(db, "SELECT flops_per_image FROM run_summary WHERE sweep = 'kept'") == 833040);
+    sqlite3_close(db);
+}
+
 static void test_readonly(const char *db_path) {
     char err[ERR_LEN] = "";
     Store *s = NULL;
@@ -541,6 +607,7 @@ int main(void) {
     test_stored_nulls(db_path, run_a);
     test_view(db_path, run_a, run_b);
     test_best_not_last(db_path);
+    test_kept_checkpoints(db_path);
     test_readonly(db_path);
     test_migrate_version0();
     test_constraints(db_path);

@@ -268,6 +268,45 @@ static void test_wandb_warnings(void) {
     sweep_free(&s);
 }
 
+/* keep_checkpoints: each spelling to its bits; unset is -1 (the runner's default: best and last); not in the spec. */
+static void test_keep_checkpoints(void) {
+    static const struct {
+        const char *value;
+        int mask;
+        const char *text;
+    } CASES[] = {
+        {"best", SWEEP_KEEP_BEST, "best"},
+        {"last", SWEEP_KEEP_LAST, "last"},
+        {"all", SWEEP_KEEP_BEST | SWEEP_KEEP_LAST | SWEEP_KEEP_EPOCHS, "all"},
+        {"none", 0, "none"},
+        {"[last, best]", SWEEP_KEEP_BEST | SWEEP_KEEP_LAST, "best, last"},
+        {"[best]", SWEEP_KEEP_BEST, "best"},
+    };
+    char text[256], err[ERR_LEN] = "", shown[32];
+    Sweep s, plain;
+    CHECK_MSG(sweep_load_text(&plain, "inline.yaml", "name: k\nmethod: grid\nparameters:\n  lr: {value: 0.1}\n", err) == 0,
+              "%s", err);
+    CHECK(plain.keep_checkpoints == -1);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        snprintf(text, sizeof text, "name: k\nmethod: grid\nkeep_checkpoints: %s\nparameters:\n  lr: {value: 0.1}\n",
+                 CASES[i].value);
+        if (sweep_load_text(&s, "inline.yaml", text, err)) {
+            CHECK_MSG(0, "%s: %s", CASES[i].value, err);
+            continue;
+        }
+        CHECK_MSG(s.keep_checkpoints == CASES[i].mask, "%s: %d", CASES[i].value, s.keep_checkpoints);
+        CHECK(!strcmp(sweep_keep_text(s.keep_checkpoints, shown), CASES[i].text));
+        CHECK(!strcmp(s.spec_json, plain.spec_json) && !strcmp(s.spec_hash, plain.spec_hash));
+        char *described = sweep_describe(&s);
+        char line[64];
+        snprintf(line, sizeof line, "keep_checkpoints: %s\n", CASES[i].text);
+        CHECK_MSG(described && strstr(described, line), "%s", described ? described : "(null)");
+        free(described);
+        sweep_free(&s);
+    }
+    sweep_free(&plain);
+}
+
 /* Every top-level key, read into the Sweep. */
 static void test_everything(void) {
     Sweep s;
@@ -446,7 +485,8 @@ static const struct {
     const char *error;
 } BAD[] = {
     {"bad_top_key.yaml", ":3:1: metrics: unknown key 'metrics' (expected name, description, method, metric, parameters, "
-                         "run_cap, seeds, repeats, search_seed, early_terminate, resources or max_retries)"},
+                         "run_cap, seeds, repeats, search_seed, early_terminate, resources, max_retries or "
+                         "keep_checkpoints)"},
     {"bad_param_key.yaml", ":5:3: parameters.learning_rate: unknown parameter 'learning_rate' (not a trainer setting)"},
     {"bad_param_inner_key.yaml", ":6:5: parameters.lr.vlaues: unknown key 'vlaues' (expected value, values, "
                                  "probabilities, distribution, min, max, q, mu or sigma)"},
@@ -523,6 +563,9 @@ static const struct {
     {"bad_hyperband_max.yaml", ":4:36: early_terminate.max_iter: max_iter needs min_iter (or s, W&B's bracket count)"},
     {"bad_resources.yaml", ":3:13: resources.gpus: unknown key 'gpus' (expected threads)"},
     {"bad_max_retries.yaml", ":3:14: max_retries: -1 is out of range [0, 1000]"},
+    {"bad_keep_word.yaml", ":3:19: keep_checkpoints: unknown value 'worst' (expected best, last, all or none)"},
+    {"bad_keep_list.yaml", ":3:26: keep_checkpoints[1]: 'all' stands alone, not in a list (a list takes best and last)"},
+    {"bad_keep_twice.yaml", ":3:26: keep_checkpoints[1]: 'last' is listed twice"},
     /* conditional blocks */
     {"bad_when_unknown.yaml",
      ":6:12: parameters.adam.when.optimizer: 'optimizer' is not an earlier parameter of an enclosing scope"},
@@ -580,6 +623,7 @@ int main(int argc, char **argv) {
     test_conditional_grid();
     test_wandb_warnings();
     test_everything();
+    test_keep_checkpoints();
     test_describe();
     test_grid_run_cap();
     test_negative_zero();

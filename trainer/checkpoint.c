@@ -330,3 +330,20 @@ int checkpoint_load_weights(const char *path, Model *model, char err[ERR_LEN]) {
     free(data);
     return rc;
 }
+
+int checkpoint_info(const char *path, CheckpointInfo *info, char err[ERR_LEN]) {
+    memset(info, 0, sizeof *info);
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(err, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    CheckpointHeader h;
+    const int complete = fread(&h, sizeof h, 1, f) == 1;
+    fclose(f);
+    if (!complete) return err_set(err, "%s: checkpoint is truncated (shorter than its header)", path);
+    /* check_header with the file's own fingerprint: every check but the settings */
+    if (check_header(&h, path, h.config_fingerprint, err)) return -1;
+    memcpy(info->model, h.model, sizeof info->model - 1);
+    info->epochs_done = h.epochs_done;
+    info->config_fingerprint = h.config_fingerprint;
+    info->param_count = h.param_count;
+    return 0;
+}

@@ -59,5 +59,15 @@ int checkpoint_read_config(const char *path, TrainConfig *cfg, char err[ERR_LEN]
 /* Loads only the parameters and buffers (BN statistics) into a model built from checkpoint_read_config's
  * settings: for inference. Refuses a checkpoint of another model or shape, or a corrupt one. */
 int checkpoint_load_weights(const char *path, Model *model, char err[ERR_LEN]);
+/* What a checkpoint's header says, read without the rest of the file (checkpoint_verify checks that):
+ * the model, the epochs it holds, the config fingerprint and the parameter count. Non-zero with err for a
+ * file that cannot be read or is not a Cohort checkpoint of this version and precision. */
+typedef struct {
+    char model[32];
+    int epochs_done;
+    uint64_t config_fingerprint;
+    uint64_t param_count;
+} CheckpointInfo;
+int checkpoint_info(const char *path, CheckpointInfo *info, char err[ERR_LEN]);
 
 #endif

@@ -133,6 +133,7 @@ int train_run(const TrainConfig *cfg, const DataSplits *data, const TrainHooks *
                      cfg->micro_batch > 0 ? micro : batch, cfg->seed, err))
         return -1;
     result->param_count = (int64_t)model_parameter_count(model);
+    result->forward_flops = model_forward_flops(model, 1);
 
     int most = train->count;
     if (data->test.count > most) most = data->test.count;

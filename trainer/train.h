@@ -43,6 +43,7 @@ typedef enum {
 typedef struct {
     TrainOutcome outcome;
     int64_t param_count;
+    double forward_flops;  /* FLOPs of one image's forward pass (x2 per multiply-add), set before on_start */
     int epochs_done;
 } TrainResult;
 

@@ -102,14 +102,29 @@ for run in $(sql "$DB" "SELECT id FROM runs ORDER BY id"); do
 done
 check "reference: every process of the job exited" no_process_on h0 h1 h2 h3
 
-# ---- Without --keep-checkpoints no checkpoint is left on any host: each worker deletes its own ----
+# ---- keep_checkpoints: best: each worker deletes its own runs' last checkpoints and keeps their best copies
+# (written on its own disk), which the database records with their paths and sizes ----
 DB=$WORK/clean.db
 CKPT=$COHORT_NETNS_LOCAL/checkpoints-clean
+echo "keep_checkpoints: best" >> "$WORK/sweep.yaml"
 host_sweep "$WORK/hosts-all" 5 "$DB" "$WORK/clean.out"
+sed -i '/^keep_checkpoints:/d' "$WORK/sweep.yaml"
 expect_eq "clean: exit code" "$RC" 0
 expect_eq "clean: metrics equal the undisturbed sweep's" "$(sql "$DB" "$EPOCH_METRICS")" "$REFERENCE"
-expect_eq "clean: checkpoints left on the hosts" \
-  "$(cd "$COHORT_NETNS_NODES" && ls -d */checkpoints-clean/run-* 2>/dev/null | tr '\n' ' ')" ""
+expected=""
+for run in $(sql "$DB" "SELECT id FROM runs ORDER BY id"); do
+  expected="$expected$(sql "$DB" "SELECT host FROM runs WHERE id = $run")/checkpoints-clean/run-$run.best.ckpt "
+done
+expect_eq "clean: only each run's best checkpoint is left, on its host" \
+  "$(cd "$COHORT_NETNS_NODES" && ls -d */checkpoints-clean/run-* 2>/dev/null | sort -t- -k3 -n | tr '\n' ' ')" "$expected"
+expect_eq "clean: recorded kept checkpoints" "$(sql "$DB" "SELECT group_concat(kind, ' ') FROM checkpoints")" \
+  "best best best best best best"
+sizes_ok=1
+while IFS='|' read -r run path bytes; do
+  host=$(sql "$DB" "SELECT host FROM runs WHERE id = $run")
+  [ "$(stat -c %s "$COHORT_NETNS_NODES/$host${path#"$COHORT_NETNS_LOCAL"}" 2>/dev/null)" = "$bytes" ] || sizes_ok=0
+done < <(sql "$DB" "SELECT run_id, path, size_bytes FROM checkpoints")
+expect_eq "clean: each recorded path and size is the file's on its host" "$sizes_ok" 1
 
 # ---- A lost node: every process in h2's namespace killed while run 3 is in flight there ----
 # Run 3 is the third trial and goes to rank 3, on h2, when the four idle workers are first fed.
