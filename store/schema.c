@@ -63,7 +63,8 @@
  *     dataset, images and classes evaluated, top1/top5 (%), mean loss, per_class (JSON array of each class's
  *     accuracy in %, null for a class without images), confusion (JSON array of rows: true class, each a
  *     count per predicted class), class_names (JSON array, or NULL), evaluated_at.
- *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns.
+ *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns;
+ *     run_params and run_overview append the trainer key image_size (image folders).
  * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
@@ -220,8 +221,9 @@ static const char MIGRATION_V4[] =
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
     "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
-/* Version 5: FLOPs and throughput per run, and the kept checkpoints. */
+/* Version 5: FLOPs and throughput per run, the kept checkpoints and evaluations, and the image-folder key. */
 #define SUMMARY_COLUMNS_V5 SUMMARY_COLUMNS_V3 ",\n       r.flops_per_image, r.images_per_sec"
+#define PARAM_COLUMNS_V5 PARAM_COLUMNS_V4 ",\n" P("image_size")
 
 static const char MIGRATION_V5[] =
     "ALTER TABLE runs ADD COLUMN flops_per_image REAL CHECK (flops_per_image >= 0);\n"
@@ -258,10 +260,16 @@ static const char MIGRATION_V5[] =
     ") WITHOUT ROWID;\n"
     "DROP VIEW IF EXISTS run_overview;\n"
     "DROP VIEW IF EXISTS run_summary;\n"
+    "DROP VIEW IF EXISTS run_params;\n"
     "CREATE VIEW run_summary AS\n"
     "SELECT " SUMMARY_COLUMNS_V5 "\n" SUMMARY_FROM ";\n"
+    "CREATE VIEW run_params AS\n"
+    "SELECT r.id AS run_id, s.name AS sweep, r.model, r.dataset, r.seed,\n" PARAM_COLUMNS_V5 "\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
-    "SELECT " SUMMARY_COLUMNS_V5 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
+    "SELECT " SUMMARY_COLUMNS_V5 ",\n" PARAM_COLUMNS_V5 "\n" SUMMARY_FROM ";\n";
 #undef P
 
 /* MIGRATIONS[v]: version v -> v + 1. */
