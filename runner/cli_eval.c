@@ -10,6 +10,7 @@
 
 #include "checkpoint_model.h"
 #include "cli.h"
+#include "eval_model.h"
 #include "config.h"
 #include "data.h"
 #include "ops.h"
@@ -52,7 +53,7 @@ static int argmax(const real *logits, int classes) {
     return best;
 }
 
-static int evaluate(Model *model, const Dataset *d, int batch, double smoothing, Evaluation *out, char *err) {
+static int evaluate(EvalModel *model, const Dataset *d, int batch, double smoothing, Evaluation *out, char *err) {
     const int K = d->classes;
     const size_t image = (size_t)d->channels * d->height * d->width;
     real *x = malloc(sizeof(real) * image * (size_t)batch);
@@ -69,7 +70,7 @@ static int evaluate(Model *model, const Dataset *d, int batch, double smoothing,
         const int B = d->count - start < batch ? d->count - start : batch;
         for (int b = 0; b < B; b++) order[b] = start + b;
         data_fill_batch(d, order, B, x, labels, NULL, NULL);
-        const real *logits = model_forward(model, x, B, false);
+        const real *logits = eval_model_forward(model, x, B);
         loss_sum += softmax_xent_forward(probs, logits, labels, B, K, (real)smoothing) * B;
         for (int b = 0; b < B; b++) {
             const real *row = logits + (size_t)b * K;
@@ -123,7 +124,7 @@ static int eval_json(const Evaluation *e, const Dataset *d, char **per_class, ch
 
 /* The first n images of d as the model sees them and the logits it gives them: {"inputs": [...], "logits": [...]}
  * into o (evaluation mode, the batch at most the model's). */
-static void add_logits(cJSON *o, Model *model, const Dataset *d, int n, int batch) {
+static void add_logits(cJSON *o, EvalModel *model, const Dataset *d, int n, int batch) {
     if (n > d->count) n = d->count;
     if (n > batch) n = batch;
     const size_t image = (size_t)d->channels * d->height * d->width;
@@ -145,7 +146,7 @@ static void add_logits(cJSON *o, Model *model, const Dataset *d, int n, int batc
                 cJSON_AddItemToArray(img, cJSON_CreateNumber(x[((size_t)c * n + b) * plane + p]));
         cJSON_AddItemToArray(inputs, img);
     }
-    const real *logits = model_forward(model, x, n, false);
+    const real *logits = eval_model_forward(model, x, n);
     cJSON *out = cJSON_AddArrayToObject(o, "logits");
     for (int b = 0; b < n; b++) {
         cJSON *row = cJSON_CreateArray();
@@ -333,6 +334,7 @@ int cli_eval(int argc, char **argv) {
     }
     const Dataset *split = !strcmp(a.split, "test") ? &data.test : !strcmp(a.split, "val") ? &data.val : &data.train;
     Model *model = NULL;
+    EvalModel *eval = NULL;
     Evaluation e = {0};
     const int batch = cfg.batch_size > 0 && cfg.batch_size < 256 ? cfg.batch_size : 256;
     char *per_class = NULL, *confusion = NULL, *names = NULL;
@@ -349,7 +351,14 @@ int cli_eval(int argc, char **argv) {
         goto done_json;
     }
     status = EXIT_RUNTIME;
-    if (evaluate(model, split, batch, cfg.label_smoothing, &e, err)) {
+    /* the evaluation form, as training evaluated (batch norms folded), in the loaded model's unused gradient and
+     * activation memory */
+    if (eval_model_create_borrowing(&eval, model, batch, err)) {
+        fprintf(stderr, "cohort eval: %s\n", err);
+        goto done_json;
+    }
+    eval_model_refresh(eval);
+    if (evaluate(eval, split, batch, cfg.label_smoothing, &e, err)) {
         fprintf(stderr, "cohort eval: %s\n", err);
         goto done_json;
     }
@@ -390,7 +399,7 @@ int cli_eval(int argc, char **argv) {
         cJSON_AddItemToObject(o, "classes", cJSON_Parse(names));
         cJSON_AddItemToObject(o, "per_class_top1", cJSON_Parse(per_class));
         cJSON_AddItemToObject(o, "confusion", cJSON_Parse(confusion));
-        if (a.logits) add_logits(o, model, split, a.logits, batch);
+        if (a.logits) add_logits(o, eval, split, a.logits, batch);
         char *text = cJSON_PrintUnformatted(o);
         if (text) printf("%s\n", text);
         cJSON_free(text);
@@ -402,6 +411,7 @@ int cli_eval(int argc, char **argv) {
 done_json:
     cJSON_free(per_class), cJSON_free(confusion), cJSON_free(names);
     free(e.confusion);
+    eval_model_free(eval);
     if (model) model_free(model);
     data_free(&data);
     if (store) store_close(store);

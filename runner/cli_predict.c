@@ -225,10 +225,11 @@ int cli_predict(int argc, char **argv) {
     EvalModel *eval = NULL; /* the evaluation form, as training evaluated the model */
     rc = preds && names && x ? EXIT_OK : EXIT_RUNTIME;
     if (rc) fprintf(stderr, "cohort predict: out of memory\n");
-    if (!rc && eval_model_create(&eval, inf.model, PREDICT_BATCH, err)) {
+    if (!rc && eval_model_create_borrowing(&eval, inf.model, PREDICT_BATCH, err)) { /* the model never trains */
         fprintf(stderr, "cohort predict: %s\n", err);
         rc = EXIT_RUNTIME;
     }
+    if (!rc) eval_model_refresh(eval);
     /* every image is decoded and classified before anything is printed: a bad one prints nothing */
     for (int start = 0; !rc && start < n; start += PREDICT_BATCH) {
         const int B = n - start < PREDICT_BATCH ? n - start : PREDICT_BATCH;
