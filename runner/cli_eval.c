@@ -11,6 +11,7 @@
 #include "checkpoint_model.h"
 #include "cli.h"
 #include "eval_model.h"
+#include "kept_best.h"
 #include "config.h"
 #include "data.h"
 #include "ops.h"
@@ -286,7 +287,6 @@ int cli_eval(int argc, char **argv) {
     }
     if (a.db) {
         char *config = NULL;
-        KeptCheckpoint best;
         /* read-only until there is a result to store: bad input writes nothing (a file at an older schema
          * version is opened for writing at once, which migrates it: storing needs the current schema) */
         if ((store_open_readonly(&store, a.db, err) && (!strstr(err, "older than this build") ||
@@ -299,20 +299,10 @@ int cli_eval(int argc, char **argv) {
             return EXIT_BAD_INPUT;
         }
         free(config);
-        if (!a.checkpoint) {
-            if (store_run_checkpoint(store, a.run, "best", &best, err)) {
-                fprintf(stderr, "cohort eval: %s\n", err);
-                store_close(store);
-                return EXIT_BAD_INPUT;
-            }
-            if (best.epoch == 0) {
-                fprintf(stderr, "cohort eval: %s: run %lld has no kept best checkpoint (its sweep's keep_checkpoints, or "
-                                "the run has not ended); name one with --checkpoint\n",
-                        a.db, (long long)a.run);
-                store_close(store);
-                return EXIT_BAD_INPUT;
-            }
-            snprintf(checkpoint, sizeof checkpoint, "%s", best.path);
+        if (!a.checkpoint && kept_best_checkpoint(store, a.db, a.run, checkpoint, sizeof checkpoint, err)) {
+            fprintf(stderr, "cohort eval: %s\n", err);
+            store_close(store);
+            return EXIT_BAD_INPUT;
         }
     }
     CheckpointInfo info;

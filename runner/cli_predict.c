@@ -7,11 +7,13 @@
 #include "cli.h"
 #include "eval_model.h"
 #include "inference.h"
+#include "kept_best.h"
 #include "threads.h"
 
 static const char HELP[] =
     "usage: cohort predict --checkpoint FILE [--json] [--top K] [--data-dir DIR] IMAGE...\n"
     "       cohort predict --checkpoint FILE [--dataset NAME] --split train|val|test [--limit N] [--json] [--top K]\n"
+    "       (--db PATH --run ID instead of --checkpoint: the run's kept best checkpoint)\n"
     "                      [--data-dir DIR]\n"
     "\n"
     "Rebuilds the model a checkpoint holds from the settings stored in it and prints, per image, the top K\n"
@@ -28,6 +30,9 @@ static const char HELP[] =
 
 typedef struct {
     const char *checkpoint; /* --checkpoint; a database's best checkpoint (--db D --run ID) resolves to one */
+    const char *db;
+    long long run;
+    char best[4096]; /* --db/--run: the kept best checkpoint's path */
     const char *data_dir;
     const char *split;
     const char *dataset; /* --dataset: a check that the checkpoint was trained on it */
@@ -69,6 +74,9 @@ static int parse_args(int argc, char **argv, PredictArgs *a) {
         char tail;
         if (!strcmp(arg, "--checkpoint")) a->checkpoint = value;
         else if (!strcmp(arg, "--data-dir")) a->data_dir = value;
+        else if (!strcmp(arg, "--db")) a->db = value;
+        else if (!strcmp(arg, "--run") && sscanf(value, "%lld%c", &a->run, &tail) == 1 && a->run > 0) {
+        }
         else if (!strcmp(arg, "--split")) a->split = value;
         else if (!strcmp(arg, "--dataset")) a->dataset = value;
         else if (!strcmp(arg, "--limit") && sscanf(value, "%d%c", &a->limit, &tail) == 1 && a->limit > 0) {
@@ -78,9 +86,17 @@ static int parse_args(int argc, char **argv, PredictArgs *a) {
             return EXIT_BAD_INPUT;
         }
     }
-    if (!a->checkpoint) {
-        fprintf(stderr, "cohort predict: --checkpoint is required\n\n%s", HELP);
+    if (!a->checkpoint == !a->db || !a->db != !a->run) {
+        fprintf(stderr, "cohort predict: give --checkpoint FILE, or --db PATH with --run ID\n\n%s", HELP);
         return EXIT_BAD_INPUT;
+    }
+    if (a->db) {
+        char err[ERR_LEN];
+        if (kept_best_checkpoint_of(a->db, a->run, a->best, sizeof a->best, err)) {
+            fprintf(stderr, "cohort predict: %s\n", err);
+            return EXIT_BAD_INPUT;
+        }
+        a->checkpoint = a->best;
     }
     if (!a->split == !a->image_count) {
         fprintf(stderr, "cohort predict: give image files or --split, not %s\n", a->split ? "both" : "neither");

@@ -3,6 +3,7 @@
 # sweep recorded for that epoch, the confusion matrix consistent with them, the row stored and drawn in the
 # HTML report), a bare checkpoint with flags, and bad input (corrupt checkpoint, another model's, unknown run,
 # no kept best checkpoint, missing database): a message naming the file or run, exit 2, nothing stored.
+# cohort predict --db/--run predicts with the same kept best checkpoint as --checkpoint on its file does.
 # Usage: eval.sh path/to/cohort
 COHORT=${1:?usage: eval.sh path/to/cohort}
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +54,17 @@ expect_eq "bare: exit code" "$?" 0
 expect_eq "bare: same top-1 as through the database" \
   "$(python3 -c "import json; print(json.load(open('$WORK/bare.json'))['top1'])")" "$(j "d['top1']")"
 
+# ---- cohort predict --db/--run: the same kept best checkpoint ----
+"$COHORT" predict --db "$DB" --run 2 --split test --limit 8 --json > "$WORK/predict-db.json" 2> "$WORK/predict-db.err"
+expect_eq "predict --db/--run: exit code" "$?" 0
+"$COHORT" predict --checkpoint "$DB.checkpoints/run-2.best.ckpt" --split test --limit 8 --json > "$WORK/predict-file.json" 2>&1
+check "predict --db/--run: 8 predictions" python3 -c "import json, sys; sys.exit(len(json.load(open('$WORK/predict-db.json'))) != 8)"
+expect_eq "predict --db/--run equals predict on the best checkpoint file" "$(cat "$WORK/predict-db.json")" "$(cat "$WORK/predict-file.json")"
+"$COHORT" predict --db "$WORK/kept-none-missing.db" --run 1 --split test > "$WORK/predict-bad.out" 2> "$WORK/predict-bad.err"
+expect_eq "predict --db of a missing database: exit code" "$?" 2
+check "predict --db of a missing database: message" grep -qF "$WORK/kept-none-missing.db: no such results database" "$WORK/predict-bad.err"
+check "predict --db of a missing database: not created" test ! -e "$WORK/kept-none-missing.db"
+
 # ---- bad input ----
 rows_before=$(sql "$DB" "SELECT count(*) FROM evaluations")
 bad() { # bad NAME EXPECTED-MESSAGE ARGS...
@@ -79,6 +91,9 @@ lenet_sweep "$WORK/none.yaml" eval-none "0.01"
 echo "keep_checkpoints: none" >> "$WORK/none.yaml"
 "$COHORT" sweep "$WORK/none.yaml" --db "$WORK/kept-none.db" > /dev/null 2>&1
 bad no_best "$WORK/kept-none.db: run 1 has no kept best checkpoint" --db "$WORK/kept-none.db" --run 1
+"$COHORT" predict --db "$WORK/kept-none.db" --run 1 --split test > /dev/null 2> "$WORK/predict-no-best.err"
+expect_eq "predict without a kept best: exit code" "$?" 2
+check "predict without a kept best: message" grep -qF "$WORK/kept-none.db: run 1 has no kept best checkpoint" "$WORK/predict-no-best.err"
 rm "$DB.checkpoints/run-1.best.ckpt"
 bad best_deleted "run-1.best.ckpt: cannot open checkpoint" --db "$DB" --run 1
 expect_eq "bad input stored nothing" "$(sql "$DB" "SELECT count(*) FROM evaluations")" "$rows_before"
