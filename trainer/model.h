@@ -77,6 +77,7 @@ typedef struct {
     int kernel, stride, pad;   /* pooling (square); kernel is also the patch size of LAYER_PATCH_EMBED; a square
                                 * convolution's kernel and padding */
     int kernel_h, kernel_w, pad_h, pad_w; /* LAYER_CONV: kernel rows x columns, padding of rows and of columns */
+    int groups;                /* LAYER_GROUPED_CONV: channel groups (> 1); LAYER_CHANNEL_SHUFFLE: its groups */
     bool ceil_mode;            /* LAYER_MAXPOOL, LAYER_AVGPOOL: PyTorch's ceil_mode output sizes */
     real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
     int heads;                 /* LAYER_ATTENTION */

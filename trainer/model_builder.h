@@ -89,6 +89,18 @@ int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels conca
 int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
 int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
+/* Efficient architectures' ops (their op files). nn.Conv2d(C, out_channels, kernel, stride, pad, groups=groups):
+ * weight [out_channels][C/groups][kernel][kernel], Kaiming normal (fan_out) as builder_conv; groups 1 is
+ * builder_conv itself, groups = C = out_channels a depthwise convolution. */
+int builder_grouped_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, int groups,
+                         bool bias);
+int builder_channel_shuffle(ModelBuilder *mb, int x, int groups);
+int builder_relu6(ModelBuilder *mb, int x);
+int builder_sigmoid(ModelBuilder *mb, int x);
+int builder_hard_sigmoid(ModelBuilder *mb, int x);
+int builder_hard_swish(ModelBuilder *mb, int x);
+int builder_silu(ModelBuilder *mb, int x);
+
 /* Architectures (the files of trainer/models/), registered in models/registry.c. Each returns the output slot
  * ([B][classes]); `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
