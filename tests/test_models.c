@@ -251,6 +251,49 @@ static void check_names(void) {
     CHECK(model_create(&m, "vgg11", &cfg, 1, 28, 28, 10, 1, 0, err) != 0 && m == NULL && strstr(err, "vgg11"));
 }
 
+/* The efficient architectures: torchvision 0.14's counts at 3x224x224 and 1000 classes (sum of p.numel() over
+ * parameters() of torchvision.models.mobilenet_v2() etc.); MobileNet V1 with alpha 1 (Howard et al. Table 8:
+ * 4.2 million); CIFAR ResNeXt-29 8x64d and 16x64d at 3x32x32, 10 classes (Xie et al. Table 7: 34.4M, 68.1M).
+ * The depthwise layers are grouped convolutions with one input channel per filter. */
+static void check_efficient(void) {
+    const struct {
+        const char *name;
+        int C, H, W, classes;
+        size_t count;
+    } expected[] = {
+        {"mobilenet_v2", 3, 224, 224, 1000, 3504872},       {"mobilenet_v3_small", 3, 224, 224, 1000, 2542856},
+        {"mobilenet_v3_large", 3, 224, 224, 1000, 5483032}, {"shufflenet_v2_x0_5", 3, 224, 224, 1000, 1366792},
+        {"shufflenet_v2_x1_0", 3, 224, 224, 1000, 2278604}, {"resnext50_32x4d", 3, 224, 224, 1000, 25028904},
+        {"resnext101_32x8d", 3, 224, 224, 1000, 88791336},  {"mobilenet_v1", 3, 224, 224, 1000, 4231976},
+        {"resnext29", 3, 32, 32, 10, 34426698},             {"resnext29_16x64d", 3, 32, 32, 10, 68155210},
+    };
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        size_t n = 0;
+        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
+                                         expected[i].classes, &n, err) == 0,
+                  "%s: %s", expected[i].name, err);
+        CHECK_MSG(n == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
+                  expected[i].classes, n, expected[i].count);
+        printf("  %-20s %dx%dx%d, %4d classes: %11zu parameters (expected %zu)\n", expected[i].name, expected[i].C,
+               expected[i].H, expected[i].W, expected[i].classes, n, expected[i].count);
+    }
+    /* mobilenet_v2: 17 depthwise 3x3 layers (one a block), each a grouped conv with groups = channels */
+    Model *m = build("mobilenet_v2", &cfg, 3, 32, 32, 10, 2);
+    if (!m) return;
+    int depthwise = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        depthwise += l->kind == LAYER_GROUPED_CONV && l->groups == m->slots[l->in].C && l->kernel == 3 &&
+                     l->weight_count == (size_t)l->groups * 9;
+    }
+    CHECK_MSG(depthwise == 17, "mobilenet_v2: %d depthwise layers, expected 17", depthwise);
+    model_free(m);
+    CHECK(!model_is_known("resnext29_08x64d") && !model_is_known("resnext29_8x64") && model_is_known("resnext29_2x64d"));
+}
+
 /* `cohort models` prints each model with its count, e.g. "resnet20            278,324  ...". */
 static void expect_cli_line(const char *output, const char *model, size_t count, const char *args) {
     char digits[32], grouped[40];
@@ -559,6 +602,7 @@ int main(int argc, char **argv) {
     if (sizeof(real) == sizeof(float)) { /* the same code in double: no need to build every model twice */
         check_counts();
         check_densenet();
+        check_efficient();
         check_lenet_bn();
         check_names();
         check_memory_plan();

@@ -81,7 +81,8 @@ typedef struct {
     bool ceil_mode;            /* LAYER_MAXPOOL, LAYER_AVGPOOL: PyTorch's ceil_mode output sizes */
     real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
     int heads;                 /* LAYER_ATTENTION */
-    int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged */
+    int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged;
+                                * LAYER_CHANNEL_SLICE: the first channel */
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM, LAYER_BATCHNORM */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */

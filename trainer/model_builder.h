@@ -95,6 +95,8 @@ int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] ti
 int builder_grouped_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, int groups,
                          bool bias);
 int builder_channel_shuffle(ModelBuilder *mb, int x, int groups);
+/* channels first .. first + count - 1 of x (torch.chunk along the channels) */
+int builder_channel_slice(ModelBuilder *mb, int x, int first, int count);
 int builder_relu6(ModelBuilder *mb, int x);
 int builder_sigmoid(ModelBuilder *mb, int x);
 int builder_hard_sigmoid(ModelBuilder *mb, int x);
@@ -120,6 +122,15 @@ int build_nin(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
 int build_squeezenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_googlenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_inception_v3(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* The bottleneck of torchvision's ResNet-50.. and ResNeXt (resnet.c): width floor(planes * base_width / 64)
+ * times groups in the grouped 3x3 convolution, output 4x planes. */
+int resnet_bottleneck(ModelBuilder *mb, int x, int planes, int stride, int groups, int base_width);
+/* models/resnext.c: CIFAR ResNeXt-29 (resnext29, resnext29_<C>x<d>d); models/mobilenet.c: mobilenet_v1,
+ * mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small; models/shufflenet.c: shufflenet_v2_x0_5 .. x2_0. */
+int build_resnext29(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+bool resnext29_accepts(const char *name);
+int build_mobilenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_shufflenet_v2(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/densenet.c: densenet121/169/201 (torchvision's) and densenet_bc (CIFAR DenseNet-BC-100, growth 12). */
 int build_densenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 

@@ -29,6 +29,7 @@ OP(ADAPTIVE_AVGPOOL) /* [C][B][H][W] -> [C][B][OH][OW] (the output slot's size),
 /* efficient architectures (MobileNet, ShuffleNet, ResNeXt) */
 OP(GROUPED_CONV)    /* weight [OC][C/groups][KH][KW]; direct kernel when depthwise (groups = C = OC) */
 OP(CHANNEL_SHUFFLE) /* [C][B][H][W], channel j*groups + i <- i*(C/groups) + j */
+OP(CHANNEL_SLICE)   /* [C][B][H][W] -> [OC][B][H][W], channels `token` .. `token` + OC - 1 */
 OP(RELU6)
 OP(SIGMOID)
 OP(HARD_SIGMOID)
