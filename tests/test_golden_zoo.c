@@ -453,7 +453,15 @@ int main(int argc, char **argv) {
      * double_only: at these fixtures' small inputs and batch 2, freshly initialised GoogLeNet, Inception-v3
      * and DenseNet-121 amplify float32 rounding far beyond 1e-4: PyTorch's own float32 gradients are off its
      * float64 ones by up to 190%, 200% and 143% (element by element, test_golden.c's measure), so no float32
-     * implementation can meet the float build's tolerance there; the double build checks them to 1e-6. */
+     * implementation can meet the float build's tolerance there; the double build checks them to 1e-6.
+     * The same holds for the narrow MobileNet V1 and V2, ShuffleNet V2 and ResNeXt-50 fixtures: PyTorch's own
+     * float32 logits are off its float64 ones by 4.7e-4, 4.3e-4, 7.4e-4 and 2.2e-5, its gradients (elementwise,
+     * floor 0.25 RMS) by 2.7e-3 (V1) and 1.4e-4 (ResNeXt-50), more than this build's own differences to the
+     * float64 reference (logits 2.5e-5, 2.2e-4, 3.5e-4, 3.6e-6).
+     * Not in the table: the exporter's mobilenet_v3_small and mobilenet_v3_large fixtures. Their logits, loss and
+     * BN statistics agree to 1e-12 in the double build, but gradients of small entries differ by up to 7e-5
+     * relative (about 1e-8 of the tensors' scale), and only with the squeeze-and-excitation blocks (without
+     * them, in both definitions: 4e-10); the cause is not found yet. */
     static const ZooCase CASES[] = {
         {"zoo_resnet18.bin", "resnet18", 0.25, "imagenet", -1, -1, -1, -1, false},
         {"zoo_resnet50.bin", "resnet50", 0.25, "imagenet", -1, -1, -1, -1, false},
@@ -469,6 +477,11 @@ int main(int argc, char **argv) {
         {"zoo_densenet_bc.bin", "densenet_bc", 1, "auto", -1, -1, 40, 12, false},
         {"zoo_alexnet.bin", "alexnet", 0.125, "auto", -1, -1, -1, -1, false},
         {"zoo_nin.bin", "nin", 1, "auto", -1, -1, -1, -1, false},
+        {"zoo_mobilenet_v1.bin", "mobilenet_v1", 0.25, "cifar", -1, -1, -1, -1, true},
+        {"zoo_mobilenet_v2.bin", "mobilenet_v2", 0.25, "imagenet", -1, -1, -1, -1, true},
+        {"zoo_shufflenet_v2_x0_5.bin", "shufflenet_v2_x0_5", 1, "imagenet", -1, -1, -1, -1, true},
+        {"zoo_resnext50_32x4d.bin", "resnext50_32x4d", 0.25, "imagenet", -1, -1, -1, -1, true},
+        {"zoo_resnext29_2x16d.bin", "resnext29_2x16d", 1, "auto", -1, -1, -1, -1, false},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         bool selected = argc == 2;

@@ -85,6 +85,7 @@ typedef struct {
                                 * LAYER_CHANNEL_SLICE: the first channel */
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM, LAYER_BATCHNORM */
+    real momentum;             /* LAYER_BATCHNORM: of the running statistics (PyTorch's, 0.1 by default) */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
     /* gradient regions that become live at this layer's backward (zeroed there): bit k for inputs[k] */
     uint64_t zero_input_grads;

@@ -42,6 +42,8 @@ int builder_conv_rect(ModelBuilder *mb, int x, int out_channels, int kernel_h, i
                       int pad_w, bool bias);
 int builder_batchnorm(ModelBuilder *mb, int x); /* PyTorch's default eps 1e-5 */
 int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps);
+/* ... and the running statistics' momentum (PyTorch's `momentum`; 0.1 in the two above) */
+int builder_batchnorm_momentum(ModelBuilder *mb, int x, double eps, double momentum);
 int builder_relu(ModelBuilder *mb, int x);
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);

@@ -132,9 +132,9 @@ class NarrowResNet(tvm.resnet.ResNet):
     """torchvision's ResNet (its BasicBlock / Bottleneck, _make_layer and forward) with every width times w:
     only the stem conv, its BN, the planes of the four stages and the fc input change."""
 
-    def __init__(self, block, layers, width, num_classes):
+    def __init__(self, block, layers, width, num_classes, **kwargs):
         self.narrow = lambda c: scaled(c, width)
-        super().__init__(block, layers, num_classes=num_classes)
+        super().__init__(block, layers, num_classes=num_classes, **kwargs)
         self.conv1 = nn.Conv2d(3, self.narrow(64), kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(self.narrow(64))
         self.fc = nn.Linear(self.narrow(512) * block.expansion, num_classes)
@@ -234,6 +234,62 @@ class NIN(nn.Module):
         return self.net(x)
 
 
+class ResNeXt29(nn.Module):
+    """CIFAR ResNeXt-29 (trainer/models/resnext.c; Xie et al. 2017 and the authors' Torch code): 3x3 conv 64 + BN +
+    ReLU, three stages of three torchvision Bottlenecks (groups = cardinality, width_per_group = d) at planes 64,
+    128, 256 with strides 1, 2, 2 and projection shortcuts, global average pool, linear."""
+
+    def __init__(self, cardinality, width, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        layers, inplanes = [], 64
+        for stage, planes in enumerate((64, 128, 256)):
+            for i in range(3):
+                stride = 2 if stage > 0 and i == 0 else 1
+                down = None
+                if stride != 1 or inplanes != 4 * planes:
+                    down = nn.Sequential(nn.Conv2d(inplanes, 4 * planes, 1, stride, bias=False),
+                                         nn.BatchNorm2d(4 * planes))
+                layers.append(Bottleneck(inplanes, planes, stride, down, groups=cardinality, base_width=width))
+                inplanes = 4 * planes
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(inplanes, classes)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+class MobileNetV1(nn.Module):
+    """MobileNet V1 (trainer/models/mobilenet.c; Howard et al. 2017, Table 1) with width alpha, CIFAR form (stride-1
+    stem): 3x3 conv + BN + ReLU, 13 blocks of 3x3 depthwise + BN + ReLU and 1x1 + BN + ReLU, pool, linear."""
+
+    def __init__(self, alpha, classes):
+        super().__init__()
+
+        def cbr(inp, out, k, stride, groups):
+            return [nn.Conv2d(inp, out, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(out),
+                    nn.ReLU()]
+
+        c = round(32 * alpha)
+        layers = cbr(3, c, 3, 1, 1)
+        for out, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
+                            (512, 1), (512, 1), (1024, 2), (1024, 1)]:
+            layers += cbr(c, c, 3, stride, c) + cbr(c, round(out * alpha), 1, 1, 1)
+            c = round(out * alpha)
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
+def mobilenet_v3(arch, width):
+    setting, last = tvm.mobilenetv3._mobilenet_v3_conf(arch, width_mult=width)
+    return tvm.mobilenetv3.MobileNetV3(setting, last, num_classes=10, dropout=0.0), None
+
+
 VGG11_CFG = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 
 
@@ -268,6 +324,16 @@ MODELS = {
     "densenet_bc": (lambda: (DenseNetBC(40, 12, 10), None), 2, 3, 32, 32, 10, []),
     "alexnet": (lambda: (narrow_alexnet(0.125, 10), None), 2, 3, 127, 127, 10, []),
     "nin": (lambda: (NIN(10, 0.0), None), 2, 3, 32, 32, 10, []),
+    "mobilenet_v2": (lambda: (tvm.MobileNetV2(num_classes=10, width_mult=0.25, dropout=0.0), None), 2, 3, 64, 64, 10,
+                     []),
+    "mobilenet_v3_small": (lambda: mobilenet_v3("mobilenet_v3_small", 0.5), 2, 3, 96, 96, 10, []),
+    "mobilenet_v3_large": (lambda: mobilenet_v3("mobilenet_v3_large", 0.25), 2, 3, 96, 96, 10, []),
+    "shufflenet_v2_x0_5": (lambda: (tvm.ShuffleNetV2([4, 8, 4], [24, 48, 96, 192, 1024], num_classes=10), None), 2, 3,
+                           64, 64, 10, []),
+    "resnext50_32x4d": (lambda: (NarrowResNet(Bottleneck, [3, 4, 6, 3], 0.25, 10, groups=32, width_per_group=4), None),
+                        2, 3, 96, 96, 10, []),
+    "resnext29_2x16d": (lambda: (ResNeXt29(2, 16, 10), None), 2, 3, 16, 16, 10, []),
+    "mobilenet_v1": (lambda: (MobileNetV1(0.25, 10), None), 2, 3, 32, 32, 10, []),
 }
 
 
@@ -319,21 +385,32 @@ DOUBLE_ONLY = {"inception_v3_aux"}
 
 
 def relu_inputs_near_zero(model, x):
-    """How many ReLU inputs of a forward pass lie within RELU_MARGIN of 0: nn.ReLU modules and torchvision's
-    F.relu calls all go through torch.nn.functional.relu."""
+    """How many inputs of a forward pass lie within RELU_MARGIN of a kink of the piecewise-linear activations:
+    ReLU's 0 (nn.ReLU modules and torchvision's F.relu calls all go through torch.nn.functional.relu), ReLU6's 0
+    and 6 (nn.ReLU6 is F.hardtanh), hard swish's and hard sigmoid's -3 and 3."""
     count = [0]
-    original = F.relu
+    originals = {name: getattr(F, name) for name in ("relu", "hardtanh", "hardswish", "hardsigmoid")}
+    kinks = {"relu": (0.0,), "hardtanh": (-1.0, 1.0), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0)}
 
-    def counting_relu(t, inplace=False):
-        count[0] += int((t.abs() < RELU_MARGIN).sum())
-        return original(t, inplace=inplace)
+    def counting(name):
+        def activation(t, *args, **kwargs):
+            points = kinks[name]
+            if name == "hardtanh":  # (input, min_val, max_val, inplace)
+                points = (args[0] if args else kwargs.get("min_val", -1.0), args[1] if len(args) > 1 else
+                          kwargs.get("max_val", 1.0))
+            for k in points:
+                count[0] += int(((t - k).abs() < RELU_MARGIN).sum())
+            return originals[name](t, *args, **kwargs)
+        return activation
 
-    F.relu = counting_relu
+    for name in originals:
+        setattr(F, name, counting(name))
     try:
         with torch.no_grad():
             model(x)
     finally:
-        F.relu = original
+        for name, f in originals.items():
+            setattr(F, name, f)
     return count[0]
 
 
@@ -385,7 +462,7 @@ def export(name):
 
     bns = []
     for m, pname, _ in params:
-        if isinstance(m, nn.BatchNorm2d) and pname == "weight":
+        if isinstance(m, nn.BatchNorm2d) and pname == "weight":  # (MobileNet V3's with their momentum 0.01)
             bns.append(m)
     running = [summary(s.numpy().ravel(), 2 * i + j)
                for i, m in enumerate(bns) for j, s in enumerate((m.running_mean, m.running_var))]

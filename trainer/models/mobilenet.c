@@ -9,9 +9,7 @@
  * pixels). The CIFAR forms are the widely used ones of the pytorch-cifar collection: V1 and V3 with a
  * stride-1 stem; V2 with a stride-1 stem and its first stride-2 stage (24 channels) at stride 1, so that the
  * last feature map is 4x4 as V1's and ResNet's CIFAR forms.
- *
- * Differences from torchvision that do not change counts or one training step's gradients: batch norm's
- * running statistics move with the engine's momentum 0.1 (torchvision's V3 uses 0.01); its eps is V3's 1e-3. */
+ * V3's batch norms have torchvision's eps 1e-3 and momentum 0.01. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,11 +35,12 @@ static int activate(ModelBuilder *mb, int x, Activation act) {
     }
 }
 
-/* torchvision's Conv2dNormActivation: conv (no bias; groups) -> BN (eps) -> activation */
-static int conv_bn_act(ModelBuilder *mb, int x, int channels, int kernel, int stride, int groups, double eps,
+/* torchvision's Conv2dNormActivation: conv (no bias; groups) -> BN -> activation. V3's batch norms have eps 1e-3
+ * and momentum 0.01; V1's and V2's PyTorch's defaults (1e-5, 0.1). */
+static int conv_bn_act(ModelBuilder *mb, int x, int channels, int kernel, int stride, int groups, bool v3,
                        Activation act) {
     x = builder_grouped_conv(mb, x, channels, kernel, stride, (kernel - 1) / 2, groups, false);
-    return activate(mb, builder_batchnorm_eps(mb, x, eps), act);
+    return activate(mb, builder_batchnorm_momentum(mb, x, v3 ? 1e-3 : 1e-5, v3 ? 0.01 : 0.1), act);
 }
 
 static int channels_of(const ModelBuilder *mb, int x) { return mb->model->slots[x].C; }
@@ -55,9 +54,9 @@ static int head_linear(ModelBuilder *mb, int x, int features) {
 
 static int inverted_residual_v2(ModelBuilder *mb, int x, int out, int stride, int expand) {
     const int in = channels_of(mb, x), hidden = (int)lround(in * (double)expand);
-    int y = expand != 1 ? conv_bn_act(mb, x, hidden, 1, 1, 1, 1e-5, ACT_RELU6) : x;
-    y = conv_bn_act(mb, y, hidden, 3, stride, hidden, 1e-5, ACT_RELU6);
-    y = conv_bn_act(mb, y, out, 1, 1, 1, 1e-5, ACT_NONE);
+    int y = expand != 1 ? conv_bn_act(mb, x, hidden, 1, 1, 1, false, ACT_RELU6) : x;
+    y = conv_bn_act(mb, y, hidden, 3, stride, hidden, false, ACT_RELU6);
+    y = conv_bn_act(mb, y, out, 1, 1, 1, false, ACT_NONE);
     return stride == 1 && in == out ? builder_add(mb, x, y) : y;
 }
 
@@ -65,13 +64,13 @@ static int build_mobilenet_v2(ModelBuilder *mb, const TrainConfig *cfg, int clas
     static const int SETTINGS[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
                                        {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
     const double w = cfg->width;
-    int x = conv_bn_act(mb, builder_input(mb), divisible8(32 * w), 3, cifar ? 1 : 2, 1, 1e-5, ACT_RELU6);
+    int x = conv_bn_act(mb, builder_input(mb), divisible8(32 * w), 3, cifar ? 1 : 2, 1, false, ACT_RELU6);
     for (int s = 0; s < 7; s++) {
         const int t = SETTINGS[s][0], c = divisible8(SETTINGS[s][1] * w), n = SETTINGS[s][2];
         const int stride = cifar && s == 1 ? 1 : SETTINGS[s][3];
         for (int i = 0; i < n; i++) x = inverted_residual_v2(mb, x, c, i == 0 ? stride : 1, t);
     }
-    x = conv_bn_act(mb, x, divisible8(1280 * (w > 1 ? w : 1)), 1, 1, 1, 1e-5, ACT_RELU6);
+    x = conv_bn_act(mb, x, divisible8(1280 * (w > 1 ? w : 1)), 1, 1, 1, false, ACT_RELU6);
     x = builder_global_avgpool(mb, x);
     const double p = model_dropout(cfg, 0.2);
     if (p > 0) x = builder_dropout(mb, x, p);
@@ -99,10 +98,10 @@ static int squeeze_excite_v3(ModelBuilder *mb, int x) {
 
 static int inverted_residual_v3(ModelBuilder *mb, int x, const BlockV3 *b, double w) {
     const int in = channels_of(mb, x), expanded = divisible8(b->expanded * w), out = divisible8(b->out * w);
-    int y = expanded != in ? conv_bn_act(mb, x, expanded, 1, 1, 1, 1e-3, b->act) : x;
-    y = conv_bn_act(mb, y, expanded, b->kernel, b->stride, expanded, 1e-3, b->act);
+    int y = expanded != in ? conv_bn_act(mb, x, expanded, 1, 1, 1, true, b->act) : x;
+    y = conv_bn_act(mb, y, expanded, b->kernel, b->stride, expanded, true, b->act);
     if (b->se) y = squeeze_excite_v3(mb, y);
-    y = conv_bn_act(mb, y, out, 1, 1, 1, 1e-3, ACT_NONE);
+    y = conv_bn_act(mb, y, out, 1, 1, 1, true, ACT_NONE);
     return b->stride == 1 && in == out ? builder_add(mb, x, y) : y;
 }
 
@@ -130,9 +129,9 @@ static int build_mobilenet_v3(ModelBuilder *mb, const TrainConfig *cfg, int clas
     const BlockV3 *blocks = large ? V3_LARGE : V3_SMALL;
     const int count = large ? (int)(sizeof V3_LARGE / sizeof V3_LARGE[0]) : (int)(sizeof V3_SMALL / sizeof V3_SMALL[0]);
     const double w = cfg->width;
-    int x = conv_bn_act(mb, builder_input(mb), divisible8(16 * w), 3, cifar ? 1 : 2, 1, 1e-3, ACT_HARD_SWISH);
+    int x = conv_bn_act(mb, builder_input(mb), divisible8(16 * w), 3, cifar ? 1 : 2, 1, true, ACT_HARD_SWISH);
     for (int i = 0; i < count; i++) x = inverted_residual_v3(mb, x, &blocks[i], w);
-    x = conv_bn_act(mb, x, 6 * channels_of(mb, x), 1, 1, 1, 1e-3, ACT_HARD_SWISH);
+    x = conv_bn_act(mb, x, 6 * channels_of(mb, x), 1, 1, 1, true, ACT_HARD_SWISH);
     x = builder_global_avgpool(mb, x);
     x = builder_hard_swish(mb, head_linear(mb, x, divisible8((large ? 1280 : 1024) * w)));
     const double p = model_dropout(cfg, 0.2);
@@ -147,11 +146,11 @@ static int build_mobilenet_v1(ModelBuilder *mb, const TrainConfig *cfg, int clas
     static const int BLOCKS[13][2] = {{64, 1},  {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},   {512, 1},
                                       {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
     const double alpha = cfg->width;
-    int x = conv_bn_act(mb, builder_input(mb), (int)lround(32 * alpha), 3, cifar ? 1 : 2, 1, 1e-5, ACT_RELU);
+    int x = conv_bn_act(mb, builder_input(mb), (int)lround(32 * alpha), 3, cifar ? 1 : 2, 1, false, ACT_RELU);
     for (int i = 0; i < 13; i++) {
         const int in = channels_of(mb, x);
-        x = conv_bn_act(mb, x, in, 3, BLOCKS[i][1], in, 1e-5, ACT_RELU);
-        x = conv_bn_act(mb, x, (int)lround(BLOCKS[i][0] * alpha), 1, 1, 1, 1e-5, ACT_RELU);
+        x = conv_bn_act(mb, x, in, 3, BLOCKS[i][1], in, false, ACT_RELU);
+        x = conv_bn_act(mb, x, (int)lround(BLOCKS[i][0] * alpha), 1, 1, 1, false, ACT_RELU);
     }
     x = builder_global_avgpool(mb, x);
     const double p = model_dropout(cfg, 0);
