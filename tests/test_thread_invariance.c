@@ -339,6 +339,9 @@ static void lenet_bn(TrainConfig *cfg) { cfg->bn = 1; }
 
 static void narrow_vgg(TrainConfig *cfg) { cfg->width = 0.25; } /* 128-channel 3x3 layers: the large-filter path */
 
+/* depthwise, grouped and SE layers, hard swish and sigmoid, channel split and shuffle */
+static void narrow_mobilenet(TrainConfig *cfg) { cfg->width = 0.25; }
+
 static void tiny_transformer(TrainConfig *cfg) {
     strcpy(cfg->optimizer, "adamw");
     cfg->lr = 2e-3;
@@ -397,6 +400,11 @@ static void run_cases(void) {
     check_model("vit on 3x16x16, batch 64", "vit", "3x16x16", 64, tiny_transformer);
     check_model("vit with dropout", "vit", "3x16x16", 64, tiny_transformer_dropout);
     check_model("mixer on 3x16x16, batch 64", "mixer", "3x16x16", 64, tiny_transformer);
+    check_model("mobilenet_v2 x0.25 on 3x16x16, batch 32", "mobilenet_v2", "3x16x16", 32, narrow_mobilenet);
+    check_model("mobilenet_v3_small x0.25 on 3x16x16, batch 32", "mobilenet_v3_small", "3x16x16", 32,
+                narrow_mobilenet);
+    check_model("shufflenet_v2_x0_5 on 3x16x16, batch 32", "shufflenet_v2_x0_5", "3x16x16", 32, NULL);
+    check_model("resnext29_2x16d on 3x16x16, batch 16", "resnext29_2x16d", "3x16x16", 16, NULL);
 }
 
 /* ---- every kernel: one child process per OpenBLAS core type this CPU can run ---- */
