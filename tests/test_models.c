@@ -135,31 +135,44 @@ static void check_counts(void) {
     }
 }
 
+/* A model's parameter count at an input and class count, as a table row. */
+typedef struct {
+    const char *name;
+    int C, H, W, classes;
+    size_t count;
+} CountRow;
+
+/* Every row's count through model_count_parameters (printed when verbose). */
+static void expect_counts(const CountRow *expected, size_t n, bool verbose) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
+                                         expected[i].classes, &got, err) == 0,
+                  "%s: %s", expected[i].name, err);
+        CHECK_MSG(got == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
+                  expected[i].classes, got, expected[i].count);
+        if (verbose)
+            printf("  %-20s %dx%dx%d, %4d classes: %11zu parameters (expected %zu)\n", expected[i].name,
+                   expected[i].C, expected[i].H, expected[i].W, expected[i].classes, got, expected[i].count);
+    }
+}
+
 /* DenseNet: torchvision 0.14's counts at 3x224x224 and 1000 classes (densenet121/169/201), and the CIFAR
  * DenseNet-BC-100 with growth 12 (Huang et al.: 0.8M) at 3x32x32; a dense block's layers read the concatenation
  * of all earlier features (DenseNet-BC-100: 3 blocks of 16 layers, each block 15 concatenations as layer inputs
  * and one as its output, the last of 17 tensors). */
 static void check_densenet(void) {
-    const struct {
-        const char *name;
-        int C, H, W, classes;
-        size_t count;
-    } expected[] = {
+    static const CountRow expected[] = {
         {"densenet121", 3, 224, 224, 1000, 7978856}, {"densenet169", 3, 224, 224, 1000, 14149480},
         {"densenet201", 3, 224, 224, 1000, 20013928}, {"densenet_bc", 3, 32, 32, 10, 769162},
         {"densenet_bc", 3, 32, 32, 100, 800032},
     };
+    expect_counts(expected, sizeof expected / sizeof expected[0], false);
     TrainConfig cfg;
     train_config_defaults(&cfg);
-    char err[ERR_LEN];
-    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-        size_t n = 0;
-        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
-                                         expected[i].classes, &n, err) == 0,
-                  "%s: %s", expected[i].name, err);
-        CHECK_MSG(n == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
-                  expected[i].classes, n, expected[i].count);
-    }
     Model *m = build("densenet_bc", &cfg, 3, 32, 32, 10, 2);
     if (!m) return;
     int concats = 0, widest = 0;
@@ -256,30 +269,16 @@ static void check_names(void) {
  * 4.2 million); CIFAR ResNeXt-29 8x64d and 16x64d at 3x32x32, 10 classes (Xie et al. Table 7: 34.4M, 68.1M).
  * The depthwise layers are grouped convolutions with one input channel per filter. */
 static void check_efficient(void) {
-    const struct {
-        const char *name;
-        int C, H, W, classes;
-        size_t count;
-    } expected[] = {
+    static const CountRow expected[] = {
         {"mobilenet_v2", 3, 224, 224, 1000, 3504872},       {"mobilenet_v3_small", 3, 224, 224, 1000, 2542856},
         {"mobilenet_v3_large", 3, 224, 224, 1000, 5483032}, {"shufflenet_v2_x0_5", 3, 224, 224, 1000, 1366792},
         {"shufflenet_v2_x1_0", 3, 224, 224, 1000, 2278604}, {"resnext50_32x4d", 3, 224, 224, 1000, 25028904},
         {"resnext101_32x8d", 3, 224, 224, 1000, 88791336},  {"mobilenet_v1", 3, 224, 224, 1000, 4231976},
         {"resnext29", 3, 32, 32, 10, 34426698},             {"resnext29_16x64d", 3, 32, 32, 10, 68155210},
     };
+    expect_counts(expected, sizeof expected / sizeof expected[0], true);
     TrainConfig cfg;
     train_config_defaults(&cfg);
-    char err[ERR_LEN];
-    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-        size_t n = 0;
-        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
-                                         expected[i].classes, &n, err) == 0,
-                  "%s: %s", expected[i].name, err);
-        CHECK_MSG(n == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
-                  expected[i].classes, n, expected[i].count);
-        printf("  %-20s %dx%dx%d, %4d classes: %11zu parameters (expected %zu)\n", expected[i].name, expected[i].C,
-               expected[i].H, expected[i].W, expected[i].classes, n, expected[i].count);
-    }
     /* mobilenet_v2: 17 depthwise 3x3 layers (one a block), each a grouped conv with groups = channels */
     Model *m = build("mobilenet_v2", &cfg, 3, 32, 32, 10, 2);
     if (!m) return;

@@ -12,9 +12,9 @@
  * Depthwise layers (G = C = OC: one input channel per filter) would make those tiny GEMMs (1 x KH*KW by
  * B*OH*OW), bound by writing and reading the im2col. They run a direct kernel instead: each (channel, image)
  * plane is convolved with its KHxKW filter by rows, the inner loop over the output columns of a row (a
- * contiguous, vectorised multiply-add at stride 1). Threads take whole planes (forward, input gradient) or
- * whole channels (weight and bias gradients, summed over the images in order), so every value is computed
- * by one thread in a fixed order and results do not depend on the thread count. */
+ * contiguous, vectorised multiply-add at stride 1). Threads take whole planes (forward) or whole channels
+ * (backward: input gradient, and weight and bias gradients summed over the images in order), so every value is
+ * computed by one thread in a fixed order and results do not depend on the thread count. */
 #include <omp.h>
 #include <string.h>
 
@@ -48,69 +48,57 @@ static void depthwise_plane_forward(real *y, const real *x, const real *w, real 
                 int lo, hi;
                 depthwise_columns(s, kw, &lo, &hi);
                 const real wv = w[kh * s->KW + kw];
-                const real *src = xrow + (kw - s->pad_w);
+                const int shift = kw - s->pad_w; /* input column ow*stride + shift, >= 0 from lo on */
                 if (stride == 1) {
 #pragma omp simd
-                    for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * src[ow];
+                    for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow + shift];
                 } else {
 #pragma omp simd
-                    for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * src[ow * stride];
+                    for (int ow = lo; ow < hi; ow++) yrow[ow] += wv * xrow[ow * stride + shift];
                 }
             }
         }
     }
 }
 
-/* One plane: dx [H][W] += the adjoint of the forward for dy [OH][OW] (output rows, then taps, in order). */
+/* One plane's backward: dx [H][W] (may be NULL) += the adjoint of the forward for dy [OH][OW], and dw [KH][KW]
+ * (may be NULL) += the sum over output pixels of dy times the input under each tap, in one pass over the
+ * output rows (each tap's sum over a row vectorised, the rows added in order). */
 OPS_VECTOR_CLONES
-static void depthwise_plane_input_grad(real *dx, const real *dy, const real *w, const ConvShape *s) {
+static void depthwise_plane_backward(real *dx, real *dw, const real *dy, const real *x, const real *w,
+                                     const ConvShape *s) {
     const int stride = s->stride;
     for (int oh = 0; oh < s->OH; oh++) {
         const real *dyrow = dy + (size_t)oh * s->OW;
         for (int kh = 0; kh < s->KH; kh++) {
             const int ih = oh * stride - s->pad_h + kh;
             if (ih < 0 || ih >= s->H) continue;
-            real *dxrow = dx + (size_t)ih * s->W;
             for (int kw = 0; kw < s->KW; kw++) {
                 int lo, hi;
                 depthwise_columns(s, kw, &lo, &hi);
-                const real wv = w[kh * s->KW + kw];
-                real *dst = dxrow + (kw - s->pad_w);
-                if (stride == 1) {
+                const int shift = kw - s->pad_w; /* input column ow*stride + shift, >= 0 from lo on */
+                if (dx) {
+                    const real wv = w[kh * s->KW + kw];
+                    real *dxrow = dx + (size_t)ih * s->W;
+                    if (stride == 1) {
 #pragma omp simd
-                    for (int ow = lo; ow < hi; ow++) dst[ow] += wv * dyrow[ow];
-                } else {
-                    for (int ow = lo; ow < hi; ow++) dst[ow * stride] += wv * dyrow[ow];
+                        for (int ow = lo; ow < hi; ow++) dxrow[ow + shift] += wv * dyrow[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) dxrow[ow * stride + shift] += wv * dyrow[ow];
+                    }
                 }
-            }
-        }
-    }
-}
-
-/* One plane's contribution to its channel's filter gradient: dw [KH][KW] += sum over output pixels of
- * dy * the input under the tap (each tap's sum over a row vectorised, the rows added in order). */
-OPS_VECTOR_CLONES
-static void depthwise_plane_weight_grad(real *dw, const real *dy, const real *x, const ConvShape *s) {
-    const int stride = s->stride;
-    for (int oh = 0; oh < s->OH; oh++) {
-        const real *dyrow = dy + (size_t)oh * s->OW;
-        for (int kh = 0; kh < s->KH; kh++) {
-            const int ih = oh * stride - s->pad_h + kh;
-            if (ih < 0 || ih >= s->H) continue;
-            const real *xrow = x + (size_t)ih * s->W;
-            for (int kw = 0; kw < s->KW; kw++) {
-                int lo, hi;
-                depthwise_columns(s, kw, &lo, &hi);
-                const real *src = xrow + (kw - s->pad_w);
-                real sum = 0;
-                if (stride == 1) {
+                if (dw) {
+                    const real *xrow = x + (size_t)ih * s->W;
+                    real sum = 0;
+                    if (stride == 1) {
 #pragma omp simd reduction(+ : sum)
-                    for (int ow = lo; ow < hi; ow++) sum += dyrow[ow] * src[ow];
-                } else {
+                        for (int ow = lo; ow < hi; ow++) sum += dyrow[ow] * xrow[ow + shift];
+                    } else {
 #pragma omp simd reduction(+ : sum)
-                    for (int ow = lo; ow < hi; ow++) sum += dyrow[ow] * src[ow * stride];
+                        for (int ow = lo; ow < hi; ow++) sum += dyrow[ow] * xrow[ow * stride + shift];
+                    }
+                    dw[kh * s->KW + kw] += sum;
                 }
-                dw[kh * s->KW + kw] += sum;
             }
         }
     }
@@ -128,27 +116,22 @@ void depthwise_conv_forward(real *out, const real *in, const real *weight, const
     }
 }
 
-/* dout [C][B][OH][OW]; adds into din [C][B][H][W], dweight [C][1][KH][KW], dbias [C] (any may be NULL) */
+/* dout [C][B][OH][OW]; adds into din [C][B][H][W], dweight [C][1][KH][KW], dbias [C] (any may be NULL). Threads
+ * take whole channels: a channel's planes of din and its filter's gradient, summed over the images in order. */
 void depthwise_conv_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
                              const real *weight, const ConvShape *s) {
     const size_t plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW, taps = (size_t)s->KH * s->KW;
-    const int planes = s->C * s->B;
-    const bool parallel = (size_t)planes * out_plane * taps >= OPS_PARALLEL_MIN;
-    if (din) {
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
-        for (int p = 0; p < planes; p++)
-            depthwise_plane_input_grad(din + (size_t)p * plane, dout + (size_t)p * out_plane,
-                                       weight + (size_t)(p / s->B) * taps, s);
-    }
-    if (!dweight && !dbias) return;
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)s->C * s->B * out_plane * taps >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         double bias_sum = 0;
         for (int b = 0; b < s->B; b++) {
             const size_t p = (size_t)c * s->B + b;
             const real *dy = dout + p * out_plane;
-            if (dweight) depthwise_plane_weight_grad(dweight + (size_t)c * taps, dy, in + p * plane, s);
-            for (size_t i = 0; i < out_plane; i++) bias_sum += dy[i];
+            if (din || dweight)
+                depthwise_plane_backward(din ? din + p * plane : NULL, dweight ? dweight + (size_t)c * taps : NULL,
+                                         dy, in + p * plane, weight + (size_t)c * taps, s);
+            if (dbias)
+                for (size_t i = 0; i < out_plane; i++) bias_sum += dy[i];
         }
         if (dbias) dbias[c] += (real)bias_sum;
     }
