@@ -279,6 +279,21 @@ static void check_efficient(void) {
     expect_counts(expected, sizeof expected / sizeof expected[0], true);
     TrainConfig cfg;
     train_config_defaults(&cfg);
+    /* `se`: SE-ResNet (Hu et al. 2018; reduction 16, linear layers with bias): torchvision's ResNet-50, ResNet-18
+     * and ResNeXt-50 with an SE block before each addition, summed in PyTorch (SE-ResNet-50: the paper's 28.1M) */
+    const CountRow with_se[] = {{"resnet50", 3, 224, 224, 1000, 28088024},
+                                {"resnet18", 3, 224, 224, 1000, 11778592},
+                                {"resnext50_32x4d", 3, 224, 224, 1000, 27559896}};
+    cfg.se = 1;
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof with_se / sizeof with_se[0]; i++) {
+        size_t got = 0;
+        CHECK_MSG(model_count_parameters(with_se[i].name, &cfg, 3, 224, 224, 1000, &got, err) == 0, "%s", err);
+        CHECK_MSG(got == with_se[i].count, "%s with se: %zu parameters, expected %zu", with_se[i].name, got,
+                  with_se[i].count);
+        printf("  %-20s with se: %zu parameters (expected %zu)\n", with_se[i].name, got, with_se[i].count);
+    }
+    cfg.se = -1;
     /* mobilenet_v2: 17 depthwise 3x3 layers (one a block), each a grouped conv with groups = channels */
     Model *m = build("mobilenet_v2", &cfg, 3, 32, 32, 10, 2);
     if (!m) return;

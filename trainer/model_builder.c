@@ -283,6 +283,14 @@ int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, 
     return builder_relu(mb, builder_batchnorm(mb, builder_conv(mb, x, out_channels, kernel, stride, pad, false)));
 }
 
+int builder_squeeze_excite(ModelBuilder *mb, int x, int squeezed, bool hard_gate, ParamInit init) {
+    const int C = slot(mb, x)->C;
+    int gate = builder_linear_init(mb, builder_global_avgpool(mb, x), squeezed, true, init, 0);
+    gate = builder_linear_init(mb, builder_relu(mb, gate), C, true, init, 0);
+    gate = hard_gate ? builder_hard_sigmoid(mb, gate) : builder_sigmoid(mb, gate);
+    return builder_channel_gate(mb, x, gate);
+}
+
 /* ---- token tensors ---- */
 
 int builder_patch_embed(ModelBuilder *mb, int x, int dim, int patch, ParamInit init, double std) {

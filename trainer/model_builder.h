@@ -67,6 +67,10 @@ void builder_aux_output(ModelBuilder *mb, int logits, double weight);
 void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad);
+/* Squeeze-and-excitation (Hu et al. 2018): x times a per-channel gate from x's global average pool through a
+ * linear layer to `squeezed` features, ReLU, a linear layer back to x's channels (both with bias, by `init`), and
+ * a sigmoid (hard sigmoid when hard_gate: MobileNet V3's). */
+int builder_squeeze_excite(ModelBuilder *mb, int x, int squeezed, bool hard_gate, ParamInit init);
 
 /* Token tensors (flat slots [B][T][D], see model.h). A linear over a token tensor applies to every token;
  * builder_linear_init chooses its initialisation (std: INIT_TRUNC_NORMAL's standard deviation). */
@@ -125,8 +129,8 @@ int build_squeezenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg,
 int build_googlenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_inception_v3(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* The bottleneck of torchvision's ResNet-50.. and ResNeXt (resnet.c): width floor(planes * base_width / 64)
- * times groups in the grouped 3x3 convolution, output 4x planes. */
-int resnet_bottleneck(ModelBuilder *mb, int x, int planes, int stride, int groups, int base_width);
+ * times groups in the grouped 3x3 convolution, output 4x planes; with se, SE-ResNet's squeeze-and-excitation. */
+int resnet_bottleneck(ModelBuilder *mb, int x, int planes, int stride, int groups, int base_width, bool se);
 /* models/resnext.c: CIFAR ResNeXt-29 (resnext29, resnext29_<C>x<d>d); models/mobilenet.c: mobilenet_v1,
  * mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small; models/shufflenet.c: shufflenet_v2_x0_5 .. x2_0. */
 int build_resnext29(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);

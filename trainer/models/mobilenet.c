@@ -86,21 +86,13 @@ typedef struct {
     int stride;
 } BlockV3;
 
-/* torchvision's SqueezeExcitation with a hard-sigmoid gate: squeeze to _make_divisible(C / 4, 8) */
-static int squeeze_excite_v3(ModelBuilder *mb, int x) {
-    const int C = channels_of(mb, x);
-    int gate = builder_global_avgpool(mb, x);
-    /* fc1 and fc2 are 1x1 convolutions with bias in torchvision: Kaiming normal (fan_out), bias 0 */
-    gate = builder_linear_init(mb, gate, divisible8(C / 4), true, INIT_KAIMING_FAN_OUT_ZERO_BIAS, 0);
-    gate = builder_linear_init(mb, builder_relu(mb, gate), C, true, INIT_KAIMING_FAN_OUT_ZERO_BIAS, 0);
-    return builder_channel_gate(mb, x, builder_hard_sigmoid(mb, gate));
-}
-
 static int inverted_residual_v3(ModelBuilder *mb, int x, const BlockV3 *b, double w) {
     const int in = channels_of(mb, x), expanded = divisible8(b->expanded * w), out = divisible8(b->out * w);
     int y = expanded != in ? conv_bn_act(mb, x, expanded, 1, 1, 1, true, b->act) : x;
     y = conv_bn_act(mb, y, expanded, b->kernel, b->stride, expanded, true, b->act);
-    if (b->se) y = squeeze_excite_v3(mb, y);
+    /* torchvision's SqueezeExcitation: squeeze to _make_divisible(C / 4, 8), hard-sigmoid gate; its fc1 and fc2
+     * are 1x1 convolutions with bias, initialised as V3's convolutions (Kaiming normal fan_out, bias 0) */
+    if (b->se) y = builder_squeeze_excite(mb, y, divisible8(expanded / 4), true, INIT_KAIMING_FAN_OUT_ZERO_BIAS);
     y = conv_bn_act(mb, y, out, 1, 1, 1, true, ACT_NONE);
     return b->stride == 1 && in == out ? builder_add(mb, x, y) : y;
 }

@@ -34,14 +34,13 @@ bool resnext29_accepts(const char *name) {
 }
 
 int build_resnext29(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
-    (void)cfg;
     int cardinality = 8, width = 64;
     resnext29_dims(name, &cardinality, &width);
     snprintf(mb->form, sizeof mb->form, "%dx%dd", cardinality, width);
     int x = builder_conv_bn_relu(mb, builder_input(mb), 64, 3, 1, 1);
     for (int stage = 0; stage < 3; stage++)
         for (int i = 0; i < 3; i++)
-            x = resnet_bottleneck(mb, x, 64 << stage, stage > 0 && i == 0 ? 2 : 1, cardinality, width);
+            x = resnet_bottleneck(mb, x, 64 << stage, stage > 0 && i == 0 ? 2 : 1, cardinality, width, cfg->se == 1);
     x = builder_global_avgpool(mb, x);
     return builder_linear(mb, x, classes, true);
 }
