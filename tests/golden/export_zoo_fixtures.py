@@ -261,6 +261,48 @@ class ResNeXt29(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+class SEResNetCifar(nn.Module):
+    """CIFAR ResNet of depth 6n+2 with option-B shortcuts and `se` (trainer/models/resnet.c; Hu et al. 2018): each
+    basic block conv3x3-BN-ReLU-conv3x3-BN, then squeeze-and-excitation (global average pool, linear to C/16 (at
+    least 1), ReLU, linear back, sigmoid, channel product), plus the shortcut, ReLU. Parameters in Cohort's
+    order: each block's main path, its SE layers, then its projection."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, planes, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.fc1 = nn.Linear(planes, max(planes // 16, 1))
+            self.fc2 = nn.Linear(max(planes // 16, 1), planes)
+            self.shortcut = None
+            if stride != 1 or inp != planes:
+                self.shortcut = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+            gate = torch.sigmoid(self.fc2(F.relu(self.fc1(y.mean((2, 3))))))
+            y = y * gate[:, :, None, None]
+            return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+    def __init__(self, depth, classes):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        blocks, inp = [], 16
+        for stage in range(3):
+            for i in range(n):
+                blocks.append(self.Block(inp, 16 << stage, 2 if stage > 0 and i == 0 else 1))
+                inp = 16 << stage
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(inp, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(F.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
+
+
 class MobileNetV1(nn.Module):
     """MobileNet V1 (trainer/models/mobilenet.c; Howard et al. 2017, Table 1) with width alpha, CIFAR form (stride-1
     stem): 3x3 conv + BN + ReLU, 13 blocks of 3x3 depthwise + BN + ReLU and 1x1 + BN + ReLU, pool, linear."""
@@ -334,6 +376,7 @@ MODELS = {
                         2, 3, 96, 96, 10, []),
     "resnext29_2x16d": (lambda: (ResNeXt29(2, 16, 10), None), 2, 3, 16, 16, 10, []),
     "mobilenet_v1": (lambda: (MobileNetV1(0.25, 10), None), 2, 3, 32, 32, 10, []),
+    "se_resnet14": (lambda: (SEResNetCifar(14, 10), None), 2, 3, 16, 16, 10, []),
 }
 
 
