@@ -50,6 +50,7 @@ static const LearningCase CASES[] = {
     {"shufflenet_v2_x0_5", "3x32x32", {NULL}, 512, 6, 32, 0.05, 30.0},
     {"resnext50_32x4d", "3x32x32", {"width=0.25", NULL}, 512, 4, 32, 0.02, 30.0},
     {"resnext29_2x16d", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
+    {"repvgg_a0", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
 };
 
 typedef struct {

@@ -294,6 +294,28 @@ static void check_efficient(void) {
         printf("  %-20s with se: %zu parameters (expected %zu)\n", with_se[i].name, got, with_se[i].count);
     }
     cfg.se = -1;
+    /* RepVGG (Ding et al. 2021): training-time counts, and the deploy form's (every block one 3x3 conv with bias,
+     * the linear head) against the paper's Table 2 (8.30M, 12.78M, 14.33M, truncated there) */
+    const struct {
+        const char *name;
+        size_t train, deploy;
+    } repvgg[] = {{"repvgg_a0", 9108968, 8309384}, {"repvgg_a1", 14092264, 12789864}, {"repvgg_b0", 15817960, 14339048}};
+    for (size_t i = 0; i < sizeof repvgg / sizeof repvgg[0]; i++) {
+        Model *r = build(repvgg[i].name, &cfg, 3, 224, 224, 1000, 1);
+        if (!r) continue;
+        size_t deploy = 0;
+        for (int k = 0; k < r->layer_count; k++) {
+            const Layer *l = &r->layers[k];
+            if (l->kind == LAYER_LINEAR) deploy += l->weight_count + l->bias_count;
+            if (l->kind == LAYER_CONV && l->kernel == 3) deploy += l->weight_count + (size_t)r->slots[l->out].C;
+        }
+        CHECK_MSG(r->param_count == repvgg[i].train && deploy == repvgg[i].deploy,
+                  "%s: %zu parameters (deploy form %zu), expected %zu (%zu)", repvgg[i].name, r->param_count, deploy,
+                  repvgg[i].train, repvgg[i].deploy);
+        printf("  %-20s %zu parameters training-time, %zu in the deploy form\n", repvgg[i].name, r->param_count,
+               deploy);
+        model_free(r);
+    }
     /* mobilenet_v2: 17 depthwise 3x3 layers (one a block), each a grouped conv with groups = channels */
     Model *m = build("mobilenet_v2", &cfg, 3, 32, 32, 10, 2);
     if (!m) return;

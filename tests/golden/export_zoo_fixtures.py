@@ -304,6 +304,44 @@ class SEResNetCifar(nn.Module):
         return self.fc(self.blocks(F.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
 
 
+class RepVGG(nn.Module):
+    """RepVGG's training-time form (trainer/models/repvgg.c; Ding et al. 2021, Table 2): blocks of 3x3 conv + BN,
+    1x1 conv + BN and, where the shape is kept, an identity BN, summed, ReLU; stage 0 one block to min(64, 64a)
+    at stride 2 (1 in the CIFAR form), stages 64a, 128a, 256a, 512b with their first block at stride 2; pool,
+    linear. Each block registers its identity BN, then the 3x3 branch, then the 1x1 branch."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, out, stride):
+            super().__init__()
+            self.identity = nn.BatchNorm2d(inp) if inp == out and stride == 1 else None
+            self.dense = nn.Sequential(nn.Conv2d(inp, out, 3, stride, 1, bias=False), nn.BatchNorm2d(out))
+            self.one = nn.Sequential(nn.Conv2d(inp, out, 1, stride, 0, bias=False), nn.BatchNorm2d(out))
+
+        def forward(self, x):
+            y = self.dense(x) + self.one(x)
+            return F.relu(y if self.identity is None else y + self.identity(x))
+
+    def __init__(self, blocks, a, b, classes, cifar):
+        super().__init__()
+        c = min(64, int(64 * a))
+        layers = [self.Block(3, c, 1 if cifar else 2)]
+        for stage, n in enumerate(blocks):
+            out = int((64 << stage) * (a if stage < 3 else b))
+            for i in range(n):
+                layers.append(self.Block(c, out, 2 if i == 0 else 1))
+                c = out
+        self.blocks = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(x).mean((2, 3)))
+
+    def deploy_parameters(self):
+        """The parameter count after re-parameterisation: one 3x3 conv with bias per block, and the linear."""
+        return sum(b.dense[0].weight.numel() + b.dense[0].out_channels for b in self.blocks) + \
+            sum(p.numel() for p in self.fc.parameters())
+
+
 class MobileNetV1(nn.Module):
     """MobileNet V1 (trainer/models/mobilenet.c; Howard et al. 2017, Table 1) with width alpha, CIFAR form (stride-1
     stem): 3x3 conv + BN + ReLU, 13 blocks of 3x3 depthwise + BN + ReLU and 1x1 + BN + ReLU, pool, linear."""
@@ -394,6 +432,7 @@ MODELS = {
     "resnext29_2x16d": (lambda: (ResNeXt29(2, 16, 10), None), 2, 3, 16, 16, 10, []),
     "mobilenet_v1": (lambda: (MobileNetV1(0.25, 10), None), 2, 3, 32, 32, 10, []),
     "se_resnet14": (lambda: (SEResNetCifar(14, 10), None), 2, 3, 16, 16, 10, []),
+    "repvgg_a0": (lambda: (RepVGG([2, 4, 14, 1], 0.75, 2.5, 10, True), None), 2, 3, 32, 32, 10, []),
 }
 
 
