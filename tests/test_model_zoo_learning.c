@@ -51,6 +51,7 @@ static const LearningCase CASES[] = {
     {"resnext50_32x4d", "3x32x32", {"width=0.25", NULL}, 512, 4, 32, 0.02, 30.0},
     {"resnext29_2x16d", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
     {"repvgg_a0", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
+    {"xception", "3x16x16", {NULL}, 512, 4, 32, 0.05, 30.0},
 };
 
 typedef struct {

@@ -275,6 +275,7 @@ static void check_efficient(void) {
         {"shufflenet_v2_x1_0", 3, 224, 224, 1000, 2278604}, {"resnext50_32x4d", 3, 224, 224, 1000, 25028904},
         {"resnext101_32x8d", 3, 224, 224, 1000, 88791336},  {"mobilenet_v1", 3, 224, 224, 1000, 4231976},
         {"resnext29", 3, 32, 32, 10, 34426698},             {"resnext29_16x64d", 3, 32, 32, 10, 68155210},
+        {"xception", 3, 299, 299, 1000, 22855952}, /* the Keras model's trainable parameters */
     };
     expect_counts(expected, sizeof expected / sizeof expected[0], true);
     TrainConfig cfg;

@@ -137,6 +137,8 @@ int build_resnext29(ModelBuilder *mb, const char *name, const TrainConfig *cfg, 
 bool resnext29_accepts(const char *name);
 int build_mobilenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_shufflenet_v2(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models/xception.c: xception. */
+int build_xception(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/repvgg.c: repvgg_a0, repvgg_a1, repvgg_b0 in their training-time form. */
 int build_repvgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/densenet.c: densenet121/169/201 (torchvision's) and densenet_bc (CIFAR DenseNet-BC-100, growth 12). */

@@ -66,6 +66,8 @@ static const ModelEntry MODELS[] = {
      NULL},
     {"shufflenet_v2_x1_5", build_shufflenet_v2, "ShuffleNet V2 1.5x (torchvision); `stem`", NULL},
     {"shufflenet_v2_x2_0", build_shufflenet_v2, "ShuffleNet V2 2.0x (torchvision); `stem`", NULL},
+    {"xception", build_xception, "Xception (Chollet): separable-convolution residual blocks, 8 middle blocks; `stem`",
+     NULL},
     {"repvgg_a0", build_repvgg, "RepVGG-A0 (Ding et al.), training-time 3x3 + 1x1 + identity branches; `stem`", NULL},
     {"repvgg_a1", build_repvgg, "RepVGG-A1 (Ding et al.), training-time branches; `stem`", NULL},
     {"repvgg_b0", build_repvgg, "RepVGG-B0 (Ding et al.), training-time branches; `stem`", NULL},
