@@ -342,6 +342,52 @@ class RepVGG(nn.Module):
             sum(p.numel() for p in self.fc.parameters())
 
 
+class Xception(nn.Module):
+    """Xception (trainer/models/xception.c; Chollet 2017 as the Keras model), CIFAR form: padded stride-1 stem
+    convs 32, 64 (+ BN + ReLU); residual blocks of separable convs (3x3 depthwise, 1x1 pointwise, BN), ReLU before
+    each (not before the first block's first), 1x1 strided conv + BN shortcut and a 3x3/2 max pool where width or
+    stride change; exit separable 1536 and 2048 (+ BN + ReLU), pool, linear. Shortcuts register first."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, out, reps, stride, relu_first, grow_last):
+            super().__init__()
+            self.skip = None
+            if inp != out or stride != 1:
+                self.skip = nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+            layers, c = [], inp
+            for i in range(reps):
+                if i > 0 or relu_first:
+                    layers.append(nn.ReLU())
+                o = out if (i == reps - 1 if grow_last else i == 0) else c
+                layers += [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.Conv2d(c, o, 1, bias=False),
+                           nn.BatchNorm2d(o)]
+                c = o
+            if stride != 1:
+                layers.append(nn.MaxPool2d(3, stride, 1))
+            self.rep = nn.Sequential(*layers)
+
+        def forward(self, x):
+            return self.rep(x) + (x if self.skip is None else self.skip(x))
+
+    def __init__(self, classes):
+        super().__init__()
+
+        def sep(c, o):
+            return [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.Conv2d(c, o, 1, bias=False), nn.BatchNorm2d(o),
+                    nn.ReLU()]
+
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            self.Block(64, 128, 2, 2, False, False), self.Block(128, 256, 2, 2, True, False),
+            self.Block(256, 728, 2, 2, True, False), *[self.Block(728, 728, 3, 1, True, False) for _ in range(8)],
+            self.Block(728, 1024, 2, 2, True, True), *sep(1024, 1536), *sep(1536, 2048))
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        return self.fc(self.net(x).mean((2, 3)))
+
+
 class MobileNetV1(nn.Module):
     """MobileNet V1 (trainer/models/mobilenet.c; Howard et al. 2017, Table 1) with width alpha, CIFAR form (stride-1
     stem): 3x3 conv + BN + ReLU, 13 blocks of 3x3 depthwise + BN + ReLU and 1x1 + BN + ReLU, pool, linear."""
@@ -432,6 +478,7 @@ MODELS = {
     "resnext29_2x16d": (lambda: (ResNeXt29(2, 16, 10), None), 2, 3, 16, 16, 10, []),
     "mobilenet_v1": (lambda: (MobileNetV1(0.25, 10), None), 2, 3, 32, 32, 10, []),
     "se_resnet14": (lambda: (SEResNetCifar(14, 10), None), 2, 3, 16, 16, 10, []),
+    "xception": (lambda: (Xception(10), None), 2, 3, 32, 32, 10, []),
     "repvgg_a0": (lambda: (RepVGG([2, 4, 14, 1], 0.75, 2.5, 10, True), None), 2, 3, 32, 32, 10, []),
 }
 
