@@ -331,6 +331,55 @@ static void check_efficient(void) {
     CHECK(!model_is_known("resnext29_08x64d") && !model_is_known("resnext29_8x64") && model_is_known("resnext29_2x64d"));
 }
 
+/* RepVGG's re-parameterisation: a training-time repvgg_a0 (CIFAR form) with its parameters and BN statistics made
+ * non-trivial by a few training steps, folded into the deploy form; evaluation-mode logits of both agree to
+ * float rounding, with fewer parameters. */
+static void check_repvgg_reparameterisation(void) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    const int B = 8, K = 10, C = 3, H = 32, W = 32;
+    Model *train = build("repvgg_a0", &cfg, C, H, W, K, B);
+    cfg.deploy = 1;
+    Model *deploy = build("repvgg_a0", &cfg, C, H, W, K, B);
+    if (!train || !deploy) return;
+    Rng rng;
+    rng_seed(&rng, 9);
+    const size_t n = (size_t)C * H * W * B;
+    real *x = malloc(n * sizeof(real));
+    /* BN gammas and betas away from 1 and 0, and running statistics from training-mode passes */
+    for (int i = 0; i < train->layer_count; i++) {
+        const Layer *l = &train->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        for (size_t c = 0; c < l->weight_count; c++) {
+            train->params[l->weight + c] = (real)(0.5 + rng_uniform(&rng));
+            train->params[l->bias + c] = (real)(0.2 * rng_normal(&rng));
+        }
+    }
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+        model_forward(train, x, B, true);
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    char err[ERR_LEN];
+    CHECK_MSG(repvgg_reparameterise(train, deploy, err) == 0, "%s", err);
+    const real *a = model_forward(train, x, B, false);
+    real *ta = malloc((size_t)B * K * sizeof(real));
+    memcpy(ta, a, (size_t)B * K * sizeof(real));
+    const real *d = model_forward(deploy, x, B, false);
+    double worst = 0, scale = 0;
+    for (int i = 0; i < B * K; i++) scale = fmax(scale, fabs((double)ta[i]));
+    for (int i = 0; i < B * K; i++) worst = fmax(worst, fabs((double)ta[i] - (double)d[i]) / scale);
+    const double tol = sizeof(real) == sizeof(double) ? 1e-10 : 1e-4;
+    CHECK_MSG(worst < tol, "repvgg_a0 deploy form: logits differ by %.2e of their scale", worst);
+    CHECK_MSG(deploy->param_count == 7041194 && train->param_count == 7840778,
+              "repvgg_a0 CIFAR: %zu training-time, %zu deploy parameters", train->param_count, deploy->param_count);
+    printf("repvgg_a0 re-parameterised: %zu -> %zu parameters, evaluation logits equal to %.1e of their scale\n",
+           train->param_count, deploy->param_count, worst);
+    free(x), free(ta);
+    model_free(train);
+    model_free(deploy);
+}
+
 /* `cohort models` prints each model with its count, e.g. "resnet20            278,324  ...". */
 static void expect_cli_line(const char *output, const char *model, size_t count, const char *args) {
     char digits[32], grouped[40];
@@ -640,6 +689,7 @@ int main(int argc, char **argv) {
         check_counts();
         check_densenet();
         check_efficient();
+        check_repvgg_reparameterisation();
         check_lenet_bn();
         check_names();
         check_memory_plan();

@@ -183,6 +183,12 @@ void model_profile_print(const Model *model, FILE *out);
 void model_plan_print(const Model *model, FILE *out);
 const char *layer_kind_name(LayerKind kind);
 
+/* RepVGG's re-parameterisation (reparameterise.c): sets the parameters of `deploy` (a repvgg_* built with
+ * `deploy`, same name and input) from the trained training-time model `train`, so that deploy's outputs equal
+ * train's in evaluation mode (its batch norms' running statistics folded in). Non-zero, with err, when the two do
+ * not correspond block for block. */
+int repvgg_reparameterise(const Model *train, Model *deploy, char err[ERR_LEN]);
+
 /* The registry, for `cohort models` and validation. */
 int model_registry_count(void);
 const char *model_registry_name(int index);
