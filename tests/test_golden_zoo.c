@@ -462,7 +462,8 @@ int main(int argc, char **argv) {
      * float64 reference (logits 2.5e-5, 2.2e-4, 3.5e-4, 3.6e-6).
      * MobileNet V3-Large and RepVGG-A0 (CIFAR form, training-time branches) likewise: PyTorch's float32 logits are
      * 1.5e-4 and 1.9e-3 off its float64 ones (this build's 9.7e-6 and 1.1e-4), and for Xception (CIFAR form) its
-     * float32 gradients 1.0e-3 (this build's 2.5e-4).
+     * float32 gradients 1.0e-3 (this build's 2.5e-4). MobileNet V3-Small is at the edge: the release build's float
+     * update was 8.6e-5 off the float64 reference, the ASan build's (other rounding order) 2.1e-4.
      * (The exporter's MobileNet V3 gates are nn.Hardsigmoid with a float64-exact gradient: see
      * Float64Hardsigmoid there.) */
     static const ZooCase CASES[] = {
@@ -489,7 +490,7 @@ int main(int argc, char **argv) {
         {"zoo_repvgg_a0.bin", "repvgg_a0", 1, "cifar", -1, -1, -1, -1, true, 0},
         {"zoo_xception.bin", "xception", 1, "cifar", -1, -1, -1, -1, true, 0},
         {"zoo_mobilenet_v3_large.bin", "mobilenet_v3_large", 0.25, "imagenet", -1, -1, -1, -1, true, 0},
-        {"zoo_mobilenet_v3_small.bin", "mobilenet_v3_small", 0.5, "imagenet", -1, -1, -1, -1, false, 0},
+        {"zoo_mobilenet_v3_small.bin", "mobilenet_v3_small", 0.5, "imagenet", -1, -1, -1, -1, true, 0},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         bool selected = argc == 2;
