@@ -3,6 +3,6 @@
 #include "pointwise_activation.h"
 
 static inline real hard_sigmoid_value(real x) { return x <= -3 ? 0 : x >= 3 ? 1 : x / 6 + (real)0.5; }
-static inline real hard_sigmoid_slope(real x) { return x > -3 && x < 3 ? (real)1 / 6 : 0; }
+static inline real hard_sigmoid_grad(real x, real g) { return x > -3 && x < 3 ? g / 6 : 0; }
 
-POINTWISE_ACTIVATION(hard_sigmoid, HARD_SIGMOID, "hard sigmoid", hard_sigmoid_value, hard_sigmoid_slope)
+POINTWISE_ACTIVATION(hard_sigmoid, HARD_SIGMOID, "hard sigmoid", hard_sigmoid_value, hard_sigmoid_grad)

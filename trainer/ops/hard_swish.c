@@ -3,6 +3,6 @@
 #include "pointwise_activation.h"
 
 static inline real hard_swish_value(real x) { return x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6; }
-static inline real hard_swish_slope(real x) { return x < -3 ? 0 : x <= 3 ? x / 3 + (real)0.5 : 1; }
+static inline real hard_swish_grad(real x, real g) { return x < -3 ? 0 : x <= 3 ? g * (x / 3 + (real)0.5) : g; }
 
-POINTWISE_ACTIVATION(hard_swish, HARD_SWISH, "hard swish", hard_swish_value, hard_swish_slope)
+POINTWISE_ACTIVATION(hard_swish, HARD_SWISH, "hard swish", hard_swish_value, hard_swish_grad)

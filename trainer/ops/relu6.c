@@ -3,6 +3,6 @@
 #include "pointwise_activation.h"
 
 static inline real relu6_value(real x) { return x < 0 ? 0 : x > 6 ? 6 : x; }
-static inline real relu6_slope(real x) { return x > 0 && x < 6 ? 1 : 0; }
+static inline real relu6_grad(real x, real g) { return x > 0 && x < 6 ? g : 0; }
 
-POINTWISE_ACTIVATION(relu6, RELU6, "ReLU6", relu6_value, relu6_slope)
+POINTWISE_ACTIVATION(relu6, RELU6, "ReLU6", relu6_value, relu6_grad)

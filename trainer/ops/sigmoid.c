@@ -4,9 +4,9 @@
 #include "pointwise_activation.h"
 
 static inline real sigmoid_value(real x) { return (real)1 / ((real)1 + real_exp(-x)); }
-static inline real sigmoid_slope(real x) {
+static inline real sigmoid_grad(real x, real g) {
     const real s = sigmoid_value(x);
-    return s * ((real)1 - s);
+    return g * s * ((real)1 - s);
 }
 
-POINTWISE_ACTIVATION(sigmoid, SIGMOID, "sigmoid", sigmoid_value, sigmoid_slope)
+POINTWISE_ACTIVATION(sigmoid, SIGMOID, "sigmoid", sigmoid_value, sigmoid_grad)

@@ -5,9 +5,9 @@
 
 static inline real silu_sigmoid(real x) { return (real)1 / ((real)1 + real_exp(-x)); }
 static inline real silu_value(real x) { return x * silu_sigmoid(x); }
-static inline real silu_slope(real x) {
+static inline real silu_grad(real x, real g) {
     const real s = silu_sigmoid(x);
-    return s * ((real)1 + x * ((real)1 - s));
+    return g * s * ((real)1 + x * ((real)1 - s));
 }
 
-POINTWISE_ACTIVATION(silu, SILU, "SiLU", silu_value, silu_slope)
+POINTWISE_ACTIVATION(silu, SILU, "SiLU", silu_value, silu_grad)
