@@ -10,7 +10,7 @@ needed by this script only, never by the build or the tests.
 For every model, `repeats` rounds each run `cohort bench` and then the same architecture in PyTorch (order
 alternating between rounds, so that drift in the machine's load hits both sides alike), each in its own
 process: same batch, same thread count, synthetic 3x32x32 input, 100 classes (googlenet and resnet50: 3x224x224, batch 32,
-1000 classes; densenet_bc: batch 64), SGD with momentum 0.9 and
+1000 classes; densenet_bc: batch 64; mobilenet_v2, shufflenet_v2_x1_0 and resnext29_2x64d in Cohort's CIFAR forms), SGD with momentum 0.9 and
 weight decay 5e-4 (AdamW for vit), train mode, forward + backward + optimiser step timed after warm-up.
 Peak resident memory is each process's own maximum (getrusage ru_maxrss). The table gives medians over
 the rounds of each side's images/s, and as the ratio the median over rounds of each round's Cohort/PyTorch
@@ -30,7 +30,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit", "googlenet", "densenet_bc", "resnet50"]
+MODELS = ["resnet20", "resnet56", "vgg11", "vgg16", "vit", "googlenet", "densenet_bc", "resnet50", "mobilenet_v2",
+          "shufflenet_v2_x1_0", "resnext29_2x64d"]
 # (input side, batch, classes) of the models not run at the CIFAR shape (3x32x32, --batch, --classes): the
 # ImageNet ones as torchvision's at 224x224, batch 32, 1000 classes; the CIFAR DenseNet-BC-100 at the paper's
 # batch 64
@@ -64,6 +65,24 @@ def torch_model(name, classes):
     if name == "densenet_bc":  # DenseNet-BC-100, k = 12, as the zoo golden fixtures define it
         import export_zoo_fixtures
         return export_zoo_fixtures.DenseNetBC(100, 12, classes)
+    if name == "mobilenet_v2":  # torchvision's, in Cohort's CIFAR form: stride-1 stem, the 24-channel stage at 1
+        import torchvision.models as tvm
+        setting = [[1, 16, 1, 1], [6, 24, 2, 1], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2],
+                   [6, 320, 1, 1]]
+        model = tvm.MobileNetV2(num_classes=classes, inverted_residual_setting=setting)
+        model.features[0][0].stride = (1, 1)
+        return model
+    if name.startswith("shufflenet_v2_"):  # torchvision's, CIFAR form: stride-1 stem, no max pool
+        import torch.nn as nn
+        import torchvision.models as tvm
+        model = getattr(tvm, name)(num_classes=classes)
+        model.conv1[0].stride = (1, 1)
+        model.maxpool = nn.Identity()
+        return model
+    if name.startswith("resnext29_"):  # CIFAR ResNeXt-29 <C>x<d>d as the zoo golden fixtures define it
+        import export_zoo_fixtures
+        cardinality, width = re.fullmatch(r"resnext29_(\d+)x(\d+)d", name).groups()
+        return export_zoo_fixtures.ResNeXt29(int(cardinality), int(width), classes)
     raise SystemExit("compare_torch.py: no PyTorch definition for model '%s'" % name)
 
 
@@ -169,7 +188,7 @@ def main():
     rows, ok = [], True
     print("%s: batch %d, threads %d, %d rounds, %d timed steps each; medians (ratio: of the rounds' ratios)"
           % ("evaluation" if args.eval else "training", args.batch, args.threads, args.repeats, args.steps), flush=True)
-    header = "%-9s %11s %11s %7s %7s %9s %7s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
+    header = "%-18s %11s %11s %7s %7s %9s %7s %12s %12s" % ("model", "cohort img/s", "torch img/s", "ratio", "target",
                                                            "GFLOP/s", "of FMA", "cohort MiB", "torch MiB")
     for model in args.models.split(","):
         cohort, torch = [], []
@@ -186,7 +205,7 @@ def main():
         c_rss, t_rss = med(cohort, "rss"), med(torch, "rss")
         met = ratio >= target and c_rss <= t_rss
         ok &= met
-        rows.append("%-9s %11.1f %11.1f %6.2fx %6.1fx %9.1f %6.1f%% %12.0f %12.0f%s" % (
+        rows.append("%-18s %11.1f %11.1f %6.2fx %6.1fx %9.1f %6.1f%% %12.0f %12.0f%s" % (
             model, c_ips, t_ips, ratio, target, med(cohort, "gflops"), med(cohort, "share"), c_rss, t_rss,
             "" if met else "  <- below target"))
     print(header)

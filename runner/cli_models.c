@@ -76,16 +76,16 @@ int cli_models(int argc, char **argv) {
         return EXIT_OK;
     }
     printf("counted for %dx%dx%d input, %d classes\n", C, H, W, classes);
-    printf("%-13s %14s %10s  %-16s %s\n", "model", "parameters", "GFLOP/img", "form", "description");
+    printf("%-18s %14s %10s  %-16s %s\n", "model", "parameters", "GFLOP/img", "form", "description");
     for (int i = 0; i < model_registry_count(); i++) {
         ModelSummary summary;
         if (model_summarise(model_registry_name(i), &cfg, C, H, W, classes, &summary, err)) {
-            printf("%-13s %14s %10s  %-16s %s (%s)\n", model_registry_name(i), "-", "-", "-", model_registry_help(i),
+            printf("%-18s %14s %10s  %-16s %s (%s)\n", model_registry_name(i), "-", "-", "-", model_registry_help(i),
                    err);
             continue;
         }
         char text[32];
-        printf("%-13s %14s %10.3f  %-16s %s\n", model_registry_name(i), thousands(summary.params, text),
+        printf("%-18s %14s %10.3f  %-16s %s\n", model_registry_name(i), thousands(summary.params, text),
                summary.forward_flops / 1e9, summary.form[0] ? summary.form : "-", model_registry_help(i));
     }
     return EXIT_OK;

@@ -37,7 +37,8 @@ set_tests_properties(models_plan_lenet_bn PROPERTIES PASS_REGULAR_EXPRESSION
 add_executable(test_model_zoo_learning ${COHORT_TEST_DIR}/test_model_zoo_learning.c)
 target_link_libraries(test_model_zoo_learning PRIVATE cohort_trainer m)
 foreach(model alexnet nin vgg11 vgg11_bn resnet18 resnet50 googlenet inception_v3 squeezenet1_0 squeezenet1_1
-        densenet121 densenet_bc)
+        densenet121 densenet_bc mobilenet_v1 mobilenet_v2 mobilenet_v3_small mobilenet_v3_large shufflenet_v2_x0_5
+        resnext50_32x4d resnext29_2x16d repvgg_a0 xception)
   add_test(NAME model_zoo_learning_${model} COMMAND test_model_zoo_learning ${model})
   set_tests_properties(model_zoo_learning_${model} PROPERTIES LABELS learning)
 endforeach()

@@ -290,6 +290,7 @@ typedef struct {
     const char *stem;
     int bn, aux, depth, growth;
     bool double_only; /* ill-conditioned in float32 for PyTorch too: checked in the double build only */
+    int se;           /* `se` (1: squeeze-and-excitation in the ResNet blocks; 0, when left out: auto) */
 } ZooCase;
 
 static bool feeds_batchnorm(const Model *m, const Layer *l) {
@@ -327,6 +328,7 @@ static void check_model(const char *dir, const ZooCase *c) {
     cfg.aux = c->aux;
     cfg.depth = c->depth;
     cfg.growth = c->growth;
+    cfg.se = c->se ? c->se : -1;
     cfg.dropout = 0;
     cfg.momentum = 0.9;
     cfg.nesterov = 1;
@@ -453,22 +455,42 @@ int main(int argc, char **argv) {
      * double_only: at these fixtures' small inputs and batch 2, freshly initialised GoogLeNet, Inception-v3
      * and DenseNet-121 amplify float32 rounding far beyond 1e-4: PyTorch's own float32 gradients are off its
      * float64 ones by up to 190%, 200% and 143% (element by element, test_golden.c's measure), so no float32
-     * implementation can meet the float build's tolerance there; the double build checks them to 1e-6. */
+     * implementation can meet the float build's tolerance there; the double build checks them to 1e-6.
+     * The same holds for the narrow MobileNet V1 and V2, ShuffleNet V2 and ResNeXt-50 fixtures: PyTorch's own
+     * float32 logits are off its float64 ones by 4.7e-4, 4.3e-4, 7.4e-4 and 2.2e-5, its gradients (elementwise,
+     * floor 0.25 RMS) by 2.7e-3 (V1) and 1.4e-4 (ResNeXt-50), more than this build's own differences to the
+     * float64 reference (logits 2.5e-5, 2.2e-4, 3.5e-4, 3.6e-6).
+     * MobileNet V3-Large and RepVGG-A0 (CIFAR form, training-time branches) likewise: PyTorch's float32 logits are
+     * 1.5e-4 and 1.9e-3 off its float64 ones (this build's 9.7e-6 and 1.1e-4), and for Xception (CIFAR form) its
+     * float32 gradients 1.0e-3 (this build's 2.5e-4). MobileNet V3-Small is at the edge: the release build's float
+     * update was 8.6e-5 off the float64 reference, the ASan build's (other rounding order) 2.1e-4.
+     * (The exporter's MobileNet V3 gates are nn.Hardsigmoid with a float64-exact gradient: see
+     * Float64Hardsigmoid there.) */
     static const ZooCase CASES[] = {
-        {"zoo_resnet18.bin", "resnet18", 0.25, "imagenet", -1, -1, -1, -1, false},
-        {"zoo_resnet50.bin", "resnet50", 0.25, "imagenet", -1, -1, -1, -1, false},
-        {"zoo_vgg11.bin", "vgg11", 0.125, "imagenet", -1, -1, -1, -1, false},
-        {"zoo_vgg11_bn.bin", "vgg11_bn", 0.125, "imagenet", -1, -1, -1, -1, false},
-        {"zoo_googlenet.bin", "googlenet", 1, "auto", -1, 0, -1, -1, true},
-        {"zoo_googlenet_aux.bin", "googlenet", 1, "auto", -1, 1, -1, -1, true},
-        {"zoo_inception_v3.bin", "inception_v3", 1, "auto", -1, 0, -1, -1, true},
-        {"zoo_inception_v3_aux.bin", "inception_v3", 1, "auto", -1, 1, -1, -1, true},
-        {"zoo_squeezenet1_0.bin", "squeezenet1_0", 1, "auto", -1, -1, -1, -1, false},
-        {"zoo_squeezenet1_1.bin", "squeezenet1_1", 1, "auto", -1, -1, -1, -1, false},
-        {"zoo_densenet121.bin", "densenet121", 1, "auto", -1, -1, -1, -1, true},
-        {"zoo_densenet_bc.bin", "densenet_bc", 1, "auto", -1, -1, 40, 12, false},
-        {"zoo_alexnet.bin", "alexnet", 0.125, "auto", -1, -1, -1, -1, false},
-        {"zoo_nin.bin", "nin", 1, "auto", -1, -1, -1, -1, false},
+        {"zoo_resnet18.bin", "resnet18", 0.25, "imagenet", -1, -1, -1, -1, false, 0},
+        {"zoo_resnet50.bin", "resnet50", 0.25, "imagenet", -1, -1, -1, -1, false, 0},
+        {"zoo_vgg11.bin", "vgg11", 0.125, "imagenet", -1, -1, -1, -1, false, 0},
+        {"zoo_vgg11_bn.bin", "vgg11_bn", 0.125, "imagenet", -1, -1, -1, -1, false, 0},
+        {"zoo_googlenet.bin", "googlenet", 1, "auto", -1, 0, -1, -1, true, 0},
+        {"zoo_googlenet_aux.bin", "googlenet", 1, "auto", -1, 1, -1, -1, true, 0},
+        {"zoo_inception_v3.bin", "inception_v3", 1, "auto", -1, 0, -1, -1, true, 0},
+        {"zoo_inception_v3_aux.bin", "inception_v3", 1, "auto", -1, 1, -1, -1, true, 0},
+        {"zoo_squeezenet1_0.bin", "squeezenet1_0", 1, "auto", -1, -1, -1, -1, false, 0},
+        {"zoo_squeezenet1_1.bin", "squeezenet1_1", 1, "auto", -1, -1, -1, -1, false, 0},
+        {"zoo_densenet121.bin", "densenet121", 1, "auto", -1, -1, -1, -1, true, 0},
+        {"zoo_densenet_bc.bin", "densenet_bc", 1, "auto", -1, -1, 40, 12, false, 0},
+        {"zoo_alexnet.bin", "alexnet", 0.125, "auto", -1, -1, -1, -1, false, 0},
+        {"zoo_nin.bin", "nin", 1, "auto", -1, -1, -1, -1, false, 0},
+        {"zoo_mobilenet_v1.bin", "mobilenet_v1", 0.25, "cifar", -1, -1, -1, -1, true, 0},
+        {"zoo_mobilenet_v2.bin", "mobilenet_v2", 0.25, "imagenet", -1, -1, -1, -1, true, 0},
+        {"zoo_shufflenet_v2_x0_5.bin", "shufflenet_v2_x0_5", 1, "imagenet", -1, -1, -1, -1, true, 0},
+        {"zoo_resnext50_32x4d.bin", "resnext50_32x4d", 0.25, "imagenet", -1, -1, -1, -1, true, 0},
+        {"zoo_resnext29_2x16d.bin", "resnext29_2x16d", 1, "auto", -1, -1, -1, -1, false, 0},
+        {"zoo_se_resnet14.bin", "resnet14", 1, "auto", -1, -1, -1, -1, false, 1},
+        {"zoo_repvgg_a0.bin", "repvgg_a0", 1, "cifar", -1, -1, -1, -1, true, 0},
+        {"zoo_xception.bin", "xception", 1, "cifar", -1, -1, -1, -1, true, 0},
+        {"zoo_mobilenet_v3_large.bin", "mobilenet_v3_large", 0.25, "imagenet", -1, -1, -1, -1, true, 0},
+        {"zoo_mobilenet_v3_small.bin", "mobilenet_v3_small", 0.5, "imagenet", -1, -1, -1, -1, true, 0},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         bool selected = argc == 2;

@@ -135,31 +135,44 @@ static void check_counts(void) {
     }
 }
 
+/* A model's parameter count at an input and class count, as a table row. */
+typedef struct {
+    const char *name;
+    int C, H, W, classes;
+    size_t count;
+} CountRow;
+
+/* Every row's count through model_count_parameters (printed when verbose). */
+static void expect_counts(const CountRow *expected, size_t n, bool verbose) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    char err[ERR_LEN];
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
+                                         expected[i].classes, &got, err) == 0,
+                  "%s: %s", expected[i].name, err);
+        CHECK_MSG(got == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
+                  expected[i].classes, got, expected[i].count);
+        if (verbose)
+            printf("  %-20s %dx%dx%d, %4d classes: %11zu parameters (expected %zu)\n", expected[i].name,
+                   expected[i].C, expected[i].H, expected[i].W, expected[i].classes, got, expected[i].count);
+    }
+}
+
 /* DenseNet: torchvision 0.14's counts at 3x224x224 and 1000 classes (densenet121/169/201), and the CIFAR
  * DenseNet-BC-100 with growth 12 (Huang et al.: 0.8M) at 3x32x32; a dense block's layers read the concatenation
  * of all earlier features (DenseNet-BC-100: 3 blocks of 16 layers, each block 15 concatenations as layer inputs
  * and one as its output, the last of 17 tensors). */
 static void check_densenet(void) {
-    const struct {
-        const char *name;
-        int C, H, W, classes;
-        size_t count;
-    } expected[] = {
+    static const CountRow expected[] = {
         {"densenet121", 3, 224, 224, 1000, 7978856}, {"densenet169", 3, 224, 224, 1000, 14149480},
         {"densenet201", 3, 224, 224, 1000, 20013928}, {"densenet_bc", 3, 32, 32, 10, 769162},
         {"densenet_bc", 3, 32, 32, 100, 800032},
     };
+    expect_counts(expected, sizeof expected / sizeof expected[0], false);
     TrainConfig cfg;
     train_config_defaults(&cfg);
-    char err[ERR_LEN];
-    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-        size_t n = 0;
-        CHECK_MSG(model_count_parameters(expected[i].name, &cfg, expected[i].C, expected[i].H, expected[i].W,
-                                         expected[i].classes, &n, err) == 0,
-                  "%s: %s", expected[i].name, err);
-        CHECK_MSG(n == expected[i].count, "%s, %d classes: %zu parameters, expected %zu", expected[i].name,
-                  expected[i].classes, n, expected[i].count);
-    }
     Model *m = build("densenet_bc", &cfg, 3, 32, 32, 10, 2);
     if (!m) return;
     int concats = 0, widest = 0;
@@ -249,6 +262,122 @@ static void check_names(void) {
     char err[ERR_LEN] = "";
     m = NULL;
     CHECK(model_create(&m, "vgg11", &cfg, 1, 28, 28, 10, 1, 0, err) != 0 && m == NULL && strstr(err, "vgg11"));
+}
+
+/* The efficient architectures: torchvision 0.14's counts at 3x224x224 and 1000 classes (sum of p.numel() over
+ * parameters() of torchvision.models.mobilenet_v2() etc.); MobileNet V1 with alpha 1 (Howard et al. Table 8:
+ * 4.2 million); CIFAR ResNeXt-29 8x64d and 16x64d at 3x32x32, 10 classes (Xie et al. Table 7: 34.4M, 68.1M).
+ * The depthwise layers are grouped convolutions with one input channel per filter. */
+static void check_efficient(void) {
+    static const CountRow expected[] = {
+        {"mobilenet_v2", 3, 224, 224, 1000, 3504872},       {"mobilenet_v3_small", 3, 224, 224, 1000, 2542856},
+        {"mobilenet_v3_large", 3, 224, 224, 1000, 5483032}, {"shufflenet_v2_x0_5", 3, 224, 224, 1000, 1366792},
+        {"shufflenet_v2_x1_0", 3, 224, 224, 1000, 2278604}, {"resnext50_32x4d", 3, 224, 224, 1000, 25028904},
+        {"resnext101_32x8d", 3, 224, 224, 1000, 88791336},  {"mobilenet_v1", 3, 224, 224, 1000, 4231976},
+        {"resnext29", 3, 32, 32, 10, 34426698},             {"resnext29_16x64d", 3, 32, 32, 10, 68155210},
+        {"xception", 3, 299, 299, 1000, 22855952}, /* the Keras model's trainable parameters */
+    };
+    expect_counts(expected, sizeof expected / sizeof expected[0], true);
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    /* `se`: SE-ResNet (Hu et al. 2018; reduction 16, linear layers with bias): torchvision's ResNet-50, ResNet-18
+     * and ResNeXt-50 with an SE block before each addition, summed in PyTorch (SE-ResNet-50: the paper's 28.1M) */
+    const CountRow with_se[] = {{"resnet50", 3, 224, 224, 1000, 28088024},
+                                {"resnet18", 3, 224, 224, 1000, 11778592},
+                                {"resnext50_32x4d", 3, 224, 224, 1000, 27559896}};
+    cfg.se = 1;
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof with_se / sizeof with_se[0]; i++) {
+        size_t got = 0;
+        CHECK_MSG(model_count_parameters(with_se[i].name, &cfg, 3, 224, 224, 1000, &got, err) == 0, "%s", err);
+        CHECK_MSG(got == with_se[i].count, "%s with se: %zu parameters, expected %zu", with_se[i].name, got,
+                  with_se[i].count);
+        printf("  %-20s with se: %zu parameters (expected %zu)\n", with_se[i].name, got, with_se[i].count);
+    }
+    cfg.se = -1;
+    /* RepVGG (Ding et al. 2021): training-time counts, and the deploy form's (every block one 3x3 conv with bias,
+     * the linear head) against the paper's Table 2 (8.30M, 12.78M, 14.33M, truncated there) */
+    const struct {
+        const char *name;
+        size_t train, deploy;
+    } repvgg[] = {{"repvgg_a0", 9108968, 8309384}, {"repvgg_a1", 14092264, 12789864}, {"repvgg_b0", 15817960, 14339048}};
+    for (size_t i = 0; i < sizeof repvgg / sizeof repvgg[0]; i++) {
+        Model *r = build(repvgg[i].name, &cfg, 3, 224, 224, 1000, 1);
+        if (!r) continue;
+        size_t deploy = 0;
+        for (int k = 0; k < r->layer_count; k++) {
+            const Layer *l = &r->layers[k];
+            if (l->kind == LAYER_LINEAR) deploy += l->weight_count + l->bias_count;
+            if (l->kind == LAYER_CONV && l->kernel == 3) deploy += l->weight_count + (size_t)r->slots[l->out].C;
+        }
+        CHECK_MSG(r->param_count == repvgg[i].train && deploy == repvgg[i].deploy,
+                  "%s: %zu parameters (deploy form %zu), expected %zu (%zu)", repvgg[i].name, r->param_count, deploy,
+                  repvgg[i].train, repvgg[i].deploy);
+        printf("  %-20s %zu parameters training-time, %zu in the deploy form\n", repvgg[i].name, r->param_count,
+               deploy);
+        model_free(r);
+    }
+    /* mobilenet_v2: 17 depthwise 3x3 layers (one a block), each a grouped conv with groups = channels */
+    Model *m = build("mobilenet_v2", &cfg, 3, 32, 32, 10, 2);
+    if (!m) return;
+    int depthwise = 0;
+    for (int i = 0; i < m->layer_count; i++) {
+        const Layer *l = &m->layers[i];
+        depthwise += l->kind == LAYER_GROUPED_CONV && l->groups == m->slots[l->in].C && l->kernel == 3 &&
+                     l->weight_count == (size_t)l->groups * 9;
+    }
+    CHECK_MSG(depthwise == 17, "mobilenet_v2: %d depthwise layers, expected 17", depthwise);
+    model_free(m);
+    CHECK(!model_is_known("resnext29_08x64d") && !model_is_known("resnext29_8x64") && model_is_known("resnext29_2x64d"));
+}
+
+/* RepVGG's re-parameterisation: a training-time repvgg_a0 (CIFAR form) with its parameters and BN statistics made
+ * non-trivial by a few training steps, folded into the deploy form; evaluation-mode logits of both agree to
+ * float rounding, with fewer parameters. */
+static void check_repvgg_reparameterisation(void) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    const int B = 8, K = 10, C = 3, H = 32, W = 32;
+    Model *train = build("repvgg_a0", &cfg, C, H, W, K, B);
+    cfg.deploy = 1;
+    Model *deploy = build("repvgg_a0", &cfg, C, H, W, K, B);
+    if (!train || !deploy) return;
+    Rng rng;
+    rng_seed(&rng, 9);
+    const size_t n = (size_t)C * H * W * B;
+    real *x = malloc(n * sizeof(real));
+    /* BN gammas and betas away from 1 and 0, and running statistics from training-mode passes */
+    for (int i = 0; i < train->layer_count; i++) {
+        const Layer *l = &train->layers[i];
+        if (l->kind != LAYER_BATCHNORM) continue;
+        for (size_t c = 0; c < l->weight_count; c++) {
+            train->params[l->weight + c] = (real)(0.5 + rng_uniform(&rng));
+            train->params[l->bias + c] = (real)(0.2 * rng_normal(&rng));
+        }
+    }
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+        model_forward(train, x, B, true);
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    char err[ERR_LEN];
+    CHECK_MSG(repvgg_reparameterise(train, deploy, err) == 0, "%s", err);
+    const real *a = model_forward(train, x, B, false);
+    real *ta = malloc((size_t)B * K * sizeof(real));
+    memcpy(ta, a, (size_t)B * K * sizeof(real));
+    const real *d = model_forward(deploy, x, B, false);
+    double worst = 0, scale = 0;
+    for (int i = 0; i < B * K; i++) scale = fmax(scale, fabs((double)ta[i]));
+    for (int i = 0; i < B * K; i++) worst = fmax(worst, fabs((double)ta[i] - (double)d[i]) / scale);
+    const double tol = sizeof(real) == sizeof(double) ? 1e-10 : 1e-4;
+    CHECK_MSG(worst < tol, "repvgg_a0 deploy form: logits differ by %.2e of their scale", worst);
+    CHECK_MSG(deploy->param_count == 7041194 && train->param_count == 7840778,
+              "repvgg_a0 CIFAR: %zu training-time, %zu deploy parameters", train->param_count, deploy->param_count);
+    printf("repvgg_a0 re-parameterised: %zu -> %zu parameters, evaluation logits equal to %.1e of their scale\n",
+           train->param_count, deploy->param_count, worst);
+    free(x), free(ta);
+    model_free(train);
+    model_free(deploy);
 }
 
 /* `cohort models` prints each model with its count, e.g. "resnet20            278,324  ...". */
@@ -559,6 +688,8 @@ int main(int argc, char **argv) {
     if (sizeof(real) == sizeof(float)) { /* the same code in double: no need to build every model twice */
         check_counts();
         check_densenet();
+        check_efficient();
+        check_repvgg_reparameterisation();
         check_lenet_bn();
         check_names();
         check_memory_plan();

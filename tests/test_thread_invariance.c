@@ -147,6 +147,30 @@ static void check_conv(const char *label, int B, int C, int H, int W, int OC, in
     free(v.in), free(v.weight), free(v.bias), free(v.dout), free(v.workspace);
 }
 
+/* ---- depthwise convolution (grouped_conv.c's direct kernel): planes and channels shared among threads ---- */
+
+static void run_depthwise(const void *ctx, real **results) {
+    const ConvCase *v = ctx;
+    depthwise_conv_forward(results[0], v->in, v->weight, v->bias, &v->s);
+    depthwise_conv_backward(results[1], results[2], results[3], v->dout, v->in, v->weight, &v->s);
+}
+
+static void check_depthwise(const char *label, int B, int C, int H, int W, int kernel, int stride, int pad) {
+    ConvCase v;
+    conv_shape_init(&v.s, B, C, H, W, C, kernel, kernel, stride, pad);
+    const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)C * kernel * kernel;
+    const size_t out_n = (size_t)C * B * v.s.OH * v.s.OW;
+    v.in = random_reals(in_n, 1.0);
+    v.weight = random_reals(w_n, 0.3);
+    v.bias = random_reals((size_t)C, 0.1);
+    v.dout = random_reals(out_n, 1.0);
+    v.workspace = NULL;
+    const InvarianceCase c = {label, 4, {out_n, in_n, w_n, (size_t)C}, {"out", "din", "dweight", "dbias"},
+                              run_depthwise, &v};
+    expect_thread_invariant(&c);
+    free(v.in), free(v.weight), free(v.bias), free(v.dout);
+}
+
 /* ---- linear ---- */
 
 typedef struct {
@@ -315,6 +339,9 @@ static void lenet_bn(TrainConfig *cfg) { cfg->bn = 1; }
 
 static void narrow_vgg(TrainConfig *cfg) { cfg->width = 0.25; } /* 128-channel 3x3 layers: the large-filter path */
 
+/* depthwise, grouped and SE layers, hard swish and sigmoid, channel split and shuffle */
+static void narrow_mobilenet(TrainConfig *cfg) { cfg->width = 0.25; }
+
 static void tiny_transformer(TrainConfig *cfg) {
     strcpy(cfg->optimizer, "adamw");
     cfg->lr = 2e-3;
@@ -352,6 +379,9 @@ static void run_cases(void) {
     check_conv("conv2d 256->256 4x4 s2, large filters", 8, 256, 4, 4, 256, 3, 2, 1);
     check_conv("conv2d 1x1 64->128, pointwise", 8, 64, 8, 8, 128, 1, 1, 0);
     check_conv("conv2d 1x1 s2 32->64", 8, 32, 16, 16, 64, 1, 2, 0);
+    check_depthwise("depthwise 3x3 s1, 96 channels 16x16", 24, 96, 16, 16, 3, 1, 1);
+    check_depthwise("depthwise 3x3 s2, 144 channels 32x32", 16, 144, 32, 32, 3, 2, 1);
+    check_depthwise("depthwise 5x5 s2, 40 channels 15x15", 20, 40, 15, 15, 5, 2, 2);
     check_linear("linear 1100x24->70 (3 row chunks)", 1100, 24, 70);
     check_linear("linear 1300x16->200", 1300, 16, 200);
     check_linear("linear 4200x24->70 (5 row groups)", 4200, 24, 70);
@@ -370,6 +400,11 @@ static void run_cases(void) {
     check_model("vit on 3x16x16, batch 64", "vit", "3x16x16", 64, tiny_transformer);
     check_model("vit with dropout", "vit", "3x16x16", 64, tiny_transformer_dropout);
     check_model("mixer on 3x16x16, batch 64", "mixer", "3x16x16", 64, tiny_transformer);
+    check_model("mobilenet_v2 x0.25 on 3x16x16, batch 32", "mobilenet_v2", "3x16x16", 32, narrow_mobilenet);
+    check_model("mobilenet_v3_small x0.25 on 3x16x16, batch 32", "mobilenet_v3_small", "3x16x16", 32,
+                narrow_mobilenet);
+    check_model("shufflenet_v2_x0_5 on 3x16x16, batch 32", "shufflenet_v2_x0_5", "3x16x16", 32, NULL);
+    check_model("resnext29_2x16d on 3x16x16, batch 16", "resnext29_2x16d", "3x16x16", 16, NULL);
 }
 
 /* ---- every kernel: one child process per OpenBLAS core type this CPU can run ---- */

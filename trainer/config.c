@@ -52,6 +52,8 @@ static const KeySpec KEYS[] = {
      "ResNet-18..152 and VGG: imagenet (7x7 stem + max pool; VGG's 4096-4096 classifier), cifar (3x3 stem, no max "
      "pool; VGG's one linear head) or auto (cifar for inputs under 64 pixels)"},
     {"bn", 'a', FIELD(bn), 0, 1, "batch norm: VGG (auto = by name, vgg16_bn has it), LeNet (auto = none)"},
+    {"deploy", 'a', FIELD(deploy), 0, 1, "RepVGG: the deploy form, one 3x3 conv with bias a block (auto = training form)"},
+    {"se", 'a', FIELD(se), 0, 1, "squeeze-and-excitation (reduction 16) in every ResNet block (auto = off)"},
     {"aux", 'a', FIELD(aux), 0, 1,
      "GoogLeNet / Inception-v3 auxiliary classifiers (trained with the papers' loss weights, ignored at evaluation); "
      "auto = off"},
@@ -118,6 +120,8 @@ void train_config_defaults(TrainConfig *cfg) {
     strcpy(cfg->stem, "auto");
     cfg->bn = -1;
     cfg->aux = -1;
+    cfg->se = -1;
+    cfg->deploy = -1;
     cfg->growth = -1;
     cfg->dim = 192;
     cfg->depth = -1;
@@ -240,6 +244,7 @@ static int check_model_fits(const TrainConfig *cfg, char err[ERR_LEN]) {
     shape.image_size = cfg->image_size;
     shape.pad = cfg->pad, shape.coarse_labels = cfg->coarse_labels, shape.classes = cfg->classes;
     shape.dropout = cfg->dropout, shape.width = cfg->width, shape.bn = cfg->bn, shape.aux = cfg->aux;
+    shape.se = cfg->se, shape.deploy = cfg->deploy;
     shape.growth = cfg->growth, shape.dim = cfg->dim, shape.heads = cfg->heads, shape.mlp_dim = cfg->mlp_dim;
     shape.patch = cfg->patch, shape.depth = cfg->depth, shape.attn_dropout = cfg->attn_dropout;
     shape.token_mlp_dim = cfg->token_mlp_dim, shape.channel_mlp_dim = cfg->channel_mlp_dim;

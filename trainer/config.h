@@ -34,6 +34,8 @@ typedef struct {
     char stem[12];          /* ResNet-18..152, VGG: "imagenet" | "cifar" | "auto" (cifar under 64 pixels) */
     int bn;                 /* batch norm in VGG and LeNet: -1 auto (by name), 0, 1 */
     int aux;                /* GoogLeNet / Inception-v3 auxiliary classifiers: -1 auto (off), 0, 1 */
+    int se;                 /* squeeze-and-excitation in the ResNet families' blocks: -1 auto (off), 0, 1 */
+    int deploy;             /* RepVGG's deploy form (one 3x3 conv with bias a block): -1 auto (off), 0, 1 */
     int growth;             /* densenet_bc growth rate; -1 auto */
     int dim, heads, mlp_dim, patch; /* ViT and Mixer shape */
     int depth;              /* ViT/Mixer blocks, resnet_cifar and densenet_bc layers; -1 auto (model_depth) */

@@ -77,12 +77,15 @@ typedef struct {
     int kernel, stride, pad;   /* pooling (square); kernel is also the patch size of LAYER_PATCH_EMBED; a square
                                 * convolution's kernel and padding */
     int kernel_h, kernel_w, pad_h, pad_w; /* LAYER_CONV: kernel rows x columns, padding of rows and of columns */
+    int groups;                /* LAYER_GROUPED_CONV: channel groups (> 1); LAYER_CHANNEL_SHUFFLE: its groups */
     bool ceil_mode;            /* LAYER_MAXPOOL, LAYER_AVGPOOL: PyTorch's ceil_mode output sizes */
     real dropout_p;            /* LAYER_DROPOUT; attention dropout of LAYER_ATTENTION */
     int heads;                 /* LAYER_ATTENTION */
-    int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged */
+    int token;                 /* LAYER_TOKEN_SELECT: the token; LAYER_TOKEN_MEAN: the first token averaged;
+                                * LAYER_CHANNEL_SLICE: the first channel */
     bool gelu_tanh;            /* LAYER_GELU: tanh approximation instead of the exact erf form */
     real eps;                  /* LAYER_LAYERNORM, LAYER_BATCHNORM */
+    real momentum;             /* LAYER_BATCHNORM: of the running statistics (PyTorch's, 0.1 by default) */
     ParamInit init;            /* LAYER_LINEAR, LAYER_PATCH_EMBED */
     /* gradient regions that become live at this layer's backward (zeroed there): bit k for inputs[k] */
     uint64_t zero_input_grads;
@@ -189,6 +192,12 @@ int model_layer_result_slot(const Model *model, int layer);
  * (a ReLU fused into the layer, batchnorm+relu or add+relu, is applied; an in-place ReLU after it is not). */
 const real *model_forward_to(Model *model, const real *x, int B, int last);
 const char *layer_kind_name(LayerKind kind);
+
+/* RepVGG's re-parameterisation (reparameterise.c): sets the parameters of `deploy` (a repvgg_* built with
+ * `deploy`, same name and input) from the trained training-time model `train`, so that deploy's outputs equal
+ * train's in evaluation mode (its batch norms' running statistics folded in). Non-zero, with err, when the two do
+ * not correspond block for block. */
+int repvgg_reparameterise(const Model *train, Model *deploy, char err[ERR_LEN]);
 
 /* The registry, for `cohort models` and validation. */
 int model_registry_count(void);

@@ -150,13 +150,16 @@ int builder_batchnorm(ModelBuilder *mb, int x) { return builder_batchnorm_eps(mb
 /* per channel of a spatial tensor (BatchNorm2d), or per feature of a flat [B][F] one (BatchNorm1d); a token
  * tensor [B][T][F] has no batch-norm form here (PyTorch's BatchNorm1d on (N, C, L) normalises over a different
  * axis than this layout's rows) */
-int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps) {
+int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps) { return builder_batchnorm_momentum(mb, x, eps, 0.1); }
+
+int builder_batchnorm_momentum(ModelBuilder *mb, int x, double eps, double momentum) {
     TensorSlot in = *slot(mb, x);
     if (in.flat && (in.H != 1 || in.W != 1)) return builder_fail(mb, "batch norm over a token tensor is not supported");
     int out = builder_new_slot(mb, in.C, in.H, in.W, in.flat);
     Layer *l = builder_new_layer(mb, LAYER_BATCHNORM, x);
     l->out = out;
     l->eps = (real)eps;
+    l->momentum = (real)momentum;
     l->weight_count = l->bias_count = (size_t)in.C;
     l->weight = new_params(mb, (size_t)in.C, false);
     l->bias = new_params(mb, (size_t)in.C, false);
@@ -278,6 +281,14 @@ int builder_shortcut_pad(ModelBuilder *mb, int x, int out_channels, int stride) 
 
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad) {
     return builder_relu(mb, builder_batchnorm(mb, builder_conv(mb, x, out_channels, kernel, stride, pad, false)));
+}
+
+int builder_squeeze_excite(ModelBuilder *mb, int x, int squeezed, bool hard_gate, ParamInit init) {
+    const int C = slot(mb, x)->C;
+    int gate = builder_linear_init(mb, builder_global_avgpool(mb, x), squeezed, true, init, 0);
+    gate = builder_linear_init(mb, builder_relu(mb, gate), C, true, init, 0);
+    gate = hard_gate ? builder_hard_sigmoid(mb, gate) : builder_sigmoid(mb, gate);
+    return builder_channel_gate(mb, x, gate);
 }
 
 /* ---- token tensors ---- */

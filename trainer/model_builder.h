@@ -42,6 +42,8 @@ int builder_conv_rect(ModelBuilder *mb, int x, int out_channels, int kernel_h, i
                       int pad_w, bool bias);
 int builder_batchnorm(ModelBuilder *mb, int x); /* PyTorch's default eps 1e-5 */
 int builder_batchnorm_eps(ModelBuilder *mb, int x, double eps);
+/* ... and the running statistics' momentum (PyTorch's `momentum`; 0.1 in the two above) */
+int builder_batchnorm_momentum(ModelBuilder *mb, int x, double eps, double momentum);
 int builder_relu(ModelBuilder *mb, int x);
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
 int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad);
@@ -65,6 +67,10 @@ void builder_aux_output(ModelBuilder *mb, int logits, double weight);
 void builder_set_init(ModelBuilder *mb, int y, ParamInit init, double std);
 /* Convenience: conv (no bias) -> batch norm -> relu. */
 int builder_conv_bn_relu(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad);
+/* Squeeze-and-excitation (Hu et al. 2018): x times a per-channel gate from x's global average pool through a
+ * linear layer to `squeezed` features, ReLU, a linear layer back to x's channels (both with bias, by `init`), and
+ * a sigmoid (hard sigmoid when hard_gate: MobileNet V3's). */
+int builder_squeeze_excite(ModelBuilder *mb, int x, int squeezed, bool hard_gate, ParamInit init);
 
 /* Token tensors (flat slots [B][T][D], see model.h). A linear over a token tensor applies to every token;
  * builder_linear_init chooses its initialisation (std: INIT_TRUNC_NORMAL's standard deviation). */
@@ -89,6 +95,20 @@ int builder_concat(ModelBuilder *mb, const int *xs, int n);    /* channels conca
 int builder_sum(ModelBuilder *mb, const int *xs, int n);       /* elementwise sum in order */
 int builder_channel_gate(ModelBuilder *mb, int x, int gate);   /* x [C][H][W] times gate [C] per image */
 
+/* Efficient architectures' ops (their op files). nn.Conv2d(C, out_channels, kernel, stride, pad, groups=groups):
+ * weight [out_channels][C/groups][kernel][kernel], Kaiming normal (fan_out) as builder_conv; groups 1 is
+ * builder_conv itself, groups = C = out_channels a depthwise convolution. */
+int builder_grouped_conv(ModelBuilder *mb, int x, int out_channels, int kernel, int stride, int pad, int groups,
+                         bool bias);
+int builder_channel_shuffle(ModelBuilder *mb, int x, int groups);
+/* channels first .. first + count - 1 of x (torch.chunk along the channels) */
+int builder_channel_slice(ModelBuilder *mb, int x, int first, int count);
+int builder_relu6(ModelBuilder *mb, int x);
+int builder_sigmoid(ModelBuilder *mb, int x);
+int builder_hard_sigmoid(ModelBuilder *mb, int x);
+int builder_hard_swish(ModelBuilder *mb, int x);
+int builder_silu(ModelBuilder *mb, int x);
+
 /* Architectures (the files of trainer/models/), registered in models/registry.c. Each returns the output slot
  * ([B][classes]); `name` is the requested model name (families like resnetN read their depth from it). */
 int build_mlp(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
@@ -108,6 +128,19 @@ int build_nin(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int cl
 int build_squeezenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_googlenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 int build_inception_v3(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* The bottleneck of torchvision's ResNet-50.. and ResNeXt (resnet.c): width floor(planes * base_width / 64)
+ * times groups in the grouped 3x3 convolution, output 4x planes; with se, SE-ResNet's squeeze-and-excitation. */
+int resnet_bottleneck(ModelBuilder *mb, int x, int planes, int stride, int groups, int base_width, bool se);
+/* models/resnext.c: CIFAR ResNeXt-29 (resnext29, resnext29_<C>x<d>d); models/mobilenet.c: mobilenet_v1,
+ * mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small; models/shufflenet.c: shufflenet_v2_x0_5 .. x2_0. */
+int build_resnext29(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+bool resnext29_accepts(const char *name);
+int build_mobilenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+int build_shufflenet_v2(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models/xception.c: xception. */
+int build_xception(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
+/* models/repvgg.c: repvgg_a0, repvgg_a1, repvgg_b0 in their training-time form. */
+int build_repvgg(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 /* models/densenet.c: densenet121/169/201 (torchvision's) and densenet_bc (CIFAR DenseNet-BC-100, growth 12). */
 int build_densenet(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes);
 

@@ -207,6 +207,30 @@ void channel_gate_forward(real *out, const real *x, const real *gate, int C, int
 void channel_gate_backward(real *dx, real *dgate, const real *dout, const real *x, const real *gate, int C, int B,
                            int HW);
 
+/* ---- grouped convolution's depthwise kernel (grouped_conv.c): s with C = OC channels, one filter each.
+ * in [C][B][H][W], weight [C][1][KH][KW], bias [C] or NULL -> out [C][B][OH][OW]; the backward adds into din,
+ * dweight, dbias (any may be NULL). Direct loops, no workspace. ---- */
+void depthwise_conv_forward(real *out, const real *in, const real *weight, const real *bias, const ConvShape *s);
+void depthwise_conv_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
+                             const real *weight, const ConvShape *s);
+/* ---- channel shuffle: in [C][rest] -> out [C][rest], output channel j*groups + i = input i*(C/groups) + j;
+ * the backward adds the inverse permutation of dout into din ---- */
+void channel_shuffle_forward(real *out, const real *in, int C, int groups, size_t rest);
+void channel_shuffle_backward(real *din, const real *dout, int C, int groups, size_t rest);
+/* ---- activations of pointwise_activation.h, n elements: out = f(in); the backward adds dout * f'(in) into
+ * din (in place when din == dout). relu6 min(max(x, 0), 6); sigmoid; hard_sigmoid relu6(x + 3) / 6;
+ * hard_swish x relu6(x + 3) / 6; silu x sigmoid(x) ---- */
+void relu6_forward(real *out, const real *in, size_t n);
+void relu6_backward(real *din, const real *dout, const real *in, size_t n);
+void sigmoid_forward(real *out, const real *in, size_t n);
+void sigmoid_backward(real *din, const real *dout, const real *in, size_t n);
+void hard_sigmoid_forward(real *out, const real *in, size_t n);
+void hard_sigmoid_backward(real *din, const real *dout, const real *in, size_t n);
+void hard_swish_forward(real *out, const real *in, size_t n);
+void hard_swish_backward(real *din, const real *dout, const real *in, size_t n);
+void silu_forward(real *out, const real *in, size_t n);
+void silu_backward(real *din, const real *dout, const real *in, size_t n);
+
 void add_forward(real *out, const real *a, const real *b, size_t n);
 void add_backward(real *da, real *db, const real *dout, size_t n);
 /* the add and a ReLU after it in one pass: out = max(0, a + b); the backward takes dout, the gradient of that

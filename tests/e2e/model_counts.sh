@@ -36,6 +36,13 @@ densenet201 20013928
 googlenet 6624904
 squeezenet1_0 1248424
 squeezenet1_1 1235496
+mobilenet_v2 3504872
+mobilenet_v3_small 2542856
+mobilenet_v3_large 5483032
+shufflenet_v2_x0_5 1366792
+shufflenet_v2_x1_0 2278604
+resnext50_32x4d 25028904
+resnext101_32x8d 88791336
 COUNTS
 check "resnet50 at 224 pixels: the ImageNet stem" test "$(models_form "$imagenet" resnet50)" = "ImageNet"
 check "vgg16 at 224 pixels: the ImageNet form without batch norm" grep -q '^vgg16 .* ImageNet  ' <<< "$imagenet"

@@ -61,6 +61,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision
 import torchvision.models as tvm
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from torchvision.models.vgg import make_layers
@@ -132,9 +133,9 @@ class NarrowResNet(tvm.resnet.ResNet):
     """torchvision's ResNet (its BasicBlock / Bottleneck, _make_layer and forward) with every width times w:
     only the stem conv, its BN, the planes of the four stages and the fc input change."""
 
-    def __init__(self, block, layers, width, num_classes):
+    def __init__(self, block, layers, width, num_classes, **kwargs):
         self.narrow = lambda c: scaled(c, width)
-        super().__init__(block, layers, num_classes=num_classes)
+        super().__init__(block, layers, num_classes=num_classes, **kwargs)
         self.conv1 = nn.Conv2d(3, self.narrow(64), kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(self.narrow(64))
         self.fc = nn.Linear(self.narrow(512) * block.expansion, num_classes)
@@ -234,6 +235,204 @@ class NIN(nn.Module):
         return self.net(x)
 
 
+class ResNeXt29(nn.Module):
+    """CIFAR ResNeXt-29 (trainer/models/resnext.c; Xie et al. 2017 and the authors' Torch code): 3x3 conv 64 + BN +
+    ReLU, three stages of three torchvision Bottlenecks (groups = cardinality, width_per_group = d) at planes 64,
+    128, 256 with strides 1, 2, 2 and projection shortcuts, global average pool, linear."""
+
+    def __init__(self, cardinality, width, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        layers, inplanes = [], 64
+        for stage, planes in enumerate((64, 128, 256)):
+            for i in range(3):
+                stride = 2 if stage > 0 and i == 0 else 1
+                down = None
+                if stride != 1 or inplanes != 4 * planes:
+                    down = nn.Sequential(nn.Conv2d(inplanes, 4 * planes, 1, stride, bias=False),
+                                         nn.BatchNorm2d(4 * planes))
+                layers.append(Bottleneck(inplanes, planes, stride, down, groups=cardinality, base_width=width))
+                inplanes = 4 * planes
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(inplanes, classes)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+class SEResNetCifar(nn.Module):
+    """CIFAR ResNet of depth 6n+2 with option-B shortcuts and `se` (trainer/models/resnet.c; Hu et al. 2018): each
+    basic block conv3x3-BN-ReLU-conv3x3-BN, then squeeze-and-excitation (global average pool, linear to C/16 (at
+    least 1), ReLU, linear back, sigmoid, channel product), plus the shortcut, ReLU. Parameters in Cohort's
+    order: each block's main path, its SE layers, then its projection."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, planes, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.fc1 = nn.Linear(planes, max(planes // 16, 1))
+            self.fc2 = nn.Linear(max(planes // 16, 1), planes)
+            self.shortcut = None
+            if stride != 1 or inp != planes:
+                self.shortcut = nn.Sequential(nn.Conv2d(inp, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+            gate = torch.sigmoid(self.fc2(F.relu(self.fc1(y.mean((2, 3))))))
+            y = y * gate[:, :, None, None]
+            return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+    def __init__(self, depth, classes):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        blocks, inp = [], 16
+        for stage in range(3):
+            for i in range(n):
+                blocks.append(self.Block(inp, 16 << stage, 2 if stage > 0 and i == 0 else 1))
+                inp = 16 << stage
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(inp, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(F.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
+
+
+class RepVGG(nn.Module):
+    """RepVGG's training-time form (trainer/models/repvgg.c; Ding et al. 2021, Table 2): blocks of 3x3 conv + BN,
+    1x1 conv + BN and, where the shape is kept, an identity BN, summed, ReLU; stage 0 one block to min(64, 64a)
+    at stride 2 (1 in the CIFAR form), stages 64a, 128a, 256a, 512b with their first block at stride 2; pool,
+    linear. Each block registers its identity BN, then the 3x3 branch, then the 1x1 branch."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, out, stride):
+            super().__init__()
+            self.identity = nn.BatchNorm2d(inp) if inp == out and stride == 1 else None
+            self.dense = nn.Sequential(nn.Conv2d(inp, out, 3, stride, 1, bias=False), nn.BatchNorm2d(out))
+            self.one = nn.Sequential(nn.Conv2d(inp, out, 1, stride, 0, bias=False), nn.BatchNorm2d(out))
+
+        def forward(self, x):
+            y = self.dense(x) + self.one(x)
+            return F.relu(y if self.identity is None else y + self.identity(x))
+
+    def __init__(self, blocks, a, b, classes, cifar):
+        super().__init__()
+        c = min(64, int(64 * a))
+        layers = [self.Block(3, c, 1 if cifar else 2)]
+        for stage, n in enumerate(blocks):
+            out = int((64 << stage) * (a if stage < 3 else b))
+            for i in range(n):
+                layers.append(self.Block(c, out, 2 if i == 0 else 1))
+                c = out
+        self.blocks = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(x).mean((2, 3)))
+
+    def deploy_parameters(self):
+        """The parameter count after re-parameterisation: one 3x3 conv with bias per block, and the linear."""
+        return sum(b.dense[0].weight.numel() + b.dense[0].out_channels for b in self.blocks) + \
+            sum(p.numel() for p in self.fc.parameters())
+
+
+class Xception(nn.Module):
+    """Xception (trainer/models/xception.c; Chollet 2017 as the Keras model), CIFAR form: padded stride-1 stem
+    convs 32, 64 (+ BN + ReLU); residual blocks of separable convs (3x3 depthwise, 1x1 pointwise, BN), ReLU before
+    each (not before the first block's first), 1x1 strided conv + BN shortcut and a 3x3/2 max pool where width or
+    stride change; exit separable 1536 and 2048 (+ BN + ReLU), pool, linear. Shortcuts register first."""
+
+    class Block(nn.Module):
+        def __init__(self, inp, out, reps, stride, relu_first, grow_last):
+            super().__init__()
+            self.skip = None
+            if inp != out or stride != 1:
+                self.skip = nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+            layers, c = [], inp
+            for i in range(reps):
+                if i > 0 or relu_first:
+                    layers.append(nn.ReLU())
+                o = out if (i == reps - 1 if grow_last else i == 0) else c
+                layers += [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.Conv2d(c, o, 1, bias=False),
+                           nn.BatchNorm2d(o)]
+                c = o
+            if stride != 1:
+                layers.append(nn.MaxPool2d(3, stride, 1))
+            self.rep = nn.Sequential(*layers)
+
+        def forward(self, x):
+            return self.rep(x) + (x if self.skip is None else self.skip(x))
+
+    def __init__(self, classes):
+        super().__init__()
+
+        def sep(c, o):
+            return [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.Conv2d(c, o, 1, bias=False), nn.BatchNorm2d(o),
+                    nn.ReLU()]
+
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            self.Block(64, 128, 2, 2, False, False), self.Block(128, 256, 2, 2, True, False),
+            self.Block(256, 728, 2, 2, True, False), *[self.Block(728, 728, 3, 1, True, False) for _ in range(8)],
+            self.Block(728, 1024, 2, 2, True, True), *sep(1024, 1536), *sep(1536, 2048))
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        return self.fc(self.net(x).mean((2, 3)))
+
+
+class MobileNetV1(nn.Module):
+    """MobileNet V1 (trainer/models/mobilenet.c; Howard et al. 2017, Table 1) with width alpha, CIFAR form (stride-1
+    stem): 3x3 conv + BN + ReLU, 13 blocks of 3x3 depthwise + BN + ReLU and 1x1 + BN + ReLU, pool, linear."""
+
+    def __init__(self, alpha, classes):
+        super().__init__()
+
+        def cbr(inp, out, k, stride, groups):
+            return [nn.Conv2d(inp, out, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(out),
+                    nn.ReLU()]
+
+        c = round(32 * alpha)
+        layers = cbr(3, c, 3, 1, 1)
+        for out, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
+                            (512, 1), (512, 1), (1024, 2), (1024, 1)]:
+            layers += cbr(c, c, 3, stride, c) + cbr(c, round(out * alpha), 1, 1, 1)
+            c = round(out * alpha)
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
+class Float64Hardsigmoid(nn.Module):
+    """nn.Hardsigmoid's function, relu6(x + 3) / 6, with a float64-exact gradient: PyTorch 1.13's hardsigmoid
+    backward multiplies by the float32 constant 1.0f / 6.0f even on float64 tensors (0.1666666716337204, 3e-8 too
+    large), which put MobileNet V3's float64 reference gradients up to 7e-5 (relative, on small entries) off the
+    exact ones. hardtanh's backward passes the gradient (x 1) inside (0, 6), and / 6 is float64's own."""
+
+    def forward(self, x):
+        return F.hardtanh(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def mobilenet_v3(arch, width):
+    """torchvision's MobileNetV3 with its squeeze-and-excitation gates' nn.Hardsigmoid replaced by
+    Float64Hardsigmoid (the same values; see there)."""
+    setting, last = tvm.mobilenetv3._mobilenet_v3_conf(arch, width_mult=width)
+    model = tvm.mobilenetv3.MobileNetV3(setting, last, num_classes=10, dropout=0.0)
+    for m in model.modules():
+        if isinstance(m, torchvision.ops.misc.SqueezeExcitation):
+            m.scale_activation = Float64Hardsigmoid()
+    return model, None
+
+
 VGG11_CFG = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 
 
@@ -268,6 +467,19 @@ MODELS = {
     "densenet_bc": (lambda: (DenseNetBC(40, 12, 10), None), 2, 3, 32, 32, 10, []),
     "alexnet": (lambda: (narrow_alexnet(0.125, 10), None), 2, 3, 127, 127, 10, []),
     "nin": (lambda: (NIN(10, 0.0), None), 2, 3, 32, 32, 10, []),
+    "mobilenet_v2": (lambda: (tvm.MobileNetV2(num_classes=10, width_mult=0.25, dropout=0.0), None), 2, 3, 64, 64, 10,
+                     []),
+    "mobilenet_v3_small": (lambda: mobilenet_v3("mobilenet_v3_small", 0.5), 2, 3, 96, 96, 10, []),
+    "mobilenet_v3_large": (lambda: mobilenet_v3("mobilenet_v3_large", 0.25), 2, 3, 96, 96, 10, []),
+    "shufflenet_v2_x0_5": (lambda: (tvm.ShuffleNetV2([4, 8, 4], [24, 48, 96, 192, 1024], num_classes=10), None), 2, 3,
+                           64, 64, 10, []),
+    "resnext50_32x4d": (lambda: (NarrowResNet(Bottleneck, [3, 4, 6, 3], 0.25, 10, groups=32, width_per_group=4), None),
+                        2, 3, 96, 96, 10, []),
+    "resnext29_2x16d": (lambda: (ResNeXt29(2, 16, 10), None), 2, 3, 16, 16, 10, []),
+    "mobilenet_v1": (lambda: (MobileNetV1(0.25, 10), None), 2, 3, 32, 32, 10, []),
+    "se_resnet14": (lambda: (SEResNetCifar(14, 10), None), 2, 3, 16, 16, 10, []),
+    "xception": (lambda: (Xception(10), None), 2, 3, 32, 32, 10, []),
+    "repvgg_a0": (lambda: (RepVGG([2, 4, 14, 1], 0.75, 2.5, 10, True), None), 2, 3, 32, 32, 10, []),
 }
 
 
@@ -319,21 +531,32 @@ DOUBLE_ONLY = {"inception_v3_aux"}
 
 
 def relu_inputs_near_zero(model, x):
-    """How many ReLU inputs of a forward pass lie within RELU_MARGIN of 0: nn.ReLU modules and torchvision's
-    F.relu calls all go through torch.nn.functional.relu."""
+    """How many inputs of a forward pass lie within RELU_MARGIN of a kink of the piecewise-linear activations:
+    ReLU's 0 (nn.ReLU modules and torchvision's F.relu calls all go through torch.nn.functional.relu), ReLU6's 0
+    and 6 (nn.ReLU6 is F.hardtanh), hard swish's and hard sigmoid's -3 and 3."""
     count = [0]
-    original = F.relu
+    originals = {name: getattr(F, name) for name in ("relu", "hardtanh", "hardswish", "hardsigmoid")}
+    kinks = {"relu": (0.0,), "hardtanh": (-1.0, 1.0), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0)}
 
-    def counting_relu(t, inplace=False):
-        count[0] += int((t.abs() < RELU_MARGIN).sum())
-        return original(t, inplace=inplace)
+    def counting(name):
+        def activation(t, *args, **kwargs):
+            points = kinks[name]
+            if name == "hardtanh":  # (input, min_val, max_val, inplace)
+                points = (args[0] if args else kwargs.get("min_val", -1.0), args[1] if len(args) > 1 else
+                          kwargs.get("max_val", 1.0))
+            for k in points:
+                count[0] += int(((t - k).abs() < RELU_MARGIN).sum())
+            return originals[name](t, *args, **kwargs)
+        return activation
 
-    F.relu = counting_relu
+    for name in originals:
+        setattr(F, name, counting(name))
     try:
         with torch.no_grad():
             model(x)
     finally:
-        F.relu = original
+        for name, f in originals.items():
+            setattr(F, name, f)
     return count[0]
 
 
@@ -385,7 +608,7 @@ def export(name):
 
     bns = []
     for m, pname, _ in params:
-        if isinstance(m, nn.BatchNorm2d) and pname == "weight":
+        if isinstance(m, nn.BatchNorm2d) and pname == "weight":  # (MobileNet V3's with their momentum 0.01)
             bns.append(m)
     running = [summary(s.numpy().ravel(), 2 * i + j)
                for i, m in enumerate(bns) for j, s in enumerate((m.running_mean, m.running_var))]

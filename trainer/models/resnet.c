@@ -1,6 +1,6 @@
-/* ResNets: the CIFAR family of He et al. 2016 (depth 6n+2: resnet20, resnet32, ..., resnet110, resnet1202,
+/* ResNets and ResNeXts: the CIFAR family of He et al. 2016 (depth 6n+2: resnet20, resnet32, ..., resnet110, resnet1202,
  * any other resnetN with N = 6n+2 that is not a torchvision name, and resnet_cifar with `depth`), and
- * torchvision's ResNet-18/34/50/101/152 in two forms: the ImageNet form (7x7 stride-2 stem, 3x3 stride-2 max
+ * torchvision's ResNet-18/34/50/101/152 and ResNeXt-50 32x4d / ResNeXt-101 32x8d in two forms: the ImageNet form (7x7 stride-2 stem, 3x3 stride-2 max
  * pool), exactly torchvision 0.14's, and the CIFAR form (3x3 stride-1 stem, no max pool), chosen by `stem`
  * (auto: CIFAR form for inputs under 64 pixels).
  *
@@ -47,12 +47,20 @@ static int cifar_resnet_blocks(const char *name) {
 
 bool cifar_resnet_accepts(const char *name) { return cifar_resnet_blocks(name) > 0; }
 
-/* Basic block: conv3x3-BN-ReLU-conv3x3-BN, plus the shortcut, then ReLU. The shortcut is the identity when
+/* SE-ResNet's squeeze-and-excitation (Hu et al. 2018): on the residual branch before the addition, reduction 16
+ * (at least one feature), sigmoid gate; PyTorch's default linear initialisation. */
+static int squeeze_excite(ModelBuilder *mb, int x) {
+    const int C = slot_channels(mb, x);
+    return builder_squeeze_excite(mb, x, C / 16 > 0 ? C / 16 : 1, false, INIT_TORCH_DEFAULT);
+}
+
+/* Basic block: conv3x3-BN-ReLU-conv3x3-BN (SE with `se`), plus the shortcut, then ReLU. The shortcut is the identity when
  * the shape is unchanged; otherwise option B (1x1 conv with the stride + BN) or option A (parameter-free:
  * every stride-th pixel, zero channels added). */
-static int basic_block(ModelBuilder *mb, int x, int planes, int stride, bool option_a) {
+static int basic_block(ModelBuilder *mb, int x, int planes, int stride, bool option_a, bool se) {
     int y = builder_relu(mb, conv_bn(mb, x, planes, 3, stride, 1));
     y = conv_bn(mb, y, planes, 3, 1, 1);
+    if (se) y = squeeze_excite(mb, y);
     int shortcut = x;
     if (stride != 1 || slot_channels(mb, x) != planes)
         shortcut = option_a ? builder_shortcut_pad(mb, x, planes, stride) : conv_bn(mb, x, planes, 1, stride, 0);
@@ -76,7 +84,7 @@ int build_resnet_cifar(ModelBuilder *mb, const char *name, const TrainConfig *cf
     bool option_a = cfg->shortcut[0] == 'A';
     int x = builder_relu(mb, conv_bn(mb, builder_input(mb), 16, 3, 1, 1));
     for (int stage = 0; stage < 3; stage++)
-        for (int i = 0; i < n; i++) x = basic_block(mb, x, 16 << stage, stage > 0 && i == 0 ? 2 : 1, option_a);
+        for (int i = 0; i < n; i++) x = basic_block(mb, x, 16 << stage, stage > 0 && i == 0 ? 2 : 1, option_a, cfg->se == 1);
     x = builder_global_avgpool(mb, x);
     return builder_linear(mb, x, classes, true);
 }
@@ -88,12 +96,16 @@ static int scaled(int channels, double width) {
     return c < 1 ? 1 : (int)c;
 }
 
-/* Bottleneck (expansion 4), stride on the 3x3 conv as torchvision: 1x1 planes, 3x3 planes, 1x1 4*planes,
- * each with BN, ReLU after the first two and after the add; projection shortcut where the shape changes. */
-static int bottleneck_block(ModelBuilder *mb, int x, int planes, int stride) {
-    int y = builder_relu(mb, conv_bn(mb, x, planes, 1, 1, 0));
-    y = builder_relu(mb, conv_bn(mb, y, planes, 3, stride, 1));
+/* Bottleneck (expansion 4), stride on the 3x3 conv as torchvision: 1x1 to `width`, 3x3 `width` in `groups`
+ * groups, 1x1 to 4*planes, each with BN, ReLU after the first two and after the add; projection shortcut where
+ * the shape changes. width = floor(planes * base_width / 64) * groups (torchvision's; ResNet: 1 group of 64,
+ * width = planes; ResNeXt 32x4d: 32 groups of 4 at planes 64, width 128). */
+int resnet_bottleneck(ModelBuilder *mb, int x, int planes, int stride, int groups, int base_width, bool se) {
+    const int width = planes * base_width / 64 * groups;
+    int y = builder_relu(mb, conv_bn(mb, x, width, 1, 1, 0));
+    y = builder_relu(mb, builder_batchnorm(mb, builder_grouped_conv(mb, y, width, 3, stride, 1, groups, false)));
     y = conv_bn(mb, y, 4 * planes, 1, 1, 0);
+    if (se) y = squeeze_excite(mb, y);
     int shortcut = x;
     if (stride != 1 || slot_channels(mb, x) != 4 * planes) shortcut = conv_bn(mb, x, 4 * planes, 1, stride, 0);
     return builder_relu(mb, builder_add(mb, y, shortcut));
@@ -103,18 +115,24 @@ typedef struct {
     const char *name;
     int blocks[4];
     bool bottleneck;
+    int groups, base_width; /* of the bottlenecks' 3x3 convolutions: ResNeXt's cardinality and group width */
 } TorchvisionResNet;
 
 static const TorchvisionResNet RESNETS[] = {
-    {"resnet18", {2, 2, 2, 2}, false},  {"resnet34", {3, 4, 6, 3}, false},   {"resnet50", {3, 4, 6, 3}, true},
-    {"resnet101", {3, 4, 23, 3}, true}, {"resnet152", {3, 8, 36, 3}, true},
+    {"resnet18", {2, 2, 2, 2}, false, 1, 64},         {"resnet34", {3, 4, 6, 3}, false, 1, 64},
+    {"resnet50", {3, 4, 6, 3}, true, 1, 64},          {"resnet101", {3, 4, 23, 3}, true, 1, 64},
+    {"resnet152", {3, 8, 36, 3}, true, 1, 64},        {"resnext50_32x4d", {3, 4, 6, 3}, true, 32, 4},
+    {"resnext101_32x8d", {3, 4, 23, 3}, true, 32, 8},
 };
 
 /* Stem: ImageNet form 7x7 stride-2 conv (64 channels) + BN + ReLU + 3x3 stride-2 max pool; CIFAR form 3x3
  * stride-1 conv + BN + ReLU. Then four stages at 64/128/256/512 channels (times cfg->width; bottlenecks
  * output 4x), strides 1, 2, 2, 2, projection shortcuts where the shape changes; global average pool
  * (torchvision's adaptive pool to 1x1); linear head. Counts at 3x224x224 / 1000 classes (test_models):
- *   resnet18 11,689,512  resnet34 21,797,672  resnet50 25,557,032  resnet101 44,549,160  resnet152 60,192,808 */
+ *   resnet18 11,689,512  resnet34 21,797,672  resnet50 25,557,032  resnet101 44,549,160  resnet152 60,192,808
+ * and torchvision's ResNeXts (Xie et al. 2017; the same stages with grouped 3x3 convolutions):
+ *   resnext50_32x4d 25,028,904  resnext101_32x8d 88,791,336
+ * With `se` (SE-ResNet, Hu et al. 2018): resnet50 28,088,024 (the paper's 28.1M), resnet18 11,778,592. */
 int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainConfig *cfg, int classes) {
     const TorchvisionResNet *r = &RESNETS[0];
     for (size_t i = 0; i < sizeof RESNETS / sizeof RESNETS[0]; i++)
@@ -132,7 +150,8 @@ int build_resnet_imagenet_style(ModelBuilder *mb, const char *name, const TrainC
         int planes = scaled(64 << stage, cfg->width);
         for (int i = 0; i < r->blocks[stage]; i++) {
             int stride = stage > 0 && i == 0 ? 2 : 1;
-            x = r->bottleneck ? bottleneck_block(mb, x, planes, stride) : basic_block(mb, x, planes, stride, false);
+            x = r->bottleneck ? resnet_bottleneck(mb, x, planes, stride, r->groups, r->base_width, cfg->se == 1)
+                              : basic_block(mb, x, planes, stride, false, cfg->se == 1);
         }
     }
     x = builder_global_avgpool(mb, x);

@@ -366,9 +366,6 @@ void batchnorm1d_backward(real *din, real *dgamma, real *dbeta, const real *dout
  * weight = gamma [C], bias = beta [C]; buffers: running mean and variance [C] each; saved: the batch mean and
  * inverse std [C] each. Runs the ReLU after it when the builder fused them (relu_after). ---- */
 
-/* PyTorch's BatchNorm2d and BatchNorm1d defaults. */
-#define BN_MOMENTUM ((real)0.1)
-
 static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
     const TensorSlot *in = layer_in_slot(m, l);
     const int C = in->C, N = in->H * in->W * B;
@@ -378,15 +375,15 @@ static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool traini
     real *mean = layer_saved(m, l), *invstd = mean + C;
     const real *gamma = layer_param(m, l->weight), *beta = layer_param(m, l->bias);
     if (in->flat && training) /* [B][C] (the builder refuses token tensors) */
-        batchnorm1d_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, BN_MOMENTUM,
+        batchnorm1d_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, l->momentum,
                                   l->eps, l->relu_after);
     else if (in->flat)
         batchnorm1d_forward_eval(out, inp, gamma, beta, running_mean, running_var, B, C, l->eps, l->relu_after);
     else if (training && l->relu_after)
-        batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
+        batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, l->momentum,
                                      l->eps);
     else if (training)
-        batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, BN_MOMENTUM,
+        batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, l->momentum,
                                 l->eps);
     else if (l->relu_after)
         batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, l->eps);

@@ -68,8 +68,19 @@ static int channel_gate_case_squeeze(ModelBuilder *mb, int x) {
     return builder_channel_gate(mb, builder_conv(mb, x, 4, 3, 1, 1, false), gate);
 }
 
+/* MobileNet V3's block on a 2x2 map: depthwise 5x5 'same', batch norm, hard swish, and the gate through ReLU and
+ * a hard sigmoid (the SE input feeds both the pool and the gate) */
+static int channel_gate_case_mobilenet_v3(ModelBuilder *mb, int x) {
+    x = builder_hard_swish(mb, builder_batchnorm(mb, builder_grouped_conv(mb, x, 4, 5, 1, 2, 4, false)));
+    const int squeezed = builder_global_avgpool(mb, x);
+    const int gate = builder_linear(mb, builder_relu(mb, builder_linear(mb, squeezed, 8, true)), 4, true);
+    return builder_batchnorm(mb, builder_conv(mb, builder_channel_gate(mb, x, builder_hard_sigmoid(mb, gate)), 3, 1,
+                                              1, 0, false));
+}
+
 static const OpCheckCase CHANNEL_GATE_CASES[] = {
     {"channel gate, squeeze-and-excitation shape", 3, 5, 5, channel_gate_case_squeeze},
+    {"channel gate, MobileNet V3 block on 2x2 (hard sigmoid)", 4, 2, 2, channel_gate_case_mobilenet_v3},
 };
 
 const OpDescriptor OP_CHANNEL_GATE = {.name = "channel_gate", .forward = channel_gate_layer_forward,

@@ -26,3 +26,12 @@ OP(CONCAT)          /* channels of inputs[0..n) concatenated */
 OP(SUM)             /* inputs[0] + inputs[1] + ... */
 OP(CHANNEL_GATE)    /* inputs[0] [C][B][H][W] times inputs[1] [B][C] per channel */
 OP(ADAPTIVE_AVGPOOL) /* [C][B][H][W] -> [C][B][OH][OW] (the output slot's size), nn.AdaptiveAvgPool2d */
+/* efficient architectures (MobileNet, ShuffleNet, ResNeXt) */
+OP(GROUPED_CONV)    /* weight [OC][C/groups][KH][KW]; direct kernel when depthwise (groups = C = OC) */
+OP(CHANNEL_SHUFFLE) /* [C][B][H][W], channel j*groups + i <- i*(C/groups) + j */
+OP(CHANNEL_SLICE)   /* [C][B][H][W] -> [OC][B][H][W], channels `token` .. `token` + OC - 1 */
+OP(RELU6)
+OP(SIGMOID)
+OP(HARD_SIGMOID)
+OP(HARD_SWISH)
+OP(SILU)
