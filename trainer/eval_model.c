@@ -50,8 +50,9 @@ static size_t aligned_elements(const TensorSlot *s, int batch) {
 }
 
 /* Which layers run, and the folds: a batch norm over a spatial tensor whose input only it reads, written by a
- * convolution (not the model's input). Sets skip_forward on folded batch norms and un-skips the ReLU that ran
- * fused with one. Returns the folds' count (folds[] has room for layer_count). */
+ * convolution, plain, grouped or depthwise (weights [OC][C/groups][KH][KW]: one block per output channel
+ * either way). Sets skip_forward on folded batch norms and un-skips the ReLU that ran fused with one. Returns
+ * the folds' count (folds[] has room for layer_count). */
 static int plan_folds(Model *m, Fold *folds) {
     int *readers = calloc((size_t)m->slot_count, sizeof(int)), *writer = malloc((size_t)m->slot_count * sizeof(int));
     if (!readers || !writer) {
@@ -74,7 +75,7 @@ static int plan_folds(Model *m, Fold *folds) {
             writer[bn->in] < 0)
             continue;
         Layer *conv = &m->layers[writer[bn->in]];
-        if (conv->kind != LAYER_CONV || conv->add_output >= 0) continue;
+        if ((conv->kind != LAYER_CONV && conv->kind != LAYER_GROUPED_CONV) || conv->add_output >= 0) continue;
         folds[count++] = (Fold){.conv_layer = writer[bn->in], .bn_layer = i};
         conv->out = bn->out;
         conv->bias = bn->bias;
