@@ -77,6 +77,8 @@ def main():
              "--synthetic_test", "16", "--batch_size", "16", "--threads", "1"]
     if args.model in RESNETS:
         flags += ["--width", str(args.width)]
+    elif args.model.startswith(("mobilenet", "shufflenet", "resnext")):
+        flags += ["--stem", "imagenet"]  # torchvision's strides at any input size (32x32 would pick the CIFAR form)
     with tempfile.TemporaryDirectory() as tmp:
         ckpt, st = os.path.join(tmp, "m.ckpt"), os.path.join(tmp, "m.safetensors")
         subprocess.run([args.cohort, "train", *flags, "--epochs", "1", "--checkpoint", ckpt], check=True,

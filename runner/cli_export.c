@@ -22,7 +22,9 @@ static void print_help(void) {
         if (i == 0 || strcmp(EXPORT_MODEL_NAMES[i].model, EXPORT_MODEL_NAMES[i - 1].model))
             printf("%s %s", i ? "," : "", EXPORT_MODEL_NAMES[i].model);
     printf(".\nThe file holds the model as Cohort trained it: a ResNet with the CIFAR stem has a 3x3 conv1 and no max\n"
-           "pool, so torchvision's module needs the same change (bench/export_check.py shows how); VGG's CIFAR form\n"
+           "pool, so torchvision's module needs the same change (bench/export_check.py shows how); the CIFAR forms\n"
+           "of MobileNet, ShuffleNet and ResNeXt change strides as well (train with stem imagenet for torchvision's\n"
+           "form at any input size); the metadata's cohort_form names the form. VGG's CIFAR form\n"
            "(one linear layer) has no torchvision layout and is refused, as are models without a counterpart.\n"
            "  --checkpoint FILE   the checkpoint; its model is the header's unless --model or --db says otherwise\n"
            "  --db PATH --run ID  the run's settings (and its kept best checkpoint when --checkpoint is not given)\n"
@@ -137,8 +139,12 @@ int cli_export(int argc, char **argv) {
     }
     char epoch[16];
     snprintf(epoch, sizeof epoch, "%d", info.epochs_done);
-    const char *meta[] = {"format", "pt", "cohort_model", cfg.model, "cohort_checkpoint", checkpoint, "cohort_epoch", epoch};
-    if (safetensors_write(out, tensors, total, meta, 4, err)) {
+    /* the form (e.g. "CIFAR stem"): what a PyTorch user must change in torchvision's module; "" = torchvision's */
+    ModelSummary summary = {0};
+    if (model_summarise(cfg.model, &cfg, C, H, W, classes, &summary, err)) summary.form[0] = '\0';
+    const char *meta[] = {"format", "pt", "cohort_model", cfg.model, "cohort_checkpoint", checkpoint, "cohort_epoch", epoch,
+                          "cohort_form", summary.form[0] ? summary.form : "torchvision"};
+    if (safetensors_write(out, tensors, total, meta, 5, err)) {
         fprintf(stderr, "cohort export: %s\n", err);
         status = EXIT_RUNTIME;
         goto done;

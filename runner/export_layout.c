@@ -24,6 +24,9 @@ static const Layer *owner_of(const Model *m, size_t offset, int *is_weight) {
     return NULL;
 }
 
+/* plain, grouped and depthwise convolutions: weights [OC][C/groups][KH][KW] alike */
+static int is_conv(const Layer *L) { return L->kind == LAYER_CONV || L->kind == LAYER_GROUPED_CONV; }
+
 /* PyTorch's shape of Cohort's parameter tensor t, which must have `dims` dimensions there: convolution weights
  * [OC][C/groups][KH][KW] (Cohort stores them so), linear weights [OUT][IN], everything else [n]. Non-zero when
  * Cohort's layer does not have that form. */
@@ -34,20 +37,23 @@ static int torch_shape(const Model *m, const ParamTensor *t, int dims, int64_t s
     const int64_t n = (int64_t)t->count;
     if (dims == 1) {
         shape[0] = n;
-        return is_weight && (L->kind == LAYER_CONV || L->kind == LAYER_LINEAR) ? -1 : 0;
+        return is_weight && (is_conv(L) || L->kind == LAYER_LINEAR) ? -1 : 0;
     }
     if (!is_weight) return -1;
-    if (dims == 4 && L->kind == LAYER_CONV) {
+    if (dims == 4 && is_conv(L)) {
         const int64_t oc = m->slots[L->out].C, kh = L->kernel_h, kw = L->kernel_w;
         if (oc <= 0 || kh <= 0 || kw <= 0 || n % (oc * kh * kw)) return -1;
         shape[0] = oc, shape[1] = n / (oc * kh * kw), shape[2] = kh, shape[3] = kw;
         return 0;
     }
-    if (dims == 2 && L->kind == LAYER_LINEAR) {
+    /* a linear layer is [OUT][IN]; where torchvision has a 1x1 convolution on pooled features instead (MobileNet
+     * V3's squeeze-and-excitation fc1/fc2) the same values are [OUT][IN][1][1] */
+    if ((dims == 2 || dims == 4) && L->kind == LAYER_LINEAR) {
         const TensorSlot *in = &m->slots[L->in];
         const int64_t features = in->flat ? (int64_t)in->C : 0; /* flat slots hold C features per token */
         if (features <= 0 || n % features) return -1;
         shape[0] = n / features, shape[1] = features;
+        if (dims == 4) shape[2] = shape[3] = 1;
         return 0;
     }
     return -1;

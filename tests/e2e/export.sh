@@ -35,7 +35,7 @@ def tensor(name):
     b, e = t["data_offsets"]
     fmt = "<%d%s" % ((e - b) // (4 if t["dtype"] == "F32" else 8), "f" if t["dtype"] == "F32" else "q")
     return struct.unpack(fmt, data[8 + n + b:8 + n + e])
-print(len(h), n % 8, meta["format"], meta["cohort_model"], meta["cohort_epoch"])
+print(len(h), n % 8, meta["format"], meta["cohort_model"], meta["cohort_epoch"], meta["cohort_form"])
 for name in ("conv1.weight", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight", "layer4.1.bn2.running_var",
              "fc.weight", "fc.bias"):
     print(name, h[name]["dtype"], h[name]["shape"])
@@ -46,7 +46,7 @@ python3 "$WORK/read.py" "$WORK/r18.safetensors" > "$WORK/read.out" 2>&1
 expect_eq "file: read back" "$?" 0
 # torchvision's resnet18(num_classes=10) names at a quarter width with the CIFAR stem (3x3 conv1); 64 images
 # in batches of 16 for one epoch: 4 steps
-expect_eq "file: contents" "$(cat "$WORK/read.out")" "122 0 pt resnet18 1
+expect_eq "file: contents" "$(cat "$WORK/read.out")" "122 0 pt resnet18 1 CIFAR stem
 conv1.weight F32 [16, 3, 3, 3]
 layer1.0.conv1.weight F32 [16, 16, 3, 3]
 layer2.0.downsample.0.weight F32 [32, 16, 1, 1]

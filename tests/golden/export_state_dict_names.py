@@ -50,6 +50,15 @@ MODELS = [
     ("densenet121", -1, lambda: (tvm.densenet121(num_classes=10), None)),
     ("densenet169", -1, lambda: (tvm.densenet169(num_classes=10), None)),
     ("densenet201", -1, lambda: (tvm.densenet201(num_classes=10), None)),
+    ("mobilenet_v2", -1, lambda: (tvm.mobilenet_v2(num_classes=10), None)),
+    ("mobilenet_v3_small", -1, lambda: (tvm.mobilenet_v3_small(num_classes=10), None)),
+    ("mobilenet_v3_large", -1, lambda: (tvm.mobilenet_v3_large(num_classes=10), None)),
+    ("shufflenet_v2_x0_5", -1, lambda: (tvm.shufflenet_v2_x0_5(num_classes=10), None)),
+    ("shufflenet_v2_x1_0", -1, lambda: (tvm.shufflenet_v2_x1_0(num_classes=10), None)),
+    ("shufflenet_v2_x1_5", -1, lambda: (tvm.shufflenet_v2_x1_5(num_classes=10), None)),
+    ("shufflenet_v2_x2_0", -1, lambda: (tvm.shufflenet_v2_x2_0(num_classes=10), None)),
+    ("resnext50_32x4d", -1, lambda: (tvm.resnext50_32x4d(num_classes=10), None)),
+    ("resnext101_32x8d", -1, lambda: (tvm.resnext101_32x8d(num_classes=10), None)),
 ]
 
 
