@@ -64,7 +64,7 @@
  *     accuracy in %, null for a class without images), confusion (JSON array of rows: true class, each a
  *     count per predicted class), class_names (JSON array, or NULL), evaluated_at.
  *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns;
- *     run_params and run_overview append the trainer key image_size (image folders).
+ *     run_params and run_overview append the trainer keys image_size (image folders), se and deploy.
  * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
@@ -223,7 +223,7 @@ static const char MIGRATION_V4[] =
     "SELECT " SUMMARY_COLUMNS_V3 ",\n" PARAM_COLUMNS_V4 "\n" SUMMARY_FROM ";\n";
 /* Version 5: FLOPs and throughput per run, the kept checkpoints and evaluations, and the image-folder key. */
 #define SUMMARY_COLUMNS_V5 SUMMARY_COLUMNS_V3 ",\n       r.flops_per_image, r.images_per_sec"
-#define PARAM_COLUMNS_V5 PARAM_COLUMNS_V4 ",\n" P("image_size")
+#define PARAM_COLUMNS_V5 PARAM_COLUMNS_V4 ",\n" P("image_size") ",\n" P("se") ",\n" P("deploy")
 
 static const char MIGRATION_V5[] =
     "ALTER TABLE runs ADD COLUMN flops_per_image REAL CHECK (flops_per_image >= 0);\n"
