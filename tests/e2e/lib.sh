@@ -11,6 +11,34 @@ MPIRUN=(mpirun --oversubscribe)
 export OMPI_MCA_btl="self,vader,tcp" OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
+
+# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds; a failed check when
+# LIMIT_SECONDS pass first (the limit only keeps a broken build from hanging the suite; it times nothing).
+wait_until() {
+  local what=$1 limit=$2
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      fail "$what: not seen within $limit s"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+# wait_job DESCRIPTION PID LIMIT_SECONDS: waits for a background job; its exit code is in $JOB_RC (124 when it
+# had to be killed at the limit).
+wait_job() {
+  local what=$1 pid=$2 limit=$3
+  if wait_until "$what: the job ended" "$limit" eval '! kill -0 '"$pid"' 2>/dev/null'; then
+    wait "$pid"
+    JOB_RC=$?
+  else
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    JOB_RC=124
+  fi
+}
 check() { # check DESCRIPTION COMMAND...
   local what=$1; shift
   CHECKS=$((CHECKS + 1))

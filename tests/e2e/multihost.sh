@@ -58,17 +58,6 @@ host_sweep() {
     "$COHORT" sweep "$WORK/sweep.yaml" --db "$db" --checkpoint-dir "$CKPT" "$@" > "$out" 2>&1
   RC=$?
 }
-# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds; a failed
-# check when LIMIT_SECONDS pass first (the limit only keeps a broken build from hanging the suite).
-wait_until() {
-  local what=$1 limit=$2 i; shift 2
-  for ((i = 0; i < limit * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "$what: not seen within $limit s"
-  return 1
-}
 no_process_on() { local h; for h in "$@"; do [ -z "$(host_pids "$h")" ] || return 1; done; }
 
 # ---- Undisturbed, across h1, h2 and h3 ----
@@ -148,14 +137,8 @@ else
   fail "lost: the job ended before run 3's first epoch was committed from h2"
 fi
 # Open MPI ends the job: mpirun exits by itself, not 0.
-if wait_until "lost: mpirun ended the job" 120 eval '! kill -0 "$JOB" 2>/dev/null'; then
-  wait "$JOB"
-  RC=$?
-else
-  kill -9 "$JOB" 2>/dev/null
-  wait "$JOB" 2>/dev/null
-  RC=124
-fi
+wait_job "lost: mpirun" "$JOB" 120
+RC=$JOB_RC
 check "lost: mpirun's exit code is not 0 (got $RC)" test "$RC" -ne 0 -a "$RC" -ne 124
 echo "lost: mpirun ended the job with exit code $RC"
 check "lost: Open MPI says it lost h2's daemon" grep -q "lost communication with a remote daemon" "$WORK/lost.out"
@@ -247,14 +230,8 @@ if run1_epoch1_on_h1_h3; then
 else
   fail "dp lost: the job ended before run 1's first epoch was committed"
 fi
-if wait_until "dp lost: mpirun ended the job" 120 eval '! kill -0 "$JOB" 2>/dev/null'; then
-  wait "$JOB"
-  RC=$?
-else
-  kill -9 "$JOB" 2>/dev/null
-  wait "$JOB" 2>/dev/null
-  RC=124
-fi
+wait_job "dp lost: mpirun" "$JOB" 120
+RC=$JOB_RC
 check "dp lost: mpirun's exit code is not 0 (got $RC)" test "$RC" -ne 0 -a "$RC" -ne 124
 wait_until "dp lost: every process of the ended job exited" 60 no_process_on h0 h1 h3
 dp_sweep "$WORK/hosts-dp-without-h3" 3 "$DB" "$WORK/dp-resume.out" --max-retries 1 --verbose

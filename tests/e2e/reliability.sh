@@ -20,30 +20,6 @@ cleanup() { # never leave a stopped trainer or a job behind
 trap cleanup EXIT
 KEEP=${KEEP:-}
 
-# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds; a failed check when
-# LIMIT_SECONDS pass first (the limit only keeps a broken build from hanging the suite).
-wait_until() {
-  local what=$1 limit=$2 i; shift 2
-  for ((i = 0; i < limit * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "$what: not seen within $limit s"
-  return 1
-}
-# wait_job DESCRIPTION PID LIMIT_SECONDS: waits for a background job; its exit code is in $JOB_RC
-# (124 when it had to be killed at the limit).
-wait_job() {
-  local what=$1 pid=$2 limit=$3
-  if wait_until "$what: the job ended" "$limit" eval '! kill -0 '"$pid"' 2>/dev/null'; then
-    wait "$pid"
-    JOB_RC=$?
-  else
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    JOB_RC=124
-  fi
-}
 # trainer_pid OUTPUT RUN: the trainer process of run RUN, from a --verbose sweep's output (a worker's, or
 # rank 0's with -np 1).
 trainer_pid() { sed -n "s/^\(worker\|coordinator\): run $2 in process \([0-9]*\)\$/\2/p" "$1" | tail -n 1; }

@@ -29,16 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds. When LIMIT_SECONDS
-# pass first that is a failed check; the limit only keeps a broken build from hanging the suite.
-wait_until() {
-  local what=$1 limit=$2; shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then fail "$what: not seen within $limit s"; return 1; fi
-    sleep 0.1
-  done
-}
 state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # R, S, T (stopped), Z; empty when gone
 is_alive() { local s; s=$(state_of "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
 is_stopped() { [ "$(state_of "$1")" = T ]; }

@@ -32,18 +32,6 @@ fatal() {
   log_tails
   finish
 }
-# wait_until DESCRIPTION LIMIT_SECONDS COMMAND...: polls COMMAND until it succeeds; a failed check when
-# LIMIT_SECONDS pass first.
-wait_until() {
-  local what=$1 limit=$2 i
-  shift 2
-  for ((i = 0; i < limit * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "$what: not seen within $limit s"
-  return 1
-}
 
 cleanup() {
   local pid i
