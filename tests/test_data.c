@@ -398,7 +398,7 @@ static void test_cifar100(void) {
     const uint8_t coarse[4] = {0, 19, 5, 7}, fine[4] = {99, 0, 42, 13};
     CHECK(dw_write_cifar100(path_in(train, dir, "train.bin"), pix, coarse, fine, 4, err) == 0);
     CHECK(dw_write_cifar100(path_in(path, dir, "test.bin"), pix + 3072, coarse + 1, fine + 1, 2, err) == 0);
-    char fine_names[100][16], coarse_names[20][16];
+    char fine_names[100][24], coarse_names[20][24];
     const char *fn[100], *cn[20];
     for (int k = 0; k < 100; k++) {
         snprintf(fine_names[k], sizeof fine_names[k], "fine%d", k);

@@ -165,10 +165,10 @@ static void test_cifar100_tarball(void) {
     for (int i = 0; i < 4; i++) coarse[i] = (uint8_t)(fine[i] / 5);
     must(dw_write_cifar100(join(path, sub, "train.bin"), pix, coarse, fine, 4, err), err);
     must(dw_write_cifar100(join(path, sub, "test.bin"), pix + 3072, coarse + 1, fine + 1, 2, err), err);
-    char fine_names[100][16], coarse_names[20][16];
+    char fine_names[100][24], coarse_names[20][24];
     const char *fp[100], *cp[20];
-    for (int k = 0; k < 100; k++) snprintf(fine_names[k], 16, "fine%d", k), fp[k] = fine_names[k];
-    for (int k = 0; k < 20; k++) snprintf(coarse_names[k], 16, "coarse%d", k), cp[k] = coarse_names[k];
+    for (int k = 0; k < 100; k++) snprintf(fine_names[k], sizeof fine_names[k], "fine%d", k), fp[k] = fine_names[k];
+    for (int k = 0; k < 20; k++) snprintf(coarse_names[k], sizeof coarse_names[k], "coarse%d", k), cp[k] = coarse_names[k];
     must(dw_write_label_names(join(path, sub, "fine_label_names.txt"), fp, 100, err), err);
     must(dw_write_label_names(join(path, sub, "coarse_label_names.txt"), cp, 20, err), err);
     const char *members[] = {"cifar-100-binary/", "cifar-100-binary/coarse_label_names.txt",
