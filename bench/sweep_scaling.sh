@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7's scaling benchmark: 12 equal short trials on 1, 2 and 4 worker ranks (mpirun -np 2, 3, 5).
+# The sweep's scaling benchmark: 12 equal short trials on 1, 2 and 4 worker ranks (mpirun -np 2, 3, 5).
 # Reports the makespan against the ideal (sum of the trials' own wall times / workers) at three scopes:
 #   span_s:    first trial start to last trial end (from the database): scheduling between trials;
 #   sched_s:   the coordinator's loop, which adds each worker's one-time start-up before its first trial

@@ -1,4 +1,4 @@
-# Vision Transformer and MLP-Mixer (GitHub issue 4): gradient checks of the token ops in double, the
+# Vision Transformer and MLP-Mixer: gradient checks of the token ops in double, the
 # models (parameter counts, whole-model gradient checks, AdamW), and golden tests against PyTorch
 # (fixtures in tests/golden/fixtures/vit*.bin, mixer*.bin, regenerated with
 # `/usr/bin/python3 tests/golden/export_vit_fixtures.py`; the tests never need PyTorch).

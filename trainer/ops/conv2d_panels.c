@@ -4,8 +4,8 @@
  *   out             [M][N], row stride N       tile [8][48] per kernel call
  * The micro-kernel keeps the 8x48 tile in 24 zmm registers: per k, three 16-float loads of the panel and
  * eight broadcasts of filter values feed 24 fused multiply-adds, so it is bound by the FMA units, not by
- * loads. Measured against OpenBLAS 0.3.21 sgemm on one thread for the CIFAR-ResNet shapes (bench note,
- * issue 5): M=16 K=144 74 vs 38 GFLOP/s, M=32 K=288 79 vs 46, M=64 K=576 85 vs 52. */
+ * loads; on the CIFAR-ResNet shapes (few rows M, short K) it runs well above OpenBLAS's sgemm on one
+ * thread (docs/benchmarks.md has the figures). */
 #include "conv2d_panels.h"
 
 #include <string.h>
