@@ -2,10 +2,10 @@
  * and activation regions reused once nothing reads them. */
 #include "eval_model.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batchnorm_fold.h"
 #include "layer.h"
 #include "threads.h"
 
@@ -163,15 +163,13 @@ void eval_model_refresh(EvalModel *e) {
         const Layer *conv = &src->layers[e->folds[f].conv_layer], *bn = &src->layers[e->folds[f].bn_layer];
         const int C = m->slots[bn->out].C;
         const size_t per_channel = conv->weight_count / (size_t)C;
-        const real *gamma = src->params + bn->weight, *beta = src->params + bn->bias;
-        const real *mean = src->buffers + bn->buffer, *var = mean + C;
         for (int c = 0; c < C; c++) {
-            const double scale = (double)gamma[c] / sqrt((double)var[c] + (double)bn->eps);
+            const BatchNormAffine affine = batchnorm_affine(src, bn, c);
             const real *w = src->params + conv->weight + (size_t)c * per_channel;
             real *folded = m->params + conv->weight + (size_t)c * per_channel;
-            for (size_t k = 0; k < per_channel; k++) folded[k] = (real)((double)w[k] * scale);
+            for (size_t k = 0; k < per_channel; k++) folded[k] = (real)((double)w[k] * affine.scale);
             const double bias = conv->bias == SIZE_MAX ? 0.0 : (double)src->params[conv->bias + c];
-            m->params[bn->bias + c] = (real)((bias - (double)mean[c]) * scale + (double)beta[c]);
+            m->params[bn->bias + c] = (real)(bias * affine.scale + affine.shift);
         }
     }
 }

@@ -1,28 +1,26 @@
 /* RepVGG's structural re-parameterisation (Ding et al. 2021, section 3.3): in evaluation mode every training-time
  * block, BN(conv3x3(x)) + BN(conv1x1(x)) [+ BN(x)], is one affine map of x, which a single 3x3 convolution with
  * bias computes exactly:
- *   a batch norm with gamma g, beta b, running mean m and variance v, eps e, is y = s x + (b - s m) per channel,
- *   s = g / sqrt(v + e); folded into the convolution before it, its filter o is scaled by s[o] and b - s m is
- *   the bias;
+ *   a batch norm is y = s x + t per channel (batchnorm_fold.h); folded into the convolution before it, its
+ *   filter o is scaled by s[o] and t is the bias;
  *   the 1x1 filter becomes a 3x3 one with the 1x1 weight at its centre (the same stride, padding 1 instead of 0);
  *   the identity branch is the 3x3 filter with 1 at the centre of input channel o in filter o;
  * and the three filters and biases add. The results equal the training-time model's evaluation-mode outputs up
  * to rounding. Sums in double. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batchnorm_fold.h"
 #include "model.h"
 
 /* adds the batch norm `bn`'s folded form of `conv` (kernel k x k, or the identity when conv is NULL) into
  * weight [OC][C][3][3] and bias [OC] */
 static void add_folded(const Model *m, const Layer *bn, const Layer *conv, int C, double *weight, double *bias) {
     const int OC = m->slots[bn->out].C;
-    const real *gamma = m->params + bn->weight, *beta = m->params + bn->bias;
-    const real *mean = m->buffers + bn->buffer, *var = mean + OC;
     for (int o = 0; o < OC; o++) {
-        const double s = (double)gamma[o] / sqrt((double)var[o] + (double)bn->eps);
-        bias[o] += (double)beta[o] - s * (double)mean[o];
+        const BatchNormAffine affine = batchnorm_affine(m, bn, o);
+        const double s = affine.scale;
+        bias[o] += affine.shift;
         double *filter = weight + (size_t)o * C * 9;
         if (!conv) {
             filter[(size_t)o * 9 + 4] += s;
