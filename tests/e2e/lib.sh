@@ -26,11 +26,14 @@ wait_until() {
     sleep 0.1
   done
 }
+state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # R, S, T (stopped), Z; empty when gone
+# A zombie has ended: kill -0 still succeeds on it until its parent reaps it.
+is_alive() { local s; s=$(state_of "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
 # wait_job DESCRIPTION PID LIMIT_SECONDS: waits for a background job; its exit code is in $JOB_RC (124 when it
 # had to be killed at the limit).
 wait_job() {
   local what=$1 pid=$2 limit=$3
-  if wait_until "$what: the job ended" "$limit" eval '! kill -0 '"$pid"' 2>/dev/null'; then
+  if wait_until "$what: the job ended" "$limit" eval '! is_alive '"$pid"; then
     wait "$pid"
     JOB_RC=$?
   else

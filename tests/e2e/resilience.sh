@@ -29,8 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # R, S, T (stopped), Z; empty when gone
-is_alive() { local s; s=$(state_of "$1"); [ -n "$s" ] && [ "$s" != Z ]; }
 is_stopped() { [ "$(state_of "$1")" = T ]; }
 seen() { grep -q -- "$2" "$1" 2>/dev/null; }
 # SIGUSR1 (signal 10, bit 9 of the masks) is waiting to be delivered to PID, a stopped process.
@@ -91,18 +89,6 @@ start_sweep() {
   "${MPIRUN[@]}" -np 3 "$COHORT" sweep "$WORK/sweep.yaml" --db "$WORK/$name.db" --verbose "$@" > "$WORK/$name.out" 2>&1 &
   JOB=$!
 }
-# finish_job NAME: waits for JOB (killed at the limit); its exit code is in JOB_RC.
-finish_job() {
-  if wait_until "$1: the job ended" 300 eval '! is_alive "$JOB"'; then
-    wait "$JOB"
-    JOB_RC=$?
-  else
-    kill -9 "$JOB" 2>/dev/null
-    wait "$JOB" 2>/dev/null
-    JOB_RC=124
-  fi
-}
-
 # Killed by failpoints inside the coordinator: during a commit, and between trials. Each point is reached
 # whatever the timing: a worker's trial takes at least 4 transactions (start + epoch 1, epochs 2 and 3,
 # its ending), and one of the 2 workers runs at least 3 of the 5 trials.
@@ -144,7 +130,7 @@ if wait_until "$name: run 1's trainer froze after epoch 1" 300 run1_frozen "$WOR
   wait_until "$name: the stop request reached the frozen trainer" 300 usr1_pending_or_gone "$FROZEN"
   kill -CONT "$FROZEN" 2>/dev/null
 fi
-finish_job "$name"
+wait_job "$name" "$JOB" 300
 expect_eq "$name: exit code" "$JOB_RC" 3
 check "$name: run 1 was preempted in epoch 2" grep -q "^\[run 1 .*\] preempted during epoch 2;" "$WORK/$name.out"
 expect_eq "$name: preempted runs are pending" \
@@ -163,7 +149,7 @@ FROZEN=""
 wait_until "$name: run 1 froze or the job ended" 300 run1_frozen_or_job_ended "$WORK/$name.out"
 wait_until "$name: the drain started" 300 seen "$WORK/$name.out" "time limit near"
 [ -n "$FROZEN" ] && kill -CONT "$FROZEN"
-finish_job "$name"
+wait_job "$name" "$JOB" 300
 expect_eq "$name: exit code" "$JOB_RC" 3
 expect_eq "$name: run 1 is pending" "$(sql "$WORK/$name.db" "SELECT status FROM runs WHERE id = 1")" pending
 resume_and_compare "$name"
@@ -187,7 +173,7 @@ COHORT_FAULT=freeze:1:1 "${MPIRUN[@]}" -np 3 "$COHORT" sweep "$WORK/faults.yaml"
 JOB=$!
 FROZEN=""
 wait_until "faults: run 1's trainer froze after epoch 1" 300 run1_frozen "$WORK/faults.out" && kill -9 "$FROZEN"
-finish_job faults
+wait_job faults "$JOB" 300
 expect_eq "faults: exit code (a trial was lost)" "$JOB_RC" 1
 expect_eq "faults: statuses" "$(sql "$WORK/faults.db" "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY trial_index)")" "lost,diverged,finished"
 check "faults: lost run says how" grep -q "killed by signal 9" <(sql "$WORK/faults.db" "SELECT error FROM runs WHERE status='lost'")
