@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "eval_model.h"
 #include "fma_peak.h"
+#include "sgemm_rate.h"
 #include "model.h"
 #include "openblas_env.h"
 #include "ops.h"
@@ -26,8 +27,9 @@ static const char HELP[] =
     "layers x2, forward and both backward products), peak resident memory, and the share of time per op\n"
     "kind; then the median, fastest and slowest step (on a shared machine the median is the steadier\n"
     "figure). First it measures the machine's limit for the same thread count: a register-resident FMA loop\n"
-    "in the widest vector ISA the engine uses on this CPU, for --peak-seconds (0 skips it); the training\n"
-    "GFLOP/s is then given as a share of that peak. --eval measures evaluation instead: forward passes only,\n"
+    "in the widest vector ISA the engine uses on this CPU, and OpenBLAS's sgemm rate on 1536^3 products cut\n"
+    "into the engine's tiles, each for --peak-seconds (0 skips both); the training GFLOP/s is then given as a\n"
+    "share of each. --eval measures evaluation instead: forward passes only,\n"
     "in the evaluation form training and `cohort eval` use (batch norms folded into their convolutions, no\n"
     "gradient memory). Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
 
@@ -47,15 +49,25 @@ static double median_of(double *seconds, int n) {
     return n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
 }
 
-static void print_peak_share(const FmaPeak *peak, double gflops, double median_gflops, const char *what) {
+typedef struct {
+    FmaPeak fma;
+    SgemmRate sgemm;
+} Limits;
+
+static void print_peak_share(const Limits *limits, double gflops, double median_gflops, const char *what) {
+    const FmaPeak *peak = &limits->fma;
     if (peak->gflops <= 0) return;
     printf("FMA peak %.1f GFLOP/s (%s, %d thread%s)  %s at %.1f%% of it (median step: %.1f%%)\n", peak->gflops,
            peak->isa, peak->threads, peak->threads == 1 ? "" : "s", what, 100.0 * gflops / peak->gflops,
            100.0 * median_gflops / peak->gflops);
+    const SgemmRate *sgemm = &limits->sgemm;
+    if (sgemm->gflops <= 0) return;
+    printf("sgemm %d^3 %.1f GFLOP/s (OpenBLAS in the engine's tiles)  %s at %.1f%% of it (median step: %.1f%%)\n",
+           sgemm->size, sgemm->gflops, what, 100.0 * gflops / sgemm->gflops, 100.0 * median_gflops / sgemm->gflops);
 }
 
 /* Evaluation throughput: forward passes of the evaluation form over random images, after warm-up. */
-static int bench_eval(Model *model, int batch, int steps, int warmup, int image_reals, const FmaPeak *peak) {
+static int bench_eval(Model *model, int batch, int steps, int warmup, int image_reals, const Limits *peak) {
     char err[ERR_LEN];
     EvalModel *eval;
     if (eval_model_create(&eval, model, batch, err)) {
@@ -154,8 +166,11 @@ int cli_bench(int argc, char **argv) {
     engine_set_threads(threads);
     if (verbose) fprintf(stderr, "%s\n", openblas_core_note());
     /* before the model exists: the gauge's threads find the cores as the training step will */
-    FmaPeak peak = {0};
-    if (peak_seconds > 0) peak = fma_peak_measure(engine_threads(), peak_seconds);
+    Limits peak = {0};
+    if (peak_seconds > 0) {
+        peak.fma = fma_peak_measure(engine_threads(), peak_seconds);
+        peak.sgemm = sgemm_rate_measure(peak_seconds);
+    }
     Model *model;
     /* --eval: the trained model only holds the parameters the evaluation form folds, so one image's arenas */
     if (model_create(&model, cfg.model, &cfg, C, H, W, classes, eval ? 1 : batch, 1, err)) {

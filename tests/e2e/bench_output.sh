@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cohort bench` output: the per-step summary is consistent (fastest <= median <= slowest, the median's
 # images/s is batch / median step) and the whole-run images/s agrees with the whole-run step time; the FMA peak
-# line's share is the GFLOP/s over the peak; --eval folds every batch norm of resnet8 and runs no batch-norm op.
+# line's share is the GFLOP/s over the peak, the sgemm line's over the sgemm rate; --eval folds every batch norm
+# of resnet8 and runs no batch-norm op.
 source "$(dirname "$0")/lib.sh"
 COHORT=$1
 out=$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 64 --steps 5 --warmup 1 --threads 1 2>&1)
@@ -25,8 +26,16 @@ check "the peak is positive and measured in a vector ISA ($peak_gflops, $isa)" \
   awk -v p="$peak_gflops" -v i="$isa" 'BEGIN {exit !(p > 0 && (i == "AVX-512" || i == "AVX2+FMA"))}'
 check "the training share is GFLOP/s over the peak ($share %, $gflops / $peak_gflops)" \
   awk -v s="$share" -v g="$gflops" -v p="$peak_gflops" 'BEGIN {d = s - 100 * g / p; exit !(d < 0.2 && d > -0.2)}'
-expect_eq "--peak-seconds 0 skips the gauge" \
-  "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak')" 0
+# sgemm N^3 R GFLOP/s (OpenBLAS in the engine's tiles)  training at F% of it (median step: G%)
+sgemm=$(grep '^sgemm ' <<< "$out")
+check "an sgemm rate line: $out" test -n "$sgemm"
+read -r sgemm_gflops sgemm_share <<< "$(tr -d '(,%' <<< "$sgemm" | awk '{print $3, $12}')"
+check "the sgemm rate is positive and below the FMA peak ($sgemm_gflops, $peak_gflops)" \
+  awk -v r="$sgemm_gflops" -v p="$peak_gflops" 'BEGIN {exit !(r > 0 && r <= 1.05 * p)}'
+check "the training share of sgemm is GFLOP/s over the rate ($sgemm_share %, $gflops / $sgemm_gflops)" \
+  awk -v s="$sgemm_share" -v g="$gflops" -v r="$sgemm_gflops" 'BEGIN {d = s - 100 * g / r; exit !(d < 0.2 && d > -0.2)}'
+expect_eq "--peak-seconds 0 skips both gauges" \
+  "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak\|^sgemm ')" 0
 expect_eq "--peak-seconds is bounded" \
   "$("$COHORT" bench --model lenet --peak-seconds 61 > /dev/null 2>&1; echo $?)" 2
 # --eval: forward passes of the evaluation form; every batch norm of resnet8 follows a convolution, so all fold
