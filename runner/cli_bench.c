@@ -232,6 +232,11 @@ int cli_bench(int argc, char **argv) {
     printf("median step %.1f ms (%.1f images/s)  fastest %.1f ms  slowest %.1f ms\n", 1e3 * median_step,
            batch / median_step, 1e3 * step_seconds[0], 1e3 * step_seconds[steps - 1]);
     print_peak_share(&peak, gflops, 3.0 * model_forward_flops(model, batch) / median_step * 1e-9, "training");
+    const double mib = (double)sizeof(real) / (1024.0 * 1024.0);
+    printf("arenas MiB: activations %.1f  activation gradients %.1f  saved %.1f  workspace %.1f  parameters %.1f "
+           "(and as much for their gradients)\n",
+           mib * (double)model->act_count, mib * (double)model->act_grad_count, mib * (double)model->saved_count,
+           mib * (double)model->workspace_count, mib * (double)model->param_count);
     model_profile_print(model, stdout);
     free(step_seconds);
     free(x);

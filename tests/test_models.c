@@ -520,17 +520,19 @@ static void check_eval_mode(const char *name, double width, int bn, int C, int H
     CHECK_MSG(memcmp(buffers, m->buffers, m->buffer_count * sizeof(real)) == 0, "%s: evaluation moved the running stats",
               name);
     double worst_bn = 0;
+    real *eval_logits_all = malloc((size_t)B * classes * sizeof(real));
+    memcpy(eval_logits_all, logits, (size_t)B * classes * sizeof(real));
     for (int i = 0; i < m->layer_count; i++) {
         const Layer *l = &m->layers[i];
         if (l->kind != LAYER_BATCHNORM) continue;
+        /* each batch norm's input and output right after it ran: a later layer may reuse a region that no
+         * backward reads (a residual branch's last batch norm output) */
+        const real *out = model_forward_to(m, x, B, i);
         const TensorSlot *s = &m->slots[l->in];
         size_t N = (size_t)s->H * s->W * B;
-        const real *in = m->acts + s->offset, *out = m->acts + m->slots[l->out].offset;
+        const real *in = m->acts + s->offset;
         const real *rm = m->buffers + l->buffer, *rv = rm + s->C;
-        /* a ReLU that ran in place on this BN's output (they share a region) has since rectified it */
-        bool rectified = false;
-        for (int t = 0; t < m->slot_count; t++)
-            rectified |= t != l->out && m->slots[t].offset == m->slots[l->out].offset;
+        const bool rectified = l->relu_after; /* the ReLU fused into this step is applied in its result */
         for (int c = 0; c < s->C; c++) {
             double g = m->params[l->weight + c], b = m->params[l->bias + c];
             double inv = 1.0 / sqrt((double)rv[c] + 1e-5);
@@ -543,7 +545,8 @@ static void check_eval_mode(const char *name, double width, int bn, int C, int H
     }
     CHECK_MSG(worst_bn <= tol, "%s: evaluation BN output off the running-statistics formula by %.3e", name, worst_bn);
     real *eval_logits = malloc((size_t)classes * sizeof(real));
-    memcpy(eval_logits, logits, (size_t)classes * sizeof(real)); /* image 0 */
+    memcpy(eval_logits, eval_logits_all, (size_t)classes * sizeof(real)); /* image 0 */
+    free(eval_logits_all);
     logits = model_forward(m, x1, 1, false);
     double alone = 0;
     for (int k = 0; k < classes; k++) alone = fmax(alone, fabs(logits[k] - eval_logits[k]) / fmax(1, fabs(eval_logits[k])));

@@ -425,7 +425,7 @@ static void test_relu(void) {
 typedef struct {
     PoolShape s;
     real *in, *out, *R;
-    int32_t *argmax;
+    uint8_t *argmax;
     bool max;
 } PoolCtx;
 
@@ -447,7 +447,7 @@ static void test_pool(const char *label, bool max, int planes, int H, int W, int
     c.in = test_alloc(in_n, sizeof(real));
     c.out = test_alloc(out_n, sizeof(real));
     c.R = random_tensor(out_n, 1.0);
-    c.argmax = test_alloc(out_n, sizeof(int32_t));
+    c.argmax = test_alloc(out_n, sizeof(uint8_t));
     /* tie-free input for max pooling: a random permutation of values 0.01 apart (far more than FD_EPS) */
     int32_t *order = test_alloc(in_n, sizeof(int32_t));
     for (size_t i = 0; i < in_n; i++) order[i] = (int32_t)i;
@@ -473,7 +473,7 @@ static void test_pool(const char *label, bool max, int planes, int H, int W, int
                 size_t o = ((size_t)p * c.s.OH + oh) * c.s.OW + ow;
                 if (max) {
                     CHECK(c.out[o] == best);
-                    CHECK(c.argmax[o] == best_index);
+                    CHECK(maxpool_input_index(&c.s, (size_t)oh * c.s.OW + ow, c.argmax[o]) == best_index);
                 } else {
                     CHECK_CLOSE(c.out[o], sum / (K * K), EXACT_TOL);
                 }
@@ -490,19 +490,20 @@ static void test_pool(const char *label, bool max, int planes, int H, int W, int
     free(c.in), free(c.out), free(c.R), free(c.argmax);
 }
 
-/* First maximum wins on ties, and argmax is the index within the plane. */
+/* First maximum wins on ties; argmax is the position within the window, the index within the plane through
+ * maxpool_input_index. */
 static void test_maxpool_ties(void) {
     PoolShape s;
     pool_shape_init(&s, 2, 2, 4, 2, 2, 0);
     const real in[16] = {1, 5, 2, 2, 5, 0, 2, 2, /* plane 0: ties 5/5 and 2/2/2/2 */
                          -3, -1, -7, -7, -1, -2, -7, -7};
     real out[4];
-    int32_t argmax[4];
+    uint8_t argmax[4];
     maxpool_forward(out, argmax, in, &s);
-    CHECK(out[0] == 5 && argmax[0] == 1);
-    CHECK(out[1] == 2 && argmax[1] == 2);
-    CHECK(out[2] == -1 && argmax[2] == 1);
-    CHECK(out[3] == -7 && argmax[3] == 2);
+    CHECK(out[0] == 5 && argmax[0] == 1 && maxpool_input_index(&s, 0, argmax[0]) == 1);
+    CHECK(out[1] == 2 && argmax[1] == 0 && maxpool_input_index(&s, 1, argmax[1]) == 2);
+    CHECK(out[2] == -1 && argmax[2] == 1 && maxpool_input_index(&s, 0, argmax[2]) == 1);
+    CHECK(out[3] == -7 && argmax[3] == 0 && maxpool_input_index(&s, 1, argmax[3]) == 2);
 }
 
 /* ================================ global average pool ================================ */

@@ -548,7 +548,7 @@ static void test_maxpool(int planes, int H, int W, int K, int stride, int pad) {
     for (size_t i = 0; i < in_n; i++) x[i] = roundf(2 * x[i]) / 2; /* coarse values: many ties in a window */
     for (size_t i = 3; i < in_n; i += 37) x[i] = NAN;
     real *out = test_alloc(out_n, sizeof(real));
-    int32_t *argmax = test_alloc(out_n, sizeof(int32_t));
+    uint8_t *argmax = test_alloc(out_n, sizeof(uint8_t));
     maxpool_forward(out, argmax, x, &s);
     int mismatches = 0;
     for (int p = 0; p < planes; p++)
@@ -564,7 +564,7 @@ static void test_maxpool(int planes, int H, int W, int K, int stride, int pad) {
                     }
                 const size_t o = ((size_t)p * s.OH + oh) * s.OW + ow;
                 const bool same_value = isnan(plane[best]) ? isnan(out[o]) : out[o] == plane[best];
-                mismatches += argmax[o] != best || !same_value;
+                mismatches += maxpool_input_index(&s, (size_t)oh * s.OW + ow, argmax[o]) != best || !same_value;
             }
     CHECK_MSG(mismatches == 0, "maxpool %dx%d s%d p%d on %dx%d: %d of %zu outputs differ", K, K, stride, pad, H, W,
               mismatches, out_n);
@@ -648,9 +648,10 @@ static void test_pool_ceil_torch_values(void) {
     const real max_values[9] = {10, 10, 9, 10, 10, 9, 10, 9, 9};
     const int32_t max_indices[9] = {14, 3, 17, 14, 14, 17, 25, 28, 28};
     for (int i = 0; i < 36; i++) x[i] = (real)(i * 7 % 11);
-    int32_t argmax[9];
+    uint8_t argmax[9];
     maxpool_forward(out, argmax, x, &s);
-    for (int i = 0; i < 9; i++) bad += out[i] != max_values[i] || argmax[i] != max_indices[i];
+    for (int i = 0; i < 9; i++)
+        bad += out[i] != max_values[i] || maxpool_input_index(&s, (size_t)i, argmax[i]) != max_indices[i];
     CHECK_MSG(bad == 0, "ceil-mode pooling: %d values differ from PyTorch's", bad);
     printf("  pool ceil mode 6x6 planes          %s\n", bad ? "DIFFER" : "equal PyTorch's values");
 }
@@ -663,14 +664,15 @@ static void test_pool_ceil(bool max, int planes, int H, int W, int K, int stride
     real *out = test_alloc(out_n, sizeof(real)), *dout = random_reals(out_n, 1.0);
     real *din = test_alloc(in_n, sizeof(real));
     double *expected = test_alloc(out_n, sizeof(double)), *expected_din = test_alloc(in_n, sizeof(double));
-    int32_t *argmax = test_alloc(out_n, sizeof(int32_t)), *expected_argmax = test_alloc(out_n, sizeof(int32_t));
+    uint8_t *argmax = test_alloc(out_n, sizeof(uint8_t));
+    int32_t *expected_argmax = test_alloc(out_n, sizeof(int32_t));
     naive_pool_ceil(expected, expected_argmax, x, &s, max);
     int argmax_mismatches = 0;
     if (max) {
         maxpool_forward(out, argmax, x, &s);
         maxpool_backward(din, dout, argmax, &s);
         for (size_t o = 0; o < out_n; o++) {
-            argmax_mismatches += argmax[o] != expected_argmax[o];
+            argmax_mismatches += maxpool_input_index(&s, o % ((size_t)s.OH * s.OW), argmax[o]) != expected_argmax[o];
             expected_din[(size_t)(o / ((size_t)s.OH * s.OW)) * H * W + (size_t)expected_argmax[o]] += dout[o];
         }
     } else {

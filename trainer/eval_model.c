@@ -7,6 +7,7 @@
 
 #include "batchnorm_fold.h"
 #include "layer.h"
+#include "region_fit.h"
 #include "threads.h"
 
 /* A convolution whose batch norm was folded into it. The eval parameters are laid out as the trained ones: the
@@ -24,26 +25,6 @@ struct EvalModel {
     real *arena;       /* own: params, buffers, acts, saved, workspace; NULL when borrowed */
     size_t trained_reals;
 };
-
-/* ---- activation regions: first fit over the regions alive at a layer ---- */
-
-typedef struct {
-    size_t offset, size;
-} Region;
-
-/* the lowest offset where `size` reals overlap none of the live regions */
-static size_t first_fit(const Region *live, int live_count, size_t size) {
-    size_t best = SIZE_MAX;
-    for (int c = -1; c < live_count; c++) {
-        const size_t start = c < 0 ? 0 : live[c].offset + live[c].size;
-        if (start >= best) continue;
-        bool clear = true;
-        for (int k = 0; k < live_count && clear; k++)
-            clear = start + size <= live[k].offset || live[k].offset + live[k].size <= start;
-        if (clear) best = start;
-    }
-    return best;
-}
 
 static size_t aligned_elements(const TensorSlot *s, int batch) {
     return ((size_t)s->C * s->H * s->W * batch + 15) & ~(size_t)15; /* 64-byte aligned starts */
@@ -143,7 +124,7 @@ static size_t plan_activations(Model *m, const Model *src, int batch) {
             size_t size = 0; /* the largest slot of the group (they are equal but for a fused linear's) */
             for (int s = 0; s < n; s++)
                 if (group[s] == g && aligned_elements(&m->slots[s], batch) > size) size = aligned_elements(&m->slots[s], batch);
-            group_offset[g] = first_fit(live, live_count, size);
+            group_offset[g] = region_first_fit(live, live_count, size);
             live[live_count] = (Region){group_offset[g], size};
             live_group[live_count++] = g;
             if (group_offset[g] + size > arena) arena = group_offset[g] + size;

@@ -45,6 +45,13 @@ typedef struct {
     bool grad_in_place;
     /* its backward can write (GRAD_WRITE) an input gradient it is the first writer of, instead of adding */
     bool writes_fresh_input_grad;
+    /* an elementwise op whose backward reads only its output: it may write over an input that nothing else
+     * reads, sharing its region and gradient (model_builder.c; ReLU, ReLU6) */
+    bool runs_in_place;
+    /* which values its backward reads, for the activation plan (act_plan.c): a slot whose values no backward
+     * reads lives only until its last forward reader. Unset (false) is the safe default: read. */
+    bool backward_skips_inputs; /* reads none of its inputs' values (only gradients and saved state) */
+    bool backward_skips_output; /* reads not its output's values (a fused ReLU's mask, relu_after, aside) */
     /* its gradient-check cases; an op without any fails the registry's test */
     const OpCheckCase *check_cases;
     int check_case_count;

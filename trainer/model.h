@@ -4,11 +4,12 @@
  *   params  [P]  all weights and biases, flat, in layer order (conv/linear weight then bias; BN gamma then beta)
  *   grads   [P]  lines up with params element for element
  *   buffers [Q]  non-trained state (BN running mean and variance), saved in checkpoints
- *   acts         every tensor slot's values for max_batch images, kept from forward for backward
+ *   acts         tensor slots' values for max_batch images: kept from forward for backward where a backward
+ *                reads them, else reused once their last forward reader has run (act_plan.c)
  *   act_grads    activation gradients; slots whose gradients are never alive at once share a region
  *                (grad_plan.c), so this is far smaller than acts
  *   saved        per-layer state for backward (BN batch mean / inverse std, LN per-token mean / inverse std,
- *                dropout masks, pool argmax, attention probabilities and attention-dropout masks)
+ *                dropout masks, max-pool window positions, attention probabilities and attention-dropout masks)
  *   workspace    shared scratch (im2col, the patch matrix of a patch embedding, attention's [T][T] blocks),
  *                sized for the largest layer
  * A training step therefore allocates nothing. */
@@ -61,7 +62,7 @@ typedef enum {
 typedef struct {
     int C, H, W;
     bool flat;
-    size_t offset;       /* into acts (slots of an in-place ReLU share one) */
+    size_t offset;       /* into acts (slots of an in-place ReLU share one; over time, slots no backward reads) */
     size_t grad_offset;  /* into act_grads (shared over time, see grad_plan.c); SIZE_MAX for the input image */
 } TensorSlot;
 
@@ -73,7 +74,7 @@ typedef struct {
     size_t weight, bias; /* offsets into params/grads, SIZE_MAX when absent */
     size_t weight_count, bias_count;
     size_t buffer;       /* offset into buffers (BN running mean, then running var) */
-    size_t saved;        /* offset into saved (reals; pool argmax stored as int32 in the same space) */
+    size_t saved;        /* offset into saved (reals; max-pool window positions stored as bytes in the same space) */
     int kernel, stride, pad;   /* pooling (square); kernel is also the patch size of LAYER_PATCH_EMBED; a square
                                 * convolution's kernel and padding */
     int kernel_h, kernel_w, pad_h, pad_w; /* LAYER_CONV: kernel rows x columns, padding of rows and of columns */

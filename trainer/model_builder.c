@@ -204,6 +204,7 @@ static int pool_layer(ModelBuilder *mb, LayerKind kind, int x, int kernel, int s
 }
 
 int builder_maxpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    if (kernel > MAXPOOL_MAX_KERNEL) return builder_fail(mb, "max pooling window wider than 15");
     return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad, false);
 }
 
@@ -212,6 +213,7 @@ int builder_avgpool(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
 }
 
 int builder_maxpool_ceil(ModelBuilder *mb, int x, int kernel, int stride, int pad) {
+    if (kernel > MAXPOOL_MAX_KERNEL) return builder_fail(mb, "max pooling window wider than 15");
     return pool_layer(mb, LAYER_MAXPOOL, x, kernel, stride, pad, true);
 }
 
@@ -384,7 +386,6 @@ int builder_token_mean(ModelBuilder *mb, int x, int first) { return token_pool(m
 
 int builder_token_select(ModelBuilder *mb, int x, int index) { return token_pool(mb, LAYER_TOKEN_SELECT, x, index); }
 
-static size_t slot_elements(const TensorSlot *s, int batch) { return (size_t)s->C * s->H * s->W * batch; }
 
 /* Every layer's parameters from the run's initialisation stream, in layer order (op descriptors). */
 static void init_parameters(Model *m, uint64_t seed) {
@@ -424,11 +425,12 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
             for (int k = 0; k < l->input_count; k++) needed[l->inputs[k]] = true;
     }
     free(needed);
-    /* Slot offsets: each slot its own region for max_batch images (kept for backward), except the output of
-     * a ReLU whose input feeds nothing else (BN -> ReLU, add -> ReLU): that ReLU runs in place, its values
-     * and gradient sharing its input's region. Safe because no backward needs those pre-ReLU values (BN and
-     * add use their inputs, not their outputs), and the ReLU's own backward needs only its output's sign,
-     * then masks the shared gradient in place. It saves an activation and a gradient per such pair. */
+    /* Slot regions (placed by act_plan.c over time): the output of a ReLU or ReLU6 (runs_in_place) whose
+     * input feeds nothing else (BN -> ReLU, add -> ReLU) shares its input's region: the op runs in place, its
+     * values and gradient sharing its input's. Safe when the input's producer does not read its output in
+     * backward (BN and add use their inputs, not their outputs; checked by descriptor), and the op's own
+     * backward needs only its output, then masks the shared gradient in place. It saves an activation and a
+     * gradient per such pair. */
     int *consumers = calloc((size_t)m->slot_count, sizeof(int));
     int *group_of = malloc((size_t)m->slot_count * sizeof(int)); /* the slot whose region each slot shares */
     if (!consumers || !group_of) {
@@ -443,7 +445,12 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     for (int s = 0; s < m->slot_count; s++) group_of[s] = s;
     for (int i = 0; i < m->layer_count; i++) { /* layers in order, so a chain's root is already resolved */
         const Layer *l = &m->layers[i];
-        if (l->kind == LAYER_RELU && l->in != m->input_slot && consumers[l->in] == 1) group_of[l->out] = group_of[l->in];
+        if (!op_descriptor(l->kind)->runs_in_place || l->in == m->input_slot || consumers[l->in] != 1) continue;
+        bool producer_reads_output = false;
+        for (int p = 0; p < i; p++)
+            if (m->layers[p].out == l->in)
+                producer_reads_output = !op_descriptor(m->layers[p].kind)->backward_skips_output;
+        if (!producer_reads_output) group_of[l->out] = group_of[l->in];
     }
     /* a batch norm or a residual add and the in-place ReLU right after it run as one op (one pass over the
      * data each way) */
@@ -485,15 +492,10 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     for (int i = 0; i < m->layer_count; i++)
         if (m->layers[i].add_output >= 0) values_unused[m->layers[i].out] = true;
-    m->act_count = 0;
-    for (int s = 0; s < m->slot_count; s++) {
-        if (values_unused[s]) continue;
-        if (group_of[s] != s) {
-            m->slots[s].offset = m->slots[group_of[s]].offset;
-            continue;
-        }
-        m->slots[s].offset = m->act_count;
-        m->act_count += (slot_elements(&m->slots[s], max_batch) + 15) & ~(size_t)15; /* 64-byte aligned starts */
+    m->act_count = act_plan(m, max_batch, group_of, values_unused);
+    if (m->act_count == SIZE_MAX) {
+        free(values_unused), free(consumers), free(group_of);
+        return err_set(err, "model %s: out of memory", m->name);
     }
     for (int i = 0; i < m->layer_count; i++)
         if (m->layers[i].add_output >= 0) m->slots[m->layers[i].out].offset = m->slots[m->layers[i].add_output].offset;

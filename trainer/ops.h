@@ -170,9 +170,15 @@ typedef struct {
 int pool_output_size(int size, int K, int stride, int pad, bool ceil_mode);
 void pool_shape_init(PoolShape *s, int planes, int H, int W, int K, int stride, int pad); /* floor mode */
 void pool_shape_init_mode(PoolShape *s, int planes, int H, int W, int K, int stride, int pad, bool ceil_mode);
-/* argmax [P][OH][OW]: index within the input plane of the chosen element (first maximum wins). */
-void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s);
-void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const PoolShape *s);
+/* argmax [P][OH][OW]: the chosen element's position in its window, kh * K + kw counted from the window's
+ * unclipped top-left corner (first maximum wins; MAXPOOL_NO_ELEMENT for a window that is all padding). One
+ * byte per output instead of a 4-byte plane index: K <= MAXPOOL_MAX_KERNEL. */
+#define MAXPOOL_NO_ELEMENT 255
+#define MAXPOOL_MAX_KERNEL 15
+void maxpool_forward(real *out, uint8_t *argmax, const real *in, const PoolShape *s);
+void maxpool_backward(real *din, const real *dout, const uint8_t *argmax, const PoolShape *s);
+/* the index within the input plane of output `o`'s (index within its output plane) chosen element, or -1 */
+int32_t maxpool_input_index(const PoolShape *s, size_t o, uint8_t position);
 void avgpool_forward(real *out, const real *in, const PoolShape *s);
 void avgpool_backward(real *din, const real *dout, const PoolShape *s);
 
@@ -218,10 +224,10 @@ void depthwise_conv_backward(real *din, real *dweight, real *dbias, const real *
 void channel_shuffle_forward(real *out, const real *in, int C, int groups, size_t rest);
 void channel_shuffle_backward(real *din, const real *dout, int C, int groups, size_t rest);
 /* ---- activations of pointwise_activation.h, n elements: out = f(in); the backward adds dout * f'(in) into
- * din (in place when din == dout). relu6 min(max(x, 0), 6); sigmoid; hard_sigmoid relu6(x + 3) / 6;
- * hard_swish x relu6(x + 3) / 6; silu x sigmoid(x) ---- */
+ * din (in place when din == dout). relu6 min(max(x, 0), 6), whose backward reads its output instead; sigmoid;
+ * hard_sigmoid relu6(x + 3) / 6; hard_swish x relu6(x + 3) / 6; silu x sigmoid(x) ---- */
 void relu6_forward(real *out, const real *in, size_t n);
-void relu6_backward(real *din, const real *dout, const real *in, size_t n);
+void relu6_backward(real *din, const real *dout, const real *out, size_t n);
 void sigmoid_forward(real *out, const real *in, size_t n);
 void sigmoid_backward(real *din, const real *dout, const real *in, size_t n);
 void hard_sigmoid_forward(real *out, const real *in, size_t n);

@@ -24,8 +24,11 @@ read -r peak_gflops isa share <<< "$(tr -d '(,%' <<< "$peak" | awk '{print $3, $
 gflops=$(awk '{print $4}' <<< "$summary")
 check "the peak is positive and measured in a vector ISA ($peak_gflops, $isa)" \
   awk -v p="$peak_gflops" -v i="$isa" 'BEGIN {exit !(p > 0 && (i == "AVX-512" || i == "AVX2+FMA"))}'
+# the printed figures are rounded to 0.1: the share computed from them may be off by that rounding (large when
+# the rates are small, as in a sanitizer build)
 check "the training share is GFLOP/s over the peak ($share %, $gflops / $peak_gflops)" \
-  awk -v s="$share" -v g="$gflops" -v p="$peak_gflops" 'BEGIN {d = s - 100 * g / p; exit !(d < 0.2 && d > -0.2)}'
+  awk -v s="$share" -v g="$gflops" -v p="$peak_gflops" \
+  'BEGIN {d = s - 100 * g / p; t = 0.06 + 100 * 0.05 * (p + g) / (p * p); exit !(d < t && d > -t)}'
 # sgemm N^3 R GFLOP/s (OpenBLAS in the engine's tiles)  training at F% of it (median step: G%)
 sgemm=$(grep '^sgemm ' <<< "$out")
 check "an sgemm rate line: $out" test -n "$sgemm"
@@ -33,7 +36,8 @@ read -r sgemm_gflops sgemm_share <<< "$(tr -d '(,%' <<< "$sgemm" | awk '{print $
 check "the sgemm rate is positive and below the FMA peak ($sgemm_gflops, $peak_gflops)" \
   awk -v r="$sgemm_gflops" -v p="$peak_gflops" 'BEGIN {exit !(r > 0 && r <= 1.05 * p)}'
 check "the training share of sgemm is GFLOP/s over the rate ($sgemm_share %, $gflops / $sgemm_gflops)" \
-  awk -v s="$sgemm_share" -v g="$gflops" -v r="$sgemm_gflops" 'BEGIN {d = s - 100 * g / r; exit !(d < 0.2 && d > -0.2)}'
+  awk -v s="$sgemm_share" -v g="$gflops" -v r="$sgemm_gflops" \
+  'BEGIN {d = s - 100 * g / r; t = 0.06 + 100 * 0.05 * (r + g) / (r * r); exit !(d < t && d > -t)}'
 expect_eq "--peak-seconds 0 skips both gauges" \
   "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak\|^sgemm ')" 0
 expect_eq "--peak-seconds is bounded" \

@@ -130,6 +130,7 @@ static const OpCheckCase ADAPTIVE_AVGPOOL_CASES[] = {
 };
 
 const OpDescriptor OP_ADAPTIVE_AVGPOOL = {.name = "adaptive_avgpool", .forward = adaptive_avgpool_layer_forward,
+                                          .backward_skips_inputs = true, .backward_skips_output = true,
                                           .backward = adaptive_avgpool_layer_backward,
                                           .forward_flops = adaptive_avgpool_layer_flops,
                                           OP_CHECK_CASES(ADAPTIVE_AVGPOOL_CASES)};

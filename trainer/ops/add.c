@@ -114,5 +114,6 @@ static const OpCheckCase ADD_CASES[] = {
 };
 
 const OpDescriptor OP_ADD = {.name = "add", .forward = add_layer_forward, .backward = add_layer_backward,
+                             .backward_skips_inputs = true, .backward_skips_output = true,
                              .grad_in_place = true,
                              OP_CHECK_CASES(ADD_CASES)};

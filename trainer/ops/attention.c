@@ -209,6 +209,7 @@ static const OpCheckCase ATTENTION_CASES[] = {
 };
 
 const OpDescriptor OP_ATTENTION = {.name = "attention", .forward = attention_layer_forward,
+                                   .backward_skips_output = true,
                                    .backward = attention_layer_backward, .saved_reals = attention_layer_saved,
                                    .workspace_reals = attention_layer_workspace,
                                    .forward_flops = attention_layer_flops, .writes_fresh_input_grad = true,

@@ -464,6 +464,7 @@ static const OpCheckCase BATCHNORM_CASES[] = {
 };
 
 const OpDescriptor OP_BATCHNORM = {.name = "batchnorm", .forward = batchnorm_layer_forward,
+                                   .backward_skips_output = true,
                                    .backward = batchnorm_layer_backward, .saved_reals = batchnorm_layer_saved,
                                    .init = batchnorm_layer_init, .grad_in_place = true,
                                    OP_CHECK_CASES(BATCHNORM_CASES)};

@@ -84,5 +84,6 @@ static const OpCheckCase CHANNEL_GATE_CASES[] = {
 };
 
 const OpDescriptor OP_CHANNEL_GATE = {.name = "channel_gate", .forward = channel_gate_layer_forward,
+                                      .backward_skips_output = true,
                                       .backward = channel_gate_layer_backward,
                                       OP_CHECK_CASES(CHANNEL_GATE_CASES)};

@@ -70,5 +70,6 @@ static const OpCheckCase CHANNEL_SHUFFLE_CASES[] = {
 };
 
 const OpDescriptor OP_CHANNEL_SHUFFLE = {.name = "channel_shuffle", .forward = channel_shuffle_layer_forward,
+                                         .backward_skips_inputs = true, .backward_skips_output = true,
                                          .backward = channel_shuffle_layer_backward,
                                          OP_CHECK_CASES(CHANNEL_SHUFFLE_CASES)};

@@ -51,5 +51,6 @@ static const OpCheckCase CHANNEL_SLICE_CASES[] = {
 };
 
 const OpDescriptor OP_CHANNEL_SLICE = {.name = "channel_slice", .forward = channel_slice_layer_forward,
+                                       .backward_skips_inputs = true, .backward_skips_output = true,
                                        .backward = channel_slice_layer_backward,
                                        OP_CHECK_CASES(CHANNEL_SLICE_CASES)};

@@ -74,5 +74,6 @@ static const OpCheckCase CLS_POS_CASES[] = {
 };
 
 const OpDescriptor OP_CLS_POS = {.name = "cls_pos", .forward = cls_pos_layer_forward,
+                                 .backward_skips_inputs = true, .backward_skips_output = true,
                                  .backward = cls_pos_layer_backward, .init = cls_pos_layer_init,
                                  OP_CHECK_CASES(CLS_POS_CASES)};

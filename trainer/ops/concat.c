@@ -127,4 +127,5 @@ static const OpCheckCase CONCAT_CASES[] = {
 };
 
 const OpDescriptor OP_CONCAT = {.name = "concat", .forward = concat_layer_forward, .backward = concat_layer_backward,
+                                .backward_skips_inputs = true, .backward_skips_output = true,
                                 OP_CHECK_CASES(CONCAT_CASES)};

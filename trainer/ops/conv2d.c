@@ -571,6 +571,7 @@ static const OpCheckCase CONV_CASES[] = {
 };
 
 const OpDescriptor OP_CONV = {.name = "conv", .forward = conv_layer_forward, .backward = conv_layer_backward,
+                              .backward_skips_output = true,
                               .workspace_reals = conv_layer_workspace, .forward_flops = conv_layer_flops,
                               .init = conv_layer_init,
                               OP_CHECK_CASES(CONV_CASES)};

@@ -80,6 +80,7 @@ static const OpCheckCase DROPOUT_CASES[] = {
 };
 
 const OpDescriptor OP_DROPOUT = {.name = "dropout", .forward = dropout_layer_forward,
+                                 .backward_skips_inputs = true, .backward_skips_output = true,
                                  .backward = dropout_layer_backward, .saved_reals = dropout_layer_saved,
                                  .grad_in_place = true,
                                  OP_CHECK_CASES(DROPOUT_CASES)};

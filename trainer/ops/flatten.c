@@ -53,5 +53,6 @@ static const OpCheckCase FLATTEN_CASES[] = {
 };
 
 const OpDescriptor OP_FLATTEN = {.name = "flatten", .forward = flatten_layer_forward,
+                                 .backward_skips_inputs = true, .backward_skips_output = true,
                                  .backward = flatten_layer_backward,
                                  OP_CHECK_CASES(FLATTEN_CASES)};

@@ -96,5 +96,6 @@ static const OpCheckCase GELU_CASES[] = {
 };
 
 const OpDescriptor OP_GELU = {.name = "gelu", .forward = gelu_layer_forward, .backward = gelu_layer_backward,
+                              .backward_skips_output = true,
                               .grad_in_place = true,
                               OP_CHECK_CASES(GELU_CASES)};

@@ -51,5 +51,6 @@ static const OpCheckCase GLOBAL_AVGPOOL_CASES[] = {
 };
 
 const OpDescriptor OP_GLOBAL_AVGPOOL = {.name = "global_avgpool", .forward = global_avgpool_layer_forward,
+                                        .backward_skips_inputs = true, .backward_skips_output = true,
                                         .backward = global_avgpool_layer_backward,
                                         OP_CHECK_CASES(GLOBAL_AVGPOOL_CASES)};

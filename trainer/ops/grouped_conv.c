@@ -257,6 +257,7 @@ static const OpCheckCase GROUPED_CONV_CASES[] = {
 };
 
 const OpDescriptor OP_GROUPED_CONV = {.name = "grouped_conv", .forward = grouped_conv_layer_forward,
+                                      .backward_skips_output = true,
                                       .backward = grouped_conv_layer_backward,
                                       .workspace_reals = grouped_conv_layer_workspace,
                                       .forward_flops = grouped_conv_layer_flops, .init = grouped_conv_layer_init,

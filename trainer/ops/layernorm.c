@@ -199,6 +199,7 @@ static const OpCheckCase LAYERNORM_CASES[] = {
 };
 
 const OpDescriptor OP_LAYERNORM = {.name = "layernorm", .forward = layernorm_layer_forward,
+                                   .backward_skips_output = true,
                                    .backward = layernorm_layer_backward, .saved_reals = layernorm_layer_saved,
                                    .workspace_reals = layernorm_layer_workspace, .init = layernorm_layer_init,
                                    OP_CHECK_CASES(LAYERNORM_CASES)};

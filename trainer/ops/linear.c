@@ -350,6 +350,7 @@ static const OpCheckCase LINEAR_CASES[] = {
 };
 
 const OpDescriptor OP_LINEAR = {.name = "linear", .forward = linear_layer_forward, .backward = linear_layer_backward,
+                                .backward_skips_output = true,
                                 .workspace_reals = linear_layer_workspace, .forward_flops = linear_layer_flops,
                                 .init = linear_layer_init, .writes_fresh_input_grad = true,
                                 OP_CHECK_CASES(LINEAR_CASES)};

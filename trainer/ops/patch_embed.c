@@ -140,6 +140,7 @@ static const OpCheckCase PATCH_EMBED_CASES[] = {
 };
 
 const OpDescriptor OP_PATCH_EMBED = {.name = "patch_embed", .forward = patch_embed_layer_forward,
+                                     .backward_skips_output = true,
                                      .backward = patch_embed_layer_backward,
                                      .workspace_reals = patch_embed_layer_workspace,
                                      .forward_flops = patch_embed_layer_flops, .init = patch_embed_layer_init,

@@ -59,19 +59,18 @@ static inline __attribute__((always_inline)) void take_if_greater(real v, int32_
 
 /* One plane of the 2x2, stride-2, unpadded pooling (VGG's): the general loop's comparisons in the same
  * order, without its per-window bounds and branches (the general loop was 7.7 % of a VGG-11 training step). */
-static inline __attribute__((always_inline)) void maxpool_2x2_plane(real *y, int32_t *arg, const real *x,
+static inline __attribute__((always_inline)) void maxpool_2x2_plane(real *y, uint8_t *arg, const real *x,
                                                                     const PoolShape *s) {
     for (int oh = 0; oh < s->OH; oh++) {
         const real *top = x + (size_t)2 * oh * s->W, *bottom = top + s->W;
         for (int ow = 0; ow < s->OW; ow++) {
-            const int32_t first = 2 * oh * s->W + 2 * ow;
             real best = top[2 * ow];
-            int32_t best_index = first;
-            take_if_greater(top[2 * ow + 1], first + 1, &best, &best_index);
-            take_if_greater(bottom[2 * ow], first + s->W, &best, &best_index);
-            take_if_greater(bottom[2 * ow + 1], first + s->W + 1, &best, &best_index);
+            int32_t best_position = 0; /* kh * 2 + kw */
+            take_if_greater(top[2 * ow + 1], 1, &best, &best_position);
+            take_if_greater(bottom[2 * ow], 2, &best, &best_position);
+            take_if_greater(bottom[2 * ow + 1], 3, &best, &best_position);
             y[oh * s->OW + ow] = best;
-            arg[oh * s->OW + ow] = best_index;
+            arg[oh * s->OW + ow] = (uint8_t)best_position;
         }
     }
 }
@@ -82,7 +81,7 @@ static inline __attribute__((always_inline)) void maxpool_2x2_plane(real *y, int
 /* maxpool_2x2_plane with AVX-512, 16 outputs of a row at a time: the row pair's 32 values are split into
  * even and odd columns by two permutes, then the same take_if_greater comparisons run on whole vectors.
  * Loads and stores are masked to the row's OW outputs (rows of 8, 4, 2 or 1 outputs in VGG's deep layers). */
-__attribute__((target("avx512f"))) static void maxpool_2x2_plane_avx512(float *y, int32_t *arg, const float *x,
+__attribute__((target("avx512f"))) static void maxpool_2x2_plane_avx512(float *y, uint8_t *arg, const float *x,
                                                                         const PoolShape *s) {
     const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
@@ -98,34 +97,31 @@ __attribute__((target("avx512f"))) static void maxpool_2x2_plane_avx512(float *y
                          t1 = _mm512_maskz_loadu_ps(high, top + 2 * ow + 16);
             const __m512 b0 = _mm512_maskz_loadu_ps(low, bottom + 2 * ow),
                          b1 = _mm512_maskz_loadu_ps(high, bottom + 2 * ow + 16);
-            /* the window's top-left value and index, then its other three in row-major order */
+            /* the window's top-left value (position 0), then its other three in row-major order (1, 2, 3) */
             __m512 best = _mm512_permutex2var_ps(t0, evens, t1);
-            __m512i best_index = _mm512_add_epi32(_mm512_set1_epi32(2 * oh * s->W + 2 * ow), evens);
+            __m512i best_position = _mm512_setzero_si512();
             const __m512 others[3] = {_mm512_permutex2var_ps(t0, odds, t1), _mm512_permutex2var_ps(b0, evens, b1),
                                       _mm512_permutex2var_ps(b0, odds, b1)};
-            const int32_t offsets[3] = {1, s->W, s->W + 1};
-            const __m512i top_left = best_index;
             for (int c = 0; c < 3; c++) {
                 const __m512 v = others[c];
                 const __mmask16 wins =
                     _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
                     (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
                 best = _mm512_mask_mov_ps(best, wins, v);
-                best_index =
-                    _mm512_mask_mov_epi32(best_index, wins, _mm512_add_epi32(top_left, _mm512_set1_epi32(offsets[c])));
+                best_position = _mm512_mask_mov_epi32(best_position, wins, _mm512_set1_epi32(c + 1));
             }
             _mm512_mask_storeu_ps(y + (size_t)oh * s->OW + ow, outputs, best);
-            _mm512_mask_storeu_epi32(arg + (size_t)oh * s->OW + ow, outputs, best_index);
+            _mm512_mask_cvtepi32_storeu_epi8(arg + (size_t)oh * s->OW + ow, outputs, best_position);
         }
     }
 }
 #endif
 
-/* in [P][H][W] -> out [P][OH][OW], argmax [P][OH][OW] (index ih*W + iw within the input plane).
+/* in [P][H][W] -> out [P][OH][OW], argmax [P][OH][OW] (position kh*K + kw within the window, ops.h).
  * Padding is -inf, so it never wins; scanning the window in row-major order and replacing the best only on
  * a strictly greater value makes the first maximum win, as PyTorch does. A NaN wins over any number so that
  * it propagates. */
-void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape *s) {
+void maxpool_forward(real *out, uint8_t *argmax, const real *in, const PoolShape *s) {
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     /* every window inside the input: not so for a ceil-mode pooling of an odd size, whose last window is
      * one element (the general loop) */
@@ -139,7 +135,7 @@ void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape
     for (int p = 0; p < s->planes; p++) {
         const real *x = in + (size_t)p * in_plane;
         real *y = out + (size_t)p * out_plane;
-        int32_t *arg = argmax + (size_t)p * out_plane;
+        uint8_t *arg = argmax + (size_t)p * out_plane;
         if (two_by_two) {
 #ifndef COHORT_REAL_DOUBLE
             if (avx512) {
@@ -156,26 +152,35 @@ void maxpool_forward(real *out, int32_t *argmax, const real *in, const PoolShape
             for (int ow = 0; ow < s->OW; ow++) {
                 int w0, w1;
                 window(ow, s->stride, s->pad, s->K, s->W, &w0, &w1);
+                const int top = oh * s->stride - s->pad, left = ow * s->stride - s->pad; /* unclipped corner */
                 real best = -INFINITY;
-                int32_t best_index = -1; /* stays -1 only if the window is all padding */
+                int32_t best_position = -1; /* stays -1 only if the window is all padding */
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) {
-                        if (best_index < 0) { /* the window's first value */
+                        const int32_t position = (ih - top) * s->K + (iw - left);
+                        if (best_position < 0) { /* the window's first value */
                             best = x[ih * s->W + iw];
-                            best_index = ih * s->W + iw;
+                            best_position = position;
                         } else {
-                            take_if_greater(x[ih * s->W + iw], ih * s->W + iw, &best, &best_index);
+                            take_if_greater(x[ih * s->W + iw], position, &best, &best_position);
                         }
                     }
                 y[oh * s->OW + ow] = best;
-                arg[oh * s->OW + ow] = best_index;
+                arg[oh * s->OW + ow] = best_position < 0 ? MAXPOOL_NO_ELEMENT : (uint8_t)best_position;
             }
         }
     }
 }
 
+int32_t maxpool_input_index(const PoolShape *s, size_t o, uint8_t position) {
+    if (position == MAXPOOL_NO_ELEMENT) return -1;
+    const int oh = (int)(o / (size_t)s->OW), ow = (int)(o % (size_t)s->OW);
+    const int ih = oh * s->stride - s->pad + position / s->K, iw = ow * s->stride - s->pad + position % s->K;
+    return ih * s->W + iw;
+}
+
 /* dout, argmax [P][OH][OW]; adds each output gradient into the input element that won its window. */
-void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const PoolShape *s) {
+void maxpool_backward(real *din, const real *dout, const uint8_t *argmax, const PoolShape *s) {
     if (!din) return;
     const size_t in_plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW;
     /* planes in parallel: each writes only its own */
@@ -183,9 +188,11 @@ void maxpool_backward(real *din, const real *dout, const int32_t *argmax, const 
     for (int p = 0; p < s->planes; p++) {
         real *dx = din + (size_t)p * in_plane;
         const real *dy = dout + (size_t)p * out_plane;
-        const int32_t *arg = argmax + (size_t)p * out_plane;
-        for (size_t i = 0; i < out_plane; i++)
-            if (arg[i] >= 0) dx[arg[i]] += dy[i];
+        const uint8_t *arg = argmax + (size_t)p * out_plane;
+        for (size_t i = 0; i < out_plane; i++) {
+            const int32_t index = maxpool_input_index(s, i, arg[i]);
+            if (index >= 0) dx[index] += dy[i];
+        }
     }
 }
 
@@ -255,19 +262,18 @@ static PoolShape layer_pool_shape(const Model *m, const Layer *l, int B) {
 static void maxpool_layer_forward(Model *m, const Layer *l, int B, bool training) {
     (void)training;
     const PoolShape s = layer_pool_shape(m, l, B);
-    maxpool_forward(slot_values(m, l->out), (int32_t *)layer_saved(m, l), slot_values(m, l->in), &s);
+    maxpool_forward(slot_values(m, l->out), (uint8_t *)layer_saved(m, l), slot_values(m, l->in), &s);
 }
 
 static void maxpool_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
     (void)din_mode;
     const PoolShape s = layer_pool_shape(m, l, B);
     real *din = slot_grad(m, l->in);
-    if (din) maxpool_backward(din, slot_grad(m, l->out), (const int32_t *)layer_saved(m, l), &s);
+    if (din) maxpool_backward(din, slot_grad(m, l->out), (const uint8_t *)layer_saved(m, l), &s);
 }
 
 static size_t maxpool_layer_saved(const Model *m, const Layer *l, int batch) {
-    _Static_assert(sizeof(int32_t) <= sizeof(real), "an argmax fits a real's place");
-    return slot_count_for(m, l->out, batch);
+    return (slot_count_for(m, l->out, batch) + sizeof(real) - 1) / sizeof(real); /* a byte per output */
 }
 
 static void avgpool_layer_forward(Model *m, const Layer *l, int B, bool training) {
@@ -321,6 +327,7 @@ static const OpCheckCase MAXPOOL_CASES[] = {
 
 const OpDescriptor OP_MAXPOOL = {.name = "maxpool", .forward = maxpool_layer_forward,
                                  .backward = maxpool_layer_backward, .saved_reals = maxpool_layer_saved,
+                                 .backward_skips_inputs = true, .backward_skips_output = true,
                                  OP_CHECK_CASES(MAXPOOL_CASES)};
 static int avgpool_case_0(ModelBuilder *mb, int x) {
     return builder_avgpool(mb, x, 2, 2, 0);
@@ -353,5 +360,6 @@ static const OpCheckCase AVGPOOL_CASES[] = {
 };
 
 const OpDescriptor OP_AVGPOOL = {.name = "avgpool", .forward = avgpool_layer_forward,
+                                 .backward_skips_inputs = true, .backward_skips_output = true,
                                  .backward = avgpool_layer_backward,
                                  OP_CHECK_CASES(AVGPOOL_CASES)};

@@ -49,4 +49,4 @@ static const OpCheckCase RELU_CASES[] = {
 };
 
 const OpDescriptor OP_RELU = {.name = "relu", .forward = relu_layer_forward, .backward = relu_layer_backward,
-                              OP_CHECK_CASES(RELU_CASES)};
+                              .runs_in_place = true, .backward_skips_inputs = true, OP_CHECK_CASES(RELU_CASES)};

@@ -80,5 +80,6 @@ static const OpCheckCase SHORTCUT_PAD_CASES[] = {
 };
 
 const OpDescriptor OP_SHORTCUT_PAD = {.name = "shortcut_pad", .forward = shortcut_pad_layer_forward,
+                                      .backward_skips_inputs = true, .backward_skips_output = true,
                                       .backward = shortcut_pad_layer_backward,
                                       OP_CHECK_CASES(SHORTCUT_PAD_CASES)};

@@ -80,4 +80,5 @@ static const OpCheckCase SUM_CASES[] = {
 };
 
 const OpDescriptor OP_SUM = {.name = "sum", .forward = sum_layer_forward, .backward = sum_layer_backward,
+                             .backward_skips_inputs = true, .backward_skips_output = true,
                              .grad_in_place = true, OP_CHECK_CASES(SUM_CASES)};

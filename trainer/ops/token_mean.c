@@ -56,5 +56,6 @@ static const OpCheckCase TOKEN_MEAN_CASES[] = {
 };
 
 const OpDescriptor OP_TOKEN_MEAN = {.name = "token_mean", .forward = token_mean_layer_forward,
+                                    .backward_skips_inputs = true, .backward_skips_output = true,
                                     .backward = token_mean_layer_backward,
                                     OP_CHECK_CASES(TOKEN_MEAN_CASES)};

@@ -43,5 +43,6 @@ static const OpCheckCase TOKEN_SELECT_CASES[] = {
 };
 
 const OpDescriptor OP_TOKEN_SELECT = {.name = "token_select", .forward = token_select_layer_forward,
+                                      .backward_skips_inputs = true, .backward_skips_output = true,
                                       .backward = token_select_layer_backward,
                                       OP_CHECK_CASES(TOKEN_SELECT_CASES)};

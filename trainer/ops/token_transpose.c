@@ -62,5 +62,6 @@ static const OpCheckCase TOKEN_TRANSPOSE_CASES[] = {
 };
 
 const OpDescriptor OP_TOKEN_TRANSPOSE = {.name = "token_transpose", .forward = token_transpose_layer_forward,
+                                         .backward_skips_inputs = true, .backward_skips_output = true,
                                          .backward = token_transpose_layer_backward,
                                          OP_CHECK_CASES(TOKEN_TRANSPOSE_CASES)};
