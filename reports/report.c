@@ -1,5 +1,5 @@
 /* report_write: picks the format from the file extension, checks the options, loads the selected runs,
- * builds the analysis (report_data.c) and writes atomically (temp file + rename). */
+ * builds the analysis (report_data.c) and its tables (report_tables.c) and writes atomically (temp file + rename). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -219,7 +219,8 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
         report_data_free(&d);
         return err_set(err, "%s: no runs of sweep '%s' in the database", out_path, sweep);
     }
-    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err)) {
+    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err) ||
+        report_tables_build(&d, &d.tables, err)) {
         report_data_free(&d);
         return -1;
     }

@@ -4,12 +4,13 @@
  * finish, and the runs. Every text from the database is HTML-escaped.
  *
  * Big reports stay small and fast: at most MAX_RUN_LINES run lines of at most MAX_POINTS points each, mean
- * lines and bands per configuration (or per model when there are many configurations), at most
- * MAX_PC_LINES lines in the parallel coordinates and MAX_TABLE_ROWS rows per table. */
+ * lines and bands per configuration (or per model when there are many configurations); the tables' rows and
+ * their caps (the parallel coordinates' lines too) come from report_tables.c. Colours: report_colors.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_colors.h"
 #include "report_internal.h"
 #include "svg_chart.h"
 
@@ -18,9 +19,6 @@ enum {
     MAX_RUN_LINES = 300,  /* run lines drawn (evenly spaced sample beyond) */
     MAX_POINTS = 120,     /* points per run line */
     MAX_BANDS = 12,       /* per-configuration bands; beyond, per model */
-    MAX_PC_LINES = 1000,  /* parallel-coordinates lines (the best configurations) */
-    MAX_TABLE_ROWS = 1000, /* rows of the problem and run tables */
-    MAX_GROUP_CONFIGS = 25, /* configurations per group in the configuration table */
     MAX_ORDINAL_LEVELS = 12 /* numeric hyperparameters with at most this many values: evenly spaced axis ticks */
 };
 
@@ -101,7 +99,7 @@ static void acc_finish(const Acc *a, size_t n, double *mean, double *lo, double 
 
 /* Bands over the finished runs of each configuration with two or more of them; per model when there are
  * more than MAX_BANDS such configurations. per_model_out says which. */
-static int bands_build(const ReportData *d, Bands *b, int *per_model_out) {
+static int bands_build(const ReportData *d, const ReportColors *colors, Bands *b, int *per_model_out) {
     memset(b, 0, sizeof *b);
     int multi = 0;
     for (int c = 0; c < d->config_count; c++) multi += d->configs[c].n >= 2;
@@ -128,7 +126,7 @@ static int bands_build(const ReportData *d, Bands *b, int *per_model_out) {
             size_t len = strlen(d->models[m]) + 64;
             if (!(b->labels[m] = malloc(len))) break;
             snprintf(b->labels[m], len, "%s: mean \xC2\xB1 std of %d finished runs", d->models[m], runs);
-            b->colors[m] = d->model_colors[m];
+            b->colors[m] = colors->model[m];
         }
     } else {
         int k = 0;
@@ -138,7 +136,7 @@ static int bands_build(const ReportData *d, Bands *b, int *per_model_out) {
             size_t len = strlen(d->configs[c].label) + 64;
             if (!(b->labels[k] = malloc(len))) break;
             snprintf(b->labels[k], len, "%s: mean \xC2\xB1 std over %d seeds", d->configs[c].label, d->configs[c].n);
-            b->colors[k++] = d->configs[c].color;
+            b->colors[k++] = colors->config[c];
         }
     }
     for (int i = 0; i < slots; i++)
@@ -184,7 +182,8 @@ static int drawn_run(const ReportData *d, int r) {
     return a != b;
 }
 
-static void curve_chart(FILE *out, const ReportData *d, const Bands *b, int per_model, int loss) {
+static void curve_chart(FILE *out, const ReportData *d, const ReportColors *colors, const Bands *b, int per_model,
+                        int loss) {
     int n_runs = 0;
     for (int r = 0; r < d->count; r++) n_runs += drawn_run(d, r) && d->runs[r].epoch_count > 0;
     SvgSeries *series = calloc((size_t)n_runs + (size_t)b->count + 1, sizeof *series);
@@ -207,7 +206,7 @@ static void curve_chart(FILE *out, const ReportData *d, const Bands *b, int per_
             xv[k][e] = run->epochs[e].epoch;
             ys[k][e] = loss ? run->epochs[e].train_loss : run->epochs[e].test_top1;
         }
-        series[k] = (SvgSeries){.label = d->sums[r].label, .color = d->sums[r].color, .n = n, .x = xv[k], .y = ys[k],
+        series[k] = (SvgSeries){.label = d->sums[r].label, .color = report_run_color(d, colors, r), .n = n, .x = xv[k], .y = ys[k],
                                 .css_class = "run", .width = dim ? 1.1 : 0, .opacity = dim ? 0.45 : 0};
         k++;
     }
@@ -227,7 +226,7 @@ static void curve_chart(FILE *out, const ReportData *d, const Bands *b, int per_
             for (int i = 0; i < b->count; i++) legend[i] = (SvgLegendEntry){b->labels[i], b->colors[i]};
             c.legend = legend, c.legend_count = b->count;
         } else if (d->count > MAX_RUN_LEGEND || b->count) {
-            for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], d->model_colors[m]};
+            for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], colors->model[m]};
             c.legend = legend, c.legend_count = d->model_count;
         }
         svg_line_chart(out, &c, series, total);
@@ -283,25 +282,8 @@ static void cell_best_run(FILE *out, const ReportData *d, int r) {
             (long long)d->runs[r].id, v);
 }
 
-static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
-
-/* Best mean per column over the groups' best configurations: [0] metric, [1] top-1, [2] top-5. */
-static void best_of_groups(const ReportData *d, double best[3]) {
-    best[0] = best[1] = best[2] = NAN;
-    for (int g = 0; g < d->group_count; g++) {
-        int c = d->groups[g].best_config;
-        if (c < 0) continue;
-        const ConfigSummary *cs = &d->configs[c];
-        if (metric_better(d->metric, cs->metric.mean, best[0])) best[0] = cs->metric.mean;
-        if (metric_better(MET_TEST_TOP1, cs->top1.mean, best[1])) best[1] = cs->top1.mean;
-        if (metric_better(MET_TEST_TOP5, cs->top5.mean, best[2])) best[2] = cs->top5.mean;
-    }
-}
-
-static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
-
 static void stat_headers(FILE *out, const ReportData *d) {
-    if (extra_metric(d)) {
+    if (d->tables.metric_column) {
         fputs("<th class=\"num\">", out);
         esc(out, metric_label(d->metric));
         fputs("</th>", out);
@@ -309,14 +291,15 @@ static void stat_headers(FILE *out, const ReportData *d) {
     fputs("<th class=\"num\">Test top-1 (%)</th><th class=\"num\">Test top-5 (%)</th>", out);
 }
 
-static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double *best) {
+/* best: the row's bold cells (report_tables.h), NULL for none. */
+static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const unsigned char *best) {
     int dm = metric_decimals(d->metric);
-    if (extra_metric(d)) cell_stat(out, cs->metric, dm, best && same(cs->metric.mean, best[0]));
-    cell_stat(out, cs->top1, 2, best && same(cs->top1.mean, best[1]));
-    cell_stat(out, cs->top5, 2, best && same(cs->top5.mean, best[2]));
+    if (d->tables.metric_column) cell_stat(out, cs->metric, dm, best && best[COL_METRIC]);
+    cell_stat(out, cs->top1, 2, best && best[COL_TOP1]);
+    cell_stat(out, cs->top5, 2, best && best[COL_TOP5]);
 }
 
-static void group_table(FILE *out, const ReportData *d) {
+static void group_table(FILE *out, const ReportData *d, const ReportColors *colors) {
     fputs("<table id=\"summary-groups\">\n<thead><tr>", out);
     for (int k = 0; k < d->group_key_count; k++) {
         fputs("<th>", out);
@@ -328,18 +311,17 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs("<th class=\"num\">Best run</th><th class=\"num\">Params</th><th class=\"num\">Epochs</th>"
           "<th class=\"num\">Train time per run</th></tr></thead>\n<tbody>\n",
           out);
-    double best[3];
-    best_of_groups(d, best);
-    for (int g = 0; g < d->group_count; g++) {
-        const GroupSummary *gs = &d->groups[g];
+    const TableRows *rows = &d->tables.groups;
+    for (int i = 0; i < rows->count; i++) {
+        const GroupSummary *gs = &d->groups[rows->index[i]];
         fputs("<tr>", out);
         for (int k = 0; k < d->group_key_count; k++) {
             if (k == 0 && !strcmp(d->group_keys[0], "model")) {
                 int m = -1;
-                for (int i = 0; i < d->model_count; i++)
-                    if (!strcmp(d->models[i], gs->values[0])) m = i;
+                for (int j = 0; j < d->model_count; j++)
+                    if (!strcmp(d->models[j], gs->values[0])) m = j;
                 fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>",
-                        m >= 0 ? d->model_colors[m] : "#888");
+                        m >= 0 ? colors->model[m] : "#888");
                 esc(out, gs->values[0]);
                 fputs("</td>", out);
             } else {
@@ -350,7 +332,7 @@ static void group_table(FILE *out, const ReportData *d) {
         cell_text(out, cs ? (*cs->key_params ? cs->key_params : "(the only one)") : "(no finished run)", "hp");
         fprintf(out, "<td class=\"num\">%d</td><td class=\"num\">%d</td>", gs->config_count, cs ? cs->n : 0);
         if (cs) {
-            stat_cells(out, d, cs, best);
+            stat_cells(out, d, cs, rows->best[i]);
             cell_best_run(out, d, cs->best_run);
             cell_count(out, cs->params);
             cell_epochs(out, cs->epochs_min, cs->epochs_max);
@@ -358,45 +340,15 @@ static void group_table(FILE *out, const ReportData *d) {
             report_format_duration(cs->seconds.mean, t);
             fprintf(out, "<td class=\"num\">%s</td>", t);
         } else {
-            for (int i = 0; i < (extra_metric(d) ? 7 : 6); i++) fputs("<td class=\"num\">-</td>", out);
+            for (int k = 0; k < (d->tables.metric_column ? 7 : 6); k++) fputs("<td class=\"num\">-</td>", out);
         }
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
 }
 
-static const ReportData *sort_d;
-static int cmp_config_rows(const void *a, const void *b) {
-    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
-    if (x->group_index != y->group_index) return x->group_index - y->group_index;
-    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
-    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-static int cmp_config_metric(const void *a, const void *b) {
-    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
-    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
-    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-
-static void config_table(FILE *out, const ReportData *d) {
-    int n = d->config_count;
-    int *rows = malloc(((size_t)n + 1) * sizeof *rows);
-    if (!rows) {
-        fputs("<p class=\"error\">(table omitted: out of memory)</p>\n", out);
-        return;
-    }
-    for (int c = 0; c < n; c++) rows[c] = c;
-    sort_d = d;
-    qsort(rows, (size_t)n, sizeof *rows, cmp_config_rows);
-    /* the best MAX_GROUP_CONFIGS of each group (sorted best first within the group) */
-    int shown = 0, capped = 0;
-    for (int i = 0, in_group = 0; i < n; i++) {
-        in_group = i > 0 && d->configs[rows[i]].group_index == d->configs[rows[i - 1]].group_index ? in_group + 1 : 0;
-        if (in_group < MAX_GROUP_CONFIGS) rows[shown++] = rows[i];
-        else capped = 1;
-    }
+static void config_table(FILE *out, const ReportData *d, const ReportColors *colors) {
+    const TableRows *rows = &d->tables.group_configs;
     int show_group = !(d->group_key_count == 1 && !strcmp(d->group_keys[0], "model"));
     fputs("<table id=\"summary-configs\">\n<thead><tr>", out);
     if (show_group) fputs("<th>Group</th>", out);
@@ -406,11 +358,11 @@ static void config_table(FILE *out, const ReportData *d) {
           "<th class=\"num\">Images/s</th><th class=\"num\">Epochs</th>"
           "<th class=\"num\">Train time per run</th><th>Pareto</th></tr></thead>\n<tbody>\n",
           out);
-    for (int i = 0; i < shown; i++) {
-        const ConfigSummary *cs = &d->configs[rows[i]];
+    for (int i = 0; i < rows->count; i++) {
+        const ConfigSummary *cs = &d->configs[rows->index[i]];
         fputs("<tr>", out);
         if (show_group) cell_text(out, d->groups[cs->group_index].label, NULL);
-        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", cs->color);
+        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", colors->config[rows->index[i]]);
         esc(out, d->models[cs->model_index]);
         fputs("</td>", out);
         cell_text(out, cs->key_params, "hp");
@@ -428,15 +380,14 @@ static void config_table(FILE *out, const ReportData *d) {
         fprintf(out, "<td class=\"num\">%s</td><td>%s</td></tr>\n", t, cs->pareto ? "&#9733; front" : "");
     }
     fputs("</tbody>\n</table>\n", out);
-    if (capped)
+    if (rows->count < rows->total)
         fprintf(out, "<p class=\"note\">Showing %d of %d configurations: the %d best of each group by %s; the Markdown, "
                      "CSV and JSON reports list all.</p>\n",
-                shown, n, MAX_GROUP_CONFIGS, metric_name(d->metric));
-    free(rows);
+                rows->count, rows->total, TABLE_GROUP_CONFIGS, metric_name(d->metric));
 }
 
 /* One Pareto chart: the mean metric of each configuration against parameters, FLOPs or images/s. */
-static void pareto_section(FILE *out, const ReportData *d, FrontAxis axis) {
+static void pareto_section(FILE *out, const ReportData *d, const ReportColors *colors, FrontAxis axis) {
     static const struct {
         const char *id, *title, *x_label, *unit, *front_title, *empty;
     } VIEW[] = {
@@ -478,13 +429,13 @@ static void pareto_section(FILE *out, const ReportData *d, FrontAxis axis) {
         if (labels[n])
             snprintf(labels[n], len, "%s: %s %s, %s %s (n=%d)%s", cs->label, value, VIEW[axis].unit,
                      metric_name(d->metric), stat, cs->n, on_front ? ", Pareto-optimal" : "");
-        pts[n] = (SvgPoint){.x = x, .y = cs->metric.mean, .err = cs->metric.std, .color = d->model_colors[cs->model_index],
+        pts[n] = (SvgPoint){.x = x, .y = cs->metric.mean, .err = cs->metric.std, .color = colors->model[cs->model_index],
                             .label = labels[n] ? labels[n] : cs->label, .highlight = on_front};
         for (int k = 0; k < front_count; k++)
             if (front[k] == c) at[k] = n;
         n++;
     }
-    for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], d->model_colors[m]};
+    for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], colors->model[m]};
     legend[d->model_count] = (SvgLegendEntry){"Pareto front (ringed points, dashed staircase)", "#222222"};
     char ylab[96];
     snprintf(ylab, sizeof ylab, "mean final %s", metric_label(d->metric));
@@ -567,12 +518,11 @@ static void evaluations_section(FILE *out, const ReportData *d) {
 static void parallel_section(FILE *out, const ReportData *d) {
     int axes_n = d->hp_count + 1;
     SvgAxis *axes = calloc((size_t)axes_n, sizeof *axes);
-    int *order = malloc(((size_t)d->config_count + 1) * sizeof *order);
     SvgLine *lines = calloc((size_t)d->config_count + 1, sizeof *lines);
     double *values = calloc(((size_t)d->config_count + 1) * (size_t)axes_n, sizeof *values);
     char (*colors)[8] = calloc((size_t)d->config_count + 1, sizeof *colors);
-    if (!axes || !order || !lines || !values || !colors) {
-        free(axes), free(order), free(lines), free(values), free(colors);
+    if (!axes || !lines || !values || !colors) {
+        free(axes), free(lines), free(values), free(colors);
         fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
         return;
     }
@@ -591,13 +541,9 @@ static void parallel_section(FILE *out, const ReportData *d) {
             a->level_count = hp->level_count;
         }
     }
-    /* configurations with a result, worst first so the best are drawn on top; at most MAX_PC_LINES */
-    int n = 0;
-    for (int c = 0; c < d->config_count; c++)
-        if (d->configs[c].n > 0 && !isnan(d->configs[c].metric.mean)) order[n++] = c;
-    sort_d = d;
-    qsort(order, (size_t)n, sizeof *order, cmp_config_metric);
-    int shown = n > MAX_PC_LINES ? MAX_PC_LINES : n;
+    /* the configurations with a result, best first (drawn worst first, so the best are on top) */
+    const int *order = d->tables.ranked_configs.index;
+    const int n = d->tables.ranked_configs.total, shown = d->tables.ranked_configs.count;
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < shown; i++) lo = fmin(lo, d->configs[order[i]].metric.mean), hi = fmax(hi, d->configs[order[i]].metric.mean);
     SvgAxis *m = &axes[d->hp_count];
@@ -628,7 +574,7 @@ static void parallel_section(FILE *out, const ReportData *d) {
     svg_parallel_chart(out, &c, axes, d->hp_count ? axes_n : 0, lines, d->hp_count ? shown : 0, &ramp);
     if (shown < n)
         fprintf(out, "<p class=\"note\">The %d best of %d configurations are drawn.</p>\n", shown, n);
-    free(axes), free(order), free(lines), free(values), free(colors);
+    free(axes), free(lines), free(values), free(colors);
 }
 
 static void importance_section(FILE *out, const ReportData *d) {
@@ -697,11 +643,10 @@ static void problem_table(FILE *out, const ReportData *d) {
           out);
     esc(out, metric_name(d->metric));
     fputs("</th><th>Reason</th></tr></thead>\n<tbody>\n", out);
-    int shown = 0;
-    for (int r = 0; r < d->count && shown < MAX_TABLE_ROWS; r++) {
+    const TableRows *rows = &d->tables.shown_problems;
+    for (int i = 0; i < rows->count; i++) {
+        const int r = rows->index[i];
         const RunRecord *run = &d->runs[r];
-        if (!d->sums[r].problem) continue;
-        shown++;
         fprintf(out, "<tr><td class=\"num\">%lld</td>", (long long)run->id);
         cell_text(out, run->sweep_name, NULL);
         cell_text(out, run->model, NULL);
@@ -717,30 +662,12 @@ static void problem_table(FILE *out, const ReportData *d) {
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
-    if (shown < d->problems)
-        fprintf(out, "<p class=\"note\">The first %d of %d; the CSV report lists all.</p>\n", shown, d->problems);
+    if (rows->count < rows->total)
+        fprintf(out, "<p class=\"note\">The first %d of %d; the CSV report lists all.</p>\n", rows->count, rows->total);
 }
 
-static int cmp_run_metric(const void *a, const void *b) {
-    const RunSummary *x = &sort_d->sums[*(const int *)a], *y = &sort_d->sums[*(const int *)b];
-    if (x->finished != y->finished) return x->finished ? -1 : 1;
-    if (metric_better(sort_d->metric, x->metric, y->metric)) return -1;
-    if (metric_better(sort_d->metric, y->metric, x->metric)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
-
-static void runs_table(FILE *out, const ReportData *d) {
-    int *rows = malloc(((size_t)d->count + 1) * sizeof *rows);
-    if (!rows) return;
-    for (int r = 0; r < d->count; r++) rows[r] = r;
-    int shown = d->count;
-    if (shown > MAX_TABLE_ROWS) {
-        sort_d = d;
-        qsort(rows, (size_t)d->count, sizeof *rows, cmp_run_metric);
-        shown = MAX_TABLE_ROWS;
-        qsort(rows, (size_t)shown, sizeof *rows, cmp_int);
-    }
+static void runs_table(FILE *out, const ReportData *d, const ReportColors *colors) {
+    const TableRows *rows = &d->tables.shown_runs;
     fputs("<table id=\"runs\">\n<thead><tr><th class=\"num\">Run</th><th>Sweep</th><th>Model</th><th>Dataset</th>"
           "<th>Key hyperparameters</th><th class=\"num\">Params</th><th>Status</th><th class=\"num\">Epochs</th>"
           "<th class=\"num\">Best test top-1 (%)</th><th class=\"num\">Final test top-1 (%)</th>"
@@ -748,15 +675,15 @@ static void runs_table(FILE *out, const ReportData *d) {
           "<th class=\"num\">FLOPs/image</th><th class=\"num\">Images/s</th><th>Kept checkpoints</th></tr></thead>\n"
           "<tbody>\n",
           out);
-    for (int i = 0; i < shown; i++) {
-        int r = rows[i];
+    for (int i = 0; i < rows->count; i++) {
+        int r = rows->index[i];
         const RunRecord *run = &d->runs[r];
         const RunSummary *s = &d->sums[r];
         fprintf(out, "<tr%s><td class=\"num\" title=\"trial ", r == d->best_run ? " class=\"top\"" : "");
         esc(out, run->trial_key);
         fprintf(out, ", seed %llu\">%lld</td>", (unsigned long long)run->seed, (long long)run->id);
         cell_text(out, run->sweep_name, NULL);
-        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", s->color);
+        fprintf(out, "<td><span class=\"swatch\" style=\"background:%s\"></span>", report_run_color(d, colors, r));
         esc(out, run->model);
         fputs("</td>", out);
         cell_text(out, run->dataset, NULL);
@@ -785,10 +712,9 @@ static void runs_table(FILE *out, const ReportData *d) {
         fputs("</tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);
-    if (shown < d->count)
-        fprintf(out, "<p class=\"note\">The %d best of %d runs by %s; the CSV report lists every run.</p>\n", shown,
-                d->count, metric_name(d->metric));
-    free(rows);
+    if (rows->count < rows->total)
+        fprintf(out, "<p class=\"note\">The %d best of %d runs by %s; the CSV report lists every run.</p>\n", rows->count,
+                rows->total, metric_name(d->metric));
 }
 
 static void filters_line(FILE *out, const ReportData *d) {
@@ -819,6 +745,8 @@ int report_write_html(FILE *out, const ReportData *d) {
         fputs("<p>No runs in the database yet.</p>\n</body>\n</html>\n", out);
         return 0;
     }
+    ReportColors colors;
+    if (report_colors_build(d, &colors)) return -1;
     if (d->best_run >= 0) {
         const RunRecord *b = &d->runs[d->best_run];
         const RunSummary *s = &d->sums[d->best_run];
@@ -840,7 +768,7 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs("<h2 id=\"summary\">Summary by ", out);
     for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), esc(out, d->group_keys[k]);
     fputs("</h2>\n", out);
-    group_table(out, d);
+    group_table(out, d, &colors);
     fputs("<p class=\"note\">Per group its best configuration (the best mean final-epoch ", out);
     esc(out, metric_name(d->metric));
     fputs(" over seeds): mean &plusmn; sample standard deviation over its n finished runs (one per seed); "
@@ -851,13 +779,13 @@ int report_write_html(FILE *out, const ReportData *d) {
     fputs("<h2 id=\"curves\">Learning curves</h2>\n<div class=\"charts\">\n", out);
     Bands bands;
     int per_model = 0;
-    int have_bands = bands_build(d, &bands, &per_model) == 0;
+    int have_bands = bands_build(d, &colors, &bands, &per_model) == 0;
     if (!have_bands) {
         bands_free(&bands);
         memset(&bands, 0, sizeof bands);
     }
-    curve_chart(out, d, &bands, per_model, 0);
-    curve_chart(out, d, &bands, per_model, 1);
+    curve_chart(out, d, &colors, &bands, per_model, 0);
+    curve_chart(out, d, &colors, &bands, per_model, 1);
     fputs("</div>\n<p class=\"note\">Thin lines: single runs", out);
     if (d->count > MAX_RUN_LINES) fprintf(out, " (an evenly spaced %d of the %d runs)", MAX_RUN_LINES, d->count);
     fputs(", a hue per model. ", out);
@@ -871,11 +799,11 @@ int report_write_html(FILE *out, const ReportData *d) {
     bands_free(&bands);
 
     fputs("<h2 id=\"pareto\">Parameters and the metric</h2>\n", out);
-    pareto_section(out, d, AXIS_PARAMS);
+    pareto_section(out, d, &colors, AXIS_PARAMS);
     pareto_table(out, d);
     fputs("<h2 id=\"cost\">FLOPs, speed and the metric</h2>\n<div class=\"charts\">\n", out);
-    pareto_section(out, d, AXIS_FLOPS);
-    pareto_section(out, d, AXIS_SPEED);
+    pareto_section(out, d, &colors, AXIS_FLOPS);
+    pareto_section(out, d, &colors, AXIS_SPEED);
     fputs("</div>\n<p class=\"note\">FLOPs: one image's forward pass (multiply-adds &times; 2). Images/s: training "
           "images per second, each run's mean over its epochs, then the mean over a configuration's finished runs; it "
           "depends on the machine and its load. Ringed points and the dashed staircase: the configurations that no "
@@ -890,7 +818,7 @@ int report_write_html(FILE *out, const ReportData *d) {
     fprintf(out, " Computed over %d finished run%s.</p>\n", d->importance_runs, d->importance_runs == 1 ? "" : "s");
 
     fputs("<h2 id=\"configurations\">Configurations</h2>\n", out);
-    config_table(out, d);
+    config_table(out, d, &colors);
     fputs("<p class=\"note\">A configuration is a run's settings without <code>seed</code>. &#9733;: on the Pareto "
           "front of parameters against the metric.</p>\n",
           out);
@@ -902,9 +830,10 @@ int report_write_html(FILE *out, const ReportData *d) {
     problem_table(out, d);
 
     fputs("<h2 id=\"all-runs\">Runs</h2>\n", out);
-    runs_table(out, d);
+    runs_table(out, d, &colors);
     fputs("<p class=\"note\">Key hyperparameters: the settings that differ between the runs shown. Train time: the sum "
           "of the epochs' wall times (training and evaluation).</p>\n</body>\n</html>\n",
           out);
+    report_colors_free(&colors);
     return 0;
 }
