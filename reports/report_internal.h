@@ -159,11 +159,15 @@ extern const char REPORT_IMPORTANCE_METHOD[];
 /* The value of a group key for run r ("-" when unset). */
 const char *report_key_value(const ReportData *d, int r, const char *key, char buf[64]);
 
+/* The writers of REPORT_FORMATS (report_formats.c). */
 int report_write_html(FILE *out, const ReportData *data);
 int report_write_markdown(FILE *out, const ReportData *data);
 int report_write_latex(FILE *out, const ReportData *data);
 int report_write_csv(FILE *out, const ReportData *data);
 int report_write_json(FILE *out, const ReportData *data);
+
+/* The extension of out_path's last component (".html"), "" when it has none. */
+const char *report_extension(const char *out_path);
 
 /* 1234567 -> "1,234,567"; 0 or less -> "-" (unknown until the run starts). */
 void report_format_count(int64_t value, char out[32]);
