@@ -71,6 +71,22 @@ void report_format_stat(Stat s, int decimals, char out[64]) {
     else snprintf(out, 64, "%.*f \xC2\xB1 %.*f", decimals, s.mean, decimals, s.std);
 }
 
+void report_format_epochs(int lo, int hi, const char *dash, char out[48]) {
+    if (!hi) snprintf(out, 48, "-");
+    else if (lo == hi) snprintf(out, 48, "%d", hi);
+    else snprintf(out, 48, "%d%s%d", lo, dash, hi);
+}
+
+void report_format_best_run(const ReportData *d, int r, char out[48]) {
+    if (r < 0) {
+        snprintf(out, 48, "-");
+        return;
+    }
+    char v[32];
+    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
+    snprintf(out, 48, "#%lld: %s", (long long)d->runs[r].id, v);
+}
+
 void report_format_duration(double seconds, char out[32]) {
     if (isnan(seconds)) snprintf(out, 32, "-");
     else if (seconds < 120) snprintf(out, 32, "%.1f s", seconds);

@@ -266,20 +266,16 @@ static void cell_count(FILE *out, int64_t v) {
 }
 
 static void cell_epochs(FILE *out, int lo, int hi) {
-    if (!hi) fputs("<td class=\"num\">-</td>", out);
-    else if (lo == hi) fprintf(out, "<td class=\"num\">%d</td>", hi);
-    else fprintf(out, "<td class=\"num\">%d&ndash;%d</td>", lo, hi);
+    char text[48];
+    report_format_epochs(lo, hi, "&ndash;", text);
+    fprintf(out, "<td class=\"num\">%s</td>", text);
 }
 
 static void cell_best_run(FILE *out, const ReportData *d, int r) {
-    if (r < 0) {
-        fputs("<td>-</td>", out);
-        return;
-    }
-    char v[32];
-    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
-    fprintf(out, "<td class=\"num\" title=\"seed %llu\">#%lld: %s</td>", (unsigned long long)d->runs[r].seed,
-            (long long)d->runs[r].id, v);
+    char text[48];
+    report_format_best_run(d, r, text);
+    if (r < 0) fputs("<td>-</td>", out);
+    else fprintf(out, "<td class=\"num\" title=\"seed %llu\">%s</td>", (unsigned long long)d->runs[r].seed, text);
 }
 
 static void stat_headers(FILE *out, const ReportData *d) {

@@ -179,6 +179,10 @@ void report_format_kept(const RunRecord *run, char out[160]);
 void report_format_fixed(double value, int decimals, char out[32]);
 /* "91.20 ± 0.35" (UTF-8 ±), "91.20" when n = 1, "-" when n = 0. */
 void report_format_stat(Stat s, int decimals, char out[64]);
+/* A configuration's epochs: "3", "2<dash>3" when its runs differ, "-" when none finished (hi = 0). */
+void report_format_epochs(int lo, int hi, const char *dash, char out[48]);
+/* A best run: "#12: 91.20" (run id: its metric), "-" when r < 0. */
+void report_format_best_run(const ReportData *d, int r, char out[48]);
 /* 42 s, 12.5 min, 3.2 h. */
 void report_format_duration(double seconds, char out[32]);
 /* Decimals for a metric: 2 for accuracies, 4 for losses. */

@@ -74,19 +74,15 @@ static void cell_count(FILE *out, int64_t v) {
 }
 
 static void cell_epochs(FILE *out, int lo, int hi) {
-    if (!hi) fputs(" - |", out);
-    else if (lo == hi) fprintf(out, " %d |", hi);
-    else fprintf(out, " %d-%d |", lo, hi);
+    char text[48];
+    report_format_epochs(lo, hi, "-", text);
+    fprintf(out, " %s |", text);
 }
 
 static void cell_best_run(FILE *out, const ReportData *d, int r) {
-    if (r < 0) {
-        fputs(" - |", out);
-        return;
-    }
-    char v[32];
-    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
-    fprintf(out, " #%lld: %s |", (long long)d->runs[r].id, v);
+    char text[48];
+    report_format_best_run(d, r, text);
+    fprintf(out, " %s |", text); /* digits, '#', ':', '.', '-': nothing to escape */
 }
 
 static void stat_header(FILE *out, const ReportData *d) {
