@@ -3,26 +3,17 @@
  * the metric with the Pareto front, parallel coordinates, hyperparameter importance, the runs that did not
  * finish, and the runs. Every text from the database is HTML-escaped.
  *
- * Big reports stay small and fast: at most MAX_RUN_LINES run lines of at most MAX_POINTS points each, mean
- * lines and bands per configuration (or per model when there are many configurations); the tables' rows and
- * their caps (the parallel coordinates' lines too) come from report_tables.c. Colours: report_colors.c. */
+ * This file writes the page and its tables (rows and caps from report_tables.c); the learning curves are
+ * report_html_curves.c's, the fronts and the parallel coordinates report_html_charts.c's, the colours
+ * report_colors.c's. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_colors.h"
+#include "report_html.h"
 #include "report_internal.h"
 #include "svg_chart.h"
-
-enum {
-    MAX_RUN_LEGEND = 40,  /* above this many runs the legend lists models instead of runs */
-    MAX_RUN_LINES = 300,  /* run lines drawn (evenly spaced sample beyond) */
-    MAX_POINTS = 120,     /* points per run line */
-    MAX_BANDS = 12,       /* per-configuration bands; beyond, per model */
-    MAX_ORDINAL_LEVELS = 12 /* numeric hyperparameters with at most this many values: evenly spaced axis ticks */
-};
-
-static const char *const RAMP[] = {"#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"};
 
 static const char STYLE[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;"
@@ -55,190 +46,6 @@ static const char STYLE[] =
 static void esc(FILE *out, const char *text) { svg_write_escaped(out, text); }
 
 static const char *nz(const char *s) { return s && *s ? s : "-"; }
-
-/* ---- per-epoch mean and std over runs (one pass over each run's epochs) ---- */
-typedef struct {
-    double *sum, *sq;
-    int *n;
-} Acc;
-
-typedef struct {
-    int count, epochs;    /* bands, epochs (the largest epoch number) */
-    Acc top1, loss;
-    int *of_run;          /* band of each run, -1 = none */
-    char **labels;        /* owned */
-    const char **colors;
-    double *x;            /* 1..epochs */
-    double *mean1, *lo1, *hi1, *meanl, *lol, *hil; /* [count * epochs] */
-} Bands;
-
-static void bands_free(Bands *b) {
-    free(b->top1.sum), free(b->top1.sq), free(b->top1.n);
-    free(b->loss.sum), free(b->loss.sq), free(b->loss.n);
-    free(b->of_run);
-    for (int i = 0; b->labels && i < b->count; i++) free(b->labels[i]);
-    free(b->labels), free(b->colors), free(b->x);
-    free(b->mean1), free(b->lo1), free(b->hi1), free(b->meanl), free(b->lol), free(b->hil);
-}
-
-static int acc_alloc(Acc *a, size_t n) {
-    a->sum = calloc(n, sizeof *a->sum), a->sq = calloc(n, sizeof *a->sq), a->n = calloc(n, sizeof *a->n);
-    return a->sum && a->sq && a->n ? 0 : -1;
-}
-
-static void acc_finish(const Acc *a, size_t n, double *mean, double *lo, double *hi) {
-    for (size_t i = 0; i < n; i++) {
-        mean[i] = lo[i] = hi[i] = NAN;
-        if (a->n[i] < 2) continue; /* a band needs at least two runs */
-        double m = a->sum[i] / a->n[i];
-        double var = (a->sq[i] - a->n[i] * m * m) / (a->n[i] - 1);
-        double sd = var > 0 ? sqrt(var) : 0;
-        mean[i] = m, lo[i] = m - sd, hi[i] = m + sd;
-    }
-}
-
-/* Bands over the finished runs of each configuration with two or more of them; per model when there are
- * more than MAX_BANDS such configurations. per_model_out says which. */
-static int bands_build(const ReportData *d, const ReportColors *colors, Bands *b, int *per_model_out) {
-    memset(b, 0, sizeof *b);
-    int multi = 0;
-    for (int c = 0; c < d->config_count; c++) multi += d->configs[c].n >= 2;
-    int per_model = multi > MAX_BANDS;
-    *per_model_out = per_model;
-    for (int r = 0; r < d->count; r++)
-        if (d->runs[r].epoch_count && d->runs[r].epochs[d->runs[r].epoch_count - 1].epoch > b->epochs)
-            b->epochs = d->runs[r].epochs[d->runs[r].epoch_count - 1].epoch;
-    b->of_run = malloc(((size_t)d->count + 1) * sizeof *b->of_run);
-    int *index = malloc(((size_t)(per_model ? d->model_count : d->config_count) + 1) * sizeof *index);
-    int slots = per_model ? (d->model_count < MAX_BANDS ? d->model_count : MAX_BANDS) : multi;
-    b->labels = calloc((size_t)slots + 1, sizeof *b->labels);
-    b->colors = calloc((size_t)slots + 1, sizeof *b->colors);
-    if (!b->of_run || !index || !b->labels || !b->colors) {
-        free(index);
-        return -1;
-    }
-    b->count = slots;
-    if (per_model) {
-        for (int m = 0; m < d->model_count; m++) index[m] = m < MAX_BANDS ? m : -1;
-        for (int m = 0; m < slots; m++) {
-            int runs = 0;
-            for (int r = 0; r < d->count; r++) runs += d->sums[r].model_index == m && d->sums[r].finished;
-            size_t len = strlen(d->models[m]) + 64;
-            if (!(b->labels[m] = malloc(len))) break;
-            snprintf(b->labels[m], len, "%s: mean \xC2\xB1 std of %d finished runs", d->models[m], runs);
-            b->colors[m] = colors->model[m];
-        }
-    } else {
-        int k = 0;
-        for (int c = 0; c < d->config_count; c++) {
-            index[c] = d->configs[c].n >= 2 ? k : -1;
-            if (index[c] < 0) continue;
-            size_t len = strlen(d->configs[c].label) + 64;
-            if (!(b->labels[k] = malloc(len))) break;
-            snprintf(b->labels[k], len, "%s: mean \xC2\xB1 std over %d seeds", d->configs[c].label, d->configs[c].n);
-            b->colors[k++] = colors->config[c];
-        }
-    }
-    for (int i = 0; i < slots; i++)
-        if (!b->labels[i]) {
-            free(index);
-            return -1;
-        }
-    size_t cells = (size_t)slots * (size_t)(b->epochs ? b->epochs : 1);
-    if (acc_alloc(&b->top1, cells + 1) || acc_alloc(&b->loss, cells + 1)) {
-        free(index);
-        return -1;
-    }
-    for (int r = 0; r < d->count; r++) {
-        int band = per_model ? index[d->sums[r].model_index] : index[d->sums[r].config_index];
-        b->of_run[r] = d->sums[r].finished ? band : -1;
-        if (b->of_run[r] < 0) continue;
-        const RunRecord *run = &d->runs[r];
-        for (int e = 0; e < run->epoch_count; e++) {
-            const EpochMetrics *m = &run->epochs[e];
-            if (m->epoch < 1 || m->epoch > b->epochs) continue;
-            size_t at = (size_t)b->of_run[r] * b->epochs + (m->epoch - 1);
-            if (isfinite(m->test_top1)) b->top1.sum[at] += m->test_top1, b->top1.sq[at] += m->test_top1 * m->test_top1, b->top1.n[at]++;
-            if (isfinite(m->train_loss))
-                b->loss.sum[at] += m->train_loss, b->loss.sq[at] += m->train_loss * m->train_loss, b->loss.n[at]++;
-        }
-    }
-    free(index);
-    b->x = malloc(((size_t)b->epochs + 1) * sizeof *b->x);
-    double **arrays[] = {&b->mean1, &b->lo1, &b->hi1, &b->meanl, &b->lol, &b->hil};
-    for (int i = 0; i < 6; i++)
-        if (!(*arrays[i] = malloc((cells + 1) * sizeof(double)))) return -1;
-    if (!b->x) return -1;
-    for (int e = 0; e < b->epochs; e++) b->x[e] = e + 1;
-    acc_finish(&b->top1, cells, b->mean1, b->lo1, b->hi1);
-    acc_finish(&b->loss, cells, b->meanl, b->lol, b->hil);
-    return 0;
-}
-
-/* Runs drawn as lines: all, or an evenly spaced sample of MAX_RUN_LINES. */
-static int drawn_run(const ReportData *d, int r) {
-    if (d->count <= MAX_RUN_LINES) return 1;
-    long long a = (long long)r * MAX_RUN_LINES / d->count, b = (long long)(r + 1) * MAX_RUN_LINES / d->count;
-    return a != b;
-}
-
-static void curve_chart(FILE *out, const ReportData *d, const ReportColors *colors, const Bands *b, int per_model,
-                        int loss) {
-    int n_runs = 0;
-    for (int r = 0; r < d->count; r++) n_runs += drawn_run(d, r) && d->runs[r].epoch_count > 0;
-    SvgSeries *series = calloc((size_t)n_runs + (size_t)b->count + 1, sizeof *series);
-    double **ys = calloc((size_t)n_runs + 1, sizeof *ys), **xv = calloc((size_t)n_runs + 1, sizeof *xv);
-    SvgLegendEntry *legend = calloc((size_t)(d->model_count > b->count ? d->model_count : b->count) + 1,
-                                    sizeof *legend);
-    int ok = series && ys && xv && legend, k = 0;
-    int dim = b->count > 0; /* runs fade behind the means */
-    for (int r = 0; ok && r < d->count; r++) {
-        const RunRecord *run = &d->runs[r];
-        if (!drawn_run(d, r) || !run->epoch_count) continue;
-        int n = run->epoch_count;
-        xv[k] = malloc((size_t)n * sizeof(double)), ys[k] = malloc((size_t)n * sizeof(double));
-        if (!xv[k] || !ys[k]) {
-            ok = 0;
-            k++;
-            break;
-        }
-        for (int e = 0; e < n; e++) {
-            xv[k][e] = run->epochs[e].epoch;
-            ys[k][e] = loss ? run->epochs[e].train_loss : run->epochs[e].test_top1;
-        }
-        series[k] = (SvgSeries){.label = d->sums[r].label, .color = report_run_color(d, colors, r), .n = n, .x = xv[k], .y = ys[k],
-                                .css_class = "run", .width = dim ? 1.1 : 0, .opacity = dim ? 0.45 : 0};
-        k++;
-    }
-    int total = k;
-    for (int i = 0; ok && i < b->count; i++) {
-        size_t at = (size_t)i * b->epochs;
-        series[total++] = (SvgSeries){.label = b->labels[i], .color = b->colors[i], .n = b->epochs, .x = b->x,
-                                      .y = (loss ? b->meanl : b->mean1) + at, .lo = (loss ? b->lol : b->lo1) + at,
-                                      .hi = (loss ? b->hil : b->hi1) + at, .css_class = "mean", .width = 2.8};
-    }
-    if (ok) {
-        SvgChart c = {.id = loss ? "chart-train-loss" : "chart-test-top1",
-                      .title = loss ? "Train loss per epoch" : "Test top-1 (%) per epoch", .x_label = "epoch",
-                      .y_label = loss ? "train loss" : "test top-1 (%)", .width = 660, .plot_height = 300,
-                      .x_integer = 1, .max_points = MAX_POINTS};
-        if (b->count && !per_model) { /* one entry per band (configuration) */
-            for (int i = 0; i < b->count; i++) legend[i] = (SvgLegendEntry){b->labels[i], b->colors[i]};
-            c.legend = legend, c.legend_count = b->count;
-        } else if (d->count > MAX_RUN_LEGEND || b->count) {
-            for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], colors->model[m]};
-            c.legend = legend, c.legend_count = d->model_count;
-        }
-        svg_line_chart(out, &c, series, total);
-    } else {
-        fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
-    }
-    for (int i = 0; i < k; i++) {
-        if (xv) free(xv[i]);
-        if (ys) free(ys[i]);
-    }
-    free(series), free(ys), free(xv), free(legend);
-}
 
 /* ---- tables ---- */
 static void cell_text(FILE *out, const char *text, const char *cls) {
@@ -382,68 +189,6 @@ static void config_table(FILE *out, const ReportData *d, const ReportColors *col
                 rows->count, rows->total, TABLE_GROUP_CONFIGS, metric_name(d->metric));
 }
 
-/* One Pareto chart: the mean metric of each configuration against parameters, FLOPs or images/s. */
-static void pareto_section(FILE *out, const ReportData *d, const ReportColors *colors, FrontAxis axis) {
-    static const struct {
-        const char *id, *title, *x_label, *unit, *front_title, *empty;
-    } VIEW[] = {
-        [AXIS_PARAMS] = {"chart-pareto", "Parameters against the metric (one point per configuration)", "parameters",
-                         "parameters", NULL, NULL},
-        [AXIS_FLOPS] = {"chart-pareto-flops", "Forward FLOPs per image against the metric (one point per configuration)",
-                        "forward FLOPs per image", "FLOPs per image", "Pareto front (fewer FLOPs, better metric)",
-                        "no finished runs with a FLOP count"},
-        [AXIS_SPEED] = {"chart-pareto-speed", "Training images/s against the metric (one point per configuration)",
-                        "training images/s (mean over seeds)", "images/s", "Pareto front (more images/s, better metric)",
-                        "no finished runs with a measured speed"},
-    };
-    const int *front = axis == AXIS_PARAMS ? d->pareto : axis == AXIS_FLOPS ? d->pareto_flops : d->pareto_speed;
-    const int front_count = axis == AXIS_PARAMS  ? d->pareto_count
-                            : axis == AXIS_FLOPS ? d->pareto_flops_count
-                                                 : d->pareto_speed_count;
-    SvgPoint *pts = calloc((size_t)d->config_count + 1, sizeof *pts);
-    char **labels = calloc((size_t)d->config_count + 1, sizeof *labels);
-    int *at = calloc((size_t)front_count + 1, sizeof *at);
-    SvgLegendEntry *legend = calloc((size_t)d->model_count + 2, sizeof *legend);
-    if (!pts || !labels || !at || !legend) {
-        free(pts), free(labels), free(at), free(legend);
-        fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
-        return;
-    }
-    int n = 0, dm = metric_decimals(d->metric);
-    for (int c = 0; c < d->config_count; c++) {
-        const ConfigSummary *cs = &d->configs[c];
-        const double x = report_axis_value(cs, axis);
-        if (cs->n == 0 || isnan(x) || isnan(cs->metric.mean)) continue;
-        const int on_front = axis == AXIS_PARAMS ? cs->pareto : axis == AXIS_FLOPS ? cs->pareto_flops : cs->pareto_speed;
-        char stat[64], value[32];
-        report_format_stat(cs->metric, dm, stat);
-        if (axis == AXIS_PARAMS) report_format_count(cs->params, value);
-        else if (axis == AXIS_FLOPS) report_format_flops(cs->flops, value);
-        else report_format_fixed(x, 0, value);
-        size_t len = strlen(cs->label) + 200;
-        labels[n] = malloc(len);
-        if (labels[n])
-            snprintf(labels[n], len, "%s: %s %s, %s %s (n=%d)%s", cs->label, value, VIEW[axis].unit,
-                     metric_name(d->metric), stat, cs->n, on_front ? ", Pareto-optimal" : "");
-        pts[n] = (SvgPoint){.x = x, .y = cs->metric.mean, .err = cs->metric.std, .color = colors->model[cs->model_index],
-                            .label = labels[n] ? labels[n] : cs->label, .highlight = on_front};
-        for (int k = 0; k < front_count; k++)
-            if (front[k] == c) at[k] = n;
-        n++;
-    }
-    for (int m = 0; m < d->model_count; m++) legend[m] = (SvgLegendEntry){d->models[m], colors->model[m]};
-    legend[d->model_count] = (SvgLegendEntry){"Pareto front (ringed points, dashed staircase)", "#222222"};
-    char ylab[96];
-    snprintf(ylab, sizeof ylab, "mean final %s", metric_label(d->metric));
-    SvgChart c = {.id = VIEW[axis].id, .title = VIEW[axis].title, .x_label = VIEW[axis].x_label, .y_label = ylab,
-                  .width = 820, .plot_height = 320, .x_log = 1, .x_si = 1, .legend = legend,
-                  .legend_count = d->model_count + 1, .front_title = VIEW[axis].front_title,
-                  .front_from_right = axis == AXIS_SPEED, .empty_note = VIEW[axis].empty};
-    svg_scatter_chart(out, &c, pts, n, at, front_count, metric_minimise(d->metric));
-    for (int i = 0; i < n; i++) free(labels[i]);
-    free(pts), free(labels), free(at), free(legend);
-}
-
 static void pareto_table(FILE *out, const ReportData *d) {
     if (!d->pareto_count) {
         fputs("<p class=\"note\">No Pareto front: no finished configuration has a parameter count.</p>\n", out);
@@ -508,69 +253,6 @@ static void evaluations_section(FILE *out, const ReportData *d) {
     if (d->eval_count > MAX_HEATMAPS)
         fprintf(out, "<p class=\"note\">Confusion matrices of the first %d of %d evaluations.</p>\n", MAX_HEATMAPS,
                 d->eval_count);
-}
-
-/* ---- hyperparameters ---- */
-static void parallel_section(FILE *out, const ReportData *d) {
-    int axes_n = d->hp_count + 1;
-    SvgAxis *axes = calloc((size_t)axes_n, sizeof *axes);
-    SvgLine *lines = calloc((size_t)d->config_count + 1, sizeof *lines);
-    double *values = calloc(((size_t)d->config_count + 1) * (size_t)axes_n, sizeof *values);
-    char (*colors)[8] = calloc((size_t)d->config_count + 1, sizeof *colors);
-    if (!axes || !lines || !values || !colors) {
-        free(axes), free(lines), free(values), free(colors);
-        fputs("<p class=\"error\">(chart omitted: out of memory)</p>\n", out);
-        return;
-    }
-    for (int h = 0; h < d->hp_count; h++) {
-        const HyperParam *hp = &d->hps[h];
-        SvgAxis *a = &axes[h];
-        a->name = hp->key;
-        if (hp->numeric && hp->level_count > MAX_ORDINAL_LEVELS) {
-            a->lo = INFINITY, a->hi = -INFINITY;
-            for (int l = 0; l < hp->level_count; l++)
-                if (!isnan(hp->level_value[l])) a->lo = fmin(a->lo, hp->level_value[l]), a->hi = fmax(a->hi, hp->level_value[l]);
-            a->log = hp->log_scale;
-        } else {
-            a->categorical = 1;
-            a->levels = (const char *const *)hp->levels;
-            a->level_count = hp->level_count;
-        }
-    }
-    /* the configurations with a result, best first (drawn worst first, so the best are on top) */
-    const int *order = d->tables.ranked_configs.index;
-    const int n = d->tables.ranked_configs.total, shown = d->tables.ranked_configs.count;
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < shown; i++) lo = fmin(lo, d->configs[order[i]].metric.mean), hi = fmax(hi, d->configs[order[i]].metric.mean);
-    SvgAxis *m = &axes[d->hp_count];
-    char mlabel[96];
-    snprintf(mlabel, sizeof mlabel, "mean %s", metric_name(d->metric));
-    m->name = mlabel;
-    m->lo = shown ? lo : 0, m->hi = shown ? hi : 1;
-    int minimise = metric_minimise(d->metric);
-    SvgRamp ramp = {.label = mlabel, .lo = minimise ? m->hi : m->lo, .hi = minimise ? m->lo : m->hi, .colors = RAMP,
-                    .color_count = 5, .decimals = metric_decimals(d->metric)};
-    for (int i = 0; i < shown; i++) {
-        int c = order[shown - 1 - i]; /* worst first */
-        const ConfigSummary *cs = &d->configs[c];
-        double *v = values + (size_t)i * axes_n;
-        int r = cs->runs[0];
-        for (int h = 0; h < d->hp_count; h++) {
-            const HyperParam *hp = &d->hps[h];
-            int level = hp->run_level[r];
-            v[h] = axes[h].categorical ? level : hp->level_value[level];
-        }
-        v[d->hp_count] = cs->metric.mean;
-        double t = hi > lo ? (cs->metric.mean - lo) / (hi - lo) : 0.5;
-        svg_ramp_color(&ramp, minimise ? 1 - t : t, colors[i]);
-        lines[i] = (SvgLine){.values = v, .color = colors[i], .label = cs->label};
-    }
-    SvgChart c = {.id = "chart-parallel", .title = "Swept hyperparameters, coloured by the metric (one line per configuration)",
-                  .width = 1100, .plot_height = 300};
-    svg_parallel_chart(out, &c, axes, d->hp_count ? axes_n : 0, lines, d->hp_count ? shown : 0, &ramp);
-    if (shown < n)
-        fprintf(out, "<p class=\"note\">The %d best of %d configurations are drawn.</p>\n", shown, n);
-    free(axes), free(lines), free(values), free(colors);
 }
 
 static void importance_section(FILE *out, const ReportData *d) {
@@ -772,34 +454,15 @@ int report_write_html(FILE *out, const ReportData *d) {
           "times summed per run, mean over the seeds.</p>\n",
           out);
 
-    fputs("<h2 id=\"curves\">Learning curves</h2>\n<div class=\"charts\">\n", out);
-    Bands bands;
-    int per_model = 0;
-    int have_bands = bands_build(d, &colors, &bands, &per_model) == 0;
-    if (!have_bands) {
-        bands_free(&bands);
-        memset(&bands, 0, sizeof bands);
-    }
-    curve_chart(out, d, &colors, &bands, per_model, 0);
-    curve_chart(out, d, &colors, &bands, per_model, 1);
-    fputs("</div>\n<p class=\"note\">Thin lines: single runs", out);
-    if (d->count > MAX_RUN_LINES) fprintf(out, " (an evenly spaced %d of the %d runs)", MAX_RUN_LINES, d->count);
-    fputs(", a hue per model. ", out);
-    if (bands.count)
-        fprintf(out, "Thick lines and shaded bands: mean &plusmn; one standard deviation over the finished runs of each %s, "
-                     "per epoch.",
-                per_model ? "model (there are too many configurations to draw one band each)" : "configuration");
-    else
-        fputs("No configuration has two finished runs yet, so there are no mean lines or bands.", out);
-    fputs("</p>\n", out);
-    bands_free(&bands);
+    fputs("<h2 id=\"curves\">Learning curves</h2>\n", out);
+    html_learning_curves(out, d, &colors);
 
     fputs("<h2 id=\"pareto\">Parameters and the metric</h2>\n", out);
-    pareto_section(out, d, &colors, AXIS_PARAMS);
+    html_front_chart(out, d, &colors, AXIS_PARAMS);
     pareto_table(out, d);
     fputs("<h2 id=\"cost\">FLOPs, speed and the metric</h2>\n<div class=\"charts\">\n", out);
-    pareto_section(out, d, &colors, AXIS_FLOPS);
-    pareto_section(out, d, &colors, AXIS_SPEED);
+    html_front_chart(out, d, &colors, AXIS_FLOPS);
+    html_front_chart(out, d, &colors, AXIS_SPEED);
     fputs("</div>\n<p class=\"note\">FLOPs: one image's forward pass (multiply-adds &times; 2). Images/s: training "
           "images per second, each run's mean over its epochs, then the mean over a configuration's finished runs; it "
           "depends on the machine and its load. Ringed points and the dashed staircase: the configurations that no "
@@ -807,7 +470,7 @@ int report_write_html(FILE *out, const ReportData *d) {
           out);
 
     fputs("<h2 id=\"hyperparameters\">Hyperparameters</h2>\n", out);
-    parallel_section(out, d);
+    html_parallel_chart(out, d);
     importance_section(out, d);
     fputs("<p class=\"note\" id=\"importance-method\">", out);
     esc(out, REPORT_IMPORTANCE_METHOD);
