@@ -87,6 +87,11 @@ void report_format_best_run(const ReportData *d, int r, char out[48]) {
     snprintf(out, 48, "#%lld: %s", (long long)d->runs[r].id, v);
 }
 
+const char *report_hp_kind(const HyperParam *h) {
+    if (!h->numeric) return "categorical";
+    return h->bins ? "numeric, 10 bins" : h->log_scale ? "numeric, log" : "numeric";
+}
+
 void report_format_duration(double seconds, char out[32]) {
     if (isnan(seconds)) snprintf(out, 32, "-");
     else if (seconds < 120) snprintf(out, 32, "%.1f s", seconds);

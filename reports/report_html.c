@@ -293,8 +293,7 @@ static void importance_section(FILE *out, const ReportData *d) {
         const HyperParam *h = &d->hps[d->importance_order[i]];
         fprintf(out, "<tr><td class=\"num\">%d</td>", i + 1);
         cell_text(out, h->key, "hp");
-        fprintf(out, "<td>%s%s</td><td class=\"num\">%d</td>", h->numeric ? "numeric" : "categorical",
-                h->bins ? ", 10 bins" : h->log_scale ? ", log" : "", h->level_count);
+        fprintf(out, "<td>%s</td><td class=\"num\">%d</td>", report_hp_kind(h), h->level_count);
         cell_fixed(out, h->eta2, 3);
         cell_fixed(out, h->spearman, 2);
         if (h->best_level >= 0) {

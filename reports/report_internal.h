@@ -183,6 +183,8 @@ void report_format_stat(Stat s, int decimals, char out[64]);
 void report_format_epochs(int lo, int hi, const char *dash, char out[48]);
 /* A best run: "#12: 91.20" (run id: its metric), "-" when r < 0. */
 void report_format_best_run(const ReportData *d, int r, char out[48]);
+/* A swept hyperparameter's kind: "numeric, 10 bins", "numeric, log", "numeric" or "categorical". */
+const char *report_hp_kind(const HyperParam *h);
 /* 42 s, 12.5 min, 3.2 h. */
 void report_format_duration(double seconds, char out[32]);
 /* Decimals for a metric: 2 for accuracies, 4 for losses. */

@@ -285,7 +285,7 @@ static void importance_table(FILE *out, const ReportData *d) {
         const HyperParam *h = &d->hps[d->importance_order[i]];
         fprintf(out, "| %d |", i + 1);
         cell(out, h->key);
-        cell(out, h->numeric ? (h->bins ? "numeric, 10 bins" : h->log_scale ? "numeric, log" : "numeric") : "categorical");
+        cell(out, report_hp_kind(h));
         cell_int(out, h->level_count);
         cell_fixed(out, h->eta2, 3);
         cell_fixed(out, h->spearman, 2);
