@@ -1,6 +1,7 @@
 /* The analysis every format renders: per-run summaries, configurations (config without seed), groups,
- * the Pareto fronts and hyperparameter importance (the statistics themselves: report_stats.c). One pass over each run's epochs; the rest is
- * over runs and configurations (hash maps, sorts), so 10,000 runs x 200 epochs take well under a second. */
+ * the Pareto fronts and hyperparameter importance (the statistics themselves: report_stats.c). One pass
+ * over each run's epochs; the rest is over runs and configurations (hash maps, sorts), so 10,000 runs x 200
+ * epochs take well under a second. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
