@@ -5,26 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "metrics.h" /* MetricId and its table: metric_name, metric_label, metric_better, ... */
 #include "report.h"
-
-/* ---- metrics ---- */
-typedef enum {
-    MET_TEST_TOP1,
-    MET_TEST_TOP5,
-    MET_TEST_LOSS,
-    MET_TRAIN_LOSS,
-    MET_TRAIN_TOP1,
-    MET_VAL_LOSS,
-    MET_VAL_TOP1,
-    MET_COUNT
-} MetricId;
-
-const char *metric_name(MetricId m);  /* "test_top1" */
-const char *metric_label(MetricId m); /* "test top-1 (%)" */
-int metric_minimise(MetricId m);      /* losses */
-double metric_value(const EpochMetrics *e, MetricId m);
-/* a better than b (NaN is never better; anything beats NaN). */
-int metric_better(MetricId m, double a, double b);
 
 /* mean and sample standard deviation (n - 1); mean NaN when n = 0, std NaN when n < 2. */
 typedef struct {
@@ -184,8 +166,6 @@ void report_format_fixed(double value, int decimals, char out[32]);
 void report_format_stat(Stat s, int decimals, char out[64]);
 /* 42 s, 12.5 min, 3.2 h. */
 void report_format_duration(double seconds, char out[32]);
-/* Decimals for a metric: 2 for accuracies, 4 for losses. */
-int metric_decimals(MetricId m);
 /* Shortest "%.*g" that reads back as the same double (JSON, CSV). */
 void report_format_exact(double value, char out[32]);
 

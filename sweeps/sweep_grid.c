@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "sweep_internal.h"
 
 /* Open-addressing set of trial hashes, to drop repeated combinations (e.g. 0.1 and 0.10 in one list)
@@ -140,7 +141,7 @@ int sweep_grid_expand(const SweepSpace *s, Sweep *out, char err[ERR_LEN]) {
                 rc = sweep_error(err, file, line, column, "parameters", "out of memory");
                 break;
             }
-            uint64_t hash = sweep_hash64(text);
+            uint64_t hash = fnv64(text);
             int kept = out->trial_count;
             int earlier = trial_set_add(&set, hash, kept);
             if (earlier >= 0) {
