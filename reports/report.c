@@ -116,11 +116,11 @@ static int parse_metric(const char *name, MetricId *out, char *err) {
         *out = MET_TEST_TOP1;
         return 0;
     }
-    for (int m = 0; m < MET_COUNT; m++)
-        if (strcmp(name, metric_name((MetricId)m)) == 0) {
-            *out = (MetricId)m;
-            return 0;
-        }
+    int m = metric_find(name);
+    if (m >= 0) {
+        *out = (MetricId)m;
+        return 0;
+    }
     return err_set(err, "--metric: unknown metric '%s' (use test_top1, test_top5, test_loss, train_loss, train_top1, "
                         "val_loss or val_top1)",
                    name);

@@ -12,6 +12,10 @@
 
 #include "report_internal.h"
 #include "report_sort.h"
+#include "str_map.h"
+
+/* Distinct flattened config keys a report takes: more is not a sweep. (The message rounds it to 8000.) */
+enum { MAX_CONFIG_KEYS = 8191 };
 
 const char REPORT_IMPORTANCE_METHOD[] =
     "Importance is eta squared: the share of the metric's variance over finished runs explained by the "
@@ -21,43 +25,6 @@ const char REPORT_IMPORTANCE_METHOD[] =
     "the metric (sign: direction of the effect). \"Seeds\" is the share of the variance within configurations "
     "(runs that differ only in seed), the noise floor.";
 
-/* ---- metrics ---- */
-static const struct {
-    const char *name, *label;
-    int minimise, decimals;
-} METRICS[MET_COUNT] = {
-    [MET_TEST_TOP1] = {"test_top1", "test top-1 (%)", 0, 2},
-    [MET_TEST_TOP5] = {"test_top5", "test top-5 (%)", 0, 2},
-    [MET_TEST_LOSS] = {"test_loss", "test loss", 1, 4},
-    [MET_TRAIN_LOSS] = {"train_loss", "train loss", 1, 4},
-    [MET_TRAIN_TOP1] = {"train_top1", "train top-1 (%)", 0, 2},
-    [MET_VAL_LOSS] = {"val_loss", "validation loss", 1, 4},
-    [MET_VAL_TOP1] = {"val_top1", "validation top-1 (%)", 0, 2},
-};
-
-const char *metric_name(MetricId m) { return METRICS[m].name; }
-const char *metric_label(MetricId m) { return METRICS[m].label; }
-int metric_minimise(MetricId m) { return METRICS[m].minimise; }
-int metric_decimals(MetricId m) { return METRICS[m].decimals; }
-
-double metric_value(const EpochMetrics *e, MetricId m) {
-    switch (m) {
-    case MET_TEST_TOP1: return e->test_top1;
-    case MET_TEST_TOP5: return e->test_top5;
-    case MET_TEST_LOSS: return e->test_loss;
-    case MET_TRAIN_LOSS: return e->train_loss;
-    case MET_TRAIN_TOP1: return e->train_top1;
-    case MET_VAL_LOSS: return e->val_loss;
-    case MET_VAL_TOP1: return e->val_top1;
-    default: return NAN;
-    }
-}
-
-int metric_better(MetricId m, double a, double b) {
-    if (isnan(a)) return 0;
-    if (isnan(b)) return 1;
-    return METRICS[m].minimise ? a < b : a > b;
-}
 
 /* ---- growable strings ---- */
 typedef struct {
@@ -91,39 +58,6 @@ static char *buf_take(Buf *b) {
     }
     if (!b->p) return strdup("");
     return b->p;
-}
-
-/* ---- a string -> index map (open addressing, FNV-1a) ---- */
-typedef struct {
-    char **keys; /* not owned */
-    int *values;
-    size_t cap;
-} Map;
-
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int map_init(Map *m, int expected) {
-    m->cap = 16;
-    while (m->cap < (size_t)expected * 2 + 16) m->cap *= 2;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->values = calloc(m->cap, sizeof *m->values);
-    return m->keys && m->values ? 0 : -1;
-}
-
-static void map_free(Map *m) {
-    free(m->keys);
-    free(m->values);
-}
-
-/* The slot of key: holds it, or is empty. */
-static size_t map_slot(const Map *m, const char *key) {
-    size_t i = hash_str(key) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
-    return i;
 }
 
 /* ---- flattening ---- */
@@ -337,10 +271,10 @@ static char *config_identity(const ReportData *d, int r, char **json_out) {
 
 static int build_groups(ReportData *d, char *err) {
     int n = d->count;
-    Map map;
+    StrMap map = {0};
     char **idents = calloc((size_t)n + 1, sizeof *idents);
     d->groups = calloc((size_t)n + 1, sizeof *d->groups);
-    if (!idents || !d->groups || map_init(&map, n)) {
+    if (!idents || !d->groups) {
         free(idents);
         return err_set(err, "report: out of memory");
     }
@@ -360,8 +294,8 @@ static int build_groups(ReportData *d, char *err) {
             rc = err_set(err, "report: out of memory");
             break;
         }
-        size_t slot = map_slot(&map, idents[r]);
-        if (!map.keys[slot]) {
+        int gi = str_map_get(&map, idents[r]);
+        if (gi < 0) {
             GroupSummary *g = &d->groups[d->group_count];
             g->label = lab;
             g->best_config = -1;
@@ -373,28 +307,28 @@ static int build_groups(ReportData *d, char *err) {
             for (int k = 0; k < d->group_key_count && !rc; k++)
                 if (!(g->values[k] = strdup(report_key_value(d, r, d->group_keys[k], tmp))))
                     rc = err_set(err, "report: out of memory");
-            map.keys[slot] = idents[r];
-            map.values[slot] = d->group_count++;
+            gi = d->group_count++;
+            if (!rc && str_map_put(&map, idents[r], gi)) rc = err_set(err, "report: out of memory");
         } else {
             free(lab);
         }
-        d->sums[r].group_index = map.values[slot];
-        d->groups[map.values[slot]].run_count++;
-        if (d->sums[r].finished) d->groups[map.values[slot]].finished++;
+        d->sums[r].group_index = gi;
+        d->groups[gi].run_count++;
+        if (d->sums[r].finished) d->groups[gi].finished++;
     }
     for (int r = 0; r < n; r++) free(idents[r]);
     free(idents);
-    map_free(&map);
+    str_map_free(&map);
     return rc;
 }
 
 static int build_configs(ReportData *d, char *err) {
     int n = d->count, rc = 0;
-    Map map;
+    StrMap map = {0};
     char **idents = calloc((size_t)n + 1, sizeof *idents);
     d->configs = calloc((size_t)n + 1, sizeof *d->configs);
     int *fill = calloc((size_t)n + 1, sizeof *fill);
-    if (!idents || !d->configs || !fill || map_init(&map, n)) {
+    if (!idents || !d->configs || !fill) {
         free(idents), free(fill);
         return err_set(err, "report: out of memory");
     }
@@ -413,8 +347,8 @@ static int build_configs(ReportData *d, char *err) {
             rc = err_set(err, "report: out of memory");
             break;
         }
-        size_t slot = map_slot(&map, idents[r]);
-        if (!map.keys[slot]) {
+        int ci = str_map_get(&map, idents[r]);
+        if (ci < 0) {
             ConfigSummary *c = &d->configs[d->config_count];
             c->json = json;
             json = NULL;
@@ -427,11 +361,10 @@ static int build_configs(ReportData *d, char *err) {
             if (c->key_params && *c->key_params) buf_add(&b, " "), buf_add(&b, c->key_params);
             c->label = buf_take(&b);
             if (!c->key_params || !c->label) rc = err_set(err, "report: out of memory");
-            map.keys[slot] = idents[r];
-            map.values[slot] = d->config_count++;
+            ci = d->config_count++;
+            if (!rc && str_map_put(&map, idents[r], ci)) rc = err_set(err, "report: out of memory");
         }
         free(json);
-        int ci = map.values[slot];
         d->sums[r].config_index = ci;
         d->configs[ci].run_count++;
         if (!rc) {
@@ -448,7 +381,7 @@ static int build_configs(ReportData *d, char *err) {
     }
     for (int r = 0; r < n; r++) free(idents[r]);
     free(idents), free(fill), free(vary);
-    map_free(&map);
+    str_map_free(&map);
     return rc;
 }
 
@@ -566,8 +499,7 @@ static int parse_number(const char *text, double *out) {
 
 /* Levels of key over all runs; numeric ones sorted ascending. */
 static int build_levels(ReportData *d, HyperParam *h) {
-    Map map;
-    if (map_init(&map, 64)) return -1;
+    StrMap map = {0};
     int cap = 0, rc = 0;
     h->numeric = 1;
     h->run_level = calloc((size_t)d->count + 1, sizeof *h->run_level);
@@ -575,23 +507,8 @@ static int build_levels(ReportData *d, HyperParam *h) {
     for (int r = 0; r < d->count && !rc; r++) {
         const char *v = flat_get(&d->flats[r], h->key);
         if (!v) v = "-";
-        size_t slot = map_slot(&map, v);
-        if (!map.keys[slot]) {
-            if ((size_t)h->level_count * 2 + 2 >= map.cap) { /* grow: rebuild */
-                Map bigger;
-                if (map_init(&bigger, (int)map.cap)) {
-                    rc = -1;
-                    break;
-                }
-                for (size_t i = 0; i < map.cap; i++)
-                    if (map.keys[i]) {
-                        size_t s = map_slot(&bigger, map.keys[i]);
-                        bigger.keys[s] = map.keys[i], bigger.values[s] = map.values[i];
-                    }
-                map_free(&map);
-                map = bigger;
-                slot = map_slot(&map, v);
-            }
+        int level = str_map_get(&map, v);
+        if (level < 0) {
             if (h->level_count == cap) {
                 cap = cap ? cap * 2 : 8;
                 char **l = realloc(h->levels, (size_t)cap * sizeof *l);
@@ -610,12 +527,15 @@ static int build_levels(ReportData *d, HyperParam *h) {
             double num = NAN;
             if (strcmp(v, "-") != 0 && !parse_number(v, &num)) h->numeric = 0;
             h->level_value[h->level_count] = num;
-            map.keys[slot] = h->levels[h->level_count];
-            map.values[slot] = h->level_count++;
+            level = h->level_count++;
+            if (str_map_put(&map, v, level)) {
+                rc = -1;
+                break;
+            }
         }
-        h->run_level[r] = map.values[slot];
+        h->run_level[r] = level;
     }
-    map_free(&map);
+    str_map_free(&map);
     if (rc) return -1;
     if (h->numeric) {
         /* Sort the levels by value and remap the runs. */
@@ -802,9 +722,8 @@ int report_data_build(ReportData *d, char *err) {
         return err_set(err, "report: out of memory");
     d->best_run = d->best_top1_run = -1;
 
-    Map keys;
+    StrMap keys = {0}; /* the distinct config keys so far */
     int key_cap = 0;
-    if (map_init(&keys, 4096)) return err_set(err, "report: out of memory");
     for (int r = 0; r < n; r++) {
         const RunRecord *run = &d->runs[r];
         cJSON *json = cJSON_Parse(run->config_json);
@@ -813,9 +732,8 @@ int report_data_build(ReportData *d, char *err) {
         cJSON_Delete(json);
         if (bad) goto oom;
         for (int i = 0; i < d->flats[r].n; i++) {
-            size_t slot = map_slot(&keys, d->flats[r].keys[i]);
-            if (keys.keys[slot]) continue;
-            if ((size_t)d->config_key_count * 2 + 2 >= keys.cap) goto toomany;
+            if (str_map_get(&keys, d->flats[r].keys[i]) >= 0) continue;
+            if (d->config_key_count >= MAX_CONFIG_KEYS) goto toomany;
             if (d->config_key_count == key_cap) {
                 key_cap = key_cap ? key_cap * 2 : 32;
                 char **grown = realloc(d->config_keys, (size_t)key_cap * sizeof *grown);
@@ -823,7 +741,8 @@ int report_data_build(ReportData *d, char *err) {
                 d->config_keys = grown;
             }
             if (!(d->config_keys[d->config_key_count] = strdup(d->flats[r].keys[i]))) goto oom;
-            keys.keys[slot] = d->config_keys[d->config_key_count++];
+            d->config_key_count++;
+            if (str_map_put(&keys, d->flats[r].keys[i], d->config_key_count - 1)) goto oom;
         }
         summarise_run(d, r);
         RunSummary *s = &d->sums[r];
@@ -843,7 +762,7 @@ int report_data_build(ReportData *d, char *err) {
             !(d->sweeps[d->sweep_count++] = strdup(run->sweep_name)))
             goto oom;
     }
-    map_free(&keys);
+    str_map_free(&keys);
     if (parse_group_by(d, err) || build_groups(d, err) || build_configs(d, err) || summarise_configs(d, err))
         return -1;
     for (int r = 0; r < n; r++) {
@@ -870,10 +789,10 @@ int report_data_build(ReportData *d, char *err) {
     gmtime_r(&now, &tm);
     strftime(d->generated_at, sizeof d->generated_at, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return 0;
-toomany: /* the key map holds about 8000 keys; more distinct config keys than that is not a sweep */
-    map_free(&keys);
+toomany:
+    str_map_free(&keys);
     return err_set(err, "report: more than 8000 distinct configuration keys");
 oom:
-    map_free(&keys);
+    str_map_free(&keys);
     return err_set(err, "report: out of memory");
 }

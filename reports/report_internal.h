@@ -5,28 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "metrics.h" /* MetricId and its table: metric_name, metric_label, metric_better, ... */
 #include "report.h"
 #include "report_stats.h"
 #include "report_tables.h"
-
-/* ---- metrics ---- */
-typedef enum {
-    MET_TEST_TOP1,
-    MET_TEST_TOP5,
-    MET_TEST_LOSS,
-    MET_TRAIN_LOSS,
-    MET_TRAIN_TOP1,
-    MET_VAL_LOSS,
-    MET_VAL_TOP1,
-    MET_COUNT
-} MetricId;
-
-const char *metric_name(MetricId m);  /* "test_top1" */
-const char *metric_label(MetricId m); /* "test top-1 (%)" */
-int metric_minimise(MetricId m);      /* losses */
-double metric_value(const EpochMetrics *e, MetricId m);
-/* a better than b (NaN is never better; anything beats NaN). */
-int metric_better(MetricId m, double a, double b);
 
 /* ---- flattened configs: nested objects become dotted keys; strings bare, other values as compact JSON ---- */
 typedef struct {
@@ -187,8 +169,6 @@ void report_format_best_run(const ReportData *d, int r, char out[48]);
 const char *report_hp_kind(const HyperParam *h);
 /* 42 s, 12.5 min, 3.2 h. */
 void report_format_duration(double seconds, char out[32]);
-/* Decimals for a metric: 2 for accuracies, 4 for losses. */
-int metric_decimals(MetricId m);
 /* Shortest "%.*g" that reads back as the same double (JSON, CSV). */
 void report_format_exact(double value, char out[32]);
 

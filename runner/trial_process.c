@@ -285,11 +285,6 @@ static void run_objective_child(ChildLink *link, const cJSON *config) {
     _exit(0);
 }
 
-static int is_objective(const cJSON *config) {
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
-    return cJSON_IsString(model) && !strcmp(model->valuestring, "objective");
-}
-
 /* ---- the parent ---- */
 
 /* Open MPI binds each rank to one core when it starts at most two ranks per node (and to a socket above
@@ -348,7 +343,7 @@ int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *c
     const DataSplits *data = NULL;
     cJSON *config = cJSON_Parse(config_json);
     if (!config) return err_set(err, "trial config is not valid JSON");
-    int objective = is_objective(config);
+    int objective = objective_is_trial(config);
     if (objective) {
         if (objective_check(config, err)) {
             cJSON_Delete(config);
