@@ -374,9 +374,12 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
             if (store_run_failures(store, r->id, &failures, err)) rc = -1;
             SearchStatus status = search_status_of(r, failures, args->options.max_retries, &queue);
             double value = r->epoch_count ? sweep_epoch_metric(sweep, &r->epochs[r->epoch_count - 1]) : NAN;
-            if (!rc && search_restore(args->options.search, r->config_json, status, r->epoch_count, value, err)) rc = -1;
-            if (rc) break;
-            if (!queue) {
+            TrialIdentity identity; /* the stored config, parsed once; a refused one fails when it starts */
+            trial_identity_from_text(&identity, r->config_json);
+            if (!rc && search_restore(args->options.search, identity.config, status, r->epoch_count, value, err)) rc = -1;
+            if (rc || !queue) {
+                trial_identity_free(&identity);
+                if (rc) break;
                 (*skipped)++;
                 continue;
             }
@@ -385,7 +388,7 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
             p->run_id = r->id;
             p->trial_index = r->trial_index;
             p->config_json = strdup(r->config_json);
-            trial_identity_from_text(&p->identity, r->config_json); /* a refused config fails when it starts */
+            p->identity = identity;
             p->failures = failures;
             p->state = TRIAL_QUEUED;
             p->best = p->last_value = p->kept_best = NAN;
