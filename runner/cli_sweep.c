@@ -18,7 +18,6 @@
 #include "sweep_run.h"
 #include "sweeps.h"
 #include "search.h"
-#include "objective.h"
 #include "trial.h"
 
 static const char HELP[] =
