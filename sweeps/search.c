@@ -276,13 +276,16 @@ void search_free(Search *s) {
     free(s);
 }
 
-int search_restore(Search *s, const char *config_json, SearchStatus status, int epoch, double value,
+int search_restore(Search *s, const cJSON *stored, SearchStatus status, int epoch, double value,
                    char err[ERR_LEN]) {
-    cJSON *config = cJSON_Parse(config_json);
+    cJSON *config = cJSON_IsObject(stored) ? cJSON_Duplicate(stored, 1) : NULL;
     char key[17];
-    if (!cJSON_IsObject(config) || sweep_config_hash(config, key)) {
+    if (!config || sweep_config_hash(config, key)) {
         cJSON_Delete(config);
-        return err_set(err, "search: a stored config is not a JSON object: %.200s", config_json);
+        char *text = stored ? cJSON_PrintUnformatted(stored) : NULL;
+        err_set(err, "search: a stored config is not a JSON object: %.200s", text ? text : "(not valid JSON)");
+        cJSON_free(text);
+        return -1;
     }
     /* the stored JSON may carry runner-only keys (resources' threads) that are not part of the config */
     if (s->sweep->threads >= 0 && !s->space->objective) {

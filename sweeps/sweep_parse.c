@@ -568,13 +568,19 @@ int sweep_load_text(Sweep *out, const char *name, const char *text, char err[ERR
 
 /* ---- helpers for the runner --------------------------------------------------------------------------- */
 
-char *sweep_run_json(const Sweep *sweep, const cJSON *config) {
+cJSON *sweep_run_config(const Sweep *sweep, const cJSON *config) {
     cJSON *copy = cJSON_Duplicate(config, 1);
     if (!copy) return NULL;
     if (sweep->threads >= 0 && !sweep->objective && !cJSON_GetObjectItemCaseSensitive(copy, "threads")) {
         cJSON_AddNumberToObject(copy, "threads", sweep->threads);
         sweep_json_sort(copy);
     }
+    return copy;
+}
+
+char *sweep_run_json(const Sweep *sweep, const cJSON *config) {
+    cJSON *copy = sweep_run_config(sweep, config);
+    if (!copy) return NULL;
     char *text = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
     return text;
