@@ -120,6 +120,10 @@ static int parse_label_names(const char *name, const char *text, size_t size, in
             free(list);
             return err_set(err, "%s: line %d: label name longer than 63 characters", name, line_no);
         }
+        if (len > 0 && memchr(text + at, '\0', len)) { /* a name that would read as shorter, or empty */
+            free(list);
+            return err_set(err, "%s: line %d: a NUL byte in a label name", name, line_no);
+        }
         if (len > 0) {
             if (n < classes) memcpy(list[n], text + at, len), list[n][len] = '\0';
             n++;
