@@ -2,7 +2,7 @@
  * 200: 5 models x 10 learning rates x 10 weight decays x 20 seeds, 1% pruned and 0.5% diverged) in one
  * transaction, then times report_write for each format (HTML first: the target is under 10 s).
  *
- *   report_bench [--runs N] [--epochs E] [--db PATH] [--keep] [--formats html,md,tex,csv,json] [--max-html S]
+ *   report_bench [--runs N] [--epochs E] [--db PATH] [--keep] [--formats html,md,...] [--max-html S]
  *
  * --db reuses an existing file of that size instead of generating one; --keep leaves the files behind;
  * --max-html S exits 1 when the HTML report takes S seconds or more. */
@@ -150,7 +150,7 @@ static int generate(const char *path, int runs, int epochs) {
 
 int main(int argc, char **argv) {
     int runs = 10000, epochs = 200, keep = 0;
-    const char *db_arg = NULL, *formats = "html,md,tex,csv,json";
+    const char *db_arg = NULL, *formats = NULL; /* NULL: every format of the table */
     double max_html = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
@@ -193,8 +193,10 @@ int main(int argc, char **argv) {
     }
     int rc = 0;
     double html_seconds = 0;
-    char list[128];
-    snprintf(list, sizeof list, "%s", formats);
+    char list[128] = "";
+    if (formats) snprintf(list, sizeof list, "%s", formats);
+    for (int i = 0; !formats && i < REPORT_FORMAT_COUNT; i++) /* "html,md,..." in the table's order */
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", REPORT_FORMATS[i].extension + 1);
     char *save = NULL;
     for (char *ext = strtok_r(list, ",", &save); ext; ext = strtok_r(NULL, ",", &save)) {
         char out[600];
@@ -218,10 +220,13 @@ int main(int argc, char **argv) {
     }
     if (!keep) {
         char path[600];
-        static const char *const names[] = {"report.html", "report.md", "report.tex", "report.csv", "report.json",
-                                            "scale.db", "scale.db-wal", "scale.db-shm"};
+        static const char *const names[] = {"scale.db", "scale.db-wal", "scale.db-shm"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            unlink(path);
+        }
+        for (int i = 0; i < REPORT_FORMAT_COUNT; i++) {
+            snprintf(path, sizeof path, "%s/report%s", dir, REPORT_FORMATS[i].extension);
             unlink(path);
         }
         rmdir(dir);

@@ -1,11 +1,11 @@
-/* report_write: picks the format from the file extension, checks the options, loads the selected runs,
- * builds the analysis (report_data.c) and writes atomically (temp file + rename). */
+/* report_write: picks the format by the file extension (report_formats.c), checks the options, loads the
+ * selected runs, builds the analysis (report_data.c) and its tables (report_tables.c) and writes
+ * atomically (temp file + rename). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +71,27 @@ void report_format_stat(Stat s, int decimals, char out[64]) {
     else snprintf(out, 64, "%.*f \xC2\xB1 %.*f", decimals, s.mean, decimals, s.std);
 }
 
+void report_format_epochs(int lo, int hi, const char *dash, char out[48]) {
+    if (!hi) snprintf(out, 48, "-");
+    else if (lo == hi) snprintf(out, 48, "%d", hi);
+    else snprintf(out, 48, "%d%s%d", lo, dash, hi);
+}
+
+void report_format_best_run(const ReportData *d, int r, char out[48]) {
+    if (r < 0) {
+        snprintf(out, 48, "-");
+        return;
+    }
+    char v[32];
+    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
+    snprintf(out, 48, "#%lld: %s", (long long)d->runs[r].id, v);
+}
+
+const char *report_hp_kind(const HyperParam *h) {
+    if (!h->numeric) return "categorical";
+    return h->bins ? "numeric, 10 bins" : h->log_scale ? "numeric, log" : "numeric";
+}
+
 void report_format_duration(double seconds, char out[32]) {
     if (isnan(seconds)) snprintf(out, 32, "-");
     else if (seconds < 120) snprintf(out, 32, "%.1f s", seconds);
@@ -89,37 +110,17 @@ void report_format_exact(double value, char out[32]) {
     }
 }
 
-/* ---- dispatch and atomic output ---- */
-typedef int (*Writer)(FILE *, const ReportData *);
-
-static Writer writer_for(const char *path, const char **ext_out) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *ext = strrchr(base, '.');
-    *ext_out = ext && ext != base ? ext : "";
-    if (strcasecmp(*ext_out, ".html") == 0) return report_write_html;
-    if (strcasecmp(*ext_out, ".md") == 0) return report_write_markdown;
-    if (strcasecmp(*ext_out, ".tex") == 0) return report_write_latex;
-    if (strcasecmp(*ext_out, ".csv") == 0) return report_write_csv;
-    if (strcasecmp(*ext_out, ".json") == 0) return report_write_json;
-    return NULL;
-}
-
-int report_known_format(const char *out_path) {
-    const char *ext;
-    return out_path && writer_for(out_path, &ext) != NULL;
-}
-
+/* ---- options and atomic output ---- */
 static int parse_metric(const char *name, MetricId *out, char *err) {
     if (!name || !*name) {
         *out = MET_TEST_TOP1;
         return 0;
     }
-    for (int m = 0; m < MET_COUNT; m++)
-        if (strcmp(name, metric_name((MetricId)m)) == 0) {
-            *out = (MetricId)m;
-            return 0;
-        }
+    int m = metric_find(name);
+    if (m >= 0) {
+        *out = (MetricId)m;
+        return 0;
+    }
     return err_set(err, "--metric: unknown metric '%s' (use test_top1, test_top5, test_loss, train_loss, train_top1, "
                         "val_loss or val_top1)",
                    name);
@@ -202,10 +203,12 @@ int report_check_output(const char *db_path, const char *out_path, char err[ERR_
 
 int report_write(Store *store, const char *out_path, const ReportOptions *options, char err[ERR_LEN]) {
     if (!out_path || !*out_path) return err_set(err, "report: no output path given");
-    const char *ext;
-    Writer writer = writer_for(out_path, &ext);
-    if (!writer)
-        return err_set(err, "%s: unknown report format '%s' (use .html, .md, .tex, .csv or .json)", out_path, ext);
+    const ReportFormat *format = report_format_of(out_path);
+    if (!format) {
+        char known[128];
+        report_format_list(known, sizeof known);
+        return err_set(err, "%s: unknown report format '%s' (use %s)", out_path, report_extension(out_path), known);
+    }
     if (report_check_output(store_path(store), out_path, err)) return -1;
     static const ReportOptions defaults = {0};
     if (!options) options = &defaults;
@@ -219,7 +222,8 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
         report_data_free(&d);
         return err_set(err, "%s: no runs of sweep '%s' in the database", out_path, sweep);
     }
-    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err)) {
+    if (report_load_evaluations(store, &d, err) || report_data_build(&d, err) ||
+        report_tables_build(&d, &d.tables, err)) {
         report_data_free(&d);
         return -1;
     }
@@ -247,7 +251,7 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
         goto done;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 16);
-    int wrc = writer(f, &d);
+    int wrc = format->write(f, &d);
     int write_errno = ferror(f) ? errno : 0;
     if (fflush(f) != 0 && !write_errno) write_errno = errno ? errno : EIO;
     if (fclose(f) != 0 && !write_errno) write_errno = errno ? errno : EIO;

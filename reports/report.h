@@ -24,6 +24,9 @@
 #ifndef COHORT_REPORT_H
 #define COHORT_REPORT_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "errors.h"
 #include "store.h"
 
@@ -50,7 +53,22 @@ int report_write(Store *store, const char *out_path, const ReportOptions *option
  * this too; the command line checks first, to refuse before opening anything. */
 int report_check_output(const char *db_path, const char *out_path, char err[ERR_LEN]);
 
-/* 1 for an extension report_write knows (".html", ".md", ".tex", ".csv", ".json"). */
-int report_known_format(const char *out_path);
+struct ReportData; /* the analysis a format renders (private to cohort_reports) */
+
+/* The formats, one per output extension: what report_write picks by the file name, what `cohort report
+ * --help` lists and what the tests iterate (report_formats.c). */
+typedef struct {
+    const char *extension; /* ".html"; matched case-insensitively */
+    int (*write)(FILE *out, const struct ReportData *data);
+    const char *help;      /* one line: what the file holds */
+} ReportFormat;
+extern const ReportFormat REPORT_FORMATS[];
+extern const int REPORT_FORMAT_COUNT;
+
+/* The format of out_path by its extension; NULL when it has none of theirs. */
+const ReportFormat *report_format_of(const char *out_path);
+
+/* The known extensions for a message: ".html, .md, .tex, .csv or .json". */
+void report_format_list(char *out, size_t size);
 
 #endif

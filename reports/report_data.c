@@ -1,6 +1,7 @@
 /* The analysis every format renders: per-run summaries, configurations (config without seed), groups,
- * colours, the Pareto front and hyperparameter importance. One pass over each run's epochs; the rest is
- * over runs and configurations (hash maps, sorts), so 10,000 runs x 200 epochs take well under a second. */
+ * the Pareto fronts and hyperparameter importance (the statistics themselves: report_stats.c). One pass
+ * over each run's epochs; the rest is over runs and configurations (hash maps, sorts), so 10,000 runs x 200
+ * epochs take well under a second. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
@@ -10,7 +11,11 @@
 #include <time.h>
 
 #include "report_internal.h"
-#include "svg_chart.h"
+#include "report_sort.h"
+#include "str_map.h"
+
+/* Distinct flattened config keys a report takes: more is not a sweep. (The message rounds it to 8000.) */
+enum { MAX_CONFIG_KEYS = 8191 };
 
 const char REPORT_IMPORTANCE_METHOD[] =
     "Importance is eta squared: the share of the metric's variance over finished runs explained by the "
@@ -20,59 +25,6 @@ const char REPORT_IMPORTANCE_METHOD[] =
     "the metric (sign: direction of the effect). \"Seeds\" is the share of the variance within configurations "
     "(runs that differ only in seed), the noise floor.";
 
-/* ---- metrics ---- */
-static const struct {
-    const char *name, *label;
-    int minimise, decimals;
-} METRICS[MET_COUNT] = {
-    [MET_TEST_TOP1] = {"test_top1", "test top-1 (%)", 0, 2},
-    [MET_TEST_TOP5] = {"test_top5", "test top-5 (%)", 0, 2},
-    [MET_TEST_LOSS] = {"test_loss", "test loss", 1, 4},
-    [MET_TRAIN_LOSS] = {"train_loss", "train loss", 1, 4},
-    [MET_TRAIN_TOP1] = {"train_top1", "train top-1 (%)", 0, 2},
-    [MET_VAL_LOSS] = {"val_loss", "validation loss", 1, 4},
-    [MET_VAL_TOP1] = {"val_top1", "validation top-1 (%)", 0, 2},
-};
-
-const char *metric_name(MetricId m) { return METRICS[m].name; }
-const char *metric_label(MetricId m) { return METRICS[m].label; }
-int metric_minimise(MetricId m) { return METRICS[m].minimise; }
-int metric_decimals(MetricId m) { return METRICS[m].decimals; }
-
-double metric_value(const EpochMetrics *e, MetricId m) {
-    switch (m) {
-    case MET_TEST_TOP1: return e->test_top1;
-    case MET_TEST_TOP5: return e->test_top5;
-    case MET_TEST_LOSS: return e->test_loss;
-    case MET_TRAIN_LOSS: return e->train_loss;
-    case MET_TRAIN_TOP1: return e->train_top1;
-    case MET_VAL_LOSS: return e->val_loss;
-    case MET_VAL_TOP1: return e->val_top1;
-    default: return NAN;
-    }
-}
-
-int metric_better(MetricId m, double a, double b) {
-    if (isnan(a)) return 0;
-    if (isnan(b)) return 1;
-    return METRICS[m].minimise ? a < b : a > b;
-}
-
-Stat stat_of(const double *values, int n) {
-    Stat s = {NAN, NAN, 0};
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(values[i])) sum += values[i], s.n++;
-    if (!s.n) return s;
-    s.mean = sum / s.n;
-    if (s.n > 1) {
-        double ss = 0;
-        for (int i = 0; i < n; i++)
-            if (!isnan(values[i])) ss += (values[i] - s.mean) * (values[i] - s.mean);
-        s.std = sqrt(ss / (s.n - 1));
-    }
-    return s;
-}
 
 /* ---- growable strings ---- */
 typedef struct {
@@ -106,39 +58,6 @@ static char *buf_take(Buf *b) {
     }
     if (!b->p) return strdup("");
     return b->p;
-}
-
-/* ---- a string -> index map (open addressing, FNV-1a) ---- */
-typedef struct {
-    char **keys; /* not owned */
-    int *values;
-    size_t cap;
-} Map;
-
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int map_init(Map *m, int expected) {
-    m->cap = 16;
-    while (m->cap < (size_t)expected * 2 + 16) m->cap *= 2;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->values = calloc(m->cap, sizeof *m->values);
-    return m->keys && m->values ? 0 : -1;
-}
-
-static void map_free(Map *m) {
-    free(m->keys);
-    free(m->values);
-}
-
-/* The slot of key: holds it, or is empty. */
-static size_t map_slot(const Map *m, const char *key) {
-    size_t i = hash_str(key) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
-    return i;
 }
 
 /* ---- flattening ---- */
@@ -200,13 +119,6 @@ static int index_of(char **list, int n, const char *s) {
     for (int i = 0; i < n; i++)
         if (strcmp(list[i], s) == 0) return i;
     return -1;
-}
-
-/* Hue families for models: well separated first, then the golden angle. */
-static double model_hue(int index) {
-    static const double hues[] = {215, 25, 135, 280, 355, 180, 45, 320};
-    int n = (int)(sizeof hues / sizeof hues[0]);
-    return index < n ? hues[index] : fmod(index * 137.508, 360.0);
 }
 
 /* ---- group keys ---- */
@@ -359,10 +271,10 @@ static char *config_identity(const ReportData *d, int r, char **json_out) {
 
 static int build_groups(ReportData *d, char *err) {
     int n = d->count;
-    Map map;
+    StrMap map = {0};
     char **idents = calloc((size_t)n + 1, sizeof *idents);
     d->groups = calloc((size_t)n + 1, sizeof *d->groups);
-    if (!idents || !d->groups || map_init(&map, n)) {
+    if (!idents || !d->groups) {
         free(idents);
         return err_set(err, "report: out of memory");
     }
@@ -382,8 +294,8 @@ static int build_groups(ReportData *d, char *err) {
             rc = err_set(err, "report: out of memory");
             break;
         }
-        size_t slot = map_slot(&map, idents[r]);
-        if (!map.keys[slot]) {
+        int gi = str_map_get(&map, idents[r]);
+        if (gi < 0) {
             GroupSummary *g = &d->groups[d->group_count];
             g->label = lab;
             g->best_config = -1;
@@ -395,28 +307,28 @@ static int build_groups(ReportData *d, char *err) {
             for (int k = 0; k < d->group_key_count && !rc; k++)
                 if (!(g->values[k] = strdup(report_key_value(d, r, d->group_keys[k], tmp))))
                     rc = err_set(err, "report: out of memory");
-            map.keys[slot] = idents[r];
-            map.values[slot] = d->group_count++;
+            gi = d->group_count++;
+            if (!rc && str_map_put(&map, idents[r], gi)) rc = err_set(err, "report: out of memory");
         } else {
             free(lab);
         }
-        d->sums[r].group_index = map.values[slot];
-        d->groups[map.values[slot]].run_count++;
-        if (d->sums[r].finished) d->groups[map.values[slot]].finished++;
+        d->sums[r].group_index = gi;
+        d->groups[gi].run_count++;
+        if (d->sums[r].finished) d->groups[gi].finished++;
     }
     for (int r = 0; r < n; r++) free(idents[r]);
     free(idents);
-    map_free(&map);
+    str_map_free(&map);
     return rc;
 }
 
 static int build_configs(ReportData *d, char *err) {
     int n = d->count, rc = 0;
-    Map map;
+    StrMap map = {0};
     char **idents = calloc((size_t)n + 1, sizeof *idents);
     d->configs = calloc((size_t)n + 1, sizeof *d->configs);
     int *fill = calloc((size_t)n + 1, sizeof *fill);
-    if (!idents || !d->configs || !fill || map_init(&map, n)) {
+    if (!idents || !d->configs || !fill) {
         free(idents), free(fill);
         return err_set(err, "report: out of memory");
     }
@@ -435,8 +347,8 @@ static int build_configs(ReportData *d, char *err) {
             rc = err_set(err, "report: out of memory");
             break;
         }
-        size_t slot = map_slot(&map, idents[r]);
-        if (!map.keys[slot]) {
+        int ci = str_map_get(&map, idents[r]);
+        if (ci < 0) {
             ConfigSummary *c = &d->configs[d->config_count];
             c->json = json;
             json = NULL;
@@ -449,11 +361,10 @@ static int build_configs(ReportData *d, char *err) {
             if (c->key_params && *c->key_params) buf_add(&b, " "), buf_add(&b, c->key_params);
             c->label = buf_take(&b);
             if (!c->key_params || !c->label) rc = err_set(err, "report: out of memory");
-            map.keys[slot] = idents[r];
-            map.values[slot] = d->config_count++;
+            ci = d->config_count++;
+            if (!rc && str_map_put(&map, idents[r], ci)) rc = err_set(err, "report: out of memory");
         }
         free(json);
-        int ci = map.values[slot];
         d->sums[r].config_index = ci;
         d->configs[ci].run_count++;
         if (!rc) {
@@ -470,7 +381,7 @@ static int build_configs(ReportData *d, char *err) {
     }
     for (int r = 0; r < n; r++) free(idents[r]);
     free(idents), free(fill), free(vary);
-    map_free(&map);
+    str_map_free(&map);
     return rc;
 }
 
@@ -529,26 +440,6 @@ static int summarise_configs(ReportData *d, char *err) {
     return 0;
 }
 
-static void colour_configs(ReportData *d) {
-    int *per_model = calloc((size_t)d->model_count + 1, sizeof *per_model);
-    int *seen = calloc((size_t)d->model_count + 1, sizeof *seen);
-    if (!per_model || !seen) {
-        free(per_model), free(seen);
-        for (int c = 0; c < d->config_count; c++) memcpy(d->configs[c].color, d->model_colors[d->configs[c].model_index], 8);
-        for (int r = 0; r < d->count; r++) memcpy(d->sums[r].color, d->configs[d->sums[r].config_index].color, 8);
-        return;
-    }
-    for (int c = 0; c < d->config_count; c++) per_model[d->configs[c].model_index]++;
-    /* Shades within a model's hue family: dark to light in configuration order, with a slight hue drift. */
-    for (int c = 0; c < d->config_count; c++) {
-        int m = d->configs[c].model_index, k = per_model[m], j = seen[m]++;
-        double t = k > 1 ? (double)j / (k - 1) : 0.5;
-        svg_hsl_color(model_hue(m) + (t - 0.5) * 16.0, 0.72, 0.30 + 0.32 * t, d->configs[c].color);
-    }
-    for (int r = 0; r < d->count; r++) memcpy(d->sums[r].color, d->configs[d->sums[r].config_index].color, 8);
-    free(per_model), free(seen);
-}
-
 /* ---- Pareto fronts: a cost (parameters, FLOPs; fewer is better) or a speed (images/s; more is better)
  * against the mean metric ---- */
 double report_axis_value(const ConfigSummary *c, FrontAxis axis) {
@@ -559,46 +450,33 @@ double report_axis_value(const ConfigSummary *c, FrontAxis axis) {
     }
 }
 
-static const ReportData *sort_data;
-static FrontAxis sort_axis;
-/* Best on the axis first (fewest parameters or FLOPs, most images/s), then the better metric, then index. */
-static int cmp_front(const void *a, const void *b) {
-    const ConfigSummary *x = &sort_data->configs[*(const int *)a], *y = &sort_data->configs[*(const int *)b];
-    double vx = report_axis_value(x, sort_axis), vy = report_axis_value(y, sort_axis);
-    if (sort_axis == AXIS_SPEED) vx = -vx, vy = -vy;
-    if (vx != vy) return vx < vy ? -1 : 1;
-    if (metric_better(sort_data->metric, x->metric.mean, y->metric.mean)) return -1;
-    if (metric_better(sort_data->metric, y->metric.mean, x->metric.mean)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-
 /* The configurations no other beats on both the axis and the mean metric, best on the axis first; each
  * flagged in its ConfigSummary field at offset `flag`. */
 static int build_front(ReportData *d, FrontAxis axis, int **front, int *count, size_t flag, char *err) {
     *front = calloc((size_t)d->config_count + 1, sizeof **front);
-    int *order = calloc((size_t)d->config_count + 1, sizeof *order);
-    if (!*front || !order) {
-        free(order);
-        return err_set(err, "report: out of memory");
-    }
-    int n = 0;
-    for (int c = 0; c < d->config_count; c++)
-        if (d->configs[c].n > 0 && !isnan(report_axis_value(&d->configs[c], axis)) && !isnan(d->configs[c].metric.mean))
-            order[n++] = c;
-    sort_data = d;
-    sort_axis = axis;
-    qsort(order, (size_t)n, sizeof *order, cmp_front);
-    double best = NAN;
-    for (int i = 0; i < n; i++) {
-        ConfigSummary *c = &d->configs[order[i]];
-        if (isnan(best) || metric_better(d->metric, c->metric.mean, best)) {
-            best = c->metric.mean;
-            *(int *)((char *)c + flag) = 1;
-            (*front)[(*count)++] = order[i];
+    int *config = calloc((size_t)d->config_count + 1, sizeof *config);
+    double *cost = calloc((size_t)d->config_count + 1, sizeof *cost);
+    double *loss = calloc((size_t)d->config_count + 1, sizeof *loss);
+    int n = 0, found = -1;
+    if (*front && config && cost && loss) {
+        for (int c = 0; c < d->config_count; c++) {
+            const double x = report_axis_value(&d->configs[c], axis);
+            if (d->configs[c].n > 0 && !isnan(x) && !isnan(d->configs[c].metric.mean)) {
+                /* images/s: more is better, so its negation is the cost */
+                cost[n] = axis == AXIS_SPEED ? -x : x;
+                loss[n] = sort_better_first(d->configs[c].metric.mean, metric_minimise(d->metric));
+                config[n++] = c;
+            }
         }
+        found = stats_pareto_front(cost, loss, n, *front);
     }
-    free(order);
-    return 0;
+    for (int i = 0; i < found; i++) {
+        (*front)[i] = config[(*front)[i]];
+        *(int *)((char *)&d->configs[(*front)[i]] + flag) = 1;
+    }
+    *count = found > 0 ? found : 0;
+    free(config), free(cost), free(loss);
+    return found < 0 ? err_set(err, "report: out of memory") : 0;
 }
 
 static int build_pareto(ReportData *d, char *err) {
@@ -619,54 +497,9 @@ static int parse_number(const char *text, double *out) {
     return 1;
 }
 
-static const double *rank_values; /* for the rank sort */
-static int cmp_rank(const void *a, const void *b) {
-    double x = rank_values[*(const int *)a], y = rank_values[*(const int *)b];
-    return x < y ? -1 : x > y;
-}
-
-/* Average ranks (1-based, ties share their mean rank) of v[0..n). */
-static int ranks_of(const double *v, int n, double *ranks) {
-    int *idx = malloc((size_t)n * sizeof *idx + 1);
-    if (!idx) return -1;
-    for (int i = 0; i < n; i++) idx[i] = i;
-    rank_values = v;
-    qsort(idx, (size_t)n, sizeof *idx, cmp_rank);
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
-        double rank = (i + j) / 2.0 + 1.0;
-        for (int k = i; k <= j; k++) ranks[idx[k]] = rank;
-        i = j + 1;
-    }
-    free(idx);
-    return 0;
-}
-
-static double pearson(const double *x, const double *y, int n) {
-    double mx = 0, my = 0;
-    for (int i = 0; i < n; i++) mx += x[i], my += y[i];
-    mx /= n, my /= n;
-    double sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-        syy += (y[i] - my) * (y[i] - my);
-    }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
-}
-
-static const HyperParam *level_sort_hp;
-static int cmp_level(const void *a, const void *b) {
-    double x = level_sort_hp->level_value[*(const int *)a], y = level_sort_hp->level_value[*(const int *)b];
-    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
-    return x < y ? -1 : x > y;
-}
-
 /* Levels of key over all runs; numeric ones sorted ascending. */
 static int build_levels(ReportData *d, HyperParam *h) {
-    Map map;
-    if (map_init(&map, 64)) return -1;
+    StrMap map = {0};
     int cap = 0, rc = 0;
     h->numeric = 1;
     h->run_level = calloc((size_t)d->count + 1, sizeof *h->run_level);
@@ -674,23 +507,8 @@ static int build_levels(ReportData *d, HyperParam *h) {
     for (int r = 0; r < d->count && !rc; r++) {
         const char *v = flat_get(&d->flats[r], h->key);
         if (!v) v = "-";
-        size_t slot = map_slot(&map, v);
-        if (!map.keys[slot]) {
-            if ((size_t)h->level_count * 2 + 2 >= map.cap) { /* grow: rebuild */
-                Map bigger;
-                if (map_init(&bigger, (int)map.cap)) {
-                    rc = -1;
-                    break;
-                }
-                for (size_t i = 0; i < map.cap; i++)
-                    if (map.keys[i]) {
-                        size_t s = map_slot(&bigger, map.keys[i]);
-                        bigger.keys[s] = map.keys[i], bigger.values[s] = map.values[i];
-                    }
-                map_free(&map);
-                map = bigger;
-                slot = map_slot(&map, v);
-            }
+        int level = str_map_get(&map, v);
+        if (level < 0) {
             if (h->level_count == cap) {
                 cap = cap ? cap * 2 : 8;
                 char **l = realloc(h->levels, (size_t)cap * sizeof *l);
@@ -709,12 +527,15 @@ static int build_levels(ReportData *d, HyperParam *h) {
             double num = NAN;
             if (strcmp(v, "-") != 0 && !parse_number(v, &num)) h->numeric = 0;
             h->level_value[h->level_count] = num;
-            map.keys[slot] = h->levels[h->level_count];
-            map.values[slot] = h->level_count++;
+            level = h->level_count++;
+            if (str_map_put(&map, v, level)) {
+                rc = -1;
+                break;
+            }
         }
-        h->run_level[r] = map.values[slot];
+        h->run_level[r] = level;
     }
-    map_free(&map);
+    str_map_free(&map);
     if (rc) return -1;
     if (h->numeric) {
         /* Sort the levels by value and remap the runs. */
@@ -725,9 +546,15 @@ static int build_levels(ReportData *d, HyperParam *h) {
             free(order), free(where), free(levels), free(values);
             return -1;
         }
-        for (int i = 0; i < h->level_count; i++) order[i] = i;
-        level_sort_hp = h;
-        qsort(order, (size_t)h->level_count, sizeof *order, cmp_level);
+        SortKey *keys = malloc((size_t)h->level_count * sizeof *keys);
+        if (!keys) {
+            free(order), free(where), free(levels), free(values);
+            return -1;
+        }
+        for (int i = 0; i < h->level_count; i++) keys[i] = (SortKey){h->level_value[i], 0, i};
+        sort_keys(keys, h->level_count); /* ascending, "-" (NaN) last */
+        for (int i = 0; i < h->level_count; i++) order[i] = keys[i].index;
+        free(keys);
         for (int i = 0; i < h->level_count; i++) {
             levels[i] = h->levels[order[i]], values[i] = h->level_value[order[i]];
             where[order[i]] = i;
@@ -742,29 +569,6 @@ static int build_levels(ReportData *d, HyperParam *h) {
         h->log_scale = lo > 0 && hi / lo >= 20.0;
     }
     return 0;
-}
-
-/* Sum of squares between the classes cls[i] in [0, k) of y (n values), around the overall mean. */
-static double ss_between(const double *y, const int *cls, int n, int k, double mean) {
-    double *sum = calloc((size_t)k + 1, sizeof *sum);
-    int *cnt = calloc((size_t)k + 1, sizeof *cnt);
-    double ss = NAN;
-    if (sum && cnt) {
-        for (int i = 0; i < n; i++) sum[cls[i]] += y[i], cnt[cls[i]]++;
-        ss = 0;
-        for (int c = 0; c < k; c++)
-            if (cnt[c]) ss += cnt[c] * (sum[c] / cnt[c] - mean) * (sum[c] / cnt[c] - mean);
-    }
-    free(sum), free(cnt);
-    return ss;
-}
-
-static const HyperParam *importance_hps;
-static int cmp_importance(const void *a, const void *b) {
-    double x = importance_hps[*(const int *)a].eta2, y = importance_hps[*(const int *)b].eta2;
-    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
-    if (x != y) return x > y ? -1 : 1;
-    return *(const int *)a - *(const int *)b;
 }
 
 static int build_importance(ReportData *d, char *err) {
@@ -789,7 +593,7 @@ static int build_importance(ReportData *d, char *err) {
     for (int i = 0; i < m; i++) ss_total += (y[i] - mean) * (y[i] - mean);
     /* within configurations */
     for (int i = 0; i < m; i++) cls[i] = d->sums[runs[i]].config_index;
-    double between_configs = m ? ss_between(y, cls, m, d->config_count, mean) : NAN;
+    double between_configs = m ? stats_ss_between(y, cls, m, d->config_count, mean) : NAN;
     d->within_config = ss_total > 0 ? fmax(0.0, 1.0 - between_configs / ss_total) : NAN;
 
     for (int k = 0; k < d->config_key_count && n; k++) {
@@ -830,7 +634,7 @@ static int build_importance(ReportData *d, char *err) {
         int levels_used = h->level_count;
         if (h->numeric && h->level_count > 10 && present == m) {
             /* quantile bins of the values (ties stay together) */
-            if (ranks_of(x, m, rx)) {
+            if (stats_ranks(x, m, rx)) {
                 rc = err_set(err, "report: out of memory");
                 goto done;
             }
@@ -841,22 +645,23 @@ static int build_importance(ReportData *d, char *err) {
             levels_used = 10;
             h->bins = 10;
         }
-        h->eta2 = ss_between(y, cls, m, levels_used, mean) / ss_total;
+        h->eta2 = stats_ss_between(y, cls, m, levels_used, mean) / ss_total;
         if (h->eta2 > 1) h->eta2 = 1;
-        if (h->numeric && present >= 3) {
-            double *ranks_y = calloc((size_t)present + 1, sizeof *ranks_y);
-            if (!ranks_y || ranks_of(x, present, rx) || ranks_of(ry, present, ranks_y)) {
-                free(ranks_y);
-                rc = err_set(err, "report: out of memory");
-                goto done;
-            }
-            h->spearman = pearson(rx, ranks_y, present);
-            free(ranks_y);
+        if (h->numeric && present >= 3 && stats_spearman(x, ry, present, &h->spearman)) {
+            rc = err_set(err, "report: out of memory");
+            goto done;
         }
     }
-    for (int i = 0; i < d->hp_count; i++) d->importance_order[i] = i;
-    importance_hps = d->hps;
-    qsort(d->importance_order, (size_t)d->hp_count, sizeof *d->importance_order, cmp_importance);
+    /* largest eta squared first, undefined last */
+    SortKey *keys = malloc(((size_t)d->hp_count + 1) * sizeof *keys);
+    if (!keys) {
+        rc = err_set(err, "report: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < d->hp_count; i++) keys[i] = (SortKey){-d->hps[i].eta2, 0, i};
+    sort_keys(keys, d->hp_count);
+    for (int i = 0; i < d->hp_count; i++) d->importance_order[i] = keys[i].index;
+    free(keys);
 done:
     free(y), free(x), free(rx), free(ry), free(runs), free(cls);
     return rc;
@@ -870,7 +675,6 @@ void report_data_free(ReportData *d) {
     free(d->flats);
     for (int i = 0; i < d->model_count; i++) free(d->models[i]);
     free(d->models);
-    free(d->model_colors);
     for (int i = 0; i < d->sweep_count; i++) free(d->sweeps[i]);
     free(d->sweeps);
     for (int i = 0; i < d->config_key_count; i++) free(d->config_keys[i]);
@@ -903,6 +707,7 @@ void report_data_free(ReportData *d) {
     }
     free(d->evals);
     free(d->pareto_speed);
+    report_tables_free(&d->tables);
     store_free_runs(d->runs, d->count);
     memset(d, 0, sizeof *d);
 }
@@ -912,15 +717,13 @@ int report_data_build(ReportData *d, char *err) {
     d->sums = calloc((size_t)n + 1, sizeof *d->sums);
     d->flats = calloc((size_t)n + 1, sizeof *d->flats);
     d->models = calloc((size_t)n + 1, sizeof *d->models);
-    d->model_colors = calloc((size_t)n + 1, sizeof *d->model_colors);
     d->sweeps = calloc((size_t)n + 1, sizeof *d->sweeps);
-    if (!d->sums || !d->flats || !d->models || !d->model_colors || !d->sweeps)
+    if (!d->sums || !d->flats || !d->models || !d->sweeps)
         return err_set(err, "report: out of memory");
     d->best_run = d->best_top1_run = -1;
 
-    Map keys;
+    StrMap keys = {0}; /* the distinct config keys so far */
     int key_cap = 0;
-    if (map_init(&keys, 4096)) return err_set(err, "report: out of memory");
     for (int r = 0; r < n; r++) {
         const RunRecord *run = &d->runs[r];
         cJSON *json = cJSON_Parse(run->config_json);
@@ -929,9 +732,8 @@ int report_data_build(ReportData *d, char *err) {
         cJSON_Delete(json);
         if (bad) goto oom;
         for (int i = 0; i < d->flats[r].n; i++) {
-            size_t slot = map_slot(&keys, d->flats[r].keys[i]);
-            if (keys.keys[slot]) continue;
-            if ((size_t)d->config_key_count * 2 + 2 >= keys.cap) goto toomany;
+            if (str_map_get(&keys, d->flats[r].keys[i]) >= 0) continue;
+            if (d->config_key_count >= MAX_CONFIG_KEYS) goto toomany;
             if (d->config_key_count == key_cap) {
                 key_cap = key_cap ? key_cap * 2 : 32;
                 char **grown = realloc(d->config_keys, (size_t)key_cap * sizeof *grown);
@@ -939,7 +741,8 @@ int report_data_build(ReportData *d, char *err) {
                 d->config_keys = grown;
             }
             if (!(d->config_keys[d->config_key_count] = strdup(d->flats[r].keys[i]))) goto oom;
-            keys.keys[slot] = d->config_keys[d->config_key_count++];
+            d->config_key_count++;
+            if (str_map_put(&keys, d->flats[r].keys[i], d->config_key_count - 1)) goto oom;
         }
         summarise_run(d, r);
         RunSummary *s = &d->sums[r];
@@ -953,17 +756,15 @@ int report_data_build(ReportData *d, char *err) {
         if (m < 0) {
             m = d->model_count;
             if (!(d->models[d->model_count++] = strdup(run->model))) goto oom;
-            svg_hsl_color(model_hue(m), 0.70, 0.45, d->model_colors[m]);
         }
         s->model_index = m;
         if (index_of(d->sweeps, d->sweep_count, run->sweep_name) < 0 &&
             !(d->sweeps[d->sweep_count++] = strdup(run->sweep_name)))
             goto oom;
     }
-    map_free(&keys);
+    str_map_free(&keys);
     if (parse_group_by(d, err) || build_groups(d, err) || build_configs(d, err) || summarise_configs(d, err))
         return -1;
-    colour_configs(d);
     for (int r = 0; r < n; r++) {
         Buf b = {0};
         char id[32];
@@ -988,10 +789,10 @@ int report_data_build(ReportData *d, char *err) {
     gmtime_r(&now, &tm);
     strftime(d->generated_at, sizeof d->generated_at, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return 0;
-toomany: /* the key map holds about 8000 keys; more distinct config keys than that is not a sweep */
-    map_free(&keys);
+toomany:
+    str_map_free(&keys);
     return err_set(err, "report: more than 8000 distinct configuration keys");
 oom:
-    map_free(&keys);
+    str_map_free(&keys);
     return err_set(err, "report: out of memory");
 }

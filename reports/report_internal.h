@@ -5,32 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "metrics.h" /* MetricId and its table: metric_name, metric_label, metric_better, ... */
 #include "report.h"
-
-/* ---- metrics ---- */
-typedef enum {
-    MET_TEST_TOP1,
-    MET_TEST_TOP5,
-    MET_TEST_LOSS,
-    MET_TRAIN_LOSS,
-    MET_TRAIN_TOP1,
-    MET_VAL_LOSS,
-    MET_VAL_TOP1,
-    MET_COUNT
-} MetricId;
-
-const char *metric_name(MetricId m);  /* "test_top1" */
-const char *metric_label(MetricId m); /* "test top-1 (%)" */
-int metric_minimise(MetricId m);      /* losses */
-double metric_value(const EpochMetrics *e, MetricId m);
-/* a better than b (NaN is never better; anything beats NaN). */
-int metric_better(MetricId m, double a, double b);
-
-/* mean and sample standard deviation (n - 1); mean NaN when n = 0, std NaN when n < 2. */
-typedef struct {
-    double mean, std;
-    int n;
-} Stat;
+#include "report_stats.h"
+#include "report_tables.h"
 
 /* ---- flattened configs: nested objects become dotted keys; strings bare, other values as compact JSON ---- */
 typedef struct {
@@ -52,7 +30,6 @@ typedef struct {
     int model_index;         /* into ReportData.models */
     int config_index;        /* into ReportData.configs */
     int group_index;         /* into ReportData.groups */
-    char color[8];           /* "#rrggbb": its configuration's colour */
 } RunSummary;
 
 typedef struct {
@@ -71,7 +48,6 @@ typedef struct {
     Stat images_per_sec;     /* training images/s over its finished runs (each run's mean over its epochs) */
     int pareto_flops;        /* on the front of FLOPs (fewer) against the mean metric */
     int pareto_speed;        /* on the front of mean images/s (more) against the mean metric */
-    char color[8];           /* model hue, a shade per configuration */
 } ConfigSummary;
 
 typedef struct {
@@ -107,7 +83,7 @@ typedef struct {
     char **names;            /* owned, [classes] */
 } ReportEvaluation;
 
-typedef struct {
+typedef struct ReportData {
     const ReportOptions *options;
     MetricId metric;
     RunRecord *runs;
@@ -115,7 +91,6 @@ typedef struct {
     RunSummary *sums;        /* [count] */
     Flat *flats;             /* [count] flattened configs */
     char **models;           /* distinct models, first-appearance order */
-    char (*model_colors)[8]; /* base colour of each model */
     int model_count;
     char **sweeps;           /* distinct sweep names, first-appearance order */
     int sweep_count;
@@ -147,6 +122,7 @@ typedef struct {
     int eval_count;
     char title[512];         /* "Cohort report: sweep-a, sweep-b" */
     char generated_at[32];   /* "2024-05-01 12:00:00 UTC" */
+    ReportTables tables;     /* the rows every format shows (report_tables.c, built after the analysis) */
 } ReportData;
 
 /* The axes of the Pareto fronts: parameters and FLOPs (fewer is better), images/s (more is better). */
@@ -160,17 +136,20 @@ int report_load_evaluations(Store *store, ReportData *d, char *err);
 /* report_data.c */
 int report_data_build(ReportData *d, char *err);
 void report_data_free(ReportData *d);
-Stat stat_of(const double *values, int n);
 /* How eta squared and rho are computed, one sentence each, for the formats to print. */
 extern const char REPORT_IMPORTANCE_METHOD[];
 /* The value of a group key for run r ("-" when unset). */
 const char *report_key_value(const ReportData *d, int r, const char *key, char buf[64]);
 
+/* The writers of REPORT_FORMATS (report_formats.c). */
 int report_write_html(FILE *out, const ReportData *data);
 int report_write_markdown(FILE *out, const ReportData *data);
 int report_write_latex(FILE *out, const ReportData *data);
 int report_write_csv(FILE *out, const ReportData *data);
 int report_write_json(FILE *out, const ReportData *data);
+
+/* The extension of out_path's last component (".html"), "" when it has none. */
+const char *report_extension(const char *out_path);
 
 /* 1234567 -> "1,234,567"; 0 or less -> "-" (unknown until the run starts). */
 void report_format_count(int64_t value, char out[32]);
@@ -182,10 +161,14 @@ void report_format_kept(const RunRecord *run, char out[160]);
 void report_format_fixed(double value, int decimals, char out[32]);
 /* "91.20 ± 0.35" (UTF-8 ±), "91.20" when n = 1, "-" when n = 0. */
 void report_format_stat(Stat s, int decimals, char out[64]);
+/* A configuration's epochs: "3", "2<dash>3" when its runs differ, "-" when none finished (hi = 0). */
+void report_format_epochs(int lo, int hi, const char *dash, char out[48]);
+/* A best run: "#12: 91.20" (run id: its metric), "-" when r < 0. */
+void report_format_best_run(const ReportData *d, int r, char out[48]);
+/* A swept hyperparameter's kind: "numeric, 10 bins", "numeric, log", "numeric" or "categorical". */
+const char *report_hp_kind(const HyperParam *h);
 /* 42 s, 12.5 min, 3.2 h. */
 void report_format_duration(double seconds, char out[32]);
-/* Decimals for a metric: 2 for accuracies, 4 for losses. */
-int metric_decimals(MetricId m);
 /* Shortest "%.*g" that reads back as the same double (JSON, CSV). */
 void report_format_exact(double value, char out[32]);
 

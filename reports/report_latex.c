@@ -10,8 +10,6 @@
 #include "report_internal.h"
 #include "text_escape.h"
 
-enum { MAX_CONFIG_ROWS = 200 };
-
 /* Control characters and bytes that are not UTF-8 (pdflatex stops at them) become '?'; line breaks and
  * tabs spaces. Returns the bytes of text consumed and sets *plain when they are one ordinary character. */
 static int tex_safe_char(FILE *out, const char *p, int *plain) {
@@ -87,45 +85,25 @@ static void cost_cells(FILE *out, const ConfigSummary *cs) {
     else fputs(" & --", out);
 }
 
-static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
-static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
-
-/* Best mean per column over the configurations listed: [0] metric, [1] top-1, [2] top-5. */
-static void best_of(const ReportData *d, const int *configs, int n, double best[3]) {
-    best[0] = best[1] = best[2] = NAN;
-    for (int i = 0; i < n; i++) {
-        if (configs[i] < 0) continue;
-        const ConfigSummary *cs = &d->configs[configs[i]];
-        if (metric_better(d->metric, cs->metric.mean, best[0])) best[0] = cs->metric.mean;
-        if (metric_better(MET_TEST_TOP1, cs->top1.mean, best[1])) best[1] = cs->top1.mean;
-        if (metric_better(MET_TEST_TOP5, cs->top5.mean, best[2])) best[2] = cs->top5.mean;
-    }
-}
-
 static void metric_headers(FILE *out, const ReportData *d) {
-    if (extra_metric(d)) {
+    if (d->tables.metric_column) {
         fputs(" & ", out);
         tex(out, metric_label(d->metric));
     }
     fputs(" & Top-1 (\\%) & Top-5 (\\%)", out);
 }
 
-static void metric_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double best[3]) {
-    if (extra_metric(d)) stat_cell(out, cs->metric, metric_decimals(d->metric), same(cs->metric.mean, best[0]));
-    stat_cell(out, cs->top1, 2, same(cs->top1.mean, best[1]));
-    stat_cell(out, cs->top5, 2, same(cs->top5.mean, best[2]));
+/* best: the row's bold cells (report_tables.h). */
+static void metric_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const unsigned char *best) {
+    if (d->tables.metric_column) stat_cell(out, cs->metric, metric_decimals(d->metric), best[COL_METRIC]);
+    stat_cell(out, cs->top1, 2, best[COL_TOP1]);
+    stat_cell(out, cs->top5, 2, best[COL_TOP5]);
 }
 
 static void group_table(FILE *out, const ReportData *d) {
     int with_config = 0;
     for (int g = 0; g < d->group_count; g++) with_config |= d->groups[g].config_count > 1;
-    int *best_configs = malloc(((size_t)d->group_count + 1) * sizeof *best_configs);
-    if (!best_configs) return;
-    for (int g = 0; g < d->group_count; g++) best_configs[g] = d->groups[g].best_config;
-    double best[3];
-    best_of(d, best_configs, d->group_count, best);
-    free(best_configs);
-
+    const TableRows *rows = &d->tables.groups;
     fputs("\\begin{table}[htbp]\n\\centering\n\\caption{Final-epoch test accuracy per ", out);
     for (int k = 0; k < d->group_key_count; k++) fputs(k ? ", " : "", out), tex(out, d->group_keys[k]);
     fputs(with_config ? ": its best configuration's mean $\\pm$ standard deviation over $n$ seeds"
@@ -134,7 +112,7 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs(". Bold: the best in each column.}\n\\label{tab:cohort-summary}\n\\begin{tabular}{", out);
     for (int k = 0; k < d->group_key_count; k++) fputc('l', out);
     if (with_config) fputc('l', out);
-    fputs(extra_metric(d) ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
+    fputs(d->tables.metric_column ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
     for (int k = 0; k < d->group_key_count; k++) {
         if (k) fputs(" & ", out);
         /* columns get a capital ("Model"); hyperparameter keys stay as they are written ("lr") */
@@ -149,8 +127,8 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs(" & $n$", out);
     metric_headers(out, d);
     fputs(" & Params & FLOPs & Images/s \\\\\n\\midrule\n", out);
-    for (int g = 0; g < d->group_count; g++) {
-        const GroupSummary *gs = &d->groups[g];
+    for (int i = 0; i < rows->count; i++) {
+        const GroupSummary *gs = &d->groups[rows->index[i]];
         for (int k = 0; k < d->group_key_count; k++) {
             if (k) fputs(" & ", out);
             tex(out, gs->values[k]);
@@ -163,62 +141,44 @@ static void group_table(FILE *out, const ReportData *d) {
         }
         if (cs) {
             fprintf(out, " & %d", cs->n);
-            metric_cells(out, d, cs, best);
+            metric_cells(out, d, cs, rows->best[i]);
             count_cell(out, cs->params);
             cost_cells(out, cs);
         } else {
             fputs(" & 0", out);
-            for (int i = 0; i < (extra_metric(d) ? 6 : 5); i++) fputs(" & --", out);
+            for (int k = 0; k < (d->tables.metric_column ? 6 : 5); k++) fputs(" & --", out);
         }
         fputs(" \\\\\n", out);
     }
     fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", out);
 }
 
-static const ReportData *sort_d;
-static int cmp_config_rows(const void *a, const void *b) {
-    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
-    if (x->group_index != y->group_index) return x->group_index - y->group_index;
-    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
-    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-
 static void config_table(FILE *out, const ReportData *d) {
-    int n = 0;
-    int *rows = malloc(((size_t)d->config_count + 1) * sizeof *rows);
-    if (!rows) return;
-    for (int c = 0; c < d->config_count; c++)
-        if (d->configs[c].n > 0) rows[n++] = c;
-    sort_d = d;
-    qsort(rows, (size_t)n, sizeof *rows, cmp_config_rows);
-    int shown = n > MAX_CONFIG_ROWS ? MAX_CONFIG_ROWS : n;
-    double best[3];
-    best_of(d, rows, n, best);
+    const TableRows *rows = &d->tables.paper_configs;
     fputs("\\begin{table}[htbp]\n\\centering\n\\caption{Every configuration with finished runs: mean $\\pm$ standard "
           "deviation over $n$ seeds of the final-epoch accuracy. Bold: the best in each column.}\n"
           "\\label{tab:cohort-configurations}\n\\begin{tabular}{ll",
           out);
-    fputs(extra_metric(d) ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
+    fputs(d->tables.metric_column ? "rrrrrrr}\n\\toprule\n" : "rrrrrr}\n\\toprule\n", out);
     fputs("Model & Configuration & $n$", out);
     metric_headers(out, d);
     fputs(" & Params & FLOPs & Images/s \\\\\n\\midrule\n", out);
-    for (int i = 0; i < shown; i++) {
-        const ConfigSummary *cs = &d->configs[rows[i]];
-        if (i > 0 && cs->group_index != d->configs[rows[i - 1]].group_index) fputs("\\addlinespace\n", out);
+    for (int i = 0; i < rows->count; i++) {
+        const ConfigSummary *cs = &d->configs[rows->index[i]];
+        if (i > 0 && cs->group_index != d->configs[rows->index[i - 1]].group_index) fputs("\\addlinespace\n", out);
         tex(out, d->models[cs->model_index]);
         fputs(" & ", out);
         if (*cs->key_params) tex(out, cs->key_params);
         else fputs("--", out);
         fprintf(out, " & %d", cs->n);
-        metric_cells(out, d, cs, best);
+        metric_cells(out, d, cs, rows->best[i]);
         count_cell(out, cs->params);
         cost_cells(out, cs);
         fputs(" \\\\\n", out);
     }
-    if (shown < n) fprintf(out, "%% %d more configurations are in the CSV and JSON reports\n", n - shown);
+    if (rows->count < rows->total)
+        fprintf(out, "%% %d more configurations are in the CSV and JSON reports\n", rows->total - rows->count);
     fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", out);
-    free(rows);
 }
 
 int report_write_latex(FILE *out, const ReportData *d) {

@@ -74,33 +74,27 @@ static void cell_count(FILE *out, int64_t v) {
 }
 
 static void cell_epochs(FILE *out, int lo, int hi) {
-    if (!hi) fputs(" - |", out);
-    else if (lo == hi) fprintf(out, " %d |", hi);
-    else fprintf(out, " %d-%d |", lo, hi);
+    char text[48];
+    report_format_epochs(lo, hi, "-", text);
+    fprintf(out, " %s |", text);
 }
 
 static void cell_best_run(FILE *out, const ReportData *d, int r) {
-    if (r < 0) {
-        fputs(" - |", out);
-        return;
-    }
-    char v[32];
-    report_format_fixed(d->sums[r].metric, metric_decimals(d->metric), v);
-    fprintf(out, " #%lld: %s |", (long long)d->runs[r].id, v);
+    char text[48];
+    report_format_best_run(d, r, text);
+    fprintf(out, " %s |", text); /* digits, '#', ':', '.', '-': nothing to escape */
 }
 
-static int extra_metric(const ReportData *d) { return d->metric != MET_TEST_TOP1 && d->metric != MET_TEST_TOP5; }
-static int same(double a, double b) { return !isnan(a) && !isnan(b) && fabs(a - b) <= 1e-12 * fmax(1, fabs(a)); }
-
 static void stat_header(FILE *out, const ReportData *d) {
-    if (extra_metric(d)) fputs(" ", out), text_escaped(out, metric_label(d->metric)), fputs(" |", out);
+    if (d->tables.metric_column) fputs(" ", out), text_escaped(out, metric_label(d->metric)), fputs(" |", out);
     fputs(" Test top-1 (%) | Test top-5 (%) |", out);
 }
 
-static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const double *best) {
-    if (extra_metric(d)) cell_stat(out, cs->metric, metric_decimals(d->metric), best && same(cs->metric.mean, best[0]));
-    cell_stat(out, cs->top1, 2, best && same(cs->top1.mean, best[1]));
-    cell_stat(out, cs->top5, 2, best && same(cs->top5.mean, best[2]));
+/* best: the row's bold cells (report_tables.h), NULL for none. */
+static void stat_cells(FILE *out, const ReportData *d, const ConfigSummary *cs, const unsigned char *best) {
+    if (d->tables.metric_column) cell_stat(out, cs->metric, metric_decimals(d->metric), best && best[COL_METRIC]);
+    cell_stat(out, cs->top1, 2, best && best[COL_TOP1]);
+    cell_stat(out, cs->top5, 2, best && best[COL_TOP5]);
 }
 
 static void group_table(FILE *out, const ReportData *d) {
@@ -113,18 +107,11 @@ static void group_table(FILE *out, const ReportData *d) {
     fputs(" Best run | Params | Epochs | Train time per run |\n|", out);
     for (int k = 0; k < d->group_key_count; k++) fputs("---|", out);
     fputs("---|---:|---:|", out);
-    if (extra_metric(d)) fputs("---:|", out);
+    if (d->tables.metric_column) fputs("---:|", out);
     fputs("---:|---:|---:|---:|---:|---:|\n", out);
-    double best[3] = {NAN, NAN, NAN};
-    for (int g = 0; g < d->group_count; g++) {
-        int c = d->groups[g].best_config;
-        if (c < 0) continue;
-        if (metric_better(d->metric, d->configs[c].metric.mean, best[0])) best[0] = d->configs[c].metric.mean;
-        if (metric_better(MET_TEST_TOP1, d->configs[c].top1.mean, best[1])) best[1] = d->configs[c].top1.mean;
-        if (metric_better(MET_TEST_TOP5, d->configs[c].top5.mean, best[2])) best[2] = d->configs[c].top5.mean;
-    }
-    for (int g = 0; g < d->group_count; g++) {
-        const GroupSummary *gs = &d->groups[g];
+    const TableRows *rows = &d->tables.groups;
+    for (int i = 0; i < rows->count; i++) {
+        const GroupSummary *gs = &d->groups[rows->index[i]];
         const ConfigSummary *cs = gs->best_config >= 0 ? &d->configs[gs->best_config] : NULL;
         fputc('|', out);
         for (int k = 0; k < d->group_key_count; k++) cell(out, gs->values[k]);
@@ -132,7 +119,7 @@ static void group_table(FILE *out, const ReportData *d) {
         cell_int(out, gs->config_count);
         cell_int(out, cs ? cs->n : 0);
         if (cs) {
-            stat_cells(out, d, cs, best);
+            stat_cells(out, d, cs, rows->best[i]);
             cell_best_run(out, d, cs->best_run);
             cell_count(out, cs->params);
             cell_epochs(out, cs->epochs_min, cs->epochs_max);
@@ -140,7 +127,7 @@ static void group_table(FILE *out, const ReportData *d) {
             report_format_duration(cs->seconds.mean, t);
             cell(out, t);
         } else {
-            for (int i = 0; i < (extra_metric(d) ? 7 : 6); i++) fputs(" - |", out);
+            for (int k = 0; k < (d->tables.metric_column ? 7 : 6); k++) fputs(" - |", out);
         }
         fputc('\n', out);
     }
@@ -149,21 +136,8 @@ static void group_table(FILE *out, const ReportData *d) {
             metric_name(d->metric));
 }
 
-static const ReportData *sort_d;
-static int cmp_config_rows(const void *a, const void *b) {
-    const ConfigSummary *x = &sort_d->configs[*(const int *)a], *y = &sort_d->configs[*(const int *)b];
-    if (x->group_index != y->group_index) return x->group_index - y->group_index;
-    if (metric_better(sort_d->metric, x->metric.mean, y->metric.mean)) return -1;
-    if (metric_better(sort_d->metric, y->metric.mean, x->metric.mean)) return 1;
-    return *(const int *)a - *(const int *)b;
-}
-
 static void config_table(FILE *out, const ReportData *d) {
-    int *rows = malloc(((size_t)d->config_count + 1) * sizeof *rows);
-    if (!rows) return;
-    for (int c = 0; c < d->config_count; c++) rows[c] = c;
-    sort_d = d;
-    qsort(rows, (size_t)d->config_count, sizeof *rows, cmp_config_rows);
+    const TableRows *rows = &d->tables.configs;
     int show_group = !(d->group_key_count == 1 && !strcmp(d->group_keys[0], "model"));
     fputs(show_group ? "## Configurations\n\n| Group | Model | Configuration | n |"
                      : "## Configurations\n\n| Model | Configuration | n |",
@@ -172,10 +146,10 @@ static void config_table(FILE *out, const ReportData *d) {
     fputs(show_group ? " Best run | Params | FLOPs/image | Images/s | Epochs | Train time per run | Pareto |\n|---|---|---|---:|"
                      : " Best run | Params | FLOPs/image | Images/s | Epochs | Train time per run | Pareto |\n|---|---|---:|",
           out);
-    if (extra_metric(d)) fputs("---:|", out);
+    if (d->tables.metric_column) fputs("---:|", out);
     fputs("---:|---:|---:|---:|---:|---:|---:|---:|---|\n", out);
-    for (int i = 0; i < d->config_count; i++) {
-        const ConfigSummary *cs = &d->configs[rows[i]];
+    for (int i = 0; i < rows->count; i++) {
+        const ConfigSummary *cs = &d->configs[rows->index[i]];
         fputc('|', out);
         if (show_group) cell(out, d->groups[cs->group_index].label);
         cell(out, d->models[cs->model_index]);
@@ -203,7 +177,6 @@ static void config_table(FILE *out, const ReportData *d) {
           "image (forward pass, multiply-adds x2) and training images/s (each run's mean over its epochs) against the "
           "metric.\n\n",
           out);
-    free(rows);
 }
 
 static void evaluations_table(FILE *out, const ReportData *d) {
@@ -285,9 +258,9 @@ static void problem_table(FILE *out, const ReportData *d) {
         return;
     }
     fputs("| Run | Model | Key hyperparameters | Status | Epochs | Reason |\n|---:|---|---|---|---:|---|\n", out);
-    for (int r = 0; r < d->count; r++) {
+    for (int i = 0; i < d->tables.problems.count; i++) {
+        const int r = d->tables.problems.index[i];
         const RunRecord *run = &d->runs[r];
-        if (!d->sums[r].problem) continue;
         fprintf(out, "| %lld |", (long long)run->id);
         cell(out, run->model);
         cell(out, d->sums[r].key_params);
@@ -312,7 +285,7 @@ static void importance_table(FILE *out, const ReportData *d) {
         const HyperParam *h = &d->hps[d->importance_order[i]];
         fprintf(out, "| %d |", i + 1);
         cell(out, h->key);
-        cell(out, h->numeric ? (h->bins ? "numeric, 10 bins" : h->log_scale ? "numeric, log" : "numeric") : "categorical");
+        cell(out, report_hp_kind(h));
         cell_int(out, h->level_count);
         cell_fixed(out, h->eta2, 3);
         cell_fixed(out, h->spearman, 2);

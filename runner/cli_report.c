@@ -6,16 +6,13 @@
 #include "report.h"
 #include "store.h"
 
-static const char HELP[] =
+static const char USAGE[] =
     "usage: cohort report --db PATH --out FILE [--sweep NAME] [--where 'SQL'] [--group-by KEYS]\n"
     "                     [--metric NAME] [--epochs] [--no-csv-safe]\n"
     "\n"
-    "Renders the runs in the database; the format follows FILE's extension:\n"
-    "  .html  a self-contained page (no scripts, no network): summary per group and per configuration\n"
-    "         (mean +- std over seeds), learning curves with bands, parameters against the metric with the\n"
-    "         Pareto front, parallel coordinates, hyperparameter importance, runs that did not finish\n"
-    "  .md    the tables in Markdown          .tex  booktabs tables for a paper (\\usepackage{booktabs})\n"
-    "  .csv   one row per run (RFC 4180)      .json the same analysis, structured\n"
+    "Renders the runs in the database; the format follows FILE's extension:\n";
+
+static const char OPTIONS[] =
     "\n"
     "  --sweep NAME      only this sweep's runs\n"
     "  --where 'SQL'     only runs for which this SQL condition holds, over the columns of the view\n"
@@ -34,12 +31,20 @@ static const char HELP[] =
     "-wal, -shm or -journal file or its checkpoint directory. Control characters and bytes that are not\n"
     "UTF-8 in stored text are shown as U+FFFD (LaTeX: '?'); .json writes such bytes as \\ufffd.\n";
 
+/* The formats' lines come from the format table, so the help lists exactly what report_write accepts. */
+static void help(FILE *f) {
+    fputs(USAGE, f);
+    for (int i = 0; i < REPORT_FORMAT_COUNT; i++)
+        fprintf(f, "  %-6s %s\n", REPORT_FORMATS[i].extension, REPORT_FORMATS[i].help);
+    fputs(OPTIONS, f);
+}
+
 int cli_report(int argc, char **argv) {
     const char *db = NULL, *out = NULL;
     ReportOptions options = {0};
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
-            fputs(HELP, stdout);
+            help(stdout);
             return EXIT_OK;
         }
         if (!strcmp(argv[i], "--epochs") || !strcmp(argv[i], "--csv-safe") || !strcmp(argv[i], "--no-csv-safe")) {
@@ -55,18 +60,21 @@ int cli_report(int argc, char **argv) {
                               : !strcmp(argv[i], "--metric")   ? &options.metric
                                                                : NULL;
         if (!target || i + 1 >= argc) {
-            fprintf(stderr, "cohort report: %s '%s'\n\n%s", target ? "missing value after" : "unexpected argument",
-                    argv[i], HELP);
+            fprintf(stderr, "cohort report: %s '%s'\n\n", target ? "missing value after" : "unexpected argument", argv[i]);
+            help(stderr);
             return EXIT_BAD_INPUT;
         }
         *target = argv[++i];
     }
     if (!db || !out) {
-        fprintf(stderr, "cohort report: --db and --out are required\n\n%s", HELP);
+        fputs("cohort report: --db and --out are required\n\n", stderr);
+        help(stderr);
         return EXIT_BAD_INPUT;
     }
-    if (!report_known_format(out)) {
-        fprintf(stderr, "cohort report: %s: unknown report format (use .html, .md, .tex, .csv or .json)\n", out);
+    if (!report_format_of(out)) {
+        char known[128];
+        report_format_list(known, sizeof known);
+        fprintf(stderr, "cohort report: %s: unknown report format (use %s)\n", out, known);
         return EXIT_BAD_INPUT;
     }
     char err[ERR_LEN];

@@ -18,7 +18,6 @@
 #include "sweep_run.h"
 #include "sweeps.h"
 #include "search.h"
-#include "objective.h"
 #include "trial.h"
 
 static const char HELP[] =
@@ -178,26 +177,6 @@ static int parse_args(int argc, char **argv, SweepArgs *a, int rank) {
     return 0;
 }
 
-void trial_identity(const cJSON *config, char model[32], char dataset[32], uint64_t *seed, int *epochs) {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(config, "model");
-    if (cJSON_IsString(m) && !strcmp(m->valuestring, "objective")) {
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(config, "function"), *sd = cJSON_GetObjectItemCaseSensitive(config, "seed");
-        snprintf(model, 32, "objective");
-        snprintf(dataset, 32, "%s", cJSON_IsString(f) ? f->valuestring : "analytic");
-        *seed = cJSON_IsNumber(sd) ? (uint64_t)sd->valuedouble : 0;
-        *epochs = objective_epochs(config);
-        return;
-    }
-    TrainConfig cfg;
-    train_config_defaults(&cfg);
-    char err[ERR_LEN];
-    trial_config_from_json(config, &cfg, err); /* validated when the sweep was loaded */
-    snprintf(model, 32, "%s", cfg.model);
-    snprintf(dataset, 32, "%s", cfg.dataset);
-    *seed = cfg.seed;
-    *epochs = cfg.epochs;
-}
-
 /* Loads every distinct dataset the trials use once, so a missing or broken data file stops the sweep
  * before anything is written. */
 static int check_data(const Sweep *sweep, char err[ERR_LEN]) {
@@ -311,15 +290,17 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
     if (update_spec && store_set_sweep_spec(store, sweep_id, sweep->spec_hash, sweep->spec_json, err)) goto fail;
     for (int i = 0; i < sweep->trial_count; i++) {
         const SweepTrial *t = &sweep->trials[i];
-        char model[32], dataset[32], status[16] = "";
-        uint64_t seed;
-        int epochs, failures = 0;
+        char status[16] = "";
+        int failures = 0;
         int64_t run_id;
-        trial_identity(t->config, model, dataset, &seed, &epochs);
-        char *json = sweep_run_json(sweep, t->config);
-        if (store_upsert_run(store, sweep_id, t->key, t->index, json, model, dataset, seed, &run_id, status, err) ||
+        TrialIdentity identity;
+        trial_identity_from_json(&identity, sweep_run_config(sweep, t->config)); /* validated when loaded */
+        char *json = cJSON_PrintUnformatted(identity.config);
+        if (store_upsert_run(store, sweep_id, t->key, t->index, json, identity.model, identity.dataset, identity.seed,
+                             &run_id, status, err) ||
             store_run_failures(store, run_id, &failures, err)) {
             cJSON_free(json);
+            trial_identity_free(&identity);
             goto fail;
         }
         int ended = !strcmp(status, RUN_FINISHED) || !strcmp(status, RUN_PRUNED) || !strcmp(status, RUN_DIVERGED);
@@ -328,6 +309,7 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
         if (ended || retry_exhausted) {
             (*skipped)++;
             cJSON_free(json);
+            trial_identity_free(&identity);
             continue;
         }
         SweepTrialState *p = &(*trials)[(*count)++];
@@ -335,7 +317,7 @@ static int register_trials(Store *store, const Sweep *sweep, const SweepArgs *ar
         p->trial_index = t->index;
         p->config_json = strdup(json);
         cJSON_free(json);
-        p->epochs = epochs;
+        p->identity = identity;
         p->failures = failures;
         p->state = TRIAL_QUEUED;
         p->best = p->last_value = p->kept_best = NAN;
@@ -391,9 +373,12 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
             if (store_run_failures(store, r->id, &failures, err)) rc = -1;
             SearchStatus status = search_status_of(r, failures, args->options.max_retries, &queue);
             double value = r->epoch_count ? sweep_epoch_metric(sweep, &r->epochs[r->epoch_count - 1]) : NAN;
-            if (!rc && search_restore(args->options.search, r->config_json, status, r->epoch_count, value, err)) rc = -1;
-            if (rc) break;
-            if (!queue) {
+            TrialIdentity identity; /* the stored config, parsed once; a refused one fails when it starts */
+            trial_identity_from_text(&identity, r->config_json);
+            if (!rc && search_restore(args->options.search, identity.config, status, r->epoch_count, value, err)) rc = -1;
+            if (rc || !queue) {
+                trial_identity_free(&identity);
+                if (rc) break;
                 (*skipped)++;
                 continue;
             }
@@ -402,11 +387,7 @@ static int prepare_search(Store *store, const Sweep *sweep, SweepArgs *args, Swe
             p->run_id = r->id;
             p->trial_index = r->trial_index;
             p->config_json = strdup(r->config_json);
-            cJSON *config = cJSON_Parse(r->config_json);
-            char model[32], dataset[32];
-            uint64_t seed;
-            trial_identity(config, model, dataset, &seed, &p->epochs);
-            cJSON_Delete(config);
+            p->identity = identity;
             p->failures = failures;
             p->state = TRIAL_QUEUED;
             p->best = p->last_value = p->kept_best = NAN;
@@ -568,7 +549,10 @@ int cli_sweep(int argc, char **argv) {
             worker_run(&args.options);
         }
     }
-    for (int i = 0; i < trial_count; i++) free(trials[i].config_json);
+    for (int i = 0; i < trial_count; i++) {
+        free(trials[i].config_json);
+        trial_identity_free(&trials[i].identity);
+    }
     free(trials);
     free(hosts);
     if (store) store_close(store);

@@ -2,8 +2,8 @@
  * commits what workers report in batched transactions and acknowledges an epoch only once it is
  * committed, records how each run ended, re-queues failed and lost runs up to max_retries, and drains
  * (checkpoint, commit, exit 3) on SIGTERM/SIGUSR1/SIGINT or before the time limit.
- * While it waits it sleeps between non-blocking probes, so it does not keep a core busy (a blocking
- * MPI_Recv in Open MPI spins). With one rank it runs the trials itself, in a child process. */
+ * It reaches the workers through a transport (transport.h), chosen once at the start: MPI worker ranks, or,
+ * with one rank, a child process of its own. */
 #include <math.h>
 #include <signal.h>
 #include <mpi.h>
@@ -20,8 +20,8 @@
 #include "progress.h"
 #include "protocol.h"
 #include "sweep_run.h"
-#include "trial_process.h"
 #include "search.h"
+#include "transport.h"
 
 #define MAX_BATCH 64        /* messages committed in one transaction at most */
 /* Seconds after the grace period that the coordinator still waits for workers to report a stop: the
@@ -70,12 +70,8 @@ typedef struct {
     int trial_count;
     const SweepOptions *opt;
     SweepTally *tally;
-    WorkerSlot *workers;    /* [world_size]; slot 0 is the local trainer when world_size == 1 */
-    TrialProcess local;
-    DataCache local_cache;
-    int local_failed;       /* the local trial could not start: report it as failed */
-    char local_failure[ERR_LEN];
-    int local_note;         /* the local trial's start left a note (c->local.note) to handle */
+    Transport *transport;
+    WorkerSlot *workers;    /* [transport->end_worker]; slots below transport->first_worker are not workers */
     PendingAck acks[MAX_BATCH];
     int64_t unlink_runs[MAX_BATCH]; /* checkpoints to delete once the batch is committed */
     int unlink_count;
@@ -114,81 +110,24 @@ static int count_state(const Coordinator *c, int state) {
     return n;
 }
 
-/* ---- sending to a worker: over MPI, or to the local child when this rank trains too ---- */
+/* ---- handing out trials (through the transport) ---- */
 
 static void handle(Coordinator *c, int rank, int tag, const Message *m, const char *text);
 
 /* The ranks a trial trains on: its config's ranks_per_trial (1 when absent). */
-static int trial_ranks(SweepTrialState *trial) {
-    if (trial->ranks > 0) return trial->ranks;
-    trial->ranks = 1;
-    cJSON *config = cJSON_Parse(trial->config_json);
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(config, "ranks_per_trial");
-    if (cJSON_IsNumber(k) && k->valuedouble >= 1) trial->ranks = (int)k->valuedouble;
-    cJSON_Delete(config);
-    return trial->ranks;
-}
+static int trial_ranks(const SweepTrialState *trial) { return trial->identity.ranks; }
 
-/* A data-parallel trial to the K workers in ranks[]: each gets "GROUP r1,...,rK\n" + the config and the tag
- * of the group's communicator; the first reports the trial. */
-static void send_group_trial(Coordinator *c, const int *ranks, int k, int t) {
+/* Hands trial t to the k workers in workers[] (k > 1: a data-parallel group). */
+static void send_trial(Coordinator *c, const int *workers, int k, int t) {
     SweepTrialState *trial = &c->trials[t];
     trial->state = TRIAL_RUNNING;
-    size_t size = strlen(GROUP_PREFIX) + (size_t)k * 12 + strlen(trial->config_json) + 2;
-    char *text = malloc(size);
-    if (!text) MPI_Abort(MPI_COMM_WORLD, 1);
-    size_t at = (size_t)snprintf(text, size, "%s", GROUP_PREFIX);
-    for (int i = 0; i < k; i++) at += (size_t)snprintf(text + at, size - at, "%s%d", i ? "," : "", ranks[i]);
-    snprintf(text + at, size - at, "\n%s", trial->config_json);
-    c->group_serial = c->group_serial % 30000 + 1;
-    Message m = {.run_id = trial->run_id, .value = c->group_serial};
-    for (int i = 0; i < k; i++) {
-        c->workers[ranks[i]].trial = t;
-        message_send(ranks[i], TAG_TRIAL, &m, text);
+    int group_tag = 0;
+    if (k > 1) { /* numbers the groups formed: their MPI_Comm_create_group tag */
+        c->group_serial = c->group_serial % 30000 + 1;
+        group_tag = c->group_serial;
     }
-    if (c->opt->verbose)
-        fprintf(stderr, "coordinator: run %lld -> ranks %s\n", (long long)trial->run_id, text + strlen(GROUP_PREFIX));
-    free(text);
-}
-
-static void send_trial(Coordinator *c, int rank, int t) {
-    SweepTrialState *trial = &c->trials[t];
-    trial->state = TRIAL_RUNNING;
-    c->workers[rank].trial = t;
-    if (c->opt->verbose) fprintf(stderr, "coordinator: run %lld -> rank %d\n", (long long)trial->run_id, rank);
-    if (c->opt->world_size > 1) {
-        Message m = {.run_id = trial->run_id};
-        message_send(rank, TAG_TRIAL, &m, trial->config_json);
-        return;
-    }
-    char path[4096], err[ERR_LEN] = "";
-    checkpoint_path_for(c->opt, trial->run_id, path, sizeof path);
-    if (trial_process_start(&c->local, trial->run_id, trial->config_json, path, &c->local_cache,
-                            c->opt->local_training_ranks, err)) {
-        /* Reported like a worker's failure, through the same path. */
-        c->local.running = false;
-        c->local.run_id = trial->run_id;
-        snprintf(c->local_failure, sizeof c->local_failure, "%s", err);
-        c->local_failed = 1;
-    } else {
-        if (c->local.note[0]) c->local_note = 1;
-        if (c->opt->verbose)
-            fprintf(stderr, "coordinator: run %lld in process %d\n", (long long)trial->run_id, (int)c->local.pid);
-    }
-}
-
-static void send_ack(Coordinator *c, int rank, int64_t run_id, int verdict) {
-    if (c->opt->world_size > 1) {
-        Message ack = {.run_id = run_id, .value = verdict};
-        message_send(rank, TAG_EPOCH_ACK, &ack, NULL);
-    } else {
-        trial_process_ack(&c->local, verdict);
-    }
-}
-
-static void send_preempt(Coordinator *c, int rank) {
-    if (c->opt->world_size > 1) message_send(rank, TAG_PREEMPT, NULL, NULL);
-    else trial_process_preempt(&c->local);
+    for (int i = 0; i < k; i++) c->workers[workers[i]].trial = t;
+    c->transport->send_trial(c->transport, workers, k, group_tag, trial);
 }
 
 /* A new trial from the random/bayes search, registered in the database: its index, or -1. */
@@ -201,16 +140,16 @@ static int propose(Coordinator *c) {
         if (r < 0) progress_note(&c->progress, "cohort: search: %s", err);
         return -1;
     }
-    char *json = sweep_run_json(c->opt->sweep, proposal.config);
-    char model[32], dataset[32], status[16];
-    uint64_t seed;
-    int epochs;
+    TrialIdentity identity;
+    trial_identity_from_json(&identity, sweep_run_config(c->opt->sweep, proposal.config)); /* the search checked it */
+    char *json = cJSON_PrintUnformatted(identity.config);
+    char status[16];
     int64_t run_id;
-    trial_identity(proposal.config, model, dataset, &seed, &epochs);
-    if (store_upsert_run(c->store, c->opt->sweep_id, proposal.key, c->trial_count, json, model, dataset, seed, &run_id,
-                         status, err)) {
+    if (store_upsert_run(c->store, c->opt->sweep_id, proposal.key, c->trial_count, json, identity.model,
+                         identity.dataset, identity.seed, &run_id, status, err)) {
         store_error("new trial", err);
         cJSON_free(json);
+        trial_identity_free(&identity);
         sweep_trial_clear(&proposal);
         return -1;
     }
@@ -219,7 +158,7 @@ static int propose(Coordinator *c) {
     t->run_id = run_id;
     t->trial_index = c->trial_count;
     t->config_json = strdup(json);
-    t->epochs = epochs;
+    t->identity = identity;
     t->state = TRIAL_QUEUED;
     t->best = t->last_value = t->kept_best = NAN;
     snprintf(t->key, sizeof t->key, "%s", proposal.key);
@@ -236,12 +175,12 @@ static int propose(Coordinator *c) {
  * ranks_per_trial asks; a trial that does not fit yet waits while later ones that fit go ahead, so no worker
  * idles while something it could run is queued. Workers are shut down once nothing is left to do. */
 static void assign(Coordinator *c) {
-    const int first = c->opt->world_size > 1 ? 1 : 0;
+    const Transport *tr = c->transport;
     int idle[4096], n_idle = 0;
-    for (int r = first; r < c->opt->world_size && n_idle < 4096; r++)
+    for (int r = tr->first_worker; r < tr->end_worker && n_idle < 4096; r++)
         if (!c->workers[r].shut_down && c->workers[r].trial < 0) idle[n_idle++] = r;
     if (!n_idle) return;
-    const int training_ranks = c->opt->world_size - first;
+    const int training_ranks = tr->end_worker - tr->first_worker;
     int waiting = 0; /* queued trials that need more ranks than are idle now */
     if (!c->draining) {
         for (int t = 0; t < c->trial_count && n_idle > 0; t++) {
@@ -262,8 +201,7 @@ static void assign(Coordinator *c) {
                 waiting++;
                 continue;
             }
-            if (k == 1) send_trial(c, idle[0], t);
-            else send_group_trial(c, idle, k, t);
+            send_trial(c, idle, k, t);
             memmove(idle, idle + k, sizeof(int) * (size_t)(n_idle - k));
             n_idle -= k;
         }
@@ -276,8 +214,7 @@ static void assign(Coordinator *c) {
                 waiting++;
                 break;
             }
-            if (k == 1) send_trial(c, idle[0], t);
-            else send_group_trial(c, idle, k, t);
+            send_trial(c, idle, k, t);
             memmove(idle, idle + k, sizeof(int) * (size_t)(n_idle - k));
             n_idle -= k;
         }
@@ -285,7 +222,7 @@ static void assign(Coordinator *c) {
     /* Keep idle workers while trials run (a lost one may be re-queued) or wait for ranks. */
     if (c->draining || (!waiting && count_state(c, TRIAL_RUNNING) == 0 && next_queued(c) < 0)) {
         for (int i = 0; i < n_idle; i++) {
-            if (c->opt->world_size > 1) message_send(idle[i], TAG_SHUTDOWN, NULL, NULL);
+            c->transport->send_shutdown(c->transport, idle[i]);
             c->workers[idle[i]].shut_down = 1;
         }
     }
@@ -310,7 +247,7 @@ static void group_place(const Coordinator *c, int t, char *place, size_t size) {
     char seen[1024] = ""; /* the hosts so far, one per line, for job_hosts_has */
     size_t used = 0, seen_used = 0;
     place[0] = '\0';
-    for (int r = 1; r < c->opt->world_size; r++) {
+    for (int r = c->transport->first_worker; r < c->transport->end_worker; r++) {
         char host[256];
         if (c->workers[r].trial != t || job_hosts_of_rank(c->opt->rank_hosts, r, host, sizeof host)) continue;
         if (job_hosts_has(seen, host) || used + strlen(host) + 2 > size || seen_used + strlen(host) + 2 > sizeof seen)
@@ -367,7 +304,7 @@ static void on_epoch(Coordinator *c, int rank, const Message *m) {
         if (m->value == 0 && (c->opt->keep_checkpoints & SWEEP_KEEP_EPOCHS)) verdict |= ACK_KEEP_EPOCH;
         if (c->opt->stopper) {
             if (m->value != 0) stopper_record(c->opt->stopper, trial->key, m->metrics.epoch, value);
-            else if (m->metrics.epoch < trial->epochs &&
+            else if (m->metrics.epoch < trial->identity.epochs &&
                      stopper_should_stop(c->opt->stopper, trial->key, m->metrics.epoch, value, trial->stop_reason))
                 verdict |= ACK_STOP;
         }
@@ -388,10 +325,9 @@ static const char *status_of(int ending) {
 /* The others of a data-parallel group cannot go on without this rank: when a rank ends the trial without a
  * result (lost, failed), or the group's first rank ends it at all, the ranks still on it are told to stop. */
 static void abort_group(Coordinator *c, int rank, int t, int ending, int first) {
-    if (t < 0 || c->opt->world_size == 1 || (!first && ending != ENDED_LOST && ending != ENDED_FAILED)) return;
-    Message m = {.run_id = c->trials[t].run_id};
-    for (int r = 1; r < c->opt->world_size; r++)
-        if (r != rank && c->workers[r].trial == t) message_send(r, TAG_ABORT_GROUP, &m, NULL);
+    if (t < 0 || (!first && ending != ENDED_LOST && ending != ENDED_FAILED)) return;
+    for (int r = c->transport->first_worker; r < c->transport->end_worker; r++)
+        if (r != rank && c->workers[r].trial == t) c->transport->send_abort_group(c->transport, r, c->trials[t].run_id);
 }
 
 /* A rank of a data-parallel group, not its first, is done with the trial. */
@@ -495,48 +431,8 @@ static void handle(Coordinator *c, int rank, int tag, const Message *m, const ch
     }
 }
 
-/* Takes up to MAX_BATCH reports that are waiting now (waiting up to timeout_ms for the first). */
-static int gather_batch(Coordinator *c, int timeout_ms) {
-    int handled = 0;
-    if (c->opt->world_size == 1) {
-        if (c->local_failed) {
-            Message end = {.run_id = c->local.run_id, .value = ENDED_FAILED};
-            c->local_failed = 0;
-            handle(c, 0, TAG_ENDED, &end, c->local_failure);
-            return 1;
-        }
-        if (c->local_note) {
-            Message note = {.run_id = c->local.run_id};
-            c->local_note = 0;
-            handle(c, 0, TAG_NOTE, &note, c->local.note);
-            handled++;
-        }
-        ChildRecord r;
-        while (handled < MAX_BATCH && trial_process_read(&c->local, &r, handled ? 0 : timeout_ms)) {
-            handle(c, 0, r.tag, &r.msg, r.text[0] ? r.text : NULL);
-            if (r.tag == TAG_ENDED) trial_process_finish(&c->local);
-            handled++;
-        }
-        return handled;
-    }
-    while (handled < MAX_BATCH) {
-        int ready = 0;
-        MPI_Status status;
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &ready, &status);
-        if (!ready) break;
-        Message m;
-        char *text = NULL;
-        message_receive(&status, &m, &text);
-        /* A worker's first TAG_READY needs no answer of its own: every worker starts idle and is fed. */
-        handle(c, status.MPI_SOURCE, status.MPI_TAG, &m, text);
-        free(text);
-        handled++;
-    }
-    if (!handled && timeout_ms > 0) {
-        struct timespec ts = {0, (long)timeout_ms * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return handled;
+static void handle_report(void *user, int worker, int tag, const Message *m, const char *text) {
+    handle(user, worker, tag, m, text);
 }
 
 static void start_draining(Coordinator *c, const char *why) {
@@ -544,8 +440,8 @@ static void start_draining(Coordinator *c, const char *why) {
     c->draining = 1;
     c->drain_start = now();
     progress_note(&c->progress, "cohort: %s: checkpointing running trials and stopping", why);
-    for (int r = 0; r < c->opt->world_size; r++)
-        if (c->workers[r].trial >= 0) send_preempt(c, r);
+    for (int r = c->transport->first_worker; r < c->transport->end_worker; r++)
+        if (c->workers[r].trial >= 0) c->transport->send_preempt(c->transport, r);
 }
 
 /* Runs that a job before this one left running on a host this job does not have (SweepTrialState.lost_host)
@@ -565,7 +461,7 @@ static void record_lost_hosts(Coordinator *c) {
                  "there, and this job does not have %s", trial->lost_host, trial->lost_host);
         trial->state = TRIAL_RUNNING;
         Message end = {.run_id = trial->run_id, .value = ENDED_LOST};
-        on_ended(c, 0, &end, why); /* rank 0's slot runs nothing here (or is the local trainer, idle now) */
+        on_ended(c, 0, &end, why); /* slot 0 runs nothing here (rank 0 only coordinates, or its trainer is idle) */
     }
     if (store_commit(c->store, err)) {
         store_error("commit", err);
@@ -574,7 +470,7 @@ static void record_lost_hosts(Coordinator *c) {
 }
 
 static int all_shut_down(const Coordinator *c) {
-    for (int r = c->opt->world_size > 1 ? 1 : 0; r < c->opt->world_size; r++)
+    for (int r = c->transport->first_worker; r < c->transport->end_worker; r++)
         if (!c->workers[r].shut_down) return 0;
     return 1;
 }
@@ -582,15 +478,21 @@ static int all_shut_down(const Coordinator *c) {
 int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, const SweepOptions *opt,
                     SweepTally *tally) {
     Coordinator c = {.store = store, .trials = trials, .trial_count = *trial_count, .opt = opt, .tally = tally};
-    c.workers = calloc((size_t)opt->world_size, sizeof(WorkerSlot));
-    for (int r = 0; r < opt->world_size; r++) c.workers[r].trial = -1;
-    if (opt->world_size > 1) c.workers[0].shut_down = 1; /* rank 0 only coordinates */
+    c.transport = opt->world_size > 1 ? transport_mpi_open(opt) : transport_local_open(opt);
+    c.workers = c.transport ? calloc((size_t)c.transport->end_worker, sizeof(WorkerSlot)) : NULL;
+    if (!c.workers) {
+        fprintf(stderr, "cohort: coordinator: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    for (int r = 0; r < c.transport->end_worker; r++) {
+        c.workers[r].trial = -1;
+        c.workers[r].shut_down = r < c.transport->first_worker; /* rank 0 only coordinates */
+    }
     mkdir(opt->checkpoint_dir, 0777);
     c.start = now();
     c.fault = failpoint_from_env();
     progress_init(&c.progress, trials, *trial_count, c.start, opt->progress);
     record_lost_hosts(&c);
-    int sleep_ms = 1;
     while (!all_shut_down(&c)) {
         if (sweep_stop_requested) start_draining(&c, "stop signal received");
         if (opt->time_limit > 0 && !c.draining) {
@@ -602,12 +504,11 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
                     opt->grace_period + DRAIN_MARGIN);
             MPI_Abort(MPI_COMM_WORLD, EXIT_PREEMPTED_CODE);
         }
-        if (opt->world_size == 1 && trial_process_watch(&c.local, opt->stall_timeout, opt->grace_period) && opt->verbose)
-            fprintf(stderr, "coordinator: run %lld: %s\n", (long long)c.local.run_id, c.local.kill_reason);
+        c.transport->watch(c.transport);
         char err[ERR_LEN];
         if (store_begin(store, err)) store_error("begin", err);
         c.endings_in_batch = 0;
-        int handled = gather_batch(&c, opt->world_size == 1 ? 20 : 0);
+        int handled = c.transport->poll(c.transport, MAX_BATCH, handle_report, &c);
         if (handled) failpoint_hit(&c.fault, "commit");
         if (store_commit(store, err)) {
             store_error("commit", err);
@@ -616,20 +517,15 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
         for (int i = 0; i < c.unlink_count; i++) delete_unkept_checkpoints(opt, c.unlink_runs[i]);
         c.unlink_count = 0;
         for (int i = 0; i < c.endings_in_batch; i++) failpoint_hit(&c.fault, "ended");
-        for (int i = 0; i < c.ack_count; i++) send_ack(&c, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);
+        for (int i = 0; i < c.ack_count; i++)
+            c.transport->send_ack(c.transport, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);
         c.ack_count = 0;
         assign(&c);
         progress_update(&c.progress, now());
-        if (handled) {
-            sleep_ms = 1;
-        } else if (opt->world_size > 1) {
-            struct timespec ts = {0, (long)sleep_ms * 1000000L};
-            nanosleep(&ts, NULL);
-            if (sleep_ms < 20) sleep_ms += 1 + sleep_ms / 2;
-        }
+        c.transport->idle(c.transport, handled);
     }
     progress_finish(&c.progress, now());
-    data_cache_free(&c.local_cache);
+    c.transport->close(c.transport);
     free(c.workers);
     *trial_count = c.trial_count; /* the search appended proposals; the caller frees them all */
     tally->interrupted = count_state(&c, TRIAL_QUEUED) + count_state(&c, TRIAL_RUNNING);

@@ -39,8 +39,8 @@ static void status_text(const Progress *p, double now, char *out, size_t size) {
         done += t->state == TRIAL_DONE;
         running += t->state == TRIAL_RUNNING;
         queued += t->state == TRIAL_QUEUED;
-        epochs_total += t->epochs;
-        epochs_done += t->state == TRIAL_DONE ? t->epochs : t->epochs_done;
+        epochs_total += t->identity.epochs;
+        epochs_done += t->state == TRIAL_DONE ? t->identity.epochs : t->epochs_done;
         if (!isnan(t->best) && (best_trial < 0 || t->best > p->trials[best_trial].best)) best_trial = i;
     }
     double elapsed = now - p->start;
@@ -83,7 +83,7 @@ void progress_epoch(Progress *p, const SweepTrialState *t, int rank, const Epoch
     progress_note(p,
                   "[run %lld %s] epoch %d/%d: train loss %.4f top-1 %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% "
                   "| lr %.4g | %.0f img/s, %.1f s (rank %d)",
-                  (long long)t->run_id, t->label, m->epoch, t->epochs, m->train_loss, m->train_top1, m->test_loss,
+                  (long long)t->run_id, t->label, m->epoch, t->identity.epochs, m->train_loss, m->train_top1, m->test_loss,
                   m->test_top1, m->test_top5, m->lr, m->images_per_sec, m->wall_seconds, rank);
 }
 

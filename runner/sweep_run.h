@@ -7,14 +7,15 @@
 
 #include "store.h"
 #include "sweeps.h"
+#include "trial_identity.h"
 
 /* One trial of the sweep and where it stands in this invocation. */
 typedef struct {
     int64_t run_id;
     int trial_index;
-    char *config_json;  /* owned */
+    char *config_json;  /* owned: the config the run is given (to worker ranks, as text) */
+    TrialIdentity identity; /* owned: that config, read once (planned epochs, ranks_per_trial, settings) */
     char label[256];    /* the trial's varying settings, for progress lines */
-    int epochs;         /* planned epochs */
     int epochs_done;
     int failures;       /* times it ended failed or lost, over all invocations */
     enum { TRIAL_QUEUED, TRIAL_RUNNING, TRIAL_DONE } state;
@@ -23,7 +24,6 @@ typedef struct {
     double last_value;  /* the sweep's metric at the last epoch (NaN = none) */
     char stop_reason[256]; /* why early termination stopped it */
     char note[ERR_LEN];    /* kept in the run's error text to its end (a bad checkpoint set aside), or "" */
-    int ranks;             /* ranks it trains on (its ranks_per_trial); 0 = not read from the config yet */
     /* The host a job before this one left it running on, when this job does not have that host (job_hosts.h):
      * the coordinator records it lost with its node before anything starts, and retries it within max_retries.
      * "" otherwise. */
@@ -72,8 +72,6 @@ void sweep_install_signal_handlers(void);
  * caller owns and frees every trial's config_json. */
 int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, const SweepOptions *options,
                     SweepTally *tally);
-/* A trial's model, dataset, seed and epochs for the database (objective trials included). */
-void trial_identity(const cJSON *config, char model[32], char dataset[32], uint64_t *seed, int *epochs);
 /* A worker rank: trains trials until told to shut down. */
 void worker_run(const SweepOptions *options);
 

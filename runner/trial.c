@@ -5,32 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int trial_config_from_json(const cJSON *config, TrainConfig *cfg, char err[ERR_LEN]) {
-    if (!cJSON_IsObject(config)) return err_set(err, "trial config is not a JSON object");
-    const cJSON *item;
-    cJSON_ArrayForEach(item, config) {
-        char text[64];
-        const char *value = text;
-        if (cJSON_IsString(item)) value = item->valuestring;
-        else if (cJSON_IsBool(item)) value = cJSON_IsTrue(item) ? "true" : "false";
-        else if (cJSON_IsNumber(item)) {
-            double v = item->valuedouble;
-            if (v == floor(v) && fabs(v) < 9e15) snprintf(text, sizeof text, "%.0f", v);
-            else snprintf(text, sizeof text, "%.17g", v);
-        } else return err_set(err, "%s: expected a number, string or boolean", item->string);
-        if (train_config_set(cfg, item->string, value, err)) return -1;
-    }
-    return train_config_validate(cfg, err);
-}
-
-int trial_config_from_text(const char *json_text, TrainConfig *cfg, char err[ERR_LEN]) {
-    cJSON *config = cJSON_Parse(json_text);
-    if (!config) return err_set(err, "trial config is not valid JSON");
-    int rc = trial_config_from_json(config, cfg, err);
-    cJSON_Delete(config);
-    return rc;
-}
-
 /* Everything data_load reads from the config. */
 static void data_key(const TrainConfig *c, char *key, size_t size) {
     snprintf(key, size, "%s|%s|%d|%d|%.17g|%d|%d|%s|%d|%d|%d|%d", c->dataset, c->data_dir, c->pad, c->coarse_labels,

@@ -1,4 +1,5 @@
-/* Running one trial from its JSON config: the part shared by a worker rank and a single-rank sweep. */
+/* Running one trial: the part shared by a worker rank and a single-rank sweep (its config is read by
+ * trial_identity.h). */
 #ifndef COHORT_TRIAL_H
 #define COHORT_TRIAL_H
 
@@ -8,10 +9,8 @@
 #include "data.h"
 #include "errors.h"
 #include "train.h"
+#include "trial_identity.h" /* trial_config_from_json, trial_config_from_text */
 
-/* Applies every key of a trial's JSON object onto cfg (which holds the defaults). */
-int trial_config_from_json(const cJSON *config, TrainConfig *cfg, char err[ERR_LEN]);
-int trial_config_from_text(const char *json_text, TrainConfig *cfg, char err[ERR_LEN]);
 
 /* Loaded datasets are kept between trials that read the same data (same dataset, directory and options). */
 typedef struct {

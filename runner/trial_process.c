@@ -285,11 +285,6 @@ static void run_objective_child(ChildLink *link, const cJSON *config) {
     _exit(0);
 }
 
-static int is_objective(const cJSON *config) {
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
-    return cJSON_IsString(model) && !strcmp(model->valuestring, "objective");
-}
-
 /* ---- the parent ---- */
 
 /* Open MPI binds each rank to one core when it starts at most two ranks per node (and to a socket above
@@ -322,13 +317,13 @@ static void set_aside_bad_checkpoint(const char *path, uint64_t config_fingerpri
         err_set(note, "%s; set aside as %s, the run restarts from its first epoch", why, aside);
 }
 
-int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
+int trial_process_start(TrialProcess *tp, int64_t run_id, const TrialIdentity *trial, const char *checkpoint_path,
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]) {
-    return trial_process_start_in_group(tp, run_id, config_json, checkpoint_path, cache, training_ranks_on_node,
+    return trial_process_start_in_group(tp, run_id, trial, checkpoint_path, cache, training_ranks_on_node,
                                         MPI_COMM_NULL, err);
 }
 
-int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *config_json,
+int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const TrialIdentity *trial,
                                  const char *checkpoint_path, DataCache *cache, int training_ranks_on_node,
                                  MPI_Comm group, char err[ERR_LEN]) {
     memset(tp, 0, sizeof *tp);
@@ -343,45 +338,28 @@ int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *c
         MPI_Comm_size(group, &tp->group_size);
         if (tp->group_rank > 0) checkpoint_path = NULL; /* the group's first rank keeps the checkpoint */
     }
-    TrainConfig cfg;
-    train_config_defaults(&cfg);
+    if (trial->error[0]) return err_set(err, "%s", trial->error);
+    TrainConfig cfg = trial->train; /* its threads are this node's */
     const DataSplits *data = NULL;
-    cJSON *config = cJSON_Parse(config_json);
-    if (!config) return err_set(err, "trial config is not valid JSON");
-    int objective = is_objective(config);
-    if (objective) {
-        if (objective_check(config, err)) {
-            cJSON_Delete(config);
-            return -1;
-        }
-    } else if (trial_config_from_json(config, &cfg, err) || data_cache_get(cache, &cfg, &data, err)) {
-        cJSON_Delete(config);
-        return -1;
-    }
+    const int objective = trial->objective;
+    if (!objective && data_cache_get(cache, &cfg, &data, err)) return -1;
     cfg.threads = trial_threads(&cfg, training_ranks_on_node);
     tp->threads = cfg.threads;
     warn_if_bound_tighter(cfg.threads);
-    if (!objective && cfg.ranks_per_trial != tp->group_size) {
-        cJSON_Delete(config);
+    if (!objective && cfg.ranks_per_trial != tp->group_size)
         return err_set(err, "ranks_per_trial is %d but the trial was given %d ranks", cfg.ranks_per_trial,
                        tp->group_size);
-    }
     if (!objective && checkpoint_path) set_aside_bad_checkpoint(checkpoint_path, train_config_fingerprint(&cfg), tp->note);
-    if (tp->group_size > 1 && (tp->shared_fd = memfd_create("cohort-collectives", MFD_CLOEXEC)) < 0) {
-        cJSON_Delete(config);
+    if (tp->group_size > 1 && (tp->shared_fd = memfd_create("cohort-collectives", MFD_CLOEXEC)) < 0)
         return err_set(err, "memfd_create: %s", strerror(errno));
-    }
     int up[2], down[2];
-    if (pipe(up) != 0 || pipe(down) != 0) {
-        cJSON_Delete(config);
+    if (pipe(up) != 0 || pipe(down) != 0)
         return err_set(err, "pipe: %s", strerror(errno)); /* out of descriptors: the run fails */
-    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
-        cJSON_Delete(config);
         close(up[0]), close(up[1]), close(down[0]), close(down[1]);
         return err_set(err, "fork: %s", strerror(e));
     }
@@ -397,10 +375,9 @@ int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *c
                           .collectives = {.rank = tp->group_rank, .size = tp->group_size, .max_i32 = relay_max_i32,
                                           .sum_i64 = relay_sum_i64}};
         link.collectives.user = &link;
-        if (objective) run_objective_child(&link, config);
+        if (objective) run_objective_child(&link, trial->config);
         run_child(&link, &cfg, data, checkpoint_path);
     }
-    cJSON_Delete(config);
     close(up[1]);
     close(down[0]);
     tp->pid = pid;

@@ -68,15 +68,15 @@ typedef struct {
     int threads;        /* the trainer's engine threads: its config's, or the node's default (trial_threads) */
 } TrialProcess;
 
-/* Parses the trial's config, loads its data (cached across trials) and forks the trainer.
+/* Loads the trial's data (cached across trials) and forks the trainer (or the objective's evaluator).
  * checkpoint_path may be NULL. A checkpoint there that fails checkpoint_verify (corrupt, truncated, of another
  * version or made for other settings) is set aside first, so that it cannot fail every retry; tp->note says so.
- * Non-zero with err when the config or data is bad (nothing forked). */
-int trial_process_start(TrialProcess *tp, int64_t run_id, const char *config_json, const char *checkpoint_path,
+ * Non-zero with err when the config (trial->error) or data is bad (nothing forked). */
+int trial_process_start(TrialProcess *tp, int64_t run_id, const TrialIdentity *trial, const char *checkpoint_path,
                         DataCache *cache, int training_ranks_on_node, char err[ERR_LEN]);
 /* The same for one rank of a data-parallel trial: group_rank of the ranks in `group` (MPI_COMM_NULL and 0
  * for a trial on one rank). Only group rank 0 reads or writes the checkpoint. */
-int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const char *config_json,
+int trial_process_start_in_group(TrialProcess *tp, int64_t run_id, const TrialIdentity *trial,
                                  const char *checkpoint_path, DataCache *cache, int training_ranks_on_node,
                                  MPI_Comm group, char err[ERR_LEN]);
 /* Runs the collective a CHILD_COLLECTIVE record asks for over the group and answers the child. abandon is

@@ -182,7 +182,9 @@ void worker_run(const SweepOptions *options) {
             if (k < 0) {
                 err_set(err, "malformed data-parallel trial message");
             }
-            if (k < 0 || trial_process_start_in_group(&trial, m.run_id, json, path, &cache,
+            TrialIdentity identity; /* the config, read once for this trial */
+            trial_identity_from_text(&identity, k < 0 ? NULL : json);
+            if (k < 0 || trial_process_start_in_group(&trial, m.run_id, &identity, path, &cache,
                                                       options->local_training_ranks, group, err)) {
                 Message end = {.run_id = m.run_id, .value = ENDED_FAILED};
                 message_send(0, first ? TAG_ENDED : TAG_MEMBER_ENDED, &end, err);
@@ -198,6 +200,7 @@ void worker_run(const SweepOptions *options) {
                     fprintf(stderr, "worker: run %lld trains with %d threads\n", (long long)m.run_id, trial.threads);
                 }
             }
+            trial_identity_free(&identity); /* the trainer has its own copy */
             break;
         }
         case TAG_EPOCH_ACK: trial_process_ack(&trial, (int)m.value); break;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "sweep_internal.h"
 
 #define OBJECTIVE_MAX_DIM 6
@@ -82,12 +83,15 @@ double objective_function(const char *function, const double *x) {
     return NAN;
 }
 
+int objective_is_trial(const cJSON *config) {
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
+    return cJSON_IsString(model) && !strcmp(model->valuestring, OBJECTIVE_MODEL);
+}
+
 /* The config's function and inputs, checked. */
 static int read_config(const cJSON *config, int *f, double x[OBJECTIVE_MAX_DIM], int *epochs, char err[ERR_LEN]) {
     if (!cJSON_IsObject(config)) return err_set(err, "objective: the config is not an object");
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
-    if (!cJSON_IsString(model) || strcmp(model->valuestring, "objective"))
-        return err_set(err, "model: expected objective");
+    if (!objective_is_trial(config)) return err_set(err, "model: expected " OBJECTIVE_MODEL);
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(config, "function");
     if (!cJSON_IsString(fn)) return err_set(err, "function: required (branin, hartmann6, rosenbrock)");
     *f = find_function(fn->valuestring);
@@ -151,7 +155,7 @@ static double curve_hash(const cJSON *config) {
     char *text = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
     if (!text) return 0.5;
-    uint64_t h = sweep_hash64(text);
+    uint64_t h = fnv64(text);
     cJSON_free(text);
     /* FNV's low bits mix poorly for short inputs; finish with splitmix64's mixer */
     h ^= h >> 30;

@@ -19,6 +19,13 @@
 #include "errors.h"
 #include "metrics.h"
 
+/* The model name that makes a config an objective trial, and the metric objective sweeps rank by. */
+#define OBJECTIVE_MODEL "objective"
+#define OBJECTIVE_METRIC "value"
+
+/* Whether a config is an objective trial's: its "model" is the string OBJECTIVE_MODEL. */
+int objective_is_trial(const cJSON *config);
+
 /* Number of inputs of a function (2, 6, 5), or 0 for an unknown name. */
 int objective_dimension(const char *function);
 /* The domain of input i (0-based) of a known function. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "str_map.h"
 #include "sweep_internal.h"
 #include "tpe.h"
 
@@ -37,8 +38,7 @@ struct Search {
     uint64_t seed;
     Entry *entries;
     int count, cap;
-    size_t mask;
-    int *slots; /* hash table: entry index + 1, keyed by the key's 64-bit value */
+    StrMap index; /* trial key -> entry */
     int grid_pos;
     Pending *pending;
     int pending_count;
@@ -51,29 +51,7 @@ struct Search {
 
 /* ---- the table of known trials ------------------------------------------------------------------------ */
 
-static uint64_t key_value(const char *key) { return strtoull(key, NULL, 16); }
-
-static int find_entry(const Search *s, const char *key) {
-    if (!s->slots) return -1;
-    uint64_t h = key_value(key);
-    for (size_t i = (size_t)h & s->mask; s->slots[i]; i = (i + 1) & s->mask)
-        if (!strcmp(s->entries[s->slots[i] - 1].key, key)) return s->slots[i] - 1;
-    return -1;
-}
-
-static int rehash(Search *s, size_t slots) {
-    int *table = calloc(slots, sizeof *table);
-    if (!table) return -1;
-    free(s->slots);
-    s->slots = table;
-    s->mask = slots - 1;
-    for (int e = 0; e < s->count; e++) {
-        size_t i = (size_t)key_value(s->entries[e].key) & s->mask;
-        while (s->slots[i]) i = (i + 1) & s->mask;
-        s->slots[i] = e + 1;
-    }
-    return 0;
-}
+static int find_entry(const Search *s, const char *key) { return str_map_get(&s->index, key); }
 
 /* Internal value of a parameter's JSON value (NaN when it cannot be placed). */
 static double internal_value(const SweepParam *p, const cJSON *v) {
@@ -122,11 +100,6 @@ static int add_entry(Search *s, cJSON *config, const char key[17], SearchStatus 
         s->entries = grown;
         s->cap = cap;
     }
-    if ((size_t)(2 * (s->count + 1)) > s->mask + 1 || !s->slots) {
-        size_t slots = 128;
-        while (slots < 4 * (size_t)(s->count + 1)) slots <<= 1;
-        if (rehash(s, slots)) return -1;
-    }
     Entry *en = &s->entries[s->count];
     memset(en, 0, sizeof *en);
     en->x = malloc(((size_t)s->space->count + 1) * sizeof *en->x);
@@ -138,14 +111,15 @@ static int add_entry(Search *s, cJSON *config, const char key[17], SearchStatus 
     }
     config_internal(s->space, config, en->x, assigned);
     free(assigned);
+    if (str_map_put(&s->index, key, s->count)) {
+        free(en->x);
+        return -1;
+    }
     memcpy(en->key, key, 17);
     en->config = config;
     en->status = status;
     en->epoch = epoch;
     en->value = value;
-    size_t i = (size_t)key_value(key) & s->mask;
-    while (s->slots[i]) i = (i + 1) & s->mask;
-    s->slots[i] = s->count + 1;
     return s->count++;
 }
 
@@ -279,7 +253,7 @@ Search *search_create(const Sweep *sweep, uint64_t seed, char err[ERR_LEN]) {
     s->method = !strcmp(sweep->method, "grid") ? 0 : !strcmp(sweep->method, "random") ? 1 : 2;
     s->multivariate = 1;
     s->domains = calloc((size_t)s->space->count + 1, sizeof *s->domains);
-    if (!s->domains || rehash(s, 128)) {
+    if (!s->domains) {
         search_free(s);
         err_set(err, "search: out of memory");
         return NULL;
@@ -297,18 +271,21 @@ void search_free(Search *s) {
     for (int i = 0; i < s->pending_count; i++) cJSON_Delete(s->pending[i].base);
     free(s->pending);
     free(s->entries);
-    free(s->slots);
+    str_map_free(&s->index);
     free(s->domains);
     free(s);
 }
 
-int search_restore(Search *s, const char *config_json, SearchStatus status, int epoch, double value,
+int search_restore(Search *s, const cJSON *stored, SearchStatus status, int epoch, double value,
                    char err[ERR_LEN]) {
-    cJSON *config = cJSON_Parse(config_json);
+    cJSON *config = cJSON_IsObject(stored) ? cJSON_Duplicate(stored, 1) : NULL;
     char key[17];
-    if (!cJSON_IsObject(config) || sweep_config_hash(config, key)) {
+    if (!config || sweep_config_hash(config, key)) {
         cJSON_Delete(config);
-        return err_set(err, "search: a stored config is not a JSON object: %.200s", config_json);
+        char *text = stored ? cJSON_PrintUnformatted(stored) : NULL;
+        err_set(err, "search: a stored config is not a JSON object: %.200s", text ? text : "(not valid JSON)");
+        cJSON_free(text);
+        return -1;
     }
     /* the stored JSON may carry runner-only keys (resources' threads) that are not part of the config */
     if (s->sweep->threads >= 0 && !s->space->objective) {

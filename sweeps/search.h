@@ -81,9 +81,9 @@ typedef struct Search Search;
 
 /* NULL with err on failure. The sweep must outlive the search. */
 Search *search_create(const Sweep *sweep, uint64_t seed, char err[ERR_LEN]);
-/* A trial already in the database (its config JSON as stored). Non-zero with err when the config is not
- * a JSON object. A key restored twice keeps the later status. */
-int search_restore(Search *search, const char *config_json, SearchStatus status, int epoch, double value,
+/* A trial already in the database (its config as stored, parsed; NULL when it is not JSON): the search keeps
+ * a copy. Non-zero with err when the config is not a JSON object. A key restored twice keeps the later status. */
+int search_restore(Search *search, const cJSON *config, SearchStatus status, int epoch, double value,
                    char err[ERR_LEN]);
 /* The next trial to start: 1 with *out filled (out->config is the caller's: sweep_trial_clear), 0 when
  * nothing is left (grid exhausted, run_cap reached, or no new configuration found), -1 with err when no

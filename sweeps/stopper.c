@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "search.h"
+#include "str_map.h"
 
 typedef struct {
-    char key[17];
     int count;     /* epochs recorded: values[0..count) for epochs 1..count, NaN = missing */
     double *values;
 } Curve;
@@ -18,15 +18,8 @@ struct Stopper {
     int maximize;
     Curve *curves;
     int count, cap;
-    size_t mask;
-    int *slots;
+    StrMap index; /* trial key -> its curve */
 };
-
-static uint64_t key_hash(const char *key) {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *key; key++) h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-    return h;
-}
 
 Stopper *stopper_create(const Sweep *sweep) {
     Stopper *st = calloc(1, sizeof *st);
@@ -40,28 +33,13 @@ void stopper_free(Stopper *st) {
     if (!st) return;
     for (int i = 0; i < st->count; i++) free(st->curves[i].values);
     free(st->curves);
-    free(st->slots);
+    str_map_free(&st->index);
     free(st);
 }
 
-static int rehash(Stopper *st, size_t slots) {
-    int *table = calloc(slots, sizeof *table);
-    if (!table) return -1;
-    free(st->slots);
-    st->slots = table;
-    st->mask = slots - 1;
-    for (int c = 0; c < st->count; c++) {
-        size_t i = (size_t)key_hash(st->curves[c].key) & st->mask;
-        while (st->slots[i]) i = (i + 1) & st->mask;
-        st->slots[i] = c + 1;
-    }
-    return 0;
-}
-
 static Curve *curve_of(Stopper *st, const char *key) {
-    if (st->slots)
-        for (size_t i = (size_t)key_hash(key) & st->mask; st->slots[i]; i = (i + 1) & st->mask)
-            if (!strcmp(st->curves[st->slots[i] - 1].key, key)) return &st->curves[st->slots[i] - 1];
+    int known = str_map_get(&st->index, key);
+    if (known >= 0) return &st->curves[known];
     if (st->count == st->cap) {
         int cap = st->cap ? 2 * st->cap : 64;
         Curve *grown = realloc(st->curves, (size_t)cap * sizeof *grown);
@@ -69,17 +47,9 @@ static Curve *curve_of(Stopper *st, const char *key) {
         st->curves = grown;
         st->cap = cap;
     }
-    if (!st->slots || (size_t)(2 * (st->count + 1)) > st->mask + 1) {
-        size_t slots = 128;
-        while (slots < 4 * (size_t)(st->count + 1)) slots <<= 1;
-        if (rehash(st, slots)) return NULL;
-    }
-    Curve *c = &st->curves[st->count];
+    if (str_map_put(&st->index, key, st->count)) return NULL;
+    Curve *c = &st->curves[st->count++];
     memset(c, 0, sizeof *c);
-    snprintf(c->key, sizeof c->key, "%s", key);
-    size_t i = (size_t)key_hash(c->key) & st->mask;
-    while (st->slots[i]) i = (i + 1) & st->mask;
-    st->slots[i] = ++st->count;
     return c;
 }
 

@@ -8,28 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "str_map.h"
 #include "sweep_internal.h"
-
-/* Open-addressing set of trial hashes, to drop repeated combinations (e.g. 0.1 and 0.10 in one list)
- * in O(1) each instead of comparing every pair. Slots hold trial index + 1; 0 is empty. */
-typedef struct {
-    size_t mask;
-    int *slots;
-    uint64_t *hashes; /* per kept trial */
-} TrialSet;
-
-/* Returns the index of an earlier trial with this hash, or -1 after inserting `index`. */
-static int trial_set_add(TrialSet *set, uint64_t hash, int index) {
-    size_t i = (size_t)hash & set->mask;
-    while (set->slots[i]) {
-        int other = set->slots[i] - 1;
-        if (set->hashes[other] == hash) return other;
-        i = (i + 1) & set->mask;
-    }
-    set->slots[i] = index + 1;
-    set->hashes[index] = hash;
-    return -1;
-}
 
 /* Every value of each parameter as JSON (values, or the integers / multiples of q of a finite range). */
 typedef struct {
@@ -99,7 +79,7 @@ int sweep_grid_expand(const SweepSpace *s, Sweep *out, char err[ERR_LEN]) {
     Choices *c = choices_make(s);
     int *digit = calloc((size_t)s->count + 1, sizeof *digit);
     cJSON **assigned = calloc((size_t)s->count + 1, sizeof *assigned);
-    TrialSet set = {0};
+    StrMap kept_keys = {0}; /* trial key -> kept trial: drops repeated combinations (0.1 and 0.10 in one list) */
     int rc = 0;
     if (!c || !digit || !assigned) {
         rc = sweep_error(err, file, line, column, "parameters", "out of memory");
@@ -118,13 +98,8 @@ int sweep_grid_expand(const SweepSpace *s, Sweep *out, char err[ERR_LEN]) {
         }
     } while (advance(s, c, digit, assigned));
 
-    size_t slots = 1;
-    while (slots < 2 * (size_t)total) slots <<= 1;
-    set.mask = slots - 1;
-    set.slots = calloc(slots, sizeof *set.slots);
-    set.hashes = calloc((size_t)total, sizeof *set.hashes);
     out->trials = calloc((size_t)total, sizeof *out->trials);
-    if (!set.slots || !set.hashes || !out->trials) {
+    if (!out->trials) {
         rc = sweep_error(err, file, line, column, "parameters", "out of memory");
         goto done;
     }
@@ -140,9 +115,10 @@ int sweep_grid_expand(const SweepSpace *s, Sweep *out, char err[ERR_LEN]) {
                 rc = sweep_error(err, file, line, column, "parameters", "out of memory");
                 break;
             }
-            uint64_t hash = sweep_hash64(text);
+            char key[17];
+            sweep_hash_hex(text, key);
             int kept = out->trial_count;
-            int earlier = trial_set_add(&set, hash, kept);
+            int earlier = str_map_get(&kept_keys, key);
             if (earlier >= 0) {
                 /* same hash: a repeated combination, dropped; or (never seen in practice) two different
                  * configs sharing a 64-bit hash, which must not pass silently as one */
@@ -152,14 +128,17 @@ int sweep_grid_expand(const SweepSpace *s, Sweep *out, char err[ERR_LEN]) {
                 cJSON_Delete(config);
             } else {
                 char msg[ERR_LEN];
-                if (sweep_config_check(s, config, msg)) {
+                if (str_map_put(&kept_keys, key, kept)) {
+                    rc = sweep_error(err, file, line, column, "parameters", "out of memory");
+                    cJSON_Delete(config);
+                } else if (sweep_config_check(s, config, msg)) {
                     rc = sweep_error(err, file, line, column, "parameters", "trial %ld %s: %s", t, text, msg);
                     cJSON_Delete(config);
                 } else {
                     SweepTrial *trial = &out->trials[kept];
                     trial->index = (int)t;
                     trial->config = config;
-                    sweep_hash_hex(text, trial->key);
+                    memcpy(trial->key, key, sizeof key);
                     out->trial_count++;
                 }
             }
@@ -174,7 +153,6 @@ done:
     choices_free(c, s->count);
     free(digit);
     free(assigned);
-    free(set.slots);
-    free(set.hashes);
+    str_map_free(&kept_keys);
     return rc;
 }

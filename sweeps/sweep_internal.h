@@ -135,9 +135,6 @@ int sweep_grid_expand(const SweepSpace *space, Sweep *out, char err[ERR_LEN]);
 /* Fills out->probes with representative configs of a random/bayes space and checks each. */
 int sweep_probes_build(const SweepSpace *space, Sweep *out, char err[ERR_LEN]);
 
-/* The 64-bit FNV-1a behind sweep_hash_hex, for hash tables. */
-uint64_t sweep_hash64(const char *text);
-
 /* Sorts an object's members by key (strcmp), in place. */
 void sweep_json_sort(cJSON *object);
 /* 0.0 for -0.0 (JSON prints them "0" and "-0": one value must give one trial key), v otherwise. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "objective.h"
 #include "sweep_internal.h"
 
 int sweep_error(char err[ERR_LEN], const char *file, int line, int column, const char *key, const char *fmt, ...) {
@@ -71,9 +72,6 @@ static const char *const WANDB_ONLY_KEYS[] = {"program", "command", "project", "
 
 static const char *const METHODS[] = {"grid", "random", "bayes"};
 
-static const char *const METRICS[] = {"train_loss", "train_top1", "val_loss",  "val_top1",
-                                      "test_loss",  "test_top1",  "test_top5", "value"};
-#define METRIC_COUNT ((int)(sizeof METRICS / sizeof METRICS[0]))
 
 typedef struct {
     SweepSpace *space;
@@ -155,21 +153,18 @@ static int read_metric(Doc *d, const YNode *node) {
     }
     if (!name) return fail(d, node, "metric.name", "required key is missing");
     if (read_string(d, name, "metric.name")) return -1;
-    int found = -1;
-    for (int i = 0; i < METRIC_COUNT; i++)
-        if (!strcmp(name->text, METRICS[i])) found = i;
-    if (found < 0)
+    int is_value = !strcmp(name->text, OBJECTIVE_METRIC), found = metric_find(name->text);
+    if (found < 0 && !is_value)
         return fail(d, name, "metric.name",
                     "unknown metric '%s' (expected train_loss, train_top1, val_loss, val_top1, test_loss, test_top1, "
                     "test_top5, or value for objectives)",
                     name->text);
-    int is_value = !strcmp(name->text, "value");
     if (is_value != d->space->objective)
         return fail(d, name, "metric.name", is_value ? "'value' is the metric of objective sweeps (model: objective)"
                                                      : "an objective sweep's metric is 'value', not '%s'",
                     name->text);
     strcpy(d->out->metric, name->text);
-    d->out->maximize = strstr(name->text, "top") != NULL;
+    d->out->maximize = found >= 0 && !metric_minimise((MetricId)found);
     if (goal) {
         if (read_string(d, goal, "metric.goal")) return -1;
         if (!strcmp(goal->text, "maximize")) d->out->maximize = 1;
@@ -350,10 +345,10 @@ static int detect_objective(const YNode *params) {
     if (body->kind != YNODE_MAPPING) return 0;
     for (int i = 0; i < body->count; i++) {
         const YNode *k = ytree_map_key(body, i), *v = ytree_map_value(body, i);
-        if (!strcmp(k->text, "value") && v->kind == YNODE_SCALAR && !strcmp(v->text, "objective")) return 1;
+        if (!strcmp(k->text, "value") && v->kind == YNODE_SCALAR && !strcmp(v->text, OBJECTIVE_MODEL)) return 1;
         if (!strcmp(k->text, "values") && v->kind == YNODE_SEQUENCE)
             for (int j = 0; j < v->count; j++)
-                if (v->items[j]->kind == YNODE_SCALAR && !strcmp(v->items[j]->text, "objective")) return 1;
+                if (v->items[j]->kind == YNODE_SCALAR && !strcmp(v->items[j]->text, OBJECTIVE_MODEL)) return 1;
     }
     return 0;
 }
@@ -452,7 +447,7 @@ static int read_document(const YNode *root, Doc *d) {
 
     const YNode *params = value_of(root, "parameters");
     s->objective = detect_objective(params);
-    strcpy(out->metric, s->objective ? "value" : "test_top1");
+    strcpy(out->metric, s->objective ? OBJECTIVE_METRIC : metric_name(MET_TEST_TOP1));
     out->maximize = !s->objective;
     out->threads = -1;
     out->max_retries = -1;
@@ -573,28 +568,28 @@ int sweep_load_text(Sweep *out, const char *name, const char *text, char err[ERR
 
 /* ---- helpers for the runner --------------------------------------------------------------------------- */
 
-char *sweep_run_json(const Sweep *sweep, const cJSON *config) {
+cJSON *sweep_run_config(const Sweep *sweep, const cJSON *config) {
     cJSON *copy = cJSON_Duplicate(config, 1);
     if (!copy) return NULL;
     if (sweep->threads >= 0 && !sweep->objective && !cJSON_GetObjectItemCaseSensitive(copy, "threads")) {
         cJSON_AddNumberToObject(copy, "threads", sweep->threads);
         sweep_json_sort(copy);
     }
+    return copy;
+}
+
+char *sweep_run_json(const Sweep *sweep, const cJSON *config) {
+    cJSON *copy = sweep_run_config(sweep, config);
+    if (!copy) return NULL;
     char *text = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
     return text;
 }
 
 double sweep_epoch_metric(const Sweep *sweep, const EpochMetrics *m) {
-    const char *n = sweep->metric;
-    if (!strcmp(n, "train_loss")) return m->train_loss;
-    if (!strcmp(n, "train_top1")) return m->train_top1;
-    if (!strcmp(n, "val_loss")) return m->val_loss;
-    if (!strcmp(n, "val_top1")) return m->val_top1;
-    if (!strcmp(n, "test_loss") || !strcmp(n, "value")) return m->test_loss;
-    if (!strcmp(n, "test_top1")) return m->test_top1;
-    if (!strcmp(n, "test_top5")) return m->test_top5;
-    return NAN;
+    if (!strcmp(sweep->metric, OBJECTIVE_METRIC)) return m->test_loss; /* see objective_epoch_metrics */
+    int id = metric_find(sweep->metric);
+    return id < 0 ? NAN : metric_value(m, (MetricId)id);
 }
 
 int sweep_better(const Sweep *sweep, double a, double b) {

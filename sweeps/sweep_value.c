@@ -45,8 +45,8 @@ static int objective_check_text(const char *key, char type, const char *text, ch
     errno = 0;
     if (type == 's') {
         if (!*text) return err_set(msg, "expected a non-empty string");
-        if (!strcmp(key, "model") && strcmp(text, "objective"))
-            return err_set(msg, "'%s': an objective sweep's model must be objective", text);
+        if (!strcmp(key, "model") && strcmp(text, OBJECTIVE_MODEL))
+            return err_set(msg, "'%s': an objective sweep's model must be " OBJECTIVE_MODEL, text);
         if (!strcmp(key, "function") && objective_dimension(text) == 0)
             return err_set(msg, "unknown function '%s' (branin, hartmann6, rosenbrock)", text);
         return 0;

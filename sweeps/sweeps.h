@@ -154,8 +154,10 @@ char *sweep_describe(const Sweep *sweep);
 /* keep_checkpoints bits as the sweep file spells them: "all", "none", "best, last", "best" or "last". */
 const char *sweep_keep_text(int mask, char out[32]);
 
-/* The JSON a run is given: the trial's config plus resources.threads (when set and the config has no
- * `threads`). Compact, malloc'd by cJSON (cJSON_free). The trial's key is not affected. */
+/* The config a run is given: the trial's config plus resources.threads (when set and the config has no
+ * `threads`). A new tree (cJSON_Delete), or NULL when out of memory. The trial's key is not affected. */
+cJSON *sweep_run_config(const Sweep *sweep, const cJSON *config);
+/* The same as compact JSON, malloc'd by cJSON (cJSON_free). */
 char *sweep_run_json(const Sweep *sweep, const cJSON *config);
 
 /* The sweep's metric from one epoch's metrics (objective trials report their value in test_loss, see

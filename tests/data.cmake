@@ -1,10 +1,10 @@
 # Dataset loaders and batch assembly (trainer/data*.c).
 
 # Writers of the official dataset file formats, shared by the data, golden and end-to-end tests.
-# It calls err_set: link cohort_trainer or cohort_trainer_f64 alongside it.
+# It uses only the engine's image.h (header) and cohort_common's err_set.
 add_library(cohort_dataset_writer STATIC ${COHORT_TEST_DIR}/dataset_writer.c)
 target_include_directories(cohort_dataset_writer PUBLIC ${COHORT_TEST_DIR} ${PROJECT_SOURCE_DIR}/trainer)
-target_link_libraries(cohort_dataset_writer PUBLIC ZLIB::ZLIB PkgConfig::LIBARCHIVE PkgConfig::LIBPNG PkgConfig::LIBJPEG)
+target_link_libraries(cohort_dataset_writer PUBLIC cohort_common ZLIB::ZLIB PkgConfig::LIBARCHIVE PkgConfig::LIBPNG PkgConfig::LIBJPEG)
 
 add_executable(test_data ${COHORT_TEST_DIR}/test_data.c)
 target_link_libraries(test_data PRIVATE cohort_dataset_writer cohort_trainer m)

@@ -273,7 +273,12 @@ static void test_errors(Store *s) {
     path_in_tmp(path, sizeof path, "report.xyz");
     CHECK(report_write(s, path, NULL, err) != 0);
     char want[600];
-    snprintf(want, sizeof want, "%s: unknown report format '.xyz' (use .html, .md, .tex, .csv or .json)", path);
+    /* the message lists every format of the table: ".html, .md, .tex, .csv or .json" */
+    int at = snprintf(want, sizeof want, "%s: unknown report format '.xyz' (use ", path);
+    for (int i = 0; i < REPORT_FORMAT_COUNT; i++)
+        at += snprintf(want + at, sizeof want - (size_t)at, "%s%s", i == 0 ? "" : i == REPORT_FORMAT_COUNT - 1 ? " or " : ", ",
+                       REPORT_FORMATS[i].extension);
+    snprintf(want + at, sizeof want - (size_t)at, ")");
     CHECK_MSG(strcmp(err, want) == 0, "%s", err);
     CHECK(access(path, F_OK) != 0);
 

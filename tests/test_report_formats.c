@@ -4,7 +4,8 @@
  *   Markdown: the summary rows, bold best, escaping;   LaTeX: booktabs rows, $\pm$, \mathbf, escaping,
  *   column counts;   CSV: RFC 4180 parsed back, one row per run / per epoch, values exact;   JSON: parsed
  *   back, statistics, importance, Pareto;   HTML: charts, tables, escaping, the runs that did not finish;
- *   filters (--sweep, --where, and its refusals), --group-by, --metric (a minimised loss).
+ *   filters (--sweep, --where, and its refusals), --group-by, --metric (a minimised loss); the format table
+ *   (every entry found by its extension, writing a report of its own).
  * With --latex-compile PDFLATEX: compiles the LaTeX fragment in a document (exit 1, a failure, when there
  * is no pdflatex). */
 #include <cjson/cJSON.h>
@@ -755,6 +756,39 @@ static void test_filters(Store *s) {
     CHECK(report_write(s, path, &opt, err) != 0 && strstr(err, "--metric: unknown metric 'accuracy'"));
 }
 
+/* ---- the format table: every entry is reachable by its extension and writes a report of its own ---- */
+static void test_format_table(Store *s) {
+    char err[ERR_LEN] = "", name[64], known[128];
+    char *text[16] = {0};
+    CHECK(REPORT_FORMAT_COUNT >= 1 && REPORT_FORMAT_COUNT <= 16);
+    report_format_list(known, sizeof known);
+    for (int i = 0; i < REPORT_FORMAT_COUNT && i < 16; i++) {
+        const ReportFormat *f = &REPORT_FORMATS[i];
+        /* the help is one line that fits the 100-column help text after "  .html  " */
+        CHECK_MSG(f->extension[0] == '.' && f->write && *f->help && !strchr(f->help, '\n') && strlen(f->help) <= 91,
+                  "%s: %s", f->extension, f->help);
+        CHECK_MSG(strstr(known, f->extension) != NULL, "%s missing from '%s'", f->extension, known);
+        snprintf(name, sizeof name, "dir.x/every%s", f->extension);
+        CHECK_MSG(report_format_of(name) == f, "%s", name);
+        for (char *p = name; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        CHECK_MSG(report_format_of(name) == f, "%s (case-insensitive)", name);
+        snprintf(name, sizeof name, "dir%s/every", f->extension); /* a directory's extension is not the file's */
+        CHECK_MSG(report_format_of(name) == NULL, "%s", name);
+        snprintf(name, sizeof name, "dir/%s", f->extension); /* a dot file has no extension */
+        CHECK_MSG(report_format_of(name) == NULL, "%s", name);
+        for (int j = 0; j < i; j++) CHECK(strcmp(REPORT_FORMATS[j].extension, f->extension) != 0);
+        /* the paper sweep: every format names the models and the output is its own */
+        snprintf(name, sizeof name, "every%s", f->extension);
+        text[i] = render(s, name, (ReportOptions){.sweep_name = "paper"}, err);
+        CHECK_MSG(text[i] && strstr(text[i], FX_MODEL[0]) && strstr(text[i], FX_MODEL[1]), "%s: %s", name, err);
+        for (int j = 0; j < i; j++)
+            CHECK_MSG(!text[i] || !text[j] || strcmp(text[i], text[j]) != 0, "%s writes what %s does", f->extension,
+                      REPORT_FORMATS[j].extension);
+    }
+    for (int i = 0; i < 16; i++) free(text[i]);
+    CHECK(report_format_of("every.pdf") == NULL && report_format_of("every") == NULL && report_format_of(NULL) == NULL);
+}
+
 /* ---- hostile stored text: every format keeps it inert ---- */
 #define FFFD "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 /* The fixture with the third model named FX_HOSTILE and the failed run's error FX_FORMULA. */
@@ -899,6 +933,7 @@ int main(int argc, char **argv) {
         test_json(s, db);
         test_html(s);
         test_filters(s);
+        test_format_table(s);
     }
     test_hostile();
     sqlite3_close(db);

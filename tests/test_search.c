@@ -333,9 +333,7 @@ static void test_seeds_search(void) {
     /* resumed with the first four trials known: the second configuration's last two seeds come first */
     Search *again = search_create(&s, 1, err);
     for (int i = 0; i < 4; i++) {
-        char *json = cJSON_PrintUnformatted(t[i].config);
-        CHECK(search_restore(again, json, SEARCH_FINISHED, 0, 1.0, err) == 0);
-        cJSON_free(json);
+        CHECK(search_restore(again, t[i].config, SEARCH_FINISHED, 0, 1.0, err) == 0);
     }
     for (int i = 4; i < 8; i++) {
         SweepTrial u;
@@ -404,9 +402,7 @@ static void test_resume_reproducible(void) {
         double v;
         objective_evaluate(t.config, 1, &v, err);
         search_observe(d, t.key, v);
-        char *json = cJSON_PrintUnformatted(t.config);
-        CHECK(search_restore(c, json, SEARCH_FINISHED, 0, v, err) == 0);
-        cJSON_free(json);
+        CHECK(search_restore(c, t.config, SEARCH_FINISHED, 0, v, err) == 0);
         sweep_trial_clear(&t);
     }
     search_free(d);
@@ -462,9 +458,7 @@ static void test_running_and_retries(void) {
             0) {
         Search *g = search_create(&grown, 0, err);
         for (int i = 0; i < small.trial_count; i++) {
-            char *json = cJSON_PrintUnformatted(small.trials[i].config);
-            search_restore(g, json, SEARCH_FINISHED, 0, 1.0, err);
-            cJSON_free(json);
+            search_restore(g, small.trials[i].config, SEARCH_FINISHED, 0, 1.0, err);
         }
         SweepTrial t;
         int n = 0;

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "search.h"
 #include "sweeps.h"
+#include "trial_identity.h"
 
 static const char *data_dir;
 
@@ -610,6 +611,46 @@ static void test_bad_files(void) {
     check_error("bad_syntax.yaml", ":4:26: yaml: did not find expected ',' or ']'", 0);
 }
 
+/* A trial's identity is read from its config once: trainer settings, objective settings, refusals. */
+static void test_trial_identity(void) {
+    TrialIdentity id;
+    int rc = trial_identity_from_text(
+        &id, "{\"dataset\":\"synthetic\",\"epochs\":3,\"lr\":0.05,\"model\":\"lenet\",\"seed\":7,\"threads\":2}");
+    CHECK_MSG(rc == 0 && id.error[0] == '\0', "%s", id.error);
+    CHECK(id.config && !id.objective && !strcmp(id.model, "lenet") && !strcmp(id.dataset, "synthetic"));
+    CHECK(id.seed == 7 && id.epochs == 3 && id.ranks == 1);
+    CHECK(id.train.lr == 0.05 && id.train.threads == 2 && id.train.epochs == 3 && id.train.ranks_per_trial == 1);
+    trial_identity_free(&id);
+    CHECK(id.config == NULL);
+
+    /* ranks_per_trial is read from the config even when the trainer refuses the config */
+    rc = trial_identity_from_text(&id, "{\"dataset\":\"synthetic\",\"model\":\"mlp\",\"ranks_per_trial\":2}");
+    CHECK_MSG(rc != 0 && strstr(id.error, "micro_batch"), "rc %d: %s", rc, id.error);
+    CHECK(id.ranks == 2 && !strcmp(id.model, "mlp"));
+    trial_identity_free(&id);
+
+    rc = trial_identity_from_text(&id, "{\"curve_epochs\":4,\"function\":\"branin\",\"model\":\"objective\",\"seed\":3,"
+                                       "\"x1\":1,\"x2\":2}");
+    CHECK_MSG(rc == 0 && id.error[0] == '\0', "%s", id.error);
+    CHECK(id.objective && !strcmp(id.model, "objective") && !strcmp(id.dataset, "branin"));
+    CHECK(id.seed == 3 && id.epochs == 4 && id.ranks == 1);
+    trial_identity_free(&id);
+
+    /* an objective outside its domain is refused by objective_check */
+    rc = trial_identity_from_text(&id, "{\"function\":\"branin\",\"model\":\"objective\",\"x1\":100,\"x2\":2}");
+    CHECK_MSG(rc != 0 && strstr(id.error, "x1"), "rc %d: %s", rc, id.error);
+    CHECK(id.objective && id.epochs == 1);
+    trial_identity_free(&id);
+
+    rc = trial_identity_from_text(&id, "{\"model\":");
+    CHECK(rc != 0 && id.config == NULL && !strcmp(id.error, "trial config is not valid JSON"));
+    trial_identity_free(&id);
+
+    rc = trial_identity_from_text(&id, "{\"model\":\"lenet\",\"nonsense\":1}");
+    CHECK_MSG(rc != 0 && strstr(id.error, "nonsense"), "rc %d: %s", rc, id.error);
+    trial_identity_free(&id);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
@@ -628,5 +669,6 @@ int main(int argc, char **argv) {
     test_grid_run_cap();
     test_negative_zero();
     test_bad_files();
+    test_trial_identity();
     return check_report("test_sweeps");
 }

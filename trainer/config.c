@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "data.h"
+#include "fnv.h"
 #include "model.h"
 
 #include <errno.h>
@@ -249,8 +250,7 @@ static int check_model_fits(const TrainConfig *cfg, char err[ERR_LEN]) {
     shape.patch = cfg->patch, shape.depth = cfg->depth, shape.attn_dropout = cfg->attn_dropout;
     shape.token_mlp_dim = cfg->token_mlp_dim, shape.channel_mlp_dim = cfg->channel_mlp_dim;
     /* train_config_defaults zeroes the struct first, so its padding hashes alike */
-    uint64_t key = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < sizeof shape; i++) key = (key ^ ((const unsigned char *)&shape)[i]) * 0x100000001b3ull;
+    uint64_t key = fnv64_bytes(FNV64_OFFSET_BASIS, &shape, sizeof shape);
     for (int i = 0; i < kept_count; i++)
         if (kept[i].key == key) {
             if (kept[i].rc) snprintf(err, ERR_LEN, "%s", kept[i].err);
@@ -346,7 +346,7 @@ int train_config_format(const TrainConfig *cfg, const char *key, char *out, size
 }
 
 uint64_t train_config_fingerprint(const TrainConfig *cfg) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "key=value;" of every key but threads and ranks_per_trial */
+    uint64_t h = FNV64_OFFSET_BASIS; /* FNV-1a over "key=value;" of every key but threads and ranks_per_trial */
     char value[600];
     for (int i = 0; i < KEY_COUNT; i++) {
         /* results depend on neither the thread count nor the number of ranks training the trial */
@@ -356,7 +356,7 @@ uint64_t train_config_fingerprint(const TrainConfig *cfg) {
         if (!strcmp(KEYS[i].name, "image_size") && cfg->image_size < 0) continue;
         train_config_format(cfg, KEYS[i].name, value, sizeof value);
         for (const char *parts[] = {KEYS[i].name, "=", value, ";"}, **p = parts; p < parts + 4; p++)
-            for (const char *c = *p; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+            h = fnv64_text(h, *p);
     }
     return h;
 }

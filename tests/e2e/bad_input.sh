@@ -49,6 +49,21 @@ expect_bad truncated_data "train-images-idx3-ubyte.*truncated"
 "$COHORT" train --lr fast > "$WORK/flag.out" 2>&1
 expect_eq "bad flag exit code" "$?" 2
 check "bad flag message names the flag" grep -q "lr" "$WORK/flag.out"
-"$COHORT" frobnicate > /dev/null 2>&1
+"$COHORT" frobnicate > /dev/null 2> "$WORK/unknown.err"
 expect_eq "unknown command exit code" "$?" 2
+check "unknown command message names it" grep -q "^cohort: unknown command 'frobnicate'$" "$WORK/unknown.err"
+# The help lists every command, each with its line, on standard output for --help and on standard error
+# for an unknown command or none.
+"$COHORT" --help > "$WORK/help.out" 2> /dev/null
+expect_eq "--help exit code" "$?" 0
+"$COHORT" > /dev/null 2> "$WORK/noargs.err"
+expect_eq "no command exit code" "$?" 2
+for command in train sweep report query models bench predict features eval export; do
+    check "--help lists $command" grep -q "^  $command  *[a-z]" "$WORK/help.out"
+done
+check "--help lists the features command's line" grep -qx "  features a layer's feature maps for one image, as a PNG grid (and .npy)" "$WORK/help.out"
+check "--help lists the train command's line" grep -qx "  train    train one run from flags (cohort train --model lenet --epochs 2 ...)" "$WORK/help.out"
+expect_eq "--help command lines" "$(grep -c '^  [a-z]' "$WORK/help.out")" 10
+expect_eq "unknown command: the same help" "$(tail -n +3 "$WORK/unknown.err")" "$(cat "$WORK/help.out")"
+expect_eq "no command: the same help" "$(cat "$WORK/noargs.err")" "$(cat "$WORK/help.out")"
 finish
