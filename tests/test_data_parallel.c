@@ -20,6 +20,7 @@
 #include "collectives_mpi.h"
 #include "config.h"
 #include "data.h"
+#include "fnv.h"
 #include "model.h"
 #include "optim.h"
 #include "train.h"
@@ -49,12 +50,6 @@ static void count_step(void *user) {
     if (++cs->steps == cs->stop_at_step && world_rank == size - 1) cs->stop = 1;
 }
 
-static uint64_t fnv(uint64_t h, const void *bytes, size_t n) {
-    const unsigned char *p = bytes;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Hash of the state in a checkpoint: parameters, running statistics, optimiser state, position. */
 static uint64_t checkpoint_hash(const TrainConfig *cfg, const DataSplits *data, const char *path) {
     Model *m = NULL;
@@ -69,12 +64,12 @@ static uint64_t checkpoint_hash(const TrainConfig *cfg, const DataSplits *data, 
     TrainState st = {0};
     uint64_t h = 0;
     if (!optimizer_init(&opt, cfg, m, err) && !checkpoint_load(path, m, &opt, &st, train_config_fingerprint(cfg), err)) {
-        h = 0xcbf29ce484222325ull;
-        h = fnv(h, m->params, sizeof(real) * m->param_count);
-        h = fnv(h, m->buffers, sizeof(real) * m->buffer_count);
-        h = fnv(h, opt.state, sizeof(real) * opt.state_count);
-        h = fnv(h, &st.step, sizeof st.step);
-        h = fnv(h, &st.epochs_done, sizeof st.epochs_done);
+        h = FNV64_OFFSET_BASIS;
+        h = fnv64_bytes(h, m->params, sizeof(real) * m->param_count);
+        h = fnv64_bytes(h, m->buffers, sizeof(real) * m->buffer_count);
+        h = fnv64_bytes(h, opt.state, sizeof(real) * opt.state_count);
+        h = fnv64_bytes(h, &st.step, sizeof st.step);
+        h = fnv64_bytes(h, &st.epochs_done, sizeof st.epochs_done);
     } else {
         fprintf(stderr, "%s\n", err);
     }
