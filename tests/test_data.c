@@ -322,6 +322,11 @@ static void test_cifar10(void) {
     CHECK(dw_write_label_names(names, CIFAR10_NAMES, 9, err) == 0);
     CHECK_ERR(cifar10_load(&d, files, err), err, names, "9 label names, expected 10");
     CHECK(d.pixels == NULL);
+    /* a NUL byte in a name (line 3 starts with one): refused, not read as an empty or cut name */
+    static const char nul_names[] = "airplane\nautomobile\n\0bird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
+    CHECK(dw_write_bytes(names, (const uint8_t *)nul_names, sizeof nul_names - 1, 0, err) == 0);
+    CHECK_ERR(cifar10_load(&d, files, err), err, names, "line 3: a NUL byte in a label name");
+    CHECK(d.pixels == NULL);
     CHECK(dw_write_label_names(names, CIFAR10_NAMES, 10, err) == 0);
 
     /* wrong sizes */
