@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "monotonic_clock.h"
 #include "eval_model.h"
 #include "fma_peak.h"
 #include "sgemm_rate.h"
@@ -36,12 +37,6 @@ static const char HELP[] =
 static int compare_doubles(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static double median_of(double *seconds, int n) {
@@ -90,13 +85,13 @@ static int bench_eval(Model *model, int batch, int steps, int warmup, int image_
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
             model_profile_reset(plan);
-            t0 = now();
+            t0 = monotonic_seconds();
         }
-        const double step_start = now();
+        const double step_start = monotonic_seconds();
         eval_model_forward(eval, x, batch);
-        if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
+        if (s >= warmup) step_seconds[s - warmup] = monotonic_seconds() - step_start;
     }
-    const double seconds = now() - t0, median_step = median_of(step_seconds, steps);
+    const double seconds = monotonic_seconds() - t0, median_step = median_of(step_seconds, steps);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     const double flops = model_forward_flops(plan, batch), gflops = flops * steps / seconds * 1e-9;
@@ -209,17 +204,17 @@ int cli_bench(int argc, char **argv) {
     for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
             model_profile_reset(model);
-            t0 = now();
+            t0 = monotonic_seconds();
         }
-        const double step_start = now();
+        const double step_start = monotonic_seconds();
         model_forward(model, x, batch, true);
         double objective;
         model_loss(model, probs, labels, batch, 0, &objective);
         model_loss_backward(model, probs, labels, batch, 0);
         optimizer_step(&opt, model, 0.01);
-        if (s >= warmup) step_seconds[s - warmup] = now() - step_start;
+        if (s >= warmup) step_seconds[s - warmup] = monotonic_seconds() - step_start;
     }
-    double seconds = now() - t0;
+    double seconds = monotonic_seconds() - t0;
     const double median_step = median_of(step_seconds, steps);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);

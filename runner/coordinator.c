@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "job_hosts.h"
+#include "monotonic_clock.h"
 #include "progress.h"
 #include "protocol.h"
 #include "sweep_run.h"
@@ -83,12 +84,6 @@ typedef struct {
     int endings_in_batch;
     int group_serial;       /* numbers the data-parallel groups formed (their MPI_Comm_create_group tag) */
 } Coordinator;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int trial_of_run(const Coordinator *c, int64_t run_id) {
     for (int i = 0; i < c->trial_count; i++)
@@ -438,7 +433,7 @@ static void handle_report(void *user, int worker, int tag, const Message *m, con
 static void start_draining(Coordinator *c, const char *why) {
     if (c->draining) return;
     c->draining = 1;
-    c->drain_start = now();
+    c->drain_start = monotonic_seconds();
     progress_note(&c->progress, "cohort: %s: checkpointing running trials and stopping", why);
     for (int r = c->transport->first_worker; r < c->transport->end_worker; r++)
         if (c->workers[r].trial >= 0) c->transport->send_preempt(c->transport, r);
@@ -489,7 +484,7 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
         c.workers[r].shut_down = r < c.transport->first_worker; /* rank 0 only coordinates */
     }
     mkdir(opt->checkpoint_dir, 0777);
-    c.start = now();
+    c.start = monotonic_seconds();
     c.fault = failpoint_from_env();
     progress_init(&c.progress, trials, *trial_count, c.start, opt->progress);
     record_lost_hosts(&c);
@@ -497,9 +492,9 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
         if (sweep_stop_requested) start_draining(&c, "stop signal received");
         if (opt->time_limit > 0 && !c.draining) {
             double grace = fmin(300.0, fmax(10.0, 0.05 * opt->time_limit));
-            if (now() - c.start > opt->time_limit - grace) start_draining(&c, "time limit near");
+            if (monotonic_seconds() - c.start > opt->time_limit - grace) start_draining(&c, "time limit near");
         }
-        if (c.draining && now() - c.drain_start > opt->grace_period + DRAIN_MARGIN) {
+        if (c.draining && monotonic_seconds() - c.drain_start > opt->grace_period + DRAIN_MARGIN) {
             fprintf(stderr, "cohort: workers did not stop within %.0f s; aborting (their last epoch checkpoints remain)\n",
                     opt->grace_period + DRAIN_MARGIN);
             MPI_Abort(MPI_COMM_WORLD, EXIT_PREEMPTED_CODE);
@@ -521,10 +516,10 @@ int coordinator_run(Store *store, SweepTrialState *trials, int *trial_count, con
             c.transport->send_ack(c.transport, c.acks[i].rank, c.acks[i].run_id, c.acks[i].verdict);
         c.ack_count = 0;
         assign(&c);
-        progress_update(&c.progress, now());
+        progress_update(&c.progress, monotonic_seconds());
         c.transport->idle(c.transport, handled);
     }
-    progress_finish(&c.progress, now());
+    progress_finish(&c.progress, monotonic_seconds());
     c.transport->close(c.transport);
     free(c.workers);
     *trial_count = c.trial_count; /* the search appended proposals; the caller frees them all */

@@ -3,18 +3,13 @@
  * touches no memory. Each thread runs the same count; the rate is every thread's FMAs over the wall time of the
  * whole parallel region (the slowest thread counts, as in a training step). */
 #include "fma_peak.h"
+#include "monotonic_clock.h"
 
 #include <immintrin.h>
 #include <omp.h>
 #include <time.h>
 
 #define ACCUMULATORS 12
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Each FMA x = x * m + a with m slightly below 1 and a small: the values stay finite and normal for any
  * count (they settle at a / (1 - m)), so no denormal slows a lane. Returns a sum the caller keeps, so the
@@ -55,13 +50,13 @@ typedef float (*FmaLoop)(long);
 
 /* One round: every thread runs `iterations`; returns the wall seconds of the region. */
 static double round_seconds(FmaLoop loop, int threads, long iterations, volatile float *sink) {
-    double start = now();
+    double start = monotonic_seconds();
 #pragma omp parallel num_threads(threads)
     {
         float kept = loop(iterations);
         if (kept == 12345.0f) *sink = kept; /* never true; keeps the result live */
     }
-    return now() - start;
+    return monotonic_seconds() - start;
 }
 
 FmaPeak fma_peak_measure(int threads, double seconds) {

@@ -1,4 +1,5 @@
 #include "sgemm_rate.h"
+#include "monotonic_clock.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -6,12 +7,6 @@
 #include "real.h"
 
 #define SGEMM_SIZE 1536
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 SgemmRate sgemm_rate_measure(double seconds) {
     SgemmRate rate = {0, SGEMM_SIZE};
@@ -27,12 +22,12 @@ SgemmRate sgemm_rate_measure(double seconds) {
         b[i] = (real)((double)(i % 13) / 12.0 - 0.5);
     }
     const double flops = 2.0 * SGEMM_SIZE * (double)SGEMM_SIZE * SGEMM_SIZE;
-    const double start = now();
-    for (int round = 0; round < 2 || now() - start < seconds; round++) {
-        const double t0 = now();
+    const double start = monotonic_seconds();
+    for (int round = 0; round < 2 || monotonic_seconds() - start < seconds; round++) {
+        const double t0 = monotonic_seconds();
         gemm_tiled(false, false, SGEMM_SIZE, SGEMM_SIZE, SGEMM_SIZE, 1, a, SGEMM_SIZE, b, SGEMM_SIZE, 0, c,
                    SGEMM_SIZE);
-        const double gflops = flops / (now() - t0) * 1e-9;
+        const double gflops = flops / (monotonic_seconds() - t0) * 1e-9;
         if (gflops > rate.gflops) rate.gflops = gflops;
         if (round > 50) break;
     }
