@@ -18,7 +18,8 @@ ratio: the two runs of a round are seconds apart, so that ratio cancels most of 
 which on shared machines moves both sides' absolute figures by 20-30 % within minutes. Both sides' img/s are
 means over their timed steps (like with like). "of FMA" is the median share of the machine's FMA peak that
 Cohort reaches (`cohort bench` measures the peak in the same process, for the same thread count), "of sgemm" the
-share of OpenBLAS's sgemm rate on large square products, measured there too.
+share of the engine's GEMM rate on large square products (its AVX-512 kernel, or OpenBLAS's sgemm where the CPU
+has no AVX-512), measured there too.
 --eval compares evaluation instead: `cohort bench --eval` (forward only, batch norms folded) against
 PyTorch's model.eval() under torch.no_grad(). Exit status 0 when every target holds, each row naming the ones it
 misses: training throughput >= 1.5x PyTorch (2.5x for vit), at least 55 % of the FMA peak for resnet56, vgg11 and

@@ -28,8 +28,8 @@ static const char HELP[] =
     "layers x2, forward and both backward products), peak resident memory, and the share of time per op\n"
     "kind; then the median, fastest and slowest step (on a shared machine the median is the steadier\n"
     "figure). First it measures the machine's limit for the same thread count: a register-resident FMA loop\n"
-    "in the widest vector ISA the engine uses on this CPU, and OpenBLAS's sgemm rate on 1536^3 products cut\n"
-    "into the engine's tiles, each for --peak-seconds (0 skips both); the training GFLOP/s is then given as a\n"
+    "in the widest vector ISA the engine uses on this CPU, and the rate of the engine's matrix product (its\n"
+    "AVX-512 GEMM, or OpenBLAS's sgemm on a CPU without AVX-512) on 1536^3 products cut into its tiles, each for --peak-seconds (0 skips both); the training GFLOP/s is then given as a\n"
     "share of each. --eval measures evaluation instead: forward passes only,\n"
     "in the evaluation form training and `cohort eval` use (batch norms folded into their convolutions, no\n"
     "gradient memory). Other --KEY VALUE pairs are trainer settings (e.g. --optimizer adamw, --dim 192).\n";
@@ -57,8 +57,8 @@ static void print_peak_share(const Limits *limits, double gflops, double median_
            100.0 * median_gflops / peak->gflops);
     const SgemmRate *sgemm = &limits->sgemm;
     if (sgemm->gflops <= 0) return;
-    printf("sgemm %d^3 %.1f GFLOP/s (OpenBLAS in the engine's tiles)  %s at %.1f%% of it (median step: %.1f%%)\n",
-           sgemm->size, sgemm->gflops, what, 100.0 * gflops / sgemm->gflops, 100.0 * median_gflops / sgemm->gflops);
+    printf("sgemm %d^3 %.1f GFLOP/s (%s in the engine's tiles)  %s at %.1f%% of it (median step: %.1f%%)\n",
+           sgemm->size, sgemm->gflops, sgemm->kernel, what, 100.0 * gflops / sgemm->gflops, 100.0 * median_gflops / sgemm->gflops);
 }
 
 /* Evaluation throughput: forward passes of the evaluation form over random images, after warm-up. */

@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "gemm_engine.h"
 #include "real.h"
 
 #define SGEMM_SIZE 1536
 
 SgemmRate sgemm_rate_measure(double seconds) {
-    SgemmRate rate = {0, SGEMM_SIZE};
+    SgemmRate rate = {0, SGEMM_SIZE, gemm_engine_available() ? "AVX-512 GEMM" : "OpenBLAS"};
     const size_t n = (size_t)SGEMM_SIZE * SGEMM_SIZE;
     real *a = malloc(n * sizeof(real)), *b = malloc(n * sizeof(real)), *c = malloc(n * sizeof(real));
     if (!a || !b || !c) {

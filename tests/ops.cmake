@@ -19,3 +19,8 @@ add_custom_target(test_ops DEPENDS test_ops_gradcheck test_ops_reference)
 add_executable(test_op_registry ${COHORT_TEST_DIR}/test_op_registry.c ${COHORT_TEST_DIR}/graph_check.c)
 target_link_libraries(test_op_registry PRIVATE cohort_test_gradcheck_f64 m)
 add_test(NAME op_registry_gradcheck COMMAND test_op_registry)
+
+# gemm() (the engine's AVX-512 GEMM where the CPU has it) against a double-precision sum.
+add_executable(test_gemm ${COHORT_TEST_DIR}/test_gemm.c)
+target_link_libraries(test_gemm PRIVATE cohort_trainer m)
+add_test(NAME gemm_reference COMMAND test_gemm)

@@ -52,7 +52,9 @@ static const LearningCase CASES[] = {
     {"mobilenet_v3_large", "3x32x32", {"width=0.5", "dropout=0", NULL}, 512, 6, 32, 0.05, 0},
     {"shufflenet_v2_x0_5", "3x32x32", {NULL}, 512, 6, 32, 0.05, 30.0},
     {"resnext50_32x4d", "3x32x32", {"width=0.25", NULL}, 512, 4, 32, 0.02, 30.0},
-    {"resnext29_2x16d", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
+    /* at 0.05 its first epoch's loss rose to 4.2-4.3 (10 classes: a diverging start) and the final accuracy then
+     * depended on the products' rounding (23 % or 41 % with two GEMMs); 0.02 starts at 2.9 and ends near 60 % */
+    {"resnext29_2x16d", "3x32x32", {NULL}, 512, 4, 32, 0.02, 30.0},
     {"repvgg_a0", "3x32x32", {NULL}, 512, 4, 32, 0.05, 30.0},
     {"xception", "3x16x16", {NULL}, 512, 4, 32, 0.05, 30.0},
 };

@@ -11,12 +11,17 @@
  * which tile computes which outputs depends on the shape alone, so the result is the same on any thread
  * count whatever kernel OpenBLAS runs. */
 #include "real.h"
+#include "gemm_engine.h"
 
 #include <cblas.h>
 #include <omp.h>
 
 void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, real alpha, const real *A, int lda,
           const real *B, int ldb, real beta, real *C, int ldc) {
+    if (gemm_engine_available()) {
+        gemm_engine(transpose_a, transpose_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     enum CBLAS_TRANSPOSE ta = transpose_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = transpose_b ? CblasTrans : CblasNoTrans;
     /* the calling thread's count only (an OpenMP ICV of this task); restored right after */

@@ -68,6 +68,10 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
 
 #include <immintrin.h>
 
+#include "../gemm_microkernel.h"
+
+_Static_assert(PANEL_COLS == MICRO_COLS && TILE_ROWS == MICRO_ROWS, "panels are the micro-kernel's tiles");
+
 static bool is_same_stride_one(const ConvShape *s) {
     return s->stride == 1 && 2 * s->pad_h == s->KH - 1 && 2 * s->pad_w == s->KW - 1 && s->OH == s->H &&
            s->OW == s->W;
@@ -222,36 +226,6 @@ __attribute__((target("avx512f"))) static void pack_panel(real *panel, const rea
     }
 }
 
-/* C[rows][cols] (= or +=) sum over k of Ap[k][0..7] * Bp[k][0..47]; rows <= 8, cols <= 48, ldc in reals */
-__attribute__((target("avx512f"))) static void kernel_8x48(size_t K, const real *Ap, const real *Bp, real *C,
-                                                            size_t ldc, int rows, int cols, bool accumulate) {
-    __m512 acc[TILE_ROWS][3];
-    for (int r = 0; r < TILE_ROWS; r++)
-        for (int j = 0; j < 3; j++) acc[r][j] = _mm512_setzero_ps();
-    for (size_t k = 0; k < K; k++) {
-        const __m512 b0 = _mm512_loadu_ps(Bp + PANEL_COLS * k), b1 = _mm512_loadu_ps(Bp + PANEL_COLS * k + 16),
-                     b2 = _mm512_loadu_ps(Bp + PANEL_COLS * k + 32);
-        for (int r = 0; r < TILE_ROWS; r++) {
-            const __m512 a = _mm512_set1_ps(Ap[TILE_ROWS * k + r]);
-            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
-        }
-    }
-    __mmask16 col_mask[3];
-    for (int j = 0; j < 3; j++) {
-        const int valid = cols - 16 * j;
-        col_mask[j] = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
-    }
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < 3; j++) {
-            real *dst = C + (size_t)r * ldc + 16 * j;
-            __m512 value = acc[r][j];
-            if (accumulate) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(col_mask[j], dst));
-            _mm512_mask_storeu_ps(dst, col_mask[j], value);
-        }
-}
-
 static int threads_for(const ConvShape *s) {
     int threads = omp_get_max_threads();
     if (threads > slot_count(s)) threads = slot_count(s);
@@ -301,30 +275,7 @@ __attribute__((target("avx512f"))) static void transpose_dout(real *dout_t, cons
             __m512 rows[16];
             for (int i = 0; i < 16; i++)
                 rows[i] = _mm512_maskz_loadu_ps(lanes, dout + (size_t)(oc0 + i) * N + (lanes ? n : 0));
-            /* 16x16 transpose: pairs, then quads, then 128-bit lanes, then 256-bit halves */
-            __m512 t[16];
-            for (int i = 0; i < 16; i += 2) {
-                t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
-                t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
-            }
-            for (int i = 0; i < 16; i += 4) {
-                rows[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-                rows[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-                rows[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-                rows[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-            }
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0x88);
-                t[i + 4] = _mm512_shuffle_f32x4(rows[i], rows[i + 4], 0xDD);
-                t[i + 8] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0x88);
-                t[i + 12] = _mm512_shuffle_f32x4(rows[i + 8], rows[i + 12], 0xDD);
-            }
-            for (int i = 0; i < 4; i++) {
-                rows[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-                rows[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-                rows[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-                rows[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
-            }
+            transpose_16x16(rows);
             /* rows[j] now holds pixel n + j: dout[oc0 .. oc0+15][n + j] */
             for (int j = 0; j < 16; j++) _mm512_storeu_ps(dout_t + (size_t)(16 * v + j) * OC + oc0, rows[j]);
         }
