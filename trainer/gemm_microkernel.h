@@ -27,6 +27,26 @@ static inline __mmask16 lanes_below(int valid) {
     return valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
 }
 
+/* dst[0..47] (= or +=) the three vectors of one tile row, masked to the tile's columns. The vectors are passed
+ * by value: a tile whose accumulator array had its address taken was kept in memory by GCC around masked loads,
+ * written to the stack on every k. */
+__attribute__((target("avx512f"))) static inline void store_tile_row(real *dst, __m512 v0, __m512 v1, __m512 v2,
+                                                                      const __mmask16 col_mask[3], bool accumulate) {
+    if (accumulate) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(col_mask[0], dst));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(col_mask[1], dst + 16));
+        v2 = _mm512_add_ps(v2, _mm512_maskz_loadu_ps(col_mask[2], dst + 32));
+    }
+    _mm512_mask_storeu_ps(dst, col_mask[0], v0);
+    _mm512_mask_storeu_ps(dst + 16, col_mask[1], v1);
+    _mm512_mask_storeu_ps(dst + 32, col_mask[2], v2);
+}
+
+/* masks of a tile's three column vectors for `cols` valid columns */
+static inline void tile_column_masks(__mmask16 col_mask[3], int cols) {
+    for (int j = 0; j < 3; j++) col_mask[j] = lanes_below(cols - 16 * j);
+}
+
 /* C[rows][cols] (= or +=) sum over k of Ap[k][0..7] * Bp[k][0..47]; rows <= 8, cols <= 48, ldc in reals.
  * Rows and columns past rows/cols are computed (from the packing's zeros) but not stored. */
 __attribute__((target("avx512f"))) static inline void kernel_8x48(size_t K, const real *Ap, const real *Bp,
@@ -46,14 +66,10 @@ __attribute__((target("avx512f"))) static inline void kernel_8x48(size_t K, cons
         }
     }
     __mmask16 col_mask[3];
-    for (int j = 0; j < 3; j++) col_mask[j] = lanes_below(cols - 16 * j);
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < 3; j++) {
-            real *dst = C + (size_t)r * ldc + 16 * j;
-            __m512 value = acc[r][j];
-            if (accumulate) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(col_mask[j], dst));
-            _mm512_mask_storeu_ps(dst, col_mask[j], value);
-        }
+    tile_column_masks(col_mask, cols);
+    /* a constant trip count, so that acc is indexed by constants only and stays in registers */
+    for (int r = 0; r < MICRO_ROWS; r++)
+        if (r < rows) store_tile_row(C + (size_t)r * ldc, acc[r][0], acc[r][1], acc[r][2], col_mask, accumulate);
 }
 
 /* rows[j] <- column j of the 16x16 block rows[0..15] (rows[i] lane j moves to rows[j] lane i): pairs, then

@@ -190,6 +190,24 @@ __attribute__((target("avx512f"))) static void pack_panel_stride_two(real *panel
     }
 }
 
+/* Where the taps of a stride-1 panel read: per tap, its shift in the flattened plane and the valid lanes of the
+ * panel's three vectors (none past the batch or where the tap reads padding). */
+typedef struct {
+    ptrdiff_t shift[MAX_PANEL_TAPS];
+    __mmask16 lanes[MAX_PANEL_TAPS][PANEL_COLS / 16];
+} TapReads;
+
+static void tap_reads(TapReads *r, const uint16_t *masks, const ConvShape *s, size_t n0) {
+    const size_t N = (size_t)s->B * s->H * s->W, plane = (size_t)s->H * s->W, vectors = plane / 16;
+    for (int t = 0; t < s->KH * s->KW; t++) {
+        r->shift[t] = (ptrdiff_t)(t / s->KW - s->pad_h) * s->W + (t % s->KW - s->pad_w);
+        for (int v = 0; v < PANEL_COLS / 16; v++) {
+            const size_t n = n0 + 16 * (size_t)v;
+            r->lanes[t][v] = n < N ? masks[(size_t)t * vectors + (n % plane) / 16] : 0;
+        }
+    }
+}
+
 /* Bp[k][48] for output pixels n0..n0+47 of the batch: input value at the tap's shift, or 0 where the tap
  * reads padding or the pixel is past the batch. Lanes masked off are not read (no fault past the array). */
 __attribute__((target("avx512f"))) static void pack_panel(real *panel, const real *in, const uint16_t *masks,
@@ -198,19 +216,11 @@ __attribute__((target("avx512f"))) static void pack_panel(real *panel, const rea
         pack_panel_stride_two(panel, in, masks, s, n0);
         return;
     }
-    const size_t N = (size_t)s->B * s->H * s->W, plane = (size_t)s->H * s->W, vectors = plane / 16;
+    const size_t N = (size_t)s->B * s->H * s->W;
     const int taps = s->KH * s->KW;
     prefetch_ahead(in, s, N, n0);
-    /* per tap: its shift in the flattened plane and the valid lanes of the panel's three vectors */
-    ptrdiff_t shift[MAX_PANEL_TAPS];
-    __mmask16 lane_mask[MAX_PANEL_TAPS][PANEL_COLS / 16];
-    for (int t = 0; t < taps; t++) {
-        shift[t] = (ptrdiff_t)(t / s->KW - s->pad_h) * s->W + (t % s->KW - s->pad_w);
-        for (int v = 0; v < PANEL_COLS / 16; v++) {
-            const size_t n = n0 + 16 * (size_t)v;
-            lane_mask[t][v] = n < N ? masks[(size_t)t * vectors + (n % plane) / 16] : 0;
-        }
-    }
+    TapReads reads;
+    tap_reads(&reads, masks, s, n0);
     /* channel by channel, so that the panel is written in order and a channel's input lines are read
      * by all its taps while they are in L1 */
     real *dst = panel;
@@ -218,12 +228,55 @@ __attribute__((target("avx512f"))) static void pack_panel(real *panel, const rea
         const uintptr_t channel = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)n0 * sizeof(real);
         for (int t = 0; t < taps; t++, dst += PANEL_COLS) {
             /* address arithmetic in integers: masked-off lanes may point outside the input */
-            const uintptr_t src = channel + (uintptr_t)shift[t] * sizeof(real);
+            const uintptr_t src = channel + (uintptr_t)reads.shift[t] * sizeof(real);
             for (int v = 0; v < PANEL_COLS / 16; v++)
-                _mm512_storeu_ps(dst + 16 * v,
-                                 _mm512_maskz_loadu_ps(lane_mask[t][v], (const void *)(src + 64 * (uintptr_t)v)));
+                _mm512_storeu_ps(dst + 16 * v, _mm512_maskz_loadu_ps(reads.lanes[t][v],
+                                                                     (const void *)(src + 64 * (uintptr_t)v)));
         }
     }
+}
+
+/* The 8x48 tile of a stride-1 convolution straight from its input, without a panel: for k = c * taps + t (the
+ * panel's order), the three vectors kernel_8x48 would load from Bp[k] are loaded from channel c at tap t's
+ * shift, masked as pack_panel masks them. The same sums in the same order as pack_panel + kernel_8x48, so the
+ * same results; it saves writing and re-reading the panel, which cost as much as the multiply-adds on the
+ * CIFAR ResNets' layers (few filters, short K). */
+/* the tile's accumulators as 24 named variables: with masked loads in the loop, GCC kept an array of them in
+ * memory and wrote all 24 to the stack on every k */
+#define DIRECT_ROW_DECLARE(r) __m512 acc##r##0 = _mm512_setzero_ps(), acc##r##1 = acc##r##0, acc##r##2 = acc##r##0;
+#define DIRECT_ROW_FMA(r)                                                                                     \
+    {                                                                                                         \
+        const __m512 a = _mm512_set1_ps(Ap[r]);                                                               \
+        acc##r##0 = _mm512_fmadd_ps(a, b0, acc##r##0);                                                        \
+        acc##r##1 = _mm512_fmadd_ps(a, b1, acc##r##1);                                                        \
+        acc##r##2 = _mm512_fmadd_ps(a, b2, acc##r##2);                                                        \
+    }
+#define DIRECT_ROW_STORE(r) \
+    if (r < rows) store_tile_row(C + (size_t)(r) * ldc, acc##r##0, acc##r##1, acc##r##2, col_mask, accumulate);
+
+__attribute__((target("avx512f"))) static void kernel_8x48_direct(const real *in, size_t N, const ConvShape *s,
+                                                                   const TapReads *reads, size_t n0,
+                                                                   const real *Ap, real *C, size_t ldc, int rows,
+                                                                   int cols, bool accumulate) {
+    DIRECT_ROW_DECLARE(0) DIRECT_ROW_DECLARE(1) DIRECT_ROW_DECLARE(2) DIRECT_ROW_DECLARE(3)
+    DIRECT_ROW_DECLARE(4) DIRECT_ROW_DECLARE(5) DIRECT_ROW_DECLARE(6) DIRECT_ROW_DECLARE(7)
+    const int taps = s->KH * s->KW;
+    for (int c = 0; c < s->C; c++) {
+        const uintptr_t channel = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)n0 * sizeof(real);
+        for (int t = 0; t < taps; t++, Ap += TILE_ROWS) {
+            /* address arithmetic in integers: masked-off lanes may point outside the input */
+            const uintptr_t src = channel + (uintptr_t)reads->shift[t] * sizeof(real);
+            const __m512 b0 = _mm512_maskz_loadu_ps(reads->lanes[t][0], (const void *)src),
+                         b1 = _mm512_maskz_loadu_ps(reads->lanes[t][1], (const void *)(src + 64)),
+                         b2 = _mm512_maskz_loadu_ps(reads->lanes[t][2], (const void *)(src + 128));
+            DIRECT_ROW_FMA(0) DIRECT_ROW_FMA(1) DIRECT_ROW_FMA(2) DIRECT_ROW_FMA(3)
+            DIRECT_ROW_FMA(4) DIRECT_ROW_FMA(5) DIRECT_ROW_FMA(6) DIRECT_ROW_FMA(7)
+        }
+    }
+    __mmask16 col_mask[3];
+    tile_column_masks(col_mask, cols);
+    DIRECT_ROW_STORE(0) DIRECT_ROW_STORE(1) DIRECT_ROW_STORE(2) DIRECT_ROW_STORE(3)
+    DIRECT_ROW_STORE(4) DIRECT_ROW_STORE(5) DIRECT_ROW_STORE(6) DIRECT_ROW_STORE(7)
 }
 
 static int threads_for(const ConvShape *s) {
@@ -246,9 +299,20 @@ void conv_panels_convolve(real *out, const real *in, const real *filters, int M,
         real *panel = panel_slots + (size_t)omp_get_thread_num() * K * PANEL_COLS;
         const size_t n0 = p * PANEL_COLS;
         const int cols = N - n0 < PANEL_COLS ? (int)(N - n0) : PANEL_COLS;
-        pack_panel(panel, in, masks, s, n0);
         /* the output rows of the next panel, which the kernels will write (or read and write) */
         prefetch_rows(out, M, N, n0 + PANEL_COLS);
+        if (s->stride == 1) {
+            TapReads reads;
+            tap_reads(&reads, masks, s, n0);
+            prefetch_ahead(in, s, N, n0);
+            for (size_t rb = 0; rb < blocks; rb++) {
+                const int rows = M - (int)rb * TILE_ROWS < TILE_ROWS ? M - (int)rb * TILE_ROWS : TILE_ROWS;
+                kernel_8x48_direct(in, N, s, &reads, n0, packed + rb * TILE_ROWS * K, out + rb * TILE_ROWS * N + n0,
+                                   N, rows, cols, accumulate);
+            }
+            continue;
+        }
+        pack_panel(panel, in, masks, s, n0);
         for (size_t rb = 0; rb < blocks; rb++) {
             const int rows = M - (int)rb * TILE_ROWS < TILE_ROWS ? M - (int)rb * TILE_ROWS : TILE_ROWS;
             kernel_8x48(K, packed + rb * TILE_ROWS * K, panel, out + rb * TILE_ROWS * N + n0, N, rows, cols,
