@@ -1,4 +1,5 @@
-/* Matrix products through OpenBLAS, always single-threaded inside OpenBLAS.
+/* Matrix products: the engine's AVX-512 GEMM (gemm_engine.c) on CPUs that have AVX-512F in the float build,
+ * else OpenBLAS, always single-threaded inside OpenBLAS.
  *
  * Why never OpenBLAS's own threading: how its threaded GEMM splits a product depends on the thread count, and
  * with some kernels the split changes the rounding. Under OPENBLAS_CORETYPE=Haswell, Zen or Prescott a

@@ -12,8 +12,9 @@ typedef double real;
 typedef float real;
 #endif
 
-/* Row-major C = alpha * op(A) * op(B) + beta * C through OpenBLAS (sgemm or dgemm by `real`), on the calling
- * thread alone (see gemm.c for why OpenBLAS never threads a product itself).
+/* Row-major C = alpha * op(A) * op(B) + beta * C, on the calling thread alone: the engine's AVX-512 GEMM where
+ * the CPU has AVX-512F (float build), else OpenBLAS (sgemm or dgemm by `real`; see gemm.c for why OpenBLAS never
+ * threads a product itself).
  * op(A) is M x K, op(B) is K x N, C is M x N; lda/ldb/ldc are row strides of the stored arrays. */
 void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, real alpha, const real *A, int lda,
           const real *B, int ldb, real beta, real *C, int ldc);
