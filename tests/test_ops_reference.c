@@ -91,6 +91,52 @@ static void test_conv_rect_slots(const char *label, int B, int C, int H, int W, 
     free(workspace), free(expected), free(din), free(dw), free(db), free(ref_din), free(ref_dw), free(ref_db);
 }
 
+/* Depthwise convolution (weight [C][1][KH][KW]) against direct double sums, on both of its float paths: the
+ * vector planes (AVX-512, stride-1 'same' planes of whole 16-pixel vectors: 16x16, 8x8, 4x4, 5x5 filters) and
+ * the row kernels (stride 2, 7x7 planes). The input gradient is added into values already there. */
+static void test_depthwise(const char *label, int B, int C, int H, int W, int K, int stride, int pad) {
+    ConvShape s;
+    conv_shape_init(&s, B, C, H, W, C, K, K, stride, pad);
+    const int OH = s.OH, OW = s.OW;
+    const size_t in_n = (size_t)C * B * H * W, w_n = (size_t)C * K * K, out_n = (size_t)C * B * OH * OW;
+    double *in_d, *w_d, *b_d, *dout_d, *din0_d;
+    real *in = random_pair(&in_d, in_n, 1.0), *w = random_pair(&w_d, w_n, 0.3), *bias = random_pair(&b_d, C, 0.5);
+    real *dout = random_pair(&dout_d, out_n, 1.0), *din = random_pair(&din0_d, in_n, 1.0);
+    real *out = test_alloc(out_n, sizeof(real)), *dw = test_alloc(w_n, sizeof(real));
+    real *db = test_alloc((size_t)C, sizeof(real));
+    double *expected = test_alloc(out_n, sizeof(double)), *ref_dw = test_alloc(w_n, sizeof(double));
+    for (int c = 0; c < C; c++)
+        for (int b = 0; b < B; b++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    const size_t o = (((size_t)c * B + b) * OH + oh) * OW + ow;
+                    double sum = b_d[c];
+                    for (int kh = 0; kh < K; kh++)
+                        for (int kw = 0; kw < K; kw++) {
+                            const int ih = oh * stride - pad + kh, iw = ow * stride - pad + kw;
+                            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                            const size_t x = (((size_t)c * B + b) * H + ih) * W + iw, t = (size_t)c * K * K + kh * K + kw;
+                            sum += w_d[t] * in_d[x];
+                            din0_d[x] += dout_d[o] * w_d[t];
+                            ref_dw[t] += dout_d[o] * in_d[x];
+                        }
+                    expected[o] = sum;
+                }
+    depthwise_conv_forward(out, in, w, bias, &s);
+    depthwise_conv_backward(din, dw, db, dout, in, w, &s);
+    double dw_scale = 1;
+    for (size_t i = 0; i < w_n; i++) dw_scale = fmax(dw_scale, fabs(ref_dw[i]));
+    double dw_error = 0;
+    for (size_t i = 0; i < w_n; i++) dw_error = worse_error(dw_error, fabs(dw[i] - ref_dw[i]) / dw_scale);
+    const double forward_error = max_error(out, expected, out_n), din_error = max_error(din, din0_d, in_n);
+    CHECK_MSG(forward_error <= FLOAT_TOL, "%s forward error %.3e", label, forward_error);
+    CHECK_MSG(din_error <= FLOAT_TOL, "%s din error %.3e", label, din_error);
+    CHECK_MSG(dw_error <= FLOAT_TOL, "%s dweight error %.3e", label, dw_error);
+    printf("  %-32s forward %.1e  din %.1e  dweight %.1e\n", label, forward_error, din_error, dw_error);
+    free(in), free(in_d), free(w), free(w_d), free(bias), free(b_d), free(dout), free(dout_d), free(din);
+    free(din0_d), free(out), free(dw), free(db), free(expected), free(ref_dw);
+}
+
 static void test_conv_slots(const char *label, int B, int C, int H, int W, int OC, int KH, int KW, int stride,
                             int pad, bool with_bias, int slots) {
     test_conv_rect_slots(label, B, C, H, W, OC, KH, KW, stride, pad, pad, with_bias, slots);
@@ -841,6 +887,12 @@ int main(void) {
     test_conv_slots("conv2d panels 1x1 s2 16->32", 3, 16, 32, 32, 32, 1, 1, 2, 0, false, 2);
     test_conv_slots("conv2d panels s2 31x31 8->16", 3, 8, 31, 31, 16, 3, 3, 2, 1, false, 2);
     test_conv_rect();
+    test_depthwise("depthwise 3x3 s1 16x16", 6, 24, 16, 16, 3, 1, 1);
+    test_depthwise("depthwise 3x3 s1 8x8", 5, 32, 8, 8, 3, 1, 1);
+    test_depthwise("depthwise 3x3 s1 4x4", 9, 40, 4, 4, 3, 1, 1);
+    test_depthwise("depthwise 5x5 s1 8x8", 4, 16, 8, 8, 5, 1, 2);
+    test_depthwise("depthwise 3x3 s1 7x7 (rows)", 4, 16, 7, 7, 3, 1, 1);
+    test_depthwise("depthwise 3x3 s2 16x16 (rows)", 4, 16, 16, 16, 3, 2, 1);
     test_relu_in_place();
     test_add_in_place();
     test_gelu_dropout_in_place();

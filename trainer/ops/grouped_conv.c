@@ -14,10 +14,12 @@
  * plane is convolved with its KHxKW filter by rows, the inner loop over the output columns of a row (a
  * contiguous, vectorised multiply-add at stride 1). Threads take whole planes (forward) or whole channels
  * (backward: input gradient, and weight and bias gradients summed over the images in order), so every value is
- * computed by one thread in a fixed order and results do not depend on the thread count. */
+ * computed by one thread in a fixed order and results do not depend on the thread count. On AVX-512 CPUs the
+ * stride-1 'same' layers whose planes are whole 16-pixel vectors run depthwise_planes.c instead. */
 #include <omp.h>
 #include <string.h>
 
+#include "depthwise_planes.h"
 #include "ops.h"
 #include "layer.h"
 
@@ -106,6 +108,10 @@ static void depthwise_plane_backward(real *dx, real *dw, const real *dy, const r
 
 /* s: C = OC channels. in [C][B][H][W], weight [C][1][KH][KW], bias [C] or NULL -> out [C][B][OH][OW] */
 void depthwise_conv_forward(real *out, const real *in, const real *weight, const real *bias, const ConvShape *s) {
+    if (depthwise_planes_apply(s)) {
+        depthwise_planes_forward(out, in, weight, bias, s);
+        return;
+    }
     const size_t plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW, taps = (size_t)s->KH * s->KW;
     const int planes = s->C * s->B;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)planes * out_plane * taps >= OPS_PARALLEL_MIN)
@@ -121,13 +127,16 @@ void depthwise_conv_forward(real *out, const real *in, const real *weight, const
 void depthwise_conv_backward(real *din, real *dweight, real *dbias, const real *dout, const real *in,
                              const real *weight, const ConvShape *s) {
     const size_t plane = (size_t)s->H * s->W, out_plane = (size_t)s->OH * s->OW, taps = (size_t)s->KH * s->KW;
+    const bool on_planes = depthwise_planes_apply(s);
+    if (on_planes && (din || dweight)) depthwise_planes_backward(din, dweight, dout, in, weight, s);
+    if (on_planes && !dbias) return;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)s->C * s->B * out_plane * taps >= OPS_PARALLEL_MIN)
     for (int c = 0; c < s->C; c++) {
         double bias_sum = 0;
         for (int b = 0; b < s->B; b++) {
             const size_t p = (size_t)c * s->B + b;
             const real *dy = dout + p * out_plane;
-            if (din || dweight)
+            if (!on_planes && (din || dweight))
                 depthwise_plane_backward(din ? din + p * plane : NULL, dweight ? dweight + (size_t)c * taps : NULL,
                                          dy, in + p * plane, weight + (size_t)c * taps, s);
             if (dbias)
