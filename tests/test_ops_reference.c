@@ -92,8 +92,8 @@ static void test_conv_rect_slots(const char *label, int B, int C, int H, int W, 
 }
 
 /* Depthwise convolution (weight [C][1][KH][KW]) against direct double sums, on both of its float paths: the
- * vector planes (AVX-512, stride-1 'same' planes of whole 16-pixel vectors: 16x16, 8x8, 4x4, 5x5 filters) and
- * the row kernels (stride 2, 7x7 planes). The input gradient is added into values already there. */
+ * vector planes (AVX-512, output planes of whole 16-pixel vectors: stride-1 'same' and stride 2, 3x3 and 5x5
+ * filters) and the row kernels (a 7x7 plane, a 2x2 output plane). The input gradient is added into values already there. */
 static void test_depthwise(const char *label, int B, int C, int H, int W, int K, int stride, int pad) {
     ConvShape s;
     conv_shape_init(&s, B, C, H, W, C, K, K, stride, pad);
@@ -892,7 +892,11 @@ int main(void) {
     test_depthwise("depthwise 3x3 s1 4x4", 9, 40, 4, 4, 3, 1, 1);
     test_depthwise("depthwise 5x5 s1 8x8", 4, 16, 8, 8, 5, 1, 2);
     test_depthwise("depthwise 3x3 s1 7x7 (rows)", 4, 16, 7, 7, 3, 1, 1);
-    test_depthwise("depthwise 3x3 s2 16x16 (rows)", 4, 16, 16, 16, 3, 2, 1);
+    test_depthwise("depthwise 3x3 s2 32x32", 3, 16, 32, 32, 3, 2, 1);
+    test_depthwise("depthwise 3x3 s2 8x8", 6, 24, 8, 8, 3, 2, 1);
+    test_depthwise("depthwise 5x5 s2 16x16", 4, 16, 16, 16, 5, 2, 2);
+    test_depthwise("depthwise 5x5 s2 15x15", 3, 8, 15, 15, 5, 2, 2);
+    test_depthwise("depthwise 3x3 s2 4x4 (rows)", 4, 16, 4, 4, 3, 2, 1);
     test_relu_in_place();
     test_add_in_place();
     test_gelu_dropout_in_place();
