@@ -52,6 +52,13 @@ __attribute__((target("avx512f"))) static inline __m256 upper_half(__m512 v) {
     return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
 }
 
+/* k-row k of two packed 8-row blocks from the 16 values of v: the lower eight to `lower`, the upper eight to
+ * `upper` (NULL when the block holds no rows past the first eight) */
+__attribute__((target("avx512f"))) static inline void store_row_pair(real *lower, real *upper, size_t k, __m512 v) {
+    _mm256_storeu_ps(lower + k * MICRO_ROWS, _mm512_castps512_ps256(v));
+    if (upper) _mm256_storeu_ps(upper + k * MICRO_ROWS, upper_half(v));
+}
+
 /* Ap[rb][k][r] = alpha * op(A)[m0 + 8 rb + r][k0 + k] for r < 8, k < kc; zero past the block's `rows` rows.
  * A stored [M][K] (not transposed): 16 rows x 16 k at a time, transposed in registers. */
 __attribute__((target("avx512f"))) static void pack_a_rows(real *Ap, const real *A, int lda, int m0, int rows,
@@ -71,11 +78,9 @@ __attribute__((target("avx512f"))) static void pack_a_rows(real *Ap, const real 
             }
             transpose_16x16(block);
             const int ks = kc - kk < 16 ? kc - kk : 16;
-            for (int t = 0; t < ks; t++) {
-                const __m512 v = alpha == 1 ? block[t] : _mm512_mul_ps(block[t], scale);
-                _mm256_storeu_ps(lower + (size_t)(kk + t) * MICRO_ROWS, _mm512_castps512_ps256(v));
-                if (has_upper) _mm256_storeu_ps(upper + (size_t)(kk + t) * MICRO_ROWS, upper_half(v));
-            }
+            for (int t = 0; t < ks; t++)
+                store_row_pair(lower, has_upper ? upper : NULL, (size_t)(kk + t),
+                               alpha == 1 ? block[t] : _mm512_mul_ps(block[t], scale));
         }
     }
 }
@@ -91,10 +96,8 @@ __attribute__((target("avx512f"))) static void pack_a_columns(real *Ap, const re
         const __mmask16 row_lanes = lanes_below(rows - 16 * pair);
         const real *src = A + (size_t)k0 * lda + m0 + 16 * pair;
         for (int k = 0; k < kc; k++) {
-            __m512 v = _mm512_maskz_loadu_ps(row_lanes, src + (size_t)k * lda);
-            if (alpha != 1) v = _mm512_mul_ps(v, scale);
-            _mm256_storeu_ps(lower + (size_t)k * MICRO_ROWS, _mm512_castps512_ps256(v));
-            if (has_upper) _mm256_storeu_ps(upper + (size_t)k * MICRO_ROWS, upper_half(v));
+            const __m512 v = _mm512_maskz_loadu_ps(row_lanes, src + (size_t)k * lda);
+            store_row_pair(lower, has_upper ? upper : NULL, (size_t)k, alpha == 1 ? v : _mm512_mul_ps(v, scale));
         }
     }
 }
