@@ -17,6 +17,7 @@
 #include "check.h"
 #include "config.h"
 #include "model.h"
+#include "model_builder.h"
 #include "ops.h"
 
 typedef struct {
@@ -687,6 +688,63 @@ static void check_memory_plan(void) {
     model_free(m);
 }
 
+/* Replayed activations (act_plan.c): a batch norm + ReLU output that only backward reads again is recomputed
+ * there instead of kept. Built with and without replays from the same seed, one training step must give the
+ * same bits (loss, every parameter gradient, the running statistics), and the replaying plan a smaller arena
+ * where the architecture has such outputs. */
+static void check_replay(const char *name, double width, int H, int B, int expected_replays, double most_arena) {
+    TrainConfig cfg;
+    train_config_defaults(&cfg);
+    cfg.width = width;
+    const int classes = 10;
+    Model *model[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        builder_replay_activations(k == 1);
+        model[k] = build(name, &cfg, 3, H, H, classes, B);
+    }
+    builder_replay_activations(true);
+    if (!model[0] || !model[1]) {
+        model_free(model[0]), model_free(model[1]);
+        return;
+    }
+    int replays[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < model[k]->layer_count; i++)
+            for (int p = model[k]->layers[i].replay_first; p >= 0; p = model[k]->layers[p].replay_next) replays[k]++;
+    CHECK_MSG(replays[0] == 0 && replays[1] == expected_replays, "%s: %d replays without, %d with (expected %d)", name,
+              replays[0], replays[1], expected_replays);
+    const double ratio = (double)model[1]->act_count / (double)model[0]->act_count;
+    CHECK_MSG(ratio <= most_arena, "%s: replaying arena %zu reals, keeping %zu (%.3f, at most %.3f)", name,
+              model[1]->act_count, model[0]->act_count, ratio, most_arena);
+    Rng rng;
+    rng_seed(&rng, 11);
+    const size_t n = (size_t)3 * H * H * B;
+    real *x = malloc(n * sizeof(real)), *probs[2];
+    int32_t *labels = malloc((size_t)B * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) x[i] = (real)rng_normal(&rng);
+    for (int b = 0; b < B; b++) labels[b] = b % classes;
+    double loss[2], objective;
+    for (int k = 0; k < 2; k++) {
+        probs[k] = malloc((size_t)B * classes * sizeof(real));
+        model_forward(model[k], x, B, true);
+        loss[k] = model_loss(model[k], probs[k], labels, B, 0, &objective);
+        model_loss_backward(model[k], probs[k], labels, B, 0);
+    }
+    CHECK_MSG(model[0]->param_count == model[1]->param_count && loss[0] == loss[1], "%s: loss %.9g vs %.9g", name,
+              loss[0], loss[1]);
+    size_t differing = 0;
+    for (size_t i = 0; i < model[0]->param_count; i++)
+        differing += memcmp(&model[0]->grads[i], &model[1]->grads[i], sizeof(real)) != 0;
+    CHECK_MSG(differing == 0, "%s: %zu of %zu parameter gradients differ with replays", name, differing,
+              model[0]->param_count);
+    CHECK_MSG(memcmp(model[0]->buffers, model[1]->buffers, model[0]->buffer_count * sizeof(real)) == 0,
+              "%s: running statistics differ with replays", name);
+    printf("%s batch %d: %d replayed outputs, activations %zu -> %zu reals (%.3f), gradients identical\n", name, B,
+           replays[1], model[0]->act_count, model[1]->act_count, ratio);
+    free(x), free(labels), free(probs[0]), free(probs[1]);
+    model_free(model[0]), model_free(model[1]);
+}
+
 int main(int argc, char **argv) {
     if (sizeof(real) == sizeof(float)) { /* the same code in double: no need to build every model twice */
         check_counts();
@@ -696,6 +754,12 @@ int main(int argc, char **argv) {
         check_lenet_bn();
         check_names();
         check_memory_plan();
+        /* every batch norm + ReLU (the stem's, each block's first); vgg11's eight; DenseNet-BC's two per layer,
+         * the transitions' and the last; GoogLeNet's inside the Inception branches and the stem */
+        check_replay("resnet20", 1, 32, 8, 10, 0.82);
+        check_replay("vgg11", 0.25, 32, 4, 8, 0.76);
+        check_replay("densenet_bc", 1, 16, 2, 99, 0.75);
+        check_replay("googlenet", 0.25, 32, 2, 57, 0.73);
         if (argc > 1) check_cli(argv[1]);
     }
     check_eval_mode("resnet8", 1, -1, 3, 8, 8);

@@ -5,12 +5,20 @@
  * after it, counts as one) are written in forward by the layer that produces them and read by the layers
  * that consume them. Backward reads some of them again: a convolution its input, a batch norm its input, a
  * ReLU its output. Each op's descriptor says which values its backward reads (backward_skips_inputs,
- * backward_skips_output; a fused ReLU's mask, relu_after, reads the output). A group that some backward reads
- * is kept from its first write to the end of the step. A group that no backward reads (a residual branch's
- * last batch norm output, read by the add alone; a concatenation or channel shuffle, whose backwards only
- * route gradients) lives only from its first write to its last forward reader, and its region is then reused
- * by a later group, first fit in layer order. The model's input, its output and the auxiliary heads' outputs
- * are kept: the loss and the callers read them after forward. */
+ * backward_skips_output; a fused ReLU's mask, relu_after, reads the output). The plan gives each group one or
+ * two spans of time (forward of layer i at time i, backward of layer i at time 2L - i):
+ * - kept: a group that some backward reads lives from its first write to the end of the step;
+ * - forward only: a group that no backward reads (a residual branch's last batch norm output, read by the add
+ *   alone; a concatenation or channel shuffle, whose backwards only route gradients) lives from its first write
+ *   to its last forward reader;
+ * - replayed: a group whose producer can recompute it (the descriptor's replay, e.g. a batch norm + ReLU from its
+ *   kept input and saved statistics) lives in forward as a forward-only group, and again in backward from just
+ *   before the backward of its last reader (where the producer replays it) to the producer's own backward. A
+ *   ResNet block or a VGG stage thus keeps its convolutions' outputs but not the batch norm + ReLU outputs beside
+ *   them, one activation tensor in two, for one elementwise pass per batch norm in backward.
+ * Each group takes the lowest offset where no group whose spans meet its own lies (first fit, in order of first
+ * write). The model's input, its output and the auxiliary heads' outputs are kept: the loss and the callers read
+ * them after forward. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,74 +27,143 @@
 #include "model_builder.h"
 #include "region_fit.h"
 
+static bool replay_on = true;
+
+void builder_replay_activations(bool on) { replay_on = on; }
+
 static size_t aligned_elements(const TensorSlot *s, int batch) {
     return ((size_t)s->C * s->H * s->W * batch + 15) & ~(size_t)15; /* 64-byte aligned starts */
 }
 
+typedef struct {
+    int start, end; /* inclusive times */
+} Span;
+
+typedef struct {
+    Span span[2];
+    int span_count;
+    size_t offset, size;
+} GroupLife;
+
+static bool lives_meet(const GroupLife *a, const GroupLife *b) {
+    for (int i = 0; i < a->span_count; i++)
+        for (int j = 0; j < b->span_count; j++)
+            if (a->span[i].start <= b->span[j].end && b->span[j].start <= a->span[i].end) return true;
+    return false;
+}
+
+/* Whether group g can be replayed by its writer: g holds the writer's output and at most the fused in-place
+ * ReLU's over it, is spatial (flat ones are small), and every input of the writer is kept for the whole step (so
+ * it is there in backward). */
+static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept,
+                       const bool *replayed) {
+    const int p = writer[g];
+    const Layer *l = &m->layers[p];
+    if (!op_descriptor(l->kind)->replay || group_of[l->out] != g || m->slots[l->out].flat ||
+        l->add_output >= 0)
+        return false;
+    for (int s = 0; s < m->slot_count; s++) {
+        if (group_of[s] != g || s == l->out) continue;
+        const bool fused_relu = l->relu_after && p + 1 < m->layer_count && m->layers[p + 1].out == s &&
+                                m->layers[p + 1].in == l->out && m->layers[p + 1].skip_forward;
+        if (!fused_relu) return false;
+    }
+    for (int k = 0; k < l->input_count; k++)
+        if (!kept[group_of[l->inputs[k]]] || replayed[group_of[l->inputs[k]]]) return false;
+    return true;
+}
+
 size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values_unused) {
-    const int n = m->slot_count, L = m->layer_count;
+    const int n = m->slot_count, L = m->layer_count, end_of_step = 2 * L + 1;
     int *first = malloc((size_t)n * sizeof(int)), *last = malloc((size_t)n * sizeof(int));
-    bool *kept = calloc((size_t)n, sizeof(bool));
-    size_t *size = calloc((size_t)n, sizeof(size_t)), *offset = malloc((size_t)n * sizeof(size_t));
-    Region *live = malloc((size_t)n * sizeof(Region));
-    int *live_group = malloc((size_t)n * sizeof(int));
+    int *writer = malloc((size_t)n * sizeof(int)), *last_backward_reader = malloc((size_t)n * sizeof(int));
+    bool *kept = calloc((size_t)n, sizeof(bool)), *replayed = calloc((size_t)n, sizeof(bool));
+    bool *pinned = malloc((size_t)n * sizeof(bool)); /* kept whatever backward reads: input, output, heads */
+    GroupLife *life = calloc((size_t)n, sizeof(GroupLife));
+    Region *meeting = malloc((size_t)n * sizeof(Region));
+    int *placed = malloc((size_t)n * sizeof(int));
     size_t arena = 0;
-    if (!first || !last || !kept || !size || !offset || !live || !live_group) {
+    if (!first || !last || !writer || !last_backward_reader || !kept || !replayed || !pinned || !life || !meeting ||
+        !placed) {
         arena = SIZE_MAX;
         goto done;
     }
-    for (int s = 0; s < n; s++) first[s] = INT_MAX, last[s] = -1;
+    for (int s = 0; s < n; s++) first[s] = INT_MAX, last[s] = -1, writer[s] = -1, last_backward_reader[s] = -1;
     for (int s = 0; s < n; s++) {
         if (values_unused[s]) continue;
         const size_t elements = aligned_elements(&m->slots[s], max_batch);
-        if (elements > size[group_of[s]]) size[group_of[s]] = elements;
+        if (elements > life[group_of[s]].size) life[group_of[s]].size = elements;
     }
     kept[group_of[m->input_slot]] = kept[group_of[m->output_slot]] = true;
     first[group_of[m->input_slot]] = -1;
     for (int k = 0; k < m->aux_count; k++) kept[group_of[m->aux_slots[k]]] = true;
+    for (int g = 0; g < n; g++) pinned[g] = kept[g];
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
         const OpDescriptor *op = op_descriptor(l->kind);
-        /* which values backward reads: of every layer, also those whose forward a neighbour runs */
-        if (!op->backward_skips_output || l->relu_after) kept[group_of[l->out]] = true;
+        /* which values backward reads: of every layer, also those whose forward a neighbour runs; the last reader
+         * in layer order is the first in backward */
+        if (!op->backward_skips_output || l->relu_after) {
+            kept[group_of[l->out]] = true;
+            if (!l->skip_backward) last_backward_reader[group_of[l->out]] = i;
+        }
         if (!op->backward_skips_inputs) {
-            for (int k = 0; k < l->input_count; k++) kept[group_of[l->inputs[k]]] = true;
-            if (l->add_residual >= 0) kept[group_of[l->add_residual]] = true;
+            for (int k = 0; k < l->input_count; k++) {
+                kept[group_of[l->inputs[k]]] = true;
+                if (!l->skip_backward) last_backward_reader[group_of[l->inputs[k]]] = i;
+            }
+            if (l->add_residual >= 0) {
+                kept[group_of[l->add_residual]] = true;
+                if (!l->skip_backward) last_backward_reader[group_of[l->add_residual]] = i;
+            }
         }
         if (l->skip_forward) continue;
         /* when forward writes and reads them: the layers that run */
         const int written = group_of[l->add_output >= 0 ? l->add_output : l->out];
-        if (first[written] > i) first[written] = i;
+        if (first[written] > i) first[written] = i, writer[written] = i;
         for (int k = 0; k < l->input_count; k++)
             if (!values_unused[l->inputs[k]] && last[group_of[l->inputs[k]]] < i) last[group_of[l->inputs[k]]] = i;
         if (l->add_residual >= 0 && last[group_of[l->add_residual]] < i) last[group_of[l->add_residual]] = i;
     }
-    for (int g = 0; g < n; g++) {
-        if (group_of[g] != g || size[g] == 0) continue;
-        if (first[g] == INT_MAX) first[g] = -1, kept[g] = true; /* never written in forward: its own region */
-        if (kept[g]) last[g] = L;
+    for (int g = 0; g < n; g++) /* never written in forward: its own region */
+        if (group_of[g] == g && life[g].size > 0 && first[g] == INT_MAX) first[g] = -1, kept[g] = true;
+    /* which groups are replayed, in forward order, so that a producer's inputs are decided before it */
+    for (int i = 0; i < L; i++) m->layers[i].replay_first = m->layers[i].replay_next = -1;
+    for (int i = 0; i < L && replay_on; i++) {
+        const int g = group_of[m->layers[i].out];
+        if (writer[g] != i || life[g].size == 0 || !kept[g] || pinned[g] || last_backward_reader[g] < 0) continue;
+        if (!replayable(m, g, group_of, writer, kept, replayed)) continue;
+        /* replayed before the backward of its last reader; alive until the producer's own backward */
+        Layer *reader = &m->layers[last_backward_reader[g]];
+        m->layers[i].replay_next = reader->replay_first;
+        reader->replay_first = i;
+        replayed[g] = true;
+        life[g].span[1] = (Span){2 * L - last_backward_reader[g], 2 * L - i};
     }
-    int live_count = 0;
+    for (int g = 0; g < n; g++) {
+        if (group_of[g] != g || life[g].size == 0) continue;
+        const int forward_end = last[g] > first[g] ? last[g] : first[g]; /* written, perhaps never read in forward */
+        life[g].span[0] = (Span){first[g], kept[g] && !replayed[g] ? end_of_step : forward_end};
+        life[g].span_count = replayed[g] ? 2 : 1;
+    }
+    /* first fit in order of first write (then slot order) among the groups already placed that meet it */
+    int placed_count = 0;
     for (int i = -1; i < L; i++) {
-        for (int k = 0; k < live_count;) { /* regions that no layer from i on reads */
-            if (last[live_group[k]] < i) {
-                live[k] = live[--live_count];
-                live_group[k] = live_group[live_count];
-            } else {
-                k++;
-            }
-        }
         for (int g = 0; g < n; g++) {
-            if (group_of[g] != g || size[g] == 0 || first[g] != i) continue;
-            offset[g] = region_first_fit(live, live_count, size[g]);
-            live[live_count] = (Region){offset[g], size[g]};
-            live_group[live_count++] = g;
-            if (offset[g] + size[g] > arena) arena = offset[g] + size[g];
+            if (group_of[g] != g || life[g].size == 0 || first[g] != i) continue;
+            int meeting_count = 0;
+            for (int k = 0; k < placed_count; k++)
+                if (lives_meet(&life[g], &life[placed[k]]))
+                    meeting[meeting_count++] = (Region){life[placed[k]].offset, life[placed[k]].size};
+            life[g].offset = region_first_fit(meeting, meeting_count, life[g].size);
+            placed[placed_count++] = g;
+            if (life[g].offset + life[g].size > arena) arena = life[g].offset + life[g].size;
         }
     }
     for (int s = 0; s < n; s++)
-        if (!values_unused[s]) m->slots[s].offset = offset[group_of[s]];
+        if (!values_unused[s]) m->slots[s].offset = life[group_of[s]].offset;
 done:
-    free(first), free(last), free(kept), free(size), free(offset), free(live), free(live_group);
+    free(first), free(last), free(writer), free(last_backward_reader), free(kept), free(replayed), free(pinned),
+        free(life), free(meeting), free(placed);
     return arena;
 }

@@ -88,14 +88,13 @@ static size_t plan_activations(Model *m, const Model *src, int batch) {
         free(group), free(first), free(last), free(live), free(live_group), free(group_offset);
         return SIZE_MAX;
     }
-    /* slots that share a region in the trained model share one here: the first slot with that offset names it */
+    /* slots that share a region by design in the trained model (an in-place ReLU, a fused linear layer's add
+     * output) share one here. Not those that share an offset only one after the other: the folds below change
+     * which layer writes what (a convolution writes its batch norm's output), and a region the trained model
+     * reuses for a batch norm's output once the convolution's input is dead (its replay comes later) would
+     * here be that convolution's input and output at once. */
     for (int s = 0; s < n; s++) {
-        group[s] = s;
-        for (int t = 0; t < s; t++)
-            if (src->slots[t].offset == src->slots[s].offset) {
-                group[s] = group[t];
-                break;
-            }
+        group[s] = src->slots[s].region_of;
         first[s] = INT32_MAX, last[s] = -1;
     }
     first[group[m->input_slot]] = -1;

@@ -32,6 +32,11 @@ typedef struct {
     /* the gradients of the inputs and parameters from the output's; din_mode is GRAD_WRITE only where the
      * gradient plan made this layer the first writer of its input's gradient and writes_fresh_input_grad */
     void (*backward)(Model *m, const Layer *l, int B, GradMode din_mode);
+    /* recomputes, bit for bit, the output the training forward just wrote, from its inputs, parameters and saved
+     * state, touching nothing else (NULL: it cannot). The activation plan (act_plan.c) may then let the output's
+     * region go after its last forward reader and have model_backward replay it before the backward of its last
+     * reader. Called for spatial outputs only. */
+    void (*replay)(Model *m, const Layer *l, int B);
     /* reals of state kept from forward for backward (NULL: none), for `batch` images */
     size_t (*saved_reals)(const Model *m, const Layer *l, int batch);
     /* reals of the model's shared scratch the layer needs (NULL: none), for `batch` images */

@@ -79,6 +79,15 @@ void model_backward(Model *m, int B) {
         for (int k = 0; k < l->input_count; k++)
             if (l->zero_input_grads >> k & 1)
                 zero_reals(slot_grad(m, l->inputs[k]), slot_count_for(m, l->inputs[k], B));
+        for (int p = l->replay_first; p >= 0; p = m->layers[p].replay_next) { /* outputs it reads (act_plan.c) */
+            const double replay_started = m->profiling ? profile_clock() : 0;
+            op_descriptor(m->layers[p].kind)->replay(m, &m->layers[p], B);
+            if (m->profiling) {
+                const double spent = profile_clock() - replay_started;
+                m->profile_seconds[m->layers[p].kind][1] += spent; /* the replayed layer's backward pays */
+                started += spent;
+            }
+        }
         if (!l->skip_backward) op_descriptor(l->kind)->backward(m, l, B, l->write_in_grad ? GRAD_WRITE : GRAD_ADD);
         if (m->profiling) m->profile_seconds[l->kind][1] += profile_clock() - started;
     }

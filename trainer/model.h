@@ -8,7 +8,7 @@
  *                reads them, else reused once their last forward reader has run (act_plan.c)
  *   act_grads    activation gradients; slots whose gradients are never alive at once share a region
  *                (grad_plan.c), so this is far smaller than acts
- *   saved        per-layer state for backward (BN batch mean / inverse std, LN per-token mean / inverse std,
+ *   saved        per-layer state for backward (BN batch mean / inverse std / scale, LN per-token mean / inverse std,
  *                dropout masks, max-pool window positions, attention probabilities and attention-dropout masks)
  *   workspace    shared scratch (im2col, the patch matrix of a patch embedding, attention's [T][T] blocks),
  *                sized for the largest layer
@@ -64,6 +64,10 @@ typedef struct {
     bool flat;
     size_t offset;       /* into acts (slots of an in-place ReLU share one; over time, slots no backward reads) */
     size_t grad_offset;  /* into act_grads (shared over time, see grad_plan.c); SIZE_MAX for the input image */
+    /* the slot whose region this one shares by design, whatever the time: itself, the root of its in-place ReLU
+     * chain, or a fused linear layer's add output (builder_finish). Slots whose regions merely follow one another
+     * in time share an offset but not this. */
+    int region_of;
 } TensorSlot;
 
 typedef struct {
@@ -107,6 +111,9 @@ typedef struct {
     int first_token_outputs;
     real init_std;             /* INIT_TRUNC_NORMAL; LAYER_CLS_POS: class token and position embedding normal(0, std) */
     bool aux_only;             /* feeds only auxiliary heads: skipped by evaluation-mode forwards */
+    /* Replayed outputs (act_plan.c): the layers whose outputs model_backward recomputes right before this layer's
+     * backward, as a list: replay_first (-1: none), then each such layer's replay_next. */
+    int replay_first, replay_next;
 } Layer;
 
 /* Auxiliary classifiers (GoogLeNet's, Inception-v3's): heads whose losses, weighted, are added to the main

@@ -497,8 +497,12 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
         free(values_unused), free(consumers), free(group_of);
         return err_set(err, "model %s: out of memory", m->name);
     }
+    for (int s = 0; s < m->slot_count; s++) m->slots[s].region_of = group_of[s];
     for (int i = 0; i < m->layer_count; i++)
-        if (m->layers[i].add_output >= 0) m->slots[m->layers[i].out].offset = m->slots[m->layers[i].add_output].offset;
+        if (m->layers[i].add_output >= 0) {
+            m->slots[m->layers[i].out].offset = m->slots[m->layers[i].add_output].offset;
+            m->slots[m->layers[i].out].region_of = group_of[m->layers[i].add_output];
+        }
     free(values_unused);
     int planned = grad_plan(m, max_batch, group_of);
     free(consumers);

@@ -113,9 +113,9 @@ static inline __attribute__((always_inline)) void normalise(real *y, const real 
 }
 
 OPS_VECTOR_CLONES
-static void forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
-                          const real *in, const real *gamma, const real *beta, int C, int N, real momentum, real eps,
-                          bool relu) {
+static void forward_train(real *out, real *saved_mean, real *saved_invstd, real *saved_scale, real *running_mean,
+                          real *running_var, const real *in, const real *gamma, const real *beta, int C, int N,
+                          real momentum, real eps, bool relu) {
     if (N <= 0) return;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
     for (int c = 0; c < C; c++) {
@@ -132,10 +132,12 @@ static void forward_train(real *out, real *saved_mean, real *saved_invstd, real 
         const double invstd = 1.0 / sqrt(var + (double)eps);
         saved_mean[c] = (real)mean;
         saved_invstd[c] = (real)invstd;
+        const real scale = (real)(invstd * (double)gamma[c]);
+        if (saved_scale) saved_scale[c] = scale;
 
         /* out = (x - mean) * (invstd * gamma) + beta. Subtracting the mean first (rather than folding it
          * into the offset) avoids cancellation in float when |mean| >> std. */
-        normalise(out + (size_t)c * N, x, N, (real)mean, (real)(invstd * (double)gamma[c]), beta[c], relu);
+        normalise(out + (size_t)c * N, x, N, (real)mean, scale, beta[c], relu);
 
         /* PyTorch tracks the unbiased variance; with a single value per channel (which PyTorch refuses to
          * train on) we fall back to the biased one rather than divide by zero. */
@@ -150,16 +152,26 @@ static void forward_train(real *out, real *saved_mean, real *saved_invstd, real 
 void batchnorm_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean, real *running_var,
                              const real *in, const real *gamma, const real *beta, int C, int N, real momentum,
                              real eps) {
-    forward_train(out, saved_mean, saved_invstd, running_mean, running_var, in, gamma, beta, C, N, momentum, eps,
-                  false);
+    forward_train(out, saved_mean, saved_invstd, NULL, running_mean, running_var, in, gamma, beta, C, N, momentum,
+                  eps, false);
 }
 
 /* the same, then out = max(0, out) */
 void batchnorm_relu_forward_train(real *out, real *saved_mean, real *saved_invstd, real *running_mean,
                                   real *running_var, const real *in, const real *gamma, const real *beta, int C, int N,
                                   real momentum, real eps) {
-    forward_train(out, saved_mean, saved_invstd, running_mean, running_var, in, gamma, beta, C, N, momentum, eps,
-                  true);
+    forward_train(out, saved_mean, saved_invstd, NULL, running_mean, running_var, in, gamma, beta, C, N, momentum,
+                  eps, true);
+}
+
+/* The output forward_train wrote, again, from its input and the saved mean and scale: the same normalise with
+ * the same operands (and the same vector clone), so the same bits. */
+OPS_VECTOR_CLONES
+static void replay_train(real *out, const real *in, const real *saved_mean, const real *saved_scale,
+                         const real *beta, int C, int N, bool relu) {
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)C * N >= OPS_PARALLEL_MIN)
+    for (int c = 0; c < C; c++)
+        normalise(out + (size_t)c * N, in + (size_t)c * N, N, saved_mean[c], saved_scale[c], beta[c], relu);
 }
 
 OPS_VECTOR_CLONES
@@ -363,8 +375,8 @@ void batchnorm1d_backward(real *din, real *dgamma, real *dbeta, const real *dout
 }
 
 /* ---- as a layer: per channel of [C][B][H][W] (BatchNorm2d) or per feature of a flat [B][C] (BatchNorm1d);
- * weight = gamma [C], bias = beta [C]; buffers: running mean and variance [C] each; saved: the batch mean and
- * inverse std [C] each. Runs the ReLU after it when the builder fused them (relu_after). ---- */
+ * weight = gamma [C], bias = beta [C]; buffers: running mean and variance [C] each; saved: the batch mean,
+ * inverse std and scale [C] each. Runs the ReLU after it when the builder fused them (relu_after). ---- */
 
 static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool training) {
     const TensorSlot *in = layer_in_slot(m, l);
@@ -372,19 +384,16 @@ static void batchnorm_layer_forward(Model *m, const Layer *l, int B, bool traini
     real *out = slot_values(m, l->out);
     const real *inp = slot_values(m, l->in);
     real *running_mean = m->buffers + l->buffer, *running_var = running_mean + C;
-    real *mean = layer_saved(m, l), *invstd = mean + C;
+    real *mean = layer_saved(m, l), *invstd = mean + C, *scale = invstd + C;
     const real *gamma = layer_param(m, l->weight), *beta = layer_param(m, l->bias);
     if (in->flat && training) /* [B][C] (the builder refuses token tensors) */
         batchnorm1d_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, B, C, l->momentum,
                                   l->eps, l->relu_after);
     else if (in->flat)
         batchnorm1d_forward_eval(out, inp, gamma, beta, running_mean, running_var, B, C, l->eps, l->relu_after);
-    else if (training && l->relu_after)
-        batchnorm_relu_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, l->momentum,
-                                     l->eps);
     else if (training)
-        batchnorm_forward_train(out, mean, invstd, running_mean, running_var, inp, gamma, beta, C, N, l->momentum,
-                                l->eps);
+        forward_train(out, mean, invstd, scale, running_mean, running_var, inp, gamma, beta, C, N, l->momentum, l->eps,
+                      l->relu_after);
     else if (l->relu_after)
         batchnorm_relu_forward_eval(out, inp, gamma, beta, running_mean, running_var, C, N, l->eps);
     else
@@ -407,10 +416,20 @@ static void batchnorm_layer_backward(Model *m, const Layer *l, int B, GradMode d
         batchnorm_backward(din, dgamma, dbeta, dout, inp, gamma, mean, invstd, C, N);
 }
 
-/* the batch mean and inverse std per channel or feature, whatever the batch: 2 x C in either form */
+/* the channel form's output (and fused ReLU) of the training forward just run, from its kept input */
+static void batchnorm_layer_replay(Model *m, const Layer *l, int B) {
+    const TensorSlot *in = layer_in_slot(m, l);
+    const int C = in->C;
+    const real *mean = layer_saved(m, l), *scale = mean + 2 * C;
+    replay_train(slot_values(m, l->out), slot_values(m, l->in), mean, scale, layer_param(m, l->bias), C,
+                 in->H * in->W * B, l->relu_after);
+}
+
+/* the batch mean, inverse std and the scale invstd * gamma per channel or feature (the scale for replays),
+ * whatever the batch: 3 x C in either form */
 static size_t batchnorm_layer_saved(const Model *m, const Layer *l, int batch) {
     (void)batch;
-    return 2 * (size_t)layer_out_slot(m, l)->C;
+    return 3 * (size_t)layer_out_slot(m, l)->C;
 }
 
 /* gamma 1, beta 0, running mean 0, running variance 1 */
@@ -465,6 +484,7 @@ static const OpCheckCase BATCHNORM_CASES[] = {
 
 const OpDescriptor OP_BATCHNORM = {.name = "batchnorm", .forward = batchnorm_layer_forward,
                                    .backward_skips_output = true,
-                                   .backward = batchnorm_layer_backward, .saved_reals = batchnorm_layer_saved,
+                                   .backward = batchnorm_layer_backward, .replay = batchnorm_layer_replay,
+                                   .saved_reals = batchnorm_layer_saved,
                                    .init = batchnorm_layer_init, .grad_in_place = true,
                                    OP_CHECK_CASES(BATCHNORM_CASES)};

@@ -378,18 +378,100 @@ static int tile_vectors(int OC) {
     return q % 4 == 0 ? 4 : q % 3 == 0 ? 3 : q % 2 == 0 ? 2 : 1;
 }
 
+/* ---- weight gradient of a stride-1 'same' convolution, in dot form ----
+ * dweight[oc][k] = sum over pixels n of dout[oc][n] * in[c][n + shift(t)] (k = c * taps + t, masked where the tap
+ * reads padding), with the pixels in the vector lanes: a tile of 8 filters x 3 consecutive k multiplies 8 dout
+ * vectors by 3 input vectors read straight at their taps' shifts (24 multiply-adds for 11 loads), and adds each
+ * accumulator's lanes once per chunk of DOT_CHUNK_VECTORS vectors. No panel is packed and dout is not transposed.
+ * A chunk's dout rows of one tile (8 x 4 KiB) stay in L1 while the tile walks every k, and its input rows (C x 4
+ * KiB) in L2. Each group's chunks are summed in order, as are the groups afterwards, so the result does not
+ * depend on the thread count. */
+#define DOT_CHUNK_VECTORS 64
+#define DOT_ROWS 8
+#define DOT_ROW_DECLARE(r) __m512 dot##r##0 = _mm512_setzero_ps(), dot##r##1 = dot##r##0, dot##r##2 = dot##r##0;
+#define DOT_ROW_FMA(r)                                                                                        \
+    {                                                                                                         \
+        const __m512 d = _mm512_loadu_ps(dout_rows + (size_t)(r) * N);                                        \
+        dot##r##0 = _mm512_fmadd_ps(d, x0, dot##r##0);                                                        \
+        dot##r##1 = _mm512_fmadd_ps(d, x1, dot##r##1);                                                        \
+        dot##r##2 = _mm512_fmadd_ps(d, x2, dot##r##2);                                                        \
+    }
+#define DOT_ROW_STORE(r)                                                                                      \
+    sum[r] += _mm512_reduce_add_ps(dot##r##0);                                                                \
+    if (ks > 1) sum[OC + (r)] += _mm512_reduce_add_ps(dot##r##1);                                             \
+    if (ks > 2) sum[2 * OC + (r)] += _mm512_reduce_add_ps(dot##r##2);
+
+/* Where one k of a tile reads: its channel's run of N values at the tap's shift, and the tap's lane masks per
+ * vector of a plane. */
+typedef struct {
+    uintptr_t base;        /* address of in[c][shift] (integer: masked-off lanes may lie outside the input) */
+    const uint16_t *masks; /* [plane / 16] */
+} DotRead;
+
+/* sum[j * OC + r] += the tile's dot products over vectors v0 .. v0 + count of the batch (ks <= 3 reads) */
+__attribute__((target("avx512f"))) static void weight_grad_dot_tile(real *sum, int OC, const real *dout_block,
+                                                                     const DotRead *reads, int ks, size_t N,
+                                                                     size_t v0, size_t count, size_t plane_vectors) {
+    DOT_ROW_DECLARE(0) DOT_ROW_DECLARE(1) DOT_ROW_DECLARE(2) DOT_ROW_DECLARE(3)
+    DOT_ROW_DECLARE(4) DOT_ROW_DECLARE(5) DOT_ROW_DECLARE(6) DOT_ROW_DECLARE(7)
+    /* a tile at K's end reads nothing for its missing k: read 0's masks with every lane cleared */
+    const uint16_t *m0 = reads[0].masks, *m1 = reads[ks > 1].masks, *m2 = reads[ks > 2 ? 2 : 0].masks;
+    const uint16_t keep1 = ks > 1 ? 0xFFFF : 0, keep2 = ks > 2 ? 0xFFFF : 0;
+    const uintptr_t base0 = reads[0].base, base1 = reads[ks > 1].base, base2 = reads[ks > 2 ? 2 : 0].base;
+    size_t q = v0 % plane_vectors;
+    for (size_t v = v0; v < v0 + count; v++) {
+        const uintptr_t at = 64 * (uintptr_t)v;
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0[q], (const void *)(base0 + at));
+        const __m512 x1 = _mm512_maskz_loadu_ps(m1[q] & keep1, (const void *)(base1 + at));
+        const __m512 x2 = _mm512_maskz_loadu_ps(m2[q] & keep2, (const void *)(base2 + at));
+        const real *dout_rows = dout_block + 16 * v;
+        DOT_ROW_FMA(0) DOT_ROW_FMA(1) DOT_ROW_FMA(2) DOT_ROW_FMA(3)
+        DOT_ROW_FMA(4) DOT_ROW_FMA(5) DOT_ROW_FMA(6) DOT_ROW_FMA(7)
+        if (++q == plane_vectors) q = 0;
+    }
+    DOT_ROW_STORE(0) DOT_ROW_STORE(1) DOT_ROW_STORE(2) DOT_ROW_STORE(3)
+    DOT_ROW_STORE(4) DOT_ROW_STORE(5) DOT_ROW_STORE(6) DOT_ROW_STORE(7)
+}
+
+/* group_sums[g][k][oc] of the pixels of group g, for every group */
+static void weight_grad_dot(real *group_sums, int groups, size_t Kp, const real *dout, const real *in,
+                            const uint16_t *masks, const ConvShape *s) {
+    const size_t K = patch_of(s), N = (size_t)s->B * s->H * s->W, plane_vectors = (size_t)s->H * s->W / 16;
+    const size_t vectors = N / 16;
+    const int taps = s->KH * s->KW, OC = s->OC;
+    int threads = threads_for(s);
+    if (threads > groups) threads = groups;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int g = 0; g < groups; g++) {
+        real *sum = group_sums + (size_t)g * Kp * OC;
+        const size_t first = (size_t)g * vectors / groups, last = (size_t)(g + 1) * vectors / groups;
+        for (size_t v0 = first; v0 < last; v0 += DOT_CHUNK_VECTORS) {
+            const size_t count = last - v0 < DOT_CHUNK_VECTORS ? last - v0 : DOT_CHUNK_VECTORS;
+            for (int oc0 = 0; oc0 < OC; oc0 += DOT_ROWS)
+                for (size_t k0 = 0; k0 < K; k0 += 3) {
+                    DotRead reads[3];
+                    const int ks = K - k0 < 3 ? (int)(K - k0) : 3;
+                    for (int j = 0; j < ks; j++) {
+                        const int c = (int)((k0 + j) / taps), t = (int)((k0 + j) % taps);
+                        const ptrdiff_t shift = (ptrdiff_t)(t / s->KW - s->pad_h) * s->W + (t % s->KW - s->pad_w);
+                        reads[j].base = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)shift * sizeof(real);
+                        reads[j].masks = masks + (size_t)t * plane_vectors;
+                    }
+                    weight_grad_dot_tile(sum + k0 * OC + oc0, OC, dout + (size_t)oc0 * N, reads, ks, N, v0, count,
+                                         plane_vectors);
+                }
+        }
+    }
+}
+
 bool conv_panels_weight_grad_apply(const ConvShape *s) { return conv_panels_apply(s) && s->OC % 16 == 0; }
 
-void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace) {
-    const size_t K = patch_of(s), Kp = padded_patch(s), N = (size_t)s->B * s->OH * s->OW;
+/* group_sums[g][k][oc] of the pixels of group g, for every group, from packed panels and transposed dout */
+static void weight_grad_tiles(real *group_sums, int groups, size_t Kp, const real *dout, const real *in,
+                              const uint16_t *masks, real *slots, const ConvShape *s) {
+    const size_t K = patch_of(s), N = (size_t)s->B * s->OH * s->OW;
     const int OC = s->OC, vecs = tile_vectors(OC), rows = 24 / vecs;
     const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS;
-    const int groups = panels < PANEL_WEIGHT_GROUPS ? (int)panels : PANEL_WEIGHT_GROUPS;
-    real *group_sums = workspace; /* [groups][Kp][OC] */
-    uint16_t *masks = (uint16_t *)(group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC);
-    real *slots = group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC + mask_reals(s);
-    build_masks(masks, s);
-    memset(group_sums, 0, (size_t)groups * Kp * OC * sizeof(real));
     int threads = threads_for(s);
     if (threads > groups) threads = groups;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -417,6 +499,22 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
                 }
         }
     }
+}
+
+void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, const ConvShape *s, real *workspace) {
+    const size_t K = patch_of(s), Kp = padded_patch(s), N = (size_t)s->B * s->OH * s->OW;
+    const int OC = s->OC;
+    const size_t panels = (N + PANEL_COLS - 1) / PANEL_COLS;
+    const int groups = panels < PANEL_WEIGHT_GROUPS ? (int)panels : PANEL_WEIGHT_GROUPS;
+    real *group_sums = workspace; /* [groups][Kp][OC] */
+    uint16_t *masks = (uint16_t *)(group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC);
+    real *slots = group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC + mask_reals(s);
+    build_masks(masks, s);
+    memset(group_sums, 0, (size_t)groups * Kp * OC * sizeof(real));
+    if (is_same_stride_one(s))
+        weight_grad_dot(group_sums, groups, Kp, dout, in, masks, s);
+    else
+        weight_grad_tiles(group_sums, groups, Kp, dout, in, masks, slots, s);
     /* dweight[oc][k] += sum over groups, in order, of group_sums[g][k][oc] */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for(s)) if (K * OC >= 8192)
     for (int oc = 0; oc < OC; oc++)
