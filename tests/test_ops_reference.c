@@ -873,6 +873,9 @@ int main(void) {
     /* stride 1 with taps reaching 3 columns out (7x7), and rows of 32 pixels (2 vectors a row) */
     test_conv_slots("conv2d panels 7x7 4->16 16x16", 2, 4, 16, 16, 16, 7, 7, 1, 3, true, 2);
     test_conv_slots("conv2d panels 8->16 32x32", 2, 8, 32, 32, 16, 3, 3, 1, 1, false, 2);
+    /* the weight gradient's dot form (3x3 'same', up to 32 filters): 5 x 16 vectors, chunks that do not divide
+     * the groups' ranges evenly */
+    test_conv_slots("conv2d dot weight gradient 32->32 16x16", 5, 32, 16, 16, 32, 3, 3, 1, 1, true, 3);
     test_conv_slots("conv2d 16->16 6x6 (not panels)", 3, 16, 6, 6, 16, 3, 3, 1, 1, false, 2);
     /* large filters (VGG's deep layers, the "VGG 64->128" case above): forward on panels where the CPU
      * has AVX-512, both gradients on the OpenBLAS path */

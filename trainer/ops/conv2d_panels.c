@@ -37,10 +37,14 @@ size_t conv_panels_workspace(const ConvShape *s, int out_channels) {
     return packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
 }
 
+/* a thread's dout block in the dot form (below): DOT_CHUNK_VECTORS vectors of 8 filters */
+#define DOT_BLOCK_REALS (32 * 8 * 16)
+
 size_t conv_panels_weight_grad_workspace(const ConvShape *s) {
-    /* group sums [groups][padded K][OC], masks, per slot a panel and dout transposed */
-    return (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) +
-           (size_t)slot_count(s) * (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
+    /* group sums [groups][padded K][OC], masks, per slot a panel and dout transposed, or a dout block */
+    size_t slot = (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
+    if (slot < DOT_BLOCK_REALS) slot = DOT_BLOCK_REALS;
+    return (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) + (size_t)slot_count(s) * slot;
 }
 
 #ifdef COHORT_REAL_DOUBLE
@@ -378,88 +382,113 @@ static int tile_vectors(int OC) {
     return q % 4 == 0 ? 4 : q % 3 == 0 ? 3 : q % 2 == 0 ? 2 : 1;
 }
 
-/* ---- weight gradient of a stride-1 'same' convolution, in dot form ----
+/* ---- weight gradient of a stride-1 'same' 3-column convolution, in dot form ----
  * dweight[oc][k] = sum over pixels n of dout[oc][n] * in[c][n + shift(t)] (k = c * taps + t, masked where the tap
- * reads padding), with the pixels in the vector lanes: a tile of 8 filters x 3 consecutive k multiplies 8 dout
- * vectors by 3 input vectors read straight at their taps' shifts (24 multiply-adds for 11 loads), and adds each
- * accumulator's lanes once per chunk of DOT_CHUNK_VECTORS vectors. No panel is packed and dout is not transposed.
- * A chunk's dout rows of one tile (8 x 4 KiB) stay in L1 while the tile walks every k, and its input rows (C x 4
- * KiB) in L2. Each group's chunks are summed in order, as are the groups afterwards, so the result does not
- * depend on the thread count. */
-#define DOT_CHUNK_VECTORS 64
+ * reads padding), with the pixels in the vector lanes. A tile is 8 filters x one kernel row (3 taps, whose input
+ * vectors start one value apart): per 16 pixels, 8 dout vectors and 3 input vectors read straight from the input
+ * feed 24 multiply-adds. No panel is packed and dout is not transposed: per chunk of DOT_CHUNK_VECTORS vectors
+ * the 8 filters' dout is interleaved into one block (16 KiB, in L1 while the tile walks every k), and each
+ * accumulator's lanes are added once per chunk (sum_lanes_8). Each group's chunks are summed in order, as are the
+ * groups afterwards, so the result does not depend on the thread count. */
+#define DOT_CHUNK_VECTORS 32
+_Static_assert(DOT_BLOCK_REALS == DOT_CHUNK_VECTORS * 8 * 16, "a thread's dout block");
 #define DOT_ROWS 8
+
+/* the 8 lane sums of a0..a7, in order, as one 8-float vector: halves, then quarters, then pairs, a fixed tree */
+__attribute__((target("avx512f"))) static inline __m256 sum_lanes_8(__m512 a0, __m512 a1, __m512 a2, __m512 a3,
+                                                                     __m512 a4, __m512 a5, __m512 a6, __m512 a7) {
+#define HALVES(x, y) \
+    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)))
+#define QUARTERS(x, y) \
+    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)))
+    /* per 128-bit lane L: four floats of a_L..d_L (first), of e_L..h_L (second) */
+    const __m512 first = QUARTERS(HALVES(a0, a1), HALVES(a2, a3)), second = QUARTERS(HALVES(a4, a5), HALVES(a6, a7));
+#undef HALVES
+#undef QUARTERS
+    const __m512 pairs = _mm512_add_ps(_mm512_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512 totals = _mm512_add_ps(pairs, _mm512_shuffle_ps(pairs, pairs, _MM_SHUFFLE(2, 3, 0, 1)));
+    /* totals: a at 0, e at 2, b at 4, f at 6, c at 8, g at 10, d at 12, h at 14 */
+    const __m512i order = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 10, 6, 2, 12, 8, 4, 0);
+    return _mm512_castps512_ps256(_mm512_permutexvar_ps(order, totals));
+}
+
 #define DOT_ROW_DECLARE(r) __m512 dot##r##0 = _mm512_setzero_ps(), dot##r##1 = dot##r##0, dot##r##2 = dot##r##0;
+/* the empty asm keeps d in a register: GCC otherwise folds its load into each of the three multiply-adds */
 #define DOT_ROW_FMA(r)                                                                                        \
     {                                                                                                         \
-        const __m512 d = _mm512_loadu_ps(dout_rows + (size_t)(r) * N);                                        \
+        __m512 d = _mm512_loadu_ps(block + 16 * (r));                                                         \
+        __asm__("" : "+v"(d));                                                                                \
         dot##r##0 = _mm512_fmadd_ps(d, x0, dot##r##0);                                                        \
         dot##r##1 = _mm512_fmadd_ps(d, x1, dot##r##1);                                                        \
         dot##r##2 = _mm512_fmadd_ps(d, x2, dot##r##2);                                                        \
     }
-#define DOT_ROW_STORE(r)                                                                                      \
-    sum[r] += _mm512_reduce_add_ps(dot##r##0);                                                                \
-    if (ks > 1) sum[OC + (r)] += _mm512_reduce_add_ps(dot##r##1);                                             \
-    if (ks > 2) sum[2 * OC + (r)] += _mm512_reduce_add_ps(dot##r##2);
+#define DOT_TAP_STORE(j)                                                                                      \
+    _mm256_storeu_ps(sum + (j) * OC, _mm256_add_ps(_mm256_loadu_ps(sum + (j) * OC),                           \
+                                                   sum_lanes_8(dot0##j, dot1##j, dot2##j, dot3##j, dot4##j,   \
+                                                               dot5##j, dot6##j, dot7##j)));
 
-/* Where one k of a tile reads: its channel's run of N values at the tap's shift, and the tap's lane masks per
- * vector of a plane. */
-typedef struct {
-    uintptr_t base;        /* address of in[c][shift] (integer: masked-off lanes may lie outside the input) */
-    const uint16_t *masks; /* [plane / 16] */
-} DotRead;
-
-/* sum[j * OC + r] += the tile's dot products over vectors v0 .. v0 + count of the batch (ks <= 3 reads) */
-__attribute__((target("avx512f"))) static void weight_grad_dot_tile(real *sum, int OC, const real *dout_block,
-                                                                     const DotRead *reads, int ks, size_t N,
-                                                                     size_t v0, size_t count, size_t plane_vectors) {
+/* sum[j * OC + r] += over the chunk's `count` vectors from v0: dout block [count][8][16] x the kernel row's taps,
+ * row = in[c] at the row's first tap's shift, masks = that tap's lane masks [3][plane_vectors] */
+__attribute__((target("avx512f"))) static void weight_grad_dot_tile(real *sum, int OC, const real *block,
+                                                                     const real *row, const uint16_t *masks,
+                                                                     size_t plane_vectors, size_t v0, size_t count) {
     DOT_ROW_DECLARE(0) DOT_ROW_DECLARE(1) DOT_ROW_DECLARE(2) DOT_ROW_DECLARE(3)
     DOT_ROW_DECLARE(4) DOT_ROW_DECLARE(5) DOT_ROW_DECLARE(6) DOT_ROW_DECLARE(7)
-    /* a tile at K's end reads nothing for its missing k: read 0's masks with every lane cleared */
-    const uint16_t *m0 = reads[0].masks, *m1 = reads[ks > 1].masks, *m2 = reads[ks > 2 ? 2 : 0].masks;
-    const uint16_t keep1 = ks > 1 ? 0xFFFF : 0, keep2 = ks > 2 ? 0xFFFF : 0;
-    const uintptr_t base0 = reads[0].base, base1 = reads[ks > 1].base, base2 = reads[ks > 2 ? 2 : 0].base;
+    const uint16_t *m0 = masks, *m1 = masks + plane_vectors, *m2 = masks + 2 * plane_vectors;
     size_t q = v0 % plane_vectors;
-    for (size_t v = v0; v < v0 + count; v++) {
-        const uintptr_t at = 64 * (uintptr_t)v;
-        const __m512 x0 = _mm512_maskz_loadu_ps(m0[q], (const void *)(base0 + at));
-        const __m512 x1 = _mm512_maskz_loadu_ps(m1[q] & keep1, (const void *)(base1 + at));
-        const __m512 x2 = _mm512_maskz_loadu_ps(m2[q] & keep2, (const void *)(base2 + at));
-        const real *dout_rows = dout_block + 16 * v;
+    /* address arithmetic in integers: masked-off lanes may lie outside the input */
+    uintptr_t at = (uintptr_t)row + 64 * (uintptr_t)v0;
+    for (size_t v = 0; v < count; v++, at += 64, block += 16 * DOT_ROWS) {
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0[q], (const void *)at);
+        const __m512 x1 = _mm512_maskz_loadu_ps(m1[q], (const void *)(at + sizeof(real)));
+        const __m512 x2 = _mm512_maskz_loadu_ps(m2[q], (const void *)(at + 2 * sizeof(real)));
         DOT_ROW_FMA(0) DOT_ROW_FMA(1) DOT_ROW_FMA(2) DOT_ROW_FMA(3)
         DOT_ROW_FMA(4) DOT_ROW_FMA(5) DOT_ROW_FMA(6) DOT_ROW_FMA(7)
         if (++q == plane_vectors) q = 0;
     }
-    DOT_ROW_STORE(0) DOT_ROW_STORE(1) DOT_ROW_STORE(2) DOT_ROW_STORE(3)
-    DOT_ROW_STORE(4) DOT_ROW_STORE(5) DOT_ROW_STORE(6) DOT_ROW_STORE(7)
+    DOT_TAP_STORE(0) DOT_TAP_STORE(1) DOT_TAP_STORE(2)
 }
 
-/* group_sums[g][k][oc] of the pixels of group g, for every group */
+/* block[v][r][16] = dout[oc0 + r][16 (v0 + v) ..] for the chunk's vectors */
+__attribute__((target("avx512f"))) static void interleave_dout(real *block, const real *dout, size_t N, int oc0,
+                                                                size_t v0, size_t count) {
+    for (size_t v = 0; v < count; v++)
+        for (int r = 0; r < DOT_ROWS; r++)
+            _mm512_storeu_ps(block + (v * DOT_ROWS + r) * 16, _mm512_loadu_ps(dout + (size_t)(oc0 + r) * N + 16 * (v0 + v)));
+}
+
+/* Where the dot form is faster than the panel tiles (docs/benchmarks.md): up to 32 filters. With 64 the tiles'
+ * reuse of each loaded vector (6 k x 4 filter vectors) wins. */
+static bool weight_grad_in_dot_form(const ConvShape *s) { return is_same_stride_one(s) && s->KW == 3 && s->OC <= 32; }
+
+/* group_sums[g][k][oc] of the pixels of group g, for every group; blocks: per thread slot a dout block */
 static void weight_grad_dot(real *group_sums, int groups, size_t Kp, const real *dout, const real *in,
-                            const uint16_t *masks, const ConvShape *s) {
-    const size_t K = patch_of(s), N = (size_t)s->B * s->H * s->W, plane_vectors = (size_t)s->H * s->W / 16;
-    const size_t vectors = N / 16;
-    const int taps = s->KH * s->KW, OC = s->OC;
+                            const uint16_t *masks, real *blocks, const ConvShape *s) {
+    const size_t N = (size_t)s->B * s->H * s->W, plane_vectors = (size_t)s->H * s->W / 16, vectors = N / 16;
+    const int OC = s->OC, taps = s->KH * s->KW;
+    const size_t slot_reals = (conv_panels_weight_grad_workspace(s) - (size_t)PANEL_WEIGHT_GROUPS * Kp * OC -
+                               mask_reals(s)) / (size_t)slot_count(s);
     int threads = threads_for(s);
     if (threads > groups) threads = groups;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int g = 0; g < groups; g++) {
         real *sum = group_sums + (size_t)g * Kp * OC;
+        real *block = blocks + (size_t)omp_get_thread_num() * slot_reals;
         const size_t first = (size_t)g * vectors / groups, last = (size_t)(g + 1) * vectors / groups;
         for (size_t v0 = first; v0 < last; v0 += DOT_CHUNK_VECTORS) {
             const size_t count = last - v0 < DOT_CHUNK_VECTORS ? last - v0 : DOT_CHUNK_VECTORS;
-            for (int oc0 = 0; oc0 < OC; oc0 += DOT_ROWS)
-                for (size_t k0 = 0; k0 < K; k0 += 3) {
-                    DotRead reads[3];
-                    const int ks = K - k0 < 3 ? (int)(K - k0) : 3;
-                    for (int j = 0; j < ks; j++) {
-                        const int c = (int)((k0 + j) / taps), t = (int)((k0 + j) % taps);
-                        const ptrdiff_t shift = (ptrdiff_t)(t / s->KW - s->pad_h) * s->W + (t % s->KW - s->pad_w);
-                        reads[j].base = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)shift * sizeof(real);
-                        reads[j].masks = masks + (size_t)t * plane_vectors;
+            for (int oc0 = 0; oc0 < OC; oc0 += DOT_ROWS) {
+                interleave_dout(block, dout, N, oc0, v0, count);
+                for (int c = 0; c < s->C; c++)
+                    for (int kh = 0; kh < s->KH; kh++) {
+                        const ptrdiff_t shift = (ptrdiff_t)(kh - s->pad_h) * s->W - s->pad_w;
+                        const real *row = (const real *)((uintptr_t)(in + (size_t)c * N) + (uintptr_t)shift * sizeof(real));
+                        const size_t k0 = (size_t)c * taps + (size_t)kh * 3;
+                        weight_grad_dot_tile(sum + k0 * OC + oc0, OC, block, row,
+                                             masks + (size_t)kh * 3 * plane_vectors, plane_vectors, v0, count);
                     }
-                    weight_grad_dot_tile(sum + k0 * OC + oc0, OC, dout + (size_t)oc0 * N, reads, ks, N, v0, count,
-                                         plane_vectors);
-                }
+            }
         }
     }
 }
@@ -511,8 +540,8 @@ void conv_panels_weight_grad(real *dweight, const real *dout, const real *in, co
     real *slots = group_sums + (size_t)PANEL_WEIGHT_GROUPS * Kp * OC + mask_reals(s);
     build_masks(masks, s);
     memset(group_sums, 0, (size_t)groups * Kp * OC * sizeof(real));
-    if (is_same_stride_one(s))
-        weight_grad_dot(group_sums, groups, Kp, dout, in, masks, s);
+    if (weight_grad_in_dot_form(s))
+        weight_grad_dot(group_sums, groups, Kp, dout, in, masks, slots, s);
     else
         weight_grad_tiles(group_sums, groups, Kp, dout, in, masks, slots, s);
     /* dweight[oc][k] += sum over groups, in order, of group_sums[g][k][oc] */
