@@ -14,8 +14,8 @@
  * - replayed: a group whose producer can recompute it (the descriptor's replay, e.g. a batch norm + ReLU from its
  *   kept input and saved statistics) lives in forward as a forward-only group, and again in backward from just
  *   before the backward of its last reader (where the producer replays it) to the producer's own backward. A
- *   ResNet block or a VGG stage thus keeps its convolutions' outputs but not the batch norm + ReLU outputs beside
- *   them, one activation tensor in two, for one elementwise pass per batch norm in backward.
+ *   VGG stage thus keeps its convolutions' outputs but not the batch norm + ReLU outputs after them (one tensor
+ *   in two; a ResNet basic block one in four), for one elementwise pass per batch norm in backward.
  * Each group takes the lowest offset where no group whose spans meet its own lies (first fit, in order of first
  * write). The model's input, its output and the auxiliary heads' outputs are kept: the loss and the callers read
  * them after forward. */
