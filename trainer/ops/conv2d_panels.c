@@ -397,11 +397,15 @@ _Static_assert(DOT_BLOCK_REALS == DOT_CHUNK_VECTORS * 8 * 16, "a thread's dout b
 /* the 8 lane sums of a0..a7, in order, as one 8-float vector: halves, then quarters, then pairs, a fixed tree */
 __attribute__((target("avx512f"))) static inline __m256 sum_lanes_8(__m512 a0, __m512 a1, __m512 a2, __m512 a3,
                                                                      __m512 a4, __m512 a5, __m512 a6, __m512 a7) {
-#define HALVES(x, y) \
-    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)))
-#define QUARTERS(x, y) \
-    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)))
-    /* per 128-bit lane L: four floats of a_L..d_L (first), of e_L..h_L (second) */
+/* 128-bit lanes 0, 1 of the result: x's lanes 0+2 and 1+3; lanes 2, 3: y's */
+#define HALVES(x, y)                                                        \
+    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)), \
+                  _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)))
+/* from two HALVES: 128-bit lane j holds four partial sums of the j-th of the four vectors they came from */
+#define QUARTERS(x, y)                                                      \
+    _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)), \
+                  _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)))
+    /* first: lane j four partial sums of a, b, c, d (j = 0..3); second: of e, f, g, h */
     const __m512 first = QUARTERS(HALVES(a0, a1), HALVES(a2, a3)), second = QUARTERS(HALVES(a4, a5), HALVES(a6, a7));
 #undef HALVES
 #undef QUARTERS
@@ -429,16 +433,16 @@ __attribute__((target("avx512f"))) static inline __m256 sum_lanes_8(__m512 a0, _
                                                                dot5##j, dot6##j, dot7##j)));
 
 /* sum[j * OC + r] += over the chunk's `count` vectors from v0: dout block [count][8][16] x the kernel row's taps,
- * row = in[c] at the row's first tap's shift, masks = that tap's lane masks [3][plane_vectors] */
+ * row = the address of in[c] at the row's first tap's shift, masks = that tap's lane masks [3][plane_vectors] */
 __attribute__((target("avx512f"))) static void weight_grad_dot_tile(real *sum, int OC, const real *block,
-                                                                     const real *row, const uint16_t *masks,
+                                                                     uintptr_t row, const uint16_t *masks,
                                                                      size_t plane_vectors, size_t v0, size_t count) {
     DOT_ROW_DECLARE(0) DOT_ROW_DECLARE(1) DOT_ROW_DECLARE(2) DOT_ROW_DECLARE(3)
     DOT_ROW_DECLARE(4) DOT_ROW_DECLARE(5) DOT_ROW_DECLARE(6) DOT_ROW_DECLARE(7)
     const uint16_t *m0 = masks, *m1 = masks + plane_vectors, *m2 = masks + 2 * plane_vectors;
     size_t q = v0 % plane_vectors;
     /* address arithmetic in integers: masked-off lanes may lie outside the input */
-    uintptr_t at = (uintptr_t)row + 64 * (uintptr_t)v0;
+    uintptr_t at = row + 64 * (uintptr_t)v0;
     for (size_t v = 0; v < count; v++, at += 64, block += 16 * DOT_ROWS) {
         const __m512 x0 = _mm512_maskz_loadu_ps(m0[q], (const void *)at);
         const __m512 x1 = _mm512_maskz_loadu_ps(m1[q], (const void *)(at + sizeof(real)));
@@ -455,7 +459,8 @@ __attribute__((target("avx512f"))) static void interleave_dout(real *block, cons
                                                                 size_t v0, size_t count) {
     for (size_t v = 0; v < count; v++)
         for (int r = 0; r < DOT_ROWS; r++)
-            _mm512_storeu_ps(block + (v * DOT_ROWS + r) * 16, _mm512_loadu_ps(dout + (size_t)(oc0 + r) * N + 16 * (v0 + v)));
+            _mm512_storeu_ps(block + (v * DOT_ROWS + r) * 16,
+                             _mm512_loadu_ps(dout + (size_t)(oc0 + r) * N + 16 * (v0 + v)));
 }
 
 /* Where the dot form is faster than the panel tiles (docs/benchmarks.md): up to 32 filters. With 64 the tiles'
@@ -483,7 +488,8 @@ static void weight_grad_dot(real *group_sums, int groups, size_t Kp, const real 
                 for (int c = 0; c < s->C; c++)
                     for (int kh = 0; kh < s->KH; kh++) {
                         const ptrdiff_t shift = (ptrdiff_t)(kh - s->pad_h) * s->W - s->pad_w;
-                        const real *row = (const real *)((uintptr_t)(in + (size_t)c * N) + (uintptr_t)shift * sizeof(real));
+                        /* an address, not a pointer: it may lie before the input (masked off there) */
+                        const uintptr_t row = (uintptr_t)(in + (size_t)c * N) + (uintptr_t)shift * sizeof(real);
                         const size_t k0 = (size_t)c * taps + (size_t)kh * 3;
                         weight_grad_dot_tile(sum + k0 * OC + oc0, OC, block, row,
                                              masks + (size_t)kh * 3 * plane_vectors, plane_vectors, v0, count);
