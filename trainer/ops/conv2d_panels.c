@@ -40,11 +40,16 @@ size_t conv_panels_workspace(const ConvShape *s, int out_channels) {
 /* a thread's dout block in the dot form (below): DOT_CHUNK_VECTORS vectors of 8 filters */
 #define DOT_BLOCK_REALS (32 * 8 * 16)
 
+/* one thread's scratch in the weight gradient: a panel and dout transposed, or a dout block */
+static size_t weight_grad_slot_reals(const ConvShape *s) {
+    const size_t panel_and_dout = (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
+    return panel_and_dout > DOT_BLOCK_REALS ? panel_and_dout : DOT_BLOCK_REALS;
+}
+
 size_t conv_panels_weight_grad_workspace(const ConvShape *s) {
-    /* group sums [groups][padded K][OC], masks, per slot a panel and dout transposed, or a dout block */
-    size_t slot = (padded_patch(s) + (size_t)s->OC) * PANEL_COLS;
-    if (slot < DOT_BLOCK_REALS) slot = DOT_BLOCK_REALS;
-    return (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) + (size_t)slot_count(s) * slot;
+    /* group sums [groups][padded K][OC], masks, a slot per thread */
+    return (size_t)PANEL_WEIGHT_GROUPS * padded_patch(s) * (size_t)s->OC + mask_reals(s) +
+           (size_t)slot_count(s) * weight_grad_slot_reals(s);
 }
 
 #ifdef COHORT_REAL_DOUBLE
@@ -472,14 +477,12 @@ static void weight_grad_dot(real *group_sums, int groups, size_t Kp, const real 
                             const uint16_t *masks, real *blocks, const ConvShape *s) {
     const size_t N = (size_t)s->B * s->H * s->W, plane_vectors = (size_t)s->H * s->W / 16, vectors = N / 16;
     const int OC = s->OC, taps = s->KH * s->KW;
-    const size_t slot_reals = (conv_panels_weight_grad_workspace(s) - (size_t)PANEL_WEIGHT_GROUPS * Kp * OC -
-                               mask_reals(s)) / (size_t)slot_count(s);
     int threads = threads_for(s);
     if (threads > groups) threads = groups;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int g = 0; g < groups; g++) {
         real *sum = group_sums + (size_t)g * Kp * OC;
-        real *block = blocks + (size_t)omp_get_thread_num() * slot_reals;
+        real *block = blocks + (size_t)omp_get_thread_num() * weight_grad_slot_reals(s);
         const size_t first = (size_t)g * vectors / groups, last = (size_t)(g + 1) * vectors / groups;
         for (size_t v0 = first; v0 < last; v0 += DOT_CHUNK_VECTORS) {
             const size_t count = last - v0 < DOT_CHUNK_VECTORS ? last - v0 : DOT_CHUNK_VECTORS;
@@ -511,7 +514,7 @@ static void weight_grad_tiles(real *group_sums, int groups, size_t Kp, const rea
     if (threads > groups) threads = groups;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int g = 0; g < groups; g++) {
-        real *panel = slots + (size_t)omp_get_thread_num() * (Kp + (size_t)OC) * PANEL_COLS;
+        real *panel = slots + (size_t)omp_get_thread_num() * weight_grad_slot_reals(s);
         real *dout_t = panel + Kp * PANEL_COLS;
         real *sum = group_sums + (size_t)g * Kp * OC;
         /* rows K..Kp of the panel are read by the last tile and land in rows of sum that are never used */
