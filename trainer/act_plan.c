@@ -78,7 +78,7 @@ size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values
     int *first = malloc((size_t)n * sizeof(int)), *last = malloc((size_t)n * sizeof(int));
     int *writer = malloc((size_t)n * sizeof(int)), *last_backward_reader = malloc((size_t)n * sizeof(int));
     bool *kept = calloc((size_t)n, sizeof(bool)), *replayed = calloc((size_t)n, sizeof(bool));
-    bool *pinned = malloc((size_t)n * sizeof(bool)); /* kept whatever backward reads: input, output, heads */
+    bool *pinned = calloc((size_t)n, sizeof(bool)); /* kept whatever backward reads: input, output, heads */
     GroupLife *life = calloc((size_t)n, sizeof(GroupLife));
     Region *meeting = malloc((size_t)n * sizeof(Region));
     int *placed = malloc((size_t)n * sizeof(int));
@@ -94,27 +94,19 @@ size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values
         const size_t elements = aligned_elements(&m->slots[s], max_batch);
         if (elements > life[group_of[s]].size) life[group_of[s]].size = elements;
     }
-    kept[group_of[m->input_slot]] = kept[group_of[m->output_slot]] = true;
+    pinned[group_of[m->input_slot]] = pinned[group_of[m->output_slot]] = true;
     first[group_of[m->input_slot]] = -1;
-    for (int k = 0; k < m->aux_count; k++) kept[group_of[m->aux_slots[k]]] = true;
-    for (int g = 0; g < n; g++) pinned[g] = kept[g];
+    for (int k = 0; k < m->aux_count; k++) pinned[group_of[m->aux_slots[k]]] = true;
     for (int i = 0; i < L; i++) {
         const Layer *l = &m->layers[i];
         const OpDescriptor *op = op_descriptor(l->kind);
-        /* which values backward reads: of every layer, also those whose forward a neighbour runs; the last reader
-         * in layer order is the first in backward */
-        if (!op->backward_skips_output || l->relu_after) {
-            kept[group_of[l->out]] = true;
-            if (!l->skip_backward) last_backward_reader[group_of[l->out]] = i;
-        }
-        if (!op->backward_skips_inputs) {
-            for (int k = 0; k < l->input_count; k++) {
-                kept[group_of[l->inputs[k]]] = true;
-                if (!l->skip_backward) last_backward_reader[group_of[l->inputs[k]]] = i;
-            }
-            if (l->add_residual >= 0) {
-                kept[group_of[l->add_residual]] = true;
-                if (!l->skip_backward) last_backward_reader[group_of[l->add_residual]] = i;
+        /* which values backward reads: of every backward that runs (a fused ReLU's is its producer's, relu_after),
+         * also of layers whose forward a neighbour runs; the last reader in layer order is the first in backward */
+        if (!l->skip_backward) {
+            if (!op->backward_skips_output || l->relu_after) last_backward_reader[group_of[l->out]] = i;
+            if (!op->backward_skips_inputs) {
+                for (int k = 0; k < l->input_count; k++) last_backward_reader[group_of[l->inputs[k]]] = i;
+                if (l->add_residual >= 0) last_backward_reader[group_of[l->add_residual]] = i;
             }
         }
         if (l->skip_forward) continue;
@@ -125,13 +117,16 @@ size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values
             if (!values_unused[l->inputs[k]] && last[group_of[l->inputs[k]]] < i) last[group_of[l->inputs[k]]] = i;
         if (l->add_residual >= 0 && last[group_of[l->add_residual]] < i) last[group_of[l->add_residual]] = i;
     }
-    for (int g = 0; g < n; g++) /* never written in forward: its own region */
-        if (group_of[g] == g && life[g].size > 0 && first[g] == INT_MAX) first[g] = -1, kept[g] = true;
+    for (int g = 0; g < n; g++) {
+        if (group_of[g] != g || life[g].size == 0) continue;
+        if (first[g] == INT_MAX) first[g] = -1, pinned[g] = true; /* never written in forward: its own region */
+        kept[g] = pinned[g] || last_backward_reader[g] >= 0;
+    }
     /* which groups are replayed, in forward order, so that a producer's inputs are decided before it */
     for (int i = 0; i < L; i++) m->layers[i].replay_first = m->layers[i].replay_next = -1;
     for (int i = 0; i < L && replay_on; i++) {
         const int g = group_of[m->layers[i].out];
-        if (writer[g] != i || life[g].size == 0 || !kept[g] || pinned[g] || last_backward_reader[g] < 0) continue;
+        if (writer[g] != i || life[g].size == 0 || pinned[g] || last_backward_reader[g] < 0) continue;
         if (!replayable(m, g, group_of, writer, kept, replayed)) continue;
         /* replayed before the backward of its last reader; alive until the producer's own backward */
         Layer *reader = &m->layers[last_backward_reader[g]];

@@ -37,8 +37,11 @@ size_t conv_panels_workspace(const ConvShape *s, int out_channels) {
     return packed_filters + mask_reals(s) + (size_t)slot_count(s) * patch_of(s) * PANEL_COLS;
 }
 
-/* a thread's dout block in the dot form (below): DOT_CHUNK_VECTORS vectors of 8 filters */
-#define DOT_BLOCK_REALS (32 * 8 * 16)
+/* the weight gradient's dot form (below): chunks of DOT_CHUNK_VECTORS vectors of pixels, tiles of DOT_ROWS
+ * filters, and per thread a dout block of one chunk of one tile's filters */
+#define DOT_CHUNK_VECTORS 32
+#define DOT_ROWS 8
+#define DOT_BLOCK_REALS (DOT_CHUNK_VECTORS * DOT_ROWS * 16)
 
 /* one thread's scratch in the weight gradient: a panel and dout transposed, or a dout block */
 static size_t weight_grad_slot_reals(const ConvShape *s) {
@@ -395,9 +398,6 @@ static int tile_vectors(int OC) {
  * the 8 filters' dout is interleaved into one block (16 KiB, in L1 while the tile walks every k), and each
  * accumulator's lanes are added once per chunk (sum_lanes_8). Each group's chunks are summed in order, as are the
  * groups afterwards, so the result does not depend on the thread count. */
-#define DOT_CHUNK_VECTORS 32
-_Static_assert(DOT_BLOCK_REALS == DOT_CHUNK_VECTORS * 8 * 16, "a thread's dout block");
-#define DOT_ROWS 8
 
 /* the 8 lane sums of a0..a7, in order, as one 8-float vector: halves, then quarters, then pairs, a fixed tree */
 __attribute__((target("avx512f"))) static inline __m256 sum_lanes_8(__m512 a0, __m512 a1, __m512 a2, __m512 a3,
