@@ -52,15 +52,15 @@ static bool lives_meet(const GroupLife *a, const GroupLife *b) {
     return false;
 }
 
-/* Whether group g can be replayed by its writer: g holds the writer's output and at most the fused in-place
- * ReLU's over it, is spatial (flat ones are small), and every input of the writer is kept for the whole step (so
- * it is there in backward). */
-static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept,
-                       const bool *replayed) {
+/* Whether group g can be replayed by its writer: the writer can replay and its descriptor finds it worth the
+ * time, g holds the writer's output and at most the fused in-place ReLU's over it, is spatial (flat ones are
+ * small), and every input of the writer is there in backward: kept, or itself replayed (before it, see below). */
+static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept) {
     const int p = writer[g];
     const Layer *l = &m->layers[p];
-    if (!op_descriptor(l->kind)->replay || group_of[l->out] != g || m->slots[l->out].flat ||
-        l->add_output >= 0)
+    const OpDescriptor *op = op_descriptor(l->kind);
+    if (!op->replay || (op->replay_pays && !op->replay_pays(m, l)) || group_of[l->out] != g ||
+        m->slots[l->out].flat || l->add_output >= 0)
         return false;
     for (int s = 0; s < m->slot_count; s++) {
         if (group_of[s] != g || s == l->out) continue;
@@ -69,7 +69,7 @@ static bool replayable(const Model *m, int g, const int *group_of, const int *wr
         if (!fused_relu) return false;
     }
     for (int k = 0; k < l->input_count; k++)
-        if (!kept[group_of[l->inputs[k]]] || replayed[group_of[l->inputs[k]]]) return false;
+        if (!kept[group_of[l->inputs[k]]]) return false;
     return true;
 }
 
@@ -122,17 +122,29 @@ size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values
         if (first[g] == INT_MAX) first[g] = -1, pinned[g] = true; /* never written in forward: its own region */
         kept[g] = pinned[g] || last_backward_reader[g] >= 0;
     }
-    /* which groups are replayed, in forward order, so that a producer's inputs are decided before it */
+    /* which groups are replayed */
     for (int i = 0; i < L; i++) m->layers[i].replay_first = m->layers[i].replay_next = -1;
     for (int i = 0; i < L && replay_on; i++) {
         const int g = group_of[m->layers[i].out];
         if (writer[g] != i || life[g].size == 0 || pinned[g] || last_backward_reader[g] < 0) continue;
-        if (!replayable(m, g, group_of, writer, kept, replayed)) continue;
-        /* replayed before the backward of its last reader; alive until the producer's own backward */
+        replayed[g] = replayable(m, g, group_of, writer, kept);
+    }
+    /* when: before the backward of its last reader, or earlier, before the replay of an output computed from it
+     * (a chain such as 1x1 conv -> batch norm + ReLU -> 1x1 conv). Consumers come after their producers in layer
+     * order, so walking back settles a group's consumers before it; prepending in that walk lists each reader's
+     * replays in layer order, producers first. Alive until the producer's own backward. */
+    for (int i = L - 1; i >= 0; i--) {
+        const Layer *l = &m->layers[i];
+        const int g = group_of[l->out];
+        if (writer[g] != i || !replayed[g]) continue;
+        for (int k = 0; k < l->input_count; k++) {
+            const int h = group_of[l->inputs[k]];
+            if (replayed[h] && last_backward_reader[h] < last_backward_reader[g])
+                last_backward_reader[h] = last_backward_reader[g];
+        }
         Layer *reader = &m->layers[last_backward_reader[g]];
         m->layers[i].replay_next = reader->replay_first;
         reader->replay_first = i;
-        replayed[g] = true;
         life[g].span[1] = (Span){2 * L - last_backward_reader[g], 2 * L - i};
     }
     for (int g = 0; g < n; g++) {

@@ -37,6 +37,9 @@ typedef struct {
      * region go after its last forward reader and have model_backward replay it before the backward of its last
      * reader. Called for spatial outputs only. */
     void (*replay)(Model *m, const Layer *l, int B);
+    /* whether this layer's replay is worth its time (NULL: always): recomputing a convolution costs a third of
+     * its training multiply-adds again, so only the cheap ones are replayed */
+    bool (*replay_pays)(const Model *m, const Layer *l);
     /* reals of state kept from forward for backward (NULL: none), for `batch` images */
     size_t (*saved_reals)(const Model *m, const Layer *l, int batch);
     /* reals of the model's shared scratch the layer needs (NULL: none), for `batch` images */
