@@ -158,6 +158,15 @@ int cli_bench(int argc, char **argv) {
         fprintf(stderr, "cohort bench: --model is required\n\n%s", HELP);
         return EXIT_BAD_INPUT;
     }
+    /* the settings checked as a run's are (a value outside its choices, a model that does not fit the input),
+     * on synthetic images of the benchmark's shape */
+    strcpy(cfg.dataset, "synthetic");
+    snprintf(cfg.input_shape, sizeof cfg.input_shape, "%dx%dx%d", C, H, W);
+    cfg.classes = classes;
+    if (train_config_validate(&cfg, err)) {
+        fprintf(stderr, "cohort bench: --%s\n", err);
+        return EXIT_BAD_INPUT;
+    }
     engine_set_threads(threads);
     if (verbose) fprintf(stderr, "%s\n", openblas_core_note());
     /* before the model exists: the gauge's threads find the cores as the training step will */

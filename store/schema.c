@@ -65,6 +65,7 @@
  *     count per predicted class), class_names (JSON array, or NULL), evaluated_at.
  *   run_summary and run_overview append flops_per_image and images_per_sec after the version-3 columns;
  *     run_params and run_overview append the trainer keys image_size (image folders), se and deploy.
+ * Version 6 (views only): run_params and run_overview append the trainer key recompute.
  * The views are an interface: later versions keep their columns and order and only append.
  */
 #include <stdio.h>
@@ -270,6 +271,19 @@ static const char MIGRATION_V5[] =
     "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
     "CREATE VIEW run_overview AS\n"
     "SELECT " SUMMARY_COLUMNS_V5 ",\n" PARAM_COLUMNS_V5 "\n" SUMMARY_FROM ";\n";
+
+#define PARAM_COLUMNS_V6 PARAM_COLUMNS_V5 ",\n" P("recompute")
+
+static const char MIGRATION_V6[] =
+    "DROP VIEW IF EXISTS run_overview;\n"
+    "DROP VIEW IF EXISTS run_params;\n"
+    "CREATE VIEW run_params AS\n"
+    "SELECT r.id AS run_id, s.name AS sweep, r.model, r.dataset, r.seed,\n" PARAM_COLUMNS_V6 "\n"
+    "FROM runs r\n"
+    "JOIN sweeps s ON s.id = r.sweep_id\n"
+    "ORDER BY r.sweep_id, r.trial_index, r.id;\n"
+    "CREATE VIEW run_overview AS\n"
+    "SELECT " SUMMARY_COLUMNS_V5 ",\n" PARAM_COLUMNS_V6 "\n" SUMMARY_FROM ";\n";
 #undef P
 
 /* MIGRATIONS[v]: version v -> v + 1. */
@@ -279,6 +293,7 @@ static const char *const MIGRATIONS[] = {
     MIGRATION_V3,
     MIGRATION_V4,
     MIGRATION_V5,
+    MIGRATION_V6,
 };
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -19,7 +19,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct Store Store;
 

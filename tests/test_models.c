@@ -469,9 +469,8 @@ static void check_eval_mode(const char *name, double width, int bn, int C, int H
     cfg.bn = bn;
     const int B = 4, classes = 5;
     /* the check reads every batch norm's input after forward: keep them all (a replayed one's region is reused) */
-    builder_replay_activations(false);
+    strcpy(cfg.recompute, "none");
     Model *m = build(name, &cfg, C, H, W, classes, B);
-    builder_replay_activations(true);
     if (!m) return;
     Rng rng;
     rng_seed(&rng, 11);
@@ -695,17 +694,17 @@ static void check_memory_plan(void) {
  * there instead of kept. Built with and without replays from the same seed, one training step must give the
  * same bits (loss, every parameter gradient, the running statistics), and the replaying plan a smaller arena
  * where the architecture has such outputs. */
-static void check_replay(const char *name, double width, int H, int B, int expected_replays, double most_arena) {
+static void check_replay(const char *name, const char *recompute, double width, int H, int B, int expected_replays,
+                         double most_arena) {
     TrainConfig cfg;
     train_config_defaults(&cfg);
     cfg.width = width;
     const int classes = 10;
     Model *model[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
-        builder_replay_activations(k == 1);
+        strcpy(cfg.recompute, k ? recompute : "none");
         model[k] = build(name, &cfg, 3, H, H, classes, B);
     }
-    builder_replay_activations(true);
     if (!model[0] || !model[1]) {
         model_free(model[0]), model_free(model[1]);
         return;
@@ -742,8 +741,8 @@ static void check_replay(const char *name, double width, int H, int B, int expec
               model[0]->param_count);
     CHECK_MSG(memcmp(model[0]->buffers, model[1]->buffers, model[0]->buffer_count * sizeof(real)) == 0,
               "%s: running statistics differ with replays", name);
-    printf("%s batch %d: %d replayed outputs, activations %zu -> %zu reals (%.3f), gradients identical\n", name, B,
-           replays[1], model[0]->act_count, model[1]->act_count, ratio);
+    printf("%s batch %d, recompute %s: %d replayed outputs, activations %zu -> %zu reals (%.3f), gradients "
+           "identical\n", name, B, recompute, replays[1], model[0]->act_count, model[1]->act_count, ratio);
     free(x), free(labels), free(probs[0]), free(probs[1]);
     model_free(model[0]), model_free(model[1]);
 }
@@ -759,12 +758,16 @@ int main(int argc, char **argv) {
         check_memory_plan();
         /* every batch norm + ReLU (the stem's, each block's first); vgg11's eight; DenseNet-BC's two per layer,
          * the transitions' and the last; GoogLeNet's inside the Inception branches and the stem */
-        check_replay("resnet20", 1, 32, 8, 12, 0.79);
-        check_replay("vgg11", 0.25, 32, 4, 8, 0.76);
-        check_replay("densenet_bc", 1, 16, 2, 147, 0.63);
-        check_replay("googlenet", 0.25, 32, 2, 94, 0.60);
-        check_replay("resnext29_2x4d", 1, 16, 4, 40, 0.54);
-        check_replay("mobilenet_v2", 0.25, 32, 2, 39, 0.76);
+        check_replay("resnet20", "norm", 1, 32, 8, 10, 0.82);
+        check_replay("resnet20", "pointwise", 1, 32, 8, 12, 0.79);
+        check_replay("vgg11", "pointwise", 0.25, 32, 4, 8, 0.76);
+        check_replay("densenet_bc", "norm", 1, 16, 2, 99, 0.75);
+        check_replay("densenet_bc", "pointwise", 1, 16, 2, 147, 0.63);
+        check_replay("googlenet", "pointwise", 0.25, 32, 2, 94, 0.60);
+        /* chains: 1x1 conv -> batch norm + ReLU -> grouped conv -> batch norm + ReLU -> 1x1 conv -> batch norm */
+        check_replay("resnext29_2x4d", "norm", 1, 16, 4, 19, 0.97);
+        check_replay("resnext29_2x4d", "pointwise", 1, 16, 4, 40, 0.54);
+        check_replay("mobilenet_v2", "pointwise", 0.25, 32, 2, 39, 0.76);
         if (argc > 1) check_cli(argv[1]);
     }
     check_eval_mode("resnet8", 1, -1, 3, 8, 8);

@@ -207,7 +207,7 @@ static void test_store_sql(void) {
         const char *sql, *first;
     } ok[] = {
         {"PRAGMA table_info(runs)", "0"},
-        {"PRAGMA user_version", "5"},
+        {"PRAGMA user_version", "6"},
         {"EXPLAIN SELECT 1", "0"},
         {"WITH x AS (SELECT 1 AS a) SELECT a FROM x", "1"},
         {"SELECT 1 -- a comment", "1"},

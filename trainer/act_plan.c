@@ -22,14 +22,17 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "layer.h"
 #include "model_builder.h"
 #include "region_fit.h"
 
-static bool replay_on = true;
-
-void builder_replay_activations(bool on) { replay_on = on; }
+Recompute recompute_level(const char *name) {
+    if (!strcmp(name, "none")) return RECOMPUTE_NONE;
+    if (!strcmp(name, "norm")) return RECOMPUTE_NORM;
+    return RECOMPUTE_POINTWISE;
+}
 
 static size_t aligned_elements(const TensorSlot *s, int batch) {
     return ((size_t)s->C * s->H * s->W * batch + 15) & ~(size_t)15; /* 64-byte aligned starts */
@@ -52,14 +55,15 @@ static bool lives_meet(const GroupLife *a, const GroupLife *b) {
     return false;
 }
 
-/* Whether group g can be replayed by its writer: the writer can replay and its descriptor finds it worth the
- * time, g holds the writer's output and at most the fused in-place ReLU's over it, is spatial (flat ones are
+/* Whether group g can be replayed by its writer: the writer can replay at this recompute level, g holds the writer's output and at most the fused in-place ReLU's over it, is spatial (flat ones are
  * small), and every input of the writer is there in backward: kept, or itself replayed (before it, see below). */
-static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept) {
+static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept,
+                       Recompute recompute) {
     const int p = writer[g];
     const Layer *l = &m->layers[p];
     const OpDescriptor *op = op_descriptor(l->kind);
-    if (!op->replay || (op->replay_pays && !op->replay_pays(m, l)) || group_of[l->out] != g ||
+    if (!op->replay || (op->replay_level ? op->replay_level(m, l) : RECOMPUTE_NORM) > recompute ||
+        group_of[l->out] != g ||
         m->slots[l->out].flat || l->add_output >= 0)
         return false;
     for (int s = 0; s < m->slot_count; s++) {
@@ -73,7 +77,7 @@ static bool replayable(const Model *m, int g, const int *group_of, const int *wr
     return true;
 }
 
-size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values_unused) {
+size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values_unused, Recompute recompute) {
     const int n = m->slot_count, L = m->layer_count, end_of_step = 2 * L + 1;
     int *first = malloc((size_t)n * sizeof(int)), *last = malloc((size_t)n * sizeof(int));
     int *writer = malloc((size_t)n * sizeof(int)), *last_backward_reader = malloc((size_t)n * sizeof(int));
@@ -124,10 +128,10 @@ size_t act_plan(Model *m, int max_batch, const int *group_of, const bool *values
     }
     /* which groups are replayed */
     for (int i = 0; i < L; i++) m->layers[i].replay_first = m->layers[i].replay_next = -1;
-    for (int i = 0; i < L && replay_on; i++) {
+    for (int i = 0; i < L && recompute > RECOMPUTE_NONE; i++) {
         const int g = group_of[m->layers[i].out];
         if (writer[g] != i || life[g].size == 0 || pinned[g] || last_backward_reader[g] < 0) continue;
-        replayed[g] = replayable(m, g, group_of, writer, kept);
+        replayed[g] = replayable(m, g, group_of, writer, kept, recompute);
     }
     /* when: before the backward of its last reader, or earlier, before the replay of an output computed from it
      * (a chain such as 1x1 conv -> batch norm + ReLU -> 1x1 conv). Consumers come after their producers in layer

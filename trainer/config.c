@@ -93,6 +93,10 @@ static const KeySpec KEYS[] = {
     {"warmup_epochs", 'f', FIELD(warmup_epochs), 0, 1e6, "linear warmup length in epochs"},
     {"seed", 'u', FIELD(seed), 0, 0, "random seed (initialisation, shuffling, augmentation)"},
     {"threads", 'i', FIELD(threads), 0, 1024, "OpenBLAS threads; 0 = cores / ranks on the node"},
+    {"recompute", 's', FIELD(recompute), 0, 0,
+     "activations backward recomputes instead of keeping them from forward (same results: less memory, more time): "
+     "none, norm (batch norm outputs: one elementwise pass) or pointwise (also 1x1 convolution outputs: their "
+     "multiply-adds again; the default)"},
 };
 #define KEY_COUNT ((int)(sizeof KEYS / sizeof KEYS[0]))
 
@@ -116,6 +120,7 @@ void train_config_defaults(TrainConfig *cfg) {
     cfg->weight_decay = 5e-4;
     strcpy(cfg->schedule, "cosine");
     strcpy(cfg->shortcut, "B");
+    strcpy(cfg->recompute, "pointwise");
     cfg->dropout = -1;
     cfg->width = 1.0;
     strcpy(cfg->stem, "auto");
@@ -282,11 +287,14 @@ int train_config_validate(const TrainConfig *cfg, char err[ERR_LEN]) {
     static const char *const pools[] = {"cls", "mean", NULL};
     static const char *const gelus[] = {"erf", "tanh", NULL};
     static const char *const stems[] = {"auto", "imagenet", "cifar", NULL};
+    static const char *const recomputes[] = {"none", "norm", "pointwise", NULL};
     if (!one_of(cfg->optimizer, optimizers)) return err_set(err, "optimizer: unknown optimizer '%s' (sgd, adamw)", cfg->optimizer);
     if (!one_of(cfg->shortcut, shortcuts)) return err_set(err, "shortcut: expected A or B, got '%s'", cfg->shortcut);
     if (!one_of(cfg->pool, pools)) return err_set(err, "pool: expected cls or mean, got '%s'", cfg->pool);
     if (!one_of(cfg->stem, stems)) return err_set(err, "stem: expected auto, imagenet or cifar, got '%s'", cfg->stem);
     if (!one_of(cfg->gelu, gelus)) return err_set(err, "gelu: expected erf or tanh, got '%s'", cfg->gelu);
+    if (!one_of(cfg->recompute, recomputes))
+        return err_set(err, "recompute: expected none, norm or pointwise, got '%s'", cfg->recompute);
     if (!one_of(cfg->dataset, datasets))
         return err_set(err,
                        "dataset: unknown dataset '%s' (fashion-mnist, mnist, synthetic, cifar10, cifar100, imagefolder)",
@@ -346,11 +354,15 @@ int train_config_format(const TrainConfig *cfg, const char *key, char *out, size
 }
 
 uint64_t train_config_fingerprint(const TrainConfig *cfg) {
-    uint64_t h = FNV64_OFFSET_BASIS; /* FNV-1a over "key=value;" of every key but threads and ranks_per_trial */
+    /* FNV-1a over "key=value;" of every key but threads, ranks_per_trial and recompute */
+    uint64_t h = FNV64_OFFSET_BASIS;
     char value[600];
     for (int i = 0; i < KEY_COUNT; i++) {
-        /* results depend on neither the thread count nor the number of ranks training the trial */
-        if (!strcmp(KEYS[i].name, "threads") || !strcmp(KEYS[i].name, "ranks_per_trial")) continue;
+        /* results depend on neither the thread count, nor the number of ranks training the trial, nor what
+         * backward recomputes (the same bits) */
+        if (!strcmp(KEYS[i].name, "threads") || !strcmp(KEYS[i].name, "ranks_per_trial") ||
+            !strcmp(KEYS[i].name, "recompute"))
+            continue;
         /* a key added later hashes only when set, so checkpoints written before it existed still match */
         if (!strcmp(KEYS[i].name, "micro_batch") && cfg->micro_batch == 0) continue;
         if (!strcmp(KEYS[i].name, "image_size") && cfg->image_size < 0) continue;

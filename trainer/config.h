@@ -64,6 +64,7 @@ typedef struct {
     double warmup_epochs;   /* linear warmup from 0 (fractional epochs allowed) */
     uint64_t seed;
     int threads;            /* OpenBLAS threads for this run; 0 = cores / ranks on the node */
+    char recompute[12];     /* what backward recomputes instead of keeping: none | norm | pointwise (default) */
 } TrainConfig;
 
 void train_config_defaults(TrainConfig *cfg);
@@ -81,7 +82,8 @@ size_t train_config_to_text(const TrainConfig *cfg, char *out, size_t size);
 /* Defaults, then each "key=value" line of text (size bytes) through train_config_set. A key this build does
  * not know fails (err "line N: ..."). */
 int train_config_from_text(TrainConfig *cfg, const char *text, size_t size, char err[ERR_LEN]);
-/* A hash of every setting that affects a run's results (all keys but `threads`), to match checkpoints. */
+/* A hash of every setting that affects a run's results (all keys but threads, ranks_per_trial and recompute), to
+ * match checkpoints. */
 uint64_t train_config_fingerprint(const TrainConfig *cfg);
 /* Number of known keys and their names, for --help and for sweeps' validation. */
 int train_config_key_count(void);

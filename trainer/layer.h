@@ -37,9 +37,9 @@ typedef struct {
      * region go after its last forward reader and have model_backward replay it before the backward of its last
      * reader. Called for spatial outputs only. */
     void (*replay)(Model *m, const Layer *l, int B);
-    /* whether this layer's replay is worth its time (NULL: always): recomputing a convolution costs a third of
-     * its training multiply-adds again, so only the cheap ones are replayed */
-    bool (*replay_pays)(const Model *m, const Layer *l);
+    /* the lowest `recompute` level at which this layer replays (NULL: RECOMPUTE_NORM, a pass over the values);
+     * RECOMPUTE_NEVER where the replay would cost too much (a convolution's beyond 1x1) */
+    Recompute (*replay_level)(const Model *m, const Layer *l);
     /* reals of state kept from forward for backward (NULL: none), for `batch` images */
     size_t (*saved_reals)(const Model *m, const Layer *l, int batch);
     /* reals of the model's shared scratch the layer needs (NULL: none), for `batch` images */

@@ -73,6 +73,7 @@ int builder_fail(ModelBuilder *mb, const char *what) {
 void builder_start(ModelBuilder *mb, Model *model, int C, int H, int W) {
     memset(mb, 0, sizeof *mb);
     mb->model = model;
+    mb->recompute = RECOMPUTE_POINTWISE;
     model->input_slot = builder_new_slot(mb, C, H, W, false);
 }
 
@@ -492,7 +493,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
     }
     for (int i = 0; i < m->layer_count; i++)
         if (m->layers[i].add_output >= 0) values_unused[m->layers[i].out] = true;
-    m->act_count = act_plan(m, max_batch, group_of, values_unused);
+    m->act_count = act_plan(m, max_batch, group_of, values_unused, mb->recompute);
     if (m->act_count == SIZE_MAX) {
         free(values_unused), free(consumers), free(group_of);
         return err_set(err, "model %s: out of memory", m->name);

@@ -6,8 +6,21 @@
 
 #include "model.h"
 
+/* What a training step recomputes in backward instead of keeping from forward (the `recompute` setting,
+ * act_plan.c); the results are the same bits. Each level adds to the one before it. */
+typedef enum {
+    RECOMPUTE_NONE,      /* every value some backward reads is kept */
+    RECOMPUTE_NORM,      /* batch norm (+ ReLU) outputs, from their inputs and saved statistics: one pass */
+    RECOMPUTE_POINTWISE, /* 1x1 convolution outputs too: their multiply-adds again */
+    RECOMPUTE_NEVER      /* a descriptor's answer for a layer not worth recomputing at any level */
+} Recompute;
+
+/* The level a `recompute` setting names (train_config_validate accepts only these names). */
+Recompute recompute_level(const char *name);
+
 typedef struct {
     Model *model;
+    Recompute recompute; /* RECOMPUTE_POINTWISE unless the model's settings say otherwise */
     int layer_capacity, slot_capacity, tensor_capacity;
     char err[ERR_LEN];
     bool failed;
@@ -150,11 +163,7 @@ int builder_finish(ModelBuilder *mb, int output, int max_batch, uint64_t seed, c
 /* Places the activation regions (act_plan.c): sets every slot's offset but those in values_unused, slots that
  * share a region (group_of) at one offset, regions whose values no backward reads reused once their last forward
  * reader has run, and the layers' replay lists. Returns the reals of acts, or SIZE_MAX when out of memory. */
-size_t act_plan(Model *model, int max_batch, const int *group_of, const bool *values_unused);
-/* Whether models built from now on replay outputs their descriptors can recompute in backward instead of
- * keeping them (act_plan.c; on by default). Off, every output some backward reads is kept: the tests compare
- * both plans, which must give the same bits. */
-void builder_replay_activations(bool on);
+size_t act_plan(Model *model, int max_batch, const int *group_of, const bool *values_unused, Recompute recompute);
 /* Plans the activation-gradient regions (grad_plan.c): sets every slot's grad_offset, the layers' zeroing
  * flags and act_grad_count. group_of[s] is the slot whose activation region slot s shares (s itself, or the
  * input of the in-place ReLU chain it ends); slots of a group share one gradient. Returns -1 when out of

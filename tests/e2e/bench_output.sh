@@ -2,7 +2,7 @@
 # `cohort bench` output: the per-step summary is consistent (fastest <= median <= slowest, the median's
 # images/s is batch / median step) and the whole-run images/s agrees with the whole-run step time; the FMA peak
 # line's share is the GFLOP/s over the peak, the sgemm line's over the sgemm rate; --eval folds every batch norm
-# of resnet8 and runs no batch-norm op.
+# of resnet8 and runs no batch-norm op; a setting's bad value is refused.
 source "$(dirname "$0")/lib.sh"
 COHORT=$1
 out=$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 64 --steps 5 --warmup 1 --threads 1 2>&1)
@@ -42,6 +42,10 @@ expect_eq "--peak-seconds 0 skips both gauges" \
   "$("$COHORT" bench --model lenet --input 1x32x32 --classes 10 --batch 8 --steps 1 --warmup 0 --threads 1 --peak-seconds 0 | grep -c '^FMA peak\|^sgemm ')" 0
 expect_eq "--peak-seconds is bounded" \
   "$("$COHORT" bench --model lenet --peak-seconds 61 > /dev/null 2>&1; echo $?)" 2
+# settings are checked as a run's: a value outside a setting's choices is refused, naming the setting
+bad_recompute=$("$COHORT" bench --model resnet8 --recompute all --peak-seconds 0 2>&1; echo "exit $?")
+check "--recompute all is refused: $bad_recompute" grep -q "^cohort bench: --recompute: expected none, norm or pointwise, got 'all'" <<< "$bad_recompute"
+check "--recompute all exits 2: $bad_recompute" grep -q "^exit 2$" <<< "$bad_recompute"
 # --eval: forward passes of the evaluation form; every batch norm of resnet8 follows a convolution, so all fold
 eval_out=$("$COHORT" bench --model resnet8 --eval --input 3x16x16 --classes 10 --batch 8 --steps 3 --warmup 1 --threads 1 \
   --peak-seconds 0.2 2>&1)

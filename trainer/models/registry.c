@@ -115,6 +115,7 @@ static Model *describe(const char *name, const TrainConfig *cfg, int C, int H, i
     }
     snprintf(m->name, sizeof m->name, "%s", name);
     builder_start(mb, m, C, H, W);
+    mb->recompute = recompute_level(cfg->recompute);
     *output = entry->build(mb, name, cfg, classes);
     return m;
 }

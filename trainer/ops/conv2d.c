@@ -509,11 +509,12 @@ static void conv_layer_forward(Model *m, const Layer *l, int B, bool training) {
 /* the training forward is a pure function of the input and the weights: running it again is its replay */
 static void conv_layer_replay(Model *m, const Layer *l, int B) { conv_layer_forward(m, l, B, true); }
 
-/* Only pointwise (1x1) convolutions are replayed: in a bottleneck they are the cheap products (C x OC per pixel,
- * a ninth of a 3x3's at the same widths) and their outputs are the wide tensors. */
-static bool conv_layer_replay_pays(const Model *m, const Layer *l) {
+/* A replay costs the layer's forward multiply-adds again, a third of its training time. Only pointwise (1x1)
+ * convolutions pay for it: in a bottleneck they are the cheap products (C x OC per pixel, a ninth of a 3x3's at
+ * the same widths) around the wide tensors. */
+static Recompute conv_layer_replay_level(const Model *m, const Layer *l) {
     (void)m;
-    return l->kernel_h == 1 && l->kernel_w == 1;
+    return l->kernel_h == 1 && l->kernel_w == 1 ? RECOMPUTE_POINTWISE : RECOMPUTE_NEVER;
 }
 
 static void conv_layer_backward(Model *m, const Layer *l, int B, GradMode din_mode) {
@@ -581,7 +582,7 @@ static const OpCheckCase CONV_CASES[] = {
 };
 
 const OpDescriptor OP_CONV = {.name = "conv", .forward = conv_layer_forward, .backward = conv_layer_backward,
-                              .replay = conv_layer_replay, .replay_pays = conv_layer_replay_pays,
+                              .replay = conv_layer_replay, .replay_level = conv_layer_replay_level,
                               .backward_skips_output = true,
                               .workspace_reals = conv_layer_workspace, .forward_flops = conv_layer_flops,
                               .init = conv_layer_init,
