@@ -758,15 +758,14 @@ int main(int argc, char **argv) {
         check_memory_plan();
         /* every batch norm + ReLU (the stem's, each block's first); vgg11's eight; DenseNet-BC's two per layer,
          * the transitions' and the last; GoogLeNet's inside the Inception branches and the stem */
-        check_replay("resnet20", "norm", 1, 32, 8, 10, 0.82);
-        check_replay("resnet20", "pointwise", 1, 32, 8, 12, 0.79);
+        check_replay("resnet20", "pointwise", 1, 32, 8, 10, 0.82); /* its 1x1 convolutions are strided */
         check_replay("vgg11", "pointwise", 0.25, 32, 4, 8, 0.76);
         check_replay("densenet_bc", "norm", 1, 16, 2, 99, 0.75);
         check_replay("densenet_bc", "pointwise", 1, 16, 2, 147, 0.63);
         check_replay("googlenet", "pointwise", 0.25, 32, 2, 94, 0.60);
         /* chains: 1x1 conv -> batch norm + ReLU -> grouped conv -> batch norm + ReLU -> 1x1 conv -> batch norm */
         check_replay("resnext29_2x4d", "norm", 1, 16, 4, 19, 0.97);
-        check_replay("resnext29_2x4d", "pointwise", 1, 16, 4, 40, 0.54);
+        check_replay("resnext29_2x4d", "pointwise", 1, 16, 4, 38, 0.57);
         check_replay("mobilenet_v2", "pointwise", 0.25, 32, 2, 39, 0.76);
         if (argc > 1) check_cli(argv[1]);
     }

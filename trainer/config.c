@@ -95,8 +95,8 @@ static const KeySpec KEYS[] = {
     {"threads", 'i', FIELD(threads), 0, 1024, "OpenBLAS threads; 0 = cores / ranks on the node"},
     {"recompute", 's', FIELD(recompute), 0, 0,
      "activations backward recomputes instead of keeping them from forward (same results: less memory, more time): "
-     "none, norm (batch norm outputs: one elementwise pass) or pointwise (also 1x1 convolution outputs: their "
-     "multiply-adds again; the default)"},
+     "none, norm (batch norm outputs: one elementwise pass) or pointwise (also 1x1 stride-1 convolution "
+     "outputs: their multiply-adds again; the default)"},
 };
 #define KEY_COUNT ((int)(sizeof KEYS / sizeof KEYS[0]))
 

@@ -11,7 +11,7 @@
 typedef enum {
     RECOMPUTE_NONE,      /* every value some backward reads is kept */
     RECOMPUTE_NORM,      /* batch norm (+ ReLU) outputs, from their inputs and saved statistics: one pass */
-    RECOMPUTE_POINTWISE, /* 1x1 convolution outputs too: their multiply-adds again */
+    RECOMPUTE_POINTWISE, /* 1x1 stride-1 convolution outputs too: their multiply-adds again */
     RECOMPUTE_NEVER      /* a descriptor's answer for a layer not worth recomputing at any level */
 } Recompute;
 
