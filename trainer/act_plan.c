@@ -11,11 +11,14 @@
  * - forward only: a group that no backward reads (a residual branch's last batch norm output, read by the add
  *   alone; a concatenation or channel shuffle, whose backwards only route gradients) lives from its first write
  *   to its last forward reader;
- * - replayed: a group whose producer can recompute it (the descriptor's replay, e.g. a batch norm + ReLU from its
- *   kept input and saved statistics) lives in forward as a forward-only group, and again in backward from just
- *   before the backward of its last reader (where the producer replays it) to the producer's own backward. A
- *   VGG stage thus keeps its convolutions' outputs but not the batch norm + ReLU outputs after them (one tensor
- *   in two; a ResNet basic block one in four), for one elementwise pass per batch norm in backward.
+ * - replayed: a group whose producer can recompute it at the model's `recompute` level (the descriptor's replay
+ *   and replay_level: a batch norm + ReLU from its input and saved statistics; a 1x1 convolution from its input
+ *   and weights) lives in forward as a forward-only group, and again in backward from just before the backward
+ *   of its last reader (where the producer replays it) to the producer's own backward. A VGG stage thus keeps
+ *   its convolutions' outputs but not the batch norm + ReLU outputs after them (one tensor in two; a ResNet
+ *   basic block one in four), for one elementwise pass per batch norm in backward. The producer's inputs must
+ *   be there: kept, or replayed themselves, earlier (a ResNeXt bottleneck replays 1x1 conv, then batch norm +
+ *   ReLU, from the block's input).
  * Each group takes the lowest offset where no group whose spans meet its own lies (first fit, in order of first
  * write). The model's input, its output and the auxiliary heads' outputs are kept: the loss and the callers read
  * them after forward. */
