@@ -58,16 +58,16 @@ static bool lives_meet(const GroupLife *a, const GroupLife *b) {
     return false;
 }
 
-/* Whether group g can be replayed by its writer: the writer can replay at this recompute level, g holds the writer's output and at most the fused in-place ReLU's over it, is spatial (flat ones are
- * small), and every input of the writer is there in backward: kept, or itself replayed (before it, see below). */
+/* Whether group g can be replayed by its writer: the writer can replay at this recompute level, g holds the
+ * writer's output and at most the fused in-place ReLU's over it, is spatial (flat ones are small), and every
+ * input of the writer is there in backward: kept, or itself replayed (before it, see below). */
 static bool replayable(const Model *m, int g, const int *group_of, const int *writer, const bool *kept,
                        Recompute recompute) {
     const int p = writer[g];
     const Layer *l = &m->layers[p];
     const OpDescriptor *op = op_descriptor(l->kind);
     if (!op->replay || (op->replay_level ? op->replay_level(m, l) : RECOMPUTE_NORM) > recompute ||
-        group_of[l->out] != g ||
-        m->slots[l->out].flat || l->add_output >= 0)
+        group_of[l->out] != g || m->slots[l->out].flat || l->add_output >= 0)
         return false;
     for (int s = 0; s < m->slot_count; s++) {
         if (group_of[s] != g || s == l->out) continue;

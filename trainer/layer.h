@@ -38,7 +38,7 @@ typedef struct {
      * reader. Called for spatial outputs only. */
     void (*replay)(Model *m, const Layer *l, int B);
     /* the lowest `recompute` level at which this layer replays (NULL: RECOMPUTE_NORM, a pass over the values);
-     * RECOMPUTE_NEVER where the replay would cost too much (a convolution's beyond 1x1) */
+     * RECOMPUTE_NEVER where the replay would cost too much (a convolution's but a 1x1 at stride 1) */
     Recompute (*replay_level)(const Model *m, const Layer *l);
     /* reals of state kept from forward for backward (NULL: none), for `batch` images */
     size_t (*saved_reals)(const Model *m, const Layer *l, int batch);

@@ -15,7 +15,8 @@ typedef enum {
     RECOMPUTE_NEVER      /* a descriptor's answer for a layer not worth recomputing at any level */
 } Recompute;
 
-/* The level a `recompute` setting names (train_config_validate accepts only these names). */
+/* The level a `recompute` setting names: none, norm, or else pointwise (train_config_validate accepts only
+ * these three names). */
 Recompute recompute_level(const char *name);
 
 typedef struct {
