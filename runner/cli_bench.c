@@ -144,7 +144,8 @@ int cli_bench(int argc, char **argv) {
         else if (!strcmp(key, "warmup")) ok = sscanf(value, "%d%c", &warmup, &tail) == 1 && warmup >= 0;
         else if (!strcmp(key, "peak-seconds"))
             ok = sscanf(value, "%lf%c", &peak_seconds, &tail) == 1 && peak_seconds >= 0 && peak_seconds <= 60;
-        else if (!strcmp(key, "input")) ok = sscanf(value, "%dx%dx%d%c", &C, &H, &W, &tail) == 3 && C > 0 && H > 0 && W > 0;
+        else if (!strcmp(key, "input")) /* 1..3 channels, as a run's images */
+            ok = sscanf(value, "%dx%dx%d%c", &C, &H, &W, &tail) == 3 && C > 0 && C <= 3 && H > 0 && W > 0;
         else if (train_config_set(&cfg, key, value, err)) {
             fprintf(stderr, "cohort bench: --%s\n", err);
             return EXIT_BAD_INPUT;

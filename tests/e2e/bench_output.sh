@@ -46,6 +46,9 @@ expect_eq "--peak-seconds is bounded" \
 bad_recompute=$("$COHORT" bench --model resnet8 --recompute all --peak-seconds 0 2>&1; echo "exit $?")
 check "--recompute all is refused: $bad_recompute" grep -q "^cohort bench: --recompute: expected none, norm or pointwise, got 'all'" <<< "$bad_recompute"
 check "--recompute all exits 2: $bad_recompute" grep -q "^exit 2$" <<< "$bad_recompute"
+bad_input=$("$COHORT" bench --model resnet8 --input 4x16x16 --peak-seconds 0 2>&1; echo "exit $?")
+check "--input with 4 channels is refused as --input: $bad_input" grep -q "^cohort bench: --input: bad value '4x16x16'" <<< "$bad_input"
+check "--input 4x16x16 exits 2: $bad_input" grep -q "^exit 2$" <<< "$bad_input"
 # --eval: forward passes of the evaluation form; every batch norm of resnet8 follows a convolution, so all fold
 eval_out=$("$COHORT" bench --model resnet8 --eval --input 3x16x16 --classes 10 --batch 8 --steps 3 --warmup 1 --threads 1 \
   --peak-seconds 0.2 2>&1)
